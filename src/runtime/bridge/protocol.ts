@@ -1,0 +1,135 @@
+/**
+ * The isolate bridge: the only calls between host (Node) and guest (the isolate).
+ *
+ * Rules (DESIGN.md §4): everything crosses as copied data; no host object or
+ * ivm Reference is ever reachable from user code. The host installs
+ * `globalThis.__verge_host` (a `HostBridge` of ivm Callbacks) before the prelude
+ * runs; the prelude captures it in a closure and deletes the global. The prelude
+ * then publishes `globalThis.__verge_guest` (a `GuestApi`); the host takes
+ * References to its functions and deletes that global too.
+ *
+ * Every guest execution starts from the host with `applySync` (dispatch, settle,
+ * fireTimer, pull), so CPU time is accounted at every entry and exit and each
+ * entry carries a timeout backstop. Async host work (fetch, crypto.subtle, body
+ * reads, bindings) is an "op": the guest calls `startOp`, the host does the work
+ * and later enters the guest with `settle(opId, ok, value)`.
+ */
+
+export type LogLevel = "debug" | "info" | "log" | "warn" | "error";
+
+/** Host functions callable from the guest (all synchronous, arguments copied). */
+export interface HostBridge {
+  /** console.* output, already formatted by the guest. */
+  log(level: LogLevel, text: string): void;
+  /** Milliseconds since the isolate's time origin (performance.now). */
+  now(): number;
+  /** `n` cryptographically random bytes (n ≤ 65536). */
+  randomBytes(n: number): Uint8Array;
+  randomUUID(): string;
+  /** Starts async host work; the result arrives through GuestApi.settle(opId, ...). */
+  startOp(opId: number, kind: OpKind, payload: unknown): void;
+  setTimer(timerId: number, delayMs: number): void;
+  clearTimer(timerId: number): void;
+  /** Notifications about an invocation (see `Emit`). */
+  emit(message: Emit): void;
+}
+
+/**
+ * Async host operations. Payload and settled value per kind:
+ * - "fetch": `FetchOpPayload` → `GuestResponseHead & { body: GuestBody }` (body is a host stream)
+ * - "stream.read": `{ stream: number }` → `Uint8Array | null` (null = end)
+ * - "stream.cancel": `{ stream: number }` → `null`
+ * - "subtle": `{ method: string, args: unknown[] }` → method result (keys as `KeyHandle`)
+ * - "binding": `{ binding: string, method: string, args: unknown[] }` → result
+ */
+export type OpKind = "fetch" | "stream.read" | "stream.cancel" | "subtle" | "binding";
+
+/** A body as it crosses the bridge: absent, whole bytes, or a stream id on the other side. */
+export type GuestBody = null | Uint8Array | { stream: number };
+
+export interface GuestRequestData {
+  method: string;
+  url: string;
+  headers: Array<[string, string]>;
+  body: GuestBody;
+}
+
+export interface GuestResponseHead {
+  status: number;
+  statusText: string;
+  headers: Array<[string, string]>;
+}
+
+export interface FetchOpPayload extends GuestRequestData {
+  redirect: "follow" | "manual" | "error";
+}
+
+/** A crypto key lives on the host; the guest holds this copy of its public facts. */
+export interface KeyHandle {
+  __key: number;
+  type: "secret" | "public" | "private";
+  extractable: boolean;
+  algorithm: Record<string, unknown>;
+  usages: string[];
+}
+
+/** A value thrown by user code, reduced to plain data by trusted guest code. */
+export interface GuestError {
+  name: string;
+  message: string;
+  stack: string;
+}
+
+export type Emit =
+  /** A fetch-style invocation produced its response head; body as GuestBody (a stream id is a guest stream to pull). */
+  | { type: "response"; invocation: number; head: GuestResponseHead; body: GuestBody }
+  /** A Lambda@Edge-style invocation produced its result (plain JSON data). */
+  | { type: "result"; invocation: number; value: unknown }
+  /** The handler threw or its promise rejected. */
+  | { type: "error"; invocation: number; error: GuestError; passThrough: boolean }
+  /** Every waitUntil promise settled (sent after response/result/error). */
+  | { type: "idle"; invocation: number; waitUntilErrors: GuestError[] }
+  /** A chunk of a guest stream pulled by the host; chunk null = end. */
+  | { type: "chunk"; stream: number; chunk: Uint8Array | null }
+  | { type: "chunk-error"; stream: number; error: GuestError }
+  /** Subrequest count etc. are kept on the host; this reports guest-side facts. */
+  | { type: "unhandled-rejection"; error: GuestError };
+
+export type Dialect = "module" | "service-worker" | "lambda";
+
+export interface DialectInfo {
+  dialect: Dialect | null;
+  /** Exported handler names found (fetch, scheduled, handler ...), for error messages. */
+  exports: string[];
+}
+
+/** What the host asks the guest to run. */
+export type Invocation =
+  | { kind: "fetch"; request: GuestRequestData; cf?: Record<string, unknown> | undefined }
+  | { kind: "cloudfront"; event: unknown; context: Record<string, unknown> }
+  | { kind: "scheduled"; cron: string; scheduledTime: number };
+
+/** Guest entry points (each called by the host with applySync). */
+export interface GuestApi {
+  /** Called once after the bundle evaluated. `namespace` is the ES module namespace (undefined for scripts). */
+  init(namespace: unknown, env: Record<string, unknown>, bindingSpecs: BindingSpec[]): DialectInfo;
+  dispatch(invocation: number, job: Invocation): void;
+  settle(opId: number, ok: boolean, value: unknown): void;
+  fireTimer(timerId: number): void;
+  /** Host wants the next chunk of guest stream `stream`; answered by an emit of type chunk. */
+  pull(stream: number): void;
+  cancelStream(stream: number, reason: string): void;
+  /** The invocation is over: drop its timers and pending work. */
+  finish(invocation: number): void;
+}
+
+/**
+ * How the guest builds `env` entries that are not plain values.
+ * Plain vars and secrets arrive in `env` directly; a spec makes an object whose
+ * methods become "binding" ops named by `binding` (KV plugs in here).
+ */
+export interface BindingSpec {
+  name: string;
+  kind: string;
+  methods: string[];
+}

@@ -1,0 +1,265 @@
+/**
+ * Finds the function's dialect and runs one invocation (DESIGN.md §3).
+ * Results go to the host through `host.emit`; nothing user-made crosses as is.
+ */
+import type { BindingSpec, DialectInfo, Dialect, Invocation } from "../../bridge/protocol.ts";
+import { host, callOp, primordials } from "./host.ts";
+import { toGuestError } from "./errors.ts";
+import { registerOutgoing } from "./streams-out.ts";
+import { defineGlobal } from "./globals.ts";
+import { requestFromData, isResponse, responseToData } from "../fetch/index.ts";
+
+type Fn = (...args: unknown[]) => unknown;
+type Listener = (event: unknown) => void;
+
+const listeners = { fetch: [] as Listener[], scheduled: [] as Listener[] };
+let dialect: Dialect | null = null;
+let moduleExports: Record<string, unknown> = {};
+let lambdaHandler: Fn | null = null;
+let env: Record<string, unknown> = {};
+
+/** Service-worker syntax: `addEventListener("fetch", ...)` at the top level. */
+export function installServiceWorkerGlobals(): void {
+  const et = globalThis as unknown as { addEventListener?: Fn; removeEventListener?: Fn };
+  const baseAdd = et.addEventListener;
+  const baseRemove = et.removeEventListener;
+  defineGlobal("addEventListener", function addEventListener(type: unknown, fn: unknown, options?: unknown) {
+    if (type === "fetch" || type === "scheduled") {
+      if (typeof fn !== "function") throw new TypeError(`addEventListener("${type}"): the listener must be a function`);
+      listeners[type].push(fn as Listener);
+      return;
+    }
+    if (baseAdd) baseAdd.call(globalThis, type, fn, options);
+  });
+  defineGlobal("removeEventListener", function removeEventListener(type: unknown, fn: unknown, options?: unknown) {
+    if (type === "fetch" || type === "scheduled") {
+      const list = listeners[type];
+      const i = list.indexOf(fn as Listener);
+      if (i >= 0) list.splice(i, 1);
+      return;
+    }
+    if (baseRemove) baseRemove.call(globalThis, type, fn, options);
+  });
+}
+
+function bindingObject(spec: BindingSpec): Record<string, unknown> {
+  const obj: Record<string, unknown> = {};
+  for (const method of spec.methods) {
+    obj[method] = (...args: unknown[]) => callOp("binding", { binding: spec.name, method, args });
+  }
+  return obj;
+}
+
+export function init(namespace: unknown, envData: Record<string, unknown>, specs: BindingSpec[]): DialectInfo {
+  env = { ...envData };
+  for (const spec of specs) env[spec.name] = bindingObject(spec);
+  const found: string[] = [];
+  const ns = (namespace ?? {}) as Record<string, unknown>;
+  const cjs = (globalThis as { module?: { exports?: Record<string, unknown> } }).module?.exports ?? {};
+  const def = ns.default as Record<string, unknown> | undefined;
+  for (const k of Object.keys(ns)) found.push(k);
+  if (def !== null && typeof def === "object") for (const k of Object.keys(def)) found.push(`default.${k}`);
+
+  if (def !== null && (typeof def === "object" || typeof def === "function") && (typeof def.fetch === "function" || typeof def.scheduled === "function")) {
+    dialect = "module";
+    moduleExports = def;
+  } else if (typeof ns.handler === "function") {
+    dialect = "lambda";
+    lambdaHandler = ns.handler as Fn;
+  } else if (def !== null && typeof def === "object" && typeof def.handler === "function") {
+    dialect = "lambda";
+    lambdaHandler = def.handler as Fn;
+  } else if (typeof cjs.handler === "function") {
+    dialect = "lambda";
+    lambdaHandler = cjs.handler as Fn;
+    found.push("module.exports.handler");
+  } else if (listeners.fetch.length > 0 || listeners.scheduled.length > 0) {
+    dialect = "service-worker";
+    if (listeners.fetch.length) found.push('addEventListener("fetch")');
+    if (listeners.scheduled.length) found.push('addEventListener("scheduled")');
+  }
+  return { dialect, exports: found };
+}
+
+interface Running {
+  waitUntil: Promise<unknown>[];
+  passThrough: boolean;
+  answered: boolean;
+}
+
+let running: Running | null = null;
+
+function waitUntilFor(r: Running) {
+  return (p: unknown) => {
+    r.waitUntil.push(primordials.PromiseResolve(p));
+  };
+}
+
+function emitError(invocation: number, r: Running, e: unknown): void {
+  if (r.answered) return;
+  r.answered = true;
+  host.emit({ type: "error", invocation, error: toGuestError(e), passThrough: r.passThrough });
+}
+
+async function drainWaitUntil(invocation: number, r: Running): Promise<void> {
+  const errors = [];
+  // waitUntil may be called again while earlier promises run: loop until quiet.
+  for (let i = 0; i < r.waitUntil.length; i++) {
+    try {
+      await r.waitUntil[i];
+    } catch (e) {
+      errors.push(toGuestError(e));
+    }
+  }
+  host.emit({ type: "idle", invocation, waitUntilErrors: errors });
+}
+
+function invalidResult(message: string): Error {
+  const e = new TypeError(message);
+  e.name = "VergeInvalidResult";
+  return e;
+}
+
+function answerFetch(invocation: number, r: Running, value: unknown): void {
+  if (r.answered) return;
+  if (!isResponse(value)) {
+    throw invalidResult(`the fetch handler must return a Response (or a Promise of one), found ${value === null ? "null" : typeof value}`);
+  }
+  const { head, body } = responseToData(value);
+  r.answered = true;
+  if (body === null || body instanceof Uint8Array) host.emit({ type: "response", invocation, head, body });
+  else host.emit({ type: "response", invocation, head, body: { stream: registerOutgoing(body) } });
+}
+
+async function runFetch(invocation: number, r: Running, job: Extract<Invocation, { kind: "fetch" }>): Promise<void> {
+  const request = requestFromData(job.request, job.cf);
+  const ctx = {
+    waitUntil: waitUntilFor(r),
+    passThroughOnException: () => {
+      r.passThrough = true;
+    },
+    props: {},
+  };
+  if (dialect === "module") {
+    const fetch = moduleExports.fetch as Fn | undefined;
+    if (typeof fetch !== "function") throw invalidResult("the module has no fetch handler (export default { fetch })");
+    answerFetch(invocation, r, await fetch.call(moduleExports, request, env, ctx));
+    return;
+  }
+  if (dialect === "service-worker") {
+    let responded: unknown = undefined;
+    let called = false;
+    const event = {
+      type: "fetch",
+      request,
+      respondWith(p: unknown) {
+        if (called) throw new DOMExceptionLike("respondWith() was already called", "InvalidStateError");
+        called = true;
+        responded = p;
+      },
+      waitUntil: ctx.waitUntil,
+      passThroughOnException: ctx.passThroughOnException,
+    };
+    for (const l of listeners.fetch) l.call(globalThis, event);
+    if (!called) {
+      // Workers forwards the request to the origin when no listener responds.
+      r.passThrough = true;
+      throw invalidResult("no fetch listener called respondWith()");
+    }
+    answerFetch(invocation, r, await responded);
+    return;
+  }
+  throw invalidResult(`a ${dialect ?? "bundle without a handler"} cannot receive a fetch invocation`);
+}
+
+class DOMExceptionLike extends Error {
+  constructor(message: string, name: string) {
+    super(message);
+    this.name = name;
+  }
+}
+
+function runLambda(r: Running, job: Extract<Invocation, { kind: "cloudfront" }>): Promise<unknown> {
+  const handler = lambdaHandler;
+  if (handler === null) throw invalidResult("the bundle exports no Lambda@Edge handler");
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const callback = (err: unknown, value?: unknown) => {
+      if (settled) return;
+      settled = true;
+      if (err !== null && err !== undefined) reject(err);
+      else resolve(value);
+    };
+    const context = {
+      ...job.context,
+      callbackWaitsForEmptyEventLoop: true,
+      getRemainingTimeInMillis: () => Math.max(0, Number(job.context.deadline ?? 0) - host.now()),
+    };
+    const ret = handler(job.event, context, callback);
+    if (ret !== null && typeof ret === "object" && typeof (ret as Promise<unknown>).then === "function") {
+      (ret as Promise<unknown>).then(
+        (v) => {
+          if (!settled) {
+            settled = true;
+            resolve(v);
+          }
+        },
+        (e) => {
+          if (!settled) {
+            settled = true;
+            reject(e);
+          }
+        },
+      );
+    } else if (handler.length < 3 && !settled) {
+      // A non-async handler that takes no callback answers with its return value.
+      settled = true;
+      resolve(ret);
+    }
+  });
+}
+
+async function runScheduled(r: Running, job: Extract<Invocation, { kind: "scheduled" }>): Promise<void> {
+  let retry = true;
+  const controller = { cron: job.cron, scheduledTime: job.scheduledTime, type: "scheduled", noRetry: () => void (retry = false) };
+  if (dialect === "module") {
+    const scheduled = moduleExports.scheduled as Fn | undefined;
+    if (typeof scheduled !== "function") throw invalidResult("the module has no scheduled handler");
+    await scheduled.call(moduleExports, controller, env, { waitUntil: waitUntilFor(r), passThroughOnException() {} });
+  } else if (dialect === "service-worker" && listeners.scheduled.length > 0) {
+    const event = { ...controller, waitUntil: waitUntilFor(r) };
+    for (const l of listeners.scheduled) l.call(globalThis, event);
+  } else {
+    throw invalidResult("the bundle has no scheduled handler");
+  }
+  void retry;
+}
+
+export function dispatch(invocation: number, job: Invocation): void {
+  const r: Running = { waitUntil: [], passThrough: false, answered: false };
+  running = r;
+  let main: Promise<void>;
+  try {
+    if (job.kind === "fetch") main = runFetch(invocation, r, job);
+    else if (job.kind === "cloudfront") {
+      main = runLambda(r, job).then((value) => {
+        r.answered = true;
+        // Lambda@Edge results are JSON: serialize with the captured builtins so only plain data crosses.
+        const text = value === undefined ? undefined : primordials.JSONStringify(value);
+        host.emit({ type: "result", invocation, value: text === undefined ? null : primordials.JSONParse(text) });
+      });
+    } else {
+      main = runScheduled(r, job).then(() => {
+        r.answered = true;
+        host.emit({ type: "result", invocation, value: { outcome: "ok" } });
+      });
+    }
+  } catch (e) {
+    main = Promise.reject(e);
+  }
+  main.catch((e) => emitError(invocation, r, e)).then(() => drainWaitUntil(invocation, r));
+}
+
+export function currentInvocation(): Running | null {
+  return running;
+}

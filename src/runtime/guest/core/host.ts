@@ -1,0 +1,87 @@
+/**
+ * The captured host bridge and the op table. Trusted guest code only: user code
+ * never sees `host` (it is deleted from the global before user code runs).
+ */
+import type { HostBridge, OpKind } from "../../bridge/protocol.ts";
+
+declare const globalThis: { __verge_host?: HostBridge } & Record<string, unknown>;
+
+/** Builtins captured before user code can replace them. */
+export const primordials = {
+  JSONStringify: JSON.stringify,
+  JSONParse: JSON.parse,
+  ObjectKeys: Object.keys,
+  ObjectDefineProperty: Object.defineProperty,
+  ObjectFreeze: Object.freeze,
+  ArrayIsArray: Array.isArray,
+  PromiseResolve: Promise.resolve.bind(Promise),
+  MapCtor: Map,
+  String,
+  ErrorCaptureStackTrace: (Error as unknown as { captureStackTrace?: (o: object) => void }).captureStackTrace,
+};
+
+function captureHost(): HostBridge {
+  const h = globalThis.__verge_host;
+  if (h === undefined) throw new Error("verge prelude: host bridge missing");
+  delete globalThis.__verge_host;
+  return h;
+}
+
+export const host: HostBridge = captureHost();
+
+interface Pending {
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+}
+
+const pending = new Map<number, Pending>();
+let nextOpId = 1;
+
+/** Starts an async host op and returns a promise settled by `settleOp`. */
+export function callOp<T = unknown>(kind: OpKind, payload: unknown): Promise<T> {
+  const id = nextOpId++;
+  return new Promise<T>((resolve, reject) => {
+    pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+    try {
+      host.startOp(id, kind, payload);
+    } catch (e) {
+      pending.delete(id);
+      reject(e);
+    }
+  });
+}
+
+/**
+ * Settles an op. A failed op's value is `{ name, message }`; it is rethrown as
+ * the matching error class (TypeError, DOMException by name, or Error).
+ */
+export function settleOp(id: number, ok: boolean, value: unknown): void {
+  const p = pending.get(id);
+  if (p === undefined) return;
+  pending.delete(id);
+  if (ok) p.resolve(value);
+  else p.reject(reviveHostError(value));
+}
+
+export function reviveHostError(value: unknown): Error {
+  const v = (value ?? {}) as { name?: string; message?: string };
+  const name = typeof v.name === "string" ? v.name : "Error";
+  const message = typeof v.message === "string" ? v.message : "host operation failed";
+  if (name === "TypeError") return new TypeError(message);
+  if (name === "RangeError") return new RangeError(message);
+  const DOMExceptionCtor = (globalThis as Record<string, unknown>).DOMException as
+    | (new (message: string, name: string) => Error)
+    | undefined;
+  if (DOMExceptionCtor !== undefined && name !== "Error") return new DOMExceptionCtor(message, name);
+  const e = new Error(message);
+  e.name = name;
+  return e;
+}
+
+/** Rejects every pending op (used when an invocation is abandoned). */
+export function rejectAllOps(reason: string): void {
+  for (const [id, p] of pending) {
+    pending.delete(id);
+    p.reject(new Error(reason));
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * setTimeout/setInterval inside the isolate. The host owns the clock: the guest
+ * asks for a timer, the host enters the guest with `fireTimer(id)` when it is due.
+ * Timers belong to the running invocation and are dropped when it finishes.
+ */
+import { host } from "./host.ts";
+import { defineGlobal } from "./globals.ts";
+
+interface Timer {
+  fn: unknown;
+  args: unknown[];
+  interval: number | null;
+}
+
+const timers = new Map<number, Timer>();
+let nextId = 1;
+
+function clampDelay(ms: unknown): number {
+  const n = Number(ms);
+  return Number.isFinite(n) && n > 0 ? Math.min(n, 2 ** 31 - 1) : 0;
+}
+
+function schedule(fn: unknown, ms: unknown, args: unknown[], repeat: boolean): number {
+  if (typeof fn !== "function") throw new TypeError("The callback must be a function");
+  const id = nextId++;
+  const delay = clampDelay(ms);
+  timers.set(id, { fn, args, interval: repeat ? Math.max(delay, 1) : null });
+  host.setTimer(id, delay);
+  return id;
+}
+
+function clear(id: unknown): void {
+  const n = typeof id === "number" ? id : Number(id);
+  if (timers.delete(n)) host.clearTimer(n);
+}
+
+export function fireTimer(id: number): void {
+  const t = timers.get(id);
+  if (t === undefined) return;
+  if (t.interval === null) timers.delete(id);
+  else host.setTimer(id, t.interval);
+  (t.fn as (...a: unknown[]) => void)(...t.args);
+}
+
+export function clearAllTimers(): void {
+  for (const id of timers.keys()) host.clearTimer(id);
+  timers.clear();
+}
+
+export function installTimers(): void {
+  defineGlobal("setTimeout", function setTimeout(fn: unknown, ms?: unknown, ...args: unknown[]) {
+    return schedule(fn, ms, args, false);
+  });
+  defineGlobal("setInterval", function setInterval(fn: unknown, ms?: unknown, ...args: unknown[]) {
+    return schedule(fn, ms, args, true);
+  });
+  defineGlobal("clearTimeout", function clearTimeout(id: unknown) {
+    clear(id);
+  });
+  defineGlobal("clearInterval", function clearInterval(id: unknown) {
+    clear(id);
+  });
+  defineGlobal("queueMicrotask", function queueMicrotask(fn: unknown) {
+    if (typeof fn !== "function") throw new TypeError("The callback must be a function");
+    Promise.resolve().then(() => (fn as () => void)());
+  });
+}

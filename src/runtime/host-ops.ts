@@ -1,0 +1,154 @@
+/**
+ * The host half of async guest work: ops (fetch, body reads, crypto.subtle,
+ * bindings), timers and host streams. Results re-enter the guest through
+ * `sandbox.enter("settle" | "fireTimer")`, so they are budgeted like any entry.
+ */
+import type { FetchOpPayload } from "./bridge/protocol.ts";
+import type { BindingHandler, HostServices } from "./host-services.ts";
+import type { ActiveInvocation } from "./invocation.ts";
+import type { Sandbox } from "./sandbox.ts";
+
+const MAX_TIMERS = 10_000;
+
+export class HostOps {
+  #sandbox: Sandbox;
+  #services: HostServices;
+  #bindings: Record<string, BindingHandler>;
+  #timers = new Map<number, NodeJS.Timeout>();
+  #streams = new Map<number, AsyncIterator<Uint8Array>>();
+  #nextStream = 1;
+
+  constructor(sandbox: Sandbox, services: HostServices, bindings: Record<string, BindingHandler>) {
+    this.#sandbox = sandbox;
+    this.#services = services;
+    this.#bindings = bindings;
+  }
+
+  registerStream(body: AsyncIterable<Uint8Array>): number {
+    const id = this.#nextStream++;
+    this.#streams.set(id, body[Symbol.asyncIterator]());
+    return id;
+  }
+
+  start(a: ActiveInvocation, opId: number, kind: string, payload: unknown): void {
+    let work: Promise<unknown>;
+    try {
+      work = this.#run(a, kind, payload);
+    } catch (e) {
+      work = Promise.reject(e);
+    }
+    work.then(
+      (value) => this.#settle(a, opId, true, value),
+      (err) => this.#settle(a, opId, false, plainError(err)),
+    );
+  }
+
+  async #run(a: ActiveInvocation, kind: string, payload: unknown): Promise<unknown> {
+    const p = (payload ?? {}) as Record<string, unknown>;
+    switch (kind) {
+      case "fetch":
+        return this.#fetch(a, p as unknown as FetchOpPayload);
+      case "stream.read": {
+        const it = this.#streams.get(Number(p.stream));
+        if (it === undefined) return null;
+        const r = await it.next();
+        if (r.done) {
+          this.#streams.delete(Number(p.stream));
+          return null;
+        }
+        const v = r.value;
+        return v instanceof Uint8Array ? new Uint8Array(v.buffer, v.byteOffset, v.byteLength) : new Uint8Array(0);
+      }
+      case "stream.cancel": {
+        const it = this.#streams.get(Number(p.stream));
+        this.#streams.delete(Number(p.stream));
+        await it?.return?.();
+        return null;
+      }
+      case "subtle": {
+        if (typeof p.method !== "string" || !Array.isArray(p.args)) throw new TypeError("crypto.subtle: malformed call");
+        return this.#sandbox.subtle.call(p.method, p.args);
+      }
+      case "binding": {
+        const b = typeof p.binding === "string" ? this.#bindings[p.binding] : undefined;
+        if (b === undefined || typeof p.method !== "string" || !b.methods.includes(p.method)) {
+          throw new TypeError(`binding ${String(p.binding)}: no method ${String(p.method)}`);
+        }
+        return b.call(p.method, Array.isArray(p.args) ? p.args : []);
+      }
+      default:
+        throw new TypeError(`unknown host operation ${kind}`);
+    }
+  }
+
+  async #fetch(a: ActiveInvocation, req: FetchOpPayload): Promise<unknown> {
+    a.subrequests++;
+    const limit = this.#sandbox.limits.subrequests;
+    if (a.subrequests > limit) {
+      throw Object.assign(new Error(`Too many subrequests: the limit is ${limit} per invocation`), { name: "Error" });
+    }
+    const body = req.body instanceof Uint8Array ? req.body : null;
+    const res = await this.#services.fetch(
+      { method: req.method, url: req.url, headers: req.headers, body },
+      { signal: a.abort.signal, redirect: req.redirect },
+    );
+    let out: unknown = null;
+    if (res.body instanceof Uint8Array) out = res.body;
+    else if (res.body !== null) out = { stream: this.registerStream(res.body) };
+    return { status: res.status, statusText: res.statusText, headers: res.headers, body: out, url: res.url ?? req.url, redirected: res.redirected ?? false };
+  }
+
+  #settle(a: ActiveInvocation, opId: number, ok: boolean, value: unknown): void {
+    if (this.#sandbox.active !== a || this.#sandbox.disposed) return;
+    try {
+      this.#sandbox.enter("settle", [opId, ok, value]);
+    } catch {
+      // enter() has killed the sandbox and failed the invocation already.
+    }
+  }
+
+  setTimer(a: ActiveInvocation, id: number, delay: number): void {
+    if (this.#timers.size >= MAX_TIMERS) throw new RangeError(`too many timers (limit ${MAX_TIMERS})`);
+    const old = this.#timers.get(id);
+    if (old !== undefined) clearTimeout(old);
+    this.#timers.set(
+      id,
+      setTimeout(() => {
+        this.#timers.delete(id);
+        if (this.#sandbox.active !== a || this.#sandbox.disposed) return;
+        try {
+          this.#sandbox.enter("fireTimer", [id]);
+        } catch {
+          // killed: the invocation already failed
+        }
+      }, delay),
+    );
+  }
+
+  clearTimer(id: number): void {
+    const t = this.#timers.get(id);
+    if (t !== undefined) clearTimeout(t);
+    this.#timers.delete(id);
+  }
+
+  /** Ends everything an invocation left behind. */
+  closeAll(): void {
+    for (const t of this.#timers.values()) clearTimeout(t);
+    this.#timers.clear();
+    for (const it of this.#streams.values()) it.return?.().catch(() => {});
+    this.#streams.clear();
+  }
+}
+
+/** Host errors cross into the guest as `{ name, message }` only. */
+function plainError(err: unknown): { name: string; message: string } {
+  if (err instanceof Error) {
+    const name = typeof (err as { name?: unknown }).name === "string" ? err.name : "Error";
+    return { name: name === "AbortError" ? "AbortError" : name, message: err.message };
+  }
+  if (typeof err === "object" && err !== null && typeof (err as { message?: unknown }).message === "string") {
+    const e = err as { name?: unknown; message: string };
+    return { name: typeof e.name === "string" ? e.name : "Error", message: e.message };
+  }
+  return { name: "Error", message: String(err) };
+}

@@ -1,0 +1,229 @@
+/**
+ * The state of the one invocation a sandbox is running: answer, waitUntil,
+ * response body pulls, budgets used, logs. It ends when the function answered,
+ * every waitUntil settled and the response body was read (or on a kill).
+ */
+import { VergeError } from "../shared/errors.ts";
+import type { Limits } from "../shared/limits.ts";
+import type { Emit, GuestResponseHead } from "./bridge/protocol.ts";
+import type { LimitReport, LogEntry } from "./report.ts";
+import { round } from "./report.ts";
+import type { Sandbox } from "./sandbox.ts";
+
+export interface InvocationResponse extends GuestResponseHead {
+  body: null | Uint8Array | AsyncIterable<Uint8Array>;
+}
+
+export interface InvocationReport {
+  limits: LimitReport;
+  logs: LogEntry[];
+  /** A failure after the function answered (killed while streaming or in waitUntil). */
+  error?: VergeError;
+  waitUntilErrors: VergeError[];
+}
+
+export type InvocationOutcome =
+  | { kind: "response"; response: InvocationResponse; finished: Promise<InvocationReport> }
+  | { kind: "result"; result: unknown; finished: Promise<InvocationReport> }
+  | { kind: "error"; error: VergeError; finished: Promise<InvocationReport> };
+
+const MAX_LOGS = 1000;
+
+export class ActiveInvocation {
+  readonly id: number;
+  readonly outcome: Promise<InvocationOutcome>;
+  readonly finished: Promise<InvocationReport>;
+  readonly abort = new AbortController();
+  subrequests = 0;
+  responseBytes = 0;
+
+  #sandbox: Sandbox;
+  #limits: Limits;
+  #cpuStart: bigint;
+  #cpuUsedMs = 0;
+  #wallStart = performance.now();
+  #heapPeak = 0;
+  #logs: LogEntry[] = [];
+  #droppedLogs = 0;
+  #deadline: NodeJS.Timeout | undefined;
+  #answered = false;
+  #idle = false;
+  #bodyOpen = false;
+  #ended = false;
+  #lateError: VergeError | undefined;
+  #waitUntilErrors: VergeError[] = [];
+  #waiters = new Map<number, { resolve: (c: Uint8Array | null) => void; reject: (e: unknown) => void }>();
+  #resolveOutcome!: (o: InvocationOutcome) => void;
+  #resolveFinished!: (r: InvocationReport) => void;
+
+  constructor(id: number, sandbox: Sandbox, limits: Limits, cpuStart: bigint) {
+    this.id = id;
+    this.#sandbox = sandbox;
+    this.#limits = limits;
+    this.#cpuStart = cpuStart;
+    this.outcome = new Promise((r) => (this.#resolveOutcome = r));
+    this.finished = new Promise((r) => (this.#resolveFinished = r));
+  }
+
+  cpuMs(now: bigint): number {
+    this.#cpuUsedMs = Number(now - this.#cpuStart) / 1e6;
+    return this.#cpuUsedMs;
+  }
+
+  wallLeftMs(): number {
+    return this.#limits.wallMs - (performance.now() - this.#wallStart);
+  }
+
+  noteHeap(bytes: number): void {
+    if (bytes > this.#heapPeak) this.#heapPeak = bytes;
+  }
+
+  addLog(entry: LogEntry): void {
+    if (this.#logs.length < MAX_LOGS) this.#logs.push(entry);
+    else this.#droppedLogs++;
+  }
+
+  armDeadline(onExpire: () => void): void {
+    this.#deadline = setTimeout(onExpire, Math.max(1, this.#limits.wallMs));
+  }
+
+  onEmit(m: Emit): void {
+    switch (m.type) {
+      case "response":
+        return this.#answerResponse(m.head, m.body);
+      case "result":
+        if (this.#answer()) this.#resolveOutcome({ kind: "result", result: m.value, finished: this.finished });
+        return;
+      case "error": {
+        const code = m.error.name === "VergeInvalidResult" ? "ERR_INVALID_RESULT" : "ERR_FUNCTION_EXCEPTION";
+        const err = this.#sandbox.guestError(code, m.error, m.passThrough);
+        if (this.#answer()) this.#resolveOutcome({ kind: "error", error: err, finished: this.finished });
+        else this.#lateError ??= err;
+        return;
+      }
+      case "idle":
+        this.#idle = true;
+        this.#waitUntilErrors = m.waitUntilErrors.map((e) => this.#sandbox.guestError("ERR_FUNCTION_EXCEPTION", e));
+        return this.#maybeEnd();
+      case "chunk":
+      case "chunk-error": {
+        const w = this.#waiters.get(m.stream);
+        if (w === undefined) return;
+        this.#waiters.delete(m.stream);
+        if (m.type === "chunk") w.resolve(m.chunk);
+        else w.reject(this.#sandbox.guestError("ERR_FUNCTION_EXCEPTION", m.error));
+        return;
+      }
+      case "unhandled-rejection":
+        this.addLog({ level: "error", message: `Uncaught (in promise) ${m.error.name}: ${m.error.message}`, timestamp: Date.now() });
+        return;
+    }
+  }
+
+  /** Terminal failure (kill, dispose, host error): answers if not yet answered, then ends. */
+  fail(err: VergeError): void {
+    if (this.#answer()) this.#resolveOutcome({ kind: "error", error: err, finished: this.finished });
+    else this.#lateError ??= err;
+    for (const w of this.#waiters.values()) w.reject(err);
+    this.#waiters.clear();
+    this.#end();
+  }
+
+  #answer(): boolean {
+    if (this.#answered) return false;
+    this.#answered = true;
+    return true;
+  }
+
+  #answerResponse(head: GuestResponseHead, body: null | Uint8Array | { stream: number }): void {
+    if (!this.#answered && body instanceof Uint8Array) {
+      this.responseBytes = body.byteLength;
+      const cap = this.#limits.responseBytes;
+      if (cap !== null && body.byteLength > cap) {
+        this.#answer();
+        const err = new VergeError("ERR_RESPONSE_TOO_LARGE", `function ${this.#sandbox.source.id}: generated a ${body.byteLength}-byte response body, over the limit of ${cap} bytes`);
+        this.#resolveOutcome({ kind: "error", error: err, finished: this.finished });
+        return;
+      }
+    }
+    if (!this.#answer()) return;
+    let out: InvocationResponse["body"];
+    if (body === null || body instanceof Uint8Array) out = body;
+    else {
+      this.#bodyOpen = true;
+      out = this.#pullBody(body.stream);
+    }
+    this.#resolveOutcome({ kind: "response", response: { ...head, body: out }, finished: this.finished });
+  }
+
+  async *#pullBody(stream: number): AsyncGenerator<Uint8Array> {
+    let done = false;
+    try {
+      while (true) {
+        const chunk = await new Promise<Uint8Array | null>((resolve, reject) => {
+          this.#waiters.set(stream, { resolve, reject });
+          try {
+            this.#sandbox.enter("pull", [stream]);
+          } catch (e) {
+            this.#waiters.delete(stream);
+            reject(e);
+          }
+        });
+        if (chunk === null) {
+          done = true;
+          return;
+        }
+        this.responseBytes += chunk.byteLength;
+        const cap = this.#limits.responseBytes;
+        if (cap !== null && this.responseBytes > cap) {
+          const err = new VergeError("ERR_RESPONSE_TOO_LARGE", `function ${this.#sandbox.source.id}: streamed more than the limit of ${cap} response bytes`);
+          this.#lateError ??= err;
+          throw err;
+        }
+        yield chunk;
+      }
+    } finally {
+      if (!done && !this.#ended) {
+        try {
+          this.#sandbox.enter("cancelStream", [stream, "the reader cancelled the response body"]);
+        } catch {
+          // a kill already ended the invocation
+        }
+      }
+      this.#bodyOpen = false;
+      this.#maybeEnd();
+    }
+  }
+
+  #maybeEnd(): void {
+    if (this.#answered && this.#idle && !this.#bodyOpen) {
+      // Deferred: emits arrive while the guest is on the stack; leave it first.
+      queueMicrotask(() => this.#end());
+    }
+  }
+
+  #end(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    clearTimeout(this.#deadline);
+    this.abort.abort();
+    if (!this.#sandbox.disposed) this.cpuMs(this.#sandbox.isolate.cpuTime);
+    this.#sandbox.release(this);
+    const logs = this.#logs;
+    if (this.#droppedLogs > 0) logs.push({ level: "warn", message: `${this.#droppedLogs} more console lines were dropped (limit ${MAX_LOGS} per invocation)`, timestamp: Date.now() });
+    const report: InvocationReport = { limits: this.report(), logs, waitUntilErrors: this.#waitUntilErrors };
+    if (this.#lateError !== undefined) report.error = this.#lateError;
+    this.#resolveFinished(report);
+  }
+
+  report(): LimitReport {
+    const l = this.#limits;
+    return {
+      cpuMs: { used: round(this.#cpuUsedMs), limit: l.cpuMs },
+      wallMs: { used: round(performance.now() - this.#wallStart), limit: l.wallMs },
+      heapMb: { used: round(this.#heapPeak / (1024 * 1024)), limit: l.memoryMb },
+      subrequests: { used: this.subrequests, limit: l.subrequests },
+      responseBytes: { used: this.responseBytes, limit: l.responseBytes },
+    };
+  }
+}

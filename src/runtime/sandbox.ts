@@ -1,0 +1,375 @@
+/**
+ * One isolate running one function version, one invocation at a time.
+ *
+ * Lifecycle:
+ * 1. create: new Isolate(memoryLimit) → context → host bridge → prelude → bundle
+ *    evaluated under the startup CPU budget → guest `init` finds the dialect;
+ * 2. invoke: every guest entry is an `applySync` through `#enter`, which reads
+ *    `isolate.cpuTime` before and after and passes a timeout backstop; a wall
+ *    deadline timer covers the time the guest waits on host work;
+ * 3. kill: any budget overrun disposes the isolate; a killed sandbox is never reused;
+ * 4. dispose: the pool drops idle sandboxes by LRU.
+ */
+import ivm from "isolated-vm";
+import { VergeError, type VergeErrorCode } from "../shared/errors.ts";
+import type { Limits } from "../shared/limits.ts";
+import type { BindingSpec, DialectInfo, Emit, GuestError, Invocation, LogLevel } from "./bridge/protocol.ts";
+import type { BindingHandler, HostServices, SubtleHost } from "./host-services.ts";
+import type { Prelude } from "./prelude.ts";
+import { loadPrelude } from "./prelude.ts";
+import { createStackMapper, type StackMapper } from "./source-map.ts";
+import { HostOps } from "./host-ops.ts";
+import { ActiveInvocation, type InvocationOutcome } from "./invocation.ts";
+
+export interface FunctionSource {
+  /** Stable identity of this code (a version digest); keys the pool and the code cache. */
+  id: string;
+  code: string;
+  /** "esm": an ES module bundle. "script": a classic script (service worker, CommonJS `exports.handler`). */
+  format: "esm" | "script";
+  /** Name used in stacks; default `worker.js`. */
+  filename?: string;
+  /** Further ES modules the entry may import by name (Miniflare's `modules` array). */
+  modules?: Array<{ name: string; code: string }>;
+  sourceMap?: string;
+}
+
+export interface SandboxOptions {
+  source: FunctionSource;
+  limits: Limits;
+  /** Plain `env` values: vars (strings, JSON) and secrets. */
+  env: Record<string, unknown>;
+  bindings: Record<string, BindingHandler>;
+  services: HostServices;
+  prelude?: Prelude;
+  /** Code cache of the bundle produced earlier in this process (kept by the pool). */
+  codeCache?: ivm.ExternalCopy<ArrayBuffer>;
+}
+
+type GuestFn = "init" | "dispatch" | "settle" | "fireTimer" | "pull" | "cancelStream" | "finish";
+
+const DISALLOWED_GLOBAL =
+  "Some functionality, such as asynchronous I/O, timeouts, and subrequests, can only be performed while handling a request.";
+
+export class Sandbox {
+  readonly source: FunctionSource;
+  readonly limits: Limits;
+  readonly dialect: DialectInfo;
+  readonly startupCpuMs: number;
+  readonly startupLogs: Array<{ level: LogLevel; message: string; timestamp: number }> = [];
+  codeCache: ivm.ExternalCopy<ArrayBuffer> | undefined;
+  lastUsed = Date.now();
+  invocations = 0;
+
+  #isolate: ivm.Isolate;
+  #context: ivm.Context;
+  #guest: Record<GuestFn, ivm.Reference<(...args: unknown[]) => unknown>>;
+  #services: HostServices;
+  #subtle: SubtleHost | undefined;
+  #ops: HostOps;
+  #stack: StackMapper;
+  #dead: VergeError | null = null;
+  #active: ActiveInvocation | null = null;
+  #nextInvocation = 1;
+  #heapBytes = 0;
+
+  /** Creates the isolate and evaluates the bundle. Throws a VergeError (ERR_BUNDLE_COMPILE, ERR_NO_HANDLER, ...). */
+  constructor(options: SandboxOptions) {
+    this.source = options.source;
+    this.limits = options.limits;
+    this.#services = options.services;
+    this.#stack = createStackMapper(options.source.filename ?? "worker.js", options.source.sourceMap);
+    this.#ops = new HostOps(this, options.services, options.bindings);
+    const prelude = options.prelude ?? loadPrelude();
+    // ivm's floor is 8 MB; the cap covers the V8 heap of this isolate only.
+    this.#isolate = new ivm.Isolate({ memoryLimit: Math.max(8, Math.ceil(options.limits.memoryMb)) });
+    try {
+      this.#context = this.#isolate.createContextSync();
+      this.#installHost();
+      prelude.compile(this.#isolate).runSync(this.#context, { timeout: 2_000 });
+      this.#guest = this.#takeGuestApi();
+      const cpu0 = this.#isolate.cpuTime;
+      const namespace = this.#evaluateBundle(options);
+      this.startupCpuMs = Number(this.#isolate.cpuTime - cpu0) / 1e6;
+      if (this.startupCpuMs > options.limits.startupCpuMs) {
+        throw new VergeError(
+          "ERR_STARTUP_CPU_LIMIT",
+          `${this.#name()}: evaluating the bundle's top level used ${this.startupCpuMs.toFixed(1)} ms of CPU, over the startup budget of ${options.limits.startupCpuMs} ms`,
+        );
+      }
+      const specs: BindingSpec[] = Object.entries(options.bindings).map(([name, b]) => ({ name, kind: b.kind, methods: b.methods }));
+      this.dialect = this.#guest.init.applySync(undefined, [namespace, options.env, specs], {
+        arguments: { copy: true },
+        result: { copy: true },
+        timeout: 1_000,
+      }) as DialectInfo;
+      if (this.dialect.dialect === null) {
+        throw new VergeError(
+          "ERR_NO_HANDLER",
+          `${this.#name()}: no handler found; expected \`export default { fetch(request, env, ctx) }\`, \`addEventListener("fetch", ...)\` or \`export const handler = async (event) => ...\`, found exports [${this.dialect.exports.join(", ") || "none"}]`,
+        );
+      }
+    } catch (err) {
+      this.#disposeIsolate();
+      throw this.#startupError(err);
+    }
+  }
+
+  get disposed(): boolean {
+    return this.#dead !== null;
+  }
+  get busy(): boolean {
+    return this.#active !== null;
+  }
+  get heapBytes(): number {
+    return this.#heapBytes;
+  }
+  get isolate(): ivm.Isolate {
+    return this.#isolate;
+  }
+  get subtle(): SubtleHost {
+    this.#subtle ??= this.#services.createSubtle();
+    return this.#subtle;
+  }
+  get active(): ActiveInvocation | null {
+    return this.#active;
+  }
+
+  /**
+   * Runs one invocation. Resolves once the function answered (response head,
+   * Lambda result, or error); `outcome.finished` settles when it is completely over.
+   */
+  invoke(job: Invocation, requestBody: AsyncIterable<Uint8Array> | null = null): Promise<InvocationOutcome> {
+    if (this.#dead !== null) return Promise.reject(this.#dead);
+    if (this.#active !== null) return Promise.reject(new VergeError("ERR_RUNTIME_BUSY", `${this.#name()}: isolate already running an invocation`));
+    const id = this.#nextInvocation++;
+    this.invocations++;
+    this.lastUsed = Date.now();
+    const active = new ActiveInvocation(id, this, this.limits, this.#isolate.cpuTime);
+    this.#active = active;
+    if (requestBody !== null && job.kind === "fetch") job.request.body = { stream: this.#ops.registerStream(requestBody) };
+    active.armDeadline(() => this.kill("ERR_WALL_LIMIT", `exceeded the wall-time budget of ${this.limits.wallMs} ms`));
+    try {
+      this.enter("dispatch", [id, job]);
+    } catch (err) {
+      active.fail(this.#asError(err));
+    }
+    return active.outcome;
+  }
+
+  /**
+   * Enters the guest. Every guest execution goes through here: CPU is read
+   * before and after, and the call carries a timeout backstop, because a
+   * synchronous loop blocks this thread and only V8's termination can stop it.
+   */
+  enter(fn: GuestFn, args: unknown[]): void {
+    if (this.#dead !== null) throw this.#dead;
+    const a = this.#active;
+    const cpuLeft = a === null ? this.limits.startupCpuMs : this.limits.cpuMs - a.cpuMs(this.#isolate.cpuTime);
+    const wallLeft = a === null ? this.limits.wallMs : a.wallLeftMs();
+    // Wall time bounds CPU time on this thread; twice the CPU left (plus slack for a busy
+    // machine) stops a runaway loop, and the exact CPU check below decides the verdict.
+    const byCpu = Math.max(1, cpuLeft) * 2 + 10;
+    const timeout = Math.max(1, Math.ceil(Math.min(byCpu, wallLeft)));
+    try {
+      this.#guest[fn].applySync(undefined, args, { arguments: { copy: true }, timeout });
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String(err);
+      if (this.#dead !== null) throw this.#dead;
+      if (/memory limit/i.test(msg) || this.#isolate.isDisposed) {
+        throw this.kill("ERR_MEMORY_LIMIT", `exceeded the memory limit of ${this.limits.memoryMb} MB`);
+      }
+      if (/timed out/i.test(msg)) {
+        if (a !== null && a.wallLeftMs() <= 1) throw this.kill("ERR_WALL_LIMIT", `exceeded the wall-time budget of ${this.limits.wallMs} ms`);
+        throw this.kill("ERR_CPU_LIMIT", `exceeded the CPU budget of ${this.limits.cpuMs} ms`);
+      }
+      throw err;
+    } finally {
+      if (this.#dead === null && a !== null) this.#afterEnter(a);
+    }
+  }
+
+  #afterEnter(a: ActiveInvocation): void {
+    const used = a.cpuMs(this.#isolate.cpuTime);
+    if (used > this.limits.cpuMs) {
+      this.kill("ERR_CPU_LIMIT", `exceeded the CPU budget of ${this.limits.cpuMs} ms (used ${used.toFixed(1)} ms)`);
+      return;
+    }
+    const heap = this.#isolate.getHeapStatisticsSync();
+    this.#heapBytes = heap.used_heap_size + heap.externally_allocated_size;
+    a.noteHeap(this.#heapBytes);
+  }
+
+  /** Disposes the isolate for good and fails the running invocation with `code`. */
+  kill(code: VergeErrorCode, reason: string): VergeError {
+    if (this.#dead !== null) return this.#dead;
+    const err = new VergeError(code, `${this.#name()}: ${reason}`);
+    this.#dead = err;
+    this.#disposeIsolate();
+    const a = this.#active;
+    if (a !== null) {
+      a.fail(err);
+      this.#ops.closeAll();
+    }
+    return err;
+  }
+
+  /** The running invocation ended: clean guest and host state, free the isolate for the next one. */
+  release(a: ActiveInvocation): void {
+    if (this.#active !== a) return;
+    this.#ops.closeAll();
+    if (this.#dead === null) {
+      try {
+        this.enter("finish", [a.id]);
+      } catch {
+        // enter() already killed the sandbox if the guest misbehaved.
+      }
+    }
+    this.#active = null;
+    this.lastUsed = Date.now();
+  }
+
+  dispose(): void {
+    if (this.#dead === null) this.#dead = new VergeError("ERR_RUNTIME_DISPOSED", `${this.#name()}: isolate disposed`);
+    this.#active?.fail(this.#dead);
+    this.#ops.closeAll();
+    this.#disposeIsolate();
+  }
+
+  /** Maps a guest error's stack through the bundle's source map. */
+  guestError(code: VergeErrorCode, e: GuestError, passThrough = false): VergeError {
+    const stack = this.#stack.map(e.stack || `${e.name}: ${e.message}`);
+    const message = code === "ERR_INVALID_RESULT" ? e.message : `${e.name}: ${e.message}`;
+    return new VergeError(code, `${this.#name()}: ${message}`, { guestStack: stack, details: { passThrough, errorName: e.name } });
+  }
+
+  get ops(): HostOps {
+    return this.#ops;
+  }
+
+  #name(): string {
+    return `function ${this.source.id}`;
+  }
+
+  #asError(err: unknown): VergeError {
+    if (err instanceof VergeError) return err;
+    const msg = err instanceof Error ? err.message : String(err);
+    return new VergeError("ERR_FUNCTION_EXCEPTION", `${this.#name()}: ${msg}`, { cause: err });
+  }
+
+  #startupError(err: unknown): VergeError {
+    if (err instanceof VergeError) return err;
+    const msg = err instanceof Error ? err.message : String(err);
+    if (/memory limit/i.test(msg)) return new VergeError("ERR_MEMORY_LIMIT", `${this.#name()}: exceeded the memory limit of ${this.limits.memoryMb} MB while starting`);
+    if (/timed out/i.test(msg)) return new VergeError("ERR_STARTUP_CPU_LIMIT", `${this.#name()}: evaluating the top level exceeded the startup budget of ${this.limits.startupCpuMs} ms`);
+    const stack = err instanceof Error && typeof err.stack === "string" ? this.#stack.map(err.stack) : undefined;
+    return new VergeError("ERR_BUNDLE_COMPILE", `${this.#name()}: the bundle failed to load: ${msg}`, { guestStack: stack, cause: err });
+  }
+
+  #installHost(): void {
+    const ops = this.#ops;
+    const host = this.#context.evalSync("globalThis.__verge_host = {}", { reference: true }) as ivm.Reference<Record<string, unknown>>;
+    const t0 = performance.now();
+    const fns: Record<string, (...args: never[]) => unknown> = {
+      log: (level: LogLevel, text: string) => this.#log(level, text),
+      now: () => performance.now() - t0,
+      randomBytes: (n: number) => {
+        if (!Number.isInteger(n) || n < 0 || n > 65536) throw new RangeError("randomBytes: 0..65536 bytes");
+        return crypto.getRandomValues(new Uint8Array(n));
+      },
+      randomUUID: () => crypto.randomUUID(),
+      startOp: (opId: number, kind: string, payload: unknown) => {
+        if (this.#active === null) throw new Error(DISALLOWED_GLOBAL);
+        ops.start(this.#active, opId, kind, payload);
+      },
+      setTimer: (timerId: number, delay: number) => {
+        if (this.#active === null) throw new Error(DISALLOWED_GLOBAL);
+        ops.setTimer(this.#active, timerId, delay);
+      },
+      clearTimer: (timerId: number) => ops.clearTimer(timerId),
+      emit: (message: Emit) => this.#active?.onEmit(message),
+    };
+    for (const [name, fn] of Object.entries(fns)) host.setSync(name, new ivm.Callback(fn));
+    host.release();
+  }
+
+  #takeGuestApi(): Record<GuestFn, ivm.Reference<(...args: unknown[]) => unknown>> {
+    const api = this.#context.global.getSync("__verge_guest", { reference: true }) as ivm.Reference<Record<string, unknown>>;
+    const names: GuestFn[] = ["init", "dispatch", "settle", "fireTimer", "pull", "cancelStream", "finish"];
+    const out = {} as Record<GuestFn, ivm.Reference<(...args: unknown[]) => unknown>>;
+    for (const n of names) out[n] = api.getSync(n, { reference: true }) as ivm.Reference<(...args: unknown[]) => unknown>;
+    api.release();
+    this.#context.evalSync("delete globalThis.__verge_guest");
+    return out;
+  }
+
+  #evaluateBundle(options: SandboxOptions): unknown {
+    const { source, limits } = options;
+    const filename = source.filename ?? "worker.js";
+    const timeout = Math.ceil(limits.startupCpuMs * 2 + 10);
+    if (source.format === "script") {
+      this.#context.evalSync("globalThis.module = { exports: {} }; globalThis.exports = globalThis.module.exports;");
+      const script = this.#isolate.compileScriptSync(source.code, {
+        filename,
+        ...(options.codeCache ? { cachedData: options.codeCache } : { produceCachedData: true }),
+      });
+      this.codeCache = (script as ivm.Script & ivm.CachedDataResult).cachedData ?? options.codeCache;
+      script.runSync(this.#context, { timeout });
+      return undefined;
+    }
+    const modules = new Map((source.modules ?? []).map((m) => [normalizeName(m.name), m.code]));
+    const compiled = new Map<string, ivm.Module>();
+    const compile = (code: string, name: string, cache?: ivm.ExternalCopy<ArrayBuffer>) =>
+      this.#isolate.compileModuleSync(code, { filename: name, ...(cache ? { cachedData: cache } : { produceCachedData: true }) });
+    const entry = compile(source.code, filename, options.codeCache);
+    this.codeCache = (entry as unknown as { cachedData?: ivm.ExternalCopy<ArrayBuffer> }).cachedData ?? options.codeCache;
+    entry.instantiateSync(this.#context, (specifier: string, referrer: ivm.Module) => {
+      const name = resolveSpecifier(specifier, referrer === entry ? filename : (moduleNames.get(referrer) ?? filename));
+      const code = modules.get(name);
+      if (code === undefined) throw new Error(`Cannot resolve module "${specifier}" imported from ${moduleNames.get(referrer) ?? filename}: no module named "${name}" was given`);
+      let m = compiled.get(name);
+      if (m === undefined) {
+        m = compile(code, name);
+        compiled.set(name, m);
+        moduleNames.set(m, name);
+      }
+      return m;
+    });
+    entry.evaluateSync({ timeout });
+    return entry.namespace.derefInto();
+  }
+
+  #log(level: LogLevel, text: string): void {
+    const entry = { level, message: String(text), timestamp: Date.now() };
+    if (this.#active !== null) this.#active.addLog(entry);
+    else if (this.startupLogs.length < 100) this.startupLogs.push(entry);
+    this.#services.onLog?.(entry, this.source.id);
+  }
+
+  #disposeIsolate(): void {
+    this.#subtle?.dispose();
+    this.#subtle = undefined;
+    try {
+      if (!this.#isolate.isDisposed) this.#isolate.dispose();
+    } catch {
+      // Already disposed by a memory-limit kill.
+    }
+  }
+}
+
+const moduleNames = new WeakMap<ivm.Module, string>();
+
+function normalizeName(name: string): string {
+  return name.replace(/^\.\//, "").replace(/^\/+/, "");
+}
+
+/** Resolves `./x.js` against the importing module's name; bare names are looked up as given. */
+function resolveSpecifier(specifier: string, referrer: string): string {
+  if (!specifier.startsWith("./") && !specifier.startsWith("../")) return normalizeName(specifier);
+  const parts = referrer.split("/").slice(0, -1);
+  for (const seg of specifier.split("/")) {
+    if (seg === "..") parts.pop();
+    else if (seg !== ".") parts.push(seg);
+  }
+  return normalizeName(parts.join("/"));
+}
