@@ -19,7 +19,7 @@ export function createHostServices(options: HostServicesOptions = {}): HostServi
       } catch (err) {
         // undici wraps connect-time refusals in "fetch failed": surface the reason.
         const cause = (err as { cause?: unknown }).cause;
-        if (hasCode(err, "ERR_FETCH_BLOCKED")) throw new TypeError((err as Error).message);
+        if (hasCode(err, "ERR_FETCH_BLOCKED")) throw new TypeError(err.message);
         if (hasCode(cause, "ERR_FETCH_BLOCKED")) throw new TypeError(cause.message);
         throw err;
       }

@@ -190,10 +190,11 @@ function runLambda(r: Running, job: Extract<Invocation, { kind: "cloudfront" }>)
       if (err !== null && err !== undefined) reject(err);
       else resolve(value);
     };
+    const deadline = host.now() + Number(job.context.timeoutMs ?? 0);
     const context = {
       ...job.context,
       callbackWaitsForEmptyEventLoop: true,
-      getRemainingTimeInMillis: () => Math.max(0, Number(job.context.deadline ?? 0) - host.now()),
+      getRemainingTimeInMillis: () => Math.max(0, Math.round(deadline - host.now())),
     };
     const ret = handler(job.event, context, callback);
     if (ret !== null && typeof ret === "object" && typeof (ret as Promise<unknown>).then === "function") {

@@ -5,6 +5,7 @@
  */
 import { host } from "./host.ts";
 import { defineGlobal } from "./globals.ts";
+import { toGuestError } from "./errors.ts";
 
 interface Timer {
   fn: unknown;
@@ -39,7 +40,13 @@ export function fireTimer(id: number): void {
   if (t === undefined) return;
   if (t.interval === null) timers.delete(id);
   else host.setTimer(id, t.interval);
-  (t.fn as (...a: unknown[]) => void)(...t.args);
+  try {
+    (t.fn as (...a: unknown[]) => void)(...t.args);
+  } catch (e) {
+    // As in browsers and Workers: an exception in a timer callback is reported, not fatal.
+    const g = toGuestError(e);
+    host.log("error", `Uncaught ${g.stack || `${g.name}: ${g.message}`}`);
+  }
 }
 
 export function clearAllTimers(): void {

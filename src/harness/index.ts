@@ -1,0 +1,2 @@
+export { Verge } from "./verge.ts";
+export type { VergeOptions, ModuleDefinition } from "./options.ts";

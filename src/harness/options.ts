@@ -1,0 +1,154 @@
+/**
+ * Harness options: Miniflare 4 names where the concept is the same (script,
+ * scriptPath, modules, bindings, kvNamespaces, compatibilityDate), plus verge's
+ * own (limits, event, upstream, secrets, outbound). Validation is pure and
+ * reports every problem at once.
+ */
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { basename } from "node:path";
+import { VergeError } from "../shared/errors.ts";
+import { describe, validateLimits, type CloudFrontEventType, type Diagnostic, type LimitsOptions } from "../shared/limits.ts";
+import type { FunctionDecl } from "../runtime/child-host/messages.ts";
+import type { BindingDecl } from "../runtime/bindings/index.ts";
+import type { FetchPolicy } from "../runtime/fetch-guard.ts";
+
+export interface ModuleDefinition {
+  type: "ESModule";
+  path: string;
+  contents?: string;
+}
+
+export interface VergeOptions {
+  /** The function's code. With `modules: true` an ES module, otherwise a classic script. */
+  script?: string;
+  scriptPath?: string;
+  /** `true`: the script is an ES module. An array: modules by path, the first is the entry. */
+  modules?: boolean | ModuleDefinition[];
+  /** Source map (JSON text) of the bundle, for stack positions in errors. */
+  sourceMap?: string;
+  /** Plain `env` values (strings or JSON), as Miniflare's `bindings`. */
+  bindings?: Record<string, unknown>;
+  /** Secret `env` strings. */
+  secrets?: Record<string, string>;
+  compatibilityDate?: string;
+  compatibilityFlags?: string[];
+  /** Budgets per invocation; `profile: "lambda-edge"` for the strict Lambda@Edge quotas. */
+  limits?: LimitsOptions;
+  /** The CloudFront event a Lambda@Edge function runs as for dispatchFetch (default viewer-request). */
+  event?: CloudFrontEventType;
+  /** Where a request continues after a viewer/origin-request function lets it through (the origin). */
+  upstream?: string;
+  /** Subrequest address policy; by default private and loopback addresses are refused. */
+  outbound?: FetchPolicy;
+  /** A name for logs and errors (default: derived from the script). */
+  name?: string;
+}
+
+export interface ResolvedOptions {
+  decl: FunctionDecl;
+  event: CloudFrontEventType;
+  upstream: URL | undefined;
+  outbound: FetchPolicy;
+  env: Record<string, unknown>;
+}
+
+const EVENTS: CloudFrontEventType[] = ["viewer-request", "origin-request", "origin-response", "viewer-response"];
+const KNOWN = new Set(["script", "scriptPath", "modules", "sourceMap", "bindings", "secrets", "compatibilityDate", "compatibilityFlags", "limits", "event", "upstream", "outbound", "name", "kvNamespaces"]);
+
+export function validateOptions(raw: VergeOptions): { config: ResolvedOptions | null; diagnostics: Diagnostic[] } {
+  const d: Diagnostic[] = [];
+  if (typeof raw !== "object" || raw === null) return { config: null, diagnostics: [{ path: "options", message: `expected an object, found ${describe(raw)}` }] };
+  for (const key of Object.keys(raw)) if (!KNOWN.has(key)) d.push({ path: key, message: `unknown option; expected one of ${[...KNOWN].join(", ")}` });
+  if ((raw as { kvNamespaces?: unknown }).kvNamespaces !== undefined) d.push({ path: "kvNamespaces", message: "KV bindings are not available in this version of verge yet" });
+
+  let code: string | undefined;
+  let filename = "worker.js";
+  let format: "esm" | "script" = "script";
+  const extra: Array<{ name: string; code: string }> = [];
+  if (Array.isArray(raw.modules)) {
+    raw.modules.forEach((m, i) => {
+      if (m === null || typeof m !== "object" || m.type !== "ESModule" || typeof m.path !== "string") {
+        d.push({ path: `modules[${i}]`, message: `expected { type: "ESModule", path, contents? }, found ${describe(m)}` });
+        return;
+      }
+      let contents = m.contents;
+      if (contents === undefined) {
+        try {
+          contents = readFileSync(m.path, "utf8");
+        } catch {
+          d.push({ path: `modules[${i}].path`, message: `cannot read ${m.path}` });
+          return;
+        }
+      }
+      if (i === 0) {
+        code = contents;
+        filename = basename(m.path);
+      } else extra.push({ name: m.path.replace(/^\.\//, ""), code: contents });
+    });
+    format = "esm";
+    if (raw.modules.length === 0) d.push({ path: "modules", message: "expected at least one module" });
+  } else {
+    if (raw.script !== undefined && raw.scriptPath !== undefined) d.push({ path: "script", message: "give either script or scriptPath, not both" });
+    if (typeof raw.script === "string") code = raw.script;
+    else if (raw.script !== undefined) d.push({ path: "script", message: `expected a string, found ${describe(raw.script)}` });
+    if (typeof raw.scriptPath === "string") {
+      try {
+        code = readFileSync(raw.scriptPath, "utf8");
+        filename = basename(raw.scriptPath);
+      } catch {
+        d.push({ path: "scriptPath", message: `cannot read ${raw.scriptPath}` });
+      }
+    } else if (raw.scriptPath !== undefined) d.push({ path: "scriptPath", message: `expected a string, found ${describe(raw.scriptPath)}` });
+    if (raw.script === undefined && raw.scriptPath === undefined) d.push({ path: "script", message: "expected script, scriptPath or modules" });
+    if (raw.modules === true) format = "esm";
+    else if (raw.modules === undefined && code !== undefined && /^\s*(export|import)[\s{*]/m.test(code)) format = "esm";
+    else if (raw.modules !== undefined && raw.modules !== false) d.push({ path: "modules", message: `expected a boolean or an array of modules, found ${describe(raw.modules)}` });
+  }
+
+  const event = raw.event ?? "viewer-request";
+  if (!EVENTS.includes(event)) d.push({ path: "event", message: `expected one of ${EVENTS.join(", ")}, found ${describe(raw.event)}` });
+  const { config: limits, diagnostics: ld } = validateLimits(raw.limits, EVENTS.includes(event) ? event : undefined);
+  d.push(...ld);
+
+  const bindings: Record<string, BindingDecl> = {};
+  if (raw.bindings !== undefined) {
+    if (typeof raw.bindings !== "object" || raw.bindings === null) d.push({ path: "bindings", message: `expected an object, found ${describe(raw.bindings)}` });
+    else for (const [k, v] of Object.entries(raw.bindings)) bindings[k] = { type: "var", value: v };
+  }
+  if (raw.secrets !== undefined) {
+    if (typeof raw.secrets !== "object" || raw.secrets === null) d.push({ path: "secrets", message: `expected an object, found ${describe(raw.secrets)}` });
+    else for (const [k, v] of Object.entries(raw.secrets)) bindings[k] = { type: "secret", value: v };
+  }
+
+  let upstream: URL | undefined;
+  if (raw.upstream !== undefined) {
+    try {
+      upstream = new URL(raw.upstream);
+    } catch {
+      d.push({ path: "upstream", message: `expected an absolute URL, found ${describe(raw.upstream)}` });
+    }
+  }
+  if (raw.compatibilityDate !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(String(raw.compatibilityDate))) {
+    d.push({ path: "compatibilityDate", message: `expected YYYY-MM-DD, found ${describe(raw.compatibilityDate)}` });
+  }
+  if (d.length > 0 || code === undefined) return { config: null, diagnostics: d };
+
+  const digest = createHash("sha256").update(code).update(JSON.stringify(extra)).digest("hex");
+  const id = raw.name ?? `${filename}@${digest.slice(0, 12)}`;
+  const env: Record<string, unknown> = {};
+  for (const [k, b] of Object.entries(bindings)) env[k] = b.value;
+  const source = { id, code, format, filename, ...(extra.length ? { modules: extra } : {}), ...(raw.sourceMap ? { sourceMap: raw.sourceMap } : {}) };
+  return {
+    config: { decl: { source, limits, bindings }, event, upstream, outbound: raw.outbound ?? {}, env },
+    diagnostics: [],
+  };
+}
+
+export function resolveOptions(raw: VergeOptions): ResolvedOptions {
+  const { config, diagnostics } = validateOptions(raw);
+  if (config === null) {
+    throw new VergeError("ERR_INVALID_OPTIONS", `invalid Verge options:\n${diagnostics.map((x) => `  - ${x.path}: ${x.message}`).join("\n")}`, { details: { diagnostics } });
+  }
+  return config;
+}

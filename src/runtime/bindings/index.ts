@@ -1,0 +1,79 @@
+/**
+ * Binding kinds: a typed record of small plain objects, one per kind (habit 3 of
+ * CONVENTIONS.md). A declaration `{ type, value }` becomes either a plain `env`
+ * value or a host handler whose methods the guest calls as async ops. A new kind
+ * (KV) adds an entry here and touches nothing else.
+ */
+import type { BindingHandler } from "../host-services.ts";
+import { VergeError } from "../../shared/errors.ts";
+import { describe, type Diagnostic } from "../../shared/limits.ts";
+
+/** What a caller declares: serializable, so it crosses to the child-process host. */
+export interface BindingDecl {
+  type: string;
+  value: unknown;
+}
+
+export type Made = { value: unknown } | { handler: BindingHandler };
+
+export interface BindingKind {
+  /** Problems with the declared value, each naming the binding. */
+  validate(name: string, value: unknown): Diagnostic[];
+  create(name: string, value: unknown): Made;
+}
+
+function isJson(v: unknown, depth = 0): boolean {
+  if (depth > 64) return false;
+  if (v === null || typeof v === "string" || typeof v === "boolean") return true;
+  if (typeof v === "number") return Number.isFinite(v);
+  if (Array.isArray(v)) return v.every((x) => isJson(x, depth + 1));
+  if (typeof v === "object") return Object.getPrototypeOf(v) === Object.prototype && Object.values(v as object).every((x) => isJson(x, depth + 1));
+  return false;
+}
+
+export const BINDING_KINDS: Record<string, BindingKind> = {
+  /** A plain var: a string, or any JSON value (wrangler `[vars]`). */
+  var: {
+    validate: (name, value) => (isJson(value) ? [] : [{ path: `bindings.${name}`, message: `expected a string or JSON value, found ${describe(value)}` }]),
+    create: (_name, value) => ({ value: structuredClone(value) }),
+  },
+  /** A secret: a string, never logged or returned by APIs. */
+  secret: {
+    validate: (name, value) => (typeof value === "string" ? [] : [{ path: `bindings.${name}`, message: `a secret must be a string, found ${typeof value}` }]),
+    create: (_name, value) => ({ value }),
+  },
+};
+
+const NAME = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+
+export function validateBindings(decls: Record<string, BindingDecl>): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const [name, decl] of Object.entries(decls)) {
+    if (!NAME.test(name) || name.length > 128) out.push({ path: `bindings.${name}`, message: "expected a JavaScript identifier of at most 128 characters" });
+    const kind = BINDING_KINDS[decl.type];
+    if (kind === undefined) out.push({ path: `bindings.${name}.type`, message: `unknown binding type ${JSON.stringify(decl.type)}; expected one of ${Object.keys(BINDING_KINDS).join(", ")}` });
+    else out.push(...kind.validate(name, decl.value));
+  }
+  return out;
+}
+
+/** Builds `env` values and host handlers from declarations; throws once with every problem. */
+export function createBindings(decls: Record<string, BindingDecl>): { env: Record<string, unknown>; bindings: Record<string, BindingHandler> } {
+  const problems = validateBindings(decls);
+  if (problems.length > 0) {
+    throw new VergeError("ERR_INVALID_OPTIONS", `invalid bindings:\n${problems.map((d) => `  - ${d.path}: ${d.message}`).join("\n")}`, { details: { diagnostics: problems } });
+  }
+  const env: Record<string, unknown> = {};
+  const bindings: Record<string, BindingHandler> = {};
+  for (const [name, decl] of Object.entries(decls)) {
+    const made = BINDING_KINDS[decl.type]!.create(name, decl.value);
+    if ("handler" in made) bindings[name] = made.handler;
+    else env[name] = made.value;
+  }
+  return { env, bindings };
+}
+
+/** Registers a binding kind (e.g. KV) without touching this file's callers. */
+export function registerBindingKind(type: string, kind: BindingKind): void {
+  BINDING_KINDS[type] = kind;
+}

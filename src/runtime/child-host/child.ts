@@ -1,0 +1,164 @@
+/**
+ * The child-process host: runs the same runtime as an edge worker, for callers
+ * that must survive a function that aborts its process (the harness, `verge dev`).
+ * Started by client.ts with --no-node-snapshot and an IPC channel.
+ */
+import { VergeError, type SerializedError } from "../../shared/errors.ts";
+import type { RequestData } from "../../shared/http.ts";
+import { createBindings } from "../bindings/index.ts";
+import type { InvocationReport } from "../invocation.ts";
+import type { FunctionSpec } from "../pool.ts";
+import { createRuntime, type Runtime } from "../runtime.ts";
+import { createHostServices } from "../services.ts";
+import type { ChildConfig, FunctionDecl, ToChild, ToParent, WireReport } from "./messages.ts";
+
+const send = (m: ToParent): void => {
+  process.send!(m);
+};
+
+let runtime: Runtime | undefined;
+let config: ChildConfig = {};
+const specs = new Map<number, FunctionSpec>();
+const bodies = new Map<number, AsyncIterator<Uint8Array>>();
+const reqStreams = new Map<number, (chunk: Uint8Array | null) => void>();
+
+function getRuntime(): Runtime {
+  if (runtime === undefined) {
+    const services = createHostServices({
+      ...(config.fetch ? { fetch: config.fetch } : {}),
+      ...(config.forwardLogs ? { onLog: (entry, fn) => send({ t: "log", fn, entry }) } : {}),
+    });
+    runtime = createRuntime({ services, ...(config.idleMemoryBytes ? { idleMemoryBytes: config.idleMemoryBytes } : {}) });
+  }
+  return runtime;
+}
+
+function toSpec(decl: FunctionDecl): FunctionSpec {
+  const { env, bindings } = createBindings(decl.bindings);
+  return { source: decl.source, limits: decl.limits, env, bindings };
+}
+
+function serialize(err: unknown): SerializedError {
+  if (err instanceof VergeError) return err.toJSON();
+  const code = typeof (err as { code?: unknown })?.code === "string" ? ((err as { code: string }).code as SerializedError["code"]) : "ERR_RUNTIME_INTERNAL";
+  return { code, message: err instanceof Error ? err.message : String(err) };
+}
+
+function wireReport(r: InvocationReport): WireReport {
+  const out: WireReport = { limits: r.limits, logs: r.logs, waitUntilErrors: r.waitUntilErrors.map(serialize) };
+  if (r.error) out.error = serialize(r.error);
+  return out;
+}
+
+function spec(fn: number): FunctionSpec {
+  const s = specs.get(fn);
+  if (s === undefined) throw new VergeError("ERR_RUNTIME_INTERNAL", `child host: function ${fn} is not registered`);
+  return s;
+}
+
+function requestBody(id: number): AsyncIterable<Uint8Array> {
+  return {
+    async *[Symbol.asyncIterator]() {
+      while (true) {
+        const chunk = await new Promise<Uint8Array | null>((resolve) => {
+          reqStreams.set(id, resolve);
+          send({ t: "req-read", id });
+        });
+        if (chunk === null) return;
+        yield chunk;
+      }
+    },
+  };
+}
+
+function track(id: number, finished: Promise<InvocationReport>): void {
+  finished.then((r) => send({ t: "finished", id, report: wireReport(r) }));
+}
+
+async function handle(m: ToChild): Promise<void> {
+  switch (m.t) {
+    case "config":
+      config = m.config;
+      return;
+    case "register":
+      try {
+        specs.set(m.fn, toSpec(m.decl));
+      } catch {
+        // reported again at first use through load/fetch
+      }
+      return;
+    case "unregister":
+      specs.delete(m.fn);
+      return;
+    case "req-chunk": {
+      const r = reqStreams.get(m.id);
+      reqStreams.delete(m.id);
+      r?.(m.chunk);
+      return;
+    }
+    case "read": {
+      const it = bodies.get(m.id);
+      if (it === undefined) return send({ t: "chunk", id: m.id, chunk: null });
+      try {
+        const r = await it.next();
+        if (r.done) {
+          bodies.delete(m.id);
+          send({ t: "chunk", id: m.id, chunk: null });
+        } else send({ t: "chunk", id: m.id, chunk: r.value });
+      } catch (err) {
+        bodies.delete(m.id);
+        send({ t: "chunk-err", id: m.id, error: serialize(err) });
+      }
+      return;
+    }
+    case "cancel": {
+      const it = bodies.get(m.id);
+      bodies.delete(m.id);
+      await it?.return?.();
+      return;
+    }
+  }
+  try {
+    const rt = getRuntime();
+    switch (m.t) {
+      case "load":
+        return send({ t: "ok", id: m.id, value: rt.load(spec(m.fn)) });
+      case "fetch": {
+        const body = m.request.body === "stream" ? requestBody(m.id) : m.request.body;
+        const request: RequestData = { method: m.request.method, url: m.request.url, headers: m.request.headers, body };
+        const r = await rt.fetch(spec(m.fn), request, m.opts);
+        track(m.id, r.finished);
+        if (r.type === "request") {
+          const b = r.request.body;
+          const bytes = b === null || b instanceof Uint8Array ? b : null;
+          return send({ t: "ok", id: m.id, value: { type: "request", cold: r.cold, request: { ...r.request, body: bytes } } });
+        }
+        const b = r.response.body;
+        let wireBody: Uint8Array | null | "stream";
+        if (b === null || b instanceof Uint8Array) wireBody = b;
+        else {
+          bodies.set(m.id, b[Symbol.asyncIterator]());
+          wireBody = "stream";
+        }
+        return send({ t: "ok", id: m.id, value: { type: "response", cold: r.cold, response: { ...r.response, body: wireBody } } });
+      }
+      case "event": {
+        const r = await rt.event(spec(m.fn), m.event as never);
+        track(m.id, r.finished);
+        return send({ t: "ok", id: m.id, value: { kind: r.kind, result: r.result, cold: r.cold } });
+      }
+      case "scheduled": {
+        const r = await rt.scheduled(spec(m.fn), m.cron, m.time);
+        track(m.id, r.finished);
+        return send({ t: "ok", id: m.id, value: null });
+      }
+    }
+  } catch (err) {
+    send({ t: "err", id: (m as { id: number }).id, error: serialize(err) });
+  }
+}
+
+process.on("message", (m: ToChild) => {
+  void handle(m);
+});
+process.on("disconnect", () => process.exit(0));

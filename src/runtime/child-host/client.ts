@@ -1,0 +1,295 @@
+/**
+ * The parent side of the child-process host. Same operations as the in-process
+ * runtime; a child that dies (a V8 abort, a SIGSEGV from a memory bomb, a wedged
+ * host thread killed by the watchdog) fails only its in-flight calls, and the
+ * next call starts a fresh child.
+ */
+import { fork, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { VergeError, reviveError, type SerializedError } from "../../shared/errors.ts";
+import type { RequestData, ResponseData } from "../../shared/http.ts";
+import type { InvocationReport } from "../invocation.ts";
+import type { DialectInfo } from "../bridge/protocol.ts";
+import type { LogEntry } from "../report.ts";
+import type { ChildConfig, FunctionDecl, ToChild, ToParent, WireReport, WireRequest } from "./messages.ts";
+
+const CHILD = fileURLToPath(new URL("./child.ts", import.meta.url));
+/** Time past a call's wall budget after which the watchdog kills a child that has not answered. */
+const WATCHDOG_GRACE_MS = 2_000;
+
+export interface ChildRuntimeOptions extends ChildConfig {
+  onLog?: (entry: LogEntry, functionId: string) => void;
+}
+
+export type RemoteFetchResult =
+  | { type: "response"; response: ResponseData; cold: boolean; finished: Promise<InvocationReport> }
+  | { type: "request"; request: RequestData; cold: boolean; finished: Promise<InvocationReport> };
+
+interface Call {
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+  finished: (r: InvocationReport) => void;
+  chunk?: { resolve: (c: Uint8Array | null) => void; reject: (e: unknown) => void };
+  body?: AsyncIterator<Uint8Array>;
+  watchdog?: NodeJS.Timeout;
+  /** Set when the watchdog killed the child for this call. */
+  watchdogError?: VergeError;
+  answered: boolean;
+}
+
+export interface ChildRuntime {
+  register(decl: FunctionDecl): number;
+  unregister(fn: number): void;
+  load(fn: number): Promise<{ dialect: DialectInfo; startupCpuMs: number }>;
+  fetch(fn: number, request: RequestData, opts?: { cf?: Record<string, unknown>; eventType?: "viewer-request" | "origin-request"; clientIp?: string }): Promise<RemoteFetchResult>;
+  event(fn: number, event: unknown): Promise<{ kind: "request" | "response"; result: unknown; cold: boolean; finished: Promise<InvocationReport> }>;
+  scheduled(fn: number, cron: string, time?: number): Promise<{ finished: Promise<InvocationReport> }>;
+  /** Number of child processes started so far (1 after the first call; more after crashes). */
+  readonly spawns: number;
+  dispose(): Promise<void>;
+}
+
+function revive(r: WireReport): InvocationReport {
+  const out: InvocationReport = { limits: r.limits, logs: r.logs, waitUntilErrors: r.waitUntilErrors.map(reviveError) };
+  if (r.error) out.error = reviveError(r.error);
+  return out;
+}
+
+export function createChildRuntime(options: ChildRuntimeOptions = {}): ChildRuntime {
+  const { onLog, ...config } = options;
+  if (onLog) config.forwardLogs = true;
+  const decls = new Map<number, FunctionDecl>();
+  const calls = new Map<number, Call>();
+  let child: ChildProcess | null = null;
+  let nextFn = 1;
+  let nextId = 1;
+  let spawns = 0;
+  let disposed = false;
+  let stderrTail = "";
+
+  function spawn(): ChildProcess {
+    const c = fork(CHILD, [], {
+      execArgv: ["--no-node-snapshot", "--disable-warning=ExperimentalWarning"],
+      serialization: "advanced",
+      stdio: ["ignore", "inherit", "pipe", "ipc"],
+    });
+    spawns++;
+    stderrTail = "";
+    c.stderr!.on("data", (d: Buffer) => {
+      stderrTail = (stderrTail + d.toString("utf8")).slice(-4096);
+      if (process.env.VERGE_DEBUG_CHILD === "1") process.stderr.write(d);
+    });
+    c.on("message", (m: ToParent) => onMessage(m));
+    c.on("exit", (code, signal) => onExit(c, code, signal));
+    c.send({ t: "config", config } satisfies ToChild);
+    for (const [fn, decl] of decls) c.send({ t: "register", fn, decl } satisfies ToChild);
+    return c;
+  }
+
+  function refresh(): void {
+    // Keep the parent's event loop alive only while calls are in flight.
+    if (child === null) return;
+    const ch = child as ChildProcess & { channel?: { ref(): void; unref(): void } };
+    if (calls.size > 0) {
+      child.ref();
+      ch.channel?.ref();
+    } else {
+      child.unref();
+      ch.channel?.unref();
+    }
+  }
+
+  function send(m: ToChild): void {
+    if (child === null) child = spawn();
+    child.send(m);
+  }
+
+  function onExit(c: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (child === c) child = null;
+    const memory = /out of memory|memory limit|allocation failed|heap limit/i.test(stderrTail);
+    const how = signal !== null ? `signal ${signal}` : `exit code ${code}`;
+    const err = memory
+      ? new VergeError("ERR_MEMORY_LIMIT", `the function's process ran out of memory and was restarted (${how})`)
+      : new VergeError("ERR_RUNTIME_CRASHED", `the function's process died (${how}) and was restarted; the next call runs in a new process`);
+    for (const [id, call] of calls) fail(id, call, call.watchdogError ?? err);
+    calls.clear();
+  }
+
+  function fail(id: number, call: Call, err: VergeError): void {
+    clearTimeout(call.watchdog);
+    if (!call.answered) call.reject(err);
+    call.chunk?.reject(err);
+    call.finished({ limits: emptyLimits(), logs: [], error: err, waitUntilErrors: [] });
+    calls.delete(id);
+  }
+
+  function onMessage(m: ToParent): void {
+    if (m.t === "log") {
+      onLog?.(m.entry, m.fn);
+      return;
+    }
+    const call = calls.get(m.id);
+    if (call === undefined) return;
+    switch (m.t) {
+      case "ok":
+        call.answered = true;
+        call.resolve(m.value);
+        return;
+      case "err":
+        call.answered = true;
+        clearTimeout(call.watchdog);
+        calls.delete(m.id);
+        call.reject(reviveError(m.error));
+        refresh();
+        return;
+      case "chunk": {
+        const w = call.chunk;
+        call.chunk = undefined;
+        w?.resolve(m.chunk);
+        return;
+      }
+      case "chunk-err": {
+        const w = call.chunk;
+        call.chunk = undefined;
+        w?.reject(reviveError(m.error));
+        return;
+      }
+      case "finished":
+        clearTimeout(call.watchdog);
+        calls.delete(m.id);
+        call.finished(revive(m.report));
+        refresh();
+        return;
+      case "req-read": {
+        const it = call.body;
+        if (it === undefined) return send({ t: "req-chunk", id: m.id, chunk: null });
+        it.next().then(
+          (r) => send({ t: "req-chunk", id: m.id, chunk: r.done ? null : r.value }),
+          () => send({ t: "req-chunk", id: m.id, chunk: null }),
+        );
+        return;
+      }
+    }
+  }
+
+  function call<T>(make: (id: number) => ToChild, fn: number, body?: AsyncIterable<Uint8Array>): { id: number; value: Promise<T>; finished: Promise<InvocationReport> } {
+    if (disposed) throw new VergeError("ERR_RUNTIME_DISPOSED", "the runtime was disposed");
+    const id = nextId++;
+    let resolve!: (v: unknown) => void;
+    let reject!: (e: unknown) => void;
+    let finished!: (r: InvocationReport) => void;
+    const value = new Promise<T>((res, rej) => {
+      resolve = res as (v: unknown) => void;
+      reject = rej;
+    });
+    const done = new Promise<InvocationReport>((res) => (finished = res));
+    const entry: Call = { resolve, reject, finished, answered: false };
+    if (body) entry.body = body[Symbol.asyncIterator]();
+    const decl = decls.get(fn);
+    if (decl !== undefined) {
+      // A wedged host thread cannot answer: past the wall budget plus grace, kill the child.
+      entry.watchdog = setTimeout(() => {
+        entry.watchdogError = new VergeError("ERR_WALL_LIMIT", `function ${decl.source.id}: no answer within the wall-time budget of ${decl.limits.wallMs} ms; its process was killed`);
+        child?.kill("SIGKILL");
+      }, decl.limits.wallMs + WATCHDOG_GRACE_MS);
+    }
+    calls.set(id, entry);
+    send(make(id));
+    refresh();
+    return { id, value, finished: done };
+  }
+
+  function responseBody(id: number): AsyncIterable<Uint8Array> {
+    return {
+      async *[Symbol.asyncIterator]() {
+        let done = false;
+        try {
+          while (true) {
+            const c = calls.get(id);
+            if (c === undefined) return;
+            const chunk = await new Promise<Uint8Array | null>((resolve, reject) => {
+              c.chunk = { resolve, reject };
+              send({ t: "read", id });
+            });
+            if (chunk === null) {
+              done = true;
+              return;
+            }
+            yield chunk;
+          }
+        } finally {
+          if (!done && calls.has(id)) send({ t: "cancel", id });
+        }
+      },
+    };
+  }
+
+  return {
+    get spawns() {
+      return spawns;
+    },
+    register(decl) {
+      const fn = nextFn++;
+      decls.set(fn, decl);
+      child?.send({ t: "register", fn, decl } satisfies ToChild);
+      return fn;
+    },
+    unregister(fn) {
+      decls.delete(fn);
+      child?.send({ t: "unregister", fn } satisfies ToChild);
+    },
+    async load(fn) {
+      const c = call<{ dialect: DialectInfo; startupCpuMs: number }>((id) => ({ t: "load", id, fn }), fn);
+      try {
+        return await c.value;
+      } finally {
+        clearTimeout(calls.get(c.id)?.watchdog);
+        calls.delete(c.id);
+        refresh();
+      }
+    },
+    async fetch(fn, request, opts = {}) {
+      const streamed = request.body !== null && !(request.body instanceof Uint8Array);
+      const wire: WireRequest = { method: request.method, url: request.url, headers: request.headers, body: streamed ? "stream" : (request.body as Uint8Array | null) };
+      const c = call<{ type: "response" | "request"; cold: boolean; response?: ResponseData & { body: Uint8Array | null | "stream" }; request?: RequestData }>(
+        (id) => ({ t: "fetch", id, fn, request: wire, opts }),
+        fn,
+        streamed ? (request.body as AsyncIterable<Uint8Array>) : undefined,
+      );
+      const v = await c.value;
+      if (v.type === "request") return { type: "request", request: v.request!, cold: v.cold, finished: c.finished };
+      const r = v.response!;
+      const body = r.body === "stream" ? responseBody(c.id) : r.body;
+      return { type: "response", response: { ...r, body }, cold: v.cold, finished: c.finished };
+    },
+    async event(fn, event) {
+      const c = call<{ kind: "request" | "response"; result: unknown; cold: boolean }>((id) => ({ t: "event", id, fn, event }), fn);
+      const v = await c.value;
+      return { ...v, finished: c.finished };
+    },
+    async scheduled(fn, cron, time = Date.now()) {
+      const c = call<null>((id) => ({ t: "scheduled", id, fn, cron, time }), fn);
+      await c.value;
+      return { finished: c.finished };
+    },
+    async dispose() {
+      disposed = true;
+      const c = child;
+      child = null;
+      if (c === null || c.exitCode !== null) return;
+      c.ref();
+      await new Promise<void>((resolve) => {
+        c.once("exit", () => resolve());
+        c.disconnect();
+        setTimeout(() => c.kill("SIGKILL"), 2_000).unref();
+      });
+    },
+  };
+}
+
+function emptyLimits(): InvocationReport["limits"] {
+  const z = { used: 0, limit: null };
+  return { cpuMs: z, wallMs: z, heapMb: z, subrequests: z, responseBytes: z };
+}
+
+export type { SerializedError };

@@ -1,0 +1,59 @@
+/**
+ * Messages between a parent and its child-process host (IPC with the
+ * "advanced" serialization, so Uint8Array travels as bytes).
+ */
+import type { SerializedError } from "../../shared/errors.ts";
+import type { HeaderList } from "../../shared/http.ts";
+import type { Limits } from "../../shared/limits.ts";
+import type { BindingDecl } from "../bindings/index.ts";
+import type { FunctionSource } from "../sandbox.ts";
+import type { InvocationReport } from "../invocation.ts";
+import type { FetchPolicy } from "../fetch-guard.ts";
+import type { LogEntry } from "../report.ts";
+
+/** Serializable description of one function: what the child turns into a FunctionSpec. */
+export interface FunctionDecl {
+  source: FunctionSource;
+  limits: Limits;
+  bindings: Record<string, BindingDecl>;
+}
+
+export interface ChildConfig {
+  fetch?: FetchPolicy;
+  idleMemoryBytes?: number;
+  forwardLogs?: boolean;
+}
+
+export interface WireRequest {
+  method: string;
+  url: string;
+  headers: HeaderList;
+  /** "stream": the child asks for chunks with req-read. */
+  body: Uint8Array | null | "stream";
+}
+
+export type ToChild =
+  | { t: "config"; config: ChildConfig }
+  | { t: "register"; fn: number; decl: FunctionDecl }
+  | { t: "unregister"; fn: number }
+  | { t: "load"; id: number; fn: number }
+  | { t: "fetch"; id: number; fn: number; request: WireRequest; opts: { cf?: Record<string, unknown>; eventType?: "viewer-request" | "origin-request"; clientIp?: string } }
+  | { t: "event"; id: number; fn: number; event: unknown }
+  | { t: "scheduled"; id: number; fn: number; cron: string; time: number }
+  | { t: "read"; id: number }
+  | { t: "cancel"; id: number }
+  | { t: "req-chunk"; id: number; chunk: Uint8Array | null };
+
+export type ToParent =
+  | { t: "ok"; id: number; value: unknown }
+  | { t: "err"; id: number; error: SerializedError }
+  | { t: "chunk"; id: number; chunk: Uint8Array | null }
+  | { t: "chunk-err"; id: number; error: SerializedError }
+  | { t: "finished"; id: number; report: WireReport }
+  | { t: "req-read"; id: number }
+  | { t: "log"; fn: string; entry: LogEntry };
+
+export type WireReport = Omit<InvocationReport, "error" | "waitUntilErrors"> & {
+  error?: SerializedError;
+  waitUntilErrors: SerializedError[];
+};

@@ -1,0 +1,176 @@
+/**
+ * Warm isolates per function version. A version's idle sandbox serves the next
+ * invocation without recompiling; the bundle's code cache (produced in this
+ * process) makes further isolates of the same version cheaper; idle sandboxes
+ * are evicted least-recently-used first when their heaps pass the memory budget.
+ */
+import type ivm from "isolated-vm";
+import type { Limits } from "../shared/limits.ts";
+import type { BindingHandler, HostServices } from "./host-services.ts";
+import type { Prelude } from "./prelude.ts";
+import { loadPrelude } from "./prelude.ts";
+import { Sandbox, type FunctionSource } from "./sandbox.ts";
+
+/** Everything that defines how one function runs. */
+export interface FunctionSpec {
+  source: FunctionSource;
+  limits: Limits;
+  env: Record<string, unknown>;
+  bindings: Record<string, BindingHandler>;
+}
+
+export interface IsolatePoolOptions {
+  services: HostServices;
+  /** Heap bytes that idle isolates may hold before the least recently used are disposed. */
+  idleMemoryBytes?: number;
+  /** Most isolates (busy + idle) per function; beyond it `acquire` throws ERR_POOL_EXHAUSTED. */
+  maxIsolatesPerFunction?: number;
+  prelude?: Prelude;
+}
+
+export interface PoolStats {
+  functions: number;
+  isolates: number;
+  idle: number;
+  idleHeapBytes: number;
+  created: number;
+  evicted: number;
+}
+
+/** A key that changes when anything but the code's identity changes the sandbox. */
+function specKey(spec: FunctionSpec): string {
+  return `${spec.source.id}\u0000${JSON.stringify(spec.limits)}\u0000${JSON.stringify(spec.env)}\u0000${Object.keys(spec.bindings).sort().join(",")}`;
+}
+
+export class IsolatePool {
+  #services: HostServices;
+  #idleBudget: number;
+  #maxPerFunction: number;
+  #prelude: Prelude;
+  #idle = new Map<string, Sandbox[]>();
+  #counts = new Map<string, number>();
+  #codeCache = new Map<string, ivm.ExternalCopy<ArrayBuffer>>();
+  #created = 0;
+  #evicted = 0;
+
+  constructor(options: IsolatePoolOptions) {
+    this.#services = options.services;
+    this.#idleBudget = options.idleMemoryBytes ?? 512 * 1024 * 1024;
+    this.#maxPerFunction = options.maxIsolatesPerFunction ?? 64;
+    this.#prelude = options.prelude ?? loadPrelude();
+  }
+
+  /** An idle warm sandbox of `spec`, or a new one (cold start). Throws the sandbox's load error. */
+  acquire(spec: FunctionSpec): { sandbox: Sandbox; cold: boolean } {
+    const key = specKey(spec);
+    const list = this.#idle.get(key);
+    while (list !== undefined && list.length > 0) {
+      const s = list.pop()!;
+      if (!s.disposed) return { sandbox: s, cold: false };
+      this.#forget(key);
+    }
+    const count = this.#counts.get(key) ?? 0;
+    if (count >= this.#maxPerFunction) {
+      throw Object.assign(new Error(`function ${spec.source.id}: all ${count} isolates are busy`), { code: "ERR_POOL_EXHAUSTED" });
+    }
+    const sandbox = this.#create(spec);
+    this.#counts.set(key, count + 1);
+    return { sandbox, cold: true };
+  }
+
+  /** Returns a sandbox after its invocation finished; a killed one is dropped. */
+  release(spec: FunctionSpec, sandbox: Sandbox): void {
+    const key = specKey(spec);
+    if (sandbox.disposed || sandbox.busy) {
+      if (sandbox.disposed) this.#forget(key);
+      return;
+    }
+    let list = this.#idle.get(key);
+    if (list === undefined) this.#idle.set(key, (list = []));
+    list.push(sandbox);
+    this.#evict();
+  }
+
+  /** Creates idle sandboxes until `count` are idle (provisioned concurrency). */
+  warm(spec: FunctionSpec, count: number): void {
+    const key = specKey(spec);
+    const have = this.#idle.get(key)?.length ?? 0;
+    for (let i = have; i < count; i++) {
+      const s = this.#create(spec);
+      this.#counts.set(key, (this.#counts.get(key) ?? 0) + 1);
+      this.release(spec, s);
+    }
+  }
+
+  stats(): PoolStats {
+    let idle = 0;
+    let idleHeapBytes = 0;
+    for (const list of this.#idle.values()) {
+      idle += list.length;
+      for (const s of list) idleHeapBytes += s.heapBytes;
+    }
+    let isolates = 0;
+    for (const n of this.#counts.values()) isolates += n;
+    return { functions: this.#counts.size, isolates, idle, idleHeapBytes, created: this.#created, evicted: this.#evicted };
+  }
+
+  /** Disposes every idle sandbox of one function version (e.g. it was replaced). */
+  drop(sourceId: string): void {
+    for (const [key, list] of this.#idle) {
+      if (!key.startsWith(`${sourceId}\u0000`)) continue;
+      for (const s of list) s.dispose();
+      this.#idle.delete(key);
+      this.#counts.delete(key);
+    }
+    this.#codeCache.delete(sourceId);
+  }
+
+  dispose(): void {
+    for (const list of this.#idle.values()) for (const s of list) s.dispose();
+    this.#idle.clear();
+    this.#counts.clear();
+  }
+
+  #create(spec: FunctionSpec): Sandbox {
+    const cache = this.#codeCache.get(spec.source.id);
+    const sandbox = new Sandbox({
+      source: spec.source,
+      limits: spec.limits,
+      env: spec.env,
+      bindings: spec.bindings,
+      services: this.#services,
+      prelude: this.#prelude,
+      ...(cache ? { codeCache: cache } : {}),
+    });
+    this.#created++;
+    if (cache === undefined && sandbox.codeCache !== undefined) this.#codeCache.set(spec.source.id, sandbox.codeCache);
+    return sandbox;
+  }
+
+  #forget(key: string): void {
+    const n = (this.#counts.get(key) ?? 1) - 1;
+    if (n <= 0) this.#counts.delete(key);
+    else this.#counts.set(key, n);
+  }
+
+  #evict(): void {
+    let total = 0;
+    const all: Array<{ key: string; s: Sandbox }> = [];
+    for (const [key, list] of this.#idle) for (const s of list) {
+      total += s.heapBytes;
+      all.push({ key, s });
+    }
+    if (total <= this.#idleBudget) return;
+    all.sort((a, b) => a.s.lastUsed - b.s.lastUsed);
+    for (const { key, s } of all) {
+      if (total <= this.#idleBudget) break;
+      total -= s.heapBytes;
+      const list = this.#idle.get(key)!;
+      list.splice(list.indexOf(s), 1);
+      if (list.length === 0) this.#idle.delete(key);
+      s.dispose();
+      this.#forget(key);
+      this.#evicted++;
+    }
+  }
+}

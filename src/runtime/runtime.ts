@@ -1,0 +1,185 @@
+/**
+ * The runtime's face: run one event of one function through the warm pool, in
+ * whatever dialect the function is written (DESIGN.md §3). The edge node uses
+ * it in-process; the harness uses it behind the child-process host.
+ */
+import { VergeError } from "../shared/errors.ts";
+import type { RequestData, ResponseData } from "../shared/http.ts";
+import { readBody } from "../shared/http.ts";
+import type { CloudFrontEventType } from "../shared/limits.ts";
+import type { CloudFrontEvent, CloudFrontGeneratedResponse, CloudFrontRequest } from "../shared/cloudfront/index.ts";
+import {
+  assertLambdaResult,
+  buildCloudFrontEvent,
+  cfRequestToRequestData,
+  cfResponseToResponseData,
+  getCloudFrontRecord,
+  responseDataToCfResponse,
+  requestDataToCfRequest,
+} from "../shared/cloudfront/index.ts";
+import type { HostServices } from "./host-services.ts";
+import type { InvocationOutcome, InvocationReport } from "./invocation.ts";
+import { IsolatePool, type FunctionSpec, type PoolStats } from "./pool.ts";
+import type { Sandbox } from "./sandbox.ts";
+import type { DialectInfo, Invocation } from "./bridge/protocol.ts";
+
+export interface RuntimeOptions {
+  services: HostServices;
+  idleMemoryBytes?: number;
+  maxIsolatesPerFunction?: number;
+}
+
+export interface FetchInvokeOptions {
+  /** Workers' `request.cf`. */
+  cf?: Record<string, unknown>;
+  /** A Lambda@Edge function called with a request runs as this event (default viewer-request). */
+  eventType?: "viewer-request" | "origin-request";
+  clientIp?: string;
+}
+
+export type FetchInvokeResult =
+  | { type: "response"; response: ResponseData; cold: boolean; finished: Promise<InvocationReport> }
+  /** A Lambda@Edge request handler let the request continue (possibly changed). */
+  | { type: "request"; request: RequestData; cold: boolean; finished: Promise<InvocationReport> };
+
+export interface EventInvokeResult {
+  kind: "request" | "response";
+  result: CloudFrontRequest | CloudFrontGeneratedResponse;
+  cold: boolean;
+  finished: Promise<InvocationReport>;
+}
+
+export interface Runtime {
+  /** Loads (or finds warm) the function and reports its dialect; throws its load error. */
+  load(spec: FunctionSpec): { dialect: DialectInfo; startupCpuMs: number };
+  fetch(spec: FunctionSpec, request: RequestData, options?: FetchInvokeOptions): Promise<FetchInvokeResult>;
+  event(spec: FunctionSpec, event: CloudFrontEvent): Promise<EventInvokeResult>;
+  scheduled(spec: FunctionSpec, cron: string, scheduledTime?: number): Promise<{ finished: Promise<InvocationReport> }>;
+  warm(spec: FunctionSpec, count: number): void;
+  stats(): PoolStats;
+  dispose(): void;
+}
+
+export function createRuntime(options: RuntimeOptions): Runtime {
+  const pool = new IsolatePool({
+    services: options.services,
+    ...(options.idleMemoryBytes !== undefined ? { idleMemoryBytes: options.idleMemoryBytes } : {}),
+    ...(options.maxIsolatesPerFunction !== undefined ? { maxIsolatesPerFunction: options.maxIsolatesPerFunction } : {}),
+  });
+
+  /** Runs one job on a pooled sandbox; the sandbox returns to the pool when the invocation is over. */
+  async function run(spec: FunctionSpec, job: Invocation, body: AsyncIterable<Uint8Array> | null) {
+    const { sandbox, cold } = pool.acquire(spec);
+    let outcome: InvocationOutcome;
+    try {
+      outcome = await sandbox.invoke(job, body);
+    } catch (err) {
+      pool.release(spec, sandbox);
+      throw err;
+    }
+    outcome.finished.then(() => pool.release(spec, sandbox));
+    if (outcome.kind === "error") throw outcome.error;
+    return { outcome, cold, sandbox };
+  }
+
+  async function runLambda(spec: FunctionSpec, sandbox: Sandbox | null, event: CloudFrontEvent) {
+    const cf = getCloudFrontRecord(event);
+    const eventType = cf.config.eventType as CloudFrontEventType;
+    const context = {
+      functionName: spec.source.id,
+      functionVersion: spec.source.id,
+      awsRequestId: cf.config.requestId,
+      memoryLimitInMB: String(spec.limits.memoryMb),
+      timeoutMs: spec.limits.wallMs,
+    };
+    void sandbox;
+    const { outcome, cold } = await run(spec, { kind: "cloudfront", event, context }, null);
+    if (outcome.kind !== "result") throw new VergeError("ERR_INVALID_RESULT", `function ${spec.source.id}: expected a Lambda@Edge result`);
+    const checked = assertLambdaResult(eventType, event, outcome.result, { responseBytes: spec.limits.responseBytes ?? defaultGenerated(eventType) });
+    return { ...checked, cold, finished: outcome.finished };
+  }
+
+  function dialectOf(spec: FunctionSpec): DialectInfo {
+    const { sandbox } = pool.acquire(spec);
+    const d = sandbox.dialect;
+    pool.release(spec, sandbox);
+    return d;
+  }
+
+  return {
+    load(spec) {
+      const { sandbox } = pool.acquire(spec);
+      const info = { dialect: sandbox.dialect, startupCpuMs: sandbox.startupCpuMs };
+      pool.release(spec, sandbox);
+      return info;
+    },
+
+    async fetch(spec, request, opts = {}) {
+      if (dialectOf(spec).dialect === "lambda") {
+        const url = new URL(request.url);
+        const buffered = { ...request, body: request.body === null ? null : await readBody(request.body) };
+        const eventType = opts.eventType ?? "viewer-request";
+        const event = buildCloudFrontEvent({
+          eventType,
+          request: buffered,
+          clientIp: opts.clientIp ?? "127.0.0.1",
+          distribution: { domainName: url.host, id: "VERGELOCAL" },
+          ...(eventType === "origin-request" ? { origin: { custom: { domainName: url.hostname, port: Number(url.port || (url.protocol === "https:" ? 443 : 80)), protocol: url.protocol === "https:" ? "https" : "http", path: "", sslProtocols: ["TLSv1.2"], readTimeout: 30, keepaliveTimeout: 5, customHeaders: {} } } } : {}),
+          includeBody: true,
+          bodyLimit: spec.limits.exposedBodyBytes,
+        } as Parameters<typeof buildCloudFrontEvent>[0]);
+        const r = await runLambda(spec, null, event as CloudFrontEvent);
+        if (r.kind === "response") return { type: "response", response: cfResponseToResponseData(r.value), cold: r.cold, finished: r.finished };
+        return { type: "request", request: cfRequestToRequestData(r.value, { scheme: url.protocol.replace(":", "") as "http" | "https", host: url.host }), cold: r.cold, finished: r.finished };
+      }
+      const body = request.body instanceof Uint8Array || request.body === null ? null : request.body;
+      const job: Invocation = {
+        kind: "fetch",
+        request: { method: request.method, url: request.url, headers: request.headers, body: request.body instanceof Uint8Array ? request.body : null },
+        cf: opts.cf,
+      };
+      const { outcome, cold } = await run(spec, job, body);
+      if (outcome.kind !== "response") throw new VergeError("ERR_INVALID_RESULT", `function ${spec.source.id}: expected a Response`);
+      return { type: "response", response: outcome.response, cold, finished: outcome.finished };
+    },
+
+    async event(spec, event) {
+      const cf = getCloudFrontRecord(event);
+      const eventType = cf.config.eventType as CloudFrontEventType;
+      if (dialectOf(spec).dialect === "lambda") {
+        const r = await runLambda(spec, null, event);
+        return { kind: r.kind, result: r.value, cold: r.cold, finished: r.finished };
+      }
+      if (eventType === "origin-response" || eventType === "viewer-response") {
+        throw new VergeError(
+          "ERR_INVALID_EVENT",
+          `function ${spec.source.id}: a Workers fetch handler cannot run at ${eventType} yet; attach it to viewer-request or origin-request, or export a Lambda@Edge handler`,
+        );
+      }
+      const host = cf.request.headers.host?.[0]?.value ?? cf.config.distributionDomainName;
+      const request = cfRequestToRequestData(cf.request, { scheme: "https", host });
+      const { outcome, cold } = await run(spec, { kind: "fetch", request: { ...request, body: request.body } }, null);
+      if (outcome.kind !== "response") throw new VergeError("ERR_INVALID_RESULT", `function ${spec.source.id}: expected a Response`);
+      const res = outcome.response;
+      const bytes = await readBody(res.body);
+      const generated = responseDataToCfResponse({ status: res.status, statusText: res.statusText, headers: res.headers, body: bytes });
+      const checked = assertLambdaResult(eventType, event, generated, { responseBytes: spec.limits.responseBytes ?? defaultGenerated(eventType) });
+      void requestDataToCfRequest;
+      return { kind: checked.kind, result: checked.value, cold, finished: outcome.finished };
+    },
+
+    async scheduled(spec, cron, scheduledTime = Date.now()) {
+      const { outcome } = await run(spec, { kind: "scheduled", cron, scheduledTime }, null);
+      return { finished: outcome.finished };
+    },
+
+    warm: (spec, count) => pool.warm(spec, count),
+    stats: () => pool.stats(),
+    dispose: () => pool.dispose(),
+  };
+}
+
+/** Lambda@Edge's generated-response quota when the profile sets none. */
+function defaultGenerated(eventType: CloudFrontEventType): number {
+  return eventType.startsWith("viewer") ? 40 * 1024 : 1024 * 1024;
+}

@@ -1,0 +1,121 @@
+/**
+ * Checks a header object returned by a function: its shape (lowercase names ->
+ * arrays of `{ key?, value }`), and the Lambda@Edge rules of rules.ts compared
+ * with the headers the function was given.
+ */
+import { canonicalHeaderKey, setHeader } from "./headers.ts";
+import { field, found, headerField, isPlainObject, quote, quoteValues } from "./describe.ts";
+import { INVALID_HEADER_VALUE, LOWERCASE_TOKEN, isDisallowedHeader, isReadOnlyHeader } from "./rules.ts";
+import type { CloudFrontEventType, CloudFrontHeaders } from "./types.ts";
+
+export interface HeaderCheckContext {
+  eventType: CloudFrontEventType;
+  /**
+   * The headers the function was given, for the disallowed and read-only rules.
+   * Empty for a response generated at a request event: every header in it is added.
+   */
+  original: CloudFrontHeaders;
+  /** When false, a missing header object counts as `{}`. */
+  required: boolean;
+  /** Apply the read-only rules (not for an origin's custom headers). */
+  readOnlyRules: boolean;
+}
+
+/**
+ * Returns the headers with every `key` filled in, or undefined when the object
+ * itself is unusable. Each problem found is pushed onto `problems`.
+ */
+export function checkHeaders(path: string, raw: unknown, context: HeaderCheckContext, problems: string[]): CloudFrontHeaders | undefined {
+  if (raw === undefined && !context.required) raw = {};
+  if (!isPlainObject(raw)) {
+    problems.push(`${path}: expected an object mapping lowercase header names to arrays of { key, value }, found ${found(raw)}`);
+    return undefined;
+  }
+  const headers: CloudFrontHeaders = {};
+  // Names already reported for their shape: the rules skip them, so one mistake is one problem.
+  const malformed = new Set<string>();
+  for (const [name, entries] of Object.entries(raw)) {
+    const at = headerField(path, name);
+    if (!LOWERCASE_TOKEN.test(name)) {
+      const hint = LOWERCASE_TOKEN.test(name.toLowerCase()) ? ` (use ${quote(name.toLowerCase())})` : "";
+      problems.push(`${at}: expected a lowercase header name${hint}, found ${quote(name)}`);
+      malformed.add(name.toLowerCase());
+      continue;
+    }
+    const checked = checkEntries(at, name, entries, problems);
+    if (checked !== undefined) setHeader(headers, name, checked);
+    else malformed.add(name);
+  }
+  checkRules(path, headers, malformed, context, problems);
+  return headers;
+}
+
+function checkEntries(at: string, name: string, entries: unknown, problems: string[]): CloudFrontHeaders[string] | undefined {
+  if (!Array.isArray(entries)) {
+    problems.push(`${at}: expected an array of { key, value } objects, found ${found(entries)}`);
+    return undefined;
+  }
+  const out: CloudFrontHeaders[string] = [];
+  let ok = true;
+  entries.forEach((entry: unknown, index) => {
+    const here = field(at, index);
+    if (!isPlainObject(entry)) {
+      problems.push(`${here}: expected an object { key, value }, found ${found(entry)}`);
+      ok = false;
+      return;
+    }
+    const { key, value } = entry;
+    if (typeof value !== "string") {
+      problems.push(`${here}.value: expected a string, found ${found(value)}`);
+      ok = false;
+    } else if (INVALID_HEADER_VALUE.test(value)) {
+      problems.push(`${here}.value: expected a header value without CR, LF or NUL, found ${quote(value)}`);
+      ok = false;
+    }
+    if (key !== undefined && (typeof key !== "string" || key.toLowerCase() !== name)) {
+      problems.push(`${here}.key: expected the header name ${quote(name)} in any letter case, found ${found(key)}`);
+      ok = false;
+    }
+    if (ok) out.push({ key: typeof key === "string" ? key : canonicalHeaderKey(name), value: value as string });
+  });
+  return ok ? out : undefined;
+}
+
+function checkRules(path: string, headers: CloudFrontHeaders, malformed: Set<string>, context: HeaderCheckContext, problems: string[]): void {
+  const { eventType, original } = context;
+  for (const [name, entries] of Object.entries(headers)) {
+    if (!isDisallowedHeader(name, eventType)) continue;
+    // A disallowed header the function was shown (only possible with a hand-made event) may stay as it was.
+    if (sameValues(valuesOf(original, name), entries.map((e) => e.value))) continue;
+    problems.push(
+      `${headerField(path, name)}: ${displayName(name, entries, original)} is a disallowed header at ${eventType}; ` +
+        `expected it absent, found ${quoteValues(entries.map((e) => e.value))}`,
+    );
+  }
+  if (!context.readOnlyRules) return;
+  const names = new Set([...Object.keys(original), ...Object.keys(headers)]);
+  for (const name of names) {
+    if (malformed.has(name) || !isReadOnlyHeader(name, eventType)) continue;
+    const before = valuesOf(original, name);
+    const after = valuesOf(headers, name);
+    if (sameValues(before, after)) continue;
+    const label = `${headerField(path, name)}: ${displayName(name, headers[name] ?? [], original)} is read-only at ${eventType}`;
+    if (before === undefined) problems.push(`${label} and cannot be added; expected it absent, found ${quoteValues(after!)}`);
+    else if (after === undefined) problems.push(`${label} and cannot be removed; expected ${quoteValues(before)} (unchanged), found nothing`);
+    else problems.push(`${label} and cannot be changed; expected ${quoteValues(before)} (unchanged), found ${quoteValues(after)}`);
+  }
+}
+
+function valuesOf(headers: CloudFrontHeaders, name: string): string[] | undefined {
+  return Object.hasOwn(headers, name) ? headers[name]!.map((e) => e.value) : undefined;
+}
+
+function sameValues(a: string[] | undefined, b: string[] | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+function displayName(name: string, entries: CloudFrontHeaders[string], original: CloudFrontHeaders): string {
+  const key = entries[0]?.key ?? (Object.hasOwn(original, name) ? original[name]![0]?.key : undefined);
+  return quote(key ?? canonicalHeaderKey(name));
+}
