@@ -1,0 +1,50 @@
+/** The `verge` command: parses the verb and runs its module. Exit codes: 0 ok, 1 failure, 2 usage. */
+import { fail, UsageError } from "./output.ts";
+
+interface Command {
+  help: string;
+  run(argv: string[]): Promise<void>;
+}
+
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  dev: () => import("./commands/dev.ts"),
+  build: () => import("./commands/build.ts"),
+  up: () => import("./commands/up.ts"),
+};
+
+const HELP = `verge: a self-hosted edge runtime (Lambda@Edge and Workers on your own machines)
+
+Usage: verge <command> [options]
+
+Commands:
+  up        run the local demo (what \`npm start\` runs)
+  dev       serve one function locally with production limits
+  build     bundle a function into one ES module with a source map
+
+Run \`verge <command> --help\` for a command's options.
+`;
+
+async function main(argv: string[]): Promise<void> {
+  const [verb, ...rest] = argv;
+  if (verb === undefined || verb === "--help" || verb === "-h" || verb === "help") {
+    process.stdout.write(HELP);
+    return;
+  }
+  const load = COMMANDS[verb];
+  if (load === undefined) throw new UsageError(`unknown command "${verb}"; expected one of ${Object.keys(COMMANDS).join(", ")}`);
+  const command = await load();
+  if (rest.includes("--help") || rest.includes("-h")) {
+    process.stdout.write(command.help);
+    return;
+  }
+  try {
+    await command.run(rest);
+  } catch (err) {
+    if ((err as { code?: string }).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" || (err as { code?: string }).code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
+      throw new UsageError((err as Error).message);
+    }
+    throw err;
+  }
+}
+
+main(process.argv.slice(2)).catch(fail);
