@@ -21,7 +21,7 @@ export function toGuestError(value: unknown): GuestError {
   if (typeof value !== "object" || value === null) {
     if (typeof value === "function") return { name: "Error", message: "a function was thrown", stack: "" };
     // Workers reports a thrown primitive as "Uncaught <value>".
-    return { name: "Error", message: `Uncaught ${safeString(value, "value")}`, stack: "" };
+    return { name: "Error", message: `Uncaught ${value === undefined ? "undefined" : safeString(value, "value")}`, stack: "" };
   }
   let name = "Error";
   let message = "";
