@@ -1,0 +1,70 @@
+/**
+ * CompressionStream and DecompressionStream (https://compression.spec.whatwg.org/)
+ * for "gzip", "deflate" (zlib) and "deflate-raw", over fflate's synchronous
+ * streaming classes. They extend TransformStream, as in Workers.
+ */
+import { Deflate, Gunzip, Gzip, Inflate, Unzlib, Zlib } from "fflate";
+import { TransformStream } from "./streams.ts";
+import type { TransformStreamDefaultController } from "./streams.ts";
+import { copyOf, isBufferSource, tag } from "./webidl.ts";
+
+export type CompressionFormat = "gzip" | "deflate" | "deflate-raw";
+
+interface Engine {
+  push(chunk: Uint8Array, final?: boolean): void;
+}
+type EngineCtor = new (cb: (data: Uint8Array, final: boolean) => void) => Engine;
+
+const COMPRESS: Record<string, EngineCtor> = { gzip: Gzip, deflate: Zlib, "deflate-raw": Deflate };
+const DECOMPRESS: Record<string, EngineCtor> = { gzip: Gunzip, deflate: Unzlib, "deflate-raw": Inflate };
+
+function engineFor(table: Record<string, EngineCtor>, format: unknown, who: string): EngineCtor {
+  const f = String(format);
+  const ctor = Object.hasOwn(table, f) ? table[f] : undefined;
+  if (ctor === undefined) throw new TypeError(`${who}: unsupported format ${JSON.stringify(f)} (expected "gzip", "deflate" or "deflate-raw")`);
+  return ctor;
+}
+
+function transformer(Ctor: EngineCtor, who: string, decompress: boolean) {
+  const out: Uint8Array[] = [];
+  const engine = new Ctor((data) => {
+    if (data.length > 0) out.push(data);
+  });
+  const drain = (c: TransformStreamDefaultController<Uint8Array>) => {
+    for (const chunk of out.splice(0)) c.enqueue(chunk);
+  };
+  const push = (bytes: Uint8Array, final: boolean) => {
+    try {
+      engine.push(bytes, final);
+    } catch (e) {
+      // fflate throws plain Errors ("invalid block type", "unexpected EOF"): the spec wants TypeError.
+      throw decompress ? new TypeError(`${who}: ${(e as Error).message}`) : e;
+    }
+  };
+  return {
+    transform(chunk: unknown, c: TransformStreamDefaultController<Uint8Array>) {
+      if (!isBufferSource(chunk)) throw new TypeError(`${who}: chunks must be an ArrayBuffer or an ArrayBufferView`);
+      // fflate may keep the chunk: give it a copy the caller cannot change.
+      push(copyOf(chunk), false);
+      drain(c);
+    },
+    flush(c: TransformStreamDefaultController<Uint8Array>) {
+      push(new Uint8Array(0), true);
+      drain(c);
+    },
+  };
+}
+
+export class CompressionStream extends TransformStream<ArrayBuffer | ArrayBufferView, Uint8Array> {
+  constructor(format: CompressionFormat) {
+    super(transformer(engineFor(COMPRESS, format, "CompressionStream"), "CompressionStream", false));
+  }
+}
+tag(CompressionStream, "CompressionStream");
+
+export class DecompressionStream extends TransformStream<ArrayBuffer | ArrayBufferView, Uint8Array> {
+  constructor(format: CompressionFormat) {
+    super(transformer(engineFor(DECOMPRESS, format, "DecompressionStream"), "DecompressionStream", true));
+  }
+}
+tag(DecompressionStream, "DecompressionStream");

@@ -1,0 +1,93 @@
+/**
+ * fetch() (https://fetch.spec.whatwg.org/#fetch-method) over the "fetch" host
+ * op. The request body is buffered in the guest; the response body streams
+ * from the host. The host resolves the address, applies the egress policy and
+ * counts subrequests (DESIGN.md §4).
+ */
+import type { FetchOpPayload, GuestBody, GuestResponseHead } from "../../bridge/protocol.ts";
+import { callOp } from "../core/host.ts";
+import { bodyHeaders, bodyState, bytesBody, consumeBody, streamBody } from "./body.ts";
+import { Headers, appendTrusted, headerList, setGuard } from "./headers.ts";
+import { hostStream } from "./host-stream.ts";
+import { Request, requestState } from "./request.ts";
+import type { RequestInit } from "./request.ts";
+import { isNullBodyStatus, makeResponse } from "./response.ts";
+import type { Response } from "./response.ts";
+import type { AbortSignalLike } from "./webidl.ts";
+
+/** What the host answers; `url` and `redirected` are optional extras (the final URL after redirects). */
+type FetchResult = GuestResponseHead & { body: GuestBody; url?: string; redirected?: boolean };
+
+/** Headers from the host: already valid, lowercased here; the guard makes them immutable. */
+export function trustedHeaders(list: Array<[string, string]>): Headers {
+  const h = new Headers();
+  for (const [k, v] of list) appendTrusted(h, k.toLowerCase(), v);
+  setGuard(h, "immutable");
+  return h;
+}
+
+function cancelHostBody(body: GuestBody): void {
+  if (body !== null && !(body instanceof Uint8Array)) callOp("stream.cancel", { stream: body.stream }).catch(() => {});
+}
+
+function toResponse(r: FetchResult, method: string, url: string, signal: AbortSignalLike | null): Response {
+  const noBody = isNullBodyStatus(r.status) || method === "HEAD";
+  if (noBody) cancelHostBody(r.body);
+  const body =
+    noBody || r.body === null
+      ? null
+      : r.body instanceof Uint8Array
+        ? bytesBody(r.body)
+        : streamBody(hostStream(r.body.stream, signal));
+  return makeResponse(
+    { status: r.status, statusText: r.statusText, type: "default", url: r.url ?? url, redirected: r.redirected ?? false, cf: undefined },
+    trustedHeaders(r.headers),
+    body,
+  );
+}
+
+/**
+ * @example
+ * const res = await fetch("https://example.com/api", { method: "POST", body: JSON.stringify(data) });
+ * if (!res.ok) throw new Error(`upstream answered ${res.status}`);
+ */
+export function fetch(input: unknown, init?: RequestInit): Promise<Response> {
+  return new Promise<Response>((resolve, reject) => {
+    const request = new Request(input as string, init);
+    const s = requestState(request);
+    const signal = s.signal;
+    if (signal?.aborted) throw signal.reason;
+    let settled = false;
+    const onAbort = () => {
+      if (settled) return;
+      settled = true;
+      reject(signal!.reason);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+    const url = s.url.replace(/#.*$/s, "");
+    (async () => {
+      const body = bodyState(request) === null ? null : await consumeBody(bodyState(request));
+      if (settled) return;
+      const payload: FetchOpPayload = {
+        method: s.method,
+        url,
+        headers: headerList(bodyHeaders(request)).map(([k, v]) => [k, v] as [string, string]),
+        body,
+        redirect: s.redirect,
+      };
+      const result = await callOp<FetchResult>("fetch", payload);
+      if (settled) {
+        cancelHostBody(result.body);
+        return;
+      }
+      settled = true;
+      signal?.removeEventListener("abort", onAbort);
+      resolve(toResponse(result, s.method, url, signal));
+    })().catch((e: unknown) => {
+      if (settled) return;
+      settled = true;
+      signal?.removeEventListener("abort", onAbort);
+      reject(e);
+    });
+  });
+}
