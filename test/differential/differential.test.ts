@@ -1,0 +1,367 @@
+/**
+ * Differential suite: every Worker in scripts/*.js runs in Miniflare 4 (workerd)
+ * and in verge's harness; the same requests go to both and status, a normalized
+ * header set and the body bytes must match.
+ *
+ * Each script is an ES-module Worker that also exports `requests` (what to send)
+ * and optionally `bindings` (env vars). Node imports the script only to read those
+ * two exports; the handler runs in the two runtimes alone.
+ *
+ * Differences are never dropped silently:
+ * - `intentional`: verge differs on purpose (DIVERGENCES.md); both behaviours are asserted.
+ * - `knownDivergences`: verge differs and it is not settled yet (a verge bug, or verge
+ *   following the spec where workerd does not); the test asserts it still differs in
+ *   exactly the recorded way, so a fix shows up as a failure to update.
+ *
+ * Run: npm run build:prelude && node --no-node-snapshot --test test/differential/differential.test.ts
+ */
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import { readdirSync } from "node:fs";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { join } from "node:path";
+import { readFile } from "node:fs/promises";
+import { Miniflare } from "miniflare";
+import { Verge } from "../../src/index.ts";
+import type { VergeOptions } from "../../src/index.ts";
+
+interface ScriptRequest {
+  name: string;
+  method?: string;
+  path: string;
+  headers?: Record<string, string>;
+  body?: string;
+  /** The response must arrive within this many ms (waitUntil must not delay it). */
+  maxMs?: number;
+}
+
+interface ScriptModule {
+  requests: ScriptRequest[];
+  bindings?: Record<string, unknown>;
+}
+
+type Outcome =
+  | { kind: "response"; status: number; headers: Array<[string, string]>; body: Buffer; ms: number }
+  | { kind: "rejected"; name: string; code: string | undefined; message: string; ms: number };
+
+const SCRIPTS_DIR = fileURLToPath(new URL("./scripts/", import.meta.url));
+const ORIGIN = "http://differential.test";
+const COMPATIBILITY_DATE = "2025-06-01";
+/** A runtime that hangs fails the request by name instead of hanging the file. */
+const DISPATCH_DEADLINE_MS = 15_000;
+
+/**
+ * Headers left out of the comparison, each because the Worker did not produce it:
+ * - date, server: added by an HTTP server on the wire (workerd's), not by the Worker;
+ *   verge's harness returns the Worker's Response without a wire hop.
+ * - cf-ray and other cf-*: Cloudflare edge metadata.
+ * - transfer-encoding, connection, keep-alive: HTTP/1.1 hop-by-hop framing between
+ *   Miniflare's workerd and its undici client (RFC 9110 §7.6.1).
+ * - mf-content-encoding: Miniflare's entry worker gzips text bodies because undici
+ *   sends Accept-Encoding, undici decodes them, and dispatchFetch moves the
+ *   Content-Encoding header there. A transport artifact of Miniflare.
+ * content-length is framing too: workerd sets it whenever it knows the body length,
+ * while verge's harness only carries what the Worker set. It is compared when both
+ * sides have it and dropped otherwise; the body bytes are compared in any case.
+ */
+const DROPPED = new Set(["date", "server", "transfer-encoding", "connection", "keep-alive", "mf-content-encoding"]);
+
+function normalizeHeaders(a: Array<[string, string]>, b: Array<[string, string]>): [Array<[string, string]>, Array<[string, string]>] {
+  const keep = (h: Array<[string, string]>, other: Array<[string, string]>) =>
+    h
+      .filter(([k]) => !DROPPED.has(k) && !k.startsWith("cf-"))
+      .filter(([k]) => k !== "content-length" || other.some(([o]) => o === "content-length"))
+      .sort(([k1, v1], [k2, v2]) => (k1 === k2 ? (v1 < v2 ? -1 : v1 > v2 ? 1 : 0) : k1 < k2 ? -1 : 1));
+  return [keep(a, b), keep(b, a)];
+}
+
+/**
+ * Differences between the two outcomes as short, deterministic lines; empty when
+ * they match. JSON bodies are compared value by value (one line per differing
+ * path), so a known divergence can record exactly which fields differ.
+ */
+function compare(mf: Outcome, vg: Outcome): string[] {
+  if (mf.kind === "rejected" || vg.kind === "rejected") {
+    // Two rejections are not a match: Miniflare resolves even for a thrown exception.
+    return [`outcome: miniflare ${describe(mf)}, verge ${describe(vg)}`];
+  }
+  const diffs: string[] = [];
+  if (mf.status !== vg.status) diffs.push(`status: miniflare ${mf.status}, verge ${vg.status}`);
+  const [mh, vh] = normalizeHeaders(mf.headers, vg.headers);
+  for (const name of [...new Set([...mh, ...vh].map(([k]) => k))].sort()) {
+    const a = mh.filter(([k]) => k === name).map(([, v]) => v);
+    const b = vh.filter(([k]) => k === name).map(([, v]) => v);
+    if (JSON.stringify(a) !== JSON.stringify(b)) diffs.push(`header ${name}: miniflare ${JSON.stringify(a)}, verge ${JSON.stringify(b)}`);
+  }
+  if (!mf.body.equals(vg.body)) {
+    const a = parseJson(mf.body);
+    const b = parseJson(vg.body);
+    if (a.ok && b.ok) {
+      const paths: string[] = [];
+      jsonDiff(a.value, b.value, "$", paths);
+      diffs.push(...(paths.length > 0 ? paths : ["body: same JSON values, different bytes (key order)"]));
+    } else diffs.push(`body: miniflare ${preview(mf.body)}, verge ${preview(vg.body)}`);
+  }
+  return diffs;
+}
+
+function parseJson(body: Buffer): { ok: true; value: unknown } | { ok: false } {
+  try {
+    return { ok: true, value: JSON.parse(body.toString("utf8")) };
+  } catch {
+    return { ok: false };
+  }
+}
+
+function jsonDiff(a: unknown, b: unknown, path: string, out: string[]): void {
+  const bothObjects = typeof a === "object" && a !== null && typeof b === "object" && b !== null && Array.isArray(a) === Array.isArray(b);
+  if (bothObjects) {
+    const before = out.length;
+    const ka = Object.keys(a as object);
+    const kb = Object.keys(b as object);
+    for (const k of [...new Set([...ka, ...kb])]) {
+      const p = Array.isArray(a) ? `${path}[${k}]` : `${path}.${k}`;
+      if (!(k in (a as object))) out.push(`body ${p}: miniflare (absent), verge ${short(b[k as keyof typeof b])}`);
+      else if (!(k in (b as object))) out.push(`body ${p}: miniflare ${short(a[k as keyof typeof a])}, verge (absent)`);
+      else jsonDiff(a[k as keyof typeof a], b[k as keyof typeof b], p, out);
+    }
+    if (out.length === before && !Array.isArray(a) && ka.join() !== kb.join() && ka.length === kb.length) {
+      out.push(`body ${path}: key order: miniflare ${JSON.stringify(ka)}, verge ${JSON.stringify(kb)}`);
+    }
+    return;
+  }
+  if (JSON.stringify(a) !== JSON.stringify(b)) out.push(`body ${path}: miniflare ${short(a)}, verge ${short(b)}`);
+}
+
+function short(v: unknown): string {
+  const s = JSON.stringify(v) ?? "undefined";
+  return s.length > 200 ? `${s.slice(0, 200)}…` : s;
+}
+
+function describe(o: Outcome): string {
+  return o.kind === "rejected" ? `rejected ${o.code ?? o.name}: ${o.message.split("\n")[0]}` : `${o.status} ${preview(o.body)}`;
+}
+
+function preview(body: Buffer): string {
+  const text = body.toString("utf8");
+  return JSON.stringify(text.length > 300 ? `${text.slice(0, 300)}…` : text);
+}
+
+async function run(dispatch: (url: string, init: RequestInit) => Promise<Response>, r: ScriptRequest): Promise<Outcome> {
+  // redirect "manual": Miniflare dispatches through undici fetch, which would follow a 3xx.
+  const init: RequestInit = { method: r.method ?? "GET", headers: r.headers ?? {}, redirect: "manual", ...(r.body !== undefined ? { body: r.body } : {}) };
+  const started = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no response within ${DISPATCH_DEADLINE_MS} ms`)), DISPATCH_DEADLINE_MS);
+  });
+  try {
+    const res = await Promise.race([dispatch(ORIGIN + r.path, init), deadline]);
+    const ms = performance.now() - started;
+    const body = Buffer.from(await Promise.race([res.arrayBuffer(), deadline]));
+    return { kind: "response", status: res.status, headers: [...res.headers], body, ms };
+  } catch (e) {
+    const err = e as { name?: string; code?: string; message?: string };
+    return { kind: "rejected", name: String(err?.name), code: err?.code, message: String(err?.message ?? e), ms: performance.now() - started };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Intentional divergences (listed in DIVERGENCES.md): both behaviours asserted.
+
+/**
+ * An exception escaping the handler. Miniflare's entry worker catches the
+ * rejected service call and resolves dispatchFetch with a 500 whose body is the
+ * error's stack (text/plain). verge's harness rejects with a VergeError coded
+ * ERR_FUNCTION_EXCEPTION carrying the message (on an edge node the same
+ * exception becomes the Lambda@Edge-style 503 of DESIGN.md §3).
+ */
+function uncaught(mfBodyStart: string, vergeMessage: string) {
+  return (mf: Outcome, vg: Outcome) => {
+    assert.equal(mf.kind, "response", `miniflare should resolve: ${describe(mf)}`);
+    if (mf.kind !== "response") return;
+    assert.equal(mf.status, 500);
+    assert.equal(new Headers(mf.headers).get("content-type"), "text/plain;charset=UTF-8");
+    assert.ok(mf.body.toString().startsWith(mfBodyStart), `miniflare body ${preview(mf.body)} should start with ${JSON.stringify(mfBodyStart)}`);
+    assert.equal(vg.kind, "rejected", `verge should reject: ${describe(vg)}`);
+    if (vg.kind !== "rejected") return;
+    assert.equal(vg.code, "ERR_FUNCTION_EXCEPTION");
+    assert.ok(vg.message.includes(vergeMessage), `verge message ${JSON.stringify(vg.message)} should include ${JSON.stringify(vergeMessage)}`);
+  };
+}
+
+const intentional: Record<string, (mf: Outcome, vg: Outcome) => void> = {
+  "20-uncaught-exception.js › sync throw": uncaught("Error: boom sync", "Error: boom sync"),
+  "20-uncaught-exception.js › async throw": uncaught("TypeError: boom async", "TypeError: boom async"),
+  // workerd wraps a thrown non-Error into an Error when it crosses the service binding.
+  "20-uncaught-exception.js › throw string": uncaught("Error: a plain string", "a plain string"),
+  "21-invalid-status.js › uncaught 600": uncaught("RangeError: ", "RangeError"),
+};
+
+// ---------------------------------------------------------------------------
+// Known divergences, not settled yet (listed in DIVERGENCES.md). Each asserts the
+// exact difference lines recorded here; when verge changes, the entry fails and
+// must be removed or updated.
+
+interface KnownDivergence {
+  /**
+   * "bug": verge should change to match Workers.
+   * "spec": verge follows the WHATWG/DOM spec where workerd deviates; the lead
+   * decides whether to match workerd or to move the entry to `intentional`.
+   */
+  kind: "bug" | "spec";
+  /** What differs in verge, and where. */
+  reason: string;
+  /** Exactly the difference lines compare() reports today. */
+  diffs: string[];
+}
+
+const NO_BODY = "src/harness/verge.ts dispatchFetch forwards the caller's null body as null, so the guest (requestFromData in src/runtime/guest/fetch/index.ts) gives request.body === null; workerd, behind Miniflare's HTTP hop, gives a non-null empty body to a POST or PROPFIND sent without one (a GET keeps null)";
+const FRAGMENT = "src/harness/verge.ts dispatchFetch passes request.url with its #fragment into the isolate; a fragment is never part of an HTTP request target, and workerd never sees one";
+
+const knownDivergences: Record<string, KnownDivergence> = {
+  "08-post-echo.js › empty": { kind: "bug", reason: NO_BODY, diffs: ["header x-had-body: miniflare [\"true\"], verge [\"false\"]"] },
+  "35-incoming-request.js › custom method": { kind: "bug", reason: NO_BODY, diffs: ["body $.bodyNull: miniflare false, verge true"] },
+  "17-url-percent-encoding.js › encoded request path": { kind: "bug", reason: FRAGMENT, diffs: [
+    "body $.requestUrl: miniflare \"http://differential.test/a%20b/%C3%A9?q=%3Ca%3E\", verge \"http://differential.test/a%20b/%C3%A9?q=%3Ca%3E#frag\"",
+  ] },
+  "35-incoming-request.js › get": { kind: "bug", reason: FRAGMENT, diffs: [
+    "body $.url: miniflare \"http://differential.test/path/x?y=1\", verge \"http://differential.test/path/x?y=1#not-sent\"",
+    "body $.derived[1]: miniflare \"http://differential.test/path/x?y=1\", verge \"http://differential.test/path/x?y=1#not-sent\"",
+  ] },
+  "36-null-body-statuses.js › HEAD with body": {
+    kind: "bug",
+    reason: "src/harness/verge.ts toResponse keeps the body the Worker returned for a HEAD request; on HTTP (workerd, and an edge node) a HEAD response never carries one",
+    diffs: ["body: miniflare \"\", verge \"body that HEAD must not carry\""],
+  },
+  "16-url-idna.js › hosts": {
+    kind: "bug",
+    reason: "the guest URL (core-js-pure behind src/runtime/guest/platform/url.ts) has no UTS #46 processing: it accepts the invalid punycode label xn--a instead of failing, and does not apply compatibility mappings (ﬀ -> ff, ① -> 1) before punycoding",
+    diffs: [
+      "body $.http://xn--a.com/: miniflare \"throws TypeError\", verge {\"href\":\"http://xn--a.com/\",\"host\":\"xn--a.com\"}",
+      "body $.http://ﬀ.com/.href: miniflare \"http://ff.com/\", verge \"http://xn--im6c.com/\"",
+      "body $.http://ﬀ.com/.host: miniflare \"ff.com\", verge \"xn--im6c.com\"",
+      "body $.http://①.com/.href: miniflare \"http://1.com/\", verge \"http://xn--orh.com/\"",
+      "body $.http://①.com/.host: miniflare \"1.com\", verge \"xn--orh.com\"",
+    ],
+  },
+  "21-invalid-status.js › 204 with empty string body": {
+    kind: "spec",
+    reason: "the guest Response constructor (src/runtime/guest/fetch/response.ts) throws TypeError for a zero-length body (\"\") with a null-body status, as the Fetch spec says (the body is non-null); workerd only rejects a non-empty body",
+    diffs: ["body $.s204empty: miniflare 204, verge \"TypeError\""],
+  },
+  "21-invalid-status.js › default statusText": {
+    kind: "spec",
+    reason: "the guest Response constructor (src/runtime/guest/fetch/response.ts) defaults statusText to \"\" as the Fetch spec says; workerd fills in the standard reason phrase for the status",
+    diffs: [
+      "body $.default200: miniflare \"OK\", verge \"\"",
+      "body $.default404: miniflare \"Not Found\", verge \"\"",
+    ],
+  },
+  "27-headers-order.js › order": {
+    kind: "spec",
+    reason: "the guest Headers iterator (src/runtime/guest/fetch/headers.ts) re-reads the sorted list at every step as WebIDL pair iterators do, so a header set during iteration is visited; workerd iterates a snapshot taken when the iterator was created",
+    diffs: [
+      "body $.mutated[1]: miniflare \"c\", verge \"b\"",
+      "body $.mutated[2]: miniflare (absent), verge \"c\"",
+    ],
+  },
+  "29-abort-controller.js › abort": {
+    kind: "spec",
+    reason: "the guest AbortSignal (event-target-shim via src/runtime/guest/platform/events.ts and abort.ts) runs the onabort handler in registration order as the DOM spec does (after a listener added earlier); workerd calls onabort before the addEventListener listeners",
+    diffs: [
+      "body $.events[0]: miniflare \"onabort\", verge \"listener:abort:true\"",
+      "body $.events[1]: miniflare \"listener:abort:true\", verge \"onabort\"",
+    ],
+  },
+  "32-urlpattern.js › book with format": {
+    kind: "spec",
+    reason: "the guest URLPattern (urlpattern-polyfill via src/runtime/guest/platform/url.ts) returns exec() groups in pattern order (id, format) as the spec does; workerd returns them sorted by name (format, id)",
+    diffs: ["body $.match.pathname.groups: key order: miniflare [\"format\",\"id\"], verge [\"id\",\"format\"]"],
+  },
+};
+
+// ---------------------------------------------------------------------------
+
+// One Verge for the whole file: each script replaces the function with
+// setOptions (a new isolate in the same child process, ~70 ms) instead of a new
+// child process per script (~600 ms). Miniflare gets a fresh instance per script.
+let verge: Verge | undefined;
+const miniflares = new Set<Miniflare>();
+after(async () => {
+  await Promise.allSettled([verge?.dispose(), ...[...miniflares].map((m) => m.dispose())]);
+});
+
+function vergeOptions(file: string, script: string, bindings: Record<string, unknown>): VergeOptions {
+  // Miniflare does not enforce CPU limits locally; a generous verge budget keeps
+  // this suite about semantics (budgets have their own tests).
+  return { modules: true, script, bindings, compatibilityDate: COMPATIBILITY_DATE, name: file, limits: { cpuMs: 2_000 } };
+}
+
+const files = readdirSync(SCRIPTS_DIR).filter((f) => f.endsWith(".js")).sort();
+const used = new Set<string>();
+
+test("the suite has at least 30 scripts, each with requests", async () => {
+  assert.ok(files.length >= 30, `found ${files.length} scripts`);
+  for (const f of files) {
+    const mod = (await import(pathToFileURL(join(SCRIPTS_DIR, f)).href)) as ScriptModule;
+    assert.ok(Array.isArray(mod.requests) && mod.requests.length > 0, `${f} exports no requests`);
+  }
+});
+
+for (const file of files) {
+  test(file, async (t) => {
+    const path = join(SCRIPTS_DIR, file);
+    const script = await readFile(path, "utf8");
+    const mod = (await import(pathToFileURL(path).href)) as ScriptModule;
+    const bindings = mod.bindings ?? {};
+    const mf = new Miniflare({ modules: true, script, scriptPath: path, bindings: bindings as never, compatibilityDate: COMPATIBILITY_DATE });
+    miniflares.add(mf);
+    const options = vergeOptions(file, script, bindings);
+    const vergeReady = verge === undefined ? (verge = new Verge(options)).ready : verge.setOptions(options);
+    const vg = verge;
+    try {
+      await Promise.all([mf.ready, vergeReady]);
+      for (const r of mod.requests) {
+        const key = `${file} › ${r.name}`;
+        await t.test(r.name, async () => {
+          const mfOut = await run((u, i) => mf.dispatchFetch(u, i as never) as unknown as Promise<Response>, r);
+          const vgOut = await run((u, i) => vg.dispatchFetch(u, i), r);
+          if (r.maxMs !== undefined) {
+            for (const [who, o] of [["miniflare", mfOut], ["verge", vgOut]] as const) {
+              assert.ok(o.ms < r.maxMs, `${who} took ${Math.round(o.ms)} ms, expected the response before ${r.maxMs} ms`);
+            }
+          }
+          const intent = intentional[key];
+          if (intent) {
+            used.add(key);
+            intent(mfOut, vgOut);
+            return;
+          }
+          const diffs = compare(mfOut, vgOut);
+          const known = knownDivergences[key];
+          if (known) {
+            used.add(key);
+            if (diffs.length === 0) assert.fail(`${key} now matches Miniflare: remove it from knownDivergences (and DIVERGENCES.md)`);
+            if (JSON.stringify(diffs) !== JSON.stringify(known.diffs)) {
+              assert.fail(`${key} differs in a new way.\nrecorded (${known.reason}):\n  ${known.diffs.join("\n  ")}\nnow:\n  ${diffs.join("\n  ")}`);
+            }
+            return;
+          }
+          if (diffs.length > 0) assert.fail(`${key} differs from Miniflare:\n  ${diffs.join("\n  ")}`);
+        });
+      }
+    } finally {
+      await mf.dispose();
+      miniflares.delete(mf);
+    }
+  });
+}
+
+test("every intentional and known divergence names a request that ran", () => {
+  for (const key of [...Object.keys(intentional), ...Object.keys(knownDivergences)]) {
+    assert.ok(used.has(key), `${key} is listed but no such request ran`);
+  }
+});
