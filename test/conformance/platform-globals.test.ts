@@ -1,0 +1,71 @@
+/** How the platform globals are exposed (names, descriptors, brand checks), performance and navigator. */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { evalGuest } from "../helpers/guest.ts";
+
+const INTERFACES = [
+  "DOMException", "Event", "EventTarget", "CustomEvent", "AbortController", "AbortSignal", "URL", "URLSearchParams", "URLPattern",
+  "TextEncoder", "TextDecoder", "Crypto", "SubtleCrypto", "CryptoKey", "Performance", "Navigator",
+];
+const FUNCTIONS = ["atob", "btoa", "structuredClone"];
+const OBJECTS = ["crypto", "performance", "navigator"];
+
+test("platform globals are non-enumerable, writable, configurable and carry their WebIDL names", async () => {
+  const r = (await evalGuest(`
+    const names = ${JSON.stringify([...INTERFACES, ...FUNCTIONS, ...OBJECTS])};
+    const d = (n) => { const x = Object.getOwnPropertyDescriptor(globalThis, n); return x ? [typeof x.value, x.enumerable, x.writable, x.configurable] : null; };
+    return {
+      descriptors: Object.fromEntries(names.map((n) => [n, d(n)])),
+      fnNames: ${JSON.stringify([...INTERFACES, ...FUNCTIONS])}.map((n) => globalThis[n].name),
+      toStrings: ${JSON.stringify(INTERFACES)}.map((n) => String(globalThis[n]) === "function " + n + "() { [native code] }"),
+      tags: [crypto, crypto.subtle, performance, navigator, new TextEncoder(), new TextDecoder(), new AbortController(), new EventTarget(), new URL("http://x"), new Event("e")].map((o) => Object.prototype.toString.call(o)),
+      enumerable: Object.keys(globalThis).filter((k) => names.includes(k)),
+      coreJs: Object.getOwnPropertyNames(globalThis).filter((k) => k.includes("core-js")),
+    };
+  `)) as Record<string, unknown>;
+  for (const n of INTERFACES) assert.deepEqual((r.descriptors as Record<string, unknown>)[n], ["function", false, true, true], n);
+  for (const n of FUNCTIONS) assert.deepEqual((r.descriptors as Record<string, unknown>)[n], ["function", false, true, true], n);
+  for (const n of OBJECTS) assert.deepEqual((r.descriptors as Record<string, unknown>)[n], ["object", false, true, true], n);
+  assert.deepEqual(r.fnNames, [...INTERFACES, ...FUNCTIONS]);
+  assert.deepEqual(r.toStrings, INTERFACES.map(() => true));
+  assert.deepEqual(r.tags, [
+    "[object Crypto]", "[object SubtleCrypto]", "[object Performance]", "[object Navigator]", "[object TextEncoder]", "[object TextDecoder]",
+    "[object AbortController]", "[object EventTarget]", "[object URL]", "[object Event]",
+  ]);
+  assert.deepEqual(r.enumerable, []);
+  assert.deepEqual(r.coreJs, [], "core-js must not leave its shared store on the global");
+});
+
+test("interfaces that user code may not construct throw TypeError, and methods check their receiver", async () => {
+  const r = await evalGuest(`
+    const err = (f) => { try { f(); return "ok"; } catch (e) { return e.name; } };
+    return {
+      illegal: ["AbortSignal", "Crypto", "SubtleCrypto", "CryptoKey", "Performance", "Navigator"].map((n) => err(() => new globalThis[n]())),
+      receivers: [
+        err(() => crypto.getRandomValues.call({}, new Uint8Array(1))),
+        err(() => TextDecoder.prototype.decode.call({})),
+        err(() => Object.getOwnPropertyDescriptor(AbortSignal.prototype, "aborted").get.call({})),
+        err(() => performance.now.call({})),
+      ],
+      subtleReceiver: await crypto.subtle.digest.call({}, "SHA-256", new Uint8Array(1)).then(() => "ok", (e) => e.name),
+    };
+  `);
+  assert.deepEqual(r, { illegal: Array(6).fill("TypeError"), receivers: Array(4).fill("TypeError"), subtleReceiver: "TypeError" });
+});
+
+test("performance.now is monotonic milliseconds from timeOrigin; navigator.userAgent is verge", async () => {
+  const before = Date.now();
+  const r = (await evalGuest(`
+    const a = performance.now();
+    let x = 0; for (let i = 0; i < 1e6; i++) x += i;
+    const b = performance.now();
+    await new Promise((res) => setTimeout(res, 20));
+    const c = performance.now();
+    return { a, b, c, origin: performance.timeOrigin, json: performance.toJSON(), ua: navigator.userAgent, now: Date.now() };
+  `)) as { a: number; b: number; c: number; origin: number; json: { timeOrigin: number }; ua: string; now: number };
+  assert.ok(r.a >= 0 && r.b >= r.a && r.c - r.b >= 15, `monotonic: ${r.a} ${r.b} ${r.c}`);
+  assert.ok(Math.abs(r.origin + r.c - r.now) < 50, "timeOrigin + now() is the wall clock");
+  assert.ok(r.origin <= before + 1000 && r.origin > before - 60_000);
+  assert.deepEqual(r.json, { timeOrigin: r.origin });
+  assert.equal(r.ua, "verge");
+});
