@@ -1,0 +1,115 @@
+/**
+ * Runs the runtime benchmarks (all, or the ones named) one after another, each
+ * as its own child process with its own time budget, so the whole suite stays
+ * under five minutes; then prints each result table.
+ *
+ *   npm run bench                      # all: cold-start, warm-dispatch, density
+ *   npm run bench -- cold-start        # one
+ *   npm run bench -- --quick           # fewer rounds and samples (~1.5 minutes)
+ *   npm run bench -- density --n 300   # extra flags go to every script
+ *   npm run bench -- profile           # the diagnostic: where the time and memory go
+ *
+ * Everything stays on 127.0.0.1. Results: bench/results/<date>-<name>.{json,md,svg}.
+ * Rebuild the guest prelude first (`npm run build:prelude`): its size is paid at
+ * every cold start.
+ */
+import { spawn } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { BENCH_DIR, RESULTS_DIR, killGroup, today, trackGroup } from "./lib/rounds.ts";
+
+/** Name → share of the suite's time budget (seconds) in normal and quick mode. */
+/** Name → time budget for starting new rounds, and the hard limit after which it is killed (s). */
+const BENCHMARKS: Record<string, { budgetS: number; quickBudgetS: number; hardLimitS: number; onlyByName?: true }> = {
+  "cold-start": { budgetS: 60, quickBudgetS: 25, hardLimitS: 95 },
+  "warm-dispatch": { budgetS: 75, quickBudgetS: 25, hardLimitS: 100 },
+  density: { budgetS: 65, quickBudgetS: 25, hardLimitS: 100 },
+  // The diagnostic (where the time goes); runs only when named.
+  profile: { budgetS: 120, quickBudgetS: 60, hardLimitS: 180, onlyByName: true },
+};
+/** The whole suite stops within this (the brief: ≤ 5 minutes). */
+const SUITE_LIMIT_S = 290;
+/** A round can take this long after a script's budget is spent. */
+const ROUND_SLACK_S = 30;
+
+const argv = process.argv.slice(2);
+const names = argv.filter((a, i) => !a.startsWith("--") && !(i > 0 && argv[i - 1]!.startsWith("--") && argv[i - 1] !== "--quick"));
+const flags = argv.filter((a) => !names.includes(a));
+const quick = flags.includes("--quick");
+for (const n of names) {
+  if (!(n in BENCHMARKS)) {
+    console.error(`unknown benchmark "${n}"; expected one of ${Object.keys(BENCHMARKS).join(", ")}`);
+    process.exit(2);
+  }
+}
+const selected = names.length > 0 ? names : Object.keys(BENCHMARKS).filter((n) => !BENCHMARKS[n]!.onlyByName);
+if (!existsSync(join(BENCH_DIR, "..", "src", "runtime", "guest", "prelude.generated.js"))) {
+  console.error("the guest prelude is not built: run `npm run build:prelude` first");
+  process.exit(1);
+}
+
+function runOne(name: string, remainingS: number): Promise<number> {
+  const b = BENCHMARKS[name]!;
+  if (remainingS < 20) {
+    console.error(`${name}: skipped, the suite's ${SUITE_LIMIT_S} s are spent`);
+    return Promise.resolve(1);
+  }
+  const budget = String(Math.max(1, Math.min(quick ? b.quickBudgetS : b.budgetS, remainingS - ROUND_SLACK_S)));
+  const hardLimitS = Math.min(b.hardLimitS, remainingS);
+  const args = ["--no-node-snapshot", "--disable-warning=ExperimentalWarning", join(BENCH_DIR, `${name}.ts`), "--budget-s", budget, ...flags];
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"], detached: true });
+    trackGroup(child.pid);
+    child.on("error", (err) => {
+      console.error(`${name}: could not start: ${err.message}`);
+      resolve(1);
+    });
+    // Stream progress lines; the table is printed at the end from the .md file.
+    let printing = true;
+    child.stdout.on("data", (d: Buffer) => {
+      const s = d.toString();
+      if (s.includes("\n## ")) printing = false;
+      if (printing) process.stdout.write(s);
+    });
+    const kill = setTimeout(() => {
+      console.error(`${name}: over its hard limit of ${hardLimitS} s, killed`);
+      killGroup(child.pid);
+    }, hardLimitS * 1000);
+    child.on("exit", (code) => {
+      clearTimeout(kill);
+      resolve(code ?? 1);
+    });
+  });
+}
+
+const t0 = performance.now();
+const failed: string[] = [];
+for (const name of selected) {
+  console.log(`\n=== ${name}`);
+  const code = await runOne(name, SUITE_LIMIT_S - (performance.now() - t0) / 1000);
+  if (code !== 0) failed.push(name);
+}
+console.log(`\n=== results (${((performance.now() - t0) / 1000).toFixed(0)} s)\n`);
+for (const name of selected) {
+  const md = join(RESULTS_DIR, `${today()}-${name}.md`);
+  if (existsSync(md) && !failed.includes(name)) console.log(readFileSync(md, "utf8"));
+  else console.log(`## ${name}: failed, see the output above\n`);
+}
+// A full, successful run refreshes the "Latest results" section of bench/README.md.
+const defaults = Object.keys(BENCHMARKS).filter((n) => !BENCHMARKS[n]!.onlyByName);
+if (!quick && failed.length === 0 && defaults.every((n) => selected.includes(n))) {
+  const readme = join(BENCH_DIR, "README.md");
+  const START = "<!-- results:start -->";
+  const END = "<!-- results:end -->";
+  const text = existsSync(readme) ? readFileSync(readme, "utf8") : "";
+  const a = text.indexOf(START);
+  const b = text.indexOf(END);
+  if (a >= 0 && b > a) {
+    const tables = defaults
+      .map((n) => readFileSync(join(RESULTS_DIR, `${today()}-${n}.md`), "utf8").replace(/^## /, "### ") + `\n![${n}](results/${today()}-${n}.svg)\n`)
+      .join("\n");
+    writeFileSync(readme, `${text.slice(0, a + START.length)}\n\n${tables}\n${text.slice(b)}`);
+    console.log("updated the results in bench/README.md");
+  }
+}
+process.exit(failed.length > 0 ? 1 : 0);
