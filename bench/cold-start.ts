@@ -35,7 +35,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
-import { emitResult, environment, envLine, mdTable, medianRatio, parseArgs, runRounds, series, writeResults, BENCH_DIR } from "./lib/rounds.ts";
+import { emitResult, environment, envLine, mdTable, medianRatio, parseArgs, previousRun, runRounds, series, writeResults, BENCH_DIR, type RoundsResult } from "./lib/rounds.ts";
 import { median, round, fmt } from "./lib/stats.ts";
 import { barChart } from "./lib/svg-chart.ts";
 import { bodyText, freePort } from "./lib/proc.ts";
@@ -255,23 +255,36 @@ async function main(): Promise<void> {
   const args = parseArgs();
   if (args.variant !== undefined) return runVariantMain(args.variant, args.quick);
 
-  const variants = Object.keys(VARIANTS).filter((v) => v !== "workerd");
-  if ((await workerdBinary()) !== null) variants.push("workerd");
-  const rounds = args.rounds ?? (args.quick ? 3 : 5);
-  const budgetS = args.budgetS ?? (args.quick ? 40 : 75);
-  const preludeCode = readFileSync(PRELUDE);
-  const preludeBytes = { raw: preludeCode.byteLength, gzip: gzipSync(preludeCode).byteLength };
-  const bundleBytes = routerBundle(BUNDLE_BYTES, "x").length;
-  console.log(`cold-start: ${rounds} rounds × ${variants.length} variants, budget ${budgetS} s; prelude ${fmt(preludeBytes.raw / 1024, 1)} KiB (${fmt(preludeBytes.gzip / 1024, 1)} KiB gzip), bundle ${fmt(bundleBytes / 1024, 1)} KiB`);
-  const res = await runRounds<VariantResult>({
-    script: SCRIPT,
-    variants,
-    rounds,
-    budgetMs: budgetS * 1000,
-    timeoutMs: 120_000,
-    extraArgs: args.quick ? ["--quick"] : [],
-    onProgress: (m) => console.log(`  ${m}`),
-  });
+  let variants: string[];
+  let preludeBytes: { raw: number; gzip: number };
+  let bundleBytes: number;
+  let res: RoundsResult<VariantResult>;
+  let env: Record<string, unknown>;
+  if (args.extra.from !== undefined) {
+    const prev = previousRun<VariantResult>(args.extra.from);
+    ({ res, env } = prev);
+    ({ variants, preludeBytes, bundleBytes } = prev.config as { variants: string[]; preludeBytes: { raw: number; gzip: number }; bundleBytes: number });
+  } else {
+    variants = Object.keys(VARIANTS).filter((v) => v !== "workerd");
+    if ((await workerdBinary()) !== null) variants.push("workerd");
+    const rounds = args.rounds ?? (args.quick ? 3 : 5);
+    const budgetS = args.budgetS ?? (args.quick ? 40 : 75);
+    const preludeCode = readFileSync(PRELUDE);
+    preludeBytes = { raw: preludeCode.byteLength, gzip: gzipSync(preludeCode).byteLength };
+    bundleBytes = routerBundle(BUNDLE_BYTES, "x").length;
+    console.log(`cold-start: ${rounds} rounds × ${variants.length} variants, budget ${budgetS} s; prelude ${fmt(preludeBytes.raw / 1024, 1)} KiB (${fmt(preludeBytes.gzip / 1024, 1)} KiB gzip), bundle ${fmt(bundleBytes / 1024, 1)} KiB`);
+    res = await runRounds<VariantResult>({
+      script: SCRIPT,
+      variants,
+      rounds,
+      budgetMs: budgetS * 1000,
+      timeoutMs: 120_000,
+      extraArgs: args.quick ? ["--quick"] : [],
+      onProgress: (m) => console.log(`  ${m}`),
+    });
+    env = await environment();
+  }
+  const rounds = res.rounds.length;
 
   const total = (v: string) => series(res, v, (x) => x.p50.totalMs);
   const summary = Object.fromEntries(
@@ -291,7 +304,6 @@ async function main(): Promise<void> {
   const vergeP50 = summary.verge?.p50Ms ?? NaN;
   const verdict = { target: `verge p50 ≤ ${TARGET_MS} ms`, met: vergeP50 <= TARGET_MS, vergeP50Ms: vergeP50 };
 
-  const env = await environment();
   const json = { benchmark: "cold-start", environment: env, config: { rounds, variants, bundleBytes, preludeBytes }, verdict, summary, split, ratios, raw: res.rounds, failures: res.failures, wallMs: Math.round(res.wallMs) };
 
   const roundCols = res.rounds.map((r) => `r${r.round}`);

@@ -19,7 +19,7 @@
  *      `node --no-node-snapshot bench/density.ts [--rounds 3] [--quick] [--n 200]`
  */
 import { fileURLToPath } from "node:url";
-import { emitResult, environment, envLine, mdTable, medianRatio, parseArgs, runRounds, series, writeResults } from "./lib/rounds.ts";
+import { emitResult, environment, envLine, mdTable, medianRatio, parseArgs, previousRun, runRounds, series, writeResults, type RoundsResult } from "./lib/rounds.ts";
 import { median, round, fmt } from "./lib/stats.ts";
 import { barChart } from "./lib/svg-chart.ts";
 import { bodyText } from "./lib/proc.ts";
@@ -139,22 +139,33 @@ async function runVariantMain(name: string, n: number): Promise<void> {
 
 async function main(): Promise<void> {
   const args = parseArgs();
-  const n = Number(args.extra.n ?? (args.quick ? 100 : 150));
-  if (args.variant !== undefined) return runVariantMain(args.variant, n);
-  const variants = Object.keys(VARIANTS);
-  const rounds = args.rounds ?? 3;
-  const budgetS = args.budgetS ?? (args.quick ? 40 : 90);
-  console.log(`density: ${rounds} rounds × ${variants.length} variants, ${n} isolates each, budget ${budgetS} s`);
-  const res = await runRounds<VariantResult>({
-    script: SCRIPT,
-    variants,
-    rounds,
-    budgetMs: budgetS * 1000,
-    timeoutMs: 180_000,
-    nodeFlags: ["--expose-gc"],
-    extraArgs: ["--n", String(n)],
-    onProgress: (m) => console.log(`  ${m}`),
-  });
+  const nArg = Number(args.extra.n ?? (args.quick ? 100 : 150));
+  if (args.variant !== undefined) return runVariantMain(args.variant, nArg);
+  let variants = Object.keys(VARIANTS);
+  let res: RoundsResult<VariantResult>;
+  let env: Record<string, unknown>;
+  let n = nArg;
+  if (args.extra.from !== undefined) {
+    const prev = previousRun<VariantResult>(args.extra.from);
+    ({ res, env } = prev);
+    ({ variants, n } = prev.config as { variants: string[]; n: number });
+  } else {
+    const rounds = args.rounds ?? 3;
+    const budgetS = args.budgetS ?? (args.quick ? 40 : 90);
+    console.log(`density: ${rounds} rounds × ${variants.length} variants, ${n} isolates each, budget ${budgetS} s`);
+    res = await runRounds<VariantResult>({
+      script: SCRIPT,
+      variants,
+      rounds,
+      budgetMs: budgetS * 1000,
+      timeoutMs: 180_000,
+      nodeFlags: ["--expose-gc"],
+      extraArgs: ["--n", String(n)],
+      onProgress: (m) => console.log(`  ${m}`),
+    });
+    env = await environment();
+  }
+  const rounds = res.rounds.length;
   const med = (v: string, pick: (x: VariantResult) => number) => round(median(series(res, v, pick)));
   const summary = Object.fromEntries(
     variants.map((v) => [
@@ -174,7 +185,6 @@ async function main(): Promise<void> {
     "verge MiB ÷ node-vm MiB": round(medianRatio(res, "verge", "node-vm", (x) => x.mibPerIsolate)),
     "verge-50k MiB ÷ verge MiB": round(medianRatio(res, "verge-50k", "verge", (x) => x.mibPerIsolate)),
   };
-  const env = await environment();
   const json = { benchmark: "density", environment: env, config: { rounds, variants, n }, verdict, summary, ratios, raw: res.rounds, failures: res.failures, wallMs: Math.round(res.wallMs) };
 
   const roundCols = res.rounds.map((r) => `r${r.round}`);

@@ -19,205 +19,51 @@
  * 5. cold, prelude evaluation split by source module: the unminified prelude
  *    with a timestamp taken (through the host bridge's `now`) at each of
  *    esbuild's `// path` module markers; the Worker reads them back.
- * 6. what-if: cold start and isolate heap with the prelude as built vs the same
- *    prelude without fflate's module top level (the compression tables).
+ * 6. what-if: cold start, isolate heap and RSS per idle warm isolate with the
+ *    prelude as built, without fflate's module top level (the compression tables),
+ *    and with a stub prelude that installs no Web API (the isolate floor). RSS is
+ *    measured in a fresh child process per prelude, as density.ts does.
  *
- * The unminified prelude is built to a temp dir with the esbuild CLI, mirroring
- * the options of src/build/prelude.ts except `minify`.
+ * The prelude variants (lib/prelude-variants.ts) are built to temp dirs with the
+ * esbuild CLI, mirroring the options of src/build/prelude.ts except `minify`;
+ * profiles are reduced by lib/cpu-profile.ts.
  *
  * Run: `node --no-node-snapshot bench/profile.ts [--quick]`
  * Writes bench/results/<date>-profile.{md,json}.
  */
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
-import { Session } from "node:inspector/promises";
+import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative, sep } from "node:path";
-import { BENCH_DIR, RESULTS_DIR, today, mdTable, environment, parseArgs } from "./lib/rounds.ts";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { BENCH_DIR, RESULTS_DIR, today, mdTable, environment, parseArgs, runVariant, emitResult } from "./lib/rounds.ts";
 import { median, round, fmt } from "./lib/stats.ts";
+import { aggregate, topRows, withHostProfile, type CpuProfile } from "./lib/cpu-profile.ts";
+import { buildReadablePrelude, cleanup, markedPrelude, minify, mkdtempSync, preludeFrom, STUB_PRELUDE, withoutFflate, type Prelude } from "./lib/prelude-variants.ts";
 import { bodyText } from "./lib/proc.ts";
 import { helloBundle, routerBundle, ROUTER_PROBE_PATH } from "./lib/worker-bundle.ts";
 import { createRuntime, createHostServices, Sandbox } from "../src/runtime/index.ts";
 import { defaultLimits } from "../src/index.ts";
 
 const ROOT = join(BENCH_DIR, "..");
+const SCRIPT = fileURLToPath(import.meta.url);
 const args = parseArgs();
 const QUICK = args.quick;
 const services = createHostServices();
 const limits = defaultLimits();
-type Prelude = NonNullable<ConstructorParameters<typeof Sandbox>[0]["prelude"]>;
-
-// ------------------------------------------------------------------ CPU profile helpers
-
-interface CpuProfile {
-  nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[]; positionTicks?: Array<{ line: number; ticks: number }> }>;
-  samples: number[];
-  timeDeltas: number[];
-  startTime: number;
-  endTime: number;
-}
-
-function shortUrl(url: string): string {
-  if (url === "") return "";
-  const p = url.replace(/^file:\/\//, "");
-  if (p.startsWith(ROOT)) return relative(ROOT, p).split(sep).join("/");
-  return p.split("/").slice(-2).join("/");
-}
-
-/** Self time per function and per line (ms), from sample time deltas. */
-function aggregate(profile: CpuProfile): { totalMs: number; byFunction: Map<string, number>; byLine: Map<string, number> } {
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const byFunction = new Map<string, number>();
-  const byLine = new Map<string, number>();
-  const selfMs = new Map<number, number>();
-  const parentOf = new Map<number, number>();
-  for (const n of profile.nodes) for (const c of n.children ?? []) parentOf.set(c, n.id);
-  // Each sample stands for an equal share of the profile's span (isolated-vm's
-  // profiles carry time deltas that do not add up to the span).
-  const totalMs = (profile.endTime - profile.startTime) / 1000;
-  const dt = profile.samples.length > 0 ? totalMs / profile.samples.length : 0;
-  for (const id of profile.samples) selfMs.set(id, (selfMs.get(id) ?? 0) + dt);
-  for (const [id, ms] of selfMs) {
-    const n = byId.get(id)!;
-    const cf = n.callFrame;
-    const url = shortUrl(cf.url);
-    let key = `${cf.functionName || "(anonymous)"}${url ? ` ${url}:${cf.lineNumber + 1}` : ""}`;
-    // A native function (isolated-vm, V8 builtins) is named with its nearest JS caller.
-    if (url === "" && !cf.functionName.startsWith("(")) {
-      let p = parentOf.get(id);
-      while (p !== undefined && shortUrl(byId.get(p)!.callFrame.url) === "") p = parentOf.get(p);
-      if (p !== undefined) {
-        const pf = byId.get(p)!.callFrame;
-        key += ` ← ${pf.functionName || "(anonymous)"} ${shortUrl(pf.url)}:${pf.lineNumber + 1}`;
-      }
-    }
-    byFunction.set(key, (byFunction.get(key) ?? 0) + ms);
-    const ticks = n.positionTicks ?? [];
-    const all = ticks.reduce((a, t) => a + t.ticks, 0);
-    if (url.startsWith("src/") && all > 0) {
-      for (const t of ticks) {
-        const k = `${url}:${t.line}`;
-        byLine.set(k, (byLine.get(k) ?? 0) + (ms * t.ticks) / all);
-      }
-    }
-  }
-  return { totalMs, byFunction, byLine };
-}
-
-async function withHostProfile<T>(fn: () => Promise<T>): Promise<{ result: T; profile: CpuProfile }> {
-  const s = new Session();
-  s.connect();
-  await s.post("Profiler.enable");
-  await s.post("Profiler.setSamplingInterval", { interval: 50 });
-  await s.post("Profiler.start");
-  const result = await fn();
-  const { profile } = (await s.post("Profiler.stop")) as unknown as { profile: CpuProfile };
-  s.disconnect();
-  return { result, profile };
-}
-
-function sourceLine(key: string): string {
-  const m = /^(.*):(\d+)$/.exec(key);
-  if (!m) return "";
-  try {
-    return readFileSync(join(ROOT, m[1]!), "utf8").split("\n")[Number(m[2]) - 1]!.trim().slice(0, 90);
-  } catch {
-    return "";
-  }
-}
-
-function topRows(map: Map<string, number>, per: number, n: number, withSource = false): Array<Array<string>> {
-  let total = 0;
-  for (const v of map.values()) total += v;
-  return [...map]
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, n)
-    .map(([k, v]) => [fmt((v * 1000) / per, 1), `${fmt((100 * v) / total, 1)}%`, `\`${k}\``, ...(withSource ? [`\`${sourceLine(k).replace(/\|/g, "\\|")}\``] : [])]);
-}
-
-// ------------------------------------------------------------------ unminified prelude
-
-function buildReadablePrelude(): string {
-  const dir = mkdtempSync(join(tmpdir(), "verge-bench-prelude-"));
-  const out = join(dir, "prelude.js");
-  // Mirrors src/build/prelude.ts, without minify.
-  execFileSync(join(ROOT, "node_modules", ".bin", "esbuild"), [
-    join(ROOT, "src", "runtime", "guest", "index.ts"),
-    "--bundle", "--format=iife", "--platform=neutral", "--main-fields=module,main",
-    "--conditions=worker,browser,import,default", "--target=es2022", "--charset=utf8",
-    "--legal-comments=none", `--outfile=${out}`, "--log-level=error",
-  ]);
-  return readFileSync(out, "utf8");
-}
-
-function minify(code: string): string {
-  const dir = mkdtempSync(join(tmpdir(), "verge-bench-min-"));
-  writeFileSync(join(dir, "in.js"), code);
-  execFileSync(join(ROOT, "node_modules", ".bin", "esbuild"), [join(dir, "in.js"), "--minify", "--target=es2022", "--charset=utf8", `--outfile=${join(dir, "out.js")}`, "--log-level=error"]);
-  return readFileSync(join(dir, "out.js"), "utf8");
-}
-
-function preludeFrom(code: string, filename = "verge:prelude"): Prelude {
-  type Iso = Parameters<Prelude["compile"]>[0];
-  let cache: unknown;
-  return {
-    code,
-    compile(isolate: Iso) {
-      if (cache === undefined) {
-        const s = isolate.compileScriptSync(code, { filename, produceCachedData: true });
-        cache = (s as unknown as { cachedData: unknown }).cachedData;
-        return s;
-      }
-      return isolate.compileScriptSync(code, { filename, cachedData: cache as never });
-    },
-  } as Prelude;
-}
-
-/** Inserts a timestamp at each esbuild module marker; the marks end up in `globalThis.__verge_marks`. */
-function markedPrelude(readable: string): string {
-  const head = `var __verge_h = globalThis.__verge_host, __verge_m = []; globalThis.__verge_marks = __verge_m;\n`;
-  let code = readable.replace(/^(\s*)\/\/ ((?:src|node_modules)\/\S+)$/gm, (_m, ws: string, p: string) => `${ws}__verge_m.push([${JSON.stringify(p)}, __verge_h.now()]);`);
-  code = code.replace(/^(\s*)(install\w+\(\);)$/gm, (_m, ws: string, call: string) => `${ws}__verge_m.push([${JSON.stringify(`call ${call}`)}, __verge_h.now()]);${call}`);
-  // End mark before the prelude publishes its API (the last statement of the entry).
-  code = code.replace(/^(\s*)(Object\.defineProperty\(globalThis, "__verge_guest")/m, (_m, ws: string, rest: string) => `${ws}__verge_m.push(["(end)", __verge_h.now()]);${rest}`);
-  return head + code;
-}
-
 /**
- * The least a prelude must do for a Sandbox to work: take the host bridge,
- * publish the guest entry points, answer every fetch with an empty 200.
- * It measures what an isolate costs before any Web API is installed.
+ * For every sandbox here: the same code path, but room in the CPU budget. isolated-vm's
+ * per-call timeout is wall time, so a host stall (profiler, GC, a loaded machine)
+ * can otherwise end a hello-world call as ERR_CPU_LIMIT (seen twice; see README).
  */
-const STUB_PRELUDE = `(() => {
-  const h = globalThis.__verge_host; delete globalThis.__verge_host;
-  const api = {
-    init: () => ({ dialect: "module", exports: ["default.fetch"] }),
-    dispatch(id) {
-      h.emit({ type: "response", invocation: id, head: { status: 200, statusText: "", headers: [] }, body: new Uint8Array(0) });
-      h.emit({ type: "idle", invocation: id, waitUntilErrors: [] });
-    },
-    settle() {}, fireTimer() {}, pull() {}, cancelStream() {}, finish() {},
-  };
-  Object.defineProperty(globalThis, "__verge_guest", { value: api, configurable: true });
-})();`;
-
-function withoutFflate(readable: string): string {
-  const start = readable.indexOf("// node_modules/fflate/");
-  if (start < 0) return readable;
-  const afterStart = readable.indexOf("\n", start);
-  const next = readable.slice(afterStart).search(/\n\s*\/\/ (src|node_modules)\//);
-  if (next < 0) return readable;
-  const section = readable.slice(afterStart, afterStart + next);
-  // Keep the names the rest of the prelude imports from fflate; make them inert.
-  const names = [...section.matchAll(/^\s*var (\w+) = /gm)].map((m) => m[1]!);
-  return readable.slice(0, start) + `var ${[...new Set(names)].join(", ")};\n` + readable.slice(afterStart + next);
-}
+const roomy = { ...limits, cpuMs: 10_000 };
 
 // ------------------------------------------------------------------ sections
 
 async function coldOnce(code: string, id: string, path: string, prelude?: Prelude): Promise<{ ctorMs: number; totalMs: number; heapMiB: number; text: string }> {
   const t0 = performance.now();
-  const sb = new Sandbox({ source: { id, code, format: "esm" }, limits, env: {}, bindings: {}, services, ...(prelude ? { prelude } : {}) });
+  const sb = new Sandbox({ source: { id, code, format: "esm" }, limits: roomy, env: {}, bindings: {}, services, ...(prelude ? { prelude } : {}) });
   const t1 = performance.now();
   const out = await sb.invoke({ kind: "fetch", request: { method: "GET", url: `http://localhost${path}`, headers: [], body: null } });
   if (out.kind !== "response") throw new Error(`cold: ${out.kind === "error" ? out.error.message : out.kind}`);
@@ -232,7 +78,7 @@ async function coldOnce(code: string, id: string, path: string, prelude?: Prelud
 
 async function warmHost(): Promise<{ perCallUs: number; rows: string[][]; lineRows: string[][]; calls: number }> {
   const rt = createRuntime({ services });
-  const spec = { source: { id: "hello", code: helloBundle("p"), format: "esm" as const }, limits, env: {}, bindings: {} };
+  const spec = { source: { id: "hello", code: helloBundle("p"), format: "esm" as const }, limits: roomy, env: {}, bindings: {} };
   const call = async () => {
     const r = await rt.fetch(spec, { method: "GET", url: "http://localhost/", headers: [], body: null });
     if (r.type !== "response") throw new Error("expected a response");
@@ -257,8 +103,8 @@ async function warmHost(): Promise<{ perCallUs: number; rows: string[][]; lineRo
 
 async function warmSplit(): Promise<Record<string, number>> {
   const rt = createRuntime({ services });
-  const spec = { source: { id: "hello-split", code: helloBundle("s"), format: "esm" as const }, limits, env: {}, bindings: {} };
-  const sb = new Sandbox({ source: { id: "hello-split-sb", code: helloBundle("s"), format: "esm" }, limits, env: {}, bindings: {}, services });
+  const spec = { source: { id: "hello-split", code: helloBundle("s"), format: "esm" as const }, limits: roomy, env: {}, bindings: {} };
+  const sb = new Sandbox({ source: { id: "hello-split-sb", code: helloBundle("s"), format: "esm" }, limits: roomy, env: {}, bindings: {}, services });
   const n = QUICK ? 3000 : 8000;
   const t = { runtimeTotal: [] as number[], invoke: [] as number[], body: [] as number[], finished: [] as number[], sandboxTotal: [] as number[], plain: [] as number[] };
   for (let i = 0; i < n; i++) {
@@ -437,6 +283,37 @@ async function preludeSplit(readable: string): Promise<{ rows: string[][]; total
   return { totalMs, rows: rows.slice(0, 14).map(([k, v]) => [fmt(v, 2), `${fmt((100 * v) / totalMs, 1)}%`, `\`${k}\``]) };
 }
 
+/** A host GC even without --expose-gc (for RSS readings). */
+function hostGc(): () => void {
+  setFlagsFromString("--expose-gc");
+  return runInNewContext("gc") as () => void;
+}
+
+async function rssSlopeMiB(make: (i: number) => Promise<unknown>, n: number): Promise<number> {
+  const gc = hostGc();
+  const read = async () => {
+    for (let i = 0; i < 3; i++) {
+      gc();
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return process.memoryUsage().rss / 2 ** 20;
+  };
+  const pts: Array<[number, number]> = [[0, await read()]];
+  for (let i = 1; i <= n; i++) {
+    await make(i);
+    if (i % Math.ceil(n / 4) === 0 || i === n) pts.push([i, await read()]);
+  }
+  const mx = pts.reduce((a, p) => a + p[0], 0) / pts.length;
+  const my = pts.reduce((a, p) => a + p[1], 0) / pts.length;
+  let num = 0;
+  let den = 0;
+  for (const [x, y] of pts) {
+    num += (x - mx) * (y - my);
+    den += (x - mx) ** 2;
+  }
+  return num / den;
+}
+
 async function whatIf(readable: string): Promise<string[][]> {
   const minified = readFileSync(join(ROOT, "src", "runtime", "guest", "prelude.generated.js"), "utf8");
   const candidates: Array<[string, Prelude]> = [
@@ -448,25 +325,52 @@ async function whatIf(readable: string): Promise<string[][]> {
   ];
   const rows: string[][] = [];
   const n = QUICK ? 8 : 20;
-  for (const [name, prelude] of candidates) {
+  const dir = mkdtempSync(join(tmpdir(), "verge-bench-whatif-"));
+  for (const [k, [name, prelude]] of candidates.entries()) {
     const ctor: number[] = [];
     const total: number[] = [];
     const heap: number[] = [];
     for (let i = -2; i < n; i++) {
-      const code = prelude.code === STUB_PRELUDE ? `// ${i}\nexport default { fetch() {} };` : helloBundle(`w-${name}-${i}`);
-      const r = await coldOnce(code, `w-${i}`, "/", prelude);
+      const r = await coldOnce(whatIfCode(prelude.code, i), `w-${i}`, "/", prelude);
       if (i < 0) continue;
       ctor.push(r.ctorMs);
       total.push(r.totalMs);
       heap.push(r.heapMiB);
     }
-    rows.push([name, fmt(Buffer.byteLength(prelude.code) / 1024, 1), fmt(median(ctor), 2), fmt(median(total), 2), fmt(median(heap), 2)]);
+    // RSS per idle isolate needs a fresh process (memory freed by earlier isolates is reused).
+    const file = join(dir, `prelude-${k}.js`);
+    writeFileSync(file, prelude.code);
+    const rss = await runVariant<{ mibPerIsolate: number }>(SCRIPT, "rss", { timeoutMs: 120_000, nodeFlags: ["--expose-gc"], extraArgs: ["--prelude-file", file, "--n", String(QUICK ? 40 : 80)] });
+    rows.push([name, fmt(Buffer.byteLength(prelude.code) / 1024, 1), fmt(median(ctor), 2), fmt(median(total), 2), fmt(median(heap), 2), fmt(rss.mibPerIsolate, 2), fmt(1024 / rss.mibPerIsolate, 0)]);
   }
   return rows;
 }
 
+function whatIfCode(preludeCode: string, i: number): string {
+  return preludeCode === STUB_PRELUDE ? `// ${i}\nexport default { fetch() {} };` : helloBundle(`w-${i}`);
+}
+
+/** Child mode: RSS per idle warm isolate with the prelude in `file`, in this fresh process. */
+async function rssChild(file: string, n: number): Promise<void> {
+  const code = readFileSync(file, "utf8");
+  const prelude = preludeFrom(code);
+  const kept: Array<InstanceType<typeof Sandbox>> = [];
+  const make = async (i: number) => {
+    const sb = new Sandbox({ source: { id: `idle-${i}`, code: whatIfCode(code, i), format: "esm" }, limits: roomy, env: {}, bindings: {}, services, prelude });
+    const out = await sb.invoke({ kind: "fetch", request: { method: "GET", url: "http://localhost/", headers: [], body: null } });
+    if (out.kind === "response") await bodyText(out.response.body);
+    await out.finished;
+    kept.push(sb);
+  };
+  await make(-1);
+  kept.pop()!.dispose();
+  emitResult({ mibPerIsolate: await rssSlopeMiB(make, n) });
+  process.exit(0);
+}
+
 // ------------------------------------------------------------------ main
 
+if (args.variant === "rss") await rssChild(args.extra["prelude-file"]!, Number(args.extra.n ?? 80));
 const readable = buildReadablePrelude();
 console.log("profile: warm host…");
 const wh = await warmHost();
@@ -501,8 +405,9 @@ md += `\nChild process (runtime host), busy time over its whole life divided by 
 md += `\n### Cold start, host side (new Sandbox + first call, 50 KB Worker, ${ch.n} cold starts, ${fmt(ch.perColdMs, 1)} ms sampled each)\n\n`;
 md += mdTable(["ms/cold start", "share", "function"], ch.rows);
 md += `\n### Prelude evaluation by module (median ms per new isolate, total ${fmt(ps.totalMs, 2)} ms)\n\n` + mdTable(["ms", "share", "module (time until the next module starts)"], ps.rows);
-md += `\n### What if (hello Worker, median of cold starts in this process)\n\n` + mdTable(["prelude", "KiB", "new Sandbox ms", "to first response ms", "isolate heap MiB"], wi);
+md += `\n### What if (hello Worker, median of cold starts in this process; RSS = slope over idle warm isolates kept alive)\n\n` + mdTable(["prelude", "KiB", "new Sandbox ms", "to first response ms", "isolate heap MiB", "RSS MiB per idle isolate", "per GiB"], wi);
 writeFileSync(join(RESULTS_DIR, `${today()}-profile.md`), md);
 writeFileSync(join(RESULTS_DIR, `${today()}-profile.json`), JSON.stringify({ benchmark: "profile", environment: env, warmHost: wh, warmSplit: ws, warmGuest: wg, harness: hp, coldHost: ch, preludeSplit: ps, whatIf: wi }, null, 2) + "\n");
 console.log("\n" + md);
+cleanup();
 process.exit(0);

@@ -23,7 +23,7 @@
  *      `node --no-node-snapshot bench/warm-dispatch.ts [--rounds 5] [--quick]`
  */
 import { fileURLToPath } from "node:url";
-import { emitResult, environment, envLine, mdTable, medianRatio, parseArgs, runRounds, series, writeResults } from "./lib/rounds.ts";
+import { emitResult, environment, envLine, mdTable, medianRatio, parseArgs, previousRun, runRounds, series, writeResults, type RoundsResult } from "./lib/rounds.ts";
 import { median, quantile, round, fmt } from "./lib/stats.ts";
 import { barChart } from "./lib/svg-chart.ts";
 import { bodyText, treeCpuMs } from "./lib/proc.ts";
@@ -161,19 +161,29 @@ async function runVariantMain(name: string, quick: boolean): Promise<void> {
 async function main(): Promise<void> {
   const args = parseArgs();
   if (args.variant !== undefined) return runVariantMain(args.variant, args.quick);
-  const variants = Object.keys(VARIANTS);
-  const rounds = args.rounds ?? (args.quick ? 3 : 5);
-  const budgetS = args.budgetS ?? (args.quick ? 40 : 90);
-  console.log(`warm-dispatch: ${rounds} rounds × ${variants.length} variants, budget ${budgetS} s`);
-  const res = await runRounds<VariantResult>({
-    script: SCRIPT,
-    variants,
-    rounds,
-    budgetMs: budgetS * 1000,
-    timeoutMs: 60_000,
-    extraArgs: args.quick ? ["--quick"] : [],
-    onProgress: (m) => console.log(`  ${m}`),
-  });
+  let variants = Object.keys(VARIANTS);
+  let res: RoundsResult<VariantResult>;
+  let env: Record<string, unknown>;
+  if (args.extra.from !== undefined) {
+    const prev = previousRun<VariantResult>(args.extra.from);
+    ({ res, env } = prev);
+    variants = (prev.config as { variants: string[] }).variants;
+  } else {
+    const rounds = args.rounds ?? (args.quick ? 3 : 5);
+    const budgetS = args.budgetS ?? (args.quick ? 40 : 90);
+    console.log(`warm-dispatch: ${rounds} rounds × ${variants.length} variants, budget ${budgetS} s`);
+    res = await runRounds<VariantResult>({
+      script: SCRIPT,
+      variants,
+      rounds,
+      budgetMs: budgetS * 1000,
+      timeoutMs: 60_000,
+      extraArgs: args.quick ? ["--quick"] : [],
+      onProgress: (m) => console.log(`  ${m}`),
+    });
+    env = await environment();
+  }
+  const rounds = res.rounds.length;
 
   const med = (v: string, pick: (x: VariantResult) => number) => round(median(series(res, v, pick)));
   const summary = Object.fromEntries(
@@ -205,7 +215,6 @@ async function main(): Promise<void> {
     "harness calls/s ÷ miniflare calls/s": harnessX,
     "runtime calls/s ÷ miniflare calls/s": round(medianRatio(res, "runtime", "miniflare", (x) => x.callsPerSec)),
   };
-  const env = await environment();
   const json = { benchmark: "warm-dispatch", environment: env, config: { rounds, variants, url: URL_ }, verdicts, overheadUs, overheadRounds: overheads.map((x) => round(x)), summary, ratios, raw: res.rounds, failures: res.failures, wallMs: Math.round(res.wallMs) };
 
   const roundCols = res.rounds.map((r) => `r${r.round}`);

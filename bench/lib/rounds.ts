@@ -9,7 +9,7 @@
  * The parent never loads isolated-vm itself.
  */
 import { spawn } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { dirname, join, relative } from "node:path";
 import { median } from "./stats.ts";
@@ -196,6 +196,15 @@ export async function environment(): Promise<Record<string, unknown>> {
     memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
     loadavg: os.loadavg().map((x) => Math.round(x * 100) / 100),
   };
+}
+
+/**
+ * `--from <results json>`: re-render the table and chart of an earlier run
+ * (after a change to the report or the chart) without measuring again.
+ */
+export function previousRun<T>(path: string): { res: RoundsResult<T>; env: Record<string, unknown>; config: Record<string, unknown> } {
+  const prev = JSON.parse(readFileSync(path, "utf8")) as { raw: RoundsResult<T>["rounds"]; failures: RoundsResult<T>["failures"]; wallMs: number; environment: Record<string, unknown>; config: Record<string, unknown> };
+  return { res: { rounds: prev.raw, failures: prev.failures, wallMs: prev.wallMs }, env: prev.environment, config: prev.config };
 }
 
 /** One line naming the machine, for the Markdown reports. */

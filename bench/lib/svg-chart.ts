@@ -62,7 +62,8 @@ export function barChart(o: ChartOptions): string {
   const values = o.bars.map((b) => b.value).concat(targets.map((t) => t.value));
   const maxV = niceMax(Math.max(...values) * 1.02);
   const minPos = Math.min(...values.filter((v) => v > 0));
-  const logMin = 10 ** Math.floor(Math.log10(minPos > 0 ? minPos : 1) - 0.0001);
+  // Start the log axis at least ~half a decade below the smallest bar, so it stays visible.
+  const logMin = 10 ** Math.floor(Math.log10(minPos > 0 ? minPos : 1) - 0.5);
   const logMax = 10 ** Math.ceil(Math.log10(maxV));
   const x = (v: number): number => {
     if (!o.log) return labelW + (Math.max(0, v) / maxV) * plotW;
