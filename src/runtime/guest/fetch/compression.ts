@@ -3,7 +3,7 @@
  * for "gzip", "deflate" (zlib) and "deflate-raw", over fflate's synchronous
  * streaming classes. They extend TransformStream, as in Workers.
  */
-import { Deflate, Gunzip, Gzip, Inflate, Unzlib, Zlib } from "fflate";
+import type * as Fflate from "fflate";
 import { TransformStream } from "./streams.ts";
 import type { TransformStreamDefaultController } from "./streams.ts";
 import { copyOf, isBufferSource, tag } from "./webidl.ts";
@@ -15,12 +15,29 @@ interface Engine {
 }
 type EngineCtor = new (cb: (data: Uint8Array, final: boolean) => void) => Engine;
 
-const COMPRESS: Record<string, EngineCtor> = { gzip: Gzip, deflate: Zlib, "deflate-raw": Deflate };
-const DECOMPRESS: Record<string, EngineCtor> = { gzip: Gunzip, deflate: Unzlib, "deflate-raw": Inflate };
+// fflate builds its Huffman tables when its module evaluates (~30 ms of CPU): loaded with
+// require() so esbuild wraps it lazily and an isolate pays that only on first use.
+declare const require: (id: "fflate") => typeof Fflate;
+let tables: { compress: Record<string, EngineCtor>; decompress: Record<string, EngineCtor> } | undefined;
 
-function engineFor(table: Record<string, EngineCtor>, format: unknown, who: string): EngineCtor {
+function loadTables(): NonNullable<typeof tables> {
+  if (tables === undefined) {
+    const { Deflate, Gunzip, Gzip, Inflate, Unzlib, Zlib } = require("fflate");
+    tables = {
+      compress: { gzip: Gzip, deflate: Zlib, "deflate-raw": Deflate },
+      decompress: { gzip: Gunzip, deflate: Unzlib, "deflate-raw": Inflate },
+    };
+  }
+  return tables;
+}
+
+function engineFor(which: "compress" | "decompress", format: unknown, who: string): EngineCtor {
   const f = String(format);
-  const ctor = Object.hasOwn(table, f) ? table[f] : undefined;
+  if (f !== "gzip" && f !== "deflate" && f !== "deflate-raw") {
+    throw new TypeError(`${who}: unsupported format ${JSON.stringify(f)} (expected "gzip", "deflate" or "deflate-raw")`);
+  }
+  const table = loadTables()[which];
+  const ctor = table[f];
   if (ctor === undefined) throw new TypeError(`${who}: unsupported format ${JSON.stringify(f)} (expected "gzip", "deflate" or "deflate-raw")`);
   return ctor;
 }
@@ -57,14 +74,14 @@ function transformer(Ctor: EngineCtor, who: string, decompress: boolean) {
 
 export class CompressionStream extends TransformStream<ArrayBuffer | ArrayBufferView, Uint8Array> {
   constructor(format: CompressionFormat) {
-    super(transformer(engineFor(COMPRESS, format, "CompressionStream"), "CompressionStream", false));
+    super(transformer(engineFor("compress", format, "CompressionStream"), "CompressionStream", false));
   }
 }
 tag(CompressionStream, "CompressionStream");
 
 export class DecompressionStream extends TransformStream<ArrayBuffer | ArrayBufferView, Uint8Array> {
   constructor(format: CompressionFormat) {
-    super(transformer(engineFor(DECOMPRESS, format, "DecompressionStream"), "DecompressionStream", true));
+    super(transformer(engineFor("decompress", format, "DecompressionStream"), "DecompressionStream", true));
   }
 }
 tag(DecompressionStream, "DecompressionStream");
