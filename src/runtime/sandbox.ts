@@ -167,9 +167,9 @@ export class Sandbox {
     const a = this.#active;
     const cpuLeft = a === null ? this.limits.startupCpuMs : this.limits.cpuMs - a.cpuMs(this.#isolate.cpuTime);
     const wallLeft = a === null ? this.limits.wallMs : a.wallLeftMs();
-    // Wall time bounds CPU time on this thread; twice the CPU left (plus slack for a busy
-    // machine) stops a runaway loop, and the exact CPU check below decides the verdict.
-    const byCpu = Math.max(1, cpuLeft) * 2 + 10;
+    // Wall time bounds CPU time on this thread; three times the CPU left plus 50 ms (slack for a
+    // busy machine) stops a runaway loop, and the CPU read decides the verdict.
+    const byCpu = Math.max(1, cpuLeft) * 3 + 50;
     const timeout = Math.max(1, Math.ceil(Math.min(byCpu, wallLeft)));
     try {
       this.#guest[fn].applySync(undefined, args, { arguments: { copy: true }, timeout });
@@ -180,8 +180,13 @@ export class Sandbox {
         throw this.kill("ERR_MEMORY_LIMIT", `exceeded the memory limit of ${this.limits.memoryMb} MB`);
       }
       if (/timed out/i.test(msg)) {
+        // The backstop is wall time: say CPU only when the CPU was really used (a host stall is not).
+        const used = a === null ? 0 : a.cpuMs(this.#isolate.cpuTime);
+        if (a !== null && used >= this.limits.cpuMs) {
+          throw this.kill("ERR_CPU_LIMIT", `exceeded the CPU budget of ${this.limits.cpuMs} ms (used ${used.toFixed(1)} ms)`);
+        }
         if (a !== null && a.wallLeftMs() <= 1) throw this.kill("ERR_WALL_LIMIT", `exceeded the wall-time budget of ${this.limits.wallMs} ms`);
-        throw this.kill("ERR_CPU_LIMIT", `exceeded the CPU budget of ${this.limits.cpuMs} ms`);
+        throw this.kill("ERR_WALL_LIMIT", `one call into the function did not return within its ${timeout} ms backstop (CPU used ${used.toFixed(1)} of ${this.limits.cpuMs} ms)`);
       }
       throw err;
     } finally {
