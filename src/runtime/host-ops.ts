@@ -90,7 +90,7 @@ export class HostOps {
     const body = req.body instanceof Uint8Array ? req.body : null;
     const res = await this.#services.fetch(
       { method: req.method, url: req.url, headers: req.headers, body },
-      { signal: a.abort.signal, redirect: req.redirect },
+      { signal: a.signal, redirect: req.redirect },
     );
     let out: unknown = null;
     if (res.body instanceof Uint8Array) out = res.body;

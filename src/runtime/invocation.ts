@@ -33,7 +33,7 @@ export class ActiveInvocation {
   readonly id: number;
   readonly outcome: Promise<InvocationOutcome>;
   readonly finished: Promise<InvocationReport>;
-  readonly abort = new AbortController();
+  #abort: AbortController | undefined;
   subrequests = 0;
   responseBytes = 0;
 
@@ -63,6 +63,12 @@ export class ActiveInvocation {
     this.#cpuStart = cpuStart;
     this.outcome = new Promise((r) => (this.#resolveOutcome = r));
     this.finished = new Promise((r) => (this.#resolveFinished = r));
+  }
+
+  /** Aborts the invocation's subrequests when it ends; made on first use (aborting costs ~15 µs). */
+  get signal(): AbortSignal {
+    this.#abort ??= new AbortController();
+    return this.#abort.signal;
   }
 
   cpuMs(now: bigint): number {
@@ -206,7 +212,7 @@ export class ActiveInvocation {
     if (this.#ended) return;
     this.#ended = true;
     clearTimeout(this.#deadline);
-    this.abort.abort();
+    this.#abort?.abort();
     if (!this.#sandbox.disposed) this.cpuMs(this.#sandbox.isolate.cpuTime);
     this.#sandbox.release(this);
     const logs = this.#logs;

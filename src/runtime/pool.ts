@@ -37,8 +37,16 @@ export interface PoolStats {
   evicted: number;
 }
 
-/** A key that changes when anything but the code's identity changes the sandbox. */
+const keys = new WeakMap<FunctionSpec, string>();
+
+/** A key that changes when anything but the code's identity changes the sandbox (memoized per spec object). */
 function specKey(spec: FunctionSpec): string {
+  let key = keys.get(spec);
+  if (key === undefined) keys.set(spec, (key = computeKey(spec)));
+  return key;
+}
+
+function computeKey(spec: FunctionSpec): string {
   return `${spec.source.id}\u0000${JSON.stringify(spec.limits)}\u0000${JSON.stringify(spec.env)}\u0000${Object.keys(spec.bindings).sort().join(",")}`;
 }
 

@@ -15,12 +15,10 @@ import {
   cfResponseToResponseData,
   getCloudFrontRecord,
   responseDataToCfResponse,
-  requestDataToCfRequest,
 } from "../shared/cloudfront/index.ts";
 import type { HostServices } from "./host-services.ts";
 import type { InvocationOutcome, InvocationReport } from "./invocation.ts";
 import { IsolatePool, type FunctionSpec, type PoolStats } from "./pool.ts";
-import type { Sandbox } from "./sandbox.ts";
 import type { DialectInfo, Invocation } from "./bridge/protocol.ts";
 
 export interface RuntimeOptions {
@@ -82,7 +80,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     return { outcome, cold, sandbox };
   }
 
-  async function runLambda(spec: FunctionSpec, sandbox: Sandbox | null, event: CloudFrontEvent) {
+  async function runLambda(spec: FunctionSpec, event: CloudFrontEvent) {
     const cf = getCloudFrontRecord(event);
     const eventType = cf.config.eventType as CloudFrontEventType;
     const context = {
@@ -92,17 +90,22 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       memoryLimitInMB: String(spec.limits.memoryMb),
       timeoutMs: spec.limits.wallMs,
     };
-    void sandbox;
     const { outcome, cold } = await run(spec, { kind: "cloudfront", event, context }, null);
     if (outcome.kind !== "result") throw new VergeError("ERR_INVALID_RESULT", `function ${spec.source.id}: expected a Lambda@Edge result`);
     const checked = assertLambdaResult(eventType, event, outcome.result, { responseBytes: spec.limits.responseBytes ?? defaultGenerated(eventType) });
     return { ...checked, cold, finished: outcome.finished };
   }
 
+  // The dialect depends on the code only: found once per version, not per request.
+  const dialects = new Map<string, DialectInfo>();
   function dialectOf(spec: FunctionSpec): DialectInfo {
-    const { sandbox } = pool.acquire(spec);
-    const d = sandbox.dialect;
-    pool.release(spec, sandbox);
+    let d = dialects.get(spec.source.id);
+    if (d === undefined) {
+      const { sandbox } = pool.acquire(spec);
+      d = sandbox.dialect;
+      pool.release(spec, sandbox);
+      dialects.set(spec.source.id, d);
+    }
     return d;
   }
 
@@ -128,7 +131,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
           includeBody: true,
           bodyLimit: spec.limits.exposedBodyBytes,
         } as Parameters<typeof buildCloudFrontEvent>[0]);
-        const r = await runLambda(spec, null, event as CloudFrontEvent);
+        const r = await runLambda(spec, event as CloudFrontEvent);
         if (r.kind === "response") return { type: "response", response: cfResponseToResponseData(r.value), cold: r.cold, finished: r.finished };
         return { type: "request", request: cfRequestToRequestData(r.value, { scheme: url.protocol.replace(":", "") as "http" | "https", host: url.host }), cold: r.cold, finished: r.finished };
       }
@@ -147,7 +150,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       const cf = getCloudFrontRecord(event);
       const eventType = cf.config.eventType as CloudFrontEventType;
       if (dialectOf(spec).dialect === "lambda") {
-        const r = await runLambda(spec, null, event);
+        const r = await runLambda(spec, event);
         return { kind: r.kind, result: r.value, cold: r.cold, finished: r.finished };
       }
       if (eventType === "origin-response" || eventType === "viewer-response") {
@@ -164,7 +167,6 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       const bytes = await readBody(res.body);
       const generated = responseDataToCfResponse({ status: res.status, statusText: res.statusText, headers: res.headers, body: bytes });
       const checked = assertLambdaResult(eventType, event, generated, { responseBytes: spec.limits.responseBytes ?? defaultGenerated(eventType) });
-      void requestDataToCfRequest;
       return { kind: checked.kind, result: checked.value, cold, finished: outcome.finished };
     },
 
