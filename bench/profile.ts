@@ -87,15 +87,7 @@ async function warmHost(): Promise<{ perCallUs: number; rows: string[][]; lineRo
   };
   for (let i = 0; i < 2000; i++) await call();
   const windowMs = QUICK ? 1000 : 2500;
-  const { result: calls, profile } = await withHostProfile(async () => {
-    let n = 0;
-    const end = performance.now() + windowMs;
-    while (performance.now() < end) {
-      await call();
-      n++;
-    }
-    return n;
-  });
+  const { result: calls, profile } = await withHostProfile(() => callsWithin(call, windowMs));
   rt.dispose();
   const agg = aggregate(profile);
   return { perCallUs: (agg.totalMs * 1000) / calls, rows: topRows(agg.byFunction, calls, 18), lineRows: topRows(agg.byLine, calls, 14, true), calls };
@@ -224,15 +216,7 @@ async function harness(): Promise<{ calls: number; usPerCall: number; parentRows
   let childCalls = 0;
   for (let i = 0; i < 1500; i++, childCalls++) await call();
   const windowMs = QUICK ? 1000 : 2500;
-  const { result: calls, profile } = await withHostProfile(async () => {
-    let n = 0;
-    const end = performance.now() + windowMs;
-    while (performance.now() < end) {
-      await call();
-      n++;
-    }
-    return n;
-  });
+  const { result: calls, profile } = await withHostProfile(() => callsWithin(call, windowMs));
   childCalls += calls;
   await verge.dispose();
   // The child writes its profile as it exits.
@@ -411,3 +395,14 @@ writeFileSync(join(RESULTS_DIR, `${today()}-profile.json`), JSON.stringify({ ben
 console.log("\n" + md);
 cleanup();
 process.exit(0);
+
+/** Calls `call` back to back for `windowMs` and returns how many calls completed. */
+async function callsWithin(call: () => Promise<void>, windowMs: number): Promise<number> {
+  let n = 0;
+  const end = performance.now() + windowMs;
+  while (performance.now() < end) {
+    await call();
+    n++;
+  }
+  return n;
+}
