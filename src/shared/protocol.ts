@@ -1,0 +1,383 @@
+/**
+ * The wire types of the origin registry's HTTP API (`/v1`, JSON), shared by the
+ * registry, edge nodes and the CLI (DESIGN.md §2, §6, §7). Edge nodes and the
+ * registry talk only through these shapes; change them with care, they are
+ * public API.
+ *
+ * Names (tenants, functions, aliases, distributions) follow {@link NAME_PATTERN}:
+ * short, lowercase, URL- and LMDB-key-safe. Versions are named by the hex sha256
+ * of their bundle.
+ */
+import type { CloudFrontEventType } from "./limits.ts";
+import type { SignedStatement } from "./signing.ts";
+
+export type { CloudFrontEventType };
+
+/** Tenant, function, alias and distribution names: 1–63 chars, `[a-z0-9]` then `[a-z0-9_-]`. */
+export const NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+/** A version id: the lowercase hex sha256 of the bundle bytes. */
+export const DIGEST_PATTERN = /^[0-9a-f]{64}$/;
+
+// ─── errors ────────────────────────────────────────────────────────────────
+
+/** Every non-2xx answer of the registry. `details` carries diagnostics when there are any. */
+export interface ApiErrorBody {
+  error: {
+    code: string;
+    message: string;
+    requestId: string;
+    details?: { diagnostics?: FieldDiagnostic[] } & Record<string, unknown>;
+  };
+}
+
+/** One problem found in a document, naming the field (`behaviors[1].ttl.max`). */
+export interface FieldDiagnostic {
+  path: string;
+  message: string;
+}
+
+// ─── tenants and tokens ──────────────────────────────────────────────────────
+
+/**
+ * `read` GETs, `publish` functions/config/versions, `deploy` aliases and
+ * distributions, `admin` tokens and signing (and, without a tenant, tenants),
+ * `node` the feed, snapshots and bundles of every tenant plus node reports.
+ */
+export type Scope = "read" | "publish" | "deploy" | "admin" | "node";
+export const SCOPES: readonly Scope[] = ["read", "publish", "deploy", "admin", "node"];
+
+export interface Tenant {
+  name: string;
+  createdAt: string;
+}
+
+/** A token as listed: never the secret, which is shown once at creation. */
+export interface TokenInfo {
+  id: string;
+  /** null for an operator token (not bound to a tenant). */
+  tenant: string | null;
+  scopes: Scope[];
+  name: string;
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+export interface CreatedToken extends TokenInfo {
+  /** The bearer secret, `vrg_<id>_<secret>`. Shown once. */
+  token: string;
+}
+
+export interface WhoAmI {
+  tokenId: string;
+  tenant: string | null;
+  scopes: Scope[];
+}
+
+// ─── functions and versions ────────────────────────────────────────────────────
+
+/** What a caller sends for a function's config (every field optional; defaults filled). */
+export interface FunctionConfigInput {
+  memoryMb?: number;
+  cpuMs?: number;
+  wallMs?: number;
+  subrequests?: number;
+  env?: Record<string, string>;
+}
+
+/** A function's config as the API shows it: secrets by name only, never their values. */
+export interface FunctionConfig {
+  memoryMb: number;
+  cpuMs: number;
+  wallMs: number;
+  subrequests: number;
+  env: Record<string, string>;
+  /** Names of the secrets set on the function, sorted. Values are encrypted at rest and never returned. */
+  secrets: string[];
+}
+
+export interface FunctionInfo {
+  tenant: string;
+  name: string;
+  config: FunctionConfig;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type Dialect = "workers-module" | "service-worker" | "lambda-edge";
+
+/** How a version's signature was judged at publish time, under the tenant's policy then. */
+export type SignatureStatus = "verified" | "unsigned" | "untrusted-key";
+
+export interface VersionInfo {
+  tenant: string;
+  function: string;
+  /** Hex sha256 of the bundle: the version's name. */
+  digest: string;
+  size: number;
+  dialect: Dialect;
+  /** The function's config when the version was published. */
+  config: FunctionConfig;
+  /** Token id (and name) of the publisher. */
+  publisher: { tokenId: string; name: string };
+  createdAt: string;
+  signature: SignedStatement | null;
+  signatureStatus: SignatureStatus;
+  /** Set when the tenant's policy was `warn` and the signature was missing or untrusted. */
+  flagged: boolean;
+}
+
+// ─── aliases ──────────────────────────────────────────────────────────────────
+
+/** A request key that keeps one user on one version while traffic is split. */
+export interface StickyKey {
+  source: "cookie" | "header" | "query";
+  name: string;
+}
+
+export interface WeightedRoute {
+  version: string;
+  /** In (0, 1]; the weights of an alias sum to 1. */
+  weight: number;
+}
+
+/** What a caller sends: one version, or n-way weighted routes. */
+export interface AliasInput {
+  version?: string;
+  routes?: WeightedRoute[];
+  stickyKey?: StickyKey | null;
+}
+
+export interface Alias {
+  tenant: string;
+  function: string;
+  name: string;
+  /** First route is the primary version; weights sum to 1. */
+  routes: WeightedRoute[];
+  /** Default sticky key; a distribution's function association may name its own. */
+  stickyKey: StickyKey | null;
+  /** Increases by one at every change; history keeps each revision. */
+  revision: number;
+  updatedAt: string;
+  updatedBy: string;
+}
+
+export interface AliasRevision {
+  revision: number;
+  routes: WeightedRoute[];
+  stickyKey: StickyKey | null;
+  at: string;
+  by: string;
+  /** Set when this revision was made by a rollback, naming the revision restored. */
+  rollbackOf: number | null;
+}
+
+// ─── signing ──────────────────────────────────────────────────────────────────
+
+export type SigningPolicyMode = "off" | "warn" | "enforce";
+
+export interface TrustedKey {
+  keyId: string;
+  /** Ed25519 public key, raw 32 bytes as base64url. */
+  publicKey: string;
+  name: string;
+  addedAt: string;
+}
+
+export interface SigningPolicy {
+  tenant: string;
+  policy: SigningPolicyMode;
+  keys: TrustedKey[];
+}
+
+// ─── distributions ──────────────────────────────────────────────────────────
+
+export interface Origin {
+  id: string;
+  /** http(s) URL of the customer origin; the path, if any, is prefixed to requests. */
+  url: string;
+  connectTimeoutMs: number;
+  readTimeoutMs: number;
+  customHeaders: Record<string, string>;
+}
+
+/** CloudFront cache key policy list semantics. */
+export interface KeyList {
+  behavior: "none" | "all" | "allowList" | "allExcept";
+  items: string[];
+}
+
+export interface CacheKeyPolicy {
+  queryStrings: KeyList;
+  headers: KeyList;
+  cookies: KeyList;
+}
+
+export interface Ttl {
+  min: number;
+  default: number;
+  max: number;
+}
+
+/** A function attached to one event of a cache behavior. Exactly one of `alias`, `version`. */
+export interface FunctionAssociation {
+  function: string;
+  alias?: string;
+  version?: string;
+  includeBody: boolean;
+  /** Overrides the alias's sticky key for this distribution. */
+  stickyKey?: StickyKey;
+}
+
+export type FunctionAssociations = Partial<Record<CloudFrontEventType, FunctionAssociation>>;
+
+export interface CacheBehavior {
+  /**
+   * CloudFront path pattern: case-sensitive, `*` any run of characters, `?`
+   * exactly one; matched against the path (a leading `/` is optional).
+   */
+  pathPattern: string;
+  originId: string;
+  cacheKey: CacheKeyPolicy;
+  /** Seconds. */
+  ttl: Ttl;
+  functions: FunctionAssociations;
+}
+
+export type DefaultCacheBehavior = Omit<CacheBehavior, "pathPattern">;
+
+export interface Distribution {
+  tenant: string;
+  name: string;
+  hostnames: string[];
+  origins: Origin[];
+  /** In precedence order: the first whose pattern matches wins, else `defaultBehavior`. */
+  behaviors: CacheBehavior[];
+  defaultBehavior: DefaultCacheBehavior;
+  updatedAt: string;
+}
+
+// ─── change feed ──────────────────────────────────────────────────────────────
+
+/** What a change is about; `key` names the object within the tenant. */
+export type Change =
+  | ChangeOf<"tenant", Tenant>
+  | ChangeOf<"function", FunctionInfo>
+  | ChangeOf<"version", VersionInfo>
+  | ChangeOf<"alias", Alias>
+  | ChangeOf<"distribution", Distribution>
+  | ChangeOf<"signing", SigningPolicy>;
+
+interface ChangeOf<K extends string, V> {
+  /** Global sequence number: starts at 1, increases by one per change, no gaps. */
+  seq: number;
+  tenant: string;
+  kind: K;
+  /** `function`, `function/alias`, `function/digest`, distribution or tenant name. */
+  key: string;
+  op: "put" | "delete";
+  /** The new value on `put`; absent on `delete`. */
+  value?: V;
+  at: string;
+}
+
+export type ChangeKind = Change["kind"];
+
+/** `GET /v1/feed?since=N` (long poll with `wait=seconds`). */
+export interface FeedPage {
+  changes: Change[];
+  /** Seq of the last change in `changes`, or `since` when empty: pass it as the next `since`. */
+  last: number;
+  /** The registry's newest seq when the page was read. */
+  head: number;
+}
+
+/** One tenant's desired state. Maps are keyed as the change feed's `key`. */
+export interface TenantState {
+  tenant: Tenant;
+  functions: Record<string, FunctionInfo>;
+  versions: Record<string, VersionInfo>;
+  aliases: Record<string, Alias>;
+  distributions: Record<string, Distribution>;
+  signing: SigningPolicy;
+}
+
+/** `GET /v1/snapshot`: every visible tenant's state as of `seq`, read in one transaction. */
+export interface Snapshot {
+  seq: number;
+  tenants: Record<string, TenantState>;
+}
+
+/** An empty state for a tenant first seen in the feed. */
+export function emptyTenantState(tenant: Tenant): TenantState {
+  return { tenant, functions: {}, versions: {}, aliases: {}, distributions: {}, signing: { tenant: tenant.name, policy: "off", keys: [] } };
+}
+
+/**
+ * Applies one change to a follower's state, in place: what an edge node does
+ * with each feed entry. A follower that applies every change after a snapshot
+ * at N ends with the state of a snapshot taken later.
+ *
+ * @example
+ * let state: Snapshot = await (await fetch(`${origin}/v1/snapshot`, auth)).json();
+ * for (const change of page.changes) applyChange(state, change);
+ */
+export function applyChange(state: Snapshot, change: Change): void {
+  if (change.seq <= state.seq) return;
+  state.seq = change.seq;
+  if (change.kind === "tenant") {
+    if (change.op === "delete") delete state.tenants[change.tenant];
+    else if (change.value !== undefined && state.tenants[change.tenant] === undefined) state.tenants[change.tenant] = emptyTenantState(change.value);
+    return;
+  }
+  const t = state.tenants[change.tenant];
+  if (t === undefined) return;
+  if (change.kind === "signing") {
+    if (change.value !== undefined) t.signing = change.value;
+    return;
+  }
+  const table: Record<string, unknown> = {
+    function: t.functions,
+    version: t.versions,
+    alias: t.aliases,
+    distribution: t.distributions,
+  }[change.kind] as Record<string, unknown>;
+  if (change.op === "delete") delete table[change.key];
+  else table[change.key] = change.value;
+}
+
+// ─── nodes ────────────────────────────────────────────────────────────────────
+
+/** `POST /v1/nodes/:id/report` body. */
+export interface NodeReport {
+  appliedSeq: number;
+  /** Seconds since the node last reached the registry successfully (0 when in sync). */
+  staleSeconds?: number;
+  hostname?: string;
+  version?: string;
+}
+
+export interface NodeInfo {
+  id: string;
+  appliedSeq: number;
+  staleSeconds: number;
+  hostname: string | null;
+  version: string | null;
+  lastSeenAt: string;
+  /** Reported within the registry's liveness window. */
+  live: boolean;
+}
+
+/** `GET /v1/changes/:seq`: which live nodes have applied a change. */
+export interface ChangeStatus {
+  change: Change;
+  applied: string[];
+  pending: string[];
+  /** True when every live node has applied it (vacuously true with no live node). */
+  complete: boolean;
+}
+
+export interface Health {
+  ok: boolean;
+  seq: number;
+  uptimeSeconds: number;
+}
