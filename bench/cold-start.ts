@@ -15,6 +15,11 @@
  *   an earlier isolate of it in this process (what the pool does when it scales a
  *   version out).
  * - verge-hello: a hello-world bundle instead of 50 KB (the floor: isolate + prelude).
+ * - verge-spare: what a request waits for on a running node: the pool's
+ *   `acquire` of a new version (it adopts a spare isolate whose prelude already
+ *   ran, made in the idle time before the sample, then compiles and evaluates
+ *   the bundle) + the first call. Before each sample the bench waits until the
+ *   pool has refilled its spare, as it does between cold starts on a node.
  * - node-vm: a new `node:vm` context, the same bundle, first call with Node's own
  *   Request/Response. No isolation, no budgets: the baseline "just run the JS" cost.
  * - miniflare: `new Miniflare({ modules: true, script })` → first `dispatchFetch` → body.
@@ -66,6 +71,7 @@ const VARIANTS: Record<string, { label: string; short: string; samples: number; 
   verge: { label: "verge: new Sandbox + 50 KB bundle + first call", short: "verge, new version", samples: 20, warmup: 3 },
   "verge-cached": { label: "verge: same version again, bundle code cache", short: "verge, version seen (code cache)", samples: 20, warmup: 3 },
   "verge-hello": { label: "verge: hello-world bundle (isolate + prelude floor)", short: "verge, hello world", samples: 20, warmup: 3 },
+  "verge-spare": { label: "verge: through the pool, spare isolate ready (what a request waits for)", short: "verge, spare isolate", samples: 20, warmup: 3 },
   "node-vm": { label: "node:vm context, no isolation (baseline)", short: "node:vm context (no isolation)", samples: 20, warmup: 3 },
   miniflare: { label: "Miniflare 4: new Miniflare → first dispatchFetch", short: "Miniflare 4", samples: 3, warmup: 1 },
   workerd: { label: "workerd serve → first 200", short: "workerd serve (new process)", samples: 3, warmup: 1 },
@@ -86,8 +92,8 @@ function p50Of(samples: Sample[]): Sample {
 
 // ---------------------------------------------------------------- variants (child side)
 
-async function vergeVariant(kind: "verge" | "verge-cached" | "verge-hello", n: number, warmup: number): Promise<VariantResult> {
-  const { Sandbox, createHostServices } = await import("../src/runtime/index.ts");
+async function vergeVariant(kind: "verge" | "verge-cached" | "verge-hello" | "verge-spare", n: number, warmup: number): Promise<VariantResult> {
+  const { Sandbox, IsolatePool, createHostServices } = await import("../src/runtime/index.ts");
   const { defaultLimits } = await import("../src/index.ts");
   const services = createHostServices();
   const limits = defaultLimits();
@@ -96,12 +102,21 @@ async function vergeVariant(kind: "verge" | "verge-cached" | "verge-hello", n: n
   type Cache = NonNullable<ConstructorParameters<typeof Sandbox>[0]["codeCache"]>;
   let cache: Cache | undefined;
   const cachedCode = routerBundle(BUNDLE_BYTES, `cached-${process.pid}`);
+  const pool = kind === "verge-spare" ? new IsolatePool({ services, spares: 1 }) : null;
 
   const one = async (i: number): Promise<Sample> => {
     const id = `${kind}-${process.pid}-${i}`;
     const code = kind === "verge-hello" ? helloBundle(id) : kind === "verge-cached" ? cachedCode : routerBundle(BUNDLE_BYTES, id);
+    if (pool !== null) {
+      // The node is idle between cold starts: the pool has made its spare by now.
+      const deadline = Date.now() + 5_000;
+      while (pool.stats().spares < 1 && Date.now() < deadline) await new Promise((r) => setImmediate(r));
+    }
     const t0 = performance.now();
-    const sb = new Sandbox({ source: { id, code, format: "esm" }, limits, env: {}, bindings: {}, services, ...(kind === "verge-cached" && cache ? { codeCache: cache } : {}) });
+    const sb =
+      pool !== null
+        ? pool.acquire({ source: { id, code, format: "esm" }, limits, env: {}, bindings: {} }).sandbox
+        : new Sandbox({ source: { id, code, format: "esm" }, limits, env: {}, bindings: {}, services, ...(kind === "verge-cached" && cache ? { codeCache: cache } : {}) });
     const t1 = performance.now();
     const out = await sb.invoke({ kind: "fetch", request: { method: "GET", url: `http://localhost${path}`, headers: [["user-agent", "verge-bench"]], body: null } });
     if (out.kind !== "response") throw new Error(`${kind}: expected a response, got ${out.kind}: ${out.kind === "error" ? out.error.message : ""}`);
@@ -238,7 +253,7 @@ async function runVariantMain(name: string, quick: boolean): Promise<void> {
   if (def === undefined) throw new Error(`unknown variant ${name}`);
   const n = quick ? Math.max(2, Math.ceil(def.samples / 2)) : def.samples;
   let r: VariantResult;
-  if (name === "verge" || name === "verge-cached" || name === "verge-hello") r = await vergeVariant(name, n, def.warmup);
+  if (name === "verge" || name === "verge-cached" || name === "verge-hello" || name === "verge-spare") r = await vergeVariant(name, n, def.warmup);
   else if (name === "node-vm") r = await nodeVmVariant(n, def.warmup);
   else if (name === "miniflare") r = await miniflareVariant(n, def.warmup);
   else r = await workerdVariant(n, def.warmup);
@@ -302,7 +317,14 @@ async function main(): Promise<void> {
   const ratios: Record<string, number> = {};
   for (const v of variants) if (v !== "verge") ratios[`${v}/verge`] = round(medianRatio(res, v, "verge", (x) => x.p50.totalMs));
   const vergeP50 = summary.verge?.p50Ms ?? NaN;
-  const verdict = { target: `verge p50 ≤ ${TARGET_MS} ms`, met: vergeP50 <= TARGET_MS, vergeP50Ms: vergeP50 };
+  const spareP50 = summary["verge-spare"]?.p50Ms ?? NaN;
+  const verdict = {
+    target: `verge p50 ≤ ${TARGET_MS} ms`,
+    met: vergeP50 <= TARGET_MS,
+    vergeP50Ms: vergeP50,
+    spareMet: spareP50 <= TARGET_MS,
+    spareP50Ms: spareP50,
+  };
 
   const json = { benchmark: "cold-start", environment: env, config: { rounds, variants, bundleBytes, preludeBytes }, verdict, summary, split, ratios, raw: res.rounds, failures: res.failures, wallMs: Math.round(res.wallMs) };
 
@@ -311,7 +333,8 @@ async function main(): Promise<void> {
   md += `${envLine(env)}\n\n`;
   md += `New isolate + guest prelude + a ${fmt(bundleBytes / 1024, 0)} KiB Worker bundle + first response. Prelude: ${fmt(preludeBytes.raw / 1024, 1)} KiB (${fmt(preludeBytes.gzip / 1024, 1)} KiB gzip). `;
   md += `Median over ${res.rounds.length} rounds of each fresh process's median; r1…rN are those per-round medians (ms). ×verge = this ÷ verge within the round (median).\n\n`;
-  md += `**Target** ${verdict.target}: **${verdict.met ? "met" : "MISSED"}** (${fmt(vergeP50)} ms).\n\n`;
+  md += `**Target** ${verdict.target}: from nothing (new isolate + prelude made inside the timed window) **${verdict.met ? "met" : "MISSED"}** (${fmt(vergeP50)} ms); `;
+  md += `as a request on a running node waits for it (the pool's spare isolate, prelude already run, made before the request) **${verdict.spareMet ? "met" : "MISSED"}** (${fmt(spareP50)} ms).\n\n`;
   md += mdTable(
     ["variant", "p50 ms", "first in process ms", "×verge", ...roundCols],
     variants.map((v) => [VARIANTS[v]!.label, fmt(summary[v]!.p50Ms), fmt(summary[v]!.firstInProcessMs), v === "verge" ? "1" : fmt(ratios[`${v}/verge`], 2), ...res.rounds.map((r) => fmt(r.results[v]?.p50.totalMs))]),

@@ -10,6 +10,7 @@ import type { BindingHandler, HostServices } from "./host-services.ts";
 import type { Prelude } from "./prelude.ts";
 import { loadPrelude } from "./prelude.ts";
 import { Sandbox, type FunctionSource } from "./sandbox.ts";
+import { createShell, type GuestShell } from "./shell.ts";
 
 /** Everything that defines how one function runs. */
 export interface FunctionSpec {
@@ -26,6 +27,14 @@ export interface IsolatePoolOptions {
   /** Most isolates (busy + idle) per function; beyond it `acquire` throws ERR_POOL_EXHAUSTED. */
   maxIsolatesPerFunction?: number;
   prelude?: Prelude;
+  /**
+   * Isolates kept ready with the prelude run, so a cold start only loads the
+   * bundle (default 1; 0 turns it off). Made after the pool is created and
+   * after each one is taken, outside the request that took it.
+   */
+  spares?: number;
+  /** Heap cap of spare isolates; a function with another memory limit gets a new isolate (default 128). */
+  spareMemoryMb?: number;
 }
 
 export interface PoolStats {
@@ -35,6 +44,10 @@ export interface PoolStats {
   idleHeapBytes: number;
   created: number;
   evicted: number;
+  /** Ready isolates not bound to any function yet. */
+  spares: number;
+  /** Cold starts that took a spare isolate. */
+  sparesUsed: number;
 }
 
 const keys = new WeakMap<FunctionSpec, string>();
@@ -60,12 +73,21 @@ export class IsolatePool {
   #codeCache = new Map<string, ivm.ExternalCopy<ArrayBuffer>>();
   #created = 0;
   #evicted = 0;
+  #spares: GuestShell[] = [];
+  #spareTarget: number;
+  #spareMemoryMb: number;
+  #sparesUsed = 0;
+  #refill: NodeJS.Immediate | undefined;
+  #disposed = false;
 
   constructor(options: IsolatePoolOptions) {
     this.#services = options.services;
     this.#idleBudget = options.idleMemoryBytes ?? 512 * 1024 * 1024;
     this.#maxPerFunction = options.maxIsolatesPerFunction ?? 64;
     this.#prelude = options.prelude ?? loadPrelude();
+    this.#spareTarget = options.spares ?? 1;
+    this.#spareMemoryMb = options.spareMemoryMb ?? 128;
+    this.#scheduleRefill();
   }
 
   /** An idle warm sandbox of `spec`, or a new one (cold start). Throws the sandbox's load error. */
@@ -119,7 +141,16 @@ export class IsolatePool {
     }
     let isolates = 0;
     for (const n of this.#counts.values()) isolates += n;
-    return { functions: this.#counts.size, isolates, idle, idleHeapBytes, created: this.#created, evicted: this.#evicted };
+    return {
+      functions: this.#counts.size,
+      isolates,
+      idle,
+      idleHeapBytes,
+      created: this.#created,
+      evicted: this.#evicted,
+      spares: this.#spares.length,
+      sparesUsed: this.#sparesUsed,
+    };
   }
 
   /** Disposes every idle sandbox of one function version (e.g. it was replaced). */
@@ -134,6 +165,9 @@ export class IsolatePool {
   }
 
   dispose(): void {
+    this.#disposed = true;
+    if (this.#refill !== undefined) clearImmediate(this.#refill);
+    for (const shell of this.#spares.splice(0)) shell.isolate.dispose();
     for (const list of this.#idle.values()) for (const s of list) s.dispose();
     this.#idle.clear();
     this.#counts.clear();
@@ -141,7 +175,13 @@ export class IsolatePool {
 
   #create(spec: FunctionSpec): Sandbox {
     const cache = this.#codeCache.get(spec.source.id);
+    const shell = spec.limits.memoryMb === this.#spareMemoryMb ? this.#spares.pop() : undefined;
+    if (shell !== undefined) {
+      this.#sparesUsed++;
+      this.#scheduleRefill();
+    }
     const sandbox = new Sandbox({
+      ...(shell ? { shell } : {}),
       source: spec.source,
       limits: spec.limits,
       env: spec.env,
@@ -153,6 +193,22 @@ export class IsolatePool {
     this.#created++;
     if (cache === undefined && sandbox.codeCache !== undefined) this.#codeCache.set(spec.source.id, sandbox.codeCache);
     return sandbox;
+  }
+
+  /** Tops the spares up on a later turn of the event loop, not inside the request that used one. */
+  #scheduleRefill(): void {
+    if (this.#refill !== undefined || this.#disposed || this.#spares.length >= this.#spareTarget) return;
+    this.#refill = setImmediate(() => {
+      this.#refill = undefined;
+      if (this.#disposed || this.#spares.length >= this.#spareTarget) return;
+      try {
+        this.#spares.push(createShell(this.#prelude, this.#spareMemoryMb));
+      } catch {
+        return; // out of memory or similar: cold starts make their own isolates
+      }
+      this.#scheduleRefill();
+    });
+    this.#refill.unref();
   }
 
   #forget(key: string): void {

@@ -2,8 +2,9 @@
  * One isolate running one function version, one invocation at a time.
  *
  * Lifecycle:
- * 1. create: new Isolate(memoryLimit) → context → host bridge → prelude → bundle
- *    evaluated under the startup CPU budget → guest `init` finds the dialect;
+ * 1. create: adopt a guest shell (isolate + context + host bridge + prelude, see
+ *    shell.ts; a spare from the pool or a new one) → bundle evaluated under the
+ *    startup CPU budget → guest `init` finds the dialect;
  * 2. invoke: every guest entry is an `applySync` through `#enter`, which reads
  *    `isolate.cpuTime` before and after and passes a timeout backstop; a wall
  *    deadline timer covers the time the guest waits on host work;
@@ -19,6 +20,7 @@ import type { Prelude } from "./prelude.ts";
 import { loadPrelude } from "./prelude.ts";
 import { createStackMapper, type StackMapper } from "./source-map.ts";
 import { HostOps } from "./host-ops.ts";
+import { createShell, type GuestFn, type GuestShell } from "./shell.ts";
 import { ActiveInvocation, type InvocationOutcome } from "./invocation.ts";
 
 export interface FunctionSource {
@@ -42,11 +44,12 @@ export interface SandboxOptions {
   bindings: Record<string, BindingHandler>;
   services: HostServices;
   prelude?: Prelude;
+  /** A spare isolate with the prelude already run (made by the pool ahead of need); else one is made now. */
+  shell?: GuestShell;
   /** Code cache of the bundle produced earlier in this process (kept by the pool). */
   codeCache?: ivm.ExternalCopy<ArrayBuffer>;
 }
 
-type GuestFn = "init" | "dispatch" | "settle" | "fireTimer" | "pull" | "cancelStream" | "finish";
 
 const DISALLOWED_GLOBAL =
   "Some functionality, such as asynchronous I/O, timeouts, and subrequests, can only be performed while handling a request.";
@@ -61,6 +64,7 @@ export class Sandbox {
   lastUsed = Date.now();
   invocations = 0;
 
+  #shell: GuestShell;
   #isolate: ivm.Isolate;
   #context: ivm.Context;
   #guest: Record<GuestFn, ivm.Reference<(...args: unknown[]) => unknown>>;
@@ -80,14 +84,30 @@ export class Sandbox {
     this.#services = options.services;
     this.#stack = createStackMapper(options.source.filename ?? "worker.js", options.source.sourceMap);
     this.#ops = new HostOps(this, options.services, options.bindings);
-    const prelude = options.prelude ?? loadPrelude();
-    // ivm's floor is 8 MB; the cap covers the V8 heap of this isolate only.
-    this.#isolate = new ivm.Isolate({ memoryLimit: Math.max(8, Math.ceil(options.limits.memoryMb)) });
+    let shell: GuestShell;
     try {
-      this.#context = this.#isolate.createContextSync();
-      this.#installHost();
-      prelude.compile(this.#isolate).runSync(this.#context, { timeout: 2_000 });
-      this.#guest = this.#takeGuestApi();
+      shell = options.shell ?? createShell(options.prelude ?? loadPrelude(), options.limits.memoryMb);
+    } catch (err) {
+      throw this.#startupError(err);
+    }
+    this.#shell = shell;
+    this.#isolate = shell.isolate;
+    this.#context = shell.context;
+    this.#guest = shell.guest;
+    shell.adopt({
+      log: (level, text) => this.#log(level, text),
+      startOp: (opId, kind, payload) => {
+        if (this.#active === null) throw new Error(DISALLOWED_GLOBAL);
+        this.#ops.start(this.#active, opId, kind, payload);
+      },
+      setTimer: (timerId, delay) => {
+        if (this.#active === null) throw new Error(DISALLOWED_GLOBAL);
+        this.#ops.setTimer(this.#active, timerId, delay);
+      },
+      clearTimer: (timerId) => this.#ops.clearTimer(timerId),
+      emit: (message) => this.#active?.onEmit(message),
+    });
+    try {
       const cpu0 = this.#isolate.cpuTime;
       const namespace = this.#evaluateBundle(options);
       this.startupCpuMs = Number(this.#isolate.cpuTime - cpu0) / 1e6;
@@ -226,6 +246,7 @@ export class Sandbox {
     if (this.#dead === null) {
       try {
         this.enter("finish", [a.id]);
+        if (this.invocations === 1) this.#shell.prelude.refreshAfterUse(this.#isolate);
       } catch {
         // enter() already killed the sandbox if the guest misbehaved.
       }
@@ -269,43 +290,6 @@ export class Sandbox {
     if (/timed out/i.test(msg)) return new VergeError("ERR_STARTUP_CPU_LIMIT", `${this.#name()}: evaluating the top level exceeded the startup budget of ${this.limits.startupCpuMs} ms`);
     const stack = err instanceof Error && typeof err.stack === "string" ? this.#stack.map(err.stack) : undefined;
     return new VergeError("ERR_BUNDLE_COMPILE", `${this.#name()}: the bundle failed to load: ${msg}`, { guestStack: stack, cause: err });
-  }
-
-  #installHost(): void {
-    const ops = this.#ops;
-    const host = this.#context.evalSync("globalThis.__verge_host = {}", { reference: true }) as ivm.Reference<Record<string, unknown>>;
-    const t0 = performance.now();
-    const fns: Record<string, (...args: never[]) => unknown> = {
-      log: (level: LogLevel, text: string) => this.#log(level, text),
-      now: () => performance.now() - t0,
-      randomBytes: (n: number) => {
-        if (!Number.isInteger(n) || n < 0 || n > 65536) throw new RangeError("randomBytes: 0..65536 bytes");
-        return crypto.getRandomValues(new Uint8Array(n));
-      },
-      randomUUID: () => crypto.randomUUID(),
-      startOp: (opId: number, kind: string, payload: unknown) => {
-        if (this.#active === null) throw new Error(DISALLOWED_GLOBAL);
-        ops.start(this.#active, opId, kind, payload);
-      },
-      setTimer: (timerId: number, delay: number) => {
-        if (this.#active === null) throw new Error(DISALLOWED_GLOBAL);
-        ops.setTimer(this.#active, timerId, delay);
-      },
-      clearTimer: (timerId: number) => ops.clearTimer(timerId),
-      emit: (message: Emit) => this.#active?.onEmit(message),
-    };
-    for (const [name, fn] of Object.entries(fns)) host.setSync(name, new ivm.Callback(fn));
-    host.release();
-  }
-
-  #takeGuestApi(): Record<GuestFn, ivm.Reference<(...args: unknown[]) => unknown>> {
-    const api = this.#context.global.getSync("__verge_guest", { reference: true }) as ivm.Reference<Record<string, unknown>>;
-    const names: GuestFn[] = ["init", "dispatch", "settle", "fireTimer", "pull", "cancelStream", "finish"];
-    const out = {} as Record<GuestFn, ivm.Reference<(...args: unknown[]) => unknown>>;
-    for (const n of names) out[n] = api.getSync(n, { reference: true }) as ivm.Reference<(...args: unknown[]) => unknown>;
-    api.release();
-    this.#context.evalSync("delete globalThis.__verge_guest");
-    return out;
   }
 
   #evaluateBundle(options: SandboxOptions): unknown {

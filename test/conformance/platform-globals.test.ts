@@ -13,14 +13,14 @@ const OBJECTS = ["crypto", "performance", "navigator"];
 test("platform globals are non-enumerable, writable, configurable and carry their WebIDL names", async () => {
   const r = (await evalGuest(`
     const names = ${JSON.stringify([...INTERFACES, ...FUNCTIONS, ...OBJECTS])};
-    const d = (n) => { const x = Object.getOwnPropertyDescriptor(globalThis, n); return x ? [typeof x.value, x.enumerable, x.writable, x.configurable] : null; };
+    // Read first: a lazily installed global (see the next test) becomes a data property on first read.
+    const d = (n) => { void globalThis[n]; const x = Object.getOwnPropertyDescriptor(globalThis, n); return x ? [typeof x.value, x.enumerable, x.writable, x.configurable] : null; };
     return {
       descriptors: Object.fromEntries(names.map((n) => [n, d(n)])),
       fnNames: ${JSON.stringify([...INTERFACES, ...FUNCTIONS])}.map((n) => globalThis[n].name),
       toStrings: ${JSON.stringify(INTERFACES)}.map((n) => String(globalThis[n]) === "function " + n + "() { [native code] }"),
       tags: [crypto, crypto.subtle, performance, navigator, new TextEncoder(), new TextDecoder(), new AbortController(), new EventTarget(), new URL("http://x"), new Event("e")].map((o) => Object.prototype.toString.call(o)),
       enumerable: Object.keys(globalThis).filter((k) => names.includes(k)),
-      coreJs: Object.getOwnPropertyNames(globalThis).filter((k) => k.includes("core-js")),
     };
   `)) as Record<string, unknown>;
   for (const n of INTERFACES) assert.deepEqual((r.descriptors as Record<string, unknown>)[n], ["function", false, true, true], n);
@@ -33,7 +33,26 @@ test("platform globals are non-enumerable, writable, configurable and carry thei
     "[object AbortController]", "[object EventTarget]", "[object URL]", "[object Event]",
   ]);
   assert.deepEqual(r.enumerable, []);
-  assert.deepEqual(r.coreJs, [], "core-js must not leave its shared store on the global");
+});
+
+test("a lazily installed global (URLPattern) is an accessor until first read, then a plain data property; assigning it replaces it", async () => {
+  const r = (await evalGuest(`
+    const shape = (n) => { const x = Object.getOwnPropertyDescriptor(globalThis, n); return { get: typeof x.get, value: typeof x.value, enumerable: x.enumerable, configurable: x.configurable }; };
+    const before = shape("URLPattern");
+    const first = globalThis.URLPattern;
+    const after = shape("URLPattern");
+    const same = first === globalThis.URLPattern;
+    const inKeys = Object.keys(globalThis).includes("URLPattern");
+    const works = new URLPattern({ pathname: "/a/:id" }).exec("https://x/a/7").pathname.groups.id;
+    globalThis.URLPattern = 42;
+    return { before, after, same, inKeys, works, replaced: globalThis.URLPattern };
+  `)) as Record<string, unknown>;
+  assert.deepEqual(r.before, { get: "function", value: "undefined", enumerable: false, configurable: true });
+  assert.deepEqual(r.after, { get: "undefined", value: "function", enumerable: false, configurable: true });
+  assert.equal(r.same, true);
+  assert.equal(r.inKeys, false);
+  assert.equal(r.works, "7");
+  assert.equal(r.replaced, 42);
 });
 
 test("interfaces that user code may not construct throw TypeError, and methods check their receiver", async () => {

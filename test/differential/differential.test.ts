@@ -238,14 +238,8 @@ const knownDivergences: Record<string, KnownDivergence> = {
   },
   "16-url-idna.js › hosts": {
     kind: "bug",
-    reason: "the guest URL (core-js-pure behind src/runtime/guest/platform/url.ts) has no UTS #46 processing: it accepts the invalid punycode label xn--a instead of failing, and does not apply compatibility mappings (ﬀ -> ff, ① -> 1) before punycoding",
-    diffs: [
-      "body $.http://xn--a.com/: miniflare \"throws TypeError\", verge {\"href\":\"http://xn--a.com/\",\"host\":\"xn--a.com\"}",
-      "body $.http://ﬀ.com/.href: miniflare \"http://ff.com/\", verge \"http://xn--im6c.com/\"",
-      "body $.http://ﬀ.com/.host: miniflare \"ff.com\", verge \"xn--im6c.com\"",
-      "body $.http://①.com/.href: miniflare \"http://1.com/\", verge \"http://xn--orh.com/\"",
-      "body $.http://①.com/.host: miniflare \"1.com\", verge \"xn--orh.com\"",
-    ],
+    reason: "the guest URL is parsed by the host's Node URL (ada 4.0.0 in Node 24.21), which accepts the invalid punycode label xn--a that workerd's parser refuses; the UTS #46 mappings (ﬀ -> ff, ① -> 1) now match",
+    diffs: ["body $.http://xn--a.com/: miniflare \"throws TypeError\", verge {\"href\":\"http://xn--a.com/\",\"host\":\"xn--a.com\"}"],
   },
   "21-invalid-status.js › 204 with empty string body": {
     kind: "spec",

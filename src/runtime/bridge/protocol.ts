@@ -26,6 +26,10 @@ export interface HostBridge {
   /** `n` cryptographically random bytes (n ≤ 65536). */
   randomBytes(n: number): Uint8Array;
   randomUUID(): string;
+  /** Parses with the host's WHATWG URL parser: the `UrlParts` of the URL, or null when it is not valid. */
+  urlParse(input: string, base: string | undefined): UrlParts | null;
+  /** Applies one URL setter (`protocol`, `host`, `search`, ...) to `href` and returns the new parts. */
+  urlSet(href: string, name: string, value: string): UrlParts;
   /** Starts async host work; the result arrives through GuestApi.settle(opId, ...). */
   startOp(opId: number, kind: OpKind, payload: unknown): void;
   setTimer(timerId: number, delayMs: number): void;
@@ -33,6 +37,9 @@ export interface HostBridge {
   /** Notifications about an invocation (see `Emit`). */
   emit(message: Emit): void;
 }
+
+/** A parsed URL: href, protocol, username, password, host, hostname, port, pathname, search, hash, origin. */
+export type UrlParts = string[];
 
 /**
  * Async host operations. Payload and settled value per kind:

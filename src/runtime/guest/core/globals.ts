@@ -9,3 +9,24 @@ export function markNative<T extends Function>(fn: T, name = fn.name): T {
   Object.defineProperty(fn, "toString", { value: () => text, writable: true, configurable: true, enumerable: false });
   return fn;
 }
+
+/**
+ * Installs a global whose value is made on first read: the module behind it is
+ * evaluated only by isolates that use it (a new isolate's setup time and heap
+ * are paid per global otherwise). Reading or assigning it turns it into the
+ * ordinary data property `defineGlobal` makes.
+ */
+export function defineLazyGlobal(name: string, load: () => unknown): void {
+  Object.defineProperty(globalThis, name, {
+    get() {
+      const value = load();
+      defineGlobal(name, value);
+      return value;
+    },
+    set(value: unknown) {
+      defineGlobal(name, value);
+    },
+    configurable: true,
+    enumerable: false,
+  });
+}

@@ -13,7 +13,7 @@ export { Event, EventTarget, CustomEvent, defineEventHandler } from "./events.ts
 export { AbortController, AbortSignal, isAbortSignal, onAbort, signalAbort } from "./abort.ts";
 export { TextEncoder, TextDecoder, getEncoding } from "./encoding.ts";
 export { utf8Encode, createUtf8Decoder } from "./encoding-codecs.ts";
-export { URL, URLSearchParams, URLPattern } from "./url.ts";
+export { URL, URLSearchParams } from "./url.ts";
 export { structuredClone, registerCloneHook, forbidClone } from "./structured-clone.ts";
 export type { CloneHook } from "./structured-clone.ts";
 export { viewBytes, copyBytes, toArrayBuffer } from "./buffer-source.ts";

@@ -5,7 +5,7 @@
  * looking `toString`, and is defined like a browser global: writable,
  * configurable, not enumerable.
  */
-import { defineGlobal, markNative } from "../core/globals.ts";
+import { defineGlobal, defineLazyGlobal, markNative } from "../core/globals.ts";
 import { AbortController, AbortSignal, captureTimers } from "./abort.ts";
 import { atob, btoa } from "./base64.ts";
 import { Crypto, createCrypto } from "./crypto.ts";
@@ -16,18 +16,24 @@ import { CustomEvent, Event, EventTarget } from "./events.ts";
 import { Navigator, Performance, createNavigator, createPerformance } from "./performance.ts";
 import { forbidClone, structuredClone } from "./structured-clone.ts";
 import { SubtleCrypto } from "./subtle.ts";
-import { URL, URLPattern, URLSearchParams, hideCoreJsShared } from "./url.ts";
+import { URL, URLSearchParams } from "./url.ts";
+import { loadURLPattern } from "./url-pattern.ts";
 
 type Ctor = abstract new (...args: never[]) => unknown;
 
-/** Exposes an interface object under its WebIDL name. */
-function exposeInterface(name: string, ctor: Function): void {
+/** Gives an interface object its WebIDL name, its prototype's tag and a native-looking toString. */
+function asInterface(name: string, ctor: Function): Function {
   Object.defineProperty(ctor, "name", { value: name, configurable: true });
   const proto = (ctor as { prototype?: object }).prototype;
   if (proto !== undefined && !Object.hasOwn(proto, Symbol.toStringTag)) {
     Object.defineProperty(proto, Symbol.toStringTag, { value: name, configurable: true });
   }
-  defineGlobal(name, markNative(ctor, name));
+  return markNative(ctor, name);
+}
+
+/** Exposes an interface object under its WebIDL name. */
+function exposeInterface(name: string, ctor: Function): void {
+  defineGlobal(name, asInterface(name, ctor));
 }
 
 function exposeFunction(name: string, fn: Function): void {
@@ -37,7 +43,6 @@ function exposeFunction(name: string, fn: Function): void {
 
 export function installPlatform(): void {
   captureTimers();
-  hideCoreJsShared();
 
   const interfaces: Record<string, Function> = {
     DOMException,
@@ -48,7 +53,6 @@ export function installPlatform(): void {
     AbortSignal,
     URL,
     URLSearchParams,
-    URLPattern,
     TextEncoder,
     TextDecoder,
     Crypto,
@@ -61,8 +65,14 @@ export function installPlatform(): void {
 
   // Platform objects without a serialization steps are not cloneable (HTML §2.7.3).
   forbidClone(
-    ...([URL, URLSearchParams, URLPattern, EventTarget, Event, AbortController, TextEncoder, TextDecoder, Crypto, SubtleCrypto, Performance, Navigator] as unknown as Ctor[]),
+    ...([URL, URLSearchParams, EventTarget, Event, AbortController, TextEncoder, TextDecoder, Crypto, SubtleCrypto, Performance, Navigator] as unknown as Ctor[]),
   );
+
+  defineLazyGlobal("URLPattern", () => {
+    const ctor = loadURLPattern();
+    forbidClone(ctor as unknown as Ctor);
+    return asInterface("URLPattern", ctor);
+  });
 
   exposeFunction("atob", atob);
   exposeFunction("btoa", btoa);

@@ -1,0 +1,136 @@
+/** The warm pool: reuse, code cache, LRU eviction by idle heap, killed isolates, spare isolates. */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { IsolatePool, type FunctionSpec } from "./pool.ts";
+import { createHostServices } from "./services.ts";
+import { resolveLimits } from "../shared/limits.ts";
+import type { Sandbox } from "./sandbox.ts";
+
+const services = createHostServices();
+
+function spec(id: string, code = `export default { fetch: () => new Response("${id}") }`, memoryMb = 128): FunctionSpec {
+  return { source: { id, code, format: "esm" }, limits: resolveLimits({ memoryMb, cpuMs: 2_000, wallMs: 10_000 }), env: {}, bindings: {} };
+}
+
+async function call(sandbox: Sandbox): Promise<string> {
+  const out = await sandbox.invoke({ kind: "fetch", request: { method: "GET", url: "http://pool.test/", headers: [], body: null } });
+  assert.equal(out.kind, "response");
+  const body = out.kind === "response" ? out.response.body : null;
+  const text = body instanceof Uint8Array ? new TextDecoder().decode(body) : "";
+  await out.finished;
+  return text;
+}
+
+async function until(check: () => boolean): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error("condition not reached within 10 s");
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+test("an idle sandbox of a version serves its next invocation; a second concurrent one is a new isolate with the version's code cache", async () => {
+  const pool = new IsolatePool({ services, spares: 0 });
+  try {
+    const s = spec("reuse");
+    const a = pool.acquire(s);
+    assert.equal(a.cold, true);
+    assert.equal(await call(a.sandbox), "reuse");
+    const b = pool.acquire(s); // a is still checked out: a second isolate
+    assert.equal(b.cold, true);
+    assert.notEqual(b.sandbox, a.sandbox);
+    assert.ok(a.sandbox.codeCache !== undefined, "the first isolate produced a code cache");
+    assert.equal(b.sandbox.codeCache, a.sandbox.codeCache, "the second isolate used the cache the first produced");
+    pool.release(s, a.sandbox);
+    const c = pool.acquire(s);
+    assert.equal(c.cold, false);
+    assert.equal(c.sandbox, a.sandbox);
+    assert.equal(pool.stats().created, 2);
+  } finally {
+    pool.dispose();
+  }
+});
+
+test("a killed sandbox is never handed out again", async () => {
+  const pool = new IsolatePool({ services, spares: 0 });
+  try {
+    const s = spec("killed");
+    const a = pool.acquire(s);
+    a.sandbox.kill("ERR_CPU_LIMIT", "test kill");
+    pool.release(s, a.sandbox);
+    const b = pool.acquire(s);
+    assert.equal(b.cold, true);
+    assert.notEqual(b.sandbox, a.sandbox);
+    assert.equal(await call(b.sandbox), "killed");
+  } finally {
+    pool.dispose();
+  }
+});
+
+test("idle sandboxes past the idle heap budget are evicted least recently used first", async () => {
+  // Measure one idle isolate's heap, then give the pool room for one and a half.
+  const probe = new IsolatePool({ services, spares: 0 });
+  const p = probe.acquire(spec("lru-probe"));
+  await call(p.sandbox);
+  const heap = p.sandbox.heapBytes;
+  probe.dispose();
+  assert.ok(heap > 0);
+
+  const pool = new IsolatePool({ services, spares: 0, idleMemoryBytes: Math.floor(heap * 1.5) });
+  try {
+    const older = spec("lru-1");
+    const newer = spec("lru-2");
+    const a = pool.acquire(older);
+    const b = pool.acquire(newer);
+    await call(a.sandbox);
+    await call(b.sandbox);
+    pool.release(older, a.sandbox);
+    assert.equal(a.sandbox.disposed, false, "one idle isolate fits");
+    await new Promise((r) => setTimeout(r, 5)); // distinct lastUsed times
+    pool.release(newer, b.sandbox);
+    assert.equal(a.sandbox.disposed, true, "the least recently used went");
+    assert.equal(b.sandbox.disposed, false);
+    assert.deepEqual([pool.stats().idle, pool.stats().evicted], [1, 1]);
+    assert.equal(pool.acquire(newer).cold, false);
+    assert.equal(pool.acquire(older).cold, true);
+  } finally {
+    pool.dispose();
+  }
+});
+
+test("a cold start adopts a spare isolate (prelude already run) and the pool makes the next spare after the request", async () => {
+  const pool = new IsolatePool({ services, spares: 1 });
+  try {
+    await until(() => pool.stats().spares === 1);
+    const a = pool.acquire(spec("spare-1"));
+    assert.equal(pool.stats().sparesUsed, 1);
+    assert.equal(pool.stats().spares, 0, "taken, not refilled inside the request");
+    assert.equal(await call(a.sandbox), "spare-1");
+    await until(() => pool.stats().spares === 1);
+
+    // A function with another heap cap cannot use the 128 MB spare.
+    const b = pool.acquire(spec("spare-2", undefined, 64));
+    assert.equal(pool.stats().sparesUsed, 1);
+    assert.equal(await call(b.sandbox), "spare-2");
+
+    // A bundle that fails to load consumes the spare and reports its own error.
+    assert.throws(() => pool.acquire(spec("spare-bad", "export default {")), (e: { code?: string }) => e.code === "ERR_BUNDLE_COMPILE");
+    await until(() => pool.stats().spares === 1);
+    const c = pool.acquire(spec("spare-3"));
+    assert.equal(await call(c.sandbox), "spare-3");
+  } finally {
+    pool.dispose();
+  }
+  assert.equal(pool.stats().spares, 0, "dispose drops the spares");
+});
+
+test("user code cannot use the host bridge of a spare before or after adoption", async () => {
+  const pool = new IsolatePool({ services, spares: 1 });
+  try {
+    await until(() => pool.stats().spares === 1);
+    const a = pool.acquire(spec("bridge", `export default { fetch: () => new Response(typeof globalThis.__verge_host + "," + typeof globalThis.__verge_guest) }`));
+    assert.equal(await call(a.sandbox), "undefined,undefined");
+  } finally {
+    pool.dispose();
+  }
+});

@@ -1,0 +1,99 @@
+/**
+ * A guest shell: a new isolate with its context, the host bridge and the guest
+ * prelude already run, not yet bound to any function. A Sandbox adopts one and
+ * loads a bundle into it. Shells hold no user code, so the pool can make them
+ * ahead of need (spares) and a cold start pays only for the bundle.
+ *
+ * The host callbacks installed in the context forward to the shell's owner,
+ * set once when a Sandbox adopts it; before that they refuse to work.
+ */
+import ivm from "isolated-vm";
+import type { Emit, LogLevel } from "./bridge/protocol.ts";
+import type { Prelude } from "./prelude.ts";
+import { urlParse, urlSet } from "./url-host.ts";
+
+/** What the host bridge calls into: the Sandbox that adopted the shell. */
+export interface ShellOwner {
+  log(level: LogLevel, text: string): void;
+  startOp(opId: number, kind: string, payload: unknown): void;
+  setTimer(timerId: number, delay: number): void;
+  clearTimer(timerId: number): void;
+  emit(message: Emit): void;
+}
+
+export type GuestFn = "init" | "dispatch" | "settle" | "fireTimer" | "pull" | "cancelStream" | "finish";
+const GUEST_FNS: GuestFn[] = ["init", "dispatch", "settle", "fireTimer", "pull", "cancelStream", "finish"];
+
+export interface GuestShell {
+  readonly isolate: ivm.Isolate;
+  readonly context: ivm.Context;
+  readonly guest: Record<GuestFn, ivm.Reference<(...args: unknown[]) => unknown>>;
+  readonly memoryMb: number;
+  readonly prelude: Prelude;
+  /** Binds the shell to its one owner for good. */
+  adopt(owner: ShellOwner): void;
+}
+
+/**
+ * Creates a shell: 1. isolate with a heap cap (ivm's floor is 8 MB); 2. context;
+ * 3. host bridge on `__verge_host`; 4. prelude, which captures the bridge and
+ * publishes `__verge_guest`; 5. references to the guest entry points, then the
+ * global is deleted. Throws (and disposes the isolate) if any step fails.
+ */
+export function createShell(prelude: Prelude, memoryMb: number): GuestShell {
+  const isolate = new ivm.Isolate({ memoryLimit: Math.max(8, Math.ceil(memoryMb)) });
+  try {
+    const context = isolate.createContextSync();
+    let owner: ShellOwner | null = null;
+    const bound = (): ShellOwner => {
+      if (owner === null) throw new Error("verge: this isolate is not running a function yet");
+      return owner;
+    };
+    installHost(context, {
+      log: (level: LogLevel, text: string) => owner?.log(level, text),
+      now: ((t0) => () => performance.now() - t0)(performance.now()),
+      randomBytes: (n: number) => {
+        if (!Number.isInteger(n) || n < 0 || n > 65536) throw new RangeError("randomBytes: 0..65536 bytes");
+        return crypto.getRandomValues(new Uint8Array(n));
+      },
+      randomUUID: () => crypto.randomUUID(),
+      urlParse,
+      urlSet,
+      startOp: (opId: number, kind: string, payload: unknown) => bound().startOp(opId, kind, payload),
+      setTimer: (timerId: number, delay: number) => bound().setTimer(timerId, delay),
+      clearTimer: (timerId: number) => owner?.clearTimer(timerId),
+      emit: (message: Emit) => owner?.emit(message),
+    });
+    prelude.compile(isolate).runSync(context, { timeout: 2_000 });
+    const guest = takeGuestApi(context);
+    return {
+      isolate,
+      context,
+      guest,
+      memoryMb,
+      prelude,
+      adopt(o) {
+        if (owner !== null) throw new Error("verge: shell already adopted");
+        owner = o;
+      },
+    };
+  } catch (err) {
+    if (!isolate.isDisposed) isolate.dispose();
+    throw err;
+  }
+}
+
+function installHost(context: ivm.Context, fns: Record<string, (...args: never[]) => unknown>): void {
+  const host = context.evalSync("globalThis.__verge_host = {}", { reference: true }) as ivm.Reference<Record<string, unknown>>;
+  for (const [name, fn] of Object.entries(fns)) host.setSync(name, new ivm.Callback(fn));
+  host.release();
+}
+
+function takeGuestApi(context: ivm.Context): Record<GuestFn, ivm.Reference<(...args: unknown[]) => unknown>> {
+  const api = context.global.getSync("__verge_guest", { reference: true }) as ivm.Reference<Record<string, unknown>>;
+  const out = {} as Record<GuestFn, ivm.Reference<(...args: unknown[]) => unknown>>;
+  for (const n of GUEST_FNS) out[n] = api.getSync(n, { reference: true }) as ivm.Reference<(...args: unknown[]) => unknown>;
+  api.release();
+  context.evalSync("delete globalThis.__verge_guest");
+  return out;
+}
