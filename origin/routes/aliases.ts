@@ -103,6 +103,7 @@ export function aliasRoutes(ctx: OriginContext): Hono<OriginEnv> {
       const fn = getFunction(tx, tenant, c.req.param("fn")).name;
       const current = getAlias(tx, tenant, fn, c.req.param("alias"));
       const target = wanted ?? current.revision - 1;
+      if (current.revision === 1) throw originError("ERR_INVALID_REQUEST", `alias "${current.name}" has no earlier revision to roll back to`);
       if (target < 1 || target >= current.revision) {
         throw originError("ERR_INVALID_REQUEST", `alias "${current.name}" is at revision ${current.revision}: expected a revision from 1 to ${current.revision - 1} to roll back to`);
       }

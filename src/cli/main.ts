@@ -10,6 +10,12 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   dev: () => import("./commands/dev.ts"),
   build: () => import("./commands/build.ts"),
   up: () => import("./commands/up.ts"),
+  origin: () => import("./commands/origin.ts"),
+  publish: () => import("./commands/publish.ts"),
+  alias: () => import("./commands/alias.ts"),
+  keys: () => import("./commands/keys.ts"),
+  deploy: () => import("./commands/deploy.ts"),
+  versions: () => import("./commands/versions.ts"),
 };
 
 const HELP = `verge: a self-hosted edge runtime (Lambda@Edge and Workers on your own machines)
@@ -20,6 +26,12 @@ Commands:
   up        run the local demo (what \`npm start\` runs)
   dev       serve one function locally with production limits
   build     bundle a function into one ES module with a source map
+  origin    run the origin registry
+  publish   build, sign and upload a function version
+  versions  list a function's versions
+  alias     point an alias at versions (weighted), roll it back
+  keys      generate and trust Ed25519 publisher keys
+  deploy    write a distribution, optionally wait for the edge nodes
 
 Run \`verge <command> --help\` for a command's options.
 `;
