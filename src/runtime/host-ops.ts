@@ -109,6 +109,7 @@ export class HostOps {
 
   setTimer(a: ActiveInvocation, id: number, delay: number): void {
     if (this.#timers.size >= MAX_TIMERS) throw new RangeError(`too many timers (limit ${MAX_TIMERS})`);
+    a.leftGuestState = true;
     const old = this.#timers.get(id);
     if (old !== undefined) clearTimeout(old);
     this.#timers.set(

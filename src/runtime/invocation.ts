@@ -36,6 +36,8 @@ export class ActiveInvocation {
   #abort: AbortController | undefined;
   subrequests = 0;
   responseBytes = 0;
+  /** The guest holds timers or an outgoing body stream of this invocation: the sandbox must clear them. */
+  leftGuestState = false;
 
   #sandbox: Sandbox;
   #limits: Limits;
@@ -157,6 +159,7 @@ export class ActiveInvocation {
     if (body === null || body instanceof Uint8Array) out = body;
     else {
       this.#bodyOpen = true;
+      this.leftGuestState = true;
       out = this.#pullBody(body.stream);
     }
     this.#resolveOutcome({ kind: "response", response: { ...head, body: out }, finished: this.finished });

@@ -69,6 +69,13 @@ export class IsolatePool {
   #maxPerFunction: number;
   #prelude: Prelude;
   #idle = new Map<string, Sandbox[]>();
+  /**
+   * Every idle sandbox with its key and the heap bytes it had when it went idle, in the order
+   * they went idle (a Map keeps insertion order: the first entry is the least recently used),
+   * and the sum of those bytes.
+   */
+  #idleHeap = new Map<Sandbox, { key: string; bytes: number }>();
+  #idleHeapTotal = 0;
   #counts = new Map<string, number>();
   #codeCache = new Map<string, ivm.ExternalCopy<ArrayBuffer>>();
   #created = 0;
@@ -96,6 +103,7 @@ export class IsolatePool {
     const list = this.#idle.get(key);
     while (list !== undefined && list.length > 0) {
       const s = list.pop()!;
+      this.#unidle(s);
       if (!s.disposed) return { sandbox: s, cold: false };
       this.#forget(key);
     }
@@ -118,7 +126,9 @@ export class IsolatePool {
     let list = this.#idle.get(key);
     if (list === undefined) this.#idle.set(key, (list = []));
     list.push(sandbox);
-    this.#evict();
+    this.#idleHeap.set(sandbox, { key, bytes: sandbox.heapBytes });
+    this.#idleHeapTotal += sandbox.heapBytes;
+    if (this.#idleHeapTotal > this.#idleBudget) this.#evict();
   }
 
   /** Creates idle sandboxes until `count` are idle (provisioned concurrency). */
@@ -157,7 +167,10 @@ export class IsolatePool {
   drop(sourceId: string): void {
     for (const [key, list] of this.#idle) {
       if (!key.startsWith(`${sourceId}\u0000`)) continue;
-      for (const s of list) s.dispose();
+      for (const s of list) {
+        this.#unidle(s);
+        s.dispose();
+      }
       this.#idle.delete(key);
       this.#counts.delete(key);
     }
@@ -170,6 +183,8 @@ export class IsolatePool {
     for (const shell of this.#spares.splice(0)) shell.isolate.dispose();
     for (const list of this.#idle.values()) for (const s of list) s.dispose();
     this.#idle.clear();
+    this.#idleHeap.clear();
+    this.#idleHeapTotal = 0;
     this.#counts.clear();
   }
 
@@ -217,18 +232,18 @@ export class IsolatePool {
     else this.#counts.set(key, n);
   }
 
+  #unidle(s: Sandbox): void {
+    const entry = this.#idleHeap.get(s);
+    if (entry === undefined) return;
+    this.#idleHeap.delete(s);
+    this.#idleHeapTotal -= entry.bytes;
+  }
+
+  /** Disposes idle sandboxes, least recently used first, until their heaps fit the budget. */
   #evict(): void {
-    let total = 0;
-    const all: Array<{ key: string; s: Sandbox }> = [];
-    for (const [key, list] of this.#idle) for (const s of list) {
-      total += s.heapBytes;
-      all.push({ key, s });
-    }
-    if (total <= this.#idleBudget) return;
-    all.sort((a, b) => a.s.lastUsed - b.s.lastUsed);
-    for (const { key, s } of all) {
-      if (total <= this.#idleBudget) break;
-      total -= s.heapBytes;
+    for (const [s, { key }] of this.#idleHeap) {
+      if (this.#idleHeapTotal <= this.#idleBudget) break;
+      this.#unidle(s);
       const list = this.#idle.get(key)!;
       list.splice(list.indexOf(s), 1);
       if (list.length === 0) this.#idle.delete(key);

@@ -51,6 +51,9 @@ export interface SandboxOptions {
 }
 
 
+/** An entry that used this much CPU also reads the heap statistics (otherwise once per invocation). */
+const HEAP_SAMPLE_CPU_MS = 1;
+
 const DISALLOWED_GLOBAL =
   "Some functionality, such as asynchronous I/O, timeouts, and subrequests, can only be performed while handling a request.";
 
@@ -185,7 +188,8 @@ export class Sandbox {
   enter(fn: GuestFn, args: unknown[]): void {
     if (this.#dead !== null) throw this.#dead;
     const a = this.#active;
-    const cpuLeft = a === null ? this.limits.startupCpuMs : this.limits.cpuMs - a.cpuMs(this.#isolate.cpuTime);
+    const cpuBefore = a === null ? 0 : a.cpuMs(this.#isolate.cpuTime);
+    const cpuLeft = a === null ? this.limits.startupCpuMs : this.limits.cpuMs - cpuBefore;
     const wallLeft = a === null ? this.limits.wallMs : a.wallLeftMs();
     // Wall time bounds CPU time on this thread; three times the CPU left plus 50 ms (slack for a
     // busy machine) stops a runaway loop, and the CPU read decides the verdict.
@@ -210,16 +214,22 @@ export class Sandbox {
       }
       throw err;
     } finally {
-      if (this.#dead === null && a !== null) this.#afterEnter(a);
+      if (this.#dead === null && a !== null) this.#afterEnter(a, cpuBefore);
     }
   }
 
-  #afterEnter(a: ActiveInvocation): void {
+  #afterEnter(a: ActiveInvocation, cpuBefore: number): void {
     const used = a.cpuMs(this.#isolate.cpuTime);
     if (used > this.limits.cpuMs) {
       this.kill("ERR_CPU_LIMIT", `exceeded the CPU budget of ${this.limits.cpuMs} ms (used ${used.toFixed(1)} ms)`);
       return;
     }
+    // Reading heap statistics costs about as much as a short entry: sample after entries
+    // that ran long enough to allocate much, and once when the invocation ends (release).
+    if (used - cpuBefore >= HEAP_SAMPLE_CPU_MS) this.#sampleHeap(a);
+  }
+
+  #sampleHeap(a: ActiveInvocation): void {
     const heap = this.#isolate.getHeapStatisticsSync();
     this.#heapBytes = heap.used_heap_size + heap.externally_allocated_size;
     a.noteHeap(this.#heapBytes);
@@ -245,7 +255,9 @@ export class Sandbox {
     this.#ops.closeAll();
     if (this.#dead === null) {
       try {
-        this.enter("finish", [a.id]);
+        // Guest timers and outgoing body streams are the only state `finish` clears.
+        if (a.leftGuestState) this.enter("finish", [a.id]);
+        if (this.#dead === null) this.#sampleHeap(a);
         if (this.invocations === 1) this.#shell.prelude.refreshAfterUse(this.#isolate);
       } catch {
         // enter() already killed the sandbox if the guest misbehaved.

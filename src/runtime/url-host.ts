@@ -7,8 +7,9 @@ import type { UrlParts } from "./bridge/protocol.ts";
 
 const SETTERS = new Set(["protocol", "username", "password", "host", "hostname", "port", "pathname", "search", "hash"]);
 
+/** The parts joined by "\n", which no serialized URL part contains (the parser strips newlines, the serializer percent-encodes them): one string crosses faster than an array. */
 function partsOf(u: URL): UrlParts {
-  return [u.href, u.protocol, u.username, u.password, u.host, u.hostname, u.port, u.pathname, u.search, u.hash, u.origin];
+  return `${u.href}\n${u.protocol}\n${u.username}\n${u.password}\n${u.host}\n${u.hostname}\n${u.port}\n${u.pathname}\n${u.search}\n${u.hash}\n${u.origin}`;
 }
 
 export function urlParse(input: unknown, base: unknown): UrlParts | null {

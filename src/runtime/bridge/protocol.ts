@@ -38,8 +38,8 @@ export interface HostBridge {
   emit(message: Emit): void;
 }
 
-/** A parsed URL: href, protocol, username, password, host, hostname, port, pathname, search, hash, origin. */
-export type UrlParts = string[];
+/** A parsed URL: href, protocol, username, password, host, hostname, port, pathname, search, hash, origin, joined by "\n". */
+export type UrlParts = string;
 
 /**
  * Async host operations. Payload and settled value per kind:

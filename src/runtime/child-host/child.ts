@@ -71,7 +71,17 @@ function requestBody(id: number): AsyncIterable<Uint8Array> {
   };
 }
 
-function track(id: number, finished: Promise<InvocationReport>): void {
+/**
+ * Sends the answer, with the report in the same message when the invocation is
+ * already over (the usual case for a function that answered with bytes and has
+ * no waitUntil: it ended in the microtasks before its answer got here), else
+ * the report follows in a "finished" message.
+ */
+async function answer(id: number, value: unknown, finished: Promise<InvocationReport>, mayBeOver: boolean): Promise<void> {
+  // Promise.race settles with the first reaction queued: the report if it is already there.
+  const report = mayBeOver ? await Promise.race([finished, undefined]) : undefined;
+  if (report !== undefined) return send({ t: "ok", id, value, report: wireReport(report) });
+  send({ t: "ok", id, value });
   finished.then((r) => send({ t: "finished", id, report: wireReport(r) }));
 }
 
@@ -127,11 +137,10 @@ async function handle(m: ToChild): Promise<void> {
         const body = m.request.body === "stream" ? requestBody(m.id) : m.request.body;
         const request: RequestData = { method: m.request.method, url: m.request.url, headers: m.request.headers, body };
         const r = await rt.fetch(spec(m.fn), request, m.opts);
-        track(m.id, r.finished);
         if (r.type === "request") {
           const b = r.request.body;
           const bytes = b === null || b instanceof Uint8Array ? b : null;
-          return send({ t: "ok", id: m.id, value: { type: "request", cold: r.cold, request: { ...r.request, body: bytes } } });
+          return answer(m.id, { type: "request", cold: r.cold, request: { ...r.request, body: bytes } }, r.finished, true);
         }
         const b = r.response.body;
         let wireBody: Uint8Array | null | "stream";
@@ -140,17 +149,15 @@ async function handle(m: ToChild): Promise<void> {
           bodies.set(m.id, b[Symbol.asyncIterator]());
           wireBody = "stream";
         }
-        return send({ t: "ok", id: m.id, value: { type: "response", cold: r.cold, response: { ...r.response, body: wireBody } } });
+        return answer(m.id, { type: "response", cold: r.cold, response: { ...r.response, body: wireBody } }, r.finished, wireBody !== "stream");
       }
       case "event": {
         const r = await rt.event(spec(m.fn), m.event as never);
-        track(m.id, r.finished);
-        return send({ t: "ok", id: m.id, value: { kind: r.kind, result: r.result, cold: r.cold } });
+        return answer(m.id, { kind: r.kind, result: r.result, cold: r.cold }, r.finished, true);
       }
       case "scheduled": {
         const r = await rt.scheduled(spec(m.fn), m.cron, m.time);
-        track(m.id, r.finished);
-        return send({ t: "ok", id: m.id, value: null });
+        return answer(m.id, null, r.finished, true);
       }
     }
   } catch (err) {

@@ -134,6 +134,12 @@ export function createChildRuntime(options: ChildRuntimeOptions = {}): ChildRunt
       case "ok":
         call.answered = true;
         call.resolve(m.value);
+        if (m.report !== undefined) {
+          clearTimeout(call.watchdog);
+          calls.delete(m.id);
+          call.finished(revive(m.report));
+          refresh();
+        }
         return;
       case "err":
         call.answered = true;

@@ -45,7 +45,8 @@ export type ToChild =
   | { t: "req-chunk"; id: number; chunk: Uint8Array | null };
 
 export type ToParent =
-  | { t: "ok"; id: number; value: unknown }
+  /** The answer; `report` too when the invocation was already over (one message instead of two). */
+  | { t: "ok"; id: number; value: unknown; report?: WireReport }
   | { t: "err"; id: number; error: SerializedError }
   | { t: "chunk"; id: number; chunk: Uint8Array | null }
   | { t: "chunk-err"; id: number; error: SerializedError }

@@ -31,8 +31,33 @@ const ORIGIN = 10;
 type Parts = string[];
 type Settable = "protocol" | "username" | "password" | "host" | "hostname" | "port" | "pathname" | "search" | "hash";
 
-const urlParse = host.urlParse;
-const urlSet = host.urlSet;
+const hostParse = host.urlParse;
+const hostSet = host.urlSet;
+const split = (joined: string): Parts => joined.split("\n");
+
+// Recently parsed absolute URLs (no base): a function often parses the same few
+// URLs request after request. Part arrays are never mutated, so entries are shared.
+const CACHE_SIZE = 64;
+const cache = new Map<string, Parts>();
+
+function urlParse(input: string, base: string | undefined): Parts | null {
+  if (base !== undefined) {
+    const joined = hostParse(input, base);
+    return joined === null ? null : split(joined);
+  }
+  const hit = cache.get(input);
+  if (hit !== undefined) return hit;
+  const joined = hostParse(input, undefined);
+  if (joined === null) return null;
+  const parts = split(joined);
+  if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value!);
+  cache.set(input, parts);
+  return parts;
+}
+
+function urlSet(href: string, name: Settable, value: string): Parts {
+  return split(hostSet(href, name, value));
+}
 
 function toUSV(v: unknown): string {
   if (typeof v === "symbol") throw new TypeError("Cannot convert a Symbol value to a string");
