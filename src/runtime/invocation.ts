@@ -73,6 +73,11 @@ export class ActiveInvocation {
     return this.#abort.signal;
   }
 
+  /** CPU used as of the last read. */
+  get cpuUsedMs(): number {
+    return this.#cpuUsedMs;
+  }
+
   cpuMs(now: bigint): number {
     this.#cpuUsedMs = Number(now - this.#cpuStart) / 1e6;
     return this.#cpuUsedMs;
