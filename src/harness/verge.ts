@@ -50,17 +50,30 @@ export class Verge {
     this.#check();
     await this.#ready;
     const request = new Request(input, init);
+    // What a function sees is what would arrive over HTTP (as on an edge node, and in workerd
+    // behind Miniflare): no #fragment in the URL, and a POST or other method with a body
+    // semantics sent without one arrives as an empty body (Content-Length: 0), not as none.
+    const hash = request.url.indexOf("#");
     const data: RequestData = {
       method: request.method,
-      url: request.url,
+      url: hash === -1 ? request.url : request.url.slice(0, hash),
       headers: [...request.headers],
-      body: request.body === null ? null : (request.body as unknown as AsyncIterable<Uint8Array>),
+      body:
+        request.body !== null
+          ? (request.body as unknown as AsyncIterable<Uint8Array>)
+          : request.method === "GET" || request.method === "HEAD"
+            ? null
+            : new Uint8Array(0),
     };
     const event = this.#options.event;
     if (event === "origin-response" || event === "viewer-response") return this.#dispatchResponseEvent(event, data);
     const r = await this.#child.fetch(this.#fn, data, { eventType: event });
     this.#track(r.finished);
-    if (r.type === "response") return toResponse(r.response.status, r.response.statusText, r.response.headers, r.response.body);
+    if (r.type === "response") {
+      // A response to HEAD carries no body on HTTP, whatever the function returned.
+      const body = request.method === "HEAD" ? null : r.response.body;
+      return toResponse(r.response.status, r.response.statusText, r.response.headers, body);
+    }
     return this.#continue(r.request);
   }
 

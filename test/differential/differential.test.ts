@@ -218,24 +218,8 @@ interface KnownDivergence {
   diffs: string[];
 }
 
-const NO_BODY = "src/harness/verge.ts dispatchFetch forwards the caller's null body as null, so the guest (requestFromData in src/runtime/guest/fetch/index.ts) gives request.body === null; workerd, behind Miniflare's HTTP hop, gives a non-null empty body to a POST or PROPFIND sent without one (a GET keeps null)";
-const FRAGMENT = "src/harness/verge.ts dispatchFetch passes request.url with its #fragment into the isolate; a fragment is never part of an HTTP request target, and workerd never sees one";
 
 const knownDivergences: Record<string, KnownDivergence> = {
-  "08-post-echo.js › empty": { kind: "bug", reason: NO_BODY, diffs: ["header x-had-body: miniflare [\"true\"], verge [\"false\"]"] },
-  "35-incoming-request.js › custom method": { kind: "bug", reason: NO_BODY, diffs: ["body $.bodyNull: miniflare false, verge true"] },
-  "17-url-percent-encoding.js › encoded request path": { kind: "bug", reason: FRAGMENT, diffs: [
-    "body $.requestUrl: miniflare \"http://differential.test/a%20b/%C3%A9?q=%3Ca%3E\", verge \"http://differential.test/a%20b/%C3%A9?q=%3Ca%3E#frag\"",
-  ] },
-  "35-incoming-request.js › get": { kind: "bug", reason: FRAGMENT, diffs: [
-    "body $.url: miniflare \"http://differential.test/path/x?y=1\", verge \"http://differential.test/path/x?y=1#not-sent\"",
-    "body $.derived[1]: miniflare \"http://differential.test/path/x?y=1\", verge \"http://differential.test/path/x?y=1#not-sent\"",
-  ] },
-  "36-null-body-statuses.js › HEAD with body": {
-    kind: "bug",
-    reason: "src/harness/verge.ts toResponse keeps the body the Worker returned for a HEAD request; on HTTP (workerd, and an edge node) a HEAD response never carries one",
-    diffs: ["body: miniflare \"\", verge \"body that HEAD must not carry\""],
-  },
   "16-url-idna.js › hosts": {
     kind: "bug",
     reason: "the guest URL is parsed by the host's Node URL (ada 4.0.0 in Node 24.21), which accepts the invalid punycode label xn--a that workerd's parser refuses; the UTS #46 mappings (ﬀ -> ff, ① -> 1) now match",
