@@ -45,6 +45,7 @@ const USER_ERROR_CODES = new Set<string>([
   "ERR_NO_UPSTREAM",
   // The registry's 4xx answers (origin/errors.ts): the request, token or bundle needs fixing.
   "ERR_INVALID_JSON",
+  "ERR_INVALID_TOML",
   "ERR_INVALID_NAME",
   "ERR_INVALID_REQUEST",
   "ERR_INVALID_DISTRIBUTION",

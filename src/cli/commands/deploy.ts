@@ -1,12 +1,11 @@
-/** `verge deploy <distribution.json>`: write a distribution, optionally wait until every live node applied it. */
-import { readFileSync } from "node:fs";
-import { basename } from "node:path";
+/** `verge deploy <distribution.json|.toml>`: write a distribution, optionally wait until every live node applied it. */
 import { parseArgs } from "node:util";
 import type { ChangeStatus, Distribution } from "../../shared/protocol.ts";
+import { readDistributionFile } from "../distribution-file.ts";
 import { UsageError } from "../output.ts";
 import { CONNECTION_HELP, CONNECTION_OPTIONS, connect, print } from "./registry-client.ts";
 
-export const help = `verge deploy <distribution.json> [--name <distribution>] [--wait] [--timeout <seconds>]
+export const help = `verge deploy <distribution.json | distribution.toml> [--name <distribution>] [--wait] [--timeout <seconds>]
 
 Writes the distribution (hostnames, origins, cache behaviors, function
 associations); the registry validates it and names each field in error.
@@ -19,14 +18,8 @@ export async function run(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { ...CONNECTION_OPTIONS, name: { type: "string" }, wait: { type: "boolean" }, timeout: { type: "string" } } });
   const file = positionals[0];
   if (file === undefined) throw new UsageError("verge deploy: missing <distribution file>");
-  if (!file.endsWith(".json")) throw new UsageError("verge deploy: expected a .json distribution file (TOML is not supported yet)");
-  let doc: unknown;
-  try {
-    doc = JSON.parse(readFileSync(file, "utf8"));
-  } catch (err) {
-    throw new Error(`ERR_INVALID_JSON: ${file}: ${(err as Error).message}`);
-  }
-  const name = values.name ?? basename(file).replace(/\.json$/, "");
+  const { name: fileName, document: doc } = readDistributionFile(file);
+  const name = values.name ?? fileName;
   const client = connect(values);
   const tenant = await client.tenant();
   const { body, headers } = await client.call<Distribution>("PUT", `/v1/tenants/${tenant}/distributions/${name}`, doc);
