@@ -1,11 +1,12 @@
 /**
  * Runs the runtime benchmarks (all, or the ones named) one after another, each
  * as its own child process with its own time budget, so the whole suite stays
- * under five minutes; then prints each result table.
+ * under six minutes; then prints each result table.
  *
- *   npm run bench                      # all: cold-start, warm-dispatch, density
+ *   npm run bench                      # all: cold-start, warm-dispatch, density, registry
  *   npm run bench -- cold-start        # one
- *   npm run bench -- --quick           # fewer rounds and samples (~1.5 minutes)
+ *   npm run bench -- registry          # the origin registry: publish latency, SSE fan-out
+ *   npm run bench -- --quick           # fewer rounds and samples (~2 minutes)
  *   npm run bench -- density --n 300   # extra flags go to every script
  *   npm run bench -- profile           # the diagnostic: where the time and memory go
  *
@@ -24,11 +25,13 @@ const BENCHMARKS: Record<string, { budgetS: number; quickBudgetS: number; hardLi
   "cold-start": { budgetS: 60, quickBudgetS: 25, hardLimitS: 95 },
   "warm-dispatch": { budgetS: 75, quickBudgetS: 25, hardLimitS: 100 },
   density: { budgetS: 65, quickBudgetS: 25, hardLimitS: 100 },
+  // The origin registry (a registry process of its own per variant and round).
+  registry: { budgetS: 45, quickBudgetS: 20, hardLimitS: 90 },
   // The diagnostic (where the time goes); runs only when named.
   profile: { budgetS: 120, quickBudgetS: 60, hardLimitS: 180, onlyByName: true },
 };
-/** The whole suite stops within this (the brief: ≤ 5 minutes). */
-const SUITE_LIMIT_S = 290;
+/** The whole suite stops within this (six minutes; the brief allows up to 15). */
+const SUITE_LIMIT_S = 360;
 /** A round can take this long after a script's budget is spent. */
 const ROUND_SLACK_S = 30;
 
