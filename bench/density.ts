@@ -19,7 +19,7 @@
  *      `node --no-node-snapshot bench/density.ts [--rounds 3] [--quick] [--n 200]`
  */
 import { fileURLToPath } from "node:url";
-import { emitResult, environment, envLine, mdTable, medianRatio, parseArgs, previousRun, runRounds, series, writeResults, type RoundsResult } from "./lib/rounds.ts";
+import { emitResult, envLine, mdTable, medianRatio, parseArgs, roundsOrPrevious, series, writeResults } from "./lib/rounds.ts";
 import { median, round, fmt } from "./lib/stats.ts";
 import { barChart } from "./lib/svg-chart.ts";
 import { bodyText } from "./lib/proc.ts";
@@ -141,30 +141,17 @@ async function main(): Promise<void> {
   const args = parseArgs();
   const nArg = Number(args.extra.n ?? (args.quick ? 100 : 150));
   if (args.variant !== undefined) return runVariantMain(args.variant, nArg);
-  let variants = Object.keys(VARIANTS);
-  let res: RoundsResult<VariantResult>;
-  let env: Record<string, unknown>;
-  let n = nArg;
-  if (args.extra.from !== undefined) {
-    const prev = previousRun<VariantResult>(args.extra.from);
-    ({ res, env } = prev);
-    ({ variants, n } = prev.config as { variants: string[]; n: number });
-  } else {
-    const rounds = args.rounds ?? 3;
-    const budgetS = args.budgetS ?? (args.quick ? 40 : 90);
-    console.log(`density: ${rounds} rounds × ${variants.length} variants, ${n} isolates each, budget ${budgetS} s`);
-    res = await runRounds<VariantResult>({
-      script: SCRIPT,
-      variants,
-      rounds,
-      budgetMs: budgetS * 1000,
-      timeoutMs: 180_000,
-      nodeFlags: ["--expose-gc"],
-      extraArgs: ["--n", String(n)],
-      onProgress: (m) => console.log(`  ${m}`),
-    });
-    env = await environment();
-  }
+  const { res, env, config } = await roundsOrPrevious<VariantResult>("density", args, {
+    script: SCRIPT,
+    variants: Object.keys(VARIANTS),
+    rounds: 3,
+    budgetS: args.quick ? 40 : 90,
+    detail: `${nArg} isolates each`,
+    timeoutMs: 180_000,
+    nodeFlags: ["--expose-gc"],
+    extraArgs: ["--n", String(nArg)],
+  });
+  const { variants, n } = (config as { variants: string[]; n: number } | undefined) ?? { variants: Object.keys(VARIANTS), n: nArg };
   const rounds = res.rounds.length;
   const med = (v: string, pick: (x: VariantResult) => number) => round(median(series(res, v, pick)));
   const summary = Object.fromEntries(

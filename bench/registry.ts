@@ -34,24 +34,18 @@
  * Run: `npm run bench -- registry` or
  *      `node --no-node-snapshot bench/registry.ts [--rounds 5] [--quick] [--followers 50] [--changes 30]`
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { request as httpRequest, Agent, type IncomingMessage, type ClientRequest } from "node:http";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { emitResult, environment, envLine, mdTable, parseArgs, previousRun, runRounds, series, writeResults, BENCH_DIR, type RoundsResult } from "./lib/rounds.ts";
+import { emitResult, envLine, mdTable, parseArgs, roundsOrPrevious, series, writeResults } from "./lib/rounds.ts";
 import { median, quantile, round, fmt, summary } from "./lib/stats.ts";
 import { barChart } from "./lib/svg-chart.ts";
 import { treeCpuMs } from "./lib/proc.ts";
 import { routerBundle } from "./lib/worker-bundle.ts";
+import { TENANT, call, must, publishPath, setup, startRegistry } from "./lib/registry-server.ts";
 
 const SCRIPT = fileURLToPath(import.meta.url);
-const CLI = join(BENCH_DIR, "..", "src", "cli", "main.ts");
 const BUNDLE_BYTES = 100 * 1024;
 const TARGET_MS = 50;
-const ADMIN = "bench-admin-token-0123456789abcdef";
-const TENANT = "bench";
 
 type Stats = ReturnType<typeof summary>;
 
@@ -93,85 +87,6 @@ const VARIANTS: Record<string, { label: string }> = {
   publish: { label: "publish a 100 KiB bundle (new version each)" },
   fanout: { label: "alias change → 50 SSE followers" },
 };
-
-// ---------------------------------------------------------------- the registry (child process)
-
-interface Registry {
-  url: string;
-  pid: number;
-  stop(): Promise<void>;
-}
-
-async function startRegistry(): Promise<Registry> {
-  const dir = mkdtempSync(join(tmpdir(), "verge-bench-registry-"));
-  const child: ChildProcess = spawn(process.execPath, ["--no-node-snapshot", "--disable-warning=ExperimentalWarning", CLI, "origin", "--port", "0", "--host", "127.0.0.1", "--data", dir], {
-    env: { ...process.env, VERGE_ADMIN_TOKEN: ADMIN, VERGE_SECRET_KEY: "bench-secret-key" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stderr = "";
-  child.stderr!.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
-  const exited = new Promise<void>((r) => child.once("exit", () => r()));
-  const cleanup = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill("SIGTERM");
-      const t = setTimeout(() => child.kill("SIGKILL"), 5_000);
-      await exited;
-      clearTimeout(t);
-    }
-    rmSync(dir, { recursive: true, force: true });
-  };
-  try {
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = "";
-      const timer = setTimeout(() => reject(new Error(`registry did not start within 20 s: ${stderr}`)), 20_000);
-      child.stdout!.on("data", (d: Buffer) => {
-        out += d.toString();
-        const m = /listening on (http:\/\/\S+)/.exec(out);
-        if (m) {
-          clearTimeout(timer);
-          resolve(m[1]!);
-        }
-      });
-      child.once("exit", (code) => {
-        clearTimeout(timer);
-        reject(new Error(`registry exited with ${code}: ${stderr}`));
-      });
-    });
-    child.stdout!.resume();
-    return { url, pid: child.pid!, stop: cleanup };
-  } catch (err) {
-    await cleanup();
-    throw err;
-  }
-}
-
-async function call(url: string, method: string, path: string, token: string | null, body?: string | Buffer, contentType = "application/json"): Promise<{ status: number; json: any }> {
-  const headers: Record<string, string> = {};
-  if (token !== null) headers.authorization = `Bearer ${token}`;
-  if (body !== undefined) headers["content-type"] = contentType;
-  const res = await fetch(url + path, { method, headers, ...(body === undefined ? {} : { body }) });
-  const text = await res.text();
-  let json: unknown = text;
-  try {
-    json = JSON.parse(text);
-  } catch {}
-  return { status: res.status, json };
-}
-
-async function must(p: Promise<{ status: number; json: any }>, ok: number[], what: string): Promise<any> {
-  const r = await p;
-  if (!ok.includes(r.status)) throw new Error(`${what}: ${r.status} ${JSON.stringify(r.json).slice(0, 300)}`);
-  return r.json;
-}
-
-/** A tenant and one token for it that can publish, deploy and read its feed. */
-async function setup(url: string): Promise<string> {
-  await must(call(url, "POST", "/v1/tenants", ADMIN, JSON.stringify({ name: TENANT })), [201], "create tenant");
-  const t = await must(call(url, "POST", "/v1/tokens", ADMIN, JSON.stringify({ tenant: TENANT, scopes: ["publish", "deploy", "read"], name: "bench" })), [201], "create token");
-  return t.token as string;
-}
-
-const publishPath = (fn: string) => `/v1/tenants/${TENANT}/functions/${fn}/versions`;
 
 // ---------------------------------------------------------------- publish (variant)
 
@@ -403,27 +318,17 @@ async function main(): Promise<void> {
   if (args.variant !== undefined) return runVariantMain(args.variant, args.quick, args.extra);
 
   const variants = Object.keys(VARIANTS);
-  let res: RoundsResult<VariantResult>;
-  let env: Record<string, unknown>;
-  if (args.extra.from !== undefined) {
-    ({ res, env } = previousRun<VariantResult>(args.extra.from));
-  } else {
-    const rounds = args.rounds ?? (args.quick ? 3 : 5);
-    const budgetS = args.budgetS ?? (args.quick ? 20 : 45);
-    const extraArgs = [...(args.quick ? ["--quick"] : [])];
-    for (const k of ["followers", "changes"]) if (args.extra[k] !== undefined) extraArgs.push(`--${k}`, args.extra[k]!);
-    console.log(`registry: ${rounds} rounds × ${variants.length} variants, budget ${budgetS} s; bundle ${fmt(BUNDLE_BYTES / 1024, 0)} KiB; a fresh registry (child process, temp LMDB) per variant per round`);
-    res = await runRounds<VariantResult>({
-      script: SCRIPT,
-      variants,
-      rounds,
-      budgetMs: budgetS * 1000,
-      timeoutMs: 60_000,
-      extraArgs,
-      onProgress: (m) => console.log(`  ${m}`),
-    });
-    env = await environment();
-  }
+  const extraArgs = args.quick ? ["--quick"] : [];
+  for (const k of ["followers", "changes"]) if (args.extra[k] !== undefined) extraArgs.push(`--${k}`, args.extra[k]!);
+  const { res, env } = await roundsOrPrevious<VariantResult>("registry", args, {
+    script: SCRIPT,
+    variants,
+    rounds: args.quick ? 3 : 5,
+    budgetS: args.quick ? 20 : 45,
+    detail: `bundle ${fmt(BUNDLE_BYTES / 1024, 0)} KiB, a fresh registry (child process, temp LMDB) per variant per round`,
+    timeoutMs: 60_000,
+    extraArgs,
+  });
   const pub = (pick: (x: PublishResult) => number) => series(res, "publish", (x) => pick(x as PublishResult));
   const fan = (pick: (x: FanoutResult) => number) => series(res, "fanout", (x) => pick(x as FanoutResult));
   const med = (xs: number[]) => round(median(xs));

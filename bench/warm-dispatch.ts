@@ -23,7 +23,7 @@
  *      `node --no-node-snapshot bench/warm-dispatch.ts [--rounds 5] [--quick]`
  */
 import { fileURLToPath } from "node:url";
-import { emitResult, environment, envLine, mdTable, medianRatio, parseArgs, previousRun, runRounds, series, writeResults, type RoundsResult } from "./lib/rounds.ts";
+import { emitResult, envLine, mdTable, medianRatio, parseArgs, roundsOrPrevious, series, writeResults } from "./lib/rounds.ts";
 import { median, quantile, round, fmt } from "./lib/stats.ts";
 import { barChart } from "./lib/svg-chart.ts";
 import { bodyText, treeCpuMs } from "./lib/proc.ts";
@@ -161,28 +161,15 @@ async function runVariantMain(name: string, quick: boolean): Promise<void> {
 async function main(): Promise<void> {
   const args = parseArgs();
   if (args.variant !== undefined) return runVariantMain(args.variant, args.quick);
-  let variants = Object.keys(VARIANTS);
-  let res: RoundsResult<VariantResult>;
-  let env: Record<string, unknown>;
-  if (args.extra.from !== undefined) {
-    const prev = previousRun<VariantResult>(args.extra.from);
-    ({ res, env } = prev);
-    variants = (prev.config as { variants: string[] }).variants;
-  } else {
-    const rounds = args.rounds ?? (args.quick ? 3 : 5);
-    const budgetS = args.budgetS ?? (args.quick ? 40 : 90);
-    console.log(`warm-dispatch: ${rounds} rounds × ${variants.length} variants, budget ${budgetS} s`);
-    res = await runRounds<VariantResult>({
-      script: SCRIPT,
-      variants,
-      rounds,
-      budgetMs: budgetS * 1000,
-      timeoutMs: 60_000,
-      extraArgs: args.quick ? ["--quick"] : [],
-      onProgress: (m) => console.log(`  ${m}`),
-    });
-    env = await environment();
-  }
+  const { res, env, config } = await roundsOrPrevious<VariantResult>("warm-dispatch", args, {
+    script: SCRIPT,
+    variants: Object.keys(VARIANTS),
+    rounds: args.quick ? 3 : 5,
+    budgetS: args.quick ? 40 : 90,
+    timeoutMs: 60_000,
+    extraArgs: args.quick ? ["--quick"] : [],
+  });
+  const variants = (config as { variants: string[] } | undefined)?.variants ?? Object.keys(VARIANTS);
   const rounds = res.rounds.length;
 
   const med = (v: string, pick: (x: VariantResult) => number) => round(median(series(res, v, pick)));

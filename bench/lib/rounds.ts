@@ -217,3 +217,30 @@ export function mdTable(header: string[], rows: Array<Array<string | number>>): 
   const line = (cells: Array<string | number>) => `| ${cells.map(String).join(" | ")} |`;
   return [line(header), line(header.map(() => "---")), ...rows.map(line)].join("\n") + "\n";
 }
+
+export interface RoundsPlan extends Omit<RunOptions, "rounds" | "budgetMs" | "onProgress"> {
+  /** Defaults; `--rounds` and `--budget-s` override them. */
+  rounds: number;
+  budgetS: number;
+  /** Printed after the rounds and variants in the opening line. */
+  detail?: string;
+}
+
+/**
+ * A benchmark's rounds: with `--from <results.json>`, those of an earlier run (to
+ * rewrite its report); otherwise run now, printing progress, and read the
+ * machine's state at the end. `config` is the earlier run's, when re-read.
+ */
+export async function roundsOrPrevious<T>(
+  name: string,
+  args: CliArgs,
+  plan: RoundsPlan,
+): Promise<{ res: RoundsResult<T>; env: Record<string, unknown>; config: Record<string, unknown> | undefined }> {
+  if (args.extra.from !== undefined) return previousRun<T>(args.extra.from);
+  const { detail, rounds: defaultRounds, budgetS: defaultBudget, ...run } = plan;
+  const rounds = args.rounds ?? defaultRounds;
+  const budgetS = args.budgetS ?? defaultBudget;
+  console.log(`${name}: ${rounds} rounds × ${plan.variants.length} variants${detail ? `, ${detail}` : ""}, budget ${budgetS} s`);
+  const res = await runRounds<T>({ ...run, rounds, budgetMs: budgetS * 1000, onProgress: (m) => console.log(`  ${m}`) });
+  return { res, env: await environment(), config: undefined };
+}
