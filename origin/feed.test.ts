@@ -20,6 +20,18 @@ before(async () => {
 });
 after(() => origin.close());
 
+/** The complete `change` events at the start of an SSE text buffer, and the unfinished rest. */
+function changeEvents(buffer: string): { changes: Change[]; rest: string } {
+  const events = buffer.split("\n\n");
+  const rest = events.pop()!;
+  const changes: Change[] = [];
+  for (const e of events) {
+    const data = /^data: (.*)$/m.exec(e)?.[1];
+    if (/^event: change$/m.test(e) && data) changes.push(JSON.parse(data) as Change);
+  }
+  return { changes, rest };
+}
+
 async function feed(since: number, token = node): Promise<Change[]> {
   const out: Change[] = [];
   for (;;) {
@@ -71,12 +83,9 @@ test("a follower disconnected for 1000 changes resumes to the state of a cold sn
     const { value, done } = await reader.read();
     if (done) break;
     buffer += value;
-    const events = buffer.split("\n\n");
-    buffer = events.pop()!;
-    for (const e of events) {
-      const data = /^data: (.*)$/m.exec(e)?.[1];
-      if (/^event: change$/m.test(e) && data) applyChange(follower, JSON.parse(data));
-    }
+    const parsed = changeEvents(buffer);
+    buffer = parsed.rest;
+    for (const change of parsed.changes) applyChange(follower, change);
     if (follower.tenants.acme!.aliases["flip/live"]?.routes[0]!.version === versions[1]) break;
   }
   abort.abort();
@@ -106,15 +115,11 @@ test("a follower disconnected for 1000 changes resumes to the state of a cold sn
     const { value, done } = await r2.read();
     if (done) break;
     buffer += value;
-    const events = buffer.split("\n\n");
-    buffer = events.pop()!;
-    for (const e of events) {
-      const data = /^data: (.*)$/m.exec(e)?.[1];
-      if (/^event: change$/m.test(e) && data) {
-        const change = JSON.parse(data) as Change;
-        seqs.push(change.seq);
-        applyChange(follower, change);
-      }
+    const parsed = changeEvents(buffer);
+    buffer = parsed.rest;
+    for (const change of parsed.changes) {
+      seqs.push(change.seq);
+      applyChange(follower, change);
     }
   }
   await r2.cancel();

@@ -143,19 +143,13 @@ export class IsolatePool {
   }
 
   stats(): PoolStats {
-    let idle = 0;
-    let idleHeapBytes = 0;
-    for (const list of this.#idle.values()) {
-      idle += list.length;
-      for (const s of list) idleHeapBytes += s.heapBytes;
-    }
     let isolates = 0;
     for (const n of this.#counts.values()) isolates += n;
     return {
       functions: this.#counts.size,
       isolates,
-      idle,
-      idleHeapBytes,
+      idle: this.#idleHeap.size,
+      idleHeapBytes: this.#idleHeapTotal,
       created: this.#created,
       evicted: this.#evicted,
       spares: this.#spares.length,

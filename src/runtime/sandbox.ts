@@ -50,7 +50,6 @@ export interface SandboxOptions {
   codeCache?: ivm.ExternalCopy<ArrayBuffer>;
 }
 
-
 /**
  * Reading heap statistics costs more than a short entry (4 µs warm, over 20 µs when the
  * process was idle): it is read after an entry or an invocation that used this much CPU,
@@ -230,8 +229,7 @@ export class Sandbox {
       this.kill("ERR_CPU_LIMIT", `exceeded the CPU budget of ${this.limits.cpuMs} ms (used ${used.toFixed(1)} ms)`);
       return;
     }
-    // Reading heap statistics costs about as much as a short entry: sample after entries
-    // that ran long enough to allocate much, and once when the invocation ends (release).
+    // Heap statistics after a long entry; otherwise at release (see HEAP_SAMPLE_EVERY).
     if (used - cpuBefore >= HEAP_SAMPLE_CPU_MS) this.#sampleHeap(a);
   }
 

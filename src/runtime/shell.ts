@@ -44,6 +44,7 @@ export function createShell(prelude: Prelude, memoryMb: number): GuestShell {
   const isolate = new ivm.Isolate({ memoryLimit: Math.max(8, Math.ceil(memoryMb)) });
   try {
     const context = isolate.createContextSync();
+    const timeOrigin = performance.now();
     let owner: ShellOwner | null = null;
     const bound = (): ShellOwner => {
       if (owner === null) throw new Error("verge: this isolate is not running a function yet");
@@ -51,7 +52,7 @@ export function createShell(prelude: Prelude, memoryMb: number): GuestShell {
     };
     installHost(context, {
       log: (level: LogLevel, text: string) => owner?.log(level, text),
-      now: ((t0) => () => performance.now() - t0)(performance.now()),
+      now: () => performance.now() - timeOrigin,
       randomBytes: (n: number) => {
         if (!Number.isInteger(n) || n < 0 || n > 65536) throw new RangeError("randomBytes: 0..65536 bytes");
         return crypto.getRandomValues(new Uint8Array(n));
