@@ -17,7 +17,7 @@ import {
 } from "../../src/shared/protocol.ts";
 import { validateStickyKey } from "./alias.ts";
 import { Diagnostics } from "./fields.ts";
-import { covers, normalize, pathPatternProblem } from "./path-pattern.ts";
+import { covers, normalize, pathPatternProblem } from "../../src/shared/path-pattern.ts";
 
 /** What the validator may ask about the tenant's other objects. */
 export interface DistributionContext {

@@ -88,10 +88,9 @@ export class HostOps {
       throw Object.assign(new Error(`Too many subrequests: the limit is ${limit} per invocation`), { name: "Error" });
     }
     const body = req.body instanceof Uint8Array ? req.body : null;
-    const res = await this.#services.fetch(
-      { method: req.method, url: req.url, headers: req.headers, body },
-      { signal: a.signal, redirect: req.redirect },
-    );
+    const request = { method: req.method, url: req.url, headers: req.headers, body };
+    const options = { signal: a.signal, redirect: req.redirect };
+    const res = await (a.subrequest !== undefined ? a.subrequest(request, options) : this.#services.fetch(request, options));
     let out: unknown = null;
     if (res.body instanceof Uint8Array) out = res.body;
     else if (res.body !== null) out = { stream: this.registerStream(res.body) };

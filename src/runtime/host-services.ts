@@ -29,4 +29,11 @@ export interface HostServices {
   createSubtle(): SubtleHost;
   /** Called for every console line as it happens (after it is added to the invocation's logs). */
   onLog?: (entry: LogEntry, functionId: string) => void;
+  /**
+   * Called before guest code of `functionId` runs (bundle evaluation and every
+   * entry). An edge worker records the last one where it survives the process
+   * (see edge-nodes/supervisor), so a crash can be blamed on the function that
+   * was running. Keep it cheap: it is on the hot path.
+   */
+  onEnter?: (functionId: string) => void;
 }

@@ -8,6 +8,7 @@ import type { Limits } from "../shared/limits.ts";
 import type { Emit, GuestResponseHead } from "./bridge/protocol.ts";
 import type { LimitReport, LogEntry } from "./report.ts";
 import { round } from "./report.ts";
+import type { HostServices } from "./host-services.ts";
 import type { Sandbox } from "./sandbox.ts";
 
 export interface InvocationResponse extends GuestResponseHead {
@@ -38,6 +39,8 @@ export class ActiveInvocation {
   responseBytes = 0;
   /** The guest holds timers or an outgoing body stream of this invocation: the sandbox must clear them. */
   leftGuestState = false;
+  /** Where this invocation's `fetch()` calls go instead of the host's default (an edge pipeline's own continuation). */
+  subrequest: HostServices["fetch"] | undefined;
 
   #sandbox: Sandbox;
   #limits: Limits;

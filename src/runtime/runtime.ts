@@ -33,6 +33,12 @@ export interface FetchInvokeOptions {
   /** A Lambda@Edge function called with a request runs as this event (default viewer-request). */
   eventType?: "viewer-request" | "origin-request";
   clientIp?: string;
+  /**
+   * Where the function's own `fetch()` calls go for this invocation, instead of
+   * the host's guarded fetch: an edge node passes its pipeline here, so a
+   * Workers handler's `fetch(request)` continues through cache and origin.
+   */
+  subrequest?: HostServices["fetch"];
 }
 
 export type FetchInvokeResult =
@@ -66,11 +72,11 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   });
 
   /** Runs one job on a pooled sandbox; the sandbox returns to the pool when the invocation is over. */
-  async function run(spec: FunctionSpec, job: Invocation, body: AsyncIterable<Uint8Array> | null) {
+  async function run(spec: FunctionSpec, job: Invocation, body: AsyncIterable<Uint8Array> | null, subrequest?: HostServices["fetch"]) {
     const { sandbox, cold } = pool.acquire(spec);
     let outcome: InvocationOutcome;
     try {
-      outcome = await sandbox.invoke(job, body);
+      outcome = await sandbox.invoke(job, body, subrequest);
     } catch (err) {
       pool.release(spec, sandbox);
       throw err;
@@ -141,7 +147,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
         request: { method: request.method, url: request.url, headers: request.headers, body: request.body instanceof Uint8Array ? request.body : null },
         cf: opts.cf,
       };
-      const { outcome, cold } = await run(spec, job, body);
+      const { outcome, cold } = await run(spec, job, body, opts.subrequest);
       if (outcome.kind !== "response") throw new VergeError("ERR_INVALID_RESULT", `function ${spec.source.id}: expected a Response`);
       return { type: "response", response: outcome.response, cold, finished: outcome.finished };
     },

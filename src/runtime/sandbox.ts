@@ -116,6 +116,7 @@ export class Sandbox {
       emit: (message) => this.#active?.onEmit(message),
     });
     try {
+      options.services.onEnter?.(options.source.id);
       const cpu0 = this.#isolate.cpuTime;
       const namespace = this.#evaluateBundle(options);
       this.startupCpuMs = Number(this.#isolate.cpuTime - cpu0) / 1e6;
@@ -167,13 +168,14 @@ export class Sandbox {
    * Runs one invocation. Resolves once the function answered (response head,
    * Lambda result, or error); `outcome.finished` settles when it is completely over.
    */
-  invoke(job: Invocation, requestBody: AsyncIterable<Uint8Array> | null = null): Promise<InvocationOutcome> {
+  invoke(job: Invocation, requestBody: AsyncIterable<Uint8Array> | null = null, subrequest?: HostServices["fetch"]): Promise<InvocationOutcome> {
     if (this.#dead !== null) return Promise.reject(this.#dead);
     if (this.#active !== null) return Promise.reject(new VergeError("ERR_RUNTIME_BUSY", `${this.#name()}: isolate already running an invocation`));
     const id = this.#nextInvocation++;
     this.invocations++;
     this.lastUsed = Date.now();
     const active = new ActiveInvocation(id, this, this.limits, this.#isolate.cpuTime);
+    active.subrequest = subrequest;
     this.#active = active;
     if (requestBody !== null && job.kind === "fetch") job.request.body = { stream: this.#ops.registerStream(requestBody) };
     active.armDeadline(() => this.kill("ERR_WALL_LIMIT", `exceeded the wall-time budget of ${this.limits.wallMs} ms`));
@@ -200,6 +202,7 @@ export class Sandbox {
     // busy machine) stops a runaway loop, and the CPU read decides the verdict.
     const byCpu = Math.max(1, cpuLeft) * 3 + 50;
     const timeout = Math.max(1, Math.ceil(Math.min(byCpu, wallLeft)));
+    this.#services.onEnter?.(this.source.id);
     try {
       this.#guest[fn].applySync(undefined, args, { arguments: { copy: true }, timeout });
     } catch (err) {

@@ -256,6 +256,42 @@ export interface Distribution {
   updatedAt: string;
 }
 
+// ─── purges ─────────────────────────────────────────────────────────────────
+
+/**
+ * `POST /v1/tenants/:tenant/distributions/:name/purge` with `{ prefix }` or
+ * `{ tag }`: edge nodes drop the cached responses of that distribution whose
+ * path starts with `prefix`, or whose `Cache-Tag` response header named `tag`.
+ * A purge travels through the change feed like any change.
+ */
+export interface PurgeInput {
+  prefix?: string;
+  tag?: string;
+}
+
+export interface Purge {
+  id: string;
+  distribution: string;
+  /** A path prefix starting with `/` ("/" purges everything). */
+  prefix?: string;
+  tag?: string;
+  at: string;
+  by: string;
+}
+
+// ─── secrets for edge nodes ─────────────────────────────────────────────────
+
+/**
+ * `GET /v1/tenants/:tenant/functions/:fn/secrets/values`, for tokens with the
+ * `node` scope only: the plain values an edge node binds into the function's
+ * `env`. Every other reader sees secret names only.
+ */
+export interface SecretValues {
+  tenant: string;
+  function: string;
+  secrets: Record<string, string>;
+}
+
 // ─── change feed ──────────────────────────────────────────────────────────────
 
 /** What a change is about; `key` names the object within the tenant. */
@@ -265,14 +301,16 @@ export type Change =
   | ChangeOf<"version", VersionInfo>
   | ChangeOf<"alias", Alias>
   | ChangeOf<"distribution", Distribution>
-  | ChangeOf<"signing", SigningPolicy>;
+  | ChangeOf<"signing", SigningPolicy>
+  /** Not state: an instruction to edge nodes, kept in the feed so a node that was away still purges. */
+  | ChangeOf<"purge", Purge>;
 
 interface ChangeOf<K extends string, V> {
   /** Global sequence number: starts at 1, increases by one per change, no gaps. */
   seq: number;
   tenant: string;
   kind: K;
-  /** `function`, `function/alias`, `function/digest`, distribution or tenant name. */
+  /** `function`, `function/alias`, `function/digest`, distribution or tenant name; `distribution/id` for a purge. */
   key: string;
   op: "put" | "delete";
   /** The new value on `put`; absent on `delete`. */
@@ -331,6 +369,7 @@ export function applyChange(state: Snapshot, change: Change): void {
   }
   const t = state.tenants[change.tenant];
   if (t === undefined) return;
+  if (change.kind === "purge") return;
   if (change.kind === "signing") {
     if (change.value !== undefined) t.signing = change.value;
     return;

@@ -1,0 +1,42 @@
+/**
+ * An edge node's storage contract: named tables in one LMDB environment that
+ * every worker process of the node opens (LMDB is multi-process safe), so the
+ * applied state, the bundles and the response cache are shared by the node's
+ * workers and survive restarts. `lmdb.ts` is the only module in edge-nodes/
+ * that imports `lmdb`.
+ *
+ * Tables:
+ * - `state`: the applied desired state and the sequence it is at (sync/).
+ * - `bundles`: verified bundle bytes by hex digest (sync/).
+ * - `secrets`: secret values per function, as delivered by the registry (sync/).
+ * - `cache-meta`, `cache-body`: the response cache (cache/).
+ */
+
+export type TableName = "state" | "secrets" | "cache-meta";
+export type BytesTableName = "bundles" | "cache-body";
+
+export interface RangeOptions {
+  /** Keys starting with this prefix. */
+  prefix?: string;
+  limit?: number;
+}
+
+/** One table of msgpack values (or raw bytes) keyed by strings. */
+export interface EdgeTable<V> {
+  get(key: string): V | undefined;
+  /** Resolves once the write is committed (writes are batched by LMDB). */
+  put(key: string, value: V): Promise<void>;
+  remove(key: string): Promise<void>;
+  /** Synchronous put/remove, for use inside {@link EdgeStore.transaction}. */
+  putSync(key: string, value: V): void;
+  removeSync(key: string): void;
+  range(options?: RangeOptions): Iterable<{ key: string; value: V }>;
+}
+
+export interface EdgeStore {
+  table<V>(name: TableName): EdgeTable<V>;
+  bytes(name: BytesTableName): EdgeTable<Uint8Array>;
+  /** Runs `fn` (synchronous, using the *Sync writes) as one atomic write transaction. */
+  transaction<T>(fn: () => T): Promise<T>;
+  close(): Promise<void>;
+}

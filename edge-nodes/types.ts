@@ -1,0 +1,171 @@
+/**
+ * The contracts between an edge node's parts (DESIGN.md §2, §6; issue 4):
+ *
+ *   sync/      follows the registry, owns the applied state and the bundles  → {@link StateSource}
+ *   cache/     the LMDB response cache                                       → {@link ResponseCache}
+ *   pipeline/  one request through the four events, the cache and the origin → {@link Pipeline}
+ *   supervisor/ worker processes, crash attribution, quarantine              → {@link Quarantine}
+ *   app.ts     Hono: `/_verge/*` operator routes, everything else to the pipeline
+ *
+ * Each part depends on these types, not on another part's files, so each can be
+ * built and tested alone. The wire types come from src/shared/protocol.ts.
+ */
+import type { Snapshot, Distribution, CacheKeyPolicy, Ttl, FunctionAssociation } from "../src/shared/protocol.ts";
+import type { FunctionSpec } from "../src/runtime/index.ts";
+
+// ─── sync → pipeline ──────────────────────────────────────────────────────────
+
+/**
+ * The desired state a node has applied, as one immutable object: a request
+ * takes it once at its start and uses it for all four events, so it sees one
+ * consistent set of versions even while a change applies (DESIGN.md §6).
+ */
+export interface AppliedState {
+  readonly seq: number;
+  /** Deep-frozen. */
+  readonly snapshot: Snapshot;
+  /** The distribution serving `host` (lowercase, without port), or undefined. */
+  distributionFor(host: string): Distribution | undefined;
+}
+
+/** One function version, as the runtime must run it. */
+export interface VersionRef {
+  tenant: string;
+  function: string;
+  /** Hex sha256 of the bundle. */
+  digest: string;
+}
+
+/** The request facts an alias's sticky key may read. */
+export interface StickyInput {
+  headers: Headers;
+  url: URL;
+}
+
+export interface StateSource {
+  /** The state applied now (cheap: returns the same object until the next change applies). */
+  current(): AppliedState;
+  /**
+   * Which version an association runs for this request: its pinned `version`,
+   * or its alias's routes, weighted, sticky by the association's (or alias's)
+   * sticky key when the request has it, at random otherwise. Throws a
+   * VergeError `ERR_FUNCTION_NOT_FOUND` when the alias or function is gone.
+   */
+  resolve(state: AppliedState, tenant: string, association: FunctionAssociation, request: StickyInput): VersionRef;
+  /**
+   * The runnable spec of a version: bundle from the node's LMDB, else fetched
+   * from the registry by digest; digest and (per the tenant's signing policy)
+   * signature verified before it is stored or run; config limits, env vars and
+   * secrets bound. Returns the same object for the same version and config, so
+   * the runtime's warm pool keys stay stable. Throws VergeError
+   * `ERR_BUNDLE_UNAVAILABLE` (registry down and not cached), `ERR_DIGEST_MISMATCH`
+   * or `ERR_SIGNATURE_INVALID` (refused and reported).
+   */
+  load(state: AppliedState, ref: VersionRef): Promise<FunctionSpec>;
+  /** For health: seq applied, seconds since the registry was last reached (0 in sync). */
+  status(): SyncStatus;
+}
+
+export interface SyncStatus {
+  appliedSeq: number;
+  /** Seconds since the registry last answered; 0 while connected. */
+  staleSeconds: number;
+  connected: boolean;
+  /** Bundles refused (digest or signature), newest first, for health. */
+  refused: Array<{ digest: string; code: string; message: string; at: string }>;
+}
+
+// ─── cache ↔ pipeline ─────────────────────────────────────────────────────────
+
+/** `x-verge-cache` values, after CloudFront's `X-Cache` (Hit/Miss/RefreshHit from cloudfront). */
+export type CacheResult = "Hit" | "Miss" | "RefreshHit" | "StaleHit" | "Bypass";
+
+export interface CacheKeyInput {
+  distribution: string;
+  /** The behavior's path pattern, or "default". */
+  behavior: string;
+  host: string;
+  url: URL;
+  headers: Headers;
+  policy: CacheKeyPolicy;
+}
+
+export interface CacheServeOptions {
+  key: string;
+  /** The viewer's request as it is after viewer-request: method and headers (Vary, conditionals, Cache-Control). */
+  request: Request;
+  /** Path of the request, for purge by prefix. */
+  path: string;
+  distribution: string;
+  ttl: Ttl;
+  /**
+   * Produces the response on a miss or a revalidation: runs origin-request, the
+   * origin fetch and origin-response. `conditional` holds If-None-Match /
+   * If-Modified-Since to send when a stale entry is being revalidated; a 304
+   * answer refreshes the entry (RefreshHit).
+   */
+  fill(conditional: Record<string, string>): Promise<Response>;
+}
+
+export interface ResponseCache {
+  /** The cache key under the behavior's policy (CloudFront cache key policy semantics). */
+  key(input: CacheKeyInput): string;
+  /**
+   * Answers from the cache, or fills it: TTL from s-maxage/max-age/Expires
+   * clamped to `ttl` min/max (default when the origin says nothing), no-store and
+   * private honoured, Vary honoured, stale entries revalidated, stale-if-error,
+   * concurrent misses of one key collapsed into one fill, bodies streamed to the
+   * caller while they are stored.
+   */
+  serve(options: CacheServeOptions): Promise<{ response: Response; result: CacheResult }>;
+  /** Drops a distribution's entries by path prefix or `Cache-Tag` tag; returns how many. */
+  purge(purge: { distribution: string; prefix?: string; tag?: string }): Promise<number>;
+  stats(): { entries: number; bytes: number; maxBytes: number; hits: number; misses: number; evictions: number };
+}
+
+// ─── supervisor ↔ pipeline ────────────────────────────────────────────────────
+
+/** Versions quarantined after repeated worker crashes; the pipeline answers 503 at once for them. */
+export interface Quarantine {
+  has(digest: string): boolean;
+  list(): Array<{ digest: string; crashes: number; since: string }>;
+}
+
+// ─── pipeline → app ───────────────────────────────────────────────────────────
+
+export interface ViewerInfo {
+  /** The TCP peer address of the viewer. */
+  clientIp: string;
+  /** "http" or "https" as the viewer reached the node. */
+  scheme: "http" | "https";
+}
+
+export interface Pipeline {
+  /** One viewer request through the node; never throws (errors become 5xx responses with x-verge-error). */
+  handle(request: Request, viewer: ViewerInfo): Promise<Response>;
+}
+
+/** What the pipeline tells the node about each request (metrics and logs are built from it). */
+export interface RequestRecord {
+  requestId: string;
+  at: string;
+  method: string;
+  host: string;
+  path: string;
+  status: number;
+  /** Set when the request ended in an error response (`x-verge-error`). */
+  error?: { code: string; message: string };
+  cache: CacheResult | null;
+  distribution: string | null;
+  invocations: Array<{
+    event: "viewer-request" | "origin-request" | "origin-response" | "viewer-response";
+    function: string;
+    digest: string;
+    cold: boolean;
+    cpuMs: number;
+    wallMs: number;
+    error?: string;
+  }>;
+  bytesOut: number;
+  durationMs: number;
+}
