@@ -64,6 +64,8 @@ export interface StateSource {
   load(state: AppliedState, ref: VersionRef): Promise<FunctionSpec>;
   /** For health: seq applied, seconds since the registry was last reached (0 in sync). */
   status(): SyncStatus;
+  /** Called after each newly applied state (to pre-warm provisioned isolates); returns an unsubscribe. */
+  subscribe(listener: (state: AppliedState) => void): () => void;
 }
 
 export interface SyncStatus {
