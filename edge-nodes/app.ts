@@ -1,0 +1,65 @@
+/**
+ * The edge node's HTTP face (Hono): `/_verge/health` and `/_verge/metrics` for
+ * operators, every other request through the pipeline. The pipeline speaks
+ * `fetch` (Request in, Response out); this file only adapts.
+ */
+import { Hono } from "hono";
+import type { Pipeline } from "./types.ts";
+
+export interface EdgeAppDeps {
+  pipeline: Pipeline;
+  /** The body of `/_verge/health` (applied sequence, staleness, workers, quarantines). */
+  health(): Promise<EdgeHealth> | EdgeHealth;
+  /** Prometheus text for `/_verge/metrics`. */
+  metrics(): Promise<string>;
+}
+
+export interface EdgeHealth {
+  ok: boolean;
+  node: string;
+  region: string;
+  appliedSeq: number;
+  staleSeconds: number;
+  connected: boolean;
+  workers: Array<{ id: number; pid: number; startedAt: string; restarts: number }>;
+  quarantined: Array<{ digest: string; crashes: number; since: string }>;
+  refused: Array<{ digest: string; code: string; message: string; at: string }>;
+  isolates?: number;
+  cache?: { entries: number; bytes: number; maxBytes: number };
+}
+
+/** What @hono/node-server passes as `c.env`: the Node request, for the peer address. */
+interface NodeBindings {
+  incoming?: { socket?: { remoteAddress?: string; encrypted?: boolean } };
+}
+
+/**
+ * @example
+ * const app = createEdgeApp({ pipeline, health: () => ({ ... }), metrics: () => m.text() });
+ * serve({ fetch: app.fetch, port: 8787 });
+ */
+export function createEdgeApp(deps: EdgeAppDeps): Hono<{ Bindings: NodeBindings }> {
+  const app = new Hono<{ Bindings: NodeBindings }>();
+  app.get("/_verge/health", async (c) => {
+    const health = await deps.health();
+    return c.json(health, health.ok ? 200 : 503);
+  });
+  app.get("/_verge/metrics", async (c) => {
+    try {
+      return c.text(await deps.metrics(), 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
+    } catch (err) {
+      return c.text(`metrics unavailable: ${(err as Error).message}\n`, 503);
+    }
+  });
+  app.all("*", (c) => {
+    const socket = c.env?.incoming?.socket;
+    const clientIp = normalizeIp(socket?.remoteAddress ?? "127.0.0.1");
+    return deps.pipeline.handle(c.req.raw, { clientIp, scheme: socket?.encrypted ? "https" : "http" });
+  });
+  return app;
+}
+
+/** `::ffff:127.0.0.1` (an IPv4 peer on a dual-stack socket) → `127.0.0.1`. */
+function normalizeIp(ip: string): string {
+  return ip.startsWith("::ffff:") && ip.includes(".") ? ip.slice(7) : ip;
+}

@@ -1,0 +1,76 @@
+/**
+ * `/_verge/metrics`: Prometheus text built from the pipeline's request records
+ * (prom-client). Each worker process counts its own requests; under the
+ * supervisor the primary sums every worker's registry (prom-client's
+ * AggregatorRegistry over cluster IPC), so one scrape shows the whole node.
+ */
+import { AggregatorRegistry, Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { RequestRecord } from "./types.ts";
+
+/** Milliseconds: functions are budgeted in ms, and most warm invocations take well under one. */
+const MS_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 1000, 5000];
+
+export interface EdgeMetrics {
+  registry: Registry;
+  /** Counts one finished request (call from the pipeline's `onRecord`). */
+  record(r: RequestRecord): void;
+  /** Sets the gauges read at scrape time (isolates warm, applied sequence, staleness). */
+  gauges(values: { isolatesWarm?: number; appliedSeq?: number; staleSeconds?: number; cacheBytes?: number; cacheEntries?: number }): void;
+  /** This process's metrics as Prometheus text. */
+  text(): Promise<string>;
+}
+
+export function createEdgeMetrics(labels: { node: string; region: string }): EdgeMetrics {
+  const registry = new Registry();
+  registry.setDefaultLabels(labels);
+  const requests = new Counter({ name: "verge_requests_total", help: "Viewer requests by status and cache result.", labelNames: ["status", "cache"], registers: [registry] });
+  const bytes = new Counter({ name: "verge_response_bytes_total", help: "Body bytes sent to viewers.", registers: [registry] });
+  const errors = new Counter({ name: "verge_errors_total", help: "Requests that ended in an error response, by code.", labelNames: ["code"], registers: [registry] });
+  const invocations = new Counter({ name: "verge_invocations_total", help: "Function invocations by event and outcome.", labelNames: ["function", "event", "outcome"], registers: [registry] });
+  const coldStarts = new Counter({ name: "verge_cold_starts_total", help: "Invocations that had to create an isolate.", labelNames: ["function"], registers: [registry] });
+  const cpu = new Histogram({ name: "verge_function_cpu_ms", help: "CPU time per invocation (ms).", labelNames: ["function"], buckets: MS_BUCKETS, registers: [registry] });
+  const wall = new Histogram({ name: "verge_function_wall_ms", help: "Wall time per invocation (ms).", labelNames: ["function"], buckets: MS_BUCKETS, registers: [registry] });
+  const duration = new Histogram({ name: "verge_request_duration_ms", help: "Time from request to response head (ms).", buckets: MS_BUCKETS, registers: [registry] });
+  const warm = new Gauge({ name: "verge_isolates_warm", help: "Isolates alive in this node's pools.", registers: [registry], aggregator: "sum" });
+  const seq = new Gauge({ name: "verge_applied_seq", help: "Registry change sequence applied.", registers: [registry], aggregator: "max" });
+  const stale = new Gauge({ name: "verge_stale_seconds", help: "Seconds since the registry last answered (0 in sync).", registers: [registry], aggregator: "max" });
+  const cacheBytes = new Gauge({ name: "verge_cache_bytes", help: "Bytes held by the response cache.", registers: [registry], aggregator: "max" });
+  const cacheEntries = new Gauge({ name: "verge_cache_entries", help: "Entries in the response cache.", registers: [registry], aggregator: "max" });
+
+  return {
+    registry,
+    record(r) {
+      requests.inc({ status: String(r.status), cache: r.cache ?? "none" });
+      bytes.inc(r.bytesOut);
+      duration.observe(r.durationMs);
+      if (r.error !== undefined) errors.inc({ code: r.error.code });
+      for (const i of r.invocations) {
+        const fn = `${i.function}@${i.digest.slice(0, 12)}`;
+        invocations.inc({ function: fn, event: i.event, outcome: i.error ?? "ok" });
+        if (i.cold) coldStarts.inc({ function: fn });
+        cpu.observe({ function: fn }, i.cpuMs);
+        wall.observe({ function: fn }, i.wallMs);
+      }
+    },
+    gauges(v) {
+      if (v.isolatesWarm !== undefined) warm.set(v.isolatesWarm);
+      if (v.appliedSeq !== undefined) seq.set(v.appliedSeq);
+      if (v.staleSeconds !== undefined) stale.set(v.staleSeconds);
+      if (v.cacheBytes !== undefined) cacheBytes.set(v.cacheBytes);
+      if (v.cacheEntries !== undefined) cacheEntries.set(v.cacheEntries);
+    },
+    text: () => registry.metrics(),
+  };
+}
+
+/** In a cluster worker: answer the primary's aggregation requests with this registry. */
+export function shareWithPrimary(metrics: EdgeMetrics): void {
+  AggregatorRegistry.setRegistries([metrics.registry]);
+  new AggregatorRegistry();
+}
+
+/** In the primary: every worker's metrics summed (rejects if a worker does not answer within 5 s). */
+export function createClusterMetrics(): { text(): Promise<string> } {
+  const aggregator = new AggregatorRegistry();
+  return { text: () => aggregator.clusterMetrics() };
+}
