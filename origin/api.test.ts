@@ -38,7 +38,7 @@ test("whoami, tenants and tokens", async () => {
 test("function config with secrets sealed at rest and never returned", async () => {
   const put = await origin.call("PUT", "/v1/tenants/acme/functions/auth", { token: acme, json: { config: { cpuMs: 20, env: { MODE: "prod" } } } });
   assert.equal(put.status, 201);
-  assert.deepEqual(put.body.config, { memoryMb: 128, cpuMs: 20, wallMs: 30000, subrequests: 50, env: { MODE: "prod" }, secrets: [] });
+  assert.deepEqual(put.body.config, { memoryMb: 128, cpuMs: 20, wallMs: 30000, subrequests: 50, env: { MODE: "prod" }, reservedConcurrency: null, provisionedConcurrency: 0, secrets: [] });
   const secret = "hunter2-very-secret-value";
   const s = await origin.call("PUT", "/v1/tenants/acme/functions/auth/secrets/API_KEY", { token: acme, json: { value: secret } });
   assert.equal(s.status, 200);

@@ -18,6 +18,7 @@ import { feedRoutes } from "./routes/feed.ts";
 import { functionRoutes } from "./routes/functions.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { nodeRoutes } from "./routes/nodes.ts";
+import { purgeRoutes } from "./routes/purges.ts";
 import { signingRoutes } from "./routes/signing.ts";
 import { tenantRoutes } from "./routes/tenants.ts";
 import { versionRoutes } from "./routes/versions.ts";
@@ -49,7 +50,7 @@ export function createOriginApp(deps: OriginDeps): Hono<OriginEnv> {
     c.set("principal", ctx.store.read((tx) => authenticate(tx, c.req.header("authorization"))));
     await next();
   });
-  for (const routes of [tenantRoutes, functionRoutes, versionRoutes, aliasRoutes, signingRoutes, distributionRoutes, feedRoutes, nodeRoutes]) {
+  for (const routes of [tenantRoutes, functionRoutes, versionRoutes, aliasRoutes, signingRoutes, distributionRoutes, purgeRoutes, feedRoutes, nodeRoutes]) {
     app.route("/v1", routes(ctx));
   }
 

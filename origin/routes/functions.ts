@@ -1,10 +1,14 @@
-/** Functions and their config; secrets are write-only (stored sealed, listed by name). */
+/**
+ * Functions and their config; secrets are write-only (stored sealed, listed by
+ * name), except to edge nodes: a `node` token reads the plain values it binds
+ * into the function's env.
+ */
 import { Hono } from "hono";
-import type { FunctionConfig, FunctionInfo } from "../../src/shared/protocol.ts";
+import type { FunctionConfig, FunctionInfo, SecretValues } from "../../src/shared/protocol.ts";
 import { need, visibleTenant } from "../auth.ts";
 import { readJson } from "../body.ts";
 import type { OriginContext, OriginEnv } from "../context.ts";
-import { invalid, notFound } from "../errors.ts";
+import { invalid, notFound, originError } from "../errors.ts";
 import { appendChange } from "../feed.ts";
 import type { ReadTx, WriteTx } from "../store/store.ts";
 import { DEFAULT_CONFIG, validateConfig, validateSecret } from "../validate/config.ts";
@@ -53,7 +57,11 @@ export function functionRoutes(ctx: OriginContext): Hono<OriginEnv> {
     return c.json(ctx.store.read((tx) => getFunction(tx, visibleTenant(tx, p, c.req.param("tenant")), c.req.param("fn"))));
   });
 
-  /** Creates or replaces the config (`{ config: { memoryMb, cpuMs, wallMs, subrequests, env } }`); secrets are kept. */
+  /**
+   * Creates or replaces the config (`{ config: { memoryMb, cpuMs, wallMs,
+   * subrequests, env, reservedConcurrency, provisionedConcurrency } }`; a field
+   * left out takes its default); secrets are kept.
+   */
   app.put("/tenants/:tenant/functions/:fn", async (c) => {
     const p = c.get("principal");
     need(p, "publish");
@@ -77,6 +85,35 @@ export function functionRoutes(ctx: OriginContext): Hono<OriginEnv> {
       return { fn: next, created: existing === undefined };
     });
     return c.json(fn, created ? 201 : 200);
+  });
+
+  /**
+   * The plain values, for edge nodes only (`node` scope, which no tenant token
+   * can hold): other tokens are refused even with `admin`. Never logged, never
+   * cached by intermediaries.
+   */
+  app.get("/tenants/:tenant/functions/:fn/secrets/values", (c) => {
+    const p = c.get("principal");
+    need(p, "node");
+    const values = ctx.store.read((tx): SecretValues => {
+      const tenant = visibleTenant(tx, p, c.req.param("tenant"));
+      const fn = getFunction(tx, tenant, c.req.param("fn"));
+      const secrets: Record<string, string> = {};
+      for (const name of fn.config.secrets) {
+        const context = `${tenant}/${fn.name}/${name}`;
+        const sealed = tx.get<SealedSecret>("secrets", context);
+        if (sealed === undefined) throw originError("ERR_INTERNAL", `secret "${name}" of function "${fn.name}" is listed but not stored`);
+        try {
+          secrets[name] = ctx.secrets.open(context, sealed);
+        } catch {
+          // Wrong VERGE_SECRET_KEY after a rotation, or a damaged record: say which, never what.
+          throw originError("ERR_INTERNAL", `secret "${name}" of function "${fn.name}" in tenant "${tenant}" cannot be opened with this registry's key (sealed by key ${sealed.keyHint})`);
+        }
+      }
+      return { tenant, function: fn.name, secrets };
+    });
+    c.header("cache-control", "no-store");
+    return c.json(values);
   });
 
   /** `{ value }`: sealed with the server's key; the answer lists the names only. */

@@ -1,28 +1,53 @@
-/** Function config and secret validation (issue 3: memory MB, CPU ms, wall ms, subrequests, env vars, secrets). */
+/**
+ * Function config and secret validation (issue 3: memory MB, CPU ms, wall ms,
+ * subrequests, env vars, secrets; reserved and provisioned concurrency).
+ */
 import type { FunctionConfig, FunctionConfigInput } from "../../src/shared/protocol.ts";
-import { Diagnostics } from "./fields.ts";
+import { describe, Diagnostics } from "./fields.ts";
 
 /** The Workers profile of DESIGN.md §3. */
-export const DEFAULT_CONFIG: Omit<FunctionConfig, "secrets"> = { memoryMb: 128, cpuMs: 50, wallMs: 30_000, subrequests: 50, env: {} };
+export const DEFAULT_CONFIG: Required<Omit<FunctionConfig, "secrets">> = { memoryMb: 128, cpuMs: 50, wallMs: 30_000, subrequests: 50, env: {}, reservedConcurrency: null, provisionedConcurrency: 0 };
+
+/** Upper bounds: per edge worker process, so a few thousand is already far past one machine. */
+export const MAX_RESERVED_CONCURRENCY = 10_000;
+export const MAX_PROVISIONED_CONCURRENCY = 1_000;
+
+export type ValidConfig = Required<Omit<FunctionConfig, "secrets">>;
 
 /** Env var and secret names: what a binding name may be. */
 export const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 const VAR_EXPECTED = "a letter or _ then letters, digits or _ (at most 128)";
 export const MAX_VALUE_BYTES = 5 * 1024;
 
-export function validateConfig(raw: unknown): { config: Omit<FunctionConfig, "secrets">; diagnostics: Diagnostics } {
+export function validateConfig(raw: unknown): { config: ValidConfig; diagnostics: Diagnostics } {
   const d = new Diagnostics();
   const obj = d.object("config", raw, true) as FunctionConfigInput | undefined;
   if (obj === undefined) return { config: { ...DEFAULT_CONFIG, env: {} }, diagnostics: d };
-  d.known("config", obj as Record<string, unknown>, ["memoryMb", "cpuMs", "wallMs", "subrequests", "env"]);
+  d.known("config", obj as Record<string, unknown>, ["memoryMb", "cpuMs", "wallMs", "subrequests", "env", "reservedConcurrency", "provisionedConcurrency"]);
   const config = {
     memoryMb: d.integer("config.memoryMb", obj.memoryMb, 8, 4096, DEFAULT_CONFIG.memoryMb),
     cpuMs: d.integer("config.cpuMs", obj.cpuMs, 1, 900_000, DEFAULT_CONFIG.cpuMs),
     wallMs: d.integer("config.wallMs", obj.wallMs, 1, 900_000, DEFAULT_CONFIG.wallMs),
     subrequests: d.integer("config.subrequests", obj.subrequests, 0, 1000, DEFAULT_CONFIG.subrequests),
     env: d.stringMap("config.env", obj.env, VAR_NAME, VAR_EXPECTED, 128, MAX_VALUE_BYTES),
+    reservedConcurrency: reservedOf(d, obj.reservedConcurrency),
+    provisionedConcurrency: d.integer("config.provisionedConcurrency", obj.provisionedConcurrency, 0, MAX_PROVISIONED_CONCURRENCY, DEFAULT_CONFIG.provisionedConcurrency),
   };
+  const { reservedConcurrency: reserved, provisionedConcurrency: provisioned } = config;
+  if (reserved !== null && provisioned > reserved) {
+    d.add("config.provisionedConcurrency", `expected at most reservedConcurrency (${reserved}): warm isolates beyond the reserved concurrency could never all be used; found ${provisioned}`);
+  }
   return { config, diagnostics: d };
+}
+
+/** An integer from 0, or null (unreserved); missing means null. */
+function reservedOf(d: Diagnostics, value: unknown): number | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > MAX_RESERVED_CONCURRENCY) {
+    d.add("config.reservedConcurrency", `expected null (unreserved) or an integer from 0 to ${MAX_RESERVED_CONCURRENCY}, found ${describe(value)}`);
+    return null;
+  }
+  return value;
 }
 
 /** A secret's name and body `{ value }`; never puts the value in a message. */

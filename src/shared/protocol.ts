@@ -82,6 +82,10 @@ export interface FunctionConfigInput {
   wallMs?: number;
   subrequests?: number;
   env?: Record<string, string>;
+  /** Max concurrent invocations per edge worker process (beyond it the node answers 503); null: unreserved. */
+  reservedConcurrency?: number | null;
+  /** Warm isolates per version that an edge node makes when the version is deployed, before traffic. */
+  provisionedConcurrency?: number;
 }
 
 /** A function's config as the API shows it: secrets by name only, never their values. */
@@ -93,6 +97,33 @@ export interface FunctionConfig {
   env: Record<string, string>;
   /** Names of the secrets set on the function, sorted. Values are encrypted at rest and never returned. */
   secrets: string[];
+  /**
+   * Max concurrent invocations of the function per edge worker process; an
+   * invocation beyond it is throttled (503). null: unreserved. Missing (a
+   * config stored before the field existed) means null: see {@link concurrencyOf}.
+   */
+  reservedConcurrency?: number | null;
+  /**
+   * Isolates per version an edge node creates, warm, when the version is
+   * deployed, before it takes traffic. Missing means 0: see {@link concurrencyOf}.
+   */
+  provisionedConcurrency?: number;
+}
+
+/** Defaults of the concurrency settings, for configs that do not carry them. */
+export const DEFAULT_CONCURRENCY: { reservedConcurrency: number | null; provisionedConcurrency: number } = { reservedConcurrency: null, provisionedConcurrency: 0 };
+
+/**
+ * A config's concurrency settings with defaults filled (old snapshots lack them).
+ *
+ * @example
+ * const { reserved, provisioned } = concurrencyOf(version.config); // { reserved: null, provisioned: 0 }
+ */
+export function concurrencyOf(config: Pick<FunctionConfig, "reservedConcurrency" | "provisionedConcurrency">): { reserved: number | null; provisioned: number } {
+  return {
+    reserved: config.reservedConcurrency ?? DEFAULT_CONCURRENCY.reservedConcurrency,
+    provisioned: config.provisionedConcurrency ?? DEFAULT_CONCURRENCY.provisionedConcurrency,
+  };
 }
 
 export interface FunctionInfo {
