@@ -1,0 +1,166 @@
+/**
+ * One viewer request through the cache (issue 4; CloudFront's behaviour):
+ *
+ * 1. Methods other than GET and HEAD: `fill`, answered as Bypass.
+ * 2. Another request of this process is filling the same key: wait for it,
+ *    then answer from what it stored; if it stored nothing that fits, fill
+ *    alone (request collapsing, as CloudFront does it).
+ * 3. A fresh variant matching the request's Vary values: Hit.
+ * 4. Otherwise fill: with the stale entry's validators when it has some.
+ *    - `fill` throws or answers 500/502/503/504 and the stale entry is within
+ *      its stale-if-error window: StaleHit.
+ *    - 304 to our conditional: the entry's headers and TTL are refreshed and
+ *      its body served: RefreshHit.
+ *    - anything else: Miss, stored while it streams if it is cacheable.
+ * Every answer from the cache gets `Age`, and a 304 when the viewer's own
+ * conditionals say its copy is current.
+ */
+import type { CacheResult, CacheServeOptions } from "../types.ts";
+import { revalidationHeaders, viewerNotModified } from "./conditional.ts";
+import { currentAge, isFresh, storeDecision, usableOnError } from "./freshness.ts";
+import { entryResponse, keyPrefix, mergeHeaders, notModifiedResponse, sizeOf, tagsOf, type CacheEntry } from "./records.ts";
+import type { Found } from "./storage.ts";
+import { isOriginError, storeWhileStreaming, type StoreContext } from "./store-response.ts";
+
+export interface ServeContext extends StoreContext {
+  now: () => number;
+  counters: { hits: number; misses: number };
+}
+
+type Served = { response: Response; result: CacheResult };
+
+/** What a filling request tells the requests waiting on it: which entry to answer from, and as what. */
+type Outcome = { entryKey: string; result: CacheResult } | null;
+
+export function createServe(ctx: ServeContext): (o: CacheServeOptions) => Promise<Served> {
+  const inflight = new Map<string, Promise<Outcome>>();
+
+  function respond(entry: CacheEntry, body: Uint8Array, o: CacheServeOptions, head: boolean, result: CacheResult, at: number): Served {
+    const age = currentAge(entry, at);
+    ctx.counters.hits++;
+    if (viewerNotModified(o.request, entry)) return { response: notModifiedResponse(entry, age), result };
+    return { response: entryResponse(entry, entry.headers, head ? null : body, age), result };
+  }
+
+  /** Answers from a stored variant; undefined when its body is gone (another process replaced or evicted it). */
+  function fromFound(found: Found, o: CacheServeOptions, head: boolean, result: CacheResult, at: number): Served | undefined {
+    const body = ctx.storage.body(found.entry);
+    if (body === undefined) return undefined;
+    ctx.storage.hit(found.entryKey, at);
+    return respond(found.entry, body, o, head, result, at);
+  }
+
+  /** RFC 9111 §4.3.4: a 304 updates the stored headers and restarts the entry's age. */
+  async function refresh(found: Found, res: Response, o: CacheServeOptions, at: number): Promise<{ entry: CacheEntry; body: Uint8Array; kept: boolean } | undefined> {
+    const body = ctx.storage.body(found.entry);
+    if (body === undefined) return undefined;
+    const headers = mergeHeaders(found.entry.headers, res.headers);
+    const merged = new Headers(headers);
+    const decision = storeDecision(merged, found.entry.status, o.ttl, at);
+    const patch = {
+      headers,
+      storedAt: at,
+      lastAccess: at,
+      etag: merged.get("etag"),
+      lastModified: merged.get("last-modified"),
+      tags: tagsOf(merged),
+      size: sizeOf(body.byteLength, headers),
+      ...(decision.store
+        ? { ttl: decision.ttl, noCache: decision.noCache, staleIfError: decision.staleIfError, initialAge: decision.initialAge }
+        : { ttl: 0, noCache: true, staleIfError: 0, initialAge: 0 }),
+    };
+    // Validated: this viewer gets the body even if the origin now says not to keep it.
+    const kept = decision.store && (await ctx.storage.refresh(found, patch)) !== undefined;
+    if (!decision.store) await ctx.storage.remove(found);
+    if (kept) ctx.storage.hit(found.entryKey, at);
+    return { entry: { ...found.entry, ...patch }, body, kept };
+  }
+
+  async function fill(o: CacheServeOptions, head: boolean, stale: Found | undefined, matches: Found[]): Promise<Served> {
+    const group = keyPrefix(o.distribution, o.key);
+    let resolve!: (outcome: Outcome) => void;
+    const done = new Promise<Outcome>((r) => (resolve = r));
+    let settled = false;
+    const settle = (outcome: Outcome): void => {
+      if (settled) return;
+      settled = true;
+      if (inflight.get(group) === done) inflight.delete(group);
+      resolve(outcome);
+    };
+    // HEAD never stores, so it never leads a group others would wait on.
+    if (!head && !inflight.has(group)) inflight.set(group, done);
+    let handedOff = false;
+    try {
+      const conditional = stale === undefined ? {} : revalidationHeaders(stale.entry);
+      let res: Response;
+      try {
+        res = await o.fill(conditional);
+      } catch (err) {
+        const served = staleOnError(stale, o, head);
+        if (served !== undefined) {
+          settle({ entryKey: stale!.entryKey, result: "StaleHit" });
+          return served;
+        }
+        throw err;
+      }
+      const at = ctx.now();
+      if (isOriginError(res.status)) {
+        const served = staleOnError(stale, o, head);
+        if (served !== undefined) {
+          await res.body?.cancel().catch(() => {});
+          settle({ entryKey: stale!.entryKey, result: "StaleHit" });
+          return served;
+        }
+      }
+      if (res.status === 304 && stale !== undefined && Object.keys(conditional).length > 0) {
+        await res.body?.cancel().catch(() => {});
+        const refreshed = await refresh(stale, res, o, at);
+        if (refreshed !== undefined) {
+          settle(refreshed.kept ? { entryKey: stale.entryKey, result: "RefreshHit" } : null);
+          return respond(refreshed.entry, refreshed.body, o, head, "RefreshHit", at);
+        }
+        // Evicted or purged meanwhile: the 304 has no body to give, so ask again without validators.
+        res = await o.fill({});
+      }
+      ctx.counters.misses++;
+      handedOff = true;
+      const response = storeWhileStreaming(ctx, o, res, head, matches, at, (entryKey) =>
+        settle(entryKey === null ? null : { entryKey, result: "Hit" }),
+      );
+      return { response, result: "Miss" };
+    } finally {
+      if (!handedOff) settle(null);
+    }
+  }
+
+  function staleOnError(stale: Found | undefined, o: CacheServeOptions, head: boolean): Served | undefined {
+    if (stale === undefined) return undefined;
+    const at = ctx.now();
+    if (!usableOnError(stale.entry, at)) return undefined;
+    return fromFound(stale, o, head, "StaleHit", at);
+  }
+
+  async function lookupOrFill(o: CacheServeOptions, head: boolean, mayWait: boolean): Promise<Served> {
+    const pending = mayWait ? inflight.get(keyPrefix(o.distribution, o.key)) : undefined;
+    if (pending !== undefined) {
+      const outcome = await pending;
+      if (outcome !== null) {
+        const found = ctx.storage.find(o.distribution, o.key, o.request.headers).find((f) => f.entryKey === outcome.entryKey);
+        const served = found === undefined ? undefined : fromFound(found, o, head, outcome.result, ctx.now());
+        if (served !== undefined) return served;
+      }
+      // Nothing stored that fits this request (uncacheable, other Vary values, aborted): fill alone.
+      return lookupOrFill(o, head, false);
+    }
+    const at = ctx.now();
+    const matches = ctx.storage.find(o.distribution, o.key, o.request.headers);
+    const found = matches[0];
+    if (found !== undefined && isFresh(found.entry, at)) {
+      const served = fromFound(found, o, head, "Hit", at);
+      if (served !== undefined) return served;
+    }
+    return fill(o, head, found, matches);
+  }
+
+  return async (o) => lookupOrFill(o, o.request.method.toUpperCase() === "HEAD", true);
+}
