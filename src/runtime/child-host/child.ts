@@ -1,8 +1,9 @@
 /**
  * The child-process host: runs the same runtime as an edge worker, for callers
  * that must survive a function that aborts its process (the harness, `verge dev`).
- * Started by client.ts with --no-node-snapshot and an IPC channel.
+ * Started by client.ts with --no-node-snapshot; messages are JSON frames on fd 3 (channel.ts).
  */
+import { Socket } from "node:net";
 import { VergeError, type SerializedError } from "../../shared/errors.ts";
 import type { RequestData } from "../../shared/http.ts";
 import { createBindings } from "../bindings/index.ts";
@@ -10,11 +11,15 @@ import type { InvocationReport } from "../invocation.ts";
 import type { FunctionSpec } from "../pool.ts";
 import { createRuntime, type Runtime } from "../runtime.ts";
 import { createHostServices } from "../services.ts";
+import { createChannel } from "./channel.ts";
 import type { ChildConfig, FunctionDecl, ToChild, ToParent, WireReport } from "./messages.ts";
 
-const send = (m: ToParent): void => {
-  process.send!(m);
-};
+// fd 3 is the pipe the parent reads and writes (client.ts); the process ends with it.
+const socket = new Socket({ fd: 3, readable: true, writable: true });
+const channel = createChannel<ToChild, ToParent>(socket, (m) => void handle(m));
+socket.on("close", () => process.exit(0));
+socket.on("end", () => process.exit(0));
+const send = (m: ToParent): void => channel.send(m);
 
 let runtime: Runtime | undefined;
 let config: ChildConfig = {};
@@ -165,7 +170,4 @@ async function handle(m: ToChild): Promise<void> {
   }
 }
 
-process.on("message", (m: ToChild) => {
-  void handle(m);
-});
-process.on("disconnect", () => process.exit(0));
+

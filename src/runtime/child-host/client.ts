@@ -4,13 +4,15 @@
  * host thread killed by the watchdog) fails only its in-flight calls, and the
  * next call starts a fresh child.
  */
-import { fork, type ChildProcess } from "node:child_process";
+import { spawn as spawnProcess, type ChildProcess } from "node:child_process";
+import type { Socket } from "node:net";
 import { fileURLToPath } from "node:url";
 import { VergeError, reviveError, type SerializedError } from "../../shared/errors.ts";
 import type { RequestData, ResponseData } from "../../shared/http.ts";
 import type { InvocationReport } from "../invocation.ts";
 import type { DialectInfo } from "../bridge/protocol.ts";
 import type { LogEntry } from "../report.ts";
+import { createChannel, type Channel } from "./channel.ts";
 import type { ChildConfig, FunctionDecl, ToChild, ToParent, WireReport, WireRequest } from "./messages.ts";
 
 const CHILD = fileURLToPath(new URL("./child.ts", import.meta.url));
@@ -67,11 +69,12 @@ export function createChildRuntime(options: ChildRuntimeOptions = {}): ChildRunt
   let disposed = false;
   let stderrTail = "";
 
+  let channel: Channel<ToParent, ToChild> | null = null;
+
   function spawn(): ChildProcess {
-    const c = fork(CHILD, [], {
-      execArgv: ["--no-node-snapshot", "--disable-warning=ExperimentalWarning"],
-      serialization: "advanced",
-      stdio: ["ignore", "inherit", "pipe", "ipc"],
+    // Messages go over fd 3 as JSON frames (channel.ts), not Node's IPC channel.
+    const c = spawnProcess(process.execPath, ["--no-node-snapshot", "--disable-warning=ExperimentalWarning", CHILD], {
+      stdio: ["ignore", "inherit", "pipe", "pipe"],
     });
     spawns++;
     stderrTail = "";
@@ -79,33 +82,36 @@ export function createChildRuntime(options: ChildRuntimeOptions = {}): ChildRunt
       stderrTail = (stderrTail + d.toString("utf8")).slice(-4096);
       if (process.env.VERGE_DEBUG_CHILD === "1") process.stderr.write(d);
     });
-    c.on("message", (m: ToParent) => onMessage(m));
+    const ch = createChannel<ToParent, ToChild>(c.stdio[3] as Socket, (m) => onMessage(m));
+    channel = ch;
     c.on("exit", (code, signal) => onExit(c, code, signal));
-    c.send({ t: "config", config } satisfies ToChild);
-    for (const [fn, decl] of decls) c.send({ t: "register", fn, decl } satisfies ToChild);
+    ch.send({ t: "config", config });
+    for (const [fn, decl] of decls) ch.send({ t: "register", fn, decl });
     return c;
   }
 
   function refresh(): void {
     // Keep the parent's event loop alive only while calls are in flight.
     if (child === null) return;
-    const ch = child as ChildProcess & { channel?: { ref(): void; unref(): void } };
     if (calls.size > 0) {
       child.ref();
-      ch.channel?.ref();
+      channel?.ref();
     } else {
       child.unref();
-      ch.channel?.unref();
+      channel?.unref();
     }
   }
 
   function send(m: ToChild): void {
     if (child === null) child = spawn();
-    child.send(m);
+    channel!.send(m);
   }
 
   function onExit(c: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
-    if (child === c) child = null;
+    if (child === c) {
+      child = null;
+      channel = null;
+    }
     const memory = /out of memory|memory limit|allocation failed|heap limit/i.test(stderrTail);
     const how = signal !== null ? `signal ${signal}` : `exit code ${code}`;
     const err = memory
@@ -237,12 +243,12 @@ export function createChildRuntime(options: ChildRuntimeOptions = {}): ChildRunt
     register(decl) {
       const fn = nextFn++;
       decls.set(fn, decl);
-      child?.send({ t: "register", fn, decl } satisfies ToChild);
+      if (child !== null) channel?.send({ t: "register", fn, decl });
       return fn;
     },
     unregister(fn) {
       decls.delete(fn);
-      child?.send({ t: "unregister", fn } satisfies ToChild);
+      if (child !== null) channel?.send({ t: "unregister", fn });
     },
     async load(fn) {
       const c = call<{ dialect: DialectInfo; startupCpuMs: number }>((id) => ({ t: "load", id, fn }), fn);
@@ -281,12 +287,15 @@ export function createChildRuntime(options: ChildRuntimeOptions = {}): ChildRunt
     async dispose() {
       disposed = true;
       const c = child;
+      const ch = channel;
       child = null;
+      channel = null;
       if (c === null || c.exitCode !== null) return;
       c.ref();
       await new Promise<void>((resolve) => {
         c.once("exit", () => resolve());
-        c.disconnect();
+        // The child exits when its end of the pipe closes.
+        ch?.close();
         setTimeout(() => c.kill("SIGKILL"), 2_000).unref();
       });
     },

@@ -1,6 +1,6 @@
 /**
- * Messages between a parent and its child-process host (IPC with the
- * "advanced" serialization, so Uint8Array travels as bytes).
+ * Messages between a parent and its child-process host (JSON frames with
+ * byte attachments over a pipe, see channel.ts, so Uint8Array travels as bytes).
  */
 import type { SerializedError } from "../../shared/errors.ts";
 import type { HeaderList } from "../../shared/http.ts";
