@@ -1,0 +1,4 @@
+export { createSync } from "./sync.ts";
+export type { Sync, SyncOptions } from "./sync.ts";
+export { resolveVersion, stickyPoint, stickyValue, pickRoute } from "./resolve.ts";
+export { normalizeHost } from "./applied-state.ts";

@@ -1,0 +1,92 @@
+/**
+ * The edge node's calls to the registry (src/shared/protocol.ts wire types),
+ * with a node token. A registry that cannot be reached, or answers 5xx, is
+ * `ERR_REGISTRY_UNAVAILABLE`; a 4xx keeps the registry's own code, with the
+ * HTTP status in `details.status`. The token never appears in a message.
+ */
+import { VergeError } from "../../src/shared/errors.ts";
+import type { ApiErrorBody, FeedPage, NodeReport, SecretValues, Snapshot } from "../../src/shared/protocol.ts";
+
+export interface RegistryClientOptions {
+  url: string;
+  token: string;
+  fetch: typeof fetch;
+}
+
+export interface RegistryClient {
+  readonly url: string;
+  snapshot(signal?: AbortSignal): Promise<Snapshot>;
+  /** One long poll. */
+  feed(since: number, waitSeconds: number, signal?: AbortSignal): Promise<FeedPage>;
+  /** Opens the SSE stream; resolves with the response once its headers arrived. */
+  stream(since: number, signal: AbortSignal): Promise<Response>;
+  bundle(digest: string, signal?: AbortSignal): Promise<Uint8Array>;
+  secrets(tenant: string, fn: string, signal?: AbortSignal): Promise<SecretValues>;
+  report(nodeId: string, report: NodeReport, signal?: AbortSignal): Promise<void>;
+}
+
+/** True when the error says the registry could not be reached (not that it refused). */
+export function isUnavailable(err: unknown): boolean {
+  return (err as { code?: unknown })?.code === "ERR_REGISTRY_UNAVAILABLE";
+}
+
+export function createRegistryClient(options: RegistryClientOptions): RegistryClient {
+  const base = options.url.replace(/\/+$/, "");
+  const headers = { authorization: `Bearer ${options.token}` };
+
+  async function call(path: string, init: RequestInit & { what: string }): Promise<Response> {
+    let res: Response;
+    try {
+      res = await options.fetch(base + path, { ...init, headers: { ...headers, ...(init.headers as Record<string, string> | undefined) } });
+    } catch (err) {
+      const reason = (err as Error)?.name === "AbortError" || (err as Error)?.name === "TimeoutError" ? "timed out or was aborted" : `failed: ${(err as Error)?.message ?? String(err)}`;
+      throw new VergeError("ERR_REGISTRY_UNAVAILABLE", `${init.what} from the registry at ${base} ${reason}`, { cause: err });
+    }
+    if (res.ok) return res;
+    let body: Partial<ApiErrorBody> | undefined;
+    try {
+      body = (await res.json()) as Partial<ApiErrorBody>;
+    } catch {
+      body = undefined;
+    }
+    const said = body?.error?.code;
+    const code = res.status >= 500 || typeof said !== "string" || !said.startsWith("ERR_") ? "ERR_REGISTRY_UNAVAILABLE" : (said as `ERR_${string}`);
+    const message = typeof body?.error?.message === "string" ? `: ${body.error.message.slice(0, 500)}` : "";
+    throw new VergeError(code, `${init.what} from the registry at ${base}: HTTP ${res.status}${message}`, { details: { status: res.status } });
+  }
+
+  const json = async <T>(path: string, what: string, signal?: AbortSignal): Promise<T> => {
+    const res = await call(path, { what, ...(signal === undefined ? {} : { signal }) });
+    try {
+      return (await res.json()) as T;
+    } catch (err) {
+      throw new VergeError("ERR_REGISTRY_UNAVAILABLE", `${what} from the registry at ${base}: the answer was cut or is not JSON`, { cause: err });
+    }
+  };
+
+  return {
+    url: base,
+    snapshot: (signal) => json<Snapshot>("/v1/snapshot", "snapshot", signal),
+    feed: (since, wait, signal) => json<FeedPage>(`/v1/feed?since=${since}&wait=${wait}`, `feed since ${since}`, signal),
+    stream: (since, signal) => call(`/v1/feed/stream?since=${since}`, { what: `feed stream since ${since}`, signal, headers: { accept: "text/event-stream" } }),
+    async bundle(digest, signal) {
+      const res = await call(`/v1/bundles/${digest}`, { what: `bundle ${digest.slice(0, 12)}…`, ...(signal === undefined ? {} : { signal }) });
+      try {
+        return new Uint8Array(await res.arrayBuffer());
+      } catch (err) {
+        throw new VergeError("ERR_REGISTRY_UNAVAILABLE", `bundle ${digest.slice(0, 12)}… from the registry at ${base}: the download was cut`, { cause: err });
+      }
+    },
+    secrets: (tenant, fn, signal) => json<SecretValues>(`/v1/tenants/${tenant}/functions/${fn}/secrets/values`, `secret values of ${tenant}/${fn}`, signal),
+    async report(nodeId, report, signal) {
+      const res = await call(`/v1/nodes/${nodeId}/report`, {
+        what: `report of node "${nodeId}"`,
+        method: "POST",
+        body: JSON.stringify(report),
+        headers: { "content-type": "application/json" },
+        ...(signal === undefined ? {} : { signal }),
+      });
+      await res.body?.cancel();
+    },
+  };
+}
