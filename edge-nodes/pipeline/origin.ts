@@ -158,13 +158,14 @@ const guardedLookup: LookupFunction = (hostname, options, callback) => {
 
 const UNREACHABLE = new Set([
   "ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "EAI_AGAIN", "EAI_NONAME", "EHOSTUNREACH", "ENETUNREACH", "EPIPE", "ETIMEDOUT",
-  "UND_ERR_CONNECT_TIMEOUT", "UND_ERR_SOCKET", "UND_ERR_CLOSED", "UND_ERR_DESTROYED", "ERR_TLS_CERT_ALTNAME_INVALID", "ERR_FETCH_BLOCKED",
+  "UND_ERR_CONNECT_TIMEOUT", "UND_ERR_SOCKET", "UND_ERR_CLOSED", "UND_ERR_DESTROYED", "ERR_TLS_CERT_ALTNAME_INVALID",
 ]);
 
 /**
  * What an origin failure means for the viewer: `ERR_ORIGIN_TIMEOUT` (504) when
  * the origin did not answer within its read timeout, `ERR_ORIGIN_RESPONSE_INVALID`
- * (502) for an answer that is not valid HTTP, `ERR_ORIGIN_UNREACHABLE` (502)
+ * (502) for an answer that is not valid HTTP, `ERR_FETCH_BLOCKED` (502) for a
+ * function-chosen origin at a refused address, `ERR_ORIGIN_UNREACHABLE` (502)
  * otherwise. Looks through `cause` chains (fetch wraps errors in "fetch failed").
  */
 export function originError(err: unknown, url: string): VergeError {
@@ -176,6 +177,7 @@ export function originError(err: unknown, url: string): VergeError {
     if (code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_BODY_TIMEOUT") {
       return new VergeError("ERR_ORIGIN_TIMEOUT", `origin ${where} did not answer within its read timeout`, { cause: err });
     }
+    if (code === "ERR_FETCH_BLOCKED") return new VergeError("ERR_FETCH_BLOCKED", String(message), { cause: err });
     if (code === "UND_ERR_REQ_CONTENT_LENGTH_MISMATCH") {
       return new VergeError("ERR_BAD_REQUEST", "the request body did not match its Content-Length", { cause: err });
     }
