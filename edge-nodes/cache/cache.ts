@@ -9,13 +9,22 @@ import { RECORD_OVERHEAD, type CacheEntry } from "./records.ts";
 import { createServe } from "./serve.ts";
 import { createCacheStorage } from "./storage.ts";
 
+/** {@link ResponseCache} plus what the node needs at shutdown. */
+export interface EdgeResponseCache extends ResponseCache {
+  /**
+   * Resolves once every cache write started so far has committed (stores of
+   * fully read bodies, refreshes, purges): await it before closing the store.
+   */
+  drain(): Promise<void>;
+}
+
 /**
  * @example
  * const cache = createResponseCache({ store: openEdgeStore({ path: ".verge/edge-1" }) });
  * const key = cache.key({ distribution, behavior: "default", host, url, headers: request.headers, policy });
  * const { response, result } = await cache.serve({ key, request, path: url.pathname, distribution, ttl, fill });
  */
-export function createResponseCache(options: ResponseCacheOptions): ResponseCache {
+export function createResponseCache(options: ResponseCacheOptions): EdgeResponseCache {
   const config = normalizeOptions(options);
   const storage = createCacheStorage(config.store, config.maxBytes);
   const counters = { hits: 0, misses: 0 };
@@ -48,5 +57,6 @@ export function createResponseCache(options: ResponseCacheOptions): ResponseCach
       const { entries, bytes } = storage.counts();
       return { entries, bytes, maxBytes: config.maxBytes, hits: counters.hits, misses: counters.misses, evictions: storage.evictions };
     },
+    drain: () => storage.drain(),
   };
 }

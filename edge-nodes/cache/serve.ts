@@ -29,11 +29,25 @@ export interface ServeContext extends StoreContext {
 
 type Served = { response: Response; result: CacheResult };
 
+/**
+ * Releases a body nobody will read. Not awaited: cancelling one branch of a
+ * teed stream resolves only once the other branch is cancelled too.
+ */
+function discard(res: Response): void {
+  res.body?.cancel().catch(() => {});
+}
+
 /** What a filling request tells the requests waiting on it: which entry to answer from, and as what. */
 type Outcome = { entryKey: string; result: CacheResult } | null;
 
+/** A fill in progress; `answered` once the origin's response (or failure) came back. */
+interface Flight {
+  done: Promise<Outcome>;
+  answered: boolean;
+}
+
 export function createServe(ctx: ServeContext): (o: CacheServeOptions) => Promise<Served> {
-  const inflight = new Map<string, Promise<Outcome>>();
+  const inflight = new Map<string, Flight>();
 
   function respond(entry: CacheEntry, body: Uint8Array, o: CacheServeOptions, head: boolean, result: CacheResult, at: number): Served {
     const age = currentAge(entry, at);
@@ -79,22 +93,24 @@ export function createServe(ctx: ServeContext): (o: CacheServeOptions) => Promis
   async function fill(o: CacheServeOptions, head: boolean, stale: Found | undefined, matches: Found[]): Promise<Served> {
     const group = keyPrefix(o.distribution, o.key);
     let resolve!: (outcome: Outcome) => void;
-    const done = new Promise<Outcome>((r) => (resolve = r));
+    const flight: Flight = { done: new Promise<Outcome>((r) => (resolve = r)), answered: false };
     let settled = false;
     const settle = (outcome: Outcome): void => {
       if (settled) return;
       settled = true;
-      if (inflight.get(group) === done) inflight.delete(group);
+      flight.answered = true;
+      if (inflight.get(group) === flight) inflight.delete(group);
       resolve(outcome);
     };
     // HEAD never stores, so it never leads a group others would wait on.
-    if (!head && !inflight.has(group)) inflight.set(group, done);
+    if (!head && !inflight.has(group)) inflight.set(group, flight);
     let handedOff = false;
     try {
       const conditional = stale === undefined ? {} : revalidationHeaders(stale.entry);
       let res: Response;
       try {
         res = await o.fill(conditional);
+        flight.answered = true;
       } catch (err) {
         const served = staleOnError(stale, o, head);
         if (served !== undefined) {
@@ -107,13 +123,13 @@ export function createServe(ctx: ServeContext): (o: CacheServeOptions) => Promis
       if (isOriginError(res.status)) {
         const served = staleOnError(stale, o, head);
         if (served !== undefined) {
-          await res.body?.cancel().catch(() => {});
+          discard(res);
           settle({ entryKey: stale!.entryKey, result: "StaleHit" });
           return served;
         }
       }
       if (res.status === 304 && stale !== undefined && Object.keys(conditional).length > 0) {
-        await res.body?.cancel().catch(() => {});
+        discard(res);
         const refreshed = await refresh(stale, res, o, at);
         if (refreshed !== undefined) {
           settle(refreshed.kept ? { entryKey: stale.entryKey, result: "RefreshHit" } : null);
@@ -140,17 +156,28 @@ export function createServe(ctx: ServeContext): (o: CacheServeOptions) => Promis
     return fromFound(stale, o, head, "StaleHit", at);
   }
 
-  async function lookupOrFill(o: CacheServeOptions, head: boolean, mayWait: boolean): Promise<Served> {
-    const pending = mayWait ? inflight.get(keyPrefix(o.distribution, o.key)) : undefined;
-    if (pending !== undefined) {
-      const outcome = await pending;
-      if (outcome !== null) {
-        const found = ctx.storage.find(o.distribution, o.key, o.request.headers).find((f) => f.entryKey === outcome.entryKey);
-        const served = found === undefined ? undefined : fromFound(found, o, head, outcome.result, ctx.now());
-        if (served !== undefined) return served;
-      }
-      // Nothing stored that fits this request (uncacheable, other Vary values, aborted): fill alone.
-      return lookupOrFill(o, head, false);
+  /**
+   * @param canWait false after a collapsed fill stored nothing: then fill alone, at once
+   * @param seen a flight already waited on, whose entry did not fit this request
+   */
+  async function lookupOrFill(o: CacheServeOptions, head: boolean, canWait: boolean, seen?: Flight): Promise<Served> {
+    const pending = canWait ? inflight.get(keyPrefix(o.distribution, o.key)) : undefined;
+    if (pending !== undefined && pending !== seen) {
+      const joinedBeforeAnswer = !pending.answered;
+      const outcome = await pending.done;
+      // Nothing stored (uncacheable, aborted, failed): every waiter asks the origin itself.
+      if (outcome === null) return lookupOrFill(o, head, false);
+      const at = ctx.now();
+      const found = ctx.storage.find(o.distribution, o.key, o.request.headers).find((f) => f.entryKey === outcome.entryKey);
+      // The origin's answer fits a request that arrived before it was given
+      // (even a no-cache one, just validated); a later arrival needs it fresh.
+      const fits =
+        found !== undefined &&
+        (outcome.result === "StaleHit" ? usableOnError(found.entry, at) : joinedBeforeAnswer || isFresh(found.entry, at));
+      const served = fits ? fromFound(found, o, head, outcome.result, at) : undefined;
+      if (served !== undefined) return served;
+      // Another variant, or stale by now: look again, and collapse onto a newer fill if one started.
+      return lookupOrFill(o, head, true, pending);
     }
     const at = ctx.now();
     const matches = ctx.storage.find(o.distribution, o.key, o.request.headers);

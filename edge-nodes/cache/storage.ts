@@ -32,6 +32,8 @@ export interface CacheStorage {
   hit(entryKey: string, at: number): void;
   counts(): { entries: number; bytes: number };
   readonly evictions: number;
+  /** Resolves once every write started so far has committed (or failed). */
+  drain(): Promise<void>;
 }
 
 interface Counts {
@@ -48,6 +50,18 @@ export function createCacheStorage(store: EdgeStore, maxBytes: number): CacheSto
   const bodies = store.bytes("cache-body");
   const lru = createLruOrder();
   let evictions = 0;
+  const writing = new Set<Promise<unknown>>();
+
+  /** Every write transaction goes through here, so {@link CacheStorage.drain} can wait for it. */
+  function write<T>(fn: () => T): Promise<T> {
+    const p = store.transaction(fn);
+    const tracked: Promise<void> = p.then(
+      () => void writing.delete(tracked),
+      () => void writing.delete(tracked),
+    );
+    writing.add(tracked);
+    return p;
+  }
 
   /** The counters, read and written inside one transaction. */
   const openCounts = (): Counts => ({ bytes: counters.get(BYTES_KEY) ?? 0, entries: counters.get(ENTRIES_KEY) ?? 0 });
@@ -88,7 +102,7 @@ export function createCacheStorage(store: EdgeStore, maxBytes: number): CacheSto
 
   async function evictAfterRebuild(keep: string): Promise<void> {
     rebuild();
-    await store.transaction(() => {
+    await write(() => {
       const c = openCounts();
       evictIn(c, keep);
       saveCounts(c);
@@ -97,8 +111,7 @@ export function createCacheStorage(store: EdgeStore, maxBytes: number): CacheSto
 
   function flushAccess(): void {
     const dirty = lru.takeDirty();
-    store
-      .transaction(() => {
+    write(() => {
         for (const [entryKey, at] of dirty) {
           const rec = meta.get(entryKey);
           if (rec !== undefined && rec.lastAccess < at) meta.putSync(entryKey, { ...rec, lastAccess: at });
@@ -125,7 +138,7 @@ export function createCacheStorage(store: EdgeStore, maxBytes: number): CacheSto
       const known = openCounts();
       if (known.bytes + entry.size > maxBytes && (!lru.complete || lru.size * 2 < known.entries)) rebuild();
       let underCap = true;
-      await store.transaction(() => {
+      await write(() => {
         const c = openCounts();
         for (const k of replace) removeIn(k, c);
         removeIn(entryKey, c);
@@ -141,7 +154,7 @@ export function createCacheStorage(store: EdgeStore, maxBytes: number): CacheSto
       if (!underCap) await evictAfterRebuild(entryKey);
     },
     async refresh(found, patch) {
-      return store.transaction(() => {
+      return write(() => {
         const rec = meta.get(found.entryKey);
         if (rec === undefined || rec.bodyId !== found.entry.bodyId) return undefined;
         const next: CacheEntry = { ...rec, ...patch };
@@ -153,14 +166,14 @@ export function createCacheStorage(store: EdgeStore, maxBytes: number): CacheSto
       });
     },
     async remove(found) {
-      await store.transaction(() => {
+      await write(() => {
         const c = openCounts();
         removeIn(found.entryKey, c, found.entry.bodyId);
         saveCounts(c);
       });
     },
     async purge(distribution, match) {
-      return store.transaction(() => {
+      return write(() => {
         const doomed: string[] = [];
         for (const { key, value } of meta.range({ prefix: distributionPrefix(distribution) })) if (match(value)) doomed.push(key);
         const c = openCounts();
@@ -175,6 +188,9 @@ export function createCacheStorage(store: EdgeStore, maxBytes: number): CacheSto
       if (lru.dirtyCount >= ACCESS_BATCH) flushAccess();
     },
     counts: openCounts,
+    async drain() {
+      while (writing.size > 0) await Promise.allSettled([...writing]);
+    },
     get evictions() {
       return evictions;
     },

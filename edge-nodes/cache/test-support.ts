@@ -8,8 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { CacheKeyPolicy, Ttl } from "../../src/shared/protocol.ts";
 import { openEdgeStore, type EdgeStore } from "../store/index.ts";
-import type { CacheServeOptions, ResponseCache } from "../types.ts";
-import { createResponseCache } from "./index.ts";
+import type { CacheServeOptions } from "../types.ts";
+import { createResponseCache, type EdgeResponseCache } from "./index.ts";
 
 export const T0 = Date.UTC(2026, 0, 1);
 
@@ -30,7 +30,7 @@ export function tempDir(t: TestContext, name = "verge-cache-"): string {
 }
 
 export interface Harness {
-  cache: ResponseCache;
+  cache: EdgeResponseCache;
   store: EdgeStore;
   clock: Clock;
   dir: string;
@@ -40,6 +40,14 @@ export interface Harness {
 export function setup(t: TestContext, options: { maxBytes?: number; maxObjectBytes?: number; dir?: string; clock?: Clock } = {}): Harness {
   const dir = options.dir ?? tempDir(t);
   const store = openEdgeStore({ path: dir });
+  let closed = false;
+  const close = store.close.bind(store);
+  store.close = async () => {
+    if (closed) return;
+    closed = true;
+    await cache.drain();
+    await close();
+  };
   t.after(() => store.close());
   const clock = options.clock ?? makeClock();
   const cache = createResponseCache({
@@ -107,6 +115,8 @@ export async function get(h: Harness, origin: Origin, req: Req = {}) {
   const options: CacheServeOptions = { key, request, path: url.pathname, distribution, ttl: req.ttl ?? TTL, fill: (c) => origin.fill(c) };
   const out = await h.cache.serve(options);
   const body = out.response.body === null ? "" : await out.response.text();
+  // The body is read: whatever it stores is committing; let it land so the test sees it.
+  await h.cache.drain();
   return { ...out, status: out.response.status, headers: out.response.headers, body };
 }
 
