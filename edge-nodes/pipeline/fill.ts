@@ -25,9 +25,18 @@ import { bodyData } from "./request-body.ts";
 import { workersOriginRequest } from "./workers.ts";
 import type { HeaderList } from "../../src/shared/http.ts";
 
-export async function fill(ctx: Context, flow: Flow, req: FlowRequest, conditional: Record<string, string>): Promise<Response> {
+/** The viewer's validators: the cache answers them itself, and fills with its own (`conditional`). */
+const CONDITIONALS = new Set(["if-none-match", "if-modified-since", "if-match", "if-unmodified-since", "if-range"]);
+
+/**
+ * @param cached the request goes through the cache: the viewer's conditional
+ *   headers are dropped, or the origin's 304 to them would read as the answer to
+ *   the cache's own revalidation.
+ */
+export async function fill(ctx: Context, flow: Flow, req: FlowRequest, conditional: Record<string, string>, cached: boolean): Promise<Response> {
   let target = configuredTarget(flow.origin);
   let headers = deleteHeader(stripHopByHop(req.headers), "expect");
+  if (cached) headers = headers.filter(([name]) => !CONDITIONALS.has(name));
   headers = setHeader(headers, "host", targetHost(target));
   headers = appendForwardedFor(headers, flow.viewer.clientIp);
   headers = appendVia(headers, ctx.options.nodeId);

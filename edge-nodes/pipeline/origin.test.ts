@@ -15,6 +15,11 @@ let origin: TestOrigin;
 before(async () => {
   runtime = createRuntime({ services: createHostServices({ fetch: { allowPrivateAddresses: true } }) });
   origin = await startOrigin((req, res) => {
+    if (req.url === "/etag") {
+      if (req.headers["if-none-match"] === '"v1"') res.writeHead(304, { etag: '"v1"', "cache-control": "max-age=1" }).end();
+      else res.writeHead(200, { etag: '"v1"', "cache-control": "max-age=1" }).end("tagged");
+      return;
+    }
     if (req.url === "/gzip") {
       res.writeHead(200, { "content-encoding": "gzip", "content-type": "text/plain" }).end(gzipSync("zipped"));
       return;
@@ -56,6 +61,25 @@ test("to the origin: Host is the origin's, X-Forwarded-For and Via appended, cus
   for (const h of ["x-hop-res", "keep-alive", "proxy-authenticate"]) assert.equal(res.headers.get(h), null, h);
   assert.equal(res.headers.get("x-verge-error"), null, "an origin cannot forge the node's error header");
   assert.equal(res.headers.get("via"), "1.1 edge-test (verge)");
+  await edge.close();
+});
+
+test("the viewer's validators stay at the cache; a stale entry is revalidated with the cache's own, which origin-request sees", async () => {
+  let clock = 0;
+  const edge = createTestEdge(runtime, {}, () => clock);
+  const digest = edge.state.addVersion("seer", lambda(`cf.request.headers["x-inm"] = [{ value: String(cf.request.headers["if-none-match"]?.[0]?.value) }]; return cf.request;`));
+  edge.state.putDistribution(testDistribution({ originUrl: origin.url, functions: { "origin-request": { function: "seer", version: digest, includeBody: false } } }));
+  const before = origin.seen.length;
+  const first = await edge.request("/etag", { headers: { "if-none-match": '"other"' } });
+  assert.equal(first.headers.get("x-verge-cache"), "Miss");
+  assert.equal(await first.text(), "tagged");
+  assert.equal(origin.seen[before]!.headers["if-none-match"], undefined);
+  assert.equal(origin.seen[before]!.headers["x-inm"], "undefined");
+  clock += 2_000;
+  const second = await edge.request("/etag");
+  assert.equal(second.headers.get("x-verge-cache"), "RefreshHit");
+  assert.equal(await second.text(), "tagged");
+  assert.equal(origin.seen[before + 1]!.headers["x-inm"], '"v1"');
   await edge.close();
 });
 
@@ -119,6 +143,28 @@ test("framing: a body longer than Content-Length is cut; one that ends short fai
   const edge = createTestEdge(runtime, { fetchOrigin: async () => new Response("abcdefgh", { headers: { "content-length": "3", "cache-control": "no-store" } }) });
   edge.state.putDistribution(testDistribution({ originUrl: "http://injected.test" }));
   assert.equal(await (await edge.request("/")).text(), "abc");
+  await edge.close();
+});
+
+test("an origin configured by IP address survives an origin-request function that returns the request as given", async () => {
+  const edge = createTestEdge(runtime, { allowPrivateOrigins: false });
+  const digest = edge.state.addVersion("same", lambda(`cf.request.headers["x-domain"] = [{ value: cf.request.origin.custom.domainName }]; return cf.request;`));
+  edge.state.putDistribution(testDistribution({ originUrl: `http://127.0.0.1:${origin.port}`, functions: { "origin-request": { function: "same", version: digest, includeBody: false } } }));
+  const before = origin.seen.length;
+  const res = await edge.request("/by-ip");
+  assert.equal(await res.text(), "origin /by-ip");
+  assert.equal(origin.seen[before]!.headers["x-domain"], "127-0-0-1.ip.verge.invalid");
+  await edge.close();
+});
+
+test("a function cannot reach a private address spelled as a number", async () => {
+  const edge = createTestEdge(runtime, { allowPrivateOrigins: false });
+  const digest = edge.state.addVersion("sneaky", lambda(`cf.request.origin = { custom: { ...cf.request.origin.custom, domainName: "0x7f000001", port: ${origin.port} } }; return cf.request;`));
+  edge.state.putDistribution(testDistribution({ originUrl: "http://unused.test", functions: { "origin-request": { function: "sneaky", version: digest, includeBody: false } } }));
+  const res = await edge.request("/n");
+  assert.equal(res.status, 502);
+  assert.equal(res.headers.get("x-verge-error"), "ERR_FETCH_BLOCKED");
+  await res.arrayBuffer();
   await edge.close();
 });
 

@@ -10,7 +10,7 @@
  * distribution's configured origins are the operator's and are not checked.
  */
 import { lookup as dnsLookup } from "node:dns";
-import type { LookupFunction } from "node:net";
+import { isIP, type LookupFunction } from "node:net";
 import { Readable } from "node:stream";
 import { Pool } from "undici";
 import { VergeError } from "../../src/shared/errors.ts";
@@ -77,6 +77,12 @@ export function createOriginFetcher(options: OriginFetcherOptions = {}): { fetch
 
   async function fetchOrigin(url: string, init: OriginFetchInit): Promise<Response> {
     const target = new URL(url);
+    // An address literal (also one the URL parser made of "0x7f.1") is never looked up: check it here.
+    const literal = target.hostname.replace(/^\[|\]$/g, "");
+    if (init.chosenByFunction && options.allowPrivateAddresses !== true && isIP(literal) !== 0) {
+      const reason = refusedReason(literal);
+      if (reason !== null) throw new VergeError("ERR_FETCH_BLOCKED", `origin ${target.host} refused: ${literal} is ${reason} (operators can allow it)`);
+    }
     const flat: string[] = [];
     for (const [name, value] of init.headers) flat.push(name, value);
     const res = await poolFor(target.origin, init).request({

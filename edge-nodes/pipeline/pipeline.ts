@@ -148,7 +148,7 @@ export function createPipeline(options: PipelineOptions): EdgePipeline {
   async function throughCache(flow: Flow, req: FlowRequest): Promise<Response> {
     if (req.method !== "GET" && req.method !== "HEAD") {
       flow.cache = "Bypass";
-      return fill(ctx, flow, req, {});
+      return fill(ctx, flow, req, {}, false);
     }
     const url = new URL(requestUrl(flow, req));
     const headers = listToHeaders(req.headers);
@@ -159,7 +159,7 @@ export function createPipeline(options: PipelineOptions): EdgePipeline {
       path: req.uri,
       distribution: flow.distributionId,
       ttl: flow.behavior.ttl,
-      fill: (conditional) => fill(ctx, flow, req, conditional),
+      fill: (conditional) => fill(ctx, flow, req, conditional, true),
     });
     flow.cache = result;
     return response;

@@ -25,9 +25,10 @@ export interface TestEdge {
   close(): Promise<void>;
 }
 
-export function createTestEdge(runtime: Runtime, extra: Partial<PipelineOptions> = {}): TestEdge {
+/** `cacheNow`: the cache double's clock (to make entries stale). */
+export function createTestEdge(runtime: Runtime, extra: Partial<PipelineOptions> = {}, cacheNow: () => number = Date.now): TestEdge {
   const state = createTestState();
-  const cache = createTestCache();
+  const cache = createTestCache(cacheNow);
   const quarantine = createTestQuarantine();
   const records: RequestRecord[] = [];
   const logs: Array<Record<string, unknown>> = [];
