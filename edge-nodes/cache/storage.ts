@@ -32,7 +32,7 @@ export interface CacheStorage {
   hit(entryKey: string, at: number): void;
   counts(): { entries: number; bytes: number };
   readonly evictions: number;
-  /** Resolves once every write started so far has committed (or failed). */
+  /** Writes pending hit times, then resolves once every write started so far has committed (or failed). */
   drain(): Promise<void>;
 }
 
@@ -189,6 +189,7 @@ export function createCacheStorage(store: EdgeStore, maxBytes: number): CacheSto
     },
     counts: openCounts,
     async drain() {
+      if (lru.dirtyCount > 0) flushAccess();
       while (writing.size > 0) await Promise.allSettled([...writing]);
     },
     get evictions() {
