@@ -103,8 +103,11 @@ async function sendTo(ctx: Context, target: OriginTarget, url: string, method: s
   } catch (err) {
     throw originError(err, url);
   }
-  const cleaned = makeResponse(res.status, res.statusText, stripHopByHop(headersToList(res.headers)), res.body);
-  return enforceContentLength(cleaned);
+  // x-verge-* on the way out are the node's to set: an origin cannot forge them.
+  const kept = stripHopByHop(headersToList(res.headers)).filter(([name]) => name !== "x-verge-error" && name !== "x-verge-cache" && name !== "x-verge-request-id");
+  const cleaned = makeResponse(res.status, res.statusText, kept, res.body);
+  // undici's parser holds a body to its Content-Length; an injected fetchOrigin is held here.
+  return ctx.framingChecked ? cleaned : enforceContentLength(cleaned);
 }
 
 /** A Workers origin-request handler's `fetch()` to its origin. */

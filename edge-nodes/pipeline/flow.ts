@@ -45,6 +45,8 @@ export interface Context {
   options: PipelineOptions;
   invoker: Invoker;
   fetchOrigin: FetchOrigin;
+  /** The origin fetch is the pipeline's own (undici), which never passes a body past its Content-Length. */
+  framingChecked: boolean;
 }
 
 export type EventType = RequestRecord["invocations"][number]["event"];

@@ -8,7 +8,7 @@
  * Every failure is rethrown as a VergeError carrying the event, function and digest for the log.
  */
 import { VergeError, hasCode, type VergeErrorCode } from "../../src/shared/errors.ts";
-import type { FunctionAssociation } from "../../src/shared/protocol.ts";
+import { concurrencyOf, type FunctionAssociation } from "../../src/shared/protocol.ts";
 import type { FunctionSpec, InvocationReport, Runtime } from "../../src/runtime/index.ts";
 import type { VersionRef } from "../types.ts";
 import { codeOf, messageOf } from "./errors.ts";
@@ -105,13 +105,16 @@ export function createInvoker(options: Pick<PipelineOptions, "runtime" | "state"
 }
 
 /**
- * The function's reserved concurrency, null when unlimited. Read from the
- * function's config (falling back to the version's), defensively: the field is
- * new in the protocol.
+ * The function's reserved concurrency, null when unreserved: from the
+ * function's current config (what an operator changes to throttle a function
+ * at once), else from the version's (what it was published with).
  */
 function reservedConcurrency(flow: Flow, ref: VersionRef): number | null {
   const t = flow.state.snapshot.tenants[ref.tenant];
-  const config = t?.functions[ref.function]?.config ?? t?.versions[`${ref.function}/${ref.digest}`]?.config;
-  const value = (config as { reservedConcurrency?: number | null } | undefined)?.reservedConcurrency;
+  const fn = t?.functions[ref.function]?.config;
+  const version = t?.versions[`${ref.function}/${ref.digest}`]?.config;
+  const config = fn !== undefined && fn.reservedConcurrency !== undefined ? fn : version;
+  if (config === undefined) return null;
+  const value = concurrencyOf(config).reserved;
   return typeof value === "number" && Number.isFinite(value) && value >= 0 ? value : null;
 }

@@ -5,7 +5,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { gzipSync } from "node:zlib";
 import { createHostServices, createRuntime, type Runtime } from "../../src/runtime/index.ts";
-import { enforceContentLength } from "./origin.ts";
+import { enforceContentLength, originError } from "./origin.ts";
 import { testDistribution } from "./testing.ts";
 import { createTestEdge, lambda, startOrigin, until, type TestOrigin } from "./testing-edge.ts";
 
@@ -182,5 +182,25 @@ test("an origin chosen by an origin-request function is refused at a private add
       await res.arrayBuffer();
     }
     await edge.close();
+  }
+});
+
+test("origin failures map to what the viewer is told, also when wrapped by fetch", () => {
+  const url = "http://origin.test:8080/x";
+  const err = (code: string, name = "Error") => Object.assign(new Error(code), { code, name });
+  const cases: Array<[unknown, string]> = [
+    [err("UND_ERR_CONNECT_TIMEOUT"), "ERR_ORIGIN_UNREACHABLE"],
+    [err("ECONNREFUSED"), "ERR_ORIGIN_UNREACHABLE"],
+    [err("ENOTFOUND"), "ERR_ORIGIN_UNREACHABLE"],
+    [err("UND_ERR_HEADERS_TIMEOUT"), "ERR_ORIGIN_TIMEOUT"],
+    [err("UND_ERR_BODY_TIMEOUT"), "ERR_ORIGIN_TIMEOUT"],
+    [err("HPE_UNEXPECTED_CONTENT_LENGTH", "HTTPParserError"), "ERR_ORIGIN_RESPONSE_INVALID"],
+    [Object.assign(new TypeError("fetch failed"), { cause: err("UND_ERR_HEADERS_TIMEOUT") }), "ERR_ORIGIN_TIMEOUT"],
+    [new Error("something else"), "ERR_ORIGIN_UNREACHABLE"],
+  ];
+  for (const [input, code] of cases) {
+    const mapped = originError(input, url);
+    assert.equal(mapped.code, code, String((input as Error).message));
+    assert.ok(!mapped.message.includes("/x"), "the message names the origin, not the path");
   }
 });

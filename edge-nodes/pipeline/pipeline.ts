@@ -47,7 +47,7 @@ export function createPipeline(options: PipelineOptions): EdgePipeline {
   const now = options.now ?? Date.now;
   const fetcher = options.fetchOrigin === undefined ? createOriginFetcher({ allowPrivateAddresses: options.allowPrivateOrigins === true }) : null;
   const invoker = createInvoker(options);
-  const ctx: Context = { options, invoker, fetchOrigin: options.fetchOrigin ?? fetcher!.fetch };
+  const ctx: Context = { options, invoker, fetchOrigin: options.fetchOrigin ?? fetcher!.fetch, framingChecked: fetcher !== null };
 
   async function handle(request: Request, viewer: ViewerInfo): Promise<Response> {
     const started = now();
@@ -167,8 +167,15 @@ export function createPipeline(options: PipelineOptions): EdgePipeline {
 
   /** A Workers viewer-request handler's fetch() to its own distribution (workers.ts). */
   async function serveSubrequest(flow: Flow, req: FlowRequest, hostHeader: string): Promise<Response> {
-    const sub: Flow = { ...flow, ...matchBehavior(flow.distribution, req.uri), hostHeader, host: hostName(hostHeader), request: req, cache: null };
-    const response = await throughCache(sub, req);
+    let response: Response;
+    const sub: Flow = { ...flow, hostHeader, host: hostName(hostHeader), request: req, cache: null };
+    try {
+      Object.assign(sub, matchBehavior(flow.distribution, req.uri));
+      response = await throughCache(sub, req);
+    } catch (err) {
+      // As the viewer would see it: the handler gets the 5xx (with x-verge-error), not an exception.
+      return failure(err, { requestId: flow.requestId, method: req.method, distribution: flow.distributionId, host: sub.host, path: req.uri }, "subrequest failed");
+    }
     flow.cache = sub.cache;
     let headers = stripHopByHop(headersToList(response.headers));
     if (sub.cache !== null) headers = setHeader(headers, "x-verge-cache", sub.cache);
@@ -177,8 +184,7 @@ export function createPipeline(options: PipelineOptions): EdgePipeline {
 
   /** 6. What goes to the viewer. */
   function finalize(response: Response, flow: Flow): Response {
-    let headers = deleteHeader(stripHopByHop(headersToList(response.headers)), "x-verge-error");
-    headers = deleteHeader(headers, "x-verge-cache");
+    let headers = deleteHeader(stripHopByHop(headersToList(response.headers)), "x-verge-cache");
     if (flow.cache !== null) headers.push(["x-verge-cache", flow.cache]);
     headers = setHeader(headers, "x-verge-request-id", flow.requestId);
     headers = appendVia(headers, options.nodeId);
@@ -187,7 +193,7 @@ export function createPipeline(options: PipelineOptions): EdgePipeline {
     return makeResponse(response.status, response.statusText, headers, head ? null : response.body);
   }
 
-  function failure(err: unknown, draft: RecordDraft): Response {
+  function failure(err: unknown, draft: Pick<RecordDraft, "requestId" | "method" | "distribution" | "host" | "path" | "error">, msg = "request failed"): Response {
     const code = codeOf(err);
     const message = messageOf(err);
     draft.error = { code, message };
@@ -195,7 +201,7 @@ export function createPipeline(options: PipelineOptions): EdgePipeline {
     const status = statusFor(code);
     options.log?.({
       level: status >= 500 ? "error" : "warn",
-      msg: "request failed",
+      msg,
       code,
       status,
       message,

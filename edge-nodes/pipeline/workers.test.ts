@@ -121,3 +121,13 @@ test("a Workers handler attached to a response event is a 502", async () => {
   await res.arrayBuffer();
   await edge.close();
 });
+
+test("a subrequest that fails reaches the handler as the error response the viewer would get", async () => {
+  const edge = createTestEdge(runtime);
+  const digest = edge.state.addVersion("w", worker(`const r = await fetch(request); return new Response(r.status + " " + r.headers.get("x-verge-error"));`));
+  edge.state.putDistribution(testDistribution({ originUrl: "http://no-such-origin.invalid", functions: { "viewer-request": { function: "w", version: digest, includeBody: false } } }));
+  const res = await edge.request("/");
+  assert.equal(await res.text(), "502 ERR_ORIGIN_UNREACHABLE");
+  assert.equal(edge.logs[0]!["msg"], "subrequest failed");
+  await edge.close();
+});

@@ -63,7 +63,7 @@ export async function workersViewerRequest(ctx: Context, flow: Flow, spec: Funct
   const data: RequestData = {
     method: flow.request.method,
     url: requestUrl(flow),
-    headers: flow.request.headers,
+    headers: stripHopByHop(flow.request.headers),
     body: bodyData(flow.request.body),
   };
   const r = await ctx.options.runtime.fetch(spec, data, { clientIp: flow.viewer.clientIp, cf: cf(ctx), subrequest });
