@@ -31,6 +31,7 @@ export function createResponseCache(options: ResponseCacheOptions): EdgeResponse
   const serveCacheable = createServe({
     storage,
     now: config.now,
+    collapseWaitMs: config.collapseWaitMs,
     counters,
     maxBytes: config.maxBytes,
     objectLimit: Math.min(config.maxObjectBytes, Math.max(0, config.maxBytes - RECORD_OVERHEAD)),

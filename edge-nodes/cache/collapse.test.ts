@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { get, makeOrigin, ok, setup, type Origin } from "./test-support.ts";
+import { ALL_QUERY, TTL, get, makeOrigin, ok, setup, type Origin } from "./test-support.ts";
 
 /** An origin whose answers wait until the test releases them, so requests overlap for sure. */
 function gatedOrigin(make: (n: number, conditional: Record<string, string>) => Response | Error): Origin & { release(): void } {
@@ -88,4 +88,21 @@ test("different keys do not wait on each other", async (t) => {
   const [x, y] = await all;
   assert.equal(origin.calls.length, 2);
   assert.notEqual(x.body, y.body);
+});
+
+test("a waiter stops waiting on a fill whose viewer never reads the body, and fills itself", async (t) => {
+  const h = setup(t, { collapseWaitMs: 20 });
+  const origin = makeOrigin((_c) => ok("slow", { "cache-control": "max-age=60" }));
+  const url = new URL("https://example.com/stuck");
+  const key = h.cache.key({ distribution: "acme/site", behavior: "default", host: url.hostname, url, headers: new Headers(), policy: ALL_QUERY });
+  const serve = () =>
+    h.cache.serve({ key, request: new Request(url), path: url.pathname, distribution: "acme/site", ttl: TTL, fill: (c) => origin.fill(c) });
+  const leader = await serve();
+  assert.equal(leader.result, "Miss");
+  // The leader's body is left unread: nothing commits, so the waiter times out and fills.
+  const waiter = await serve();
+  assert.equal(waiter.result, "Miss");
+  assert.equal(await waiter.response.text(), "slow");
+  assert.equal(origin.calls.length, 2);
+  await leader.response.body?.cancel();
 });

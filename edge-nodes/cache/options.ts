@@ -15,6 +15,11 @@ export interface ResponseCacheOptions {
   maxObjectBytes?: number;
   /** Clock in ms (tests inject one). Default `Date.now`. */
   now?: () => number;
+  /**
+   * Longest a request waits on a concurrent fill of its key (request
+   * collapsing) before asking the origin itself. Default 10 000 ms.
+   */
+  collapseWaitMs?: number;
 }
 
 export interface ResponseCacheConfig {
@@ -22,15 +27,17 @@ export interface ResponseCacheConfig {
   maxBytes: number;
   maxObjectBytes: number;
   now: () => number;
+  collapseWaitMs: number;
 }
 
 export const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
 export const DEFAULT_MAX_OBJECT_BYTES = 10 * 1024 * 1024;
+export const DEFAULT_COLLAPSE_WAIT_MS = 10_000;
 
-function positiveInteger(value: unknown, field: string, fallback: number): number {
+function positiveInteger(value: unknown, field: string, fallback: number, unit = "bytes"): number {
   if (value === undefined) return fallback;
   if (typeof value !== "number" || !Number.isSafeInteger(value) || value <= 0) {
-    throw new VergeError("ERR_INVALID_OPTIONS", `createResponseCache: options.${field}: expected a positive integer (bytes), found ${JSON.stringify(value)}`);
+    throw new VergeError("ERR_INVALID_OPTIONS", `createResponseCache: options.${field}: expected a positive integer (${unit}), found ${JSON.stringify(value)}`);
   }
   return value;
 }
@@ -47,6 +54,7 @@ export function normalizeOptions(options: ResponseCacheOptions): ResponseCacheCo
     maxBytes: positiveInteger(options.maxBytes, "maxBytes", DEFAULT_MAX_BYTES),
     maxObjectBytes: positiveInteger(options.maxObjectBytes, "maxObjectBytes", DEFAULT_MAX_OBJECT_BYTES),
     now: options.now ?? Date.now,
+    collapseWaitMs: positiveInteger(options.collapseWaitMs, "collapseWaitMs", DEFAULT_COLLAPSE_WAIT_MS, "ms"),
   };
 }
 

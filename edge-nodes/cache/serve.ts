@@ -24,6 +24,8 @@ import { isOriginError, storeWhileStreaming, type StoreContext } from "./store-r
 
 export interface ServeContext extends StoreContext {
   now: () => number;
+  /** Longest a request waits on another's fill before asking the origin itself. */
+  collapseWaitMs: number;
   counters: { hits: number; misses: number };
 }
 
@@ -35,6 +37,20 @@ type Served = { response: Response; result: CacheResult };
  */
 function discard(res: Response): void {
   res.body?.cancel().catch(() => {});
+}
+
+/**
+ * A flight's outcome, or null after `ms`: the leader's viewer may read its
+ * body slowly, or drop it without cancelling, and waiters must not hang on it.
+ */
+async function waitFor(flight: Flight, ms: number): Promise<Outcome> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<null>((r) => (timer = setTimeout(() => r(null), ms)));
+  try {
+    return await Promise.race([flight.done, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** What a filling request tells the requests waiting on it: which entry to answer from, and as what. */
@@ -70,7 +86,9 @@ export function createServe(ctx: ServeContext): (o: CacheServeOptions) => Promis
     if (body === undefined) return undefined;
     const headers = mergeHeaders(found.entry.headers, res.headers);
     const merged = new Headers(headers);
-    const decision = storeDecision(merged, found.entry.status, o.ttl, at);
+    // The stored headers never keep Age; the 304's own Age starts the refreshed entry's.
+    const age = res.headers.get("age");
+    const decision = storeDecision(age === null ? merged : new Headers([...headers, ["age", age]]), found.entry.status, o.ttl, at);
     const patch = {
       headers,
       storedAt: at,
@@ -164,8 +182,8 @@ export function createServe(ctx: ServeContext): (o: CacheServeOptions) => Promis
     const pending = canWait ? inflight.get(keyPrefix(o.distribution, o.key)) : undefined;
     if (pending !== undefined && pending !== seen) {
       const joinedBeforeAnswer = !pending.answered;
-      const outcome = await pending.done;
-      // Nothing stored (uncacheable, aborted, failed): every waiter asks the origin itself.
+      const outcome = await waitFor(pending, ctx.collapseWaitMs);
+      // Nothing stored (uncacheable, aborted, failed, or too slow): every waiter asks the origin itself.
       if (outcome === null) return lookupOrFill(o, head, false);
       const at = ctx.now();
       const found = ctx.storage.find(o.distribution, o.key, o.request.headers).find((f) => f.entryKey === outcome.entryKey);

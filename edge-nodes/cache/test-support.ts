@@ -37,7 +37,10 @@ export interface Harness {
 }
 
 /** A cache over a fresh LMDB dir, closed after the test. */
-export function setup(t: TestContext, options: { maxBytes?: number; maxObjectBytes?: number; dir?: string; clock?: Clock } = {}): Harness {
+export function setup(
+  t: TestContext,
+  options: { maxBytes?: number; maxObjectBytes?: number; collapseWaitMs?: number; dir?: string; clock?: Clock } = {},
+): Harness {
   const dir = options.dir ?? tempDir(t);
   const store = openEdgeStore({ path: dir });
   let closed = false;
@@ -55,6 +58,7 @@ export function setup(t: TestContext, options: { maxBytes?: number; maxObjectByt
     now: clock.now,
     ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }),
     ...(options.maxObjectBytes === undefined ? {} : { maxObjectBytes: options.maxObjectBytes }),
+    ...(options.collapseWaitMs === undefined ? {} : { collapseWaitMs: options.collapseWaitMs }),
   });
   return { cache, store, clock, dir };
 }
