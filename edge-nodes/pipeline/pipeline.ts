@@ -46,7 +46,14 @@ export interface EdgePipeline extends Pipeline {
 export function createPipeline(options: PipelineOptions): EdgePipeline {
   const now = options.now ?? Date.now;
   const fetcher = options.fetchOrigin === undefined ? createOriginFetcher({ allowPrivateAddresses: options.allowPrivateOrigins === true }) : null;
-  const invoker = createInvoker(options);
+  const log = (line: object): void => {
+    try {
+      options.log?.(line);
+    } catch {
+      // a failing logger must not fail the request
+    }
+  };
+  const invoker = createInvoker({ ...options, log });
   const ctx: Context = { options, invoker, fetchOrigin: options.fetchOrigin ?? fetcher!.fetch, framingChecked: fetcher !== null };
 
   async function handle(request: Request, viewer: ViewerInfo): Promise<Response> {
@@ -68,7 +75,12 @@ export function createPipeline(options: PipelineOptions): EdgePipeline {
     } catch (err) {
       response = failure(err, draft);
     }
-    return withRecord(response, draft, now, options.onRecord);
+    try {
+      return withRecord(response, draft, now, options.onRecord);
+    } catch {
+      // Never throws: a broken log or record listener costs the record, not the response.
+      return response;
+    }
   }
 
   async function serve(request: Request, viewer: ViewerInfo, draft: RecordDraft): Promise<Response> {
@@ -199,7 +211,7 @@ export function createPipeline(options: PipelineOptions): EdgePipeline {
     draft.error = { code, message };
     const details = hasCode(err) ? ((err as VergeError).details ?? {}) : {};
     const status = statusFor(code);
-    options.log?.({
+    log({
       level: status >= 500 ? "error" : "warn",
       msg,
       code,

@@ -13,6 +13,8 @@ import type { Alias, CacheBehavior, Distribution, FunctionAssociations, Function
 import type { FunctionSpec } from "../../src/runtime/index.ts";
 import type { AppliedState, Quarantine, StateSource, StickyInput, SyncStatus, VersionRef } from "../types.ts";
 
+export { createTestCache, type TestCache } from "./testing-cache.ts";
+
 export interface VersionOptions {
   /** Function config (limits in it are applied); `reservedConcurrency` as the protocol is adding it. */
   config?: Partial<FunctionConfig> & { reservedConcurrency?: number | null };
