@@ -1,0 +1,59 @@
+/**
+ * What the supervisor's primary and its workers say to each other (cluster
+ * IPC), and what a worker finds in its environment at start. IPC is one JSON
+ * message per event, never per request: a round trip costs about 60 µs.
+ */
+import type { Quarantine } from "../types.ts";
+
+/** One quarantined version: keyed by digest, so a new deploy (new digest) is never quarantined. */
+export interface QuarantineEntry {
+  digest: string;
+  /** The function id the last crash was blamed on (`tenant/function/digest`). */
+  functionId: string;
+  /** Crashes counted when it was quarantined (and any later). */
+  crashes: number;
+  /** ISO time it was quarantined. */
+  since: string;
+}
+
+/** The pipeline's view, with the richer entry type. */
+export interface QuarantineView extends Quarantine {
+  list(): QuarantineEntry[];
+}
+
+/** Primary → worker: the whole quarantine list, after every change and to each worker that starts. */
+export interface QuarantineMessage {
+  type: "verge:quarantine";
+  list: QuarantineEntry[];
+}
+
+/** Primary → worker: stop accepting, finish in-flight requests within `deadlineMs`, exit 0. */
+export interface DrainMessage {
+  type: "verge:drain";
+  deadlineMs: number;
+}
+
+/** Worker → primary: listening and able to serve. */
+export interface ReadyMessage {
+  type: "verge:ready";
+}
+
+/** A message `broadcast()` sends and `onMessage(type, …)` receives; `verge:*` types are reserved. */
+export interface SupervisorMessage {
+  type: string;
+  [key: string]: unknown;
+}
+
+/**
+ * Environment of a worker process, set by the primary at fork. Plumbing between
+ * the supervisor and its own children, not configuration (CONVENTIONS.md reads
+ * `VERGE_*` configuration only in server.ts and the CLI): the marker path and
+ * the quarantine list must be known synchronously, before the first onEnter.
+ */
+export const ENV_WORKER_ID = "VERGE_SUPERVISOR_WORKER";
+export const ENV_MARKER = "VERGE_SUPERVISOR_MARKER";
+export const ENV_QUARANTINE = "VERGE_SUPERVISOR_QUARANTINE";
+
+export function isMessage(value: unknown): value is SupervisorMessage {
+  return typeof value === "object" && value !== null && typeof (value as { type?: unknown }).type === "string";
+}

@@ -1,0 +1,173 @@
+/**
+ * The worker side of the supervisor: what a worker process (a full data plane)
+ * uses to take part in crash attribution, quarantine, messages and drain. In a
+ * process that is not a cluster worker (tests, a single-process node) the same
+ * API works alone: an empty quarantine, no messages, drain on SIGTERM/SIGINT.
+ */
+import cluster from "node:cluster";
+import { createCrashMarker } from "./marker.ts";
+import { ENV_MARKER, ENV_QUARANTINE, ENV_WORKER_ID, isMessage } from "./messages.ts";
+import type { QuarantineEntry, QuarantineView, SupervisorMessage } from "./messages.ts";
+
+/** A server that can stop accepting connections (node:http, @hono/node-server). */
+export interface Closeable {
+  close(callback?: (err?: Error) => void): unknown;
+}
+
+export interface DrainOptions {
+  /** Runs after in-flight requests finished (or the deadline passed), before exit: close stores, dispose the runtime. */
+  beforeExit?: () => void | Promise<void>;
+}
+
+export interface ConnectWorkerOptions {
+  /** Deadline of a drain started by a signal rather than by the primary (default 30 s, origin events' wall limit). */
+  drainTimeoutMs?: number;
+  /** Marker path outside a supervisor (inside one, the primary sets it); none: onEnter does nothing. */
+  markerPath?: string;
+  log?: (line: object) => void;
+}
+
+export interface WorkerConnection {
+  /** True under the supervisor (a cluster worker), false in single-process mode. */
+  readonly clustered: boolean;
+  /** The worker's slot (0-based, stable across restarts), or null alone. */
+  readonly id: number | null;
+  /** Quarantined versions, kept current by the primary; empty alone. */
+  readonly quarantine: QuarantineView;
+  /** The runtime's `HostServices.onEnter`: records the function about to run in the crash marker. */
+  readonly onEnter: (functionId: string) => void;
+  /** Handles messages the primary broadcasts with this `type`; returns an unsubscribe. */
+  onMessage(type: string, handler: (message: SupervisorMessage) => void): () => void;
+  /**
+   * Installs the drain: when the primary says so (or on SIGTERM/SIGINT), stop
+   * accepting, wait until `inFlight()` is 0 (bounded by the deadline), then exit 0.
+   */
+  drain(server: Closeable | Closeable[], inFlight: () => number, options?: DrainOptions): void;
+  /** Tells the primary this worker is listening (its `ready` waits for every worker). */
+  ready(): void;
+}
+
+const DRAIN_POLL_MS = 10;
+let connection: WorkerConnection | undefined;
+
+/**
+ * Connects this process to its supervisor (once per process; later calls
+ * return the same connection).
+ *
+ * @example
+ * const worker = connectWorker();
+ * const runtime = createRuntime({ services: { ...createHostServices(), onEnter: worker.onEnter } });
+ * const server = createServer(handler).listen(port, () => worker.ready());
+ * worker.drain(server, () => inFlight);
+ */
+export function connectWorker(options: ConnectWorkerOptions = {}): WorkerConnection {
+  connection ??= connect(options);
+  return connection;
+}
+
+function connect(options: ConnectWorkerOptions): WorkerConnection {
+  const clustered = cluster.isWorker && typeof process.send === "function";
+  const log = options.log ?? ((line: object) => process.stderr.write(JSON.stringify(line) + "\n"));
+  const defaultDeadline = options.drainTimeoutMs ?? 30_000;
+  const idText = clustered ? process.env[ENV_WORKER_ID] : undefined;
+  const id = idText === undefined ? null : Number(idText);
+
+  const markerPath = clustered ? process.env[ENV_MARKER] : options.markerPath;
+  const onEnter = markerPath === undefined || markerPath === "" ? () => {} : createCrashMarker(markerPath);
+
+  let quarantined = new Map<string, QuarantineEntry>();
+  const setList = (list: QuarantineEntry[]) => {
+    quarantined = new Map(list.map((e) => [e.digest, e]));
+  };
+  if (clustered) setList(parseList(process.env[ENV_QUARANTINE]));
+  const quarantine: QuarantineView = {
+    has: (digest) => quarantined.has(digest),
+    list: () => [...quarantined.values()],
+  };
+
+  const handlers = new Map<string, Set<(m: SupervisorMessage) => void>>();
+  let drainTarget: { servers: Closeable[]; inFlight: () => number; options: DrainOptions } | null = null;
+  let draining = false;
+
+  /** Steps: 1. stop accepting; 2. wait for in-flight to reach 0 or the deadline; 3. beforeExit; 4. exit 0. */
+  function beginDrain(deadlineMs: number, reason: string): void {
+    if (draining) return;
+    draining = true;
+    const target = drainTarget;
+    log({ level: "info", event: "worker-drain", worker: id, pid: process.pid, reason, deadlineMs });
+    if (target === null) process.exit(0);
+    for (const s of target.servers) s.close(() => {});
+    const deadline = Date.now() + deadlineMs;
+    const finish = async (timedOut: boolean) => {
+      clearInterval(timer);
+      if (timedOut) log({ level: "warn", event: "worker-drain-timeout", worker: id, pid: process.pid, inFlight: target.inFlight() });
+      try {
+        await target.options.beforeExit?.();
+      } catch (err) {
+        log({ level: "error", event: "worker-before-exit-failed", worker: id, pid: process.pid, message: (err as Error).message });
+      }
+      process.exit(0);
+    };
+    const timer = setInterval(() => {
+      if (target.inFlight() <= 0) void finish(false);
+      else if (Date.now() >= deadline) void finish(true);
+    }, DRAIN_POLL_MS);
+    if (target.inFlight() <= 0) void finish(false);
+  }
+
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    // A second signal (double Ctrl-C) means now.
+    if (++signals > 1) process.exit(1);
+    beginDrain(defaultDeadline, signal);
+  };
+  const installSignals = () => {
+    process.on("SIGTERM", onSignal);
+    process.on("SIGINT", onSignal);
+  };
+
+  if (clustered) {
+    // Ctrl-C and `systemctl stop` signal the whole process group: a worker must
+    // not die by that signal (an abnormal exit) while the primary drains it.
+    installSignals();
+    process.on("message", (message: unknown) => {
+      if (!isMessage(message)) return;
+      if (message.type === "verge:quarantine") setList(Array.isArray(message.list) ? (message.list as QuarantineEntry[]) : []);
+      else if (message.type === "verge:drain") beginDrain(typeof message.deadlineMs === "number" ? message.deadlineMs : defaultDeadline, "primary");
+      else for (const h of handlers.get(message.type) ?? []) h(message);
+    });
+  }
+
+  return {
+    clustered,
+    id,
+    quarantine,
+    onEnter,
+    onMessage(type, handler) {
+      let set = handlers.get(type);
+      if (set === undefined) handlers.set(type, (set = new Set()));
+      set.add(handler);
+      return () => void set.delete(handler);
+    },
+    drain(server, inFlight, drainOptions = {}) {
+      const first = drainTarget === null;
+      drainTarget = { servers: Array.isArray(server) ? server : [server], inFlight, options: drainOptions };
+      if (first && !clustered) installSignals();
+    },
+    ready() {
+      // Next tick: node:cluster sends its own "listening" (which carries the
+      // port) after the listen callback returns; ready must arrive after it.
+      if (clustered) process.nextTick(() => process.send!({ type: "verge:ready" }));
+    },
+  };
+}
+
+function parseList(text: string | undefined): QuarantineEntry[] {
+  if (text === undefined || text === "") return [];
+  try {
+    const list = JSON.parse(text) as unknown;
+    return Array.isArray(list) ? (list as QuarantineEntry[]) : [];
+  } catch {
+    return [];
+  }
+}
