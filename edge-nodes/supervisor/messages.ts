@@ -38,6 +38,11 @@ export interface ReadyMessage {
   type: "verge:ready";
 }
 
+/** Worker → primary, every `VERGE_SUPERVISOR_HEARTBEAT_MS` from the main thread: its event loop turns. */
+export interface HeartbeatMessage {
+  type: "verge:heartbeat";
+}
+
 /** A message `broadcast()` sends and `onMessage(type, …)` receives; `verge:*` types are reserved. */
 export interface SupervisorMessage {
   type: string;
@@ -53,6 +58,8 @@ export interface SupervisorMessage {
 export const ENV_WORKER_ID = "VERGE_SUPERVISOR_WORKER";
 export const ENV_MARKER = "VERGE_SUPERVISOR_MARKER";
 export const ENV_QUARANTINE = "VERGE_SUPERVISOR_QUARANTINE";
+/** Heartbeat interval in ms; absent or 0: no heartbeats (hang detection off). */
+export const ENV_HEARTBEAT = "VERGE_SUPERVISOR_HEARTBEAT_MS";
 
 export function isMessage(value: unknown): value is SupervisorMessage {
   return typeof value === "object" && value !== null && typeof (value as { type?: unknown }).type === "string";

@@ -33,6 +33,11 @@ export interface SupervisorOptions {
   drainTimeoutMs?: number;
   /** Past the drain deadline, how long before remaining workers are killed (default 1 s). */
   killGraceMs?: number;
+  /**
+   * A ready worker whose main thread sends no heartbeat for this long is killed
+   * and its crash blamed (default 30 s; 0 turns hang detection off).
+   */
+  hangTimeoutMs?: number;
   /** Stop gracefully on SIGTERM/SIGINT and exit 0; a second signal kills at once (default true). */
   handleSignals?: boolean;
   /** Connection balancing: "round-robin" in the primary (node's default) or left to the "os". Process-wide. */
@@ -52,6 +57,7 @@ export interface SupervisorConfig {
   startAttempts: number;
   drainTimeoutMs: number;
   killGraceMs: number;
+  hangTimeoutMs: number;
   handleSignals: boolean;
   scheduling: "round-robin" | "os" | undefined;
 }
@@ -76,6 +82,7 @@ export function resolveSupervisorOptions(o: SupervisorOptions): SupervisorConfig
   nonNegative("restartBackoffMs.stableAfter", o.restartBackoffMs?.stableAfter);
   nonNegative("drainTimeoutMs", o.drainTimeoutMs);
   nonNegative("killGraceMs", o.killGraceMs);
+  nonNegative("hangTimeoutMs", o.hangTimeoutMs);
   if (typeof o.workerScript !== "string" || !isAbsolute(o.workerScript)) problems.push(`workerScript: expected an absolute path, found ${JSON.stringify(o.workerScript)}`);
   else if (!existsSync(o.workerScript)) problems.push(`workerScript: expected an existing file, found nothing at ${o.workerScript}`);
   if (typeof o.dataDir !== "string" || o.dataDir === "") problems.push(`dataDir: expected a directory path, found ${JSON.stringify(o.dataDir)}`);
@@ -97,6 +104,7 @@ export function resolveSupervisorOptions(o: SupervisorOptions): SupervisorConfig
     startAttempts: o.startAttempts ?? 3,
     drainTimeoutMs: o.drainTimeoutMs ?? 30_000,
     killGraceMs: o.killGraceMs ?? 1_000,
+    hangTimeoutMs: o.hangTimeoutMs ?? 30_000,
     handleSignals: o.handleSignals ?? true,
     scheduling: o.scheduling,
   };

@@ -15,7 +15,8 @@ import type { Worker } from "node:cluster";
 import { join } from "node:path";
 import { VergeError } from "../../src/shared/errors.ts";
 import { clearCrashMarker, readCrashMarker } from "./marker.ts";
-import { ENV_MARKER, ENV_QUARANTINE, ENV_WORKER_ID, isMessage } from "./messages.ts";
+import { createHangWatch } from "./hang-watch.ts";
+import { ENV_HEARTBEAT, ENV_MARKER, ENV_QUARANTINE, ENV_WORKER_ID, isMessage } from "./messages.ts";
 import type { QuarantineView, SupervisorMessage } from "./messages.ts";
 import { createCrashLedger } from "./quarantine.ts";
 import { resolveSupervisorOptions, type SupervisorOptions } from "./options.ts";
@@ -59,8 +60,9 @@ interface Slot {
   quickDeaths: number;
   /** Deaths before ready in a row (during the first start, reject `ready`). */
   earlyDeaths: number;
-  /** Killed by the supervisor itself: never a crash. */
+  /** Killed by the supervisor itself: never a crash, unless it hung. */
   killed: boolean;
+  hung: boolean;
   timer: NodeJS.Timeout | null;
 }
 
@@ -95,7 +97,7 @@ export function startSupervisor(options: SupervisorOptions): Supervisor {
   });
   ready.catch(() => {}); // a caller that never awaits it must not crash the primary
   const slots: Slot[] = Array.from({ length: config.workers }, (_, id) => ({
-    id, worker: null, startedAt: 0, restarts: 0, ready: false, port: null, quickDeaths: 0, earlyDeaths: 0, killed: false, timer: null,
+    id, worker: null, startedAt: 0, restarts: 0, ready: false, port: null, quickDeaths: 0, earlyDeaths: 0, killed: false, hung: false, timer: null,
   }));
 
   function send(worker: Worker, message: object): void {
@@ -107,6 +109,17 @@ export function startSupervisor(options: SupervisorOptions): Supervisor {
     }
   }
 
+  const hangWatch =
+    config.hangTimeoutMs > 0
+      ? createHangWatch(config.hangTimeoutMs, (id, silentMs) => {
+          const slot = slots[id]!;
+          if (slot.worker === null || stopping !== null) return;
+          log({ level: "error", event: "worker-hung", worker: id, pid: slot.worker.process.pid, silentMs });
+          slot.killed = slot.hung = true;
+          slot.worker.process.kill("SIGKILL");
+        })
+      : null;
+
   const quarantineMessage = () => ({ type: "verge:quarantine", list: ledger.list() });
 
   function fork(slot: Slot): void {
@@ -117,8 +130,9 @@ export function startSupervisor(options: SupervisorOptions): Supervisor {
       [ENV_WORKER_ID]: String(slot.id),
       [ENV_MARKER]: markerOf(slot),
       [ENV_QUARANTINE]: JSON.stringify(ledger.list()),
+      [ENV_HEARTBEAT]: String(hangWatch?.intervalMs ?? 0),
     });
-    Object.assign(slot, { worker, startedAt: Date.now(), ready: false, port: null, killed: false });
+    Object.assign(slot, { worker, startedAt: Date.now(), ready: false, port: null, killed: false, hung: false });
     const pid = worker.process.pid ?? 0;
     log({ level: "info", event: "worker-start", worker: slot.id, pid, restarts: slot.restarts });
     worker.on("error", (err) => log({ level: "warn", event: "worker-ipc-error", worker: slot.id, pid, message: err.message }));
@@ -128,7 +142,10 @@ export function startSupervisor(options: SupervisorOptions): Supervisor {
       send(worker, quarantineMessage());
     });
     worker.on("message", (message: unknown) => {
-      if (!isMessage(message) || message.type !== "verge:ready") return;
+      if (!isMessage(message)) return;
+      if (message.type === "verge:heartbeat") return hangWatch?.beat(slot.id);
+      if (message.type !== "verge:ready") return;
+      hangWatch?.watch(slot.id);
       slot.ready = true;
       slot.earlyDeaths = 0;
       log({ level: "info", event: "worker-ready", worker: slot.id, pid, port: slot.port });
@@ -151,8 +168,9 @@ export function startSupervisor(options: SupervisorOptions): Supervisor {
   function onExit(slot: Slot, worker: Worker, pid: number, code: number | null, signal: string | null): void {
     if (slot.worker !== worker) return;
     slot.worker = null;
+    hangWatch?.forget(slot.id);
     const abnormal = signal !== null || code !== 0;
-    const crash = abnormal && !slot.killed && stopping === null;
+    const crash = abnormal && (!slot.killed || slot.hung) && stopping === null;
     const blamed = crash ? readCrashMarker(markerOf(slot)) : null;
     const uptimeMs = Date.now() - slot.startedAt;
     let delay = 0;
@@ -160,7 +178,7 @@ export function startSupervisor(options: SupervisorOptions): Supervisor {
       slot.quickDeaths = uptimeMs < config.restartBackoffMs.stableAfter ? slot.quickDeaths + 1 : 1;
       delay = slot.quickDeaths <= 1 ? 0 : Math.min(config.restartBackoffMs.max, config.restartBackoffMs.initial * 2 ** (slot.quickDeaths - 2));
     }
-    log({ level: crash ? "error" : "info", event: "worker-exit", worker: slot.id, pid, code, signal, crash, blamed, uptimeMs, restartInMs: stopping === null ? delay : null });
+    log({ level: crash ? "error" : "info", event: "worker-exit", worker: slot.id, pid, code, signal, crash, hung: slot.hung, blamed, uptimeMs, restartInMs: stopping === null ? delay : null });
     if (blamed !== null) {
       const entry = ledger.recordCrash(blamed);
       if (entry !== null) {
@@ -177,7 +195,17 @@ export function startSupervisor(options: SupervisorOptions): Supervisor {
       failReady(new VergeError("ERR_WORKER_START_FAILED", `worker ${slot.id} (${config.workerScript}) exited ${slot.earlyDeaths} times before it was ready (last: ${signal ?? `code ${code}`}); expected it to call ready() once listening`));
     }
     slot.restarts++;
-    slot.timer = setTimeout(() => fork(slot), delay);
+    slot.timer = setTimeout(() => forkOrRetry(slot), delay);
+  }
+
+  /** A failed fork (EAGAIN, a full disk for the marker) must not kill the primary: try again later. */
+  function forkOrRetry(slot: Slot): void {
+    try {
+      fork(slot);
+    } catch (err) {
+      log({ level: "error", event: "worker-fork-failed", worker: slot.id, message: (err as Error).message });
+      slot.timer = setTimeout(() => forkOrRetry(slot), config.restartBackoffMs.max);
+    }
   }
 
   function broadcastRaw(message: object): void {
@@ -188,6 +216,7 @@ export function startSupervisor(options: SupervisorOptions): Supervisor {
   function checkStopped(): void {
     if (slots.some((s) => s.worker !== null)) return;
     clearTimeout(killTimer);
+    hangWatch?.stop();
     removeSignals();
     active = false;
     log({ level: "info", event: "supervisor-stopped" });

@@ -29,7 +29,7 @@ async function pinnedAgent(port: number, not: number | null): Promise<{ agent: h
   });
 }
 
-test("two workers share the port; one killed with SIGKILL mid-load is replaced while the other keeps answering", { timeout: 30_000 }, async (t) => {
+test("two workers share the port; one killed with SIGKILL mid-load is replaced while the other keeps answering", { timeout: 60_000 }, async (t) => {
   const sup = await startSupervised({ dataDir: dataDir(), workers: 2, execArgv: [] }, (fn) => t.after(fn));
   const a = await pinnedAgent(sup.port, null);
   const b = await pinnedAgent(sup.port, a.pid);
@@ -71,7 +71,7 @@ test("two workers share the port; one killed with SIGKILL mid-load is replaced w
   assert.deepEqual(await sup.exited, { code: 0, signal: null });
 });
 
-test("broadcast reaches every live worker", { timeout: 30_000 }, async (t) => {
+test("broadcast reaches every live worker", { timeout: 60_000 }, async (t) => {
   const sup = await startSupervised({ dataDir: dataDir(), workers: 2 }, (fn) => t.after(fn));
   sup.command({ cmd: "broadcast", message: { type: "reload", seq: 7 } });
   const pids = (sup.lines.find((l) => l.event === "supervisor-ready")!.workers as Array<{ pid: number }>).map((w) => w.pid);
@@ -81,7 +81,7 @@ test("broadcast reaches every live worker", { timeout: 30_000 }, async (t) => {
   assert.equal((await sup.exited).code, 0);
 });
 
-test("SIGTERM drains: a request in flight completes, workers exit 0, none is restarted, the primary exits 0", { timeout: 30_000 }, async (t) => {
+test("SIGTERM drains: a request in flight completes, workers exit 0, none is restarted, the primary exits 0", { timeout: 60_000 }, async (t) => {
   const sup = await startSupervised({ dataDir: dataDir(), workers: 2 }, (fn) => t.after(fn));
   const from = sup.lines.length;
   const slow = get(sup.port, "/slow?ms=1500");
@@ -100,7 +100,7 @@ test("SIGTERM drains: a request in flight completes, workers exit 0, none is res
   assert.ok(after.some((l) => l.event === "supervisor-stopped"));
 });
 
-test("a second signal kills at once", { timeout: 30_000 }, async (t) => {
+test("a second signal kills at once", { timeout: 60_000 }, async (t) => {
   const sup = await startSupervised({ dataDir: dataDir(), workers: 2 }, (fn) => t.after(fn));
   const pids = (sup.lines.find((l) => l.event === "supervisor-ready")!.workers as Array<{ pid: number }>).map((w) => w.pid);
   const from = sup.lines.length;
@@ -115,7 +115,7 @@ test("a second signal kills at once", { timeout: 30_000 }, async (t) => {
   assert.ok(sup.lines.some((l) => l.event === "supervisor-forced-stop"));
 });
 
-test("single-process mode: the same worker alone has an empty quarantine and drains on SIGTERM", { timeout: 30_000 }, async (t) => {
+test("single-process mode: the same worker alone has an empty quarantine and drains on SIGTERM", { timeout: 60_000 }, async (t) => {
   const w = spawnNode(WORKER_FIXTURE, [], (fn) => t.after(fn));
   const port = (await w.waitFor((l) => l.event === "listening")).port as number;
   assert.deepEqual((await get(port, "/pid")).body.clustered, false);
@@ -127,7 +127,7 @@ test("single-process mode: the same worker alone has an empty quarantine and dra
   assert.deepEqual(await w.exited, { code: 0, signal: null });
 });
 
-test("a worker that dies before it is ready rejects ready (ERR_WORKER_START_FAILED)", { timeout: 30_000 }, async (t) => {
+test("a worker that dies before it is ready rejects ready (ERR_WORKER_START_FAILED)", { timeout: 60_000 }, async (t) => {
   const sup = spawnNode(
     PRIMARY_FIXTURE,
     [JSON.stringify({ dataDir: dataDir(), workers: 1, workerArgs: ["--fail-at-start"], restartBackoffMs: { initial: 10, max: 20 } })],

@@ -6,7 +6,7 @@
  */
 import cluster from "node:cluster";
 import { createCrashMarker } from "./marker.ts";
-import { ENV_MARKER, ENV_QUARANTINE, ENV_WORKER_ID, isMessage } from "./messages.ts";
+import { ENV_HEARTBEAT, ENV_MARKER, ENV_QUARANTINE, ENV_WORKER_ID, isMessage } from "./messages.ts";
 import type { QuarantineEntry, QuarantineView, SupervisorMessage } from "./messages.ts";
 
 /** A server that can stop accepting connections (node:http, @hono/node-server). */
@@ -130,6 +130,9 @@ function connect(options: ConnectWorkerOptions): WorkerConnection {
     // Ctrl-C and `systemctl stop` signal the whole process group: a worker must
     // not die by that signal (an abnormal exit) while the primary drains it.
     installSignals();
+    // Sent from this (the main) thread: a blocked event loop stops them, and the primary kills the worker.
+    const beatMs = Number(process.env[ENV_HEARTBEAT] ?? 0);
+    if (beatMs > 0) setInterval(() => process.send!({ type: "verge:heartbeat" }), beatMs).unref();
     process.on("message", (message: unknown) => {
       if (!isMessage(message)) return;
       if (message.type === "verge:quarantine") setList(Array.isArray(message.list) ? (message.list as QuarantineEntry[]) : []);

@@ -97,7 +97,7 @@ export function spawnNode(script: string, args: string[], after: (fn: () => void
 /** A supervisor over the worker fixture; resolves once it is ready, with the shared port. */
 export async function startSupervised(options: object, after: (fn: () => void) => void): Promise<Spawned & { port: number }> {
   const s = spawnNode(PRIMARY_FIXTURE, [JSON.stringify(options)], after);
-  const ready = await s.waitFor((l) => l.event === "supervisor-ready" || l.event === "supervisor-ready-failed", 20_000);
+  const ready = await s.waitFor((l) => l.event === "supervisor-ready" || l.event === "supervisor-ready-failed", 30_000);
   if (ready.event !== "supervisor-ready") throw new Error(`supervisor did not start: ${JSON.stringify(ready)}`);
   return Object.assign(s, { port: ready.port as number });
 }

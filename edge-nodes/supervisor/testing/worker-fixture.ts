@@ -8,6 +8,7 @@
  *   /slow?ms=                 prints { event: "slow-start", pid } on stdout, answers after ms
  *   /enter?id=t/fn/<digest>   onEnter(id)
  *   /abort?id=...             onEnter(id), then process.abort() (a memory bomb's stand-in)
+ *   /hang?id=...              onEnter(id), then blocks the main thread for ever
  *   /bomb?id=...              a real memory bomb in the runtime (a growing Map under a 16 MB limit)
  *   /quarantined?digest=      { quarantined, list }
  *   /messages                 the broadcast messages of type "reload" received
@@ -49,6 +50,9 @@ const server = createServer((req, res) => {
       worker.onEnter(id);
       process.abort();
       return;
+    case "/hang":
+      worker.onEnter(id);
+      for (;;); // a guest stuck where V8 cannot interrupt it
     case "/bomb":
       void bomb(id).then(json, (err: { code?: string; message: string }) => json({ pid: process.pid, code: err.code, message: err.message }, 503));
       return;
