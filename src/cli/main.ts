@@ -11,6 +11,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   build: () => import("./commands/build.ts"),
   up: () => import("./commands/up.ts"),
   origin: () => import("./commands/origin.ts"),
+  edge: () => import("./commands/edge.ts"),
   publish: () => import("./commands/publish.ts"),
   alias: () => import("./commands/alias.ts"),
   keys: () => import("./commands/keys.ts"),
@@ -23,10 +24,11 @@ const HELP = `verge: a self-hosted edge runtime (Lambda@Edge and Workers on your
 Usage: verge <command> [options]
 
 Commands:
-  up        run the local demo (what \`npm start\` runs)
+  up        run a local fleet: registry, 3 edge nodes, demo origin and functions (\`npm start\`)
   dev       serve one function locally with production limits
   build     bundle a function into one ES module with a source map
   origin    run the origin registry
+  edge      run an edge node
   publish   build, sign and upload a function version
   versions  list a function's versions
   alias     point an alias at versions (weighted), roll it back

@@ -1,0 +1,166 @@
+/**
+ * One full data plane: the store, the desired state, the response cache, the
+ * isolate runtime, the pipeline and the Hono app over them. A worker process
+ * runs one (and so does a node started without a supervisor, in tests).
+ *
+ * Lifecycle:
+ * 1. open the node's LMDB environment (shared with the node's other processes);
+ * 2. read the applied state (follow: true also follows the registry's feed);
+ * 3. build cache, runtime and pipeline over it;
+ * 4. on every newly applied state, warm the provisioned isolates of each version
+ *    the node's distributions route to, before traffic for it arrives.
+ */
+import { createRuntime, createHostServices, type Runtime, type FunctionSpec } from "../src/runtime/index.ts";
+import type { FunctionConfig } from "../src/shared/protocol.ts";
+import { createEdgeApp, type EdgeHealth } from "./app.ts";
+import { createResponseCache } from "./cache/index.ts";
+import { createEdgeMetrics, type EdgeMetrics } from "./metrics.ts";
+import { createPipeline } from "./pipeline/index.ts";
+import { openEdgeStore, type EdgeStore } from "./store/index.ts";
+import { createSync } from "./sync/index.ts";
+import type { AppliedState, Quarantine, StateSource, SyncStatus } from "./types.ts";
+
+export interface DataPlaneOptions {
+  /** The node's data directory (its LMDB environment). */
+  dataDir: string;
+  registry: { url: string; token: string };
+  nodeId: string;
+  region: string;
+  /** Follow the registry's feed from this process (false: a supervisor follows it and says when to reload). */
+  follow: boolean;
+  quarantine: Quarantine;
+  /** Crash attribution (see supervisor/); called before guest code runs. */
+  onEnter?: (functionId: string) => void;
+  /** Let functions' own subrequests reach private addresses (demo and tests on loopback). */
+  allowPrivateSubrequests?: boolean;
+  cacheMaxBytes?: number;
+  /** Heap bytes idle isolates may hold (LRU beyond). */
+  idleMemoryBytes?: number;
+  /** Under a supervisor: the workers and the sync status the primary last sent. */
+  supervised?: () => { workers: EdgeHealth["workers"]; sync: SyncStatus | null };
+  log?: (line: object) => void;
+}
+
+export interface DataPlane {
+  app: ReturnType<typeof createEdgeApp>;
+  store: EdgeStore;
+  sync: StateSource & { start(): Promise<void>; close(): Promise<void>; reload(): void };
+  runtime: Runtime;
+  metrics: EdgeMetrics;
+  close(): Promise<void>;
+}
+
+export async function createDataPlane(options: DataPlaneOptions): Promise<DataPlane> {
+  const log = options.log ?? ((line) => process.stderr.write(`${JSON.stringify(line)}\n`));
+  const store = openEdgeStore({ path: options.dataDir });
+  const cache = createResponseCache({ store, ...(options.cacheMaxBytes !== undefined ? { maxBytes: options.cacheMaxBytes } : {}) });
+  const sync = createSync({
+    store,
+    registry: options.registry,
+    nodeId: options.nodeId,
+    region: options.region,
+    follow: options.follow,
+    onPurge: async (p, tenant) => {
+      const n = await cache.purge({ distribution: `${tenant}/${p.distribution}`, ...(p.prefix !== undefined ? { prefix: p.prefix } : {}), ...(p.tag !== undefined ? { tag: p.tag } : {}) });
+      log({ msg: "purge", tenant, distribution: p.distribution, prefix: p.prefix, tag: p.tag, entries: n });
+    },
+    log,
+  });
+  const services = createHostServices({
+    fetch: { allowPrivateAddresses: options.allowPrivateSubrequests === true },
+    onLog: (entry, functionId) => log({ msg: "console", function: functionId, level: entry.level, text: entry.message }),
+  });
+  if (options.onEnter !== undefined) services.onEnter = options.onEnter;
+  const runtime = createRuntime({ services, ...(options.idleMemoryBytes !== undefined ? { idleMemoryBytes: options.idleMemoryBytes } : {}) });
+  const metrics = createEdgeMetrics({ node: options.nodeId, region: options.region });
+  const pipeline = createPipeline({
+    runtime,
+    state: sync,
+    cache,
+    quarantine: options.quarantine,
+    nodeId: options.nodeId,
+    region: options.region,
+    onRecord: (r) => metrics.record(r),
+    log,
+    // Functions' fetch() to other hosts: the node's guarded fetch (private addresses refused unless allowed).
+    outbound: (request, init) => services.fetch(request, init),
+    allowPrivateOrigins: options.allowPrivateSubrequests === true,
+  });
+
+  const unsubscribe = sync.subscribe((state) => void provision(state, sync, runtime, log));
+  await sync.start();
+  void provision(sync.current(), sync, runtime, log);
+
+  const health = (): EdgeHealth => {
+    const sup = options.supervised?.();
+    const status = sup?.sync ?? sync.status();
+    const stats = cache.stats();
+    return {
+      ok: true,
+      node: options.nodeId,
+      region: options.region,
+      appliedSeq: Math.max(status.appliedSeq, sync.current().seq),
+      staleSeconds: status.staleSeconds,
+      connected: status.connected,
+      workers: sup?.workers ?? [{ id: 0, pid: process.pid, startedAt: new Date(Date.now() - process.uptime() * 1000).toISOString(), restarts: 0 }],
+      quarantined: options.quarantine.list(),
+      refused: status.refused,
+      isolates: runtime.stats().isolates,
+      cache: { entries: stats.entries, bytes: stats.bytes, maxBytes: stats.maxBytes },
+    };
+  };
+  const app = createEdgeApp({
+    pipeline,
+    health,
+    metrics: () => {
+      const h = health();
+      metrics.gauges({ isolatesWarm: h.isolates ?? 0, appliedSeq: h.appliedSeq, staleSeconds: h.staleSeconds, cacheBytes: h.cache?.bytes ?? 0, cacheEntries: h.cache?.entries ?? 0 });
+      return metrics.text();
+    },
+  });
+
+  return {
+    app,
+    store,
+    sync,
+    runtime,
+    metrics,
+    async close() {
+      unsubscribe();
+      await sync.close();
+      runtime.dispose();
+      await services.close();
+      await cache.drain();
+      await store.close();
+    },
+  };
+}
+
+/**
+ * Provisioned concurrency: for every function association of every
+ * distribution, the versions its alias routes to get `provisionedConcurrency`
+ * warm isolates in this process.
+ */
+async function provision(state: AppliedState, sync: StateSource, runtime: Runtime, log: (line: object) => void): Promise<void> {
+  for (const [tenant, t] of Object.entries(state.snapshot.tenants)) {
+    for (const dist of Object.values(t.distributions)) {
+      for (const behavior of [dist.defaultBehavior, ...dist.behaviors]) {
+        for (const assoc of Object.values(behavior.functions)) {
+          if (assoc === undefined) continue;
+          const fn = t.functions[assoc.function];
+          const wanted = (fn?.config as (FunctionConfig & { provisionedConcurrency?: number }) | undefined)?.provisionedConcurrency ?? 0;
+          if (wanted <= 0) continue;
+          const versions = assoc.version !== undefined ? [assoc.version] : (t.aliases[`${assoc.function}/${assoc.alias}`]?.routes.map((r) => r.version) ?? []);
+          for (const digest of versions) {
+            try {
+              const spec: FunctionSpec = await sync.load(state, { tenant, function: assoc.function, digest });
+              runtime.warm(spec, wanted);
+            } catch (err) {
+              log({ msg: "provision failed", tenant, function: assoc.function, digest, code: (err as { code?: string }).code, error: (err as Error).message });
+            }
+          }
+        }
+      }
+    }
+  }
+}

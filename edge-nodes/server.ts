@@ -1,0 +1,203 @@
+/**
+ * Runs an edge node (issue 4): reads `VERGE_*` settings (here and in src/cli
+ * only) and starts either
+ * - a supervised node: this process follows the registry's feed and supervises
+ *   `workers` worker processes, each a full data plane on the shared port; or
+ * - with `workers: 0`, one process doing both (tests, embedding).
+ *
+ *   VERGE_ORIGIN   registry URL            VERGE_NODE_TOKEN  token with the `node` scope
+ *   VERGE_NODE_ID  (hostname)              VERGE_REGION      (local)
+ *   VERGE_PORT     (8787)  VERGE_HOST (127.0.0.1)  VERGE_DATA_DIR (.verge/edge)
+ *   VERGE_WORKERS  (one per core)          VERGE_ALLOW_PRIVATE_SUBREQUESTS (0)
+ *
+ * Worker processes get their settings as JSON in VERGE_EDGE_WORKER.
+ */
+import { serve } from "@hono/node-server";
+import { mkdirSync } from "node:fs";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { availableParallelism, hostname } from "node:os";
+import { fileURLToPath } from "node:url";
+import { VergeError } from "../src/shared/errors.ts";
+import type { EdgeHealth } from "./app.ts";
+import { createDataPlane, type DataPlane } from "./data-plane.ts";
+import { createClusterMetrics, shareWithPrimary } from "./metrics.ts";
+import { openEdgeStore } from "./store/index.ts";
+import { createResponseCache } from "./cache/index.ts";
+import { createSync } from "./sync/index.ts";
+import { connectWorker, startSupervisor } from "./supervisor/index.ts";
+import type { Quarantine, SyncStatus } from "./types.ts";
+
+export interface EdgeNodeOptions {
+  registry: { url: string; token: string };
+  nodeId: string;
+  region: string;
+  dataDir: string;
+  port: number;
+  host: string;
+  /** Worker processes; 0 runs the data plane in this process. */
+  workers: number;
+  allowPrivateSubrequests?: boolean;
+  cacheMaxBytes?: number;
+  log?: (line: object) => void;
+}
+
+export interface EdgeNode {
+  url: string;
+  close(): Promise<void>;
+}
+
+export function optionsFromEnv(env: NodeJS.ProcessEnv, overrides: Partial<EdgeNodeOptions> = {}): EdgeNodeOptions {
+  const url = overrides.registry?.url ?? env.VERGE_ORIGIN ?? "";
+  const token = overrides.registry?.token ?? env.VERGE_NODE_TOKEN ?? env.VERGE_TOKEN ?? "";
+  if (url === "") throw new VergeError("ERR_INVALID_OPTIONS", "no registry: pass --origin <url> or set VERGE_ORIGIN");
+  if (token === "") throw new VergeError("ERR_INVALID_OPTIONS", "no node token: pass --token <token> or set VERGE_NODE_TOKEN (a token with the `node` scope)");
+  const workers = overrides.workers ?? (env.VERGE_WORKERS !== undefined ? Number(env.VERGE_WORKERS) : availableParallelism());
+  if (!Number.isInteger(workers) || workers < 0) throw new VergeError("ERR_INVALID_OPTIONS", `VERGE_WORKERS: expected an integer ≥ 0, found ${JSON.stringify(env.VERGE_WORKERS)}`);
+  return {
+    registry: { url: url.replace(/\/+$/, ""), token },
+    nodeId: overrides.nodeId ?? env.VERGE_NODE_ID ?? hostname(),
+    region: overrides.region ?? env.VERGE_REGION ?? "local",
+    dataDir: overrides.dataDir ?? env.VERGE_DATA_DIR ?? ".verge/edge",
+    port: overrides.port ?? Number(env.VERGE_PORT ?? 8787),
+    host: overrides.host ?? env.VERGE_HOST ?? "127.0.0.1",
+    workers,
+    allowPrivateSubrequests: overrides.allowPrivateSubrequests ?? env.VERGE_ALLOW_PRIVATE_SUBREQUESTS === "1",
+    ...(overrides.cacheMaxBytes !== undefined ? { cacheMaxBytes: overrides.cacheMaxBytes } : {}),
+    ...(overrides.log !== undefined ? { log: overrides.log } : {}),
+  };
+}
+
+const noQuarantine: Quarantine = { has: () => false, list: () => [] };
+
+/** Starts the node and resolves once it answers on its port. */
+export async function startEdgeNode(options: EdgeNodeOptions): Promise<EdgeNode> {
+  mkdirSync(options.dataDir, { recursive: true });
+  if (options.workers === 0) {
+    const plane = await createDataPlane({ ...planeOptions(options), follow: true, quarantine: noQuarantine });
+    const server = await listen(plane, options.port, options.host);
+    const port = (server.address() as AddressInfo).port;
+    return {
+      url: `http://${options.host}:${port}`,
+      close: async () => {
+        await new Promise<void>((r) => server.close(() => r()));
+        await plane.close();
+      },
+    };
+  }
+  return startSupervised(options);
+}
+
+function planeOptions(o: EdgeNodeOptions) {
+  return {
+    dataDir: o.dataDir,
+    registry: o.registry,
+    nodeId: o.nodeId,
+    region: o.region,
+    ...(o.allowPrivateSubrequests !== undefined ? { allowPrivateSubrequests: o.allowPrivateSubrequests } : {}),
+    ...(o.cacheMaxBytes !== undefined ? { cacheMaxBytes: o.cacheMaxBytes } : {}),
+    ...(o.log !== undefined ? { log: o.log } : {}),
+  };
+}
+
+function listen(plane: DataPlane, port: number, host: string): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch: plane.app.fetch, port, hostname: host }, () => resolve(server as Server)) as Server;
+    server.once("error", (err: NodeJS.ErrnoException) => {
+      reject(err.code === "EADDRINUSE" ? new VergeError("ERR_PORT_IN_USE", `port ${port} on ${host} is already in use: stop what holds it or pass --port`) : err);
+    });
+  });
+}
+
+/**
+ * The supervised node. This process: the feed follower (it writes the applied
+ * state to the node's LMDB and tells the workers to reload), purges, the
+ * supervisor. Each worker: a data plane reading that state.
+ */
+async function startSupervised(options: EdgeNodeOptions): Promise<EdgeNode> {
+  const log = options.log ?? ((line) => process.stderr.write(`${JSON.stringify(line)}\n`));
+  const store = openEdgeStore({ path: options.dataDir });
+  const cache = createResponseCache({ store, ...(options.cacheMaxBytes !== undefined ? { maxBytes: options.cacheMaxBytes } : {}) });
+  const sync = createSync({
+    store,
+    registry: options.registry,
+    nodeId: options.nodeId,
+    region: options.region,
+    follow: true,
+    onPurge: async (p, tenant) => {
+      const n = await cache.purge({ distribution: `${tenant}/${p.distribution}`, ...(p.prefix !== undefined ? { prefix: p.prefix } : {}), ...(p.tag !== undefined ? { tag: p.tag } : {}) });
+      log({ msg: "purge", tenant, distribution: p.distribution, prefix: p.prefix, tag: p.tag, entries: n });
+    },
+    log,
+  });
+  await sync.start();
+  const workerConfig: WorkerConfig = { ...planeOptions(options), port: options.port, host: options.host };
+  delete (workerConfig as { log?: unknown }).log;
+  const supervisor = startSupervisor({
+    workers: options.workers,
+    workerScript: fileURLToPath(new URL("./worker.ts", import.meta.url)),
+    execArgv: ["--no-node-snapshot"],
+    env: { VERGE_EDGE_WORKER: JSON.stringify(workerConfig) },
+    dataDir: options.dataDir,
+    log,
+  });
+  const metrics = createClusterMetrics();
+  const status = () => ({ type: "verge:status", sync: sync.status(), workers: supervisor.workers() });
+  const unsubscribe = sync.subscribe((state) => supervisor.broadcast({ type: "verge:reload", seq: state.seq }));
+  // Workers show the primary's view of the feed and of the worker set in their health.
+  const tick = setInterval(() => supervisor.broadcast(status()), 1000);
+  tick.unref();
+  void metrics;
+  await supervisor.ready;
+  supervisor.broadcast(status());
+  return {
+    url: `http://${options.host}:${options.port}`,
+    close: async () => {
+      clearInterval(tick);
+      unsubscribe();
+      await supervisor.stop();
+      await sync.close();
+      await cache.drain();
+      await store.close();
+    },
+  };
+}
+
+type WorkerConfig = ReturnType<typeof planeOptions> & { port: number; host: string };
+
+/** A worker process's entry (worker.ts): a data plane that reloads state when the primary says. */
+export async function runEdgeWorker(env: NodeJS.ProcessEnv): Promise<void> {
+  const raw = env.VERGE_EDGE_WORKER;
+  if (raw === undefined) throw new VergeError("ERR_INVALID_OPTIONS", "VERGE_EDGE_WORKER is not set: worker.ts runs under the edge supervisor");
+  const config = JSON.parse(raw) as WorkerConfig;
+  const worker = connectWorker();
+  let primary: { sync: SyncStatus | null; workers: EdgeHealth["workers"] } = { sync: null, workers: [] };
+  const plane = await createDataPlane({
+    ...config,
+    follow: false,
+    quarantine: worker.quarantine,
+    onEnter: worker.onEnter,
+    supervised: () => primary,
+  });
+  shareWithPrimary(plane.metrics);
+  worker.onMessage("verge:reload", () => plane.sync.reload());
+  worker.onMessage("verge:status", (m) => {
+    const msg = m as unknown as { sync: SyncStatus; workers: EdgeHealth["workers"] };
+    primary = { sync: msg.sync, workers: msg.workers };
+  });
+  let inFlight = 0;
+  const fetch = plane.app.fetch;
+  const counted = async (req: Request, ...rest: unknown[]) => {
+    inFlight++;
+    try {
+      return await (fetch as (r: Request, ...a: unknown[]) => Promise<Response>)(req, ...rest);
+    } finally {
+      inFlight--;
+    }
+  };
+  const server = await new Promise<Server>((resolve) => {
+    const s = serve({ fetch: counted, port: config.port, hostname: config.host }, () => resolve(s as Server)) as Server;
+  });
+  worker.drain(server, () => inFlight);
+  worker.ready();
+}

@@ -1,0 +1,61 @@
+/** `verge edge`: run an edge node (supervisor + worker processes) in front of a team's origins. */
+import { parseArgs } from "node:util";
+import { optionsFromEnv, startEdgeNode, type EdgeNodeOptions } from "../../../edge-nodes/server.ts";
+import { UsageError } from "../output.ts";
+
+export const help = `verge edge [--port <n>] [--host <addr>] [--origin <url>] [--token <token>]
+           [--data <dir>] [--node-id <id>] [--region <name>] [--workers <n>]
+
+Runs an edge node: follows the registry's change feed, keeps bundles and a
+response cache in LMDB under --data, and serves viewer traffic through the
+four CloudFront events. Operator routes: /_verge/health, /_verge/metrics.
+  --port <n>        port (default VERGE_PORT or 8787; 0 picks a free one)
+  --host <addr>     address (default VERGE_HOST or 127.0.0.1)
+  --origin <url>    registry URL (or VERGE_ORIGIN)
+  --token <token>   a registry token with the \`node\` scope (or VERGE_NODE_TOKEN)
+  --data <dir>      data directory (default VERGE_DATA_DIR or .verge/edge)
+  --node-id <id>    this node's name in the registry (default VERGE_NODE_ID or the hostname)
+  --region <name>   region label for health and metrics (default VERGE_REGION or "local")
+  --workers <n>     worker processes (default VERGE_WORKERS or one per core; 0 = one process)
+  --allow-private-subrequests   let functions fetch loopback/private addresses (local demos)
+`;
+
+export async function run(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      port: { type: "string" },
+      host: { type: "string" },
+      origin: { type: "string" },
+      token: { type: "string" },
+      data: { type: "string" },
+      "node-id": { type: "string" },
+      region: { type: "string" },
+      workers: { type: "string" },
+      "allow-private-subrequests": { type: "boolean" },
+    },
+  });
+  for (const name of ["port", "workers"] as const) {
+    const v = values[name];
+    if (v !== undefined && !/^\d+$/.test(v)) throw new UsageError(`--${name}: expected a number, found "${v}"`);
+  }
+  const overrides: Partial<EdgeNodeOptions> = {};
+  if (values.port !== undefined) overrides.port = Number(values.port);
+  if (values.host !== undefined) overrides.host = values.host;
+  if (values.data !== undefined) overrides.dataDir = values.data;
+  if (values["node-id"] !== undefined) overrides.nodeId = values["node-id"];
+  if (values.region !== undefined) overrides.region = values.region;
+  if (values.workers !== undefined) overrides.workers = Number(values.workers);
+  if (values["allow-private-subrequests"]) overrides.allowPrivateSubrequests = true;
+  if (values.origin !== undefined || values.token !== undefined) {
+    overrides.registry = { url: values.origin ?? process.env.VERGE_ORIGIN ?? "", token: values.token ?? process.env.VERGE_NODE_TOKEN ?? process.env.VERGE_TOKEN ?? "" };
+  }
+  const options = optionsFromEnv(process.env, overrides);
+  const node = await startEdgeNode(options);
+  process.stdout.write(`verge edge ${options.nodeId} (${options.region}) listening on ${node.url}\n`);
+  await new Promise<void>((resolve) => {
+    const stop = () => void node.close().then(resolve);
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+}
