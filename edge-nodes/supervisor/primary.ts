@@ -12,10 +12,12 @@
  */
 import cluster from "node:cluster";
 import type { Worker } from "node:cluster";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { VergeError } from "../../src/shared/errors.ts";
 import { clearCrashMarker, readCrashMarker } from "./marker.ts";
 import { createHangWatch } from "./hang-watch.ts";
+import { handleStopSignals } from "./signals.ts";
 import { ENV_HEARTBEAT, ENV_MARKER, ENV_QUARANTINE, ENV_WORKER_ID, isMessage } from "./messages.ts";
 import type { QuarantineView, SupervisorMessage } from "./messages.ts";
 import { createCrashLedger } from "./quarantine.ts";
@@ -79,9 +81,15 @@ export function startSupervisor(options: SupervisorOptions): Supervisor {
   const config = resolveSupervisorOptions(options);
   if (!cluster.isPrimary) throw new VergeError("ERR_SUPERVISOR_NOT_PRIMARY", "startSupervisor: expected to run in the primary process, found a cluster worker");
   if (active) throw new VergeError("ERR_SUPERVISOR_ACTIVE", "startSupervisor: a supervisor already runs in this process (node:cluster settings are process-wide); stop it first");
-  active = true;
   const { log } = config;
-  const ledger = createCrashLedger({ rule: config.quarantine, file: join(config.dataDir, "quarantine.json") });
+  const ledger = createCrashLedger({
+    rule: config.quarantine,
+    file: join(config.dataDir, "quarantine.json"),
+    onSaveError: (err) => log({ level: "error", event: "quarantine-write-failed", message: err.message }),
+  });
+  // Fails here (not in a restart) when dataDir is not writable.
+  mkdirSync(join(config.dataDir, "workers"), { recursive: true });
+  active = true;
   const markerOf = (slot: Slot) => join(config.dataDir, "workers", `${slot.id}.marker`);
 
   if (config.scheduling !== undefined) cluster.schedulingPolicy = config.scheduling === "os" ? cluster.SCHED_NONE : cluster.SCHED_RR;
@@ -179,13 +187,7 @@ export function startSupervisor(options: SupervisorOptions): Supervisor {
       delay = slot.quickDeaths <= 1 ? 0 : Math.min(config.restartBackoffMs.max, config.restartBackoffMs.initial * 2 ** (slot.quickDeaths - 2));
     }
     log({ level: crash ? "error" : "info", event: "worker-exit", worker: slot.id, pid, code, signal, crash, hung: slot.hung, blamed, uptimeMs, restartInMs: stopping === null ? delay : null });
-    if (blamed !== null) {
-      const entry = ledger.recordCrash(blamed);
-      if (entry !== null) {
-        log({ level: "error", event: "quarantine", digest: entry.digest, functionId: entry.functionId, crashes: entry.crashes, windowMs: config.quarantine.windowMs });
-        broadcastRaw(quarantineMessage());
-      }
-    }
+    if (blamed !== null) blame(blamed);
     if (stopping !== null) {
       checkStopped();
       return;
@@ -196,6 +198,14 @@ export function startSupervisor(options: SupervisorOptions): Supervisor {
     }
     slot.restarts++;
     slot.timer = setTimeout(() => forkOrRetry(slot), delay);
+  }
+
+  /** Counts the crash; a new quarantine goes to every worker at once. */
+  function blame(functionId: string): void {
+    const entry = ledger.recordCrash(functionId);
+    if (entry === null) return;
+    log({ level: "error", event: "quarantine", digest: entry.digest, functionId: entry.functionId, crashes: entry.crashes, windowMs: config.quarantine.windowMs });
+    broadcastRaw(quarantineMessage());
   }
 
   /** A failed fork (EAGAIN, a full disk for the marker) must not kill the primary: try again later. */
@@ -256,25 +266,7 @@ export function startSupervisor(options: SupervisorOptions): Supervisor {
     return stopping;
   }
 
-  // SIGTERM/SIGINT: a graceful stop, then exit 0; a second signal: kill everything now.
-  let signalCount = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (++signalCount > 1) {
-      log({ level: "warn", event: "supervisor-forced-stop", signal });
-      killAll();
-      process.exit(1);
-    }
-    log({ level: "info", event: "supervisor-signal", signal });
-    void stop().then(() => process.exit(0));
-  };
-  const removeSignals = () => {
-    process.off("SIGTERM", onSignal);
-    process.off("SIGINT", onSignal);
-  };
-  if (config.handleSignals) {
-    process.on("SIGTERM", onSignal);
-    process.on("SIGINT", onSignal);
-  }
+  const removeSignals = config.handleSignals ? handleStopSignals({ stop, killAll, log }) : () => {};
 
   for (const slot of slots) fork(slot);
 

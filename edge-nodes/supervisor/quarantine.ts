@@ -25,6 +25,8 @@ export interface CrashLedgerOptions {
   /** JSON file to persist to (read at creation); none keeps the ledger in memory only. */
   file?: string;
   now?: () => number;
+  /** A failed write of the file (memory stays right; the file catches up at the next change). Default: rethrow. */
+  onSaveError?: (err: Error) => void;
 }
 
 export interface CrashLedger extends QuarantineView {
@@ -61,11 +63,16 @@ export function createCrashLedger(options: CrashLedgerOptions = {}): CrashLedger
   function save(): void {
     if (options.file === undefined) return;
     const data: LedgerFile = { version: 1, quarantined: [...quarantined.values()], crashes: Object.fromEntries(crashes) };
-    mkdirSync(dirname(options.file), { recursive: true });
     // Write then rename: a reader (or a crash mid-write) never sees half a file.
     const tmp = `${options.file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(data, null, 2) + "\n");
-    renameSync(tmp, options.file);
+    try {
+      mkdirSync(dirname(options.file), { recursive: true });
+      writeFileSync(tmp, JSON.stringify(data, null, 2) + "\n");
+      renameSync(tmp, options.file);
+    } catch (err) {
+      if (options.onSaveError === undefined) throw err;
+      options.onSaveError(err as Error);
+    }
   }
 
   return {
