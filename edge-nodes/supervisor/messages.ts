@@ -16,6 +16,21 @@ export interface QuarantineEntry {
   since: string;
 }
 
+/** One live worker, as the primary sees it. */
+export interface WorkerInfo {
+  /** Slot, 0-based; stable across restarts. */
+  id: number;
+  pid: number;
+  /** ISO time the current process started. */
+  startedAt: string;
+  /** How many times this slot's worker was replaced. */
+  restarts: number;
+  /** Said ready (listening). */
+  ready: boolean;
+  /** Port the worker listens on (from cluster's `listening` event), null until then. */
+  port: number | null;
+}
+
 /** The pipeline's view, with the richer entry type. */
 export interface QuarantineView extends Quarantine {
   list(): QuarantineEntry[];

@@ -19,23 +19,10 @@ import { clearCrashMarker, readCrashMarker } from "./marker.ts";
 import { createHangWatch } from "./hang-watch.ts";
 import { handleStopSignals } from "./signals.ts";
 import { ENV_HEARTBEAT, ENV_MARKER, ENV_QUARANTINE, ENV_WORKER_ID, isMessage } from "./messages.ts";
-import type { QuarantineView, SupervisorMessage } from "./messages.ts";
+import type { QuarantineView, SupervisorMessage, WorkerInfo } from "./messages.ts";
+import { createRequestRouter, type RequestHandler } from "./requests.ts";
 import { createCrashLedger } from "./quarantine.ts";
 import { resolveSupervisorOptions, type SupervisorOptions } from "./options.ts";
-
-export interface WorkerInfo {
-  /** Slot, 0-based; stable across restarts. */
-  id: number;
-  pid: number;
-  /** ISO time the current process started. */
-  startedAt: string;
-  /** How many times this slot's worker was replaced. */
-  restarts: number;
-  /** Said ready (listening). */
-  ready: boolean;
-  /** Port the worker listens on (from cluster's `listening` event), null until then. */
-  port: number | null;
-}
 
 export interface Supervisor {
   /** Resolves when every worker said ready; rejects when one keeps dying before it does. */
@@ -46,7 +33,10 @@ export interface Supervisor {
   quarantine: QuarantineView;
   /** Lifts a quarantine (operator action) and tells the workers; false when it was not quarantined. */
   release(digest: string): boolean;
+  /** Live workers; workers get the same list with `request("verge:workers")` (or `workers()`). */
   workers(): WorkerInfo[];
+  /** Answers workers' `request(kind, payload)` (e.g. metrics summed over workers); `verge:*` kinds are reserved. */
+  onRequest(kind: string, handler: RequestHandler): () => void;
   /** Graceful: workers drain in-flight requests, those still alive at the deadline are killed. */
   stop(options?: { deadlineMs?: number }): Promise<void>;
 }
@@ -128,6 +118,13 @@ export function startSupervisor(options: SupervisorOptions): Supervisor {
         })
       : null;
 
+  const router = createRequestRouter();
+  router.on("verge:workers", () => ({ workers: listWorkers(), quarantine: ledger.list() }));
+  const listWorkers = (): WorkerInfo[] =>
+    slots.flatMap((s) =>
+      s.worker === null ? [] : [{ id: s.id, pid: s.worker.process.pid ?? 0, startedAt: new Date(s.startedAt).toISOString(), restarts: s.restarts, ready: s.ready, port: s.port }],
+    );
+
   const quarantineMessage = () => ({ type: "verge:quarantine", list: ledger.list() });
 
   function fork(slot: Slot): void {
@@ -150,6 +147,7 @@ export function startSupervisor(options: SupervisorOptions): Supervisor {
       send(worker, quarantineMessage());
     });
     worker.on("message", (message: unknown) => {
+      if (router.handle(message, { id: slot.id, pid }, (reply) => send(worker, reply))) return;
       if (!isMessage(message)) return;
       if (message.type === "verge:heartbeat") return hangWatch?.beat(slot.id);
       if (message.type !== "verge:ready") return;
@@ -287,10 +285,11 @@ export function startSupervisor(options: SupervisorOptions): Supervisor {
       }
       return had;
     },
-    workers: () =>
-      slots.flatMap((s) =>
-        s.worker === null ? [] : [{ id: s.id, pid: s.worker.process.pid ?? 0, startedAt: new Date(s.startedAt).toISOString(), restarts: s.restarts, ready: s.ready, port: s.port }],
-      ),
+    workers: listWorkers,
+    onRequest(kind, handler) {
+      if (kind.startsWith("verge:")) throw new VergeError("ERR_INVALID_OPTIONS", `onRequest: expected a kind outside the reserved "verge:" prefix, found "${kind}"`);
+      return router.on(kind, handler);
+    },
     stop,
   };
 }

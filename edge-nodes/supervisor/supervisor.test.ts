@@ -81,6 +81,19 @@ test("broadcast reaches every live worker", { timeout: 60_000 }, async (t) => {
   assert.equal((await sup.exited).code, 0);
 });
 
+test("workers ask the primary: the worker list, a registered handler, an error by code", { timeout: 60_000 }, async (t) => {
+  const sup = await startSupervised({ dataDir: dataDir(), workers: 2 }, (fn) => t.after(fn));
+  const listed = (await get(sup.port, "/workers")).body;
+  assert.deepEqual((listed.workers as Array<{ id: number }>).map((w) => w.id).sort(), [0, 1]);
+  assert.deepEqual(listed.quarantine, []);
+  const echo = await get(sup.port, "/ask?kind=echo");
+  assert.deepEqual(echo.body.value, { payload: { from: echo.body.pid }, from: { id: (listed.workers as Array<{ id: number; pid: number }>).find((w) => w.pid === echo.body.pid)!.id, pid: echo.body.pid } });
+  assert.deepEqual((await get(sup.port, "/ask?kind=boom")).body.code, "ERR_TEST_BOOM");
+  assert.deepEqual((await get(sup.port, "/ask?kind=nothing")).body.code, "ERR_NO_SUCH_REQUEST");
+  sup.kill("SIGTERM");
+  assert.equal((await sup.exited).code, 0);
+});
+
 test("SIGTERM drains: a request in flight completes, workers exit 0, none is restarted, the primary exits 0", { timeout: 60_000 }, async (t) => {
   const sup = await startSupervised({ dataDir: dataDir(), workers: 2 }, (fn) => t.after(fn));
   const from = sup.lines.length;
@@ -120,6 +133,8 @@ test("single-process mode: the same worker alone has an empty quarantine and dra
   const port = (await w.waitFor((l) => l.event === "listening")).port as number;
   assert.deepEqual((await get(port, "/pid")).body.clustered, false);
   assert.deepEqual((await get(port, "/quarantined?digest=abc")).body, { pid: w.child.pid, quarantined: false, list: [] });
+  assert.deepEqual(((await get(port, "/workers")).body.workers as Array<{ pid: number }>).map((x) => x.pid), [w.child.pid]);
+  assert.equal((await get(port, "/ask?kind=echo")).body.code, "ERR_NOT_SUPERVISED");
   const slow = get(port, "/slow?ms=800");
   await w.waitFor((l: Line) => l.event === "slow-start");
   w.kill("SIGTERM");

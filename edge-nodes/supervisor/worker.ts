@@ -7,7 +7,8 @@
 import cluster from "node:cluster";
 import { createCrashMarker } from "./marker.ts";
 import { ENV_HEARTBEAT, ENV_MARKER, ENV_QUARANTINE, ENV_WORKER_ID, isMessage } from "./messages.ts";
-import type { QuarantineEntry, QuarantineView, SupervisorMessage } from "./messages.ts";
+import type { QuarantineEntry, QuarantineView, SupervisorMessage, WorkerInfo } from "./messages.ts";
+import { createRequester } from "./requests.ts";
 
 /** A server that can stop accepting connections (node:http, @hono/node-server). */
 export interface Closeable {
@@ -43,6 +44,13 @@ export interface WorkerConnection {
    * accepting, wait until `inFlight()` is 0 (bounded by the deadline), then exit 0.
    */
   drain(server: Closeable | Closeable[], inFlight: () => number, options?: DrainOptions): void;
+  /**
+   * Asks the primary (handled by `supervisor.onRequest(kind, …)`); rejects with
+   * ERR_SUPERVISOR_TIMEOUT, the handler's error code, or ERR_NOT_SUPERVISED alone.
+   */
+  request(kind: string, payload?: unknown, options?: { timeoutMs?: number }): Promise<unknown>;
+  /** Every live worker and the quarantine, for health; alone: this process only. */
+  workers(): Promise<{ workers: WorkerInfo[]; quarantine: QuarantineEntry[] }>;
   /** Tells the primary this worker is listening (its `ready` waits for every worker). */
   ready(): void;
 }
@@ -126,6 +134,9 @@ function connect(options: ConnectWorkerOptions): WorkerConnection {
     process.on("SIGINT", onSignal);
   };
 
+  const requester = createRequester(clustered ? (m) => process.send!(m) : null);
+  const startedAt = new Date().toISOString();
+
   if (clustered) {
     // Ctrl-C and `systemctl stop` signal the whole process group: a worker must
     // not die by that signal (an abnormal exit) while the primary drains it.
@@ -134,7 +145,7 @@ function connect(options: ConnectWorkerOptions): WorkerConnection {
     const beatMs = Number(process.env[ENV_HEARTBEAT] ?? 0);
     if (beatMs > 0) setInterval(() => process.send!({ type: "verge:heartbeat" }), beatMs).unref();
     process.on("message", (message: unknown) => {
-      if (!isMessage(message)) return;
+      if (requester.settle(message) || !isMessage(message)) return;
       if (message.type === "verge:quarantine") setList(Array.isArray(message.list) ? (message.list as QuarantineEntry[]) : []);
       else if (message.type === "verge:drain") beginDrain(typeof message.deadlineMs === "number" ? message.deadlineMs : defaultDeadline, "primary");
       else for (const h of handlers.get(message.type) ?? []) h(message);
@@ -156,6 +167,11 @@ function connect(options: ConnectWorkerOptions): WorkerConnection {
       const first = drainTarget === null;
       drainTarget = { servers: Array.isArray(server) ? server : [server], inFlight, options: drainOptions };
       if (first && !clustered) installSignals();
+    },
+    request: (kind, payload, opts) => requester.request(kind, payload, opts?.timeoutMs),
+    async workers() {
+      if (clustered) return (await requester.request("verge:workers")) as { workers: WorkerInfo[]; quarantine: QuarantineEntry[] };
+      return { workers: [{ id: 0, pid: process.pid, startedAt, restarts: 0, ready: true, port: null }], quarantine: quarantine.list() };
     },
     ready() {
       // Next tick: node:cluster sends its own "listening" (which carries the

@@ -4,10 +4,11 @@
  * script), prints every log line as JSON on stdout, then
  * `{ event: "supervisor-ready", port, workers }` (or `supervisor-ready-failed`).
  * Commands on stdin, one JSON per line: `{ cmd: "broadcast", message }`,
- * `{ cmd: "workers" }`, `{ cmd: "release", digest }`, `{ cmd: "stop", deadlineMs? }`.
+ * `{ cmd: "workers" }`, request handlers "echo" and "boom" (throws ERR_TEST_BOOM),, `{ cmd: "release", digest }`, `{ cmd: "stop", deadlineMs? }`.
  */
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { VergeError } from "../../../src/shared/errors.ts";
 import { startSupervisor } from "../index.ts";
 import type { SupervisorOptions } from "../index.ts";
 
@@ -19,6 +20,11 @@ const supervisor = startSupervisor({
   dataDir: "",
   log: print,
   ...options,
+});
+
+supervisor.onRequest("echo", (payload, from) => ({ payload, from }));
+supervisor.onRequest("boom", () => {
+  throw new VergeError("ERR_TEST_BOOM", "boom in the primary");
 });
 
 supervisor.ready.then(

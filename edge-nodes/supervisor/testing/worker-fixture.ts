@@ -11,6 +11,8 @@
  *   /hang?id=...              onEnter(id), then blocks the main thread for ever
  *   /bomb?id=...              a real memory bomb in the runtime (a growing Map under a 16 MB limit)
  *   /quarantined?digest=      { quarantined, list }
+ *   /workers                  worker.workers()
+ *   /ask?kind=                worker.request(kind, { from: pid })
  *   /messages                 the broadcast messages of type "reload" received
  */
 import { createServer } from "node:http";
@@ -58,6 +60,15 @@ const server = createServer((req, res) => {
       return;
     case "/quarantined":
       return json({ pid: process.pid, quarantined: worker.quarantine.has(url.searchParams.get("digest") ?? ""), list: worker.quarantine.list() });
+    case "/workers":
+      void worker.workers().then(json);
+      return;
+    case "/ask":
+      worker.request(url.searchParams.get("kind") ?? "", { from: process.pid }).then(
+        (value) => json({ pid: process.pid, value }),
+        (err: { code: string; message: string }) => json({ pid: process.pid, code: err.code, message: err.message }, 500),
+      );
+      return;
     case "/messages":
       return json({ pid: process.pid, reloads });
     default:
