@@ -36,6 +36,8 @@ export interface DataPlaneOptions {
   cacheMaxBytes?: number;
   /** Heap bytes idle isolates may hold (LRU beyond). */
   idleMemoryBytes?: number;
+  /** Under a supervisor: the whole node's metrics, summed over its workers by the primary. */
+  nodeMetrics?: () => Promise<string>;
   /** Under a supervisor: the workers and the sync status the primary last sent. */
   supervised?: () => { workers: EdgeHealth["workers"]; sync: SyncStatus | null };
   log?: (line: object) => void;
@@ -109,14 +111,14 @@ export async function createDataPlane(options: DataPlaneOptions): Promise<DataPl
       cache: { entries: stats.entries, bytes: stats.bytes, maxBytes: stats.maxBytes },
     };
   };
+  metrics.gaugeSource(() => {
+    const h = health();
+    return { isolatesWarm: h.isolates ?? 0, appliedSeq: h.appliedSeq, staleSeconds: h.staleSeconds, cacheBytes: h.cache?.bytes ?? 0, cacheEntries: h.cache?.entries ?? 0 };
+  });
   const app = createEdgeApp({
     pipeline,
     health,
-    metrics: () => {
-      const h = health();
-      metrics.gauges({ isolatesWarm: h.isolates ?? 0, appliedSeq: h.appliedSeq, staleSeconds: h.staleSeconds, cacheBytes: h.cache?.bytes ?? 0, cacheEntries: h.cache?.entries ?? 0 });
-      return metrics.text();
-    },
+    metrics: () => options.nodeMetrics?.() ?? metrics.text(),
   });
 
   return {

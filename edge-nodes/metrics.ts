@@ -14,10 +14,18 @@ export interface EdgeMetrics {
   registry: Registry;
   /** Counts one finished request (call from the pipeline's `onRecord`). */
   record(r: RequestRecord): void;
-  /** Sets the gauges read at scrape time (isolates warm, applied sequence, staleness). */
-  gauges(values: { isolatesWarm?: number; appliedSeq?: number; staleSeconds?: number; cacheBytes?: number; cacheEntries?: number }): void;
+  /** Where the gauges come from: read at every scrape, in every worker (so the primary's sum is current). */
+  gaugeSource(read: () => GaugeValues): void;
   /** This process's metrics as Prometheus text. */
   text(): Promise<string>;
+}
+
+export interface GaugeValues {
+  isolatesWarm: number;
+  appliedSeq: number;
+  staleSeconds: number;
+  cacheBytes: number;
+  cacheEntries: number;
 }
 
 export function createEdgeMetrics(labels: { node: string; region: string }): EdgeMetrics {
@@ -31,11 +39,22 @@ export function createEdgeMetrics(labels: { node: string; region: string }): Edg
   const cpu = new Histogram({ name: "verge_function_cpu_ms", help: "CPU time per invocation (ms).", labelNames: ["function"], buckets: MS_BUCKETS, registers: [registry] });
   const wall = new Histogram({ name: "verge_function_wall_ms", help: "Wall time per invocation (ms).", labelNames: ["function"], buckets: MS_BUCKETS, registers: [registry] });
   const duration = new Histogram({ name: "verge_request_duration_ms", help: "Time from request to response head (ms).", buckets: MS_BUCKETS, registers: [registry] });
-  const warm = new Gauge({ name: "verge_isolates_warm", help: "Isolates alive in this node's pools.", registers: [registry], aggregator: "sum" });
-  const seq = new Gauge({ name: "verge_applied_seq", help: "Registry change sequence applied.", registers: [registry], aggregator: "max" });
-  const stale = new Gauge({ name: "verge_stale_seconds", help: "Seconds since the registry last answered (0 in sync).", registers: [registry], aggregator: "max" });
-  const cacheBytes = new Gauge({ name: "verge_cache_bytes", help: "Bytes held by the response cache.", registers: [registry], aggregator: "max" });
-  const cacheEntries = new Gauge({ name: "verge_cache_entries", help: "Entries in the response cache.", registers: [registry], aggregator: "max" });
+  let read: (() => GaugeValues) | undefined;
+  const gauge = (name: string, help: string, aggregator: "sum" | "max", pick: (v: GaugeValues) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      aggregator,
+      collect() {
+        if (read !== undefined) this.set(pick(read()));
+      },
+    });
+  gauge("verge_isolates_warm", "Isolates alive in this node's pools.", "sum", (v) => v.isolatesWarm);
+  gauge("verge_applied_seq", "Registry change sequence applied.", "max", (v) => v.appliedSeq);
+  gauge("verge_stale_seconds", "Seconds since the registry last answered (0 in sync).", "max", (v) => v.staleSeconds);
+  gauge("verge_cache_bytes", "Bytes held by the response cache (shared by the node's workers).", "max", (v) => v.cacheBytes);
+  gauge("verge_cache_entries", "Entries in the response cache (shared by the node's workers).", "max", (v) => v.cacheEntries);
 
   return {
     registry,
@@ -52,12 +71,8 @@ export function createEdgeMetrics(labels: { node: string; region: string }): Edg
         wall.observe({ function: fn }, i.wallMs);
       }
     },
-    gauges(v) {
-      if (v.isolatesWarm !== undefined) warm.set(v.isolatesWarm);
-      if (v.appliedSeq !== undefined) seq.set(v.appliedSeq);
-      if (v.staleSeconds !== undefined) stale.set(v.staleSeconds);
-      if (v.cacheBytes !== undefined) cacheBytes.set(v.cacheBytes);
-      if (v.cacheEntries !== undefined) cacheEntries.set(v.cacheEntries);
+    gaugeSource(fn) {
+      read = fn;
     },
     text: () => registry.metrics(),
   };

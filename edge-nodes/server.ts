@@ -13,6 +13,7 @@
  * Worker processes get their settings as JSON in VERGE_EDGE_WORKER.
  */
 import { serve } from "@hono/node-server";
+import cluster, { type Worker } from "node:cluster";
 import { mkdirSync } from "node:fs";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -141,19 +142,28 @@ async function startSupervised(options: EdgeNodeOptions): Promise<EdgeNode> {
     dataDir: options.dataDir,
     log,
   });
+  // A worker asked for /_verge/metrics: answer with every worker's metrics summed.
   const metrics = createClusterMetrics();
-  const status = () => ({ type: "verge:status", sync: sync.status(), workers: supervisor.workers() });
-  const unsubscribe = sync.subscribe((state) => supervisor.broadcast({ type: "verge:reload", seq: state.seq }));
+  const onWorkerMessage = (worker: Worker, m: { type?: string; id?: number }) => {
+    if (m?.type !== "edge:metrics-request") return;
+    metrics.text().then(
+      (text) => worker.send({ type: "edge:metrics", id: m.id, text }),
+      (err: Error) => worker.send({ type: "edge:metrics", id: m.id, error: err.message }),
+    );
+  };
+  cluster.on("message", onWorkerMessage);
+  const status = () => ({ type: "edge:status", sync: sync.status(), workers: supervisor.workers() });
+  const unsubscribe = sync.subscribe((state) => supervisor.broadcast({ type: "edge:reload", seq: state.seq }));
   // Workers show the primary's view of the feed and of the worker set in their health.
   const tick = setInterval(() => supervisor.broadcast(status()), 1000);
   tick.unref();
-  void metrics;
   await supervisor.ready;
   supervisor.broadcast(status());
   return {
     url: `http://${options.host}:${options.port}`,
     close: async () => {
       clearInterval(tick);
+      cluster.off("message", onWorkerMessage);
       unsubscribe();
       await supervisor.stop();
       await sync.close();
@@ -172,16 +182,33 @@ export async function runEdgeWorker(env: NodeJS.ProcessEnv): Promise<void> {
   const config = JSON.parse(raw) as WorkerConfig;
   const worker = connectWorker();
   let primary: { sync: SyncStatus | null; workers: EdgeHealth["workers"] } = { sync: null, workers: [] };
+  const pending = new Map<number, { resolve: (text: string) => void; reject: (err: Error) => void }>();
+  let nextId = 1;
+  worker.onMessage("edge:metrics", (m) => {
+    const msg = m as unknown as { id: number; text?: string; error?: string };
+    const p = pending.get(msg.id);
+    pending.delete(msg.id);
+    if (msg.text !== undefined) p?.resolve(msg.text);
+    else p?.reject(new Error(msg.error ?? "no metrics"));
+  });
+  const nodeMetrics = (): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const id = nextId++;
+      pending.set(id, { resolve, reject });
+      process.send?.({ type: "edge:metrics-request", id });
+      setTimeout(() => pending.delete(id) && reject(new Error("the supervisor did not answer within 5 s")), 5_000).unref();
+    });
   const plane = await createDataPlane({
     ...config,
     follow: false,
     quarantine: worker.quarantine,
     onEnter: worker.onEnter,
     supervised: () => primary,
+    nodeMetrics,
   });
   shareWithPrimary(plane.metrics);
-  worker.onMessage("verge:reload", () => plane.sync.reload());
-  worker.onMessage("verge:status", (m) => {
+  worker.onMessage("edge:reload", () => plane.sync.reload());
+  worker.onMessage("edge:status", (m) => {
     const msg = m as unknown as { sync: SyncStatus; workers: EdgeHealth["workers"] };
     primary = { sync: msg.sync, workers: msg.workers };
   });

@@ -1,4 +1,4 @@
-// Demo: a service-worker style function hashing whatever is posted to it.
+// Demo: a service-worker style function on /hash: POST text to get its SHA-256.
 addEventListener("fetch", (event) => {
   event.respondWith(handle(event.request));
 });
