@@ -123,6 +123,15 @@ function connect(options: ConnectWorkerOptions): WorkerConnection {
     if (target.inFlight() <= 0) void finish(false);
   }
 
+  /** A handler that throws must not take the worker (and its in-flight requests) down. */
+  const runHandler = (h: (m: SupervisorMessage) => void, message: SupervisorMessage) => {
+    try {
+      h(message);
+    } catch (err) {
+      log({ level: "error", event: "worker-message-handler-failed", worker: id, pid: process.pid, type: message.type, message: (err as Error).message });
+    }
+  };
+
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     // A second signal (double Ctrl-C) means now.
@@ -134,7 +143,11 @@ function connect(options: ConnectWorkerOptions): WorkerConnection {
     process.on("SIGINT", onSignal);
   };
 
-  const requester = createRequester(clustered ? (m) => process.send!(m) : null);
+  /** Never throws: a closed channel means the primary is gone, and cluster exits this worker for it. */
+  const post = (message: object) => {
+    if (process.connected) process.send!(message, undefined, {}, () => {});
+  };
+  const requester = createRequester(clustered ? post : null);
   const startedAt = new Date().toISOString();
 
   if (clustered) {
@@ -143,12 +156,12 @@ function connect(options: ConnectWorkerOptions): WorkerConnection {
     installSignals();
     // Sent from this (the main) thread: a blocked event loop stops them, and the primary kills the worker.
     const beatMs = Number(process.env[ENV_HEARTBEAT] ?? 0);
-    if (beatMs > 0) setInterval(() => process.send!({ type: "verge:heartbeat" }), beatMs).unref();
+    if (beatMs > 0) setInterval(() => post({ type: "verge:heartbeat" }), beatMs).unref();
     process.on("message", (message: unknown) => {
       if (requester.settle(message) || !isMessage(message)) return;
       if (message.type === "verge:quarantine") setList(Array.isArray(message.list) ? (message.list as QuarantineEntry[]) : []);
       else if (message.type === "verge:drain") beginDrain(typeof message.deadlineMs === "number" ? message.deadlineMs : defaultDeadline, "primary");
-      else for (const h of handlers.get(message.type) ?? []) h(message);
+      else for (const h of handlers.get(message.type) ?? []) runHandler(h, message);
     });
   }
 
@@ -176,7 +189,7 @@ function connect(options: ConnectWorkerOptions): WorkerConnection {
     ready() {
       // Next tick: node:cluster sends its own "listening" (which carries the
       // port) after the listen callback returns; ready must arrive after it.
-      if (clustered) process.nextTick(() => process.send!({ type: "verge:ready" }));
+      if (clustered) process.nextTick(() => post({ type: "verge:ready" }));
     },
   };
 }
