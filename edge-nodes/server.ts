@@ -13,7 +13,6 @@
  * Worker processes get their settings as JSON in VERGE_EDGE_WORKER.
  */
 import { serve } from "@hono/node-server";
-import cluster, { type Worker } from "node:cluster";
 import { mkdirSync } from "node:fs";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -142,16 +141,9 @@ async function startSupervised(options: EdgeNodeOptions): Promise<EdgeNode> {
     dataDir: options.dataDir,
     log,
   });
-  // A worker asked for /_verge/metrics: answer with every worker's metrics summed.
+  // A worker asked for /_verge/metrics: every worker's metrics summed (prom-client over cluster IPC).
   const metrics = createClusterMetrics();
-  const onWorkerMessage = (worker: Worker, m: { type?: string; id?: number }) => {
-    if (m?.type !== "edge:metrics-request") return;
-    metrics.text().then(
-      (text) => worker.send({ type: "edge:metrics", id: m.id, text }),
-      (err: Error) => worker.send({ type: "edge:metrics", id: m.id, error: err.message }),
-    );
-  };
-  cluster.on("message", onWorkerMessage);
+  supervisor.onRequest("edge:metrics", () => metrics.text());
   const status = () => ({ type: "edge:status", sync: sync.status(), workers: supervisor.workers() });
   const unsubscribe = sync.subscribe((state) => supervisor.broadcast({ type: "edge:reload", seq: state.seq }));
   // Workers show the primary's view of the feed and of the worker set in their health.
@@ -163,7 +155,6 @@ async function startSupervised(options: EdgeNodeOptions): Promise<EdgeNode> {
     url: `http://${options.host}:${options.port}`,
     close: async () => {
       clearInterval(tick);
-      cluster.off("message", onWorkerMessage);
       unsubscribe();
       await supervisor.stop();
       await sync.close();
@@ -182,22 +173,7 @@ export async function runEdgeWorker(env: NodeJS.ProcessEnv): Promise<void> {
   const config = JSON.parse(raw) as WorkerConfig;
   const worker = connectWorker();
   let primary: { sync: SyncStatus | null; workers: EdgeHealth["workers"] } = { sync: null, workers: [] };
-  const pending = new Map<number, { resolve: (text: string) => void; reject: (err: Error) => void }>();
-  let nextId = 1;
-  worker.onMessage("edge:metrics", (m) => {
-    const msg = m as unknown as { id: number; text?: string; error?: string };
-    const p = pending.get(msg.id);
-    pending.delete(msg.id);
-    if (msg.text !== undefined) p?.resolve(msg.text);
-    else p?.reject(new Error(msg.error ?? "no metrics"));
-  });
-  const nodeMetrics = (): Promise<string> =>
-    new Promise((resolve, reject) => {
-      const id = nextId++;
-      pending.set(id, { resolve, reject });
-      process.send?.({ type: "edge:metrics-request", id });
-      setTimeout(() => pending.delete(id) && reject(new Error("the supervisor did not answer within 5 s")), 5_000).unref();
-    });
+  const nodeMetrics = async (): Promise<string> => (await worker.request("edge:metrics", undefined, { timeoutMs: 5_000 })) as string;
   const plane = await createDataPlane({
     ...config,
     follow: false,

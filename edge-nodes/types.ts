@@ -83,6 +83,7 @@ export interface SyncStatus {
 export type CacheResult = "Hit" | "Miss" | "RefreshHit" | "StaleHit" | "Bypass";
 
 export interface CacheKeyInput {
+  /** `tenant/name`: distribution names are unique only within a tenant. */
   distribution: string;
   /** The behavior's path pattern, or "default". */
   behavior: string;
@@ -98,13 +99,15 @@ export interface CacheServeOptions {
   request: Request;
   /** Path of the request, for purge by prefix. */
   path: string;
+  /** `tenant/name`, as in {@link CacheKeyInput}. */
   distribution: string;
   ttl: Ttl;
   /**
    * Produces the response on a miss or a revalidation: runs origin-request, the
    * origin fetch and origin-response. `conditional` holds If-None-Match /
    * If-Modified-Since to send when a stale entry is being revalidated; a 304
-   * answer refreshes the entry (RefreshHit).
+   * answer refreshes the entry (RefreshHit). When `fill` throws, the cache
+   * serves a stale entry (StaleHit) if it may, else rethrows.
    */
   fill(conditional: Record<string, string>): Promise<Response>;
 }
