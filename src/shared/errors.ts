@@ -43,6 +43,7 @@ const USER_ERROR_CODES = new Set<string>([
   "ERR_INVALID_EVENT",
   "ERR_BUILD_FAILED",
   "ERR_NO_UPSTREAM",
+  "ERR_PORT_IN_USE",
   // The registry's 4xx answers (origin/errors.ts): the request, token or bundle needs fixing.
   "ERR_INVALID_JSON",
   "ERR_INVALID_TOML",
