@@ -50,16 +50,21 @@ export async function run(argv: string[]): Promise<void> {
   const children: ChildProcess[] = [];
   const cleanups: Array<() => Promise<void>> = [];
   let stopping = false;
-  const stop = async (code: number) => {
+  const alive = () => children.filter((c) => c.exitCode === null && c.signalCode === null);
+  const stop = async (code: number, signal?: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
-    for (const c of children) c.kill("SIGTERM");
-    await Promise.all(children.map((c) => (c.exitCode !== null || c.signalCode !== null ? undefined : new Promise((r) => c.once("exit", r)))));
+    const exits = Promise.all(alive().map((c) => new Promise((r) => c.once("exit", r))));
+    // Ctrl-C in a terminal reaches the whole process group: the nodes are already
+    // draining, and a second signal would make their supervisors kill at once.
+    if (signal === "SIGINT") await Promise.race([exits, new Promise((r) => setTimeout(r, 2_000))]);
+    for (const c of alive()) c.kill("SIGTERM");
+    await exits;
     for (const f of cleanups.reverse()) await f().catch(() => {});
     process.exit(code);
   };
-  process.once("SIGINT", () => void stop(0));
-  process.once("SIGTERM", () => void stop(0));
+  process.once("SIGINT", () => void stop(0, "SIGINT"));
+  process.once("SIGTERM", () => void stop(0, "SIGTERM"));
 
   try {
     const origin = await startDemoOrigin(ports.origin);
