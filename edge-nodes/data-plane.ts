@@ -13,7 +13,7 @@
 import { createRuntime, createHostServices, type Runtime, type FunctionSpec } from "../src/runtime/index.ts";
 import type { FunctionConfig } from "../src/shared/protocol.ts";
 import { createEdgeApp, type EdgeHealth } from "./app.ts";
-import { createResponseCache } from "./cache/index.ts";
+import { createResponseCache, type EdgeResponseCache } from "./cache/index.ts";
 import { createEdgeMetrics, type EdgeMetrics } from "./metrics.ts";
 import { createPipeline } from "./pipeline/index.ts";
 import { openEdgeStore, type EdgeStore } from "./store/index.ts";
@@ -52,8 +52,16 @@ export interface DataPlane {
   close(): Promise<void>;
 }
 
-export async function createDataPlane(options: DataPlaneOptions): Promise<DataPlane> {
-  const log = options.log ?? ((line) => process.stderr.write(`${JSON.stringify(line)}\n`));
+/**
+ * The node's LMDB store, response cache and desired state; purges from the feed
+ * go to the cache (distributions are `tenant/name` there). Shared by a data plane
+ * and by the supervisor's process, which follows the feed for its workers.
+ */
+export function openNodeState(
+  options: Pick<DataPlaneOptions, "dataDir" | "registry" | "nodeId" | "region" | "cacheMaxBytes">,
+  follow: boolean,
+  log: (line: object) => void,
+): { store: EdgeStore; cache: EdgeResponseCache; sync: DataPlane["sync"] } {
   const store = openEdgeStore({ path: options.dataDir });
   const cache = createResponseCache({ store, ...(options.cacheMaxBytes !== undefined ? { maxBytes: options.cacheMaxBytes } : {}) });
   const sync = createSync({
@@ -61,13 +69,19 @@ export async function createDataPlane(options: DataPlaneOptions): Promise<DataPl
     registry: options.registry,
     nodeId: options.nodeId,
     region: options.region,
-    follow: options.follow,
+    follow,
     onPurge: async (p, tenant) => {
       const n = await cache.purge({ distribution: `${tenant}/${p.distribution}`, ...(p.prefix !== undefined ? { prefix: p.prefix } : {}), ...(p.tag !== undefined ? { tag: p.tag } : {}) });
       log({ msg: "purge", tenant, distribution: p.distribution, prefix: p.prefix, tag: p.tag, entries: n });
     },
     log,
   });
+  return { store, cache, sync };
+}
+
+export async function createDataPlane(options: DataPlaneOptions): Promise<DataPlane> {
+  const log = options.log ?? ((line) => process.stderr.write(`${JSON.stringify(line)}\n`));
+  const { store, cache, sync } = openNodeState(options, options.follow, log);
   const services = createHostServices({
     fetch: { allowPrivateAddresses: options.allowPrivateSubrequests === true },
     onLog: (entry, functionId) => log({ msg: "console", function: functionId, level: entry.level, text: entry.message }),

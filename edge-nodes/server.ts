@@ -20,11 +20,8 @@ import { availableParallelism, hostname } from "node:os";
 import { fileURLToPath } from "node:url";
 import { VergeError } from "../src/shared/errors.ts";
 import type { EdgeHealth } from "./app.ts";
-import { createDataPlane, type DataPlane } from "./data-plane.ts";
+import { createDataPlane, openNodeState, type DataPlane } from "./data-plane.ts";
 import { createClusterMetrics, shareWithPrimary } from "./metrics.ts";
-import { openEdgeStore } from "./store/index.ts";
-import { createResponseCache } from "./cache/index.ts";
-import { createSync } from "./sync/index.ts";
 import { connectWorker, startSupervisor } from "./supervisor/index.ts";
 import type { Quarantine, SyncStatus } from "./types.ts";
 
@@ -116,20 +113,7 @@ function listen(plane: DataPlane, port: number, host: string): Promise<Server> {
  */
 async function startSupervised(options: EdgeNodeOptions): Promise<EdgeNode> {
   const log = options.log ?? ((line) => process.stderr.write(`${JSON.stringify(line)}\n`));
-  const store = openEdgeStore({ path: options.dataDir });
-  const cache = createResponseCache({ store, ...(options.cacheMaxBytes !== undefined ? { maxBytes: options.cacheMaxBytes } : {}) });
-  const sync = createSync({
-    store,
-    registry: options.registry,
-    nodeId: options.nodeId,
-    region: options.region,
-    follow: true,
-    onPurge: async (p, tenant) => {
-      const n = await cache.purge({ distribution: `${tenant}/${p.distribution}`, ...(p.prefix !== undefined ? { prefix: p.prefix } : {}), ...(p.tag !== undefined ? { tag: p.tag } : {}) });
-      log({ msg: "purge", tenant, distribution: p.distribution, prefix: p.prefix, tag: p.tag, entries: n });
-    },
-    log,
-  });
+  const { store, cache, sync } = openNodeState(options, true, log);
   await sync.start();
   const workerConfig: WorkerConfig = { ...planeOptions(options), port: options.port, host: options.host };
   delete (workerConfig as { log?: unknown }).log;

@@ -5,6 +5,7 @@
  * viewer cancels is abandoned (the viewer's stream is unaffected by the limit).
  * The stream is pull-driven: the origin is read as fast as the viewer reads.
  */
+import { concatBytes } from "../../src/shared/http.ts";
 
 export type AbandonReason = "oversize" | "error" | "cancel" | "not-bytes";
 
@@ -13,16 +14,6 @@ export interface TeeHandlers {
   complete(body: Uint8Array): void;
   /** Once, when the body will not be stored. */
   abandon(reason: AbandonReason): void;
-}
-
-function concat(chunks: Uint8Array[], length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.byteLength;
-  }
-  return out;
 }
 
 /**
@@ -56,7 +47,7 @@ export function teeIntoCache(body: ReadableStream<Uint8Array>, limit: number, ha
           controller.close();
           if (!settled) {
             settled = true;
-            const whole = concat(chunks, length);
+            const whole = concatBytes(chunks, length);
             chunks = [];
             handlers.complete(whole);
           }

@@ -6,6 +6,7 @@
  * that replaces the body drops what is left of the viewer's.
  */
 import type { BodyData } from "../../src/shared/http.ts";
+import { concatBytes } from "../../src/shared/http.ts";
 
 export interface RequestBody {
   /** Bytes read ahead. */
@@ -45,7 +46,7 @@ export async function peekBody(body: RequestBody, limit: number): Promise<Uint8A
       size += r.value.byteLength;
     }
   }
-  if (chunks.length > 1) body.head = concat(chunks, size);
+  if (chunks.length > 1) body.head = concatBytes(chunks, size);
   return body.head.byteLength > limit + 1 ? body.head.subarray(0, limit + 1) : body.head;
 }
 
@@ -77,12 +78,3 @@ export function knownLength(body: RequestBody): number | null {
   return body.rest === null ? body.head.byteLength : null;
 }
 
-function concat(chunks: Uint8Array[], size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.byteLength;
-  }
-  return out;
-}

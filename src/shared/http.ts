@@ -39,6 +39,11 @@ export async function readBody(body: BodyData): Promise<Uint8Array> {
     chunks.push(chunk);
     length += chunk.byteLength;
   }
+  return concatBytes(chunks, length);
+}
+
+/** The chunks as one array (`length`: their total, when the caller has counted it). */
+export function concatBytes(chunks: readonly Uint8Array[], length = chunks.reduce((n, c) => n + c.byteLength, 0)): Uint8Array {
   const out = new Uint8Array(length);
   let offset = 0;
   for (const c of chunks) {
