@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { BENCH_DIR } from "./rounds.ts";
 
 const CLI = join(BENCH_DIR, "..", "src", "cli", "main.ts");
-const ADMIN = "bench-admin-token-0123456789abcdef";
+export const ADMIN = "bench-admin-token-0123456789abcdef";
 export const TENANT = "bench";
 
 export interface Registry {

@@ -1,0 +1,190 @@
+/**
+ * edge: requests/s and latency through ONE edge node (issue 4), against a bare
+ * Hono hello world and workerd serving the same hello Worker, same run, same
+ * machine, all on 127.0.0.1.
+ *
+ * Server under test: the edge node **supervised with 1 worker** (`startEdgeNode({
+ * workers: 1 })`: this variant process is the primary — feed follower, supervisor —
+ * and one cluster worker process is the whole data plane, i.e. one server core).
+ * The registry (`verge origin`) runs as a child process; the origin web server runs
+ * in the variant process (it is only busy in the miss variant).
+ *
+ * Variants (each in a fresh process per round, order alternating by round):
+ * - hono:    bare Hono hello world on @hono/node-server (baseline, one process).
+ * - workerd: `workerd serve` with the hello Worker (baseline; binary of the `workerd`
+ *            package that comes with miniflare, capnp config as in cold-start.ts).
+ * - hit:     (a) cache hit: a behavior with no function, origin says max-age=600.
+ * - miss:    (b) a behavior with TTL min = default = max = 0: every request goes to
+ *            the local origin; no function.
+ * - lambda:  (c) a viewer-request Lambda@Edge handler that adds a request header,
+ *            with a cache hit behind it.
+ * - worker:  (d) a Workers `fetch` hello world at viewer-request (generated response).
+ * - deploy:  3 edge nodes (`workers: 0`, in this process) behind one registry; 20
+ *            deploys (10 with --quick), one at a time: publish a new version of a
+ *            viewer-request Worker + move alias `live`; from just before the publish
+ *            until every node answers with the new body (each node polled back to
+ *            back, one request in flight per node).
+ *
+ * How: load is `wrk -t1 -c32` (a process of its own; installed with apt-get when run
+ * as root and missing), 1 s warm-up run, then a 5 s measured run (3 s with --quick):
+ * requests/s, p50/p99 (wrk's percentiles). Then concurrency 1 from a Node client in
+ * its own process (one keep-alive connection, back to back, 2 s after 0.3 s warm-up):
+ * p50/p99 we compute. Server CPU per request: CPU of the variant's process tree from
+ * /proc over the measured wrk run (wrk itself excluded; includes registry, origin and
+ * the edge primary, which are idle except the origin in `miss`).
+ * Summary = median over rounds; ratios are taken within a round, then the median.
+ *
+ * Targets (reported, never asserted): (d) ≥ 1.5× workerd's requests/s; (a) ≥ 0.7×
+ * bare Hono's; the added p50 of a trivial viewer-request function ≤ 100 µs ((c) − (a)
+ * at concurrency 1); deploy propagation p99 ≤ 1 s to all 3 nodes.
+ *
+ * Run: `npm run bench -- edge` or `node --no-node-snapshot bench/edge.ts [--rounds 3] [--quick]`
+ */
+import { fileURLToPath } from "node:url";
+import { emitResult, parseArgs, roundsOrPrevious, type RoundsResult } from "./lib/rounds.ts";
+import { round } from "./lib/stats.ts";
+import { treeCpuMs } from "./lib/proc.ts";
+import { helloBundle } from "./lib/worker-bundle.ts";
+import { latencyC1, wrk, wrkBinary } from "./lib/load.ts";
+import { startHono, startPlainOrigin, startVergeFleet, startWorkerd, waitFor, get, type Running } from "./lib/edge-servers.ts";
+import { report, type EdgeResult } from "./lib/edge-report.ts";
+
+const SCRIPT = fileURLToPath(import.meta.url);
+const CONNECTIONS = 32;
+const HOST = "edge.test";
+
+export const VARIANTS: Record<string, string> = {
+  hono: "bare Hono on @hono/node-server (baseline)",
+  workerd: "workerd serve, hello Worker (baseline)",
+  hit: "(a) verge: cache hit",
+  miss: "(b) verge: miss to local origin, TTL 0",
+  lambda: "(c) verge: viewer-request Lambda@Edge + hit",
+  worker: "(d) verge: Workers fetch hello at viewer-request",
+  deploy: "deploy propagation, 3 nodes",
+};
+
+const lambdaSource = `export const handler = async (event) => { const r = event.Records[0].cf.request; r.headers["x-bench"] = [{ key: "X-Bench", value: "1" }]; return r; };\n`;
+
+async function edgeServer(path: string): Promise<{ url: string; close: () => Promise<void> }> {
+  const origin = await startPlainOrigin();
+  let fleet: Awaited<ReturnType<typeof startVergeFleet>> | undefined;
+  try {
+    fleet = await startVergeFleet(1, 1);
+    await fleet.publish("vreq", lambdaSource);
+    await fleet.publish("hello", helloBundle("edge"));
+    const fn = (name: string) => ({ "viewer-request": { function: name, alias: "live", includeBody: false } });
+    await fleet.distribution("bench", {
+      hostnames: [HOST],
+      origins: [{ id: "web", url: origin.url }],
+      behaviors: [
+        { pathPattern: "/miss/*", originId: "web", ttl: { min: 0, default: 0, max: 0 }, functions: {} },
+        { pathPattern: "/lambda/*", originId: "web", functions: fn("vreq") },
+        { pathPattern: "/worker/*", originId: "web", functions: fn("hello") },
+      ],
+      defaultBehavior: { originId: "web", functions: {} },
+    });
+    const url = fleet.nodes[0]!.url + path;
+    await waitFor(url, HOST, (s) => s === 200);
+    const f = fleet;
+    return { url, close: async () => (await f.close(), await origin.close()) };
+  } catch (err) {
+    await fleet?.close();
+    await origin.close();
+    throw err;
+  }
+}
+
+async function cacheStatus(url: string): Promise<string> {
+  const res = await get(url, HOST);
+  return `${res.status} ${String(res.headers["x-verge-cache"] ?? "-")}`;
+}
+
+async function throughputVariant(name: string, quick: boolean): Promise<EdgeResult> {
+  const bin = wrkBinary();
+  if (bin === null) throw new Error("wrk not found (and not root, so not installed)");
+  let server: Running;
+  let host = HOST;
+  if (name === "hono") (server = await startHono()), (host = "hello.test");
+  else if (name === "workerd") (server = await startWorkerd(helloBundle("edge"))), (host = "hello.test");
+  else server = await edgeServer(`/${name}/a`);
+  try {
+    await wrk(bin, server.url, host, CONNECTIONS, 1);
+    const before = name === "hono" || name === "workerd" ? "" : await cacheStatus(server.url);
+    const cpu0 = treeCpuMs();
+    const w = await wrk(bin, server.url, host, CONNECTIONS, quick ? 3 : 5);
+    const cpu1 = treeCpuMs();
+    const c1 = await latencyC1(server.url, host, 300, quick ? 1000 : 2000);
+    return {
+      variant: name,
+      rps: w.rps,
+      p50Us: round(w.p50Us),
+      p99Us: round(w.p99Us),
+      requests: w.requests,
+      errors: w.errors,
+      serverCpuUsPerReq: cpu0 === null || cpu1 === null ? null : round(((cpu1 - cpu0) * 1000) / w.requests),
+      c1,
+      cache: before,
+    };
+  } finally {
+    await server.close();
+  }
+}
+
+async function deployVariant(quick: boolean): Promise<EdgeResult> {
+  const origin = await startPlainOrigin();
+  const fleet = await startVergeFleet(3, 0).catch(async (err) => (await origin.close(), Promise.reject(err)));
+  try {
+    const src = (i: number) => `export default { fetch() { return new Response("v${i}"); } };\n`;
+    await fleet.publish("site", src(0));
+    await fleet.distribution("deploy", {
+      hostnames: ["deploy.test"],
+      origins: [{ id: "web", url: origin.url }],
+      behaviors: [],
+      defaultBehavior: { originId: "web", functions: { "viewer-request": { function: "site", alias: "live", includeBody: false } } },
+    });
+    for (const n of fleet.nodes) await waitFor(n.url + "/", "deploy.test", (s, b) => s === 200 && b === "v0");
+    const deploys = quick ? 10 : 20;
+    const allMs: number[] = [];
+    const perNodeMs: number[][] = [];
+    for (let i = 1; i <= deploys; i++) {
+      const want = `v${i}`;
+      const t0 = performance.now();
+      const pollers = fleet.nodes.map(async (n) => {
+        await waitFor(n.url + "/", "deploy.test", (s, b) => s === 200 && b === want, 10_000);
+        return performance.now() - t0;
+      });
+      await fleet.publish("site", src(i));
+      const arrivals = await Promise.all(pollers);
+      perNodeMs.push(arrivals.map((x) => round(x)));
+      allMs.push(round(Math.max(...arrivals)));
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return { variant: "deploy", deployAllMs: allMs, deployPerNodeMs: perNodeMs };
+  } finally {
+    await fleet.close();
+    await origin.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs();
+  if (args.variant !== undefined) {
+    const r = args.variant === "deploy" ? await deployVariant(args.quick) : await throughputVariant(args.variant, args.quick);
+    emitResult(r);
+    process.exit(0);
+  }
+  if (args.extra.from === undefined && wrkBinary() === null) throw new Error("wrk not found (and not root, so not installed)");
+  const { res, env, config } = await roundsOrPrevious<EdgeResult>("edge", args, {
+    script: SCRIPT,
+    variants: Object.keys(VARIANTS),
+    rounds: args.quick ? 1 : 3,
+    budgetS: args.quick ? 90 : 240,
+    timeoutMs: 90_000,
+    extraArgs: args.quick ? ["--quick"] : [],
+    detail: `wrk -t1 -c${CONNECTIONS}, ${args.quick ? 3 : 5} s after 1 s warm-up`,
+  });
+  const variants = (config as { variants?: string[] } | undefined)?.variants ?? Object.keys(VARIANTS);
+  report(res as RoundsResult<EdgeResult>, env, { variants, labels: VARIANTS, connections: CONNECTIONS, quick: args.quick });
+}
+
+await main();

@@ -1,0 +1,114 @@
+/** The table, verdicts, JSON and chart of bench/edge.ts. */
+import { envLine, mdTable, medianRatio, series, writeResults, type RoundsResult } from "./rounds.ts";
+import { fmt, median, quantile, round } from "./stats.ts";
+import { barChart } from "./svg-chart.ts";
+import type { LatencyResult } from "./load.ts";
+
+export interface EdgeResult {
+  variant: string;
+  rps?: number;
+  p50Us?: number;
+  p99Us?: number;
+  requests?: number;
+  errors?: number;
+  serverCpuUsPerReq?: number | null;
+  c1?: LatencyResult;
+  /** Status and x-verge-cache of one request before the measured run. */
+  cache?: string;
+  /** Per deploy: ms until all 3 nodes served the new version. */
+  deployAllMs?: number[];
+  deployPerNodeMs?: number[][];
+}
+
+const TARGET_WORKER_X = 1.5;
+const TARGET_HIT_X = 0.7;
+const TARGET_ADDED_US = 100;
+const TARGET_DEPLOY_MS = 1000;
+
+export function report(res: RoundsResult<EdgeResult>, env: Record<string, unknown>, o: { variants: string[]; labels: Record<string, string>; connections: number; quick: boolean }): void {
+  const date = new Date().toISOString().slice(0, 10);
+  const load = o.variants.filter((v) => v !== "deploy");
+  const med = (v: string, pick: (x: EdgeResult) => number) => round(median(series(res, v, pick)));
+  const summary = Object.fromEntries(
+    load.map((v) => [
+      v,
+      {
+        label: o.labels[v],
+        rps: Math.round(median(series(res, v, (x) => x.rps ?? NaN))),
+        p50Us: med(v, (x) => x.p50Us ?? NaN),
+        p99Us: med(v, (x) => x.p99Us ?? NaN),
+        serverCpuUsPerReq: med(v, (x) => x.serverCpuUsPerReq ?? NaN),
+        c1P50Us: med(v, (x) => x.c1?.p50Us ?? NaN),
+        c1P99Us: med(v, (x) => x.c1?.p99Us ?? NaN),
+        xHono: round(medianRatio(res, v, "hono", (x) => x.rps ?? NaN)),
+        xWorkerd: round(medianRatio(res, v, "workerd", (x) => x.rps ?? NaN)),
+        errors: series(res, v, (x) => x.errors ?? 0).reduce((a, b) => a + b, 0),
+        cache: res.rounds.map((r) => r.results[v]?.cache ?? "").find((c) => c !== "") ?? "",
+        rounds: series(res, v, (x) => x.rps ?? NaN),
+      },
+    ]),
+  );
+  const addedRounds = res.rounds.flatMap((r) => (r.results.lambda?.c1 && r.results.hit?.c1 ? [r.results.lambda.c1.p50Us - r.results.hit.c1.p50Us] : []));
+  const addedUs = round(median(addedRounds));
+  const workerX = summary.worker?.xWorkerd ?? NaN;
+  const hitX = summary.hit?.xHono ?? NaN;
+  const deployAll = res.rounds.flatMap((r) => r.results.deploy?.deployAllMs ?? []);
+  const deployRoundP99 = res.rounds.flatMap((r) => (r.results.deploy?.deployAllMs ? [quantile(r.results.deploy.deployAllMs, 0.99)] : []));
+  const deploy = { n: deployAll.length, p50Ms: round(quantile(deployAll, 0.5)), p99Ms: round(quantile(deployAll, 0.99)), maxMs: round(Math.max(...deployAll)), roundP99Ms: deployRoundP99.map((x) => round(x)) };
+  const verdicts = [
+    { target: `(d) Workers hello at viewer-request ≥ ${TARGET_WORKER_X}× workerd's requests/s (one server core each)`, value: workerX, unit: "×", met: workerX >= TARGET_WORKER_X },
+    { target: `(a) cache hit ≥ ${TARGET_HIT_X}× bare Hono's requests/s`, value: hitX, unit: "×", met: hitX >= TARGET_HIT_X },
+    { target: `added p50 of a trivial viewer-request function ≤ ${TARGET_ADDED_US} µs ((c) − (a), concurrency 1)`, value: addedUs, unit: "µs", met: addedUs <= TARGET_ADDED_US },
+    { target: `deploy propagation p99 ≤ ${TARGET_DEPLOY_MS} ms to all 3 nodes (publish + alias move → new body everywhere)`, value: deploy.p99Ms, unit: "ms", met: deploy.p99Ms <= TARGET_DEPLOY_MS },
+  ];
+  const json = {
+    benchmark: "edge",
+    environment: env,
+    config: { rounds: res.rounds.length, variants: o.variants, connections: o.connections, quick: o.quick, load: "wrk -t1", edgeNode: "startEdgeNode({ workers: 1 }) — one worker process" },
+    verdicts,
+    summary,
+    addedLatencyUs: addedUs,
+    addedLatencyRounds: addedRounds,
+    deploy,
+    raw: res.rounds,
+    failures: res.failures,
+    wallMs: Math.round(res.wallMs),
+  };
+
+  const cols = res.rounds.map((r) => `r${r.round}`);
+  let md = `## edge — ${date}\n\n${envLine(env)}\n\n`;
+  md += `One edge node supervised with 1 worker process (one server core) vs a bare Hono hello world and \`workerd serve\` with the same hello Worker, all on 127.0.0.1. Load: \`wrk -t1 -c${o.connections}\`, ${o.quick ? 3 : 5} s after a 1 s warm-up, in its own process; c=1 columns from a Node client (one keep-alive connection, back to back). Median over ${res.rounds.length} round${res.rounds.length === 1 ? "" : "s"} (fresh processes per variant per round, order alternating); r1…rN are each round's requests/s; ×Hono and ×workerd are within-round ratios of requests/s. Server CPU: the server's process tree from /proc (includes the idle registry and edge primary, and the origin in (b)).${o.quick ? " **Quick run (--quick): 1 round, shorter windows.**" : ""}\n\n`;
+  for (const v of verdicts) md += `- **Target** ${v.target}: **${v.met ? "MET" : "MISSED"}** (${fmt(v.value)} ${v.unit})\n`;
+  md += `\n`;
+  md += mdTable(
+    ["variant", "req/s", "p50 µs", "p99 µs", "server CPU µs/req", "×Hono", "×workerd", "c=1 p50 µs", "c=1 p99 µs", "check", ...cols],
+    load.map((v) => {
+      const s = summary[v]!;
+      return [s.label!, fmt(s.rps, 0), fmt(s.p50Us), fmt(s.p99Us), fmt(s.serverCpuUsPerReq), fmt(s.xHono), fmt(s.xWorkerd), fmt(s.c1P50Us), fmt(s.c1P99Us), s.cache || "200", ...res.rounds.map((r) => fmt(r.results[v]?.rps, 0))];
+    }),
+  );
+  md += `\nAdded p50 of the viewer-request function at c=1, (c) − (a): **${fmt(addedUs)} µs** (rounds: ${addedRounds.map((x) => fmt(x)).join(", ")}).`;
+  md += ` Errors (non-2xx/socket) under load: ${load.map((v) => `${v} ${summary[v]!.errors}`).join(", ")}. "check" is the status and x-verge-cache of one request before the measured run.\n\n`;
+  md += `Deploy propagation (3 nodes \`workers: 0\` in one process, ${deploy.n} deploys over ${deployRoundP99.length} round(s), each: publish a new version + move the alias, then poll each node until it serves the new body): p50 **${fmt(deploy.p50Ms)} ms**, p99 **${fmt(deploy.p99Ms)} ms**, max ${fmt(deploy.maxMs)} ms (per-round p99: ${deploy.roundP99Ms.map((x) => fmt(x)).join(", ")} ms).\n`;
+  md += `\nwrk's own p99 is approximate under full load (coordinated omission; MEASURED.md found wrk's workerd tails unreliable): prefer the c=1 columns for latency.\n`;
+  if (res.failures.length) md += `\nFailures: ${res.failures.map((f) => `round ${f.round + 1} ${f.variant}: ${f.error.split("\n")[0]}`).join("; ")}\n`;
+
+  const svg = barChart({
+    title: `One edge node (1 worker) vs Hono and workerd — requests/s, wrk -c${o.connections} (higher is better)`,
+    subtitle: `127.0.0.1 · ${res.rounds.length} round(s), fresh processes · ${env.cpu as string} · ${date}`,
+    unit: "requests/s",
+    targets: [
+      ...(summary.workerd ? [{ value: summary.workerd.rps * TARGET_WORKER_X, label: `(d) target: ${TARGET_WORKER_X}× workerd` }] : []),
+      ...(summary.hono ? [{ value: summary.hono.rps * TARGET_HIT_X, label: `(a) target: ${TARGET_HIT_X}× Hono` }] : []),
+    ],
+    bars: load.map((v) => ({
+      label: o.labels[v]!,
+      value: summary[v]!.rps,
+      highlight: v !== "hono" && v !== "workerd",
+      note: `${fmt(summary[v]!.rps, 0)} req/s · p50 ${fmt(summary[v]!.p50Us)} µs · c=1 ${fmt(summary[v]!.c1P50Us)} µs`,
+    })),
+  });
+  const paths = writeResults("edge", { json, md, svg });
+  console.log("\n" + md);
+  console.log(`wrote ${paths.join(", ")}`);
+}
