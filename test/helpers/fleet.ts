@@ -4,6 +4,7 @@
  * server, and helpers to publish functions, write distributions, wait until
  * every node applied a change, and send requests with any Host header.
  */
+import { createServer as createNetServer } from "node:net";
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { mkdtempSync, rmSync } from "node:fs";
 import type { AddressInfo } from "node:net";
@@ -67,11 +68,28 @@ export interface Fleet {
   /** One request to node `i` with the given Host. */
   get(i: number, host: string, path: string, init?: { method?: string; headers?: Record<string, string>; body?: string | Buffer }): Promise<Reply>;
   startNode(i: number): Promise<EdgeNode>;
+  /** Closes the registry, keeping its data directory (nodes lose their feed). */
+  stopRegistry(): Promise<void>;
+  /** Starts the registry again on the same port over the same data directory. */
+  restartRegistry(): Promise<TestOrigin>;
   close(): Promise<void>;
 }
 
+/** A TCP port free on 127.0.0.1 right now (a supervised node needs a fixed port: its url is built from it). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createNetServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
 export async function startFleet(options: { nodes?: number; workers?: number; tenant?: string } = {}): Promise<Fleet> {
-  const registry = await startTestOrigin();
+  let registry = await startTestOrigin({ keepDir: true });
+  let registryUp = true;
   const tenant = options.tenant ?? "acme";
   const tenantToken = await registry.tenant(tenant, ["publish", "deploy", "read", "admin"]);
   const nodeToken = await registry.token(null, ["node"]);
@@ -85,7 +103,7 @@ export async function startFleet(options: { nodes?: number; workers?: number; te
       nodeId: `node-${i}`,
       region: `region-${i}`,
       dataDir: dirs[i]!,
-      port: 0,
+      port: (options.workers ?? 0) > 0 ? await freePort() : 0,
       host: "127.0.0.1",
       workers: options.workers ?? 0,
       allowPrivateSubrequests: true,
@@ -143,9 +161,21 @@ export async function startFleet(options: { nodes?: number; workers?: number; te
       });
     },
     startNode,
+    async stopRegistry() {
+      if (registryUp) await registry.close();
+      registryUp = false;
+    },
+    async restartRegistry() {
+      if (registryUp) await registry.close();
+      registry = await startTestOrigin({ port: Number(new URL(registry.url).port), dataDir: registry.dataDir, keepDir: true });
+      registryUp = true;
+      fleet.registry = registry;
+      return registry;
+    },
     async close() {
       for (const n of nodes) await n?.close().catch(() => {});
-      await registry.close();
+      if (registryUp) await registry.close();
+      rmSync(registry.dataDir, { recursive: true, force: true });
       for (const d of dirs) rmSync(d, { recursive: true, force: true });
     },
   };
