@@ -45,6 +45,7 @@ import { median, round, fmt } from "./lib/stats.ts";
 import { barChart } from "./lib/svg-chart.ts";
 import { bodyText, freePort } from "./lib/proc.ts";
 import { routerBundle, helloBundle, ROUTER_PROBE_PATH } from "./lib/worker-bundle.ts";
+import { workerdBinary, workerdConfig } from "./lib/workerd.ts";
 
 const SCRIPT = fileURLToPath(import.meta.url);
 const BUNDLE_BYTES = 50 * 1024;
@@ -178,19 +179,6 @@ async function miniflareVariant(n: number, warmup: number): Promise<VariantResul
   return { variant: "miniflare", firstInProcessMs: first.totalMs, samples, p50: p50Of(samples) };
 }
 
-async function workerdBinary(): Promise<string | null> {
-  try {
-    // CommonJS package: the binary path is `module.exports.default`.
-    // No type declarations ship with it: import by a variable name so tsc does not look.
-    const name = "workerd";
-    const mod = (await import(name)) as { default?: string | { default?: string } };
-    const path = typeof mod.default === "string" ? mod.default : mod.default?.default;
-    return typeof path === "string" ? path : null;
-  } catch {
-    return null;
-  }
-}
-
 async function workerdVariant(n: number, warmup: number): Promise<VariantResult> {
   const bin = await workerdBinary();
   if (bin === null) throw new Error("workerd binary not found (the `workerd` package comes with miniflare)");
@@ -200,16 +188,7 @@ async function workerdVariant(n: number, warmup: number): Promise<VariantResult>
     const port = await freePort();
     writeFileSync(
       join(dir, "config.capnp"),
-      `using Workerd = import "/workerd/workerd.capnp";
-const config :Workerd.Config = (
-  services = [ (name = "main", worker = .w) ],
-  sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ],
-);
-const w :Workerd.Worker = (
-  modules = [ (name = "worker.js", esModule = embed "worker.js") ],
-  compatibilityDate = "2024-09-23",
-);
-`,
+      workerdConfig(port),
     );
     const t0 = performance.now();
     const child = spawn(bin, ["serve", join(dir, "config.capnp")], { stdio: ["ignore", "ignore", "pipe"] });

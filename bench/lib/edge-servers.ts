@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ADMIN, TENANT, call, must, setup, startRegistry } from "./registry-server.ts";
 import { freePort } from "./proc.ts";
+import { workerdBinary, workerdConfig } from "./workerd.ts";
 
 export interface Running {
   url: string;
@@ -128,33 +129,16 @@ export async function waitFor(url: string, host: string, ok: (status: number, bo
   }
 }
 
-async function workerdBinary(): Promise<string> {
-  // CommonJS package without type declarations (as in cold-start.ts).
-  const name = "workerd";
-  const mod = (await import(name)) as { default?: string | { default?: string } };
-  const path = typeof mod.default === "string" ? mod.default : mod.default?.default;
-  if (typeof path !== "string") throw new Error("workerd binary not found (the `workerd` package comes with miniflare)");
-  return path;
-}
-
 /** `workerd serve` of an ES-module Worker on a free port, in its own process group. */
 export async function startWorkerd(script: string): Promise<Running & { pid: number }> {
   const bin = await workerdBinary();
+  if (bin === null) throw new Error("workerd binary not found (the `workerd` package comes with miniflare)");
   const dir = mkdtempSync(join(tmpdir(), "verge-bench-workerd-"));
   const port = await freePort();
   writeFileSync(join(dir, "worker.js"), script);
   writeFileSync(
     join(dir, "config.capnp"),
-    `using Workerd = import "/workerd/workerd.capnp";
-const config :Workerd.Config = (
-  services = [ (name = "main", worker = .w) ],
-  sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ],
-);
-const w :Workerd.Worker = (
-  modules = [ (name = "worker.js", esModule = embed "worker.js") ],
-  compatibilityDate = "2024-09-23",
-);
-`,
+    workerdConfig(port),
   );
   // In the variant's process group: killing the variant (timeout) ends workerd too.
   const child = spawn(bin, ["serve", join(dir, "config.capnp")], { stdio: ["ignore", "ignore", "ignore"] });
