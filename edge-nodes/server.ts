@@ -136,7 +136,8 @@ async function startSupervised(options: EdgeNodeOptions): Promise<EdgeNode> {
   await supervisor.ready;
   supervisor.broadcast(status());
   return {
-    url: `http://${options.host}:${options.port}`,
+    // With port 0 the workers' shared port is the one cluster picked.
+    url: `http://${options.host}:${supervisor.workers().find((w) => w.port !== null)?.port ?? options.port}`,
     close: async () => {
       clearInterval(tick);
       unsubscribe();
