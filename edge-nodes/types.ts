@@ -12,6 +12,7 @@
  */
 import type { Snapshot, Distribution, CacheKeyPolicy, Ttl, FunctionAssociation } from "../src/shared/protocol.ts";
 import type { FunctionSpec } from "../src/runtime/index.ts";
+import type { HeaderList } from "../src/shared/http.ts";
 
 // ─── sync → pipeline ──────────────────────────────────────────────────────────
 
@@ -95,8 +96,8 @@ export interface CacheKeyInput {
 
 export interface CacheServeOptions {
   key: string;
-  /** The viewer's request as it is after viewer-request: method and headers (Vary, conditionals, Cache-Control). */
-  request: Request;
+  /** The viewer's request as it is after viewer-request: method and headers (Vary, conditionals, Cache-Control). A `Request` will do. */
+  request: { readonly method: string; readonly headers: Headers };
   /** Path of the request, for purge by prefix. */
   path: string;
   /** `tenant/name`, as in {@link CacheKeyInput}. */
@@ -145,9 +146,23 @@ export interface ViewerInfo {
   scheme: "http" | "https";
 }
 
+/**
+ * A viewer's request as the HTTP server parsed it, before any web `Request` is
+ * made of it (the node's hot path never builds one for a GET).
+ */
+export interface ViewerRequest {
+  method: string;
+  /** Absolute URL, e.g. `http://example.com/a?b=1`, as the server adapter built it from the target and Host. */
+  url: string;
+  /** As received: lowercase names, one entry per header line, in order. */
+  headers: HeaderList;
+  /** The body stream, taken at most once; null for none. */
+  body(): ReadableStream<Uint8Array> | null;
+}
+
 export interface Pipeline {
   /** One viewer request through the node; never throws (errors become 5xx responses with x-verge-error). */
-  handle(request: Request, viewer: ViewerInfo): Promise<Response>;
+  handle(request: Request | ViewerRequest, viewer: ViewerInfo): Promise<Response>;
 }
 
 /** What the pipeline tells the node about each request (metrics and logs are built from it). */

@@ -19,7 +19,7 @@ function opaque(etag: string): string {
  * True when the viewer's `If-None-Match` (weak comparison), or, without one,
  * its `If-Modified-Since`, says its copy of a 200 entry is current.
  */
-export function viewerNotModified(request: Request, entry: { status: number; etag: string | null; lastModified: string | null }): boolean {
+export function viewerNotModified(request: { readonly headers: Headers }, entry: { status: number; etag: string | null; lastModified: string | null }): boolean {
   if (entry.status !== 200) return false;
   const inm = request.headers.get("if-none-match");
   if (inm !== null) {

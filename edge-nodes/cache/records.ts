@@ -10,6 +10,7 @@
  *   response's body: it gets the right one or none (then it is a miss).
  */
 import { randomUUID } from "node:crypto";
+import { partsResponse, type HeaderList } from "../../src/shared/http.ts";
 import type { Timing } from "./freshness.ts";
 
 export interface CacheEntry extends Timing {
@@ -106,17 +107,15 @@ export function sizeOf(bodyBytes: number, headers: Array<[string, string]>): num
   return n;
 }
 
-/** Statuses whose responses never carry a body (fetch spec "null body status"). */
-export function nullBodyStatus(status: number): boolean {
-  return status === 101 || status === 103 || status === 204 || status === 205 || status === 304;
-}
-
-/** The stored response as the viewer gets it, with `Age` (RFC 9111 §5.1). */
+/**
+ * The stored response as the viewer gets it, with `Age` (RFC 9111 §5.1). Made
+ * with `partsResponse`, so the pipeline reads its parts back without
+ * iterating `Headers` or streaming the body.
+ */
 export function entryResponse(entry: CacheEntry, headers: Array<[string, string]>, body: Uint8Array | null, age: number): Response {
-  const out = new Headers(headers);
-  out.set("age", String(age));
-  const withBody = body !== null && !nullBodyStatus(entry.status);
-  return new Response(withBody ? body : null, { status: entry.status, statusText: entry.statusText, headers: out });
+  const out: HeaderList = headers.filter(([name]) => name !== "age");
+  out.push(["age", String(age)]);
+  return partsResponse({ status: entry.status, statusText: entry.statusText, headers: out, body });
 }
 
 /**

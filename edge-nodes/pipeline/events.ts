@@ -13,7 +13,7 @@
  */
 import { isIP } from "node:net";
 import type { FunctionSpec } from "../../src/runtime/index.ts";
-import type { BodyData, HeaderList, RequestData, ResponseData } from "../../src/shared/http.ts";
+import { headersInit, partsResponse, type BodyData, type HeaderList, type RequestData, type ResponseData } from "../../src/shared/http.ts";
 import {
   buildCloudFrontEvent,
   cfHeadersToHeaderList,
@@ -191,12 +191,18 @@ function keepHidden(before: HeaderList, after: HeaderList): HeaderList {
   return hidden.length === 0 ? after : [...after, ...hidden];
 }
 
+/**
+ * A `Response` from parts. A body in memory (or none) makes a response whose
+ * parts the next step reads back without a stream (`partsOf`); headers go in
+ * as a plain object, which @hono/node-server writes out directly.
+ */
 export function makeResponse(status: number, statusText: string, headers: HeaderList, body: Uint8Array | ReadableStream<Uint8Array> | null): Response {
-  const h = new Headers();
-  for (const [name, value] of headers) h.append(name, value);
   const nullBody = NULL_BODY.has(status);
   if (nullBody && body instanceof ReadableStream) void body.cancel().catch(() => {});
-  return new Response(nullBody ? null : (body as ConstructorParameters<typeof Response>[0]), { status, statusText: REASON.test(statusText) ? statusText : "", headers: h });
+  const text = REASON.test(statusText) ? statusText : "";
+  if (nullBody) return partsResponse({ status, statusText: text, headers, body: null });
+  if (!(body instanceof ReadableStream)) return partsResponse({ status, statusText: text, headers, body });
+  return new Response(body, { status, statusText: text, headers: headersInit(headers) });
 }
 
 /** Plain response data (from the runtime) as a `Response`. */

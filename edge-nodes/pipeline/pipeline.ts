@@ -17,7 +17,8 @@
 import { VergeError, hasCode, type VergeErrorCode } from "../../src/shared/errors.ts";
 import { createRequestId, type CloudFrontGeneratedResponse, type CloudFrontRequest } from "../../src/shared/cloudfront/index.ts";
 import { matchPathPattern } from "../../src/shared/path-pattern.ts";
-import type { Pipeline, ViewerInfo } from "../types.ts";
+import { partsOf, type HeaderList } from "../../src/shared/http.ts";
+import type { Pipeline, ViewerInfo, ViewerRequest } from "../types.ts";
 import { codeOf, errorResponse, messageOf, statusFor } from "./errors.ts";
 import { applyRequest, generatedResponse, makeResponse, replacedResponse, requestEvent, responseEvent } from "./events.ts";
 import { fill } from "./fill.ts";
@@ -56,8 +57,9 @@ export function createPipeline(options: PipelineOptions): EdgePipeline {
   const invoker = createInvoker({ ...options, log });
   const ctx: Context = { options, invoker, fetchOrigin: options.fetchOrigin ?? fetcher!.fetch, framingChecked: fetcher !== null };
 
-  async function handle(request: Request, viewer: ViewerInfo): Promise<Response> {
+  async function handle(input: Request | ViewerRequest, viewer: ViewerInfo): Promise<Response> {
     const started = now();
+    const request = asViewerRequest(input);
     const draft: RecordDraft = {
       requestId: createRequestId(),
       at: new Date(started).toISOString(),
@@ -83,7 +85,7 @@ export function createPipeline(options: PipelineOptions): EdgePipeline {
     }
   }
 
-  async function serve(request: Request, viewer: ViewerInfo, draft: RecordDraft): Promise<Response> {
+  async function serve(request: ViewerRequest, viewer: ViewerInfo, draft: RecordDraft): Promise<Response> {
     const inspection = inspectRequest(request);
     if (!inspection.ok) throw new VergeError(inspection.code as VergeErrorCode, inspection.message);
     const head = inspection.head;
@@ -104,7 +106,7 @@ export function createPipeline(options: PipelineOptions): EdgePipeline {
       scheme: head.scheme,
       hostHeader: head.hostHeader,
       host: head.host,
-      request: { method: head.method, uri: head.path, querystring: head.querystring, headers: head.headers, body: bodyFrom(request.body) },
+      request: { method: head.method, uri: head.path, querystring: head.querystring, headers: head.headers, body: bodyFrom(head.method === "GET" || head.method === "HEAD" ? null : request.body()) },
       cache: null,
       invocations: draft.invocations,
     };
@@ -167,7 +169,7 @@ export function createPipeline(options: PipelineOptions): EdgePipeline {
     const key = options.cache.key({ distribution: flow.distributionId, behavior: flow.behaviorName, host: flow.host, url, headers, policy: flow.behavior.cacheKey });
     const { response, result } = await options.cache.serve({
       key,
-      request: new Request(url, { method: req.method, headers }),
+      request: { method: req.method, headers },
       path: req.uri,
       distribution: flow.distributionId,
       ttl: flow.behavior.ttl,
@@ -189,20 +191,20 @@ export function createPipeline(options: PipelineOptions): EdgePipeline {
       return failure(err, { requestId: flow.requestId, method: req.method, distribution: flow.distributionId, host: sub.host, path: req.uri }, "subrequest failed");
     }
     flow.cache = sub.cache;
-    let headers = stripHopByHop(headersToList(response.headers));
+    const parts = readParts(response);
+    let headers = stripHopByHop(parts.headers);
     if (sub.cache !== null) headers = setHeader(headers, "x-verge-cache", sub.cache);
-    return makeResponse(response.status, response.statusText, headers, req.method === "HEAD" ? null : response.body);
+    return makeResponse(parts.status, parts.statusText, headers, req.method === "HEAD" ? discardBody(parts.body) : parts.body);
   }
 
   /** 6. What goes to the viewer. */
   function finalize(response: Response, flow: Flow): Response {
-    let headers = deleteHeader(stripHopByHop(headersToList(response.headers)), "x-verge-cache");
+    const parts = readParts(response);
+    let headers = deleteHeader(stripHopByHop(parts.headers), "x-verge-cache");
     if (flow.cache !== null) headers.push(["x-verge-cache", flow.cache]);
     headers = setHeader(headers, "x-verge-request-id", flow.requestId);
     headers = appendVia(headers, options.nodeId);
-    const head = flow.request.method === "HEAD";
-    if (head) void response.body?.cancel().catch(() => {});
-    return makeResponse(response.status, response.statusText, headers, head ? null : response.body);
+    return makeResponse(parts.status, parts.statusText, headers, flow.request.method === "HEAD" ? discardBody(parts.body) : parts.body);
   }
 
   function failure(err: unknown, draft: Pick<RecordDraft, "requestId" | "method" | "distribution" | "host" | "path" | "error">, msg = "request failed"): Response {
@@ -250,6 +252,25 @@ function matchBehavior(distribution: Flow["distribution"], path: string): Pick<F
     throw new VergeError("ERR_NO_ORIGIN", `distribution ${distribution.tenant}/${distribution.name}: behavior ${behavior?.pathPattern ?? "default"} names origin ${JSON.stringify(chosen.originId)}, which it does not have`);
   }
   return { behavior: chosen, behaviorName: behavior?.pathPattern ?? "default", origin };
+}
+
+/** A `Request` (tests, the harness) as the plain request the server adapter gives. */
+function asViewerRequest(input: Request | ViewerRequest): ViewerRequest {
+  if (Array.isArray(input.headers)) return input as ViewerRequest;
+  const request = input as Request;
+  return { method: request.method, url: request.url, headers: headersToList(request.headers), body: () => request.body };
+}
+
+/** A response's parts: as made (cache entries, generated responses), else read from the `Response`. */
+function readParts(response: Response): { status: number; statusText: string; headers: HeaderList; body: Uint8Array | ReadableStream<Uint8Array> | null } {
+  const known = partsOf(response);
+  if (known !== undefined) return known;
+  return { status: response.status, statusText: response.statusText, headers: headersToList(response.headers), body: response.body };
+}
+
+function discardBody(body: Uint8Array | ReadableStream<Uint8Array> | null): null {
+  if (body instanceof ReadableStream) void body.cancel().catch(() => {});
+  return null;
 }
 
 function passesThrough(err: unknown): boolean {

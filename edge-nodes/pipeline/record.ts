@@ -4,6 +4,7 @@
  * never held back for it. Invocation CPU and wall times are those reported by
  * then (an invocation's report settles when its body and waitUntil are done).
  */
+import { partsOf } from "../../src/shared/http.ts";
 import type { CacheResult, RequestRecord } from "../types.ts";
 import type { InvocationEntry } from "./flow.ts";
 
@@ -48,9 +49,12 @@ export function withRecord(response: Response, draft: RecordDraft, now: () => nu
       // a failing listener must not fail the response
     }
   };
-  if (response.body === null) {
+  // A body in memory goes out whole (or not at all, when the viewer left first).
+  const known = partsOf(response);
+  if (known !== undefined || response.body === null) {
     // Let invocations that already ended report their times first.
-    setImmediate(() => finish(0));
+    const bytes = known?.body?.byteLength ?? 0;
+    setImmediate(() => finish(bytes));
     return response;
   }
   const reader = response.body.getReader();

@@ -52,3 +52,73 @@ export function concatBytes(chunks: readonly Uint8Array[], length = chunks.reduc
   }
   return out;
 }
+
+/**
+ * A `Response` whose parts a proxy already holds as plain data. Building a web
+ * `Response` and reading it back (Headers iteration, a body stream) costs more
+ * than serving a cached object; a response made by {@link partsResponse}
+ * answers {@link partsOf} with the parts it was made from, so the next step
+ * works on them directly. The registry is by identity: a response read by
+ * anyone (its stream or its `Headers` changed) must not be handed to
+ * `partsOf` afterwards, and responses made otherwise answer undefined.
+ */
+export interface ResponseParts {
+  status: number;
+  statusText: string;
+  headers: HeaderList;
+  /** The whole body in memory, or null for none. */
+  body: Uint8Array | null;
+}
+
+const partsByResponse = new WeakMap<Response, ResponseParts>();
+
+/** Statuses whose responses never carry a body (fetch spec "null body status"). */
+export function isNullBodyStatus(status: number): boolean {
+  return status === 101 || status === 103 || status === 204 || status === 205 || status === 304;
+}
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** What Node's HTTP writer accepts in a value (it throws on anything else, after the status line is chosen). */
+const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/**
+ * Headers for a `Response` init: a plain object when no line repeats a
+ * `Set-Cookie` (lines of other names are joined with ", ", as `Headers` does),
+ * else a `Headers`, which keeps each cookie on its own line. Names and values
+ * are checked here, so a bad one throws now (as `Headers` would) rather than
+ * when the server writes the response: the plain object is handed to the
+ * server's writer as it is.
+ */
+export function headersInit(list: HeaderList): Record<string, string> | Headers {
+  const out: Record<string, string> = Object.create(null);
+  let cookies = 0;
+  for (const [name, value] of list) {
+    if ((name === "set-cookie" && ++cookies > 1) || !TOKEN.test(name) || !FIELD_VALUE.test(value)) return toHeaders(list);
+    const v = value.trim();
+    const prior = out[name];
+    out[name] = prior === undefined ? v : `${prior}, ${v}`;
+  }
+  return out;
+}
+
+function toHeaders(list: HeaderList): Headers {
+  const h = new Headers();
+  for (const [name, value] of list) h.append(name, value);
+  return h;
+}
+
+export function partsResponse(parts: ResponseParts): Response {
+  const body = isNullBodyStatus(parts.status) ? null : parts.body;
+  const response = new Response(body as ConstructorParameters<typeof Response>[0], {
+    status: parts.status,
+    statusText: parts.statusText,
+    headers: headersInit(parts.headers),
+  });
+  partsByResponse.set(response, body === parts.body ? parts : { ...parts, body });
+  return response;
+}
+
+/** The parts `response` was made from by {@link partsResponse}, else undefined. */
+export function partsOf(response: Response): ResponseParts | undefined {
+  return partsByResponse.get(response);
+}
