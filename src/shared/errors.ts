@@ -44,6 +44,9 @@ const USER_ERROR_CODES = new Set<string>([
   "ERR_BUILD_FAILED",
   "ERR_NO_UPSTREAM",
   "ERR_PORT_IN_USE",
+  // wrangler-compat: the wrangler.toml / wrangler.jsonc needs fixing, or asks for what verge cannot do yet.
+  "ERR_WRANGLER_CONFIG",
+  "ERR_UNSUPPORTED_BINDING",
   // The registry's 4xx answers (origin/errors.ts): the request, token or bundle needs fixing.
   "ERR_INVALID_JSON",
   "ERR_INVALID_TOML",

@@ -1,0 +1,12 @@
+/** wrangler-compat: wrangler.toml / wrangler.jsonc -> verge config, with diagnostics. */
+export { readWranglerConfig, findWranglerConfig, CONFIG_FILE_NAMES } from "./read.ts";
+export type { ReadWranglerOptions, ReadWranglerResult } from "./read.ts";
+export { validateWranglerConfig } from "./validate.ts";
+export type { WranglerConfig, WranglerRawConfig, ValidateOptions } from "./validate.ts";
+export type { WranglerKvNamespace, WranglerBuild } from "./fields.ts";
+export type { WranglerRoute } from "./routes.ts";
+export { WranglerConfigError, formatDiagnostic } from "./diagnostics.ts";
+export type { WranglerDiagnostic } from "./diagnostics.ts";
+export { cronProblem } from "./cron.ts";
+export { readLocalSecrets } from "./secrets.ts";
+export { parseConfigText, formatOf } from "./parse-file.ts";

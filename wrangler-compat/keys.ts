@@ -1,0 +1,49 @@
+/**
+ * Which keys of a wrangler config verge reads, which Wrangler keys it knows
+ * but ignores, and Wrangler's environment rules: which top-level keys an
+ * `[env.<name>]` section inherits and which it must restate (bindings).
+ * See Wrangler's "Environments" docs and workers-sdk `config/validation.ts`.
+ */
+import type { Diagnostics } from "./diagnostics.ts";
+import { join } from "./diagnostics.ts";
+
+/** Keys verge reads, at the top level and in an environment. */
+export const SUPPORTED_KEYS = ["name", "main", "compatibility_date", "compatibility_flags", "vars", "kv_namespaces", "routes", "route", "triggers", "limits", "build"] as const;
+
+/** Inherited by an environment that does not set them (`name` becomes `<name>-<env>`). */
+export const INHERITABLE_KEYS = ["main", "compatibility_date", "compatibility_flags", "routes", "triggers", "limits", "build"] as const;
+
+/** Bindings: never inherited, an environment restates them or has none. */
+export const NON_INHERITABLE_KEYS = ["vars", "kv_namespaces"] as const;
+
+/** Wrangler settings verge does not implement (yet): read, warned about, ignored. */
+const KNOWN_UNSUPPORTED = new Set([
+  "account_id", "workers_dev", "preview_urls", "durable_objects", "r2_buckets", "d1_databases", "services", "queues",
+  "analytics_engine_datasets", "ai", "browser", "hyperdrive", "vectorize", "mtls_certificates", "dispatch_namespaces",
+  "send_email", "tail_consumers", "unsafe", "assets", "site", "rules", "find_additional_modules", "base_dir",
+  "preserve_file_names", "no_bundle", "minify", "node_compat", "tsconfig", "jsx_factory", "jsx_fragment", "define",
+  "usage_model", "placement", "observability", "logpush", "upload_source_maps", "dev", "migrations", "keep_vars",
+  "send_metrics", "legacy_env", "compliance_region", "workflows", "version_metadata", "wasm_modules", "text_blobs",
+  "data_blobs", "alias", "containers", "secrets_store_secrets", "pipelines", "logfwdr", "zone_id", "keep_names",
+  "worker_loaders", "images", "secrets", "ratelimits", "unsafe_hello_world",
+]);
+
+/** Keys only the top level may hold. */
+const TOP_LEVEL_ONLY = new Set(["env", "$schema", "keep_vars", "send_metrics", "legacy_env", "dev", "site", "migrations"]);
+
+/**
+ * Warns for every key of `table` that verge does not read, naming its path.
+ *
+ * @example
+ * checkKeys(d, "env.staging", { name: "x", r2_buckets: [] }, false); // warning at env.staging.r2_buckets
+ */
+export function checkKeys(d: Diagnostics, base: string, table: Record<string, unknown>, topLevel: boolean): void {
+  for (const key of Object.keys(table)) {
+    const path = join(base, key);
+    if (topLevel && (key === "env" || key === "$schema")) continue;
+    if (!topLevel && TOP_LEVEL_ONLY.has(key)) d.warn(path, `"${key}" is a top-level setting and is not read inside an environment; ignored`);
+    else if ((SUPPORTED_KEYS as readonly string[]).includes(key)) continue;
+    else if (KNOWN_UNSUPPORTED.has(key)) d.warn(path, `not supported by verge yet; ignored`);
+    else d.warn(path, `unknown key (not a Wrangler setting verge knows); ignored`);
+  }
+}
