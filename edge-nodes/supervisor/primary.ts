@@ -17,6 +17,7 @@ import { join } from "node:path";
 import { VergeError } from "../../src/shared/errors.ts";
 import { clearCrashMarker, readCrashMarker } from "./marker.ts";
 import { createHangWatch } from "./hang-watch.ts";
+import { guardHandoffs } from "./handoff-guard.ts";
 import { handleStopSignals } from "./signals.ts";
 import { ENV_HEARTBEAT, ENV_MARKER, ENV_QUARANTINE, ENV_WORKER_ID, isMessage } from "./messages.ts";
 import type { QuarantineView, SupervisorMessage, WorkerInfo } from "./messages.ts";
@@ -140,6 +141,8 @@ export function startSupervisor(options: SupervisorOptions): Supervisor {
     Object.assign(slot, { worker, startedAt: Date.now(), ready: false, port: null, killed: false, hung: false });
     const pid = worker.process.pid ?? 0;
     log({ level: "info", event: "worker-start", worker: slot.id, pid, restarts: slot.restarts });
+    // Connections handed to this worker and never taken are closed once it is gone (see handoff-guard.ts).
+    guardHandoffs(worker, (count) => log({ level: "warn", event: "worker-connections-closed", worker: slot.id, pid, count }));
     worker.on("error", (err) => log({ level: "warn", event: "worker-ipc-error", worker: slot.id, pid, message: err.message }));
     worker.on("listening", (address) => {
       slot.port = address.port;
