@@ -161,6 +161,8 @@ export async function runEdgeWorker(env: NodeJS.ProcessEnv): Promise<void> {
   const nodeMetrics = async (): Promise<string> => (await worker.request("edge:metrics", undefined, { timeoutMs: 5_000 })) as string;
   const plane = await createDataPlane({
     ...config,
+    // The node's log lines go to the primary, which calls the `log` option of startEdgeNode.
+    log: worker.log,
     follow: false,
     quarantine: worker.quarantine,
     onEnter: worker.onEnter,

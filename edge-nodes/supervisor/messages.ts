@@ -58,6 +58,12 @@ export interface HeartbeatMessage {
   type: "verge:heartbeat";
 }
 
+/** Worker → primary: one structured log line, passed to the primary's `log` with `worker` and `pid` added. */
+export interface LogMessage {
+  type: "verge:log";
+  line: Record<string, unknown>;
+}
+
 /** A message `broadcast()` sends and `onMessage(type, …)` receives; `verge:*` types are reserved. */
 export interface SupervisorMessage {
   type: string;

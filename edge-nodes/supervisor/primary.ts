@@ -126,6 +126,11 @@ export function startSupervisor(options: SupervisorOptions): Supervisor {
       s.worker === null ? [] : [{ id: s.id, pid: s.worker.process.pid ?? 0, startedAt: new Date(s.startedAt).toISOString(), restarts: s.restarts, ready: s.ready, port: s.port }],
     );
 
+  /** A worker's log line, to the primary's `log` with the worker's slot and pid (the line's own fields win). */
+  const forwardLog = (id: number, pid: number, line: unknown): void => {
+    if (typeof line === "object" && line !== null && !Array.isArray(line)) log({ worker: id, pid, ...line });
+  };
+
   const quarantineMessage = () => ({ type: "verge:quarantine", list: ledger.list() });
 
   function fork(slot: Slot): void {
@@ -153,6 +158,7 @@ export function startSupervisor(options: SupervisorOptions): Supervisor {
       if (router.handle(message, { id: slot.id, pid }, (reply) => send(worker, reply))) return;
       if (!isMessage(message)) return;
       if (message.type === "verge:heartbeat") return hangWatch?.beat(slot.id);
+      if (message.type === "verge:log") return forwardLog(slot.id, pid, message.line);
       if (message.type !== "verge:ready") return;
       hangWatch?.watch(slot.id);
       slot.ready = true;

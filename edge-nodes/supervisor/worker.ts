@@ -25,6 +25,11 @@ export interface ConnectWorkerOptions {
   drainTimeoutMs?: number;
   /** Marker path outside a supervisor (inside one, the primary sets it); none: onEnter does nothing. */
   markerPath?: string;
+  /**
+   * Where this process's log lines go (`log()` and the worker's own events).
+   * Default: under the supervisor, to the primary (its `log`, with `worker` and
+   * `pid` added); alone, a JSON line on stderr.
+   */
   log?: (line: object) => void;
 }
 
@@ -53,6 +58,12 @@ export interface WorkerConnection {
   workers(): Promise<{ workers: WorkerInfo[]; quarantine: QuarantineEntry[] }>;
   /** Tells the primary this worker is listening (its `ready` waits for every worker). */
   ready(): void;
+  /**
+   * One structured log line (e.g. the data plane's `log` option). Under the
+   * supervisor it goes to the primary, which passes it to its own `log` with
+   * this worker's `worker` (slot) and `pid`; alone, to `options.log` or stderr.
+   */
+  readonly log: (line: object) => void;
 }
 
 const DRAIN_POLL_MS = 10;
@@ -75,7 +86,14 @@ export function connectWorker(options: ConnectWorkerOptions = {}): WorkerConnect
 
 function connect(options: ConnectWorkerOptions): WorkerConnection {
   const clustered = cluster.isWorker && typeof process.send === "function";
-  const log = options.log ?? ((line: object) => process.stderr.write(JSON.stringify(line) + "\n"));
+  const stderrLog = (line: object) => void process.stderr.write(JSON.stringify(line) + "\n");
+  /** Never throws: a closed channel means the primary is gone, and cluster exits this worker for it. */
+  const post = (message: object) => {
+    if (process.connected) process.send!(message, undefined, {}, () => {});
+  };
+  // Once the channel is gone (the primary died), lines go to stderr rather than nowhere.
+  const forward = (line: object) => (process.connected ? post({ type: "verge:log", line }) : stderrLog(line));
+  const log = options.log ?? (clustered ? forward : stderrLog);
   const defaultDeadline = options.drainTimeoutMs ?? 30_000;
   const idText = clustered ? process.env[ENV_WORKER_ID] : undefined;
   const id = idText === undefined ? null : Number(idText);
@@ -143,10 +161,6 @@ function connect(options: ConnectWorkerOptions): WorkerConnection {
     process.on("SIGINT", onSignal);
   };
 
-  /** Never throws: a closed channel means the primary is gone, and cluster exits this worker for it. */
-  const post = (message: object) => {
-    if (process.connected) process.send!(message, undefined, {}, () => {});
-  };
   const requester = createRequester(clustered ? post : null);
   const startedAt = new Date().toISOString();
 
@@ -186,6 +200,7 @@ function connect(options: ConnectWorkerOptions): WorkerConnection {
       if (clustered) return (await requester.request("verge:workers")) as { workers: WorkerInfo[]; quarantine: QuarantineEntry[] };
       return { workers: [{ id: 0, pid: process.pid, startedAt, restarts: 0, ready: true, port: null }], quarantine: quarantine.list() };
     },
+    log,
     ready() {
       // Next tick: node:cluster sends its own "listening" (which carries the
       // port) after the listen callback returns; ready must arrive after it.
