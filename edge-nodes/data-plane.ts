@@ -36,6 +36,8 @@ export interface DataPlaneOptions {
   cacheMaxBytes?: number;
   /** Heap bytes idle isolates may hold (LRU beyond). */
   idleMemoryBytes?: number;
+  /** The runtime's cap on isolates (busy + idle) per function version in this process (default 64). */
+  maxIsolatesPerFunction?: number;
   /** Under a supervisor: the whole node's metrics, summed over its workers by the primary. */
   nodeMetrics?: () => Promise<string>;
   /** Under a supervisor: the workers and the sync status the primary last sent. */
@@ -87,7 +89,7 @@ export async function createDataPlane(options: DataPlaneOptions): Promise<DataPl
     onLog: (entry, functionId) => log({ msg: "console", function: functionId, level: entry.level, text: entry.message }),
   });
   if (options.onEnter !== undefined) services.onEnter = options.onEnter;
-  const runtime = createRuntime({ services, ...(options.idleMemoryBytes !== undefined ? { idleMemoryBytes: options.idleMemoryBytes } : {}) });
+  const runtime = createRuntime({ services, ...(options.idleMemoryBytes !== undefined ? { idleMemoryBytes: options.idleMemoryBytes } : {}), ...(options.maxIsolatesPerFunction !== undefined ? { maxIsolatesPerFunction: options.maxIsolatesPerFunction } : {}) });
   const metrics = createEdgeMetrics({ node: options.nodeId, region: options.region });
   const pipeline = createPipeline({
     runtime,

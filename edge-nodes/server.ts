@@ -9,6 +9,7 @@
  *   VERGE_NODE_ID  (hostname)              VERGE_REGION      (local)
  *   VERGE_PORT     (8787)  VERGE_HOST (127.0.0.1)  VERGE_DATA_DIR (.verge/edge)
  *   VERGE_WORKERS  (one per core)          VERGE_ALLOW_PRIVATE_SUBREQUESTS (0)
+ *   VERGE_MAX_ISOLATES_PER_FUNCTION (64, per worker process)
  *
  * Worker processes get their settings as JSON in VERGE_EDGE_WORKER.
  */
@@ -36,6 +37,16 @@ export interface EdgeNodeOptions {
   workers: number;
   allowPrivateSubrequests?: boolean;
   cacheMaxBytes?: number;
+  /**
+   * Most isolates (busy + idle) one function version may have in each worker
+   * process (the runtime's pool cap, default 64); a request beyond it is
+   * answered 503 ERR_THROTTLED.
+   */
+  maxIsolatesPerFunction?: number;
+  /**
+   * The node's structured log lines (default: a JSON line on stderr). Supervised,
+   * the workers' lines come here too, through the primary, with `worker` and `pid`.
+   */
   log?: (line: object) => void;
 }
 
@@ -51,6 +62,12 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv, overrides: Partial<EdgeNo
   if (token === "") throw new VergeError("ERR_INVALID_OPTIONS", "no node token: pass --token <token> or set VERGE_NODE_TOKEN (a token with the `node` scope)");
   const workers = overrides.workers ?? (env.VERGE_WORKERS !== undefined ? Number(env.VERGE_WORKERS) : availableParallelism());
   if (!Number.isInteger(workers) || workers < 0) throw new VergeError("ERR_INVALID_OPTIONS", `VERGE_WORKERS: expected an integer ≥ 0, found ${JSON.stringify(env.VERGE_WORKERS)}`);
+  const maxIsolatesPerFunction =
+    overrides.maxIsolatesPerFunction ?? (env.VERGE_MAX_ISOLATES_PER_FUNCTION !== undefined && env.VERGE_MAX_ISOLATES_PER_FUNCTION !== "" ? Number(env.VERGE_MAX_ISOLATES_PER_FUNCTION) : undefined);
+  if (maxIsolatesPerFunction !== undefined && !(Number.isInteger(maxIsolatesPerFunction) && maxIsolatesPerFunction > 0)) {
+    const found = overrides.maxIsolatesPerFunction !== undefined ? overrides.maxIsolatesPerFunction : env.VERGE_MAX_ISOLATES_PER_FUNCTION;
+    throw new VergeError("ERR_INVALID_OPTIONS", `VERGE_MAX_ISOLATES_PER_FUNCTION: expected an integer ≥ 1, found ${JSON.stringify(found)}`);
+  }
   return {
     registry: { url: url.replace(/\/+$/, ""), token },
     nodeId: overrides.nodeId ?? env.VERGE_NODE_ID ?? hostname(),
@@ -61,6 +78,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv, overrides: Partial<EdgeNo
     workers,
     allowPrivateSubrequests: overrides.allowPrivateSubrequests ?? env.VERGE_ALLOW_PRIVATE_SUBREQUESTS === "1",
     ...(overrides.cacheMaxBytes !== undefined ? { cacheMaxBytes: overrides.cacheMaxBytes } : {}),
+    ...(maxIsolatesPerFunction !== undefined ? { maxIsolatesPerFunction } : {}),
     ...(overrides.log !== undefined ? { log: overrides.log } : {}),
   };
 }
@@ -93,6 +111,7 @@ function planeOptions(o: EdgeNodeOptions) {
     region: o.region,
     ...(o.allowPrivateSubrequests !== undefined ? { allowPrivateSubrequests: o.allowPrivateSubrequests } : {}),
     ...(o.cacheMaxBytes !== undefined ? { cacheMaxBytes: o.cacheMaxBytes } : {}),
+    ...(o.maxIsolatesPerFunction !== undefined ? { maxIsolatesPerFunction: o.maxIsolatesPerFunction } : {}),
     ...(o.log !== undefined ? { log: o.log } : {}),
   };
 }

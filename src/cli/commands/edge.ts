@@ -5,10 +5,13 @@ import { UsageError } from "../output.ts";
 
 export const help = `verge edge [--port <n>] [--host <addr>] [--origin <url>] [--token <token>]
            [--data <dir>] [--node-id <id>] [--region <name>] [--workers <n>]
+           [--max-isolates-per-function <n>] [--allow-private-subrequests]
 
 Runs an edge node: follows the registry's change feed, keeps bundles and a
 response cache in LMDB under --data, and serves viewer traffic through the
 four CloudFront events. Operator routes: /_verge/health, /_verge/metrics.
+Log lines (the node's and every worker's, with "worker" and "pid") are JSON,
+one per line, on stdout.
   --port <n>        port (default VERGE_PORT or 8787; 0 picks a free one)
   --host <addr>     address (default VERGE_HOST or 127.0.0.1)
   --origin <url>    registry URL (or VERGE_ORIGIN)
@@ -17,6 +20,10 @@ four CloudFront events. Operator routes: /_verge/health, /_verge/metrics.
   --node-id <id>    this node's name in the registry (default VERGE_NODE_ID or the hostname)
   --region <name>   region label for health and metrics (default VERGE_REGION or "local")
   --workers <n>     worker processes (default VERGE_WORKERS or one per core; 0 = one process)
+  --max-isolates-per-function <n>
+                    most isolates one function version may use in each worker process,
+                    busy and idle (default VERGE_MAX_ISOLATES_PER_FUNCTION or 64);
+                    beyond it a request gets 503 ERR_THROTTLED
   --allow-private-subrequests   let functions fetch loopback/private addresses (local demos)
 `;
 
@@ -32,13 +39,16 @@ export async function run(argv: string[]): Promise<void> {
       "node-id": { type: "string" },
       region: { type: "string" },
       workers: { type: "string" },
+      "max-isolates-per-function": { type: "string" },
       "allow-private-subrequests": { type: "boolean" },
     },
   });
-  for (const name of ["port", "workers"] as const) {
+  for (const name of ["port", "workers", "max-isolates-per-function"] as const) {
     const v = values[name];
     if (v !== undefined && !/^\d+$/.test(v)) throw new UsageError(`--${name}: expected a number, found "${v}"`);
   }
+  const maxIsolates = values["max-isolates-per-function"];
+  if (maxIsolates !== undefined && Number(maxIsolates) < 1) throw new UsageError(`--max-isolates-per-function: expected a number ≥ 1, found "${maxIsolates}"`);
   const overrides: Partial<EdgeNodeOptions> = {};
   if (values.port !== undefined) overrides.port = Number(values.port);
   if (values.host !== undefined) overrides.host = values.host;
@@ -46,6 +56,9 @@ export async function run(argv: string[]): Promise<void> {
   if (values["node-id"] !== undefined) overrides.nodeId = values["node-id"];
   if (values.region !== undefined) overrides.region = values.region;
   if (values.workers !== undefined) overrides.workers = Number(values.workers);
+  if (maxIsolates !== undefined) overrides.maxIsolatesPerFunction = Number(maxIsolates);
+  // One JSON line per event on stdout, from this process and (through the primary) every worker.
+  overrides.log = (line) => void process.stdout.write(`${JSON.stringify(line)}\n`);
   if (values["allow-private-subrequests"]) overrides.allowPrivateSubrequests = true;
   if (values.origin !== undefined || values.token !== undefined) {
     overrides.registry = { url: values.origin ?? process.env.VERGE_ORIGIN ?? "", token: values.token ?? process.env.VERGE_NODE_TOKEN ?? process.env.VERGE_TOKEN ?? "" };

@@ -1,0 +1,192 @@
+/**
+ * A supervised edge node's workers (issue 4), over real processes and HTTP:
+ * - the workers' log lines reach startEdgeNode's `log` (through the primary),
+ *   tagged with the worker's slot and pid;
+ * - `maxIsolatesPerFunction` reaches every worker's isolate pool;
+ * - a connection the primary handed to a worker that then dies is closed, never
+ *   left open with no answer, and the next requests succeed.
+ * Every wait is a poll with a deadline.
+ */
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { request as httpRequest } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startEdgeNode, optionsFromEnv, type EdgeNode } from "../../edge-nodes/server.ts";
+import { freePort, lambda, startFleet, startWebOrigin, type Fleet } from "../helpers/fleet.ts";
+
+const HOST = "workers.test";
+const TIMEOUT = { timeout: 90_000 };
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v !== undefined) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+type Outcome = { kind: "answer"; status: number; body: string; error: string | undefined } | { kind: "closed"; code: string } | { kind: "hung" };
+
+/** One GET on a fresh connection: an answer, a closed connection, or nothing within `ms` ("hung"). */
+function outcome(url: string, path: string, ms = 15_000): Promise<Outcome> {
+  const u = new URL(path, url);
+  return new Promise((resolve) => {
+    let settled = false;
+    const settle = (o: Outcome) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(o);
+    };
+    const req = httpRequest({ host: u.hostname, port: u.port, path: u.pathname, headers: { host: HOST }, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => settle({ kind: "answer", status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8"), error: res.headers["x-verge-error"] as string | undefined }));
+      res.on("error", (err: NodeJS.ErrnoException) => settle({ kind: "closed", code: err.code ?? err.message }));
+    });
+    const timer = setTimeout(() => {
+      settle({ kind: "hung" });
+      req.destroy();
+    }, ms);
+    req.on("error", (err: NodeJS.ErrnoException) => settle({ kind: "closed", code: err.code ?? err.message }));
+    req.end();
+  });
+}
+
+// ---- one supervised node (2 workers, at most 1 isolate per function in each) ----
+
+const lines: Array<Record<string, unknown>> = [];
+let shared: { fleet: Fleet; node: EdgeNode } | undefined;
+const cleanups: Array<() => Promise<void>> = [];
+after(async () => {
+  for (const c of cleanups.reverse()) await c().catch(() => {});
+});
+
+const noStore = `headers: { "cache-control": [{ key: "Cache-Control", value: "no-store" }] }`;
+const fn = (name: string) => ({ "viewer-request": { function: name, alias: "live", includeBody: false } });
+
+async function supervised(): Promise<{ fleet: Fleet; node: EdgeNode }> {
+  if (shared) return shared;
+  const origin = await startWebOrigin((req, res) => res.writeHead(200, { "cache-control": "no-store" }).end(`origin ${req.url}`));
+  cleanups.push(() => origin.close());
+  const fleet = await startFleet({ nodes: 0 });
+  cleanups.push(() => fleet.close());
+  const dataDir = mkdtempSync(join(tmpdir(), "verge-edge-workers-"));
+  cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
+  const node = await startEdgeNode({
+    registry: { url: fleet.registry.url, token: fleet.nodeToken },
+    nodeId: "node-w",
+    region: "region-w",
+    dataDir,
+    port: await freePort(),
+    host: "127.0.0.1",
+    workers: 2,
+    allowPrivateSubrequests: true,
+    maxIsolatesPerFunction: 1,
+    log: (line) => void lines.push(line as Record<string, unknown>),
+  });
+  fleet.nodes.push(node); // closed by fleet.close(); counted by waitApplied
+  await fleet.publish("hello", lambda(`console.log("hello from " + cf.request.uri); return { status: "200", ${noStore}, body: "hello" };`));
+  await fleet.publish("slow", lambda(`await new Promise((r) => setTimeout(r, 1500)); return { status: "200", ${noStore}, body: "slow" };`));
+  await fleet.waitApplied(
+    await fleet.distribution("workers", {
+      hostnames: [HOST],
+      origins: [{ id: "web", url: origin.url }],
+      behaviors: [
+        { pathPattern: "/hello/*", originId: "web", functions: fn("hello") },
+        { pathPattern: "/slow/*", originId: "web", functions: fn("slow") },
+      ],
+      defaultBehavior: { originId: "web", functions: {} },
+    }),
+  );
+  // Both workers have the distribution once fresh connections (round-robin) all answer.
+  for (let i = 0; i < 4; i++) await until("the hello path on every worker", async () => ((await outcome(node.url, "/hello/warm")).kind === "answer" ? true : undefined));
+  shared = { fleet, node };
+  return shared;
+}
+
+async function workerPids(node: EdgeNode): Promise<number[]> {
+  const o = await outcome(node.url, "/_verge/health");
+  assert.equal(o.kind, "answer");
+  return (JSON.parse((o as { body: string }).body) as { workers: Array<{ pid: number }> }).workers.map((w) => w.pid);
+}
+
+test("optionsFromEnv: VERGE_MAX_ISOLATES_PER_FUNCTION, overridden by the option; anything but an integer ≥ 1 is refused", () => {
+  const base = { VERGE_ORIGIN: "http://registry", VERGE_NODE_TOKEN: "t", VERGE_WORKERS: "0" };
+  assert.equal(optionsFromEnv(base).maxIsolatesPerFunction, undefined, "unset: the runtime's default");
+  assert.equal(optionsFromEnv({ ...base, VERGE_MAX_ISOLATES_PER_FUNCTION: "8" }).maxIsolatesPerFunction, 8);
+  assert.equal(optionsFromEnv({ ...base, VERGE_MAX_ISOLATES_PER_FUNCTION: "8" }, { maxIsolatesPerFunction: 2 }).maxIsolatesPerFunction, 2);
+  for (const bad of ["0", "-1", "1.5", "many"]) {
+    assert.throws(() => optionsFromEnv({ ...base, VERGE_MAX_ISOLATES_PER_FUNCTION: bad }), (e: { code?: string; message: string }) => e.code === "ERR_INVALID_OPTIONS" && e.message.includes("VERGE_MAX_ISOLATES_PER_FUNCTION"));
+  }
+});
+
+test("a supervised node's workers log through the `log` option, with their slot and pid", TIMEOUT, async () => {
+  const { node } = await supervised();
+  const pids = await workerPids(node);
+  assert.equal(pids.length, 2);
+  const r = await outcome(node.url, "/hello/logged");
+  assert.equal(r.kind, "answer");
+  const line = await until("the function's console line in the node's log", async () =>
+    lines.find((l) => l.msg === "console" && typeof l.text === "string" && l.text.includes("hello from /hello/logged")),
+  );
+  assert.ok(pids.includes(line.pid as number), `pid ${String(line.pid)} is a worker's (${pids.join(", ")})`);
+  assert.notEqual(line.pid, process.pid);
+  assert.ok(line.worker === 0 || line.worker === 1, `worker slot ${String(line.worker)}`);
+  assert.ok(lines.some((l) => l.event === "worker-ready"), "the supervisor's own events come through the same log");
+});
+
+test("maxIsolatesPerFunction reaches the workers: beyond one busy isolate per worker, requests are throttled", TIMEOUT, async () => {
+  const { node } = await supervised();
+  // 4 at once on 2 workers, each allowed 1 isolate of `slow`: at most 2 run.
+  const all = await Promise.all([0, 1, 2, 3].map((i) => outcome(node.url, `/slow/${i}`)));
+  const ok = all.filter((o) => o.kind === "answer" && o.status === 200);
+  const throttled = all.filter((o) => o.kind === "answer" && o.status === 503 && o.error === "ERR_THROTTLED");
+  assert.ok(ok.length >= 1 && ok.length <= 2, `1 or 2 served: ${JSON.stringify(all)}`);
+  assert.equal(ok.length + throttled.length, 4, `the others throttled: ${JSON.stringify(all)}`);
+});
+
+test("a connection handed to a worker that dies before taking it is closed, never left hanging; later requests succeed", TIMEOUT, async () => {
+  const { node } = await supervised();
+  const [victim, other] = await workerPids(node);
+  // Stopped, the victim reads nothing: a connection the primary hands it waits for an ack.
+  process.kill(victim!, "SIGSTOP");
+  try {
+    const pending = [0, 1, 2, 3].map((i) => outcome(node.url, `/hello/queued-${i}`));
+    const settled = new Set<number>();
+    pending.forEach((p, i) => void p.then(() => settled.add(i)));
+    // Round-robin: one of the first two goes to the stopped worker (then out of line), the rest to the other.
+    await until("every request but the one handed to the stopped worker", async () => (settled.size >= 3 ? true : undefined));
+    assert.equal(settled.size, 3, "exactly one connection is held by the stopped worker");
+    process.kill(victim!, "SIGKILL");
+    const results = await Promise.all(pending);
+    for (const r of results) assert.notEqual(r.kind, "hung", `a request hung: ${JSON.stringify(results)}`);
+    const served = results.filter((r) => r.kind === "answer" && r.status === 200 && r.body === "hello");
+    assert.equal(served.length, 3, JSON.stringify(results));
+    assert.equal(results.filter((r) => r.kind === "closed").length, 1, JSON.stringify(results));
+    await until("the primary to log the closed connection", async () => lines.find((l) => l.event === "worker-connections-closed" && l.pid === victim));
+  } finally {
+    try {
+      process.kill(victim!, "SIGKILL");
+    } catch {
+      // gone
+    }
+  }
+  await until("a replacement worker", async () => {
+    const now = await workerPids(node);
+    return now.length === 2 && now.includes(other!) && !now.includes(victim!) ? true : undefined;
+  });
+  for (let i = 0; i < 10; i++) {
+    const r = await outcome(node.url, `/hello/after-${i}`);
+    assert.deepEqual([r.kind, (r as { status?: number }).status], ["answer", 200], `request ${i} after the restart: ${JSON.stringify(r)}`);
+  }
+});
