@@ -9,6 +9,7 @@
  */
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
@@ -189,4 +190,42 @@ test("a connection handed to a worker that dies before taking it is closed, neve
     const r = await outcome(node.url, `/hello/after-${i}`);
     assert.deepEqual([r.kind, (r as { status?: number }).status], ["answer", 200], `request ${i} after the restart: ${JSON.stringify(r)}`);
   }
+});
+
+test("verge edge prints its workers' log lines as JSON on stdout; --help names --max-isolates-per-function", TIMEOUT, async (t) => {
+  const { fleet } = await supervised();
+  const main = new URL("../../src/cli/main.ts", import.meta.url).pathname;
+  const help = spawnSync(process.execPath, ["--no-node-snapshot", main, "edge", "--help"], { encoding: "utf8" });
+  assert.match(help.stdout, /--max-isolates-per-function <n>/);
+  assert.match(help.stdout, /VERGE_MAX_ISOLATES_PER_FUNCTION/);
+
+  const dataDir = mkdtempSync(join(tmpdir(), "verge-edge-cli-"));
+  const port = await freePort();
+  const args = ["--no-node-snapshot", main, "edge", "--port", String(port), "--origin", fleet.registry.url, "--token", fleet.nodeToken, "--data", dataDir, "--node-id", "node-cli", "--workers", "1", "--allow-private-subrequests"];
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  child.stdout.setEncoding("utf8").on("data", (c: string) => (out += c));
+  child.stderr.setEncoding("utf8").on("data", (c: string) => (err += c));
+  const exited = new Promise((r) => child.once("exit", r));
+  t.after(async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    await exited;
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await until("verge edge to listen", async () => (out.includes(`listening on ${url}`) ? true : undefined), 60_000).catch((e: Error) => {
+    throw new Error(`${e.message}\nstdout:\n${out}\nstderr:\n${err}`);
+  });
+  await until("the hello function on the CLI's node", async () => {
+    const r = await outcome(url, "/hello/from-cli");
+    return r.kind === "answer" && r.status === 200 ? true : undefined;
+  });
+  const json = () => out.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>);
+  const line = await until("the worker's console line on stdout", async () => json().find((l) => l.msg === "console" && String(l.text).includes("/hello/from-cli")));
+  assert.equal(line.worker, 0);
+  assert.notEqual(line.pid, child.pid, "logged by the worker, forwarded by the primary");
+  assert.ok(json().some((l) => l.event === "worker-ready"), "the supervisor's events on stdout too");
+  child.kill("SIGTERM");
+  await exited;
 });
