@@ -1,44 +1,57 @@
-/** `verge publish <entry> --name <function>`: build, sign (optionally), upload, print the version. */
-import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
+/**
+ * `verge publish <entry> --name <function>`: build, sign (optionally), upload, print the version.
+ * `verge publish --config wrangler.toml [--env <name>]`: the same from a Worker's wrangler config
+ * (publish-config.ts), plus its vars, CPU limit, alias and routes.
+ */
 import { parseArgs } from "node:util";
-import { bundle } from "../../build/bundle.ts";
-import type { VersionInfo } from "../../shared/protocol.ts";
-import { createStatement, digestOf, keyIdOf, publicKeyOf, signStatement } from "../../shared/signing.ts";
 import { NAME_PATTERN } from "../../shared/protocol.ts";
 import { UsageError } from "../output.ts";
+import { publishFromConfig } from "./publish-config.ts";
+import { buildTo, describeVersion, NAME_HELP, uploadVersion } from "./publish-upload.ts";
 import { CONNECTION_HELP, CONNECTION_OPTIONS, connect, print } from "./registry-client.ts";
 
 export const help = `verge publish <entry> --name <function> [--key <private key.pem>] [--outdir <dir>]
+verge publish --config <wrangler.toml|wrangler.jsonc> [--env <name>] [--distribution <name>] [--alias <name>] [--name <function>] [--key <pem>] [--outdir <dir>]
 
 Bundles <entry> with esbuild (the source map is kept beside the bundle in
 --outdir, default dist/), signs it when given an Ed25519 private key, and
 uploads it. Prints the version (the bundle's sha256). Publishing the same
 bundle again returns the same version.
+
+With --config, reads a Worker's wrangler.toml / wrangler.json(c) instead:
+runs build.command, bundles main, names the function from name (<name>-<env>
+with --env, unless the environment sets its own name), sets the function's
+env vars from vars and its CPU limit from limits.cpu_ms, publishes, and
+points --alias (default "live") at the new version. With --distribution, each
+route's hostname is added to that existing distribution and its path runs
+the Worker at viewer-request (host/* and custom domains: the default
+behavior). KV namespaces are refused (not supported yet); crons are not run
+yet; .dev.vars / .env secrets are never uploaded.
+  --config <file>        wrangler.toml, wrangler.json or wrangler.jsonc
+  --env <name>           the [env.<name>] section to publish
+  --distribution <name>  attach the config's routes to this distribution
+  --alias <name>         alias to move to the new version (default live)
+  --name <function>      override the config's name
 ${CONNECTION_HELP}
 `;
 
 export async function run(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { ...CONNECTION_OPTIONS, name: { type: "string" }, key: { type: "string" }, outdir: { type: "string" } } });
-  const entry = positionals[0];
-  if (entry === undefined) throw new UsageError("verge publish: missing <entry>");
-  if (values.name === undefined || !NAME_PATTERN.test(values.name)) throw new UsageError("verge publish: --name <function> is required: lowercase letters, digits, - or _ (at most 63)");
-  const client = connect(values);
-  const built = await bundle(entry);
-  const outdir = values.outdir ?? "dist";
-  mkdirSync(outdir, { recursive: true });
-  writeFileSync(`${outdir}/${built.filename}`, built.code);
-  writeFileSync(`${outdir}/${built.filename}.map`, built.sourceMap);
-  const bytes = new TextEncoder().encode(built.code);
-  const digest = digestOf(bytes);
-  const tenant = await client.tenant();
-  const headers: Record<string, string> = { "content-type": "text/javascript", "x-verge-digest": digest };
-  if (values.key !== undefined) {
-    const pem = readFileSync(values.key, "utf8");
-    const signed = signStatement(createStatement({ tenant, function: values.name, digest, keyId: keyIdOf(publicKeyOf(pem)) }), pem);
-    headers["x-verge-signature"] = Buffer.from(JSON.stringify(signed)).toString("base64url");
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { ...CONNECTION_OPTIONS, name: { type: "string" }, key: { type: "string" }, outdir: { type: "string" }, config: { type: "string" }, env: { type: "string" }, distribution: { type: "string" }, alias: { type: "string" } },
+  });
+  if (values.config !== undefined) {
+    if (positionals.length > 0) throw new UsageError("verge publish: give either <entry> or --config <wrangler config>, not both");
+    return publishFromConfig(values as typeof values & { config: string });
   }
-  const { status, body } = await client.call<VersionInfo>("POST", `/v1/tenants/${tenant}/functions/${values.name}/versions`, bytes, headers);
-  const note = status === 201 ? "published" : "already published";
-  const flag = body.flagged ? ` (flagged: ${body.signatureStatus} under the tenant's warn policy)` : "";
-  print(values.json, body, `${note} ${tenant}/${values.name} version ${body.digest} (${body.size} bytes, ${body.dialect}, ${body.signatureStatus})${flag}`);
+  for (const flag of ["env", "distribution", "alias"] as const) if (values[flag] !== undefined) throw new UsageError(`verge publish: --${flag} needs --config <wrangler config>`);
+  const entry = positionals[0];
+  if (entry === undefined) throw new UsageError("verge publish: missing <entry> (or --config <wrangler.toml>)");
+  if (values.name === undefined || !NAME_PATTERN.test(values.name)) throw new UsageError(`verge publish: --name <function> is required: ${NAME_HELP}`);
+  const client = connect(values);
+  const code = await buildTo(entry, values.outdir ?? "dist");
+  const tenant = await client.tenant();
+  const { created, version } = await uploadVersion(client, tenant, { code, name: values.name, key: values.key });
+  print(values.json, version, describeVersion(created, version));
 }

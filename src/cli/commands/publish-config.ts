@@ -1,0 +1,155 @@
+/**
+ * `verge publish --config wrangler.toml [--env <name>]` (issue 5, issue 3's last
+ * point). Steps, each before anything is written where it can be:
+ * 1. read and validate the config (all errors at once), refuse what verge
+ *    cannot do yet (KV bindings), print the warnings;
+ * 2. connect; read the distribution named by --distribution and map the
+ *    routes onto it (fails before publishing when it does not exist);
+ * 3. run build.command, bundle main;
+ * 4. set the function's config (vars as env, limits.cpu_ms as cpuMs) so the
+ *    version snapshots it, upload the version, move the alias;
+ * 5. write the distribution.
+ */
+import { spawnSync } from "node:child_process";
+import { basename } from "node:path";
+import { VergeError } from "../../shared/errors.ts";
+import type { Alias, Distribution, FunctionConfig, FunctionInfo, VersionInfo } from "../../shared/protocol.ts";
+import { NAME_PATTERN } from "../../shared/protocol.ts";
+import { formatDiagnostic, readWranglerConfig, WranglerConfigError, type WranglerConfig, type WranglerDiagnostic } from "../../../wrangler-compat/index.ts";
+import { UsageError } from "../output.ts";
+import { attachRoutes, canonicalJson, type DistributionBody } from "../wrangler-routes.ts";
+import { buildTo, describeVersion, NAME_HELP, uploadVersion } from "./publish-upload.ts";
+import { connect, print, type RegistryClient } from "./registry-client.ts";
+
+export interface PublishConfigValues {
+  config: string;
+  env?: string | undefined;
+  distribution?: string | undefined;
+  alias?: string | undefined;
+  name?: string | undefined;
+  key?: string | undefined;
+  outdir?: string | undefined;
+  origin?: string | undefined;
+  token?: string | undefined;
+  tenant?: string | undefined;
+  json?: boolean | undefined;
+}
+
+function warn(message: string): void {
+  process.stderr.write(`verge: warning: ${message}\n`);
+}
+
+/** Vars as the registry's string env: JSON values are sent as their JSON text, with a warning. */
+function envOf(config: WranglerConfig, warnings: string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  const json: string[] = [];
+  for (const [k, v] of Object.entries(config.vars)) {
+    env[k] = typeof v === "string" ? v : JSON.stringify(v);
+    if (typeof v !== "string") json.push(k);
+  }
+  if (json.length > 0) warnings.push(`vars ${json.join(", ")}: JSON values are published as their JSON text; the Worker reads a string (JSON.parse(env.${json[0]}))`);
+  return env;
+}
+
+/** Step 1: what the config asks for that publishing cannot honour, as errors or warnings. */
+function check(config: WranglerConfig, values: PublishConfigValues, warnings: string[]): string {
+  const shown = basename(config.configPath);
+  const problems: WranglerDiagnostic[] = [];
+  const name = values.name ?? config.name;
+  if (name === undefined) problems.push({ severity: "error", path: "name", message: "missing: the Worker's name is the function's name (or pass --name)" });
+  if (config.main === undefined) problems.push({ severity: "error", path: "main", message: "missing: expected the path of the Worker's entry module, such as \"src/index.ts\"" });
+  if (problems.length > 0) throw new WranglerConfigError(shown, problems);
+  if (!NAME_PATTERN.test(name!)) throw new UsageError(`verge publish: --name: ${NAME_HELP}`);
+  if (config.kvNamespaces.length > 0) {
+    const list = config.kvNamespaces.map((n) => `"${n.binding}"`).join(", ");
+    throw new VergeError("ERR_UNSUPPORTED_BINDING", `${shown}: kv_namespaces binding ${list}: KV namespaces are not supported by the registry yet, so the Worker would run without them; remove kv_namespaces${config.env === null ? "" : ` from [env.${config.env}]`} to publish`);
+  }
+  if (config.crons.length > 0) warnings.push(`triggers.crons (${config.crons.join(", ")}): cron triggers do not run on edge nodes yet; published without them`);
+  if (config.compatibilityFlags.length > 0) warnings.push(`compatibility_flags (${config.compatibilityFlags.join(", ")}): not applied by verge; ignored`);
+  if (config.secretsFiles.length > 0) warnings.push(`${config.secretsFiles.map((f) => basename(f)).join(", ")}: local development secrets, not uploaded; set the function's secrets on the registry (PUT /v1/tenants/<tenant>/functions/${name}/secrets/<name>)`);
+  if (config.routes.length > 0 && values.distribution === undefined) {
+    warnings.push(`routes (${config.routes.map((r) => r.pattern).join(", ")}) not attached: pass --distribution <name> to add their hostnames and paths to an existing distribution (create one with \`verge deploy\`)`);
+  }
+  if (config.routes.length === 0 && values.distribution !== undefined) warnings.push(`--distribution ${values.distribution}: the config has no routes; the distribution is left as it is`);
+  return name!;
+}
+
+/** Runs build.command in build.cwd; its output goes to stderr so --json stays clean. */
+function runBuildCommand(config: WranglerConfig): void {
+  const command = config.build.command;
+  if (command === undefined) return;
+  process.stderr.write(`verge: running build.command: ${command}\n`);
+  const result = spawnSync(command, { shell: true, cwd: config.build.cwd, stdio: ["ignore", 2, 2] });
+  if (result.error !== undefined || result.status !== 0) {
+    const how = result.error !== undefined ? result.error.message : result.signal !== null ? `was killed by ${result.signal}` : `exited with code ${result.status}`;
+    throw new VergeError("ERR_BUILD_FAILED", `build.command "${command}" (in ${config.build.cwd}) ${how}; fix the build, then publish again`);
+  }
+}
+
+async function getOrNull<T>(client: RegistryClient, path: string): Promise<T | null> {
+  try {
+    return (await client.call<T>("GET", path)).body;
+  } catch (err) {
+    if ((err as Error).message.startsWith("ERR_NOT_FOUND")) return null;
+    throw err;
+  }
+}
+
+/** Step 4a: vars and cpu_ms onto the function's config; other settings kept. Skipped when nothing changes. */
+async function putConfig(client: RegistryClient, fnPath: string, config: WranglerConfig, env: Record<string, string>): Promise<void> {
+  const existing = await getOrNull<FunctionInfo>(client, fnPath);
+  const { secrets: _secrets, ...kept } = existing?.config ?? ({} as Partial<FunctionConfig>);
+  const next = { ...kept, env, ...(config.limits.cpuMs === undefined ? {} : { cpuMs: config.limits.cpuMs }) };
+  if (existing !== null && canonicalJson(next) === canonicalJson(kept)) return; // a re-publish adds no config change to the feed
+  await client.call<FunctionInfo>("PUT", fnPath, { config: next });
+}
+
+export async function publishFromConfig(values: PublishConfigValues): Promise<void> {
+  const { config, warnings: diagnostics } = readWranglerConfig(values.config, { env: values.env });
+  const warnings = diagnostics.map((d) => `${basename(config.configPath)}: ${formatDiagnostic(d)}`);
+  const name = check(config, values, warnings);
+  const env = envOf(config, warnings);
+  for (const w of warnings) warn(w);
+  const alias = values.alias ?? "live";
+  if (!NAME_PATTERN.test(alias)) throw new UsageError(`verge publish: --alias: ${NAME_HELP}`);
+  if (values.distribution !== undefined && !NAME_PATTERN.test(values.distribution)) throw new UsageError(`verge publish: --distribution: ${NAME_HELP}`);
+
+  const client = connect(values);
+  const tenant = await client.tenant();
+  const distPath = `/v1/tenants/${tenant}/distributions/${values.distribution}`;
+  let attach: { body: DistributionBody; notes: string[]; before: string } | null = null;
+  if (values.distribution !== undefined && config.routes.length > 0) {
+    const current = await getOrNull<Distribution>(client, distPath);
+    if (current === null) throw new VergeError("ERR_NOT_FOUND", `distribution "${values.distribution}" not found in tenant "${tenant}": create it with \`verge deploy <file>\` first (hostnames, origins, default behavior), then publish with --distribution ${values.distribution}`);
+    const { hostnames, origins, behaviors, defaultBehavior } = current;
+    const before = canonicalJson({ hostnames, origins, behaviors, defaultBehavior });
+    attach = { ...attachRoutes({ hostnames, origins, behaviors, defaultBehavior }, config.routes, { function: name, alias, includeBody: false }), before };
+  }
+
+  runBuildCommand(config);
+  const code = await buildTo(config.main!, values.outdir ?? "dist");
+  const fnPath = `/v1/tenants/${tenant}/functions/${name}`;
+  await putConfig(client, fnPath, config, env);
+  const { created, version } = await uploadVersion(client, tenant, { code, name, key: values.key });
+
+  const current = await getOrNull<Alias>(client, `${fnPath}/aliases/${alias}`);
+  const moved = current?.routes.length === 1 && current.routes[0]!.version === version.digest ? current : (await client.call<Alias>("PUT", `${fnPath}/aliases/${alias}`, { version: version.digest })).body;
+
+  let distribution: { name: string; seq: number | null; hostnames: string[] } | null = null;
+  if (attach !== null) {
+    for (const note of attach.notes) warn(note);
+    let seq: number | null = null;
+    if (canonicalJson(attach.body) !== attach.before) {
+      const put = await client.call<Distribution>("PUT", distPath, attach.body);
+      seq = Number(put.headers.get("x-verge-seq"));
+    }
+    distribution = { name: values.distribution!, seq, hostnames: attach.body.hostnames };
+  }
+  const result: { version: VersionInfo; alias: Alias; distribution: typeof distribution; warnings: string[] } = { version, alias: moved, distribution, warnings };
+  const lines = [
+    describeVersion(created, version),
+    `alias ${name}/${alias} -> ${version.digest.slice(0, 12)}… (revision ${moved.revision})`,
+    ...(distribution === null ? [] : [`distribution ${tenant}/${distribution.name}: ${distribution.seq === null ? "unchanged" : `change ${distribution.seq}`}, hostnames ${distribution.hostnames.join(", ")}`]),
+  ];
+  print(values.json, result, lines.join("\n"));
+}

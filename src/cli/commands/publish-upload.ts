@@ -1,0 +1,43 @@
+/** What both forms of `verge publish` share: bundle to --outdir, upload (signed when given a key), describe the version. */
+import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import { bundle } from "../../build/bundle.ts";
+import type { VersionInfo } from "../../shared/protocol.ts";
+import { createStatement, digestOf, keyIdOf, publicKeyOf, signStatement } from "../../shared/signing.ts";
+import type { RegistryClient } from "./registry-client.ts";
+
+export interface UploadOptions {
+  /** Bundled code. */
+  code: string;
+  name: string;
+  key?: string | undefined;
+}
+
+/** Uploads one bundle as a version of `name` (signed when given a key). */
+export async function uploadVersion(client: RegistryClient, tenant: string, opts: UploadOptions): Promise<{ created: boolean; version: VersionInfo }> {
+  const bytes = new TextEncoder().encode(opts.code);
+  const digest = digestOf(bytes);
+  const headers: Record<string, string> = { "content-type": "text/javascript", "x-verge-digest": digest };
+  if (opts.key !== undefined) {
+    const pem = readFileSync(opts.key, "utf8");
+    const signed = signStatement(createStatement({ tenant, function: opts.name, digest, keyId: keyIdOf(publicKeyOf(pem)) }), pem);
+    headers["x-verge-signature"] = Buffer.from(JSON.stringify(signed)).toString("base64url");
+  }
+  const { status, body } = await client.call<VersionInfo>("POST", `/v1/tenants/${tenant}/functions/${opts.name}/versions`, bytes, headers);
+  return { created: status === 201, version: body };
+}
+
+/** Bundles `entry` and writes the bundle and its source map to `outdir`. */
+export async function buildTo(entry: string, outdir: string): Promise<string> {
+  const built = await bundle(entry);
+  mkdirSync(outdir, { recursive: true });
+  writeFileSync(`${outdir}/${built.filename}`, built.code);
+  writeFileSync(`${outdir}/${built.filename}.map`, built.sourceMap);
+  return built.code;
+}
+
+export function describeVersion(created: boolean, v: VersionInfo): string {
+  const flag = v.flagged ? ` (flagged: ${v.signatureStatus} under the tenant's warn policy)` : "";
+  return `${created ? "published" : "already published"} ${v.tenant}/${v.function} version ${v.digest} (${v.size} bytes, ${v.dialect}, ${v.signatureStatus})${flag}`;
+}
+
+export const NAME_HELP = "lowercase letters, digits, - or _ (at most 63)";

@@ -1,0 +1,161 @@
+/**
+ * `verge publish --config` end to end: a real registry on port 0, the `verge`
+ * command as a child process, a Worker project with a wrangler.toml in a temp dir.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { startTestOrigin, type TestOrigin } from "../../origin/testing/harness.ts";
+
+const MAIN = resolve(fileURLToPath(import.meta.url), "../../../src/cli/main.ts");
+const root = mkdtempSync(join(tmpdir(), "verge-publish-config-"));
+let origin: TestOrigin;
+let env: NodeJS.ProcessEnv;
+let token: string;
+
+test.before(async () => {
+  origin = await startTestOrigin();
+  token = await origin.tenant("acme", ["read", "publish", "deploy", "admin"]);
+  env = { ...process.env, VERGE_ORIGIN: origin.url, VERGE_TOKEN: token };
+  const NONE = { behavior: "none", items: [] };
+  const site = await origin.call("PUT", "/v1/tenants/acme/distributions/site", {
+    token,
+    json: {
+      hostnames: ["www.example.com"],
+      origins: [{ id: "web", url: "http://127.0.0.1:9", connectTimeoutMs: 1000, readTimeoutMs: 1000, customHeaders: {} }],
+      defaultBehavior: { originId: "web", cacheKey: { queryStrings: NONE, headers: NONE, cookies: NONE }, ttl: { min: 0, default: 60, max: 300 }, functions: {} },
+    },
+  });
+  assert.equal(site.status, 201, JSON.stringify(site.body));
+});
+test.after(async () => {
+  await origin.close();
+  rmSync(root, { recursive: true, force: true });
+});
+
+function verge(cwd: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    execFile(process.execPath, ["--no-node-snapshot", MAIN, ...args], { env, cwd }, (err, stdout, stderr) => {
+      done({ code: err === null ? 0 : typeof err.code === "number" ? err.code : 1, stdout, stderr });
+    });
+  });
+}
+
+/** A Worker project: src/index.ts imports src/gen.ts, which build.command writes. */
+function project(name: string, toml: string, files: Record<string, string> = {}): string {
+  const dir = join(root, name);
+  mkdirSync(join(dir, "src"), { recursive: true });
+  writeFileSync(join(dir, "src/index.ts"), `import { built } from "./gen.ts";\nexport default { fetch(req: Request, env: Record<string, string>): Response { return new Response(\`\${built} \${env.GREETING}\`); } };\n`);
+  writeFileSync(join(dir, "wrangler.toml"), toml);
+  for (const [f, text] of Object.entries(files)) writeFileSync(join(dir, f), text);
+  return dir;
+}
+
+const SHOP = `name = "shop"
+main = "src/index.ts"
+compatibility_date = "2024-09-23"
+routes = ["shop.example.com/api/*", { pattern = "shop.example.com/*", zone_name = "example.com" }]
+
+[vars]
+GREETING = "hi"
+FEATURES = { beta = true }
+
+[triggers]
+crons = ["0 * * * *"]
+
+[limits]
+cpu_ms = 120
+
+[build]
+command = "echo 'export const built = \\"generated\\";' > src/gen.ts"
+
+[env.staging]
+vars = { GREETING = "staging" }
+`;
+
+const get = async (path: string) => (await origin.call("GET", `/v1/tenants/acme${path}`, { token })).body;
+
+test("publish --config --distribution: builds, sets vars and cpu_ms, moves the alias, maps routes onto the distribution; again is idempotent", async () => {
+  const dir = project("shop", SHOP, { ".dev.vars": "API_KEY=local-only\n" });
+  const r = await verge(dir, "publish", "--config", "wrangler.toml", "--distribution", "site", "--json");
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.equal(out.version.function, "shop");
+  assert.equal(out.version.dialect, "workers-module");
+  assert.deepEqual({ env: out.version.config.env, cpuMs: out.version.config.cpuMs }, { env: { GREETING: "hi", FEATURES: '{"beta":true}' }, cpuMs: 120 }, "the version snapshots the config");
+  assert.match(r.stderr, /running build.command/);
+  assert.match(r.stderr, /warning: triggers.crons \(0 \* \* \* \*\): cron triggers do not run on edge nodes yet/);
+  assert.match(r.stderr, /warning: vars FEATURES: JSON values are published as their JSON text/);
+  assert.match(r.stderr, /warning: \.dev\.vars: local development secrets, not uploaded/);
+  assert.doesNotMatch(r.stderr + r.stdout, /local-only/);
+
+  const fn = await get("/functions/shop");
+  assert.deepEqual(fn.config.secrets, []);
+  assert.equal(fn.config.cpuMs, 120);
+  const bundle = await origin.call("GET", `/v1/tenants/acme/functions/shop/versions/${out.version.digest}/bundle`, { token });
+  assert.match(String(bundle.body), /generated/, "build.command ran before the bundle");
+
+  const alias = await get("/functions/shop/aliases/live");
+  assert.deepEqual(alias.routes, [{ version: out.version.digest, weight: 1 }]);
+  const site = await get("/distributions/site");
+  assert.deepEqual(site.hostnames, ["www.example.com", "shop.example.com"]);
+  const live = { function: "shop", alias: "live", includeBody: false };
+  assert.deepEqual(site.behaviors.map((b: { pathPattern: string; functions: unknown }) => [b.pathPattern, b.functions]), [["/api/*", { "viewer-request": live }]]);
+  assert.deepEqual(site.defaultBehavior.functions, { "viewer-request": live });
+  assert.equal(out.distribution.name, "site");
+
+  const again = await verge(dir, "publish", "--config", "wrangler.toml", "--distribution", "site");
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stdout, /^already published acme\/shop version [0-9a-f]{64}/);
+  assert.match(again.stdout, /alias shop\/live -> [0-9a-f]{12}… \(revision 1\)/);
+  assert.match(again.stdout, /distribution acme\/site: unchanged/);
+});
+
+test("publish --config --env staging: <name>-<env>, the env's vars, inherited limits; routes without --distribution are a warning", async () => {
+  const dir = project("shop-staging", SHOP);
+  const r = await verge(dir, "publish", "--config", join(dir, "wrangler.toml"), "--env", "staging", "--alias", "stable");
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /published acme\/shop-staging version/);
+  assert.match(r.stderr, /routes \(shop\.example\.com\/api\/\*, shop\.example\.com\/\*\) not attached: pass --distribution <name>/);
+  const fn = await get("/functions/shop-staging");
+  assert.deepEqual(fn.config.env, { GREETING: "staging" });
+  assert.equal(fn.config.cpuMs, 120);
+  assert.equal((await get("/functions/shop-staging/aliases/stable")).revision, 1);
+});
+
+test("refusals: KV bindings, invalid configs (every error), a failing build.command, a missing distribution; usage errors exit 2; nothing is stored", async () => {
+  const kv = project("kv", `name = "kv-worker"\nmain = "src/index.ts"\n[[kv_namespaces]]\nbinding = "CACHE"\nid = "abc"\n`);
+  const r1 = await verge(kv, "publish", "--config", "wrangler.toml");
+  assert.equal(r1.code, 1);
+  assert.match(r1.stderr, /ERR_UNSUPPORTED_BINDING: wrangler.toml: kv_namespaces binding "CACHE": KV namespaces are not supported/);
+  assert.doesNotMatch(r1.stderr, /looks like a bug/);
+
+  const bad = project("bad", `name = "Bad Name"\nmain = "src/index.ts"\n[limits]\ncpu_ms = -5\n[triggers]\ncrons = ["99 * * * *"]\n`);
+  const r2 = await verge(bad, "publish", "--config", "wrangler.toml");
+  assert.equal(r2.code, 1);
+  assert.match(r2.stderr, /ERR_WRANGLER_CONFIG: wrangler.toml has 3 errors:/);
+  assert.match(r2.stderr, /  - name: expected lowercase letters.*found "Bad Name"/);
+  assert.match(r2.stderr, /  - triggers.crons\[0\]: invalid cron expression "99 \* \* \* \*": minute: 99 is out of range/);
+  assert.match(r2.stderr, /  - limits.cpu_ms: expected a whole number .* found number -5/);
+
+  const failing = project("failing", `name = "failing"\nmain = "src/index.ts"\n[build]\ncommand = "exit 3"\n`);
+  const r3 = await verge(failing, "publish", "--config", "wrangler.toml");
+  assert.equal(r3.code, 1);
+  assert.match(r3.stderr, /ERR_BUILD_FAILED: build.command "exit 3" .* exited with code 3/);
+
+  const nodist = project("nodist", SHOP);
+  const r4 = await verge(nodist, "publish", "--config", "wrangler.toml", "--name", "nodist", "--distribution", "nowhere");
+  assert.equal(r4.code, 1);
+  assert.match(r4.stderr, /distribution "nowhere" not found in tenant "acme": create it with `verge deploy <file>` first/);
+
+  for (const name of ["kv-worker", "failing", "nodist"]) assert.equal((await origin.call("GET", `/v1/tenants/acme/functions/${name}`, { token })).status, 404, name);
+
+  assert.equal((await verge(kv, "publish", "src/index.ts", "--config", "wrangler.toml")).code, 2);
+  assert.equal((await verge(kv, "publish", "src/index.ts", "--name", "x", "--env", "staging")).code, 2);
+  const help = await verge(kv, "publish", "--help");
+  assert.match(help.stdout, /--config <file>/);
+});
