@@ -115,9 +115,9 @@ test("publish --config --distribution: builds, sets vars and cpu_ms, moves the a
   assert.match(again.stdout, /distribution acme\/site: unchanged/);
 });
 
-test("publish --config --env staging: <name>-<env>, the env's vars, inherited limits; routes without --distribution are a warning", async () => {
+test("publish <dir>/wrangler.toml --env staging (a config as the entry): <name>-<env>, the env's vars, inherited limits; routes without --distribution are a warning", async () => {
   const dir = project("shop-staging", SHOP);
-  const r = await verge(dir, "publish", "--config", join(dir, "wrangler.toml"), "--env", "staging", "--alias", "stable");
+  const r = await verge(dir, "publish", join(dir, "wrangler.toml"), "--env", "staging", "--alias", "stable");
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /published acme\/shop-staging version/);
   assert.match(r.stderr, /routes \(shop\.example\.com\/api\/\*, shop\.example\.com\/\*\) not attached: pass --distribution <name>/);

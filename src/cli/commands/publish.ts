@@ -18,7 +18,8 @@ Bundles <entry> with esbuild (the source map is kept beside the bundle in
 uploads it. Prints the version (the bundle's sha256). Publishing the same
 bundle again returns the same version.
 
-With --config, reads a Worker's wrangler.toml / wrangler.json(c) instead:
+With --config (or an entry named wrangler.toml, wrangler.json or
+wrangler.jsonc), reads a Worker's wrangler config instead:
 runs build.command, bundles main, names the function from name (<name>-<env>
 with --env, unless the environment sets its own name), sets the function's
 env vars from vars and its CPU limit from limits.cpu_ms, publishes, and
@@ -41,9 +42,11 @@ export async function run(argv: string[]): Promise<void> {
     allowPositionals: true,
     options: { ...CONNECTION_OPTIONS, name: { type: "string" }, key: { type: "string" }, outdir: { type: "string" }, config: { type: "string" }, env: { type: "string" }, distribution: { type: "string" }, alias: { type: "string" } },
   });
-  if (values.config !== undefined) {
-    if (positionals.length > 0) throw new UsageError("verge publish: give either <entry> or --config <wrangler config>, not both");
-    return publishFromConfig(values as typeof values & { config: string });
+  // `verge publish wrangler.toml` is `verge publish --config wrangler.toml` (issue 3: <entry|wrangler config>).
+  const config = values.config ?? (positionals.length === 1 && /(^|[\\/])wrangler\.(toml|jsonc?)$/i.test(positionals[0]!) ? positionals[0] : undefined);
+  if (config !== undefined) {
+    if (values.config !== undefined && positionals.length > 0) throw new UsageError("verge publish: give either <entry> or --config <wrangler config>, not both");
+    return publishFromConfig({ ...values, config });
   }
   for (const flag of ["env", "distribution", "alias"] as const) if (values[flag] !== undefined) throw new UsageError(`verge publish: --${flag} needs --config <wrangler config>`);
   const entry = positionals[0];
