@@ -180,7 +180,12 @@ export class Sandbox {
     if (requestBody !== null && job.kind === "fetch") job.request.body = { stream: this.#ops.registerStream(requestBody) };
     active.armDeadline(() => this.kill("ERR_WALL_LIMIT", `exceeded the wall-time budget of ${this.limits.wallMs} ms`));
     try {
-      this.enter("dispatch", [id, job]);
+      if (job.kind === "fetch") {
+        // The hot path crosses as primitives: ivm structure-clones an object argument at 5–10 µs a call.
+        const { method, url, headers, body } = job.request;
+        const cf = job.cf === undefined ? undefined : JSON.stringify(job.cf);
+        this.enter("dispatchFetch", [id, method, url, JSON.stringify(headers), body !== null && !(body instanceof Uint8Array) ? body.stream : body, cf]);
+      } else this.enter("dispatch", [id, job]);
     } catch (err) {
       active.fail(this.#asError(err));
     }

@@ -21,8 +21,8 @@ export interface ShellOwner {
   emit(message: Emit): void;
 }
 
-export type GuestFn = "init" | "dispatch" | "settle" | "fireTimer" | "pull" | "cancelStream" | "finish";
-const GUEST_FNS: GuestFn[] = ["init", "dispatch", "settle", "fireTimer", "pull", "cancelStream", "finish"];
+export type GuestFn = "init" | "dispatch" | "dispatchFetch" | "settle" | "fireTimer" | "pull" | "cancelStream" | "finish";
+const GUEST_FNS: GuestFn[] = ["init", "dispatch", "dispatchFetch", "settle", "fireTimer", "pull", "cancelStream", "finish"];
 
 export interface GuestShell {
   readonly isolate: ivm.Isolate;
@@ -64,6 +64,11 @@ export function createShell(prelude: Prelude, memoryMb: number): GuestShell {
       setTimer: (timerId: number, delay: number) => bound().setTimer(timerId, delay),
       clearTimer: (timerId: number) => owner?.clearTimer(timerId),
       emit: (message: Emit) => owner?.emit(message),
+      // The frequent emits, with primitive arguments (see HostBridge.respond).
+      respond: (invocation: number, status: number, statusText: string, headers: string, body: Uint8Array | number | null) =>
+        owner?.emit({ type: "response", invocation, head: { status, statusText, headers: JSON.parse(headers) }, body: typeof body === "number" ? { stream: body } : body }),
+      idle: (invocation: number, errors: string) => owner?.emit({ type: "idle", invocation, waitUntilErrors: errors === "" ? [] : JSON.parse(errors) }),
+      chunk: (stream: number, chunk: Uint8Array | null) => owner?.emit({ type: "chunk", stream, chunk }),
     });
     prelude.compile(isolate).runSync(context, { timeout: 2_000 });
     const guest = takeGuestApi(context);

@@ -12,7 +12,7 @@ import { installTimers, fireTimer, clearAllTimers } from "./core/timers.ts";
 import { pull, cancelOutgoing, cancelAllOutgoing } from "./core/streams-out.ts";
 import { installPlatform } from "./platform/index.ts";
 import { installFetchApi } from "./fetch/index.ts";
-import { init, dispatch, installServiceWorkerGlobals } from "./core/dispatch.ts";
+import { init, dispatch, dispatchFetch, installServiceWorkerGlobals } from "./core/dispatch.ts";
 
 installConsole();
 installTimers();
@@ -23,6 +23,7 @@ installServiceWorkerGlobals();
 const api: GuestApi = {
   init,
   dispatch,
+  dispatchFetch,
   settle: settleOp,
   fireTimer,
   pull,

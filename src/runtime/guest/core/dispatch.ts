@@ -6,6 +6,7 @@ import type { BindingSpec, DialectInfo, Dialect, Invocation } from "../../bridge
 import { host, callOp, primordials } from "./host.ts";
 import { toGuestError } from "./errors.ts";
 import { registerOutgoing } from "./streams-out.ts";
+import { errorsJson, headersJson } from "./wire.ts";
 import { defineGlobal } from "./globals.ts";
 import { requestFromData, isResponse, responseToData } from "../fetch/index.ts";
 
@@ -111,7 +112,7 @@ async function drainWaitUntil(invocation: number, r: Running): Promise<void> {
       errors.push(toGuestError(e));
     }
   }
-  host.emit({ type: "idle", invocation, waitUntilErrors: errors });
+  host.idle(invocation, errorsJson(errors));
 }
 
 function invalidResult(message: string): Error {
@@ -127,8 +128,9 @@ function answerFetch(invocation: number, r: Running, value: unknown): void {
   }
   const { head, body } = responseToData(value);
   r.answered = true;
-  if (body === null || body instanceof Uint8Array) host.emit({ type: "response", invocation, head, body });
-  else host.emit({ type: "response", invocation, head, body: { stream: registerOutgoing(body) } });
+  const headers = headersJson(head.headers);
+  if (body === null || body instanceof Uint8Array) host.respond(invocation, head.status, head.statusText, headers, body);
+  else host.respond(invocation, head.status, head.statusText, headers, registerOutgoing(body));
 }
 
 async function runFetch(invocation: number, r: Running, job: Extract<Invocation, { kind: "fetch" }>): Promise<void> {
@@ -259,6 +261,17 @@ export function dispatch(invocation: number, job: Invocation): void {
     main = Promise.reject(e);
   }
   main.catch((e) => emitError(invocation, r, e)).then(() => drainWaitUntil(invocation, r));
+}
+
+/** `dispatch` of a "fetch" job whose parts crossed as primitives (see GuestApi.dispatchFetch). */
+export function dispatchFetch(invocation: number, method: string, url: string, headers: string, body: Uint8Array | number | null, cf: string | undefined): void {
+  const request = {
+    method,
+    url,
+    headers: primordials.JSONParse(headers) as Array<[string, string]>,
+    body: typeof body === "number" ? { stream: body } : body,
+  };
+  dispatch(invocation, { kind: "fetch", request, cf: cf === undefined ? undefined : (primordials.JSONParse(cf) as Record<string, unknown>) });
 }
 
 export function currentInvocation(): Running | null {

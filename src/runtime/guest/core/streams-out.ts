@@ -16,20 +16,20 @@ export function registerOutgoing(stream: { getReader(): Reader }): number {
 export function pull(id: number): void {
   const reader = streams.get(id);
   if (reader === undefined) {
-    host.emit({ type: "chunk", stream: id, chunk: null });
+    host.chunk(id, null);
     return;
   }
   reader.read().then(
     ({ done, value }) => {
       if (done) {
         streams.delete(id);
-        host.emit({ type: "chunk", stream: id, chunk: null });
+        host.chunk(id, null);
       } else if (value instanceof Uint8Array) {
-        host.emit({ type: "chunk", stream: id, chunk: value });
+        host.chunk(id, value);
       } else if (ArrayBuffer.isView(value)) {
-        host.emit({ type: "chunk", stream: id, chunk: new Uint8Array(value.buffer, value.byteOffset, value.byteLength) });
+        host.chunk(id, new Uint8Array(value.buffer, value.byteOffset, value.byteLength));
       } else if (value instanceof ArrayBuffer) {
-        host.emit({ type: "chunk", stream: id, chunk: new Uint8Array(value) });
+        host.chunk(id, new Uint8Array(value));
       } else {
         streams.delete(id);
         host.emit({
