@@ -118,6 +118,9 @@ function checkFraming(headers: HeaderList): string | null {
   return null;
 }
 
+/** No dot, percent or backslash: no segment to resolve, nothing encoded. */
+const PLAIN_PATH = /^[^.%\\]*$/;
+
 /** `.` and `..` segments in any of their spellings (`%2e`, `.%2E`, ...). */
 function dotKind(segment: string): "." | ".." | null {
   if (segment.length > 6) return null;
@@ -145,6 +148,8 @@ function decode(segment: string): string {
  */
 export function normalizePath(raw: string): { ok: true; path: string } | { ok: false; message: string } {
   if (!raw.startsWith("/")) return { ok: false, message: "the request path does not start with /" };
+  // Most paths hold nothing to resolve or decode.
+  if (PLAIN_PATH.test(raw)) return { ok: true, path: raw };
   const segments = raw.slice(1).split("/");
   const out: string[] = [];
   let changed = false;

@@ -86,9 +86,13 @@ export function appendVia(list: HeaderList, nodeId: string): HeaderList {
   return setHeader(list, "via", [...prior, viaEntry(nodeId)].join(", "));
 }
 
-/** Total size of a header block as sent on HTTP/1.1: `name: value\r\n` per line. */
+/**
+ * Total size of a header block as sent on HTTP/1.1: `name: value\r\n` per
+ * line. Header text is Latin-1 on the wire (as Node decodes it), one byte per
+ * character.
+ */
 export function headerBlockBytes(list: HeaderList): number {
   let total = 0;
-  for (const [name, value] of list) total += Buffer.byteLength(name) + Buffer.byteLength(value) + 4;
+  for (const [name, value] of list) total += name.length + value.length + 4;
   return total;
 }

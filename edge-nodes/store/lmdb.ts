@@ -8,28 +8,73 @@ import type { BytesTableName, EdgeStore, EdgeTable, RangeOptions, TableName } fr
 
 const TABLES: readonly TableName[] = ["state", "secrets", "cache-meta"];
 const BYTES: readonly BytesTableName[] = ["bundles", "cache-body"];
+/** Tables read on every request, whose decoded values are kept (see DecodedMemo). */
+const MEMOIZED = new Set<TableName>(["cache-meta"]);
+const MEMO_ENTRIES = 8192;
 
 export interface EdgeStoreOptions {
   /** Directory of the LMDB environment; created if missing. */
   path: string;
 }
 
-function wrap<V>(db: Database, copyBytes: boolean): EdgeTable<V> {
+function wrap<V>(db: Database, copyBytes: boolean, memo: DecodedMemo | null): EdgeTable<V> {
   // Binary reads may point into the memory map; copy what must outlive the read.
   const out = (v: unknown): V | undefined => (v === undefined ? undefined : copyBytes ? (Uint8Array.from(v as Uint8Array) as V) : (v as V));
+  const get = memo === null ? (key: string) => out(copyBytes ? db.getBinary(key) : db.get(key)) : (key: string) => memo.get(db, key) as V | undefined;
   return {
-    get: (key) => out(copyBytes ? db.getBinary(key) : db.get(key)),
+    get,
     put: async (key, value) => void (await db.put(key, value)),
     remove: async (key) => void (await db.remove(key)),
     putSync: (key, value) => void db.putSync(key, value),
     removeSync: (key) => void db.removeSync(key),
     *range(options: RangeOptions = {}) {
-      const spec = options.prefix === undefined ? {} : { start: options.prefix, end: options.prefix + "\uffff" };
-      for (const { key, value } of db.getRange({ ...spec, ...(options.limit === undefined ? {} : { limit: options.limit }) })) {
-        yield { key: key as string, value: out(value) as V };
+      const spec = { ...(options.prefix === undefined ? {} : { start: options.prefix, end: options.prefix + "\uffff" }), ...(options.limit === undefined ? {} : { limit: options.limit }) };
+      if (memo !== null) {
+        for (const key of db.getKeys(spec)) {
+          const value = get(key as string);
+          if (value !== undefined) yield { key: key as string, value };
+        }
+        return;
       }
+      for (const { key, value } of db.getRange(spec)) yield { key: key as string, value: out(value) as V };
     },
   };
+}
+
+/**
+ * Decoded values by key, reused while the stored bytes are the same: a hot
+ * cache entry is read on every hit, and decoding it costs several times more
+ * than reading and comparing its bytes. Any process may rewrite a record, so
+ * the bytes are always read; only the decoding is saved. Values are frozen
+ * (deeply), since every reader shares them.
+ */
+class DecodedMemo {
+  #entries = new Map<string, { raw: Buffer; value: unknown }>();
+  readonly #max: number;
+  constructor(max: number) {
+    this.#max = max;
+  }
+  get(db: Database, key: string): unknown {
+    const raw = db.getBinary(key) as Buffer | undefined;
+    if (raw === undefined) {
+      this.#entries.delete(key);
+      return undefined;
+    }
+    const known = this.#entries.get(key);
+    if (known !== undefined && known.raw.equals(raw)) return known.value;
+    const value = deepFreeze((db as unknown as { decoder: { decode(b: Uint8Array): unknown } }).decoder.decode(raw));
+    if (known === undefined && this.#entries.size >= this.#max) this.#entries.delete(this.#entries.keys().next().value!);
+    this.#entries.set(key, { raw, value });
+    return value;
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
 }
 
 /**
@@ -40,8 +85,8 @@ function wrap<V>(db: Database, copyBytes: boolean): EdgeTable<V> {
 export function openEdgeStore(options: EdgeStoreOptions): EdgeStore {
   const env = open({ path: options.path, maxDbs: TABLES.length + BYTES.length + 2 });
   const tables = new Map<string, EdgeTable<unknown>>();
-  for (const name of TABLES) tables.set(name, wrap(env.openDB({ name, encoding: "msgpack" }), false));
-  for (const name of BYTES) tables.set(name, wrap(env.openDB({ name, encoding: "binary" }), true));
+  for (const name of TABLES) tables.set(name, wrap(env.openDB({ name, encoding: "msgpack" }), false, MEMOIZED.has(name) ? new DecodedMemo(MEMO_ENTRIES) : null));
+  for (const name of BYTES) tables.set(name, wrap(env.openDB({ name, encoding: "binary" }), true, null));
   return {
     table: <V>(name: TableName) => tables.get(name) as EdgeTable<V>,
     bytes: (name) => tables.get(name) as EdgeTable<Uint8Array>,

@@ -31,6 +31,7 @@ export interface EdgeTable<V> {
   putSync(key: string, value: V): void;
   removeSync(key: string): void;
   range(options?: RangeOptions): Iterable<{ key: string; value: V }>;
+  // Values of `cache-meta` are shared by every reader and frozen: copy to change.
 }
 
 export interface EdgeStore {
