@@ -250,7 +250,7 @@ command = ["npm", "run"]
   }
 });
 
-test("more errors: both route and routes; a bad env table; an env name that makes an invalid Worker name; a var name also bound to KV", () => {
+test("more errors: both route and routes; an env name that makes an invalid Worker name; a var name also bound to KV", () => {
   const dir = dirWith({
     "wrangler.toml": `name = "${"a".repeat(60)}"\nroute = "a.example.com/*"\nroutes = []\n[vars]\nK = "x"\n[[kv_namespaces]]\nbinding = "K"\n[env.long]\n`,
   });
