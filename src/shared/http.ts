@@ -90,13 +90,14 @@ const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
  * server's writer as it is.
  */
 export function headersInit(list: HeaderList): Record<string, string> | Headers {
-  const out: Record<string, string> = Object.create(null);
+  // A plain literal stays a fast-properties object (a null-prototype one does
+  // not); the one name that would reach its prototype takes the Headers path.
+  const out: Record<string, string> = {};
   let cookies = 0;
   for (const [name, value] of list) {
-    if ((name === "set-cookie" && ++cookies > 1) || !TOKEN.test(name) || !FIELD_VALUE.test(value)) return toHeaders(list);
+    if ((name === "set-cookie" && ++cookies > 1) || name === "__proto__" || !TOKEN.test(name) || !FIELD_VALUE.test(value)) return toHeaders(list);
     const v = value.trim();
-    const prior = out[name];
-    out[name] = prior === undefined ? v : `${prior}, ${v}`;
+    out[name] = Object.hasOwn(out, name) ? `${out[name]}, ${v}` : v;
   }
   return out;
 }
