@@ -224,7 +224,7 @@ export class ActiveInvocation {
     this.#ended = true;
     clearTimeout(this.#deadline);
     this.#abort?.abort();
-    if (!this.#sandbox.disposed) this.cpuMs(this.#sandbox.isolate.cpuTime);
+    if (!this.#sandbox.disposed) this.cpuMs(this.#sandbox.cpuClock);
     this.#sandbox.release(this);
     const logs = this.#logs;
     if (this.#droppedLogs > 0) logs.push({ level: "warn", message: `${this.#droppedLogs} more console lines were dropped (limit ${MAX_LOGS} per invocation)`, timestamp: Date.now() });

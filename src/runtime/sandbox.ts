@@ -6,7 +6,7 @@
  *    shell.ts; a spare from the pool or a new one) → bundle evaluated under the
  *    startup CPU budget → guest `init` finds the dialect;
  * 2. invoke: every guest entry is an `applySync` through `#enter`, which reads
- *    `isolate.cpuTime` before and after and passes a timeout backstop; a wall
+ *    this thread's CPU time before and after and passes a timeout backstop; a wall
  *    deadline timer covers the time the guest waits on host work;
  * 3. kill: any budget overrun disposes the isolate; a killed sandbox is never reused;
  * 4. dispose: the pool drops idle sandboxes by LRU.
@@ -22,6 +22,19 @@ import { createStackMapper, type StackMapper } from "./source-map.ts";
 import { HostOps } from "./host-ops.ts";
 import { createShell, type GuestFn, type GuestShell } from "./shell.ts";
 import { ActiveInvocation, type InvocationOutcome } from "./invocation.ts";
+
+/**
+ * This thread's CPU time in ns (Node ≥ 23.9 has `process.threadCpuUsage`);
+ * without it, the isolate's own clock, which also counts time spent waiting
+ * for a core.
+ */
+const threadCpuNs: (isolate: ivm.Isolate) => bigint =
+  typeof process.threadCpuUsage === "function"
+    ? () => {
+        const u = process.threadCpuUsage();
+        return BigInt(u.user + u.system) * 1000n;
+      }
+    : (isolate) => (isolate.isDisposed ? 0n : isolate.cpuTime);
 
 export interface FunctionSource {
   /** Stable identity of this code (a version digest); keys the pool and the code cache. */
@@ -117,9 +130,9 @@ export class Sandbox {
     });
     try {
       options.services.onEnter?.(options.source.id);
-      const cpu0 = this.#isolate.cpuTime;
-      const namespace = this.#evaluateBundle(options);
-      this.startupCpuMs = Number(this.#isolate.cpuTime - cpu0) / 1e6;
+      const cpu0 = this.#cpuNs;
+      const namespace = this.#measured(() => this.#evaluateBundle(options));
+      this.startupCpuMs = Number(this.#cpuNs - cpu0) / 1e6;
       if (this.startupCpuMs > options.limits.startupCpuMs) {
         throw new VergeError(
           "ERR_STARTUP_CPU_LIMIT",
@@ -153,6 +166,34 @@ export class Sandbox {
   get heapBytes(): number {
     return this.#heapBytes;
   }
+  /**
+   * CPU the guest has used in this sandbox, in ns: this thread's CPU time
+   * inside the calls that run guest code (isolated-vm runs a sync call on the
+   * calling thread). Unlike `isolate.cpuTime`, which counts the wall time the
+   * isolate is entered, it does not grow while the machine is busy with other
+   * work and this thread waits for a core: a loaded node must not kill
+   * functions for CPU they did not use.
+   */
+  get cpuClock(): bigint {
+    return this.#cpuNs;
+  }
+
+  #cpuNs = 0n;
+  #measuring = false;
+
+  /** Runs `fn` (a call into the guest), adding the thread CPU it took to {@link cpuClock}. */
+  #measured<T>(fn: () => T): T {
+    if (this.#measuring) return fn();
+    this.#measuring = true;
+    const t0 = threadCpuNs(this.#isolate);
+    try {
+      return fn();
+    } finally {
+      this.#cpuNs += threadCpuNs(this.#isolate) - t0;
+      this.#measuring = false;
+    }
+  }
+
   get isolate(): ivm.Isolate {
     return this.#isolate;
   }
@@ -174,7 +215,7 @@ export class Sandbox {
     const id = this.#nextInvocation++;
     this.invocations++;
     this.lastUsed = Date.now();
-    const active = new ActiveInvocation(id, this, this.limits, this.#isolate.cpuTime);
+    const active = new ActiveInvocation(id, this, this.limits, this.#cpuNs);
     active.subrequest = subrequest;
     this.#active = active;
     if (requestBody !== null && job.kind === "fetch") job.request.body = { stream: this.#ops.registerStream(requestBody) };
@@ -200,7 +241,7 @@ export class Sandbox {
   enter(fn: GuestFn, args: unknown[]): void {
     if (this.#dead !== null) throw this.#dead;
     const a = this.#active;
-    const cpuBefore = a === null ? 0 : a.cpuMs(this.#isolate.cpuTime);
+    const cpuBefore = a === null ? 0 : a.cpuMs(this.#cpuNs);
     const cpuLeft = a === null ? this.limits.startupCpuMs : this.limits.cpuMs - cpuBefore;
     const wallLeft = a === null ? this.limits.wallMs : a.wallLeftMs();
     // Wall time bounds CPU time on this thread; three times the CPU left plus 50 ms (slack for a
@@ -209,7 +250,7 @@ export class Sandbox {
     const timeout = Math.max(1, Math.ceil(Math.min(byCpu, wallLeft)));
     this.#services.onEnter?.(this.source.id);
     try {
-      this.#guest[fn].applySync(undefined, args, { arguments: { copy: true }, timeout });
+      this.#measured(() => this.#guest[fn].applySync(undefined, args, { arguments: { copy: true }, timeout }));
     } catch (err) {
       const msg = err instanceof Error ? err.message : String(err);
       if (this.#dead !== null) throw this.#dead;
@@ -218,7 +259,7 @@ export class Sandbox {
       }
       if (/timed out/i.test(msg)) {
         // The backstop is wall time: say CPU only when the CPU was really used (a host stall is not).
-        const used = a === null ? 0 : a.cpuMs(this.#isolate.cpuTime);
+        const used = a === null ? 0 : a.cpuMs(this.#cpuNs);
         if (a !== null && used >= this.limits.cpuMs) {
           throw this.kill("ERR_CPU_LIMIT", `exceeded the CPU budget of ${this.limits.cpuMs} ms (used ${used.toFixed(1)} ms)`);
         }
@@ -232,7 +273,7 @@ export class Sandbox {
   }
 
   #afterEnter(a: ActiveInvocation, cpuBefore: number): void {
-    const used = a.cpuMs(this.#isolate.cpuTime);
+    const used = a.cpuMs(this.#cpuNs);
     if (used > this.limits.cpuMs) {
       this.kill("ERR_CPU_LIMIT", `exceeded the CPU budget of ${this.limits.cpuMs} ms (used ${used.toFixed(1)} ms)`);
       return;
