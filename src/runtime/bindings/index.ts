@@ -7,6 +7,7 @@
 import type { BindingHandler } from "../host-services.ts";
 import { VergeError } from "../../shared/errors.ts";
 import { describe, type Diagnostic } from "../../shared/limits.ts";
+import { kvKind } from "./kv/index.ts";
 
 /** What a caller declares: serializable, so it crosses to the child-process host. */
 export interface BindingDecl {
@@ -42,6 +43,8 @@ export const BINDING_KINDS: Record<string, BindingKind> = {
     validate: (name, value) => (typeof value === "string" ? [] : [{ path: `bindings.${name}`, message: `a secret must be a string, found ${typeof value}` }]),
     create: (_name, value) => ({ value }),
   },
+  /** A Workers KV namespace: `{ id, persist? }` (see kv/index.ts). */
+  kv: kvKind,
 };
 
 const NAME = /^[A-Za-z_$][A-Za-z0-9_$]*$/;

@@ -3,11 +3,12 @@
  * Results go to the host through `host.emit`; nothing user-made crosses as is.
  */
 import type { BindingSpec, DialectInfo, Dialect, Invocation } from "../../bridge/protocol.ts";
-import { host, callOp, primordials } from "./host.ts";
+import { host, primordials } from "./host.ts";
 import { toGuestError } from "./errors.ts";
 import { registerOutgoing } from "./streams-out.ts";
 import { errorsJson, headersJson } from "./wire.ts";
 import { defineGlobal } from "./globals.ts";
+import { bindingObject } from "../bindings/index.ts";
 import { requestFromData, isResponse, responseToData } from "../fetch/index.ts";
 
 type Fn = (...args: unknown[]) => unknown;
@@ -41,14 +42,6 @@ export function installServiceWorkerGlobals(): void {
     }
     if (baseRemove) baseRemove.call(globalThis, type, fn, options);
   });
-}
-
-function bindingObject(spec: BindingSpec): Record<string, unknown> {
-  const obj: Record<string, unknown> = {};
-  for (const method of spec.methods) {
-    obj[method] = (...args: unknown[]) => callOp("binding", { binding: spec.name, method, args });
-  }
-  return obj;
 }
 
 export function init(namespace: unknown, envData: Record<string, unknown>, specs: BindingSpec[]): DialectInfo {
