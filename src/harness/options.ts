@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { basename } from "node:path";
+import { basename, resolve } from "node:path";
 import { VergeError } from "../shared/errors.ts";
 import { describe, validateLimits, type CloudFrontEventType, type Diagnostic, type LimitsOptions } from "../shared/limits.ts";
 import type { FunctionDecl } from "../runtime/child-host/messages.ts";
@@ -43,7 +43,20 @@ export interface VergeOptions {
   outbound?: FetchPolicy;
   /** A name for logs and errors (default: derived from the script). */
   name?: string;
+  /**
+   * Workers KV namespaces, as Miniflare 4: binding names (the namespace id is the name),
+   * or `{ BINDING: "namespace-id" }`.
+   */
+  kvNamespaces?: string[] | Record<string, string>;
+  /**
+   * Where KV data lives, as Miniflare 4's `kvPersist`: absent or false in memory (gone with the
+   * instance), true in `.verge/kv` under the working directory, a string in that directory (LMDB).
+   */
+  kvPersist?: boolean | string;
 }
+
+/** The default directory of `kvPersist: true`, relative to the working directory. */
+export const DEFAULT_KV_PERSIST = ".verge/kv";
 
 export interface ResolvedOptions {
   decl: FunctionDecl;
@@ -54,13 +67,12 @@ export interface ResolvedOptions {
 }
 
 const EVENTS: CloudFrontEventType[] = ["viewer-request", "origin-request", "origin-response", "viewer-response"];
-const KNOWN = new Set(["script", "scriptPath", "modules", "sourceMap", "bindings", "secrets", "compatibilityDate", "compatibilityFlags", "limits", "event", "upstream", "outbound", "name", "kvNamespaces"]);
+const KNOWN = new Set(["script", "scriptPath", "modules", "sourceMap", "bindings", "secrets", "compatibilityDate", "compatibilityFlags", "limits", "event", "upstream", "outbound", "name", "kvNamespaces", "kvPersist"]);
 
 export function validateOptions(raw: VergeOptions): { config: ResolvedOptions | null; diagnostics: Diagnostic[] } {
   const d: Diagnostic[] = [];
   if (typeof raw !== "object" || raw === null) return { config: null, diagnostics: [{ path: "options", message: `expected an object, found ${describe(raw)}` }] };
   for (const key of Object.keys(raw)) if (!KNOWN.has(key)) d.push({ path: key, message: `unknown option; expected one of ${[...KNOWN].join(", ")}` });
-  if ((raw as { kvNamespaces?: unknown }).kvNamespaces !== undefined) d.push({ path: "kvNamespaces", message: "KV bindings are not available in this version of verge yet" });
 
   let code: string | undefined;
   let filename = "worker.js";
@@ -121,6 +133,8 @@ export function validateOptions(raw: VergeOptions): { config: ResolvedOptions | 
     else for (const [k, v] of Object.entries(raw.secrets)) bindings[k] = { type: "secret", value: v };
   }
 
+  validateKv(raw, bindings, d);
+
   let upstream: URL | undefined;
   if (raw.upstream !== undefined) {
     try {
@@ -137,7 +151,7 @@ export function validateOptions(raw: VergeOptions): { config: ResolvedOptions | 
   const digest = createHash("sha256").update(code).update(JSON.stringify(extra)).digest("hex");
   const id = raw.name ?? `${filename}@${digest.slice(0, 12)}`;
   const env: Record<string, unknown> = {};
-  for (const [k, b] of Object.entries(bindings)) env[k] = b.value;
+  for (const [k, b] of Object.entries(bindings)) if (b.type !== "kv") env[k] = b.value;
   const source = { id, code, format, filename, ...(extra.length ? { modules: extra } : {}), ...(raw.sourceMap ? { sourceMap: raw.sourceMap } : {}) };
   return {
     config: { decl: { source, limits, bindings }, event, upstream, outbound: raw.outbound ?? {}, env },
@@ -151,4 +165,29 @@ export function resolveOptions(raw: VergeOptions): ResolvedOptions {
     throw new VergeError("ERR_INVALID_OPTIONS", `invalid Verge options:\n${diagnostics.map((x) => `  - ${x.path}: ${x.message}`).join("\n")}`, { details: { diagnostics } });
   }
   return config;
+}
+
+/** kvNamespaces and kvPersist (Miniflare 4 shapes) become `kv` binding declarations. */
+function validateKv(raw: VergeOptions, bindings: Record<string, BindingDecl>, d: Diagnostic[]): void {
+  let persist: string | undefined;
+  if (raw.kvPersist === true) persist = resolve(DEFAULT_KV_PERSIST);
+  else if (typeof raw.kvPersist === "string" && raw.kvPersist !== "") persist = resolve(raw.kvPersist);
+  else if (raw.kvPersist !== undefined && raw.kvPersist !== false) d.push({ path: "kvPersist", message: `expected a boolean or a directory path, found ${describe(raw.kvPersist)}` });
+  const ns = raw.kvNamespaces;
+  if (ns === undefined) return;
+  let pairs: Array<[string, unknown]>;
+  if (Array.isArray(ns)) pairs = ns.map((name) => [String(name), name]);
+  else if (typeof ns === "object" && ns !== null) pairs = Object.entries(ns);
+  else {
+    d.push({ path: "kvNamespaces", message: `expected an array of binding names or { BINDING: "namespace-id" }, found ${describe(ns)}` });
+    return;
+  }
+  for (const [name, id] of pairs) {
+    if (typeof id !== "string" || id === "") {
+      d.push({ path: `kvNamespaces.${name}`, message: `expected a namespace id string, found ${describe(id)}` });
+      continue;
+    }
+    if (bindings[name] !== undefined) d.push({ path: `kvNamespaces.${name}`, message: `the binding ${name} is also declared in ${bindings[name].type === "secret" ? "secrets" : "bindings"}` });
+    bindings[name] = { type: "kv", value: { id, ...(persist !== undefined ? { persist } : {}) } };
+  }
 }

@@ -18,6 +18,7 @@ import { createChildRuntime, type ChildRuntime } from "../runtime/child-host/cli
 import type { InvocationReport } from "../runtime/invocation.ts";
 import type { LogEntry } from "../runtime/report.ts";
 import { resolveOptions, type ResolvedOptions, type VergeOptions } from "./options.ts";
+import { createHostKvNamespace, type KVNamespace } from "./kv.ts";
 
 export interface DispatchInfo {
   /** The limit report and console lines of the last finished invocation. */
@@ -98,10 +99,32 @@ export class Verge {
     return this.#track(r.finished);
   }
 
-  /** The function's `env` as plain values. */
+  /** The function's `env`: plain values as copies, KV namespaces as `getKVNamespace` gives them. */
   async getBindings<T = Record<string, unknown>>(): Promise<T> {
     this.#check();
-    return structuredClone(this.#options.env) as T;
+    const env: Record<string, unknown> = structuredClone(this.#options.env);
+    for (const [name, b] of Object.entries(this.#options.decl.bindings)) if (b.type === "kv") env[name] = await this.getKVNamespace(name);
+    return env as T;
+  }
+
+  /**
+   * The KV namespace bound as `name` (Miniflare 4's `getKVNamespace`), to seed or read what the
+   * function sees. Its calls run in the runtime's process, on the same storage as the function's.
+   * @example
+   * const kv = await verge.getKVNamespace("CONFIG");
+   * await kv.put("flag", "on");
+   */
+  async getKVNamespace(name: string): Promise<KVNamespace> {
+    this.#check();
+    const decl = this.#options.decl.bindings[name];
+    if (decl === undefined || decl.type !== "kv") {
+      const known = Object.entries(this.#options.decl.bindings).filter(([, b]) => b.type === "kv").map(([n]) => n);
+      throw new VergeError("ERR_INVALID_OPTIONS", `getKVNamespace: no KV namespace is bound as ${JSON.stringify(name)}; kvNamespaces declares [${known.join(", ")}]`);
+    }
+    return createHostKvNamespace((method, args) => {
+      this.#check();
+      return this.#child.binding(name, decl, method, args);
+    });
   }
 
   /** Replaces the options; the next dispatch runs the new function. */

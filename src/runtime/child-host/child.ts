@@ -12,7 +12,8 @@ import type { FunctionSpec } from "../pool.ts";
 import { createRuntime, type Runtime } from "../runtime.ts";
 import { createHostServices } from "../services.ts";
 import { createChannel } from "./channel.ts";
-import type { ChildConfig, FunctionDecl, ToChild, ToParent, WireReport } from "./messages.ts";
+import type { BindingCallResult, ChildConfig, FunctionDecl, ToChild, ToParent, WireReport } from "./messages.ts";
+import type { BindingHandler } from "../host-services.ts";
 
 // fd 3 is the pipe the parent reads and writes (client.ts); the process ends with it.
 const socket = new Socket({ fd: 3, readable: true, writable: true });
@@ -90,8 +91,32 @@ async function answer(id: number, value: unknown, finished: Promise<InvocationRe
   finished.then((r) => send({ t: "finished", id, report: wireReport(r) }));
 }
 
+const bindingHandlers = new Map<string, BindingHandler>();
+
+/** A call on a binding from the parent: the same handler (and storage) a function's `env` gets. */
+async function bindingCall(m: Extract<ToChild, { t: "binding" }>): Promise<void> {
+  let result: BindingCallResult;
+  try {
+    const key = JSON.stringify([m.name, m.decl]);
+    let h = bindingHandlers.get(key);
+    if (h === undefined) {
+      h = createBindings({ [m.name]: m.decl }).bindings[m.name];
+      if (h === undefined) throw new TypeError(`binding ${m.name} has no methods`);
+      bindingHandlers.set(key, h);
+    }
+    if (!h.methods.includes(m.method)) throw new TypeError(`binding ${m.name}: no method ${m.method}`);
+    result = { ok: true, value: await h.call(m.method, m.args) };
+  } catch (err) {
+    const e = err as { name?: unknown; message?: unknown };
+    result = { ok: false, error: { name: typeof e?.name === "string" ? e.name : "Error", message: typeof e?.message === "string" ? e.message : String(err) } };
+  }
+  send({ t: "ok", id: m.id, value: result });
+}
+
 async function handle(m: ToChild): Promise<void> {
   switch (m.t) {
+    case "binding":
+      return bindingCall(m);
     case "config":
       config = m.config;
       return;

@@ -13,7 +13,8 @@ import type { InvocationReport } from "../invocation.ts";
 import type { DialectInfo } from "../bridge/protocol.ts";
 import type { LogEntry } from "../report.ts";
 import { createChannel, type Channel } from "./channel.ts";
-import type { ChildConfig, FunctionDecl, ToChild, ToParent, WireReport, WireRequest } from "./messages.ts";
+import type { BindingCallResult, ChildConfig, FunctionDecl, ToChild, ToParent, WireReport, WireRequest } from "./messages.ts";
+import type { BindingDecl } from "../bindings/index.ts";
 
 const CHILD = fileURLToPath(new URL("./child.ts", import.meta.url));
 /** Time past a call's wall budget after which the watchdog kills a child that has not answered. */
@@ -46,6 +47,8 @@ export interface ChildRuntime {
   fetch(fn: number, request: RequestData, opts?: { cf?: Record<string, unknown>; eventType?: "viewer-request" | "origin-request"; clientIp?: string }): Promise<RemoteFetchResult>;
   event(fn: number, event: unknown): Promise<{ kind: "request" | "response"; result: unknown; cold: boolean; finished: Promise<InvocationReport> }>;
   scheduled(fn: number, cron: string, time?: number): Promise<{ finished: Promise<InvocationReport> }>;
+  /** Calls `method` on binding `name` in the child, on the same storage its functions use; throws the binding's error. */
+  binding(name: string, decl: BindingDecl, method: string, args: unknown[]): Promise<unknown>;
   /** Number of child processes started so far (1 after the first call; more after crashes). */
   readonly spawns: number;
   dispose(): Promise<void>;
@@ -273,6 +276,19 @@ export function createChildRuntime(options: ChildRuntimeOptions = {}): ChildRunt
       const r = v.response!;
       const body = r.body === "stream" ? responseBody(c.id) : r.body;
       return { type: "response", response: { ...r, body }, cold: v.cold, finished: c.finished };
+    },
+    async binding(name, decl, method, args) {
+      const c = call<BindingCallResult>((id) => ({ t: "binding", id, name, decl, method, args }), 0);
+      let r: BindingCallResult;
+      try {
+        r = await c.value;
+      } finally {
+        calls.delete(c.id);
+        refresh();
+      }
+      if (r.ok) return r.value;
+      const Ctor = r.error.name === "TypeError" ? TypeError : r.error.name === "RangeError" ? RangeError : Error;
+      throw new Ctor(r.error.message);
     },
     async event(fn, event) {
       const c = call<{ kind: "request" | "response"; result: unknown; cold: boolean }>((id) => ({ t: "event", id, fn, event }), fn);

@@ -42,7 +42,12 @@ export type ToChild =
   | { t: "scheduled"; id: number; fn: number; cron: string; time: number }
   | { t: "read"; id: number }
   | { t: "cancel"; id: number }
-  | { t: "req-chunk"; id: number; chunk: Uint8Array | null };
+  | { t: "req-chunk"; id: number; chunk: Uint8Array | null }
+  /** A host-side call on a binding (the harness's getKVNamespace): answered by "ok" with a `BindingCallResult`. */
+  | { t: "binding"; id: number; name: string; decl: BindingDecl; method: string; args: unknown[] };
+
+/** A binding call's outcome: errors cross as `{ name, message }` so the caller throws the same class. */
+export type BindingCallResult = { ok: true; value: unknown } | { ok: false; error: { name: string; message: string } };
 
 export type ToParent =
   /** The answer; `report` too when the invocation was already over (one message instead of two). */
