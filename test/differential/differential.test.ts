@@ -38,6 +38,8 @@ interface ScriptRequest {
 interface ScriptModule {
   requests: ScriptRequest[];
   bindings?: Record<string, unknown>;
+  /** Workers KV namespaces (binding names), in memory in both runtimes. */
+  kvNamespaces?: string[];
 }
 
 type Outcome =
@@ -192,7 +194,24 @@ function uncaught(mfBodyStart: string, vergeMessage: string) {
   };
 }
 
+/**
+ * KV limit errors: verge's message is workerd's, word for word, followed by the key the
+ * call was about (` (key "…")`), so a failing put in a loop says which key it was.
+ * Every other field of the response must match.
+ */
+function kvErrorsNameTheKey(mf: Outcome, vg: Outcome): void {
+  const diffs = compare(mf, vg);
+  assert.ok(diffs.length > 0, "KV errors now match Miniflare exactly: update the intentional entry");
+  for (const line of diffs) {
+    const m = /^body \$\.\w+\.message: miniflare ("(?:[^"\\]|\\.)*"), verge ("(?:[^"\\]|\\.)*")$/.exec(line);
+    assert.ok(m, `unexpected difference: ${line}`);
+    const [theirs, ours] = [JSON.parse(m[1]!) as string, JSON.parse(m[2]!) as string];
+    assert.ok(ours.startsWith(theirs) && / \(key "[^]*"\)$/.test(ours.slice(theirs.length)), `verge's message should be Miniflare's plus the key: ${line}`);
+  }
+}
+
 const intentional: Record<string, (mf: Outcome, vg: Outcome) => void> = {
+  "39-kv.js › errors": kvErrorsNameTheKey,
   "20-uncaught-exception.js › sync throw": uncaught("Error: boom sync", "Error: boom sync"),
   "20-uncaught-exception.js › async throw": uncaught("TypeError: boom async", "TypeError: boom async"),
   // workerd wraps a thrown non-Error into an Error when it crosses the service binding.
@@ -272,10 +291,10 @@ after(async () => {
   await Promise.allSettled([verge?.dispose(), ...[...miniflares].map((m) => m.dispose())]);
 });
 
-function vergeOptions(file: string, script: string, bindings: Record<string, unknown>): VergeOptions {
+function vergeOptions(file: string, script: string, bindings: Record<string, unknown>, kvNamespaces: string[] | undefined): VergeOptions {
   // Miniflare does not enforce CPU limits locally; a generous verge budget keeps
   // this suite about semantics (budgets have their own tests).
-  return { modules: true, script, bindings, compatibilityDate: COMPATIBILITY_DATE, name: file, limits: { cpuMs: 2_000 } };
+  return { modules: true, script, bindings, compatibilityDate: COMPATIBILITY_DATE, name: file, limits: { cpuMs: 2_000 }, ...(kvNamespaces ? { kvNamespaces } : {}) };
 }
 
 const files = readdirSync(SCRIPTS_DIR).filter((f) => f.endsWith(".js")).sort();
@@ -295,9 +314,9 @@ for (const file of files) {
     const script = await readFile(path, "utf8");
     const mod = (await import(pathToFileURL(path).href)) as ScriptModule;
     const bindings = mod.bindings ?? {};
-    const mf = new Miniflare({ modules: true, script, scriptPath: path, bindings: bindings as never, compatibilityDate: COMPATIBILITY_DATE });
+    const mf = new Miniflare({ modules: true, script, scriptPath: path, bindings: bindings as never, compatibilityDate: COMPATIBILITY_DATE, ...(mod.kvNamespaces ? { kvNamespaces: mod.kvNamespaces } : {}) });
     miniflares.add(mf);
-    const options = vergeOptions(file, script, bindings);
+    const options = vergeOptions(file, script, bindings, mod.kvNamespaces);
     const vergeReady = verge === undefined ? (verge = new Verge(options)).ready : verge.setOptions(options);
     const vg = verge;
     try {
