@@ -56,14 +56,16 @@ export async function startDelayProxy(o: DelayProxyOptions): Promise<DelayProxy>
       sockets.add(upstream);
       upstream.setNoDelay(true);
       upstream.on("close", () => sockets.delete(upstream));
+      let connected = false;
       upstream.once("connect", () => {
+        connected = true;
         pipeDelayed(client, upstream, o.oneWayMs);
         pipeDelayed(upstream, client, o.oneWayMs);
         client.resume();
       });
-      // Registry down: the viewer of this link sees a reset, one way later.
+      // Target down (connection refused): the client sees its connection reset, one way later.
       upstream.once("error", () => {
-        if (upstream.connecting) setTimeout(() => client.destroy(), o.oneWayMs);
+        if (!connected) setTimeout(() => client.destroy(), o.oneWayMs);
       });
     }, 2 * o.oneWayMs);
   });

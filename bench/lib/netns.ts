@@ -19,7 +19,8 @@
  * Teardown: `teardown()` kills nothing (the caller ends its processes first) and
  * deletes the namespaces (their veths go with them) and the admin link. It is
  * synchronous, so it also runs from `process.on("exit")`; `create()` first removes
- * anything left by an earlier run with the same name prefix.
+ * anything left by an earlier run with the same name prefix (ending the processes
+ * still inside those namespaces, which only an earlier run of this bench started).
  */
 import { spawnSync } from "node:child_process";
 
@@ -85,7 +86,14 @@ export function removeStale(): string[] {
   const list = sh("ip", ["netns", "list"]);
   for (const line of list.out.split("\n")) {
     const name = line.trim().split(/\s+/)[0] ?? "";
-    if (name.startsWith(NS_PREFIX) && sh("ip", ["netns", "del", name]).ok) removed.push(name);
+    if (!name.startsWith(NS_PREFIX)) continue;
+    // Processes an earlier, killed run left inside its own namespaces (nothing else lives there).
+    for (const pid of sh("ip", ["netns", "pids", name]).out.split(/\s+/).filter((p) => /^\d+$/.test(p))) {
+      try {
+        process.kill(Number(pid), "SIGKILL");
+      } catch {}
+    }
+    if (sh("ip", ["netns", "del", name]).ok) removed.push(name);
   }
   const links = sh("ip", ["-o", "link", "show"]);
   for (const line of links.out.split("\n")) {
