@@ -3,7 +3,7 @@
  * with a source map, the unit verge runs and publishes.
  */
 import * as esbuild from "esbuild";
-import { basename } from "node:path";
+import { basename, resolve } from "node:path";
 import { VergeError } from "../shared/errors.ts";
 
 export interface BundleResult {
@@ -11,6 +11,19 @@ export interface BundleResult {
   sourceMap: string;
   filename: string;
   bytes: number;
+  /** Absolute paths of every source file the bundle was built from (the import graph), for watching. */
+  inputs: string[];
+}
+
+/** Where a build error is, as esbuild reports it (1-based line, 0-based column). */
+export interface BuildProblem {
+  text: string;
+  file?: string;
+  line?: number;
+  column?: number;
+  length?: number;
+  /** The source line the error is on. */
+  lineText?: string;
 }
 
 export async function bundle(entry: string): Promise<BundleResult> {
@@ -25,6 +38,7 @@ export async function bundle(entry: string): Promise<BundleResult> {
       mainFields: ["worker", "browser", "module", "main"],
       conditions: ["workerd", "worker", "browser", "import", "default"],
       sourcemap: "external",
+      metafile: true,
       write: false,
       outfile: filename,
       logLevel: "silent",
@@ -32,10 +46,19 @@ export async function bundle(entry: string): Promise<BundleResult> {
     const js = result.outputFiles.find((f) => f.path.endsWith(".js"));
     const map = result.outputFiles.find((f) => f.path.endsWith(".map"));
     if (js === undefined) throw new Error("esbuild produced no JavaScript");
-    return { code: js.text, sourceMap: map?.text ?? "", filename, bytes: js.contents.byteLength };
+    // Metafile input keys are relative to esbuild's working directory; some carry a namespace prefix.
+    const inputs = Object.keys(result.metafile.inputs)
+      .filter((p) => !/^[a-z-]+:/.test(p))
+      .map((p) => resolve(p));
+    return { code: js.text, sourceMap: map?.text ?? "", filename, bytes: js.contents.byteLength, inputs };
   } catch (err) {
-    const errors = (err as { errors?: Array<{ text: string; location?: { file: string; line: number; column: number } }> }).errors;
+    const errors = (err as { errors?: esbuild.Message[] }).errors;
+    const problems: BuildProblem[] = (errors ?? [{ text: String(err) } as esbuild.Message]).map((e) =>
+      e.location
+        ? { text: e.text, file: resolve(e.location.file), line: e.location.line, column: e.location.column, length: e.location.length, lineText: e.location.lineText }
+        : { text: e.text },
+    );
     const detail = errors?.map((e) => (e.location ? `${e.location.file}:${e.location.line}:${e.location.column}: ${e.text}` : e.text)).join("\n  ") ?? String(err);
-    throw new VergeError("ERR_BUILD_FAILED", `building ${entry} failed:\n  ${detail}`);
+    throw new VergeError("ERR_BUILD_FAILED", `building ${entry} failed:\n  ${detail}`, { details: { problems } });
   }
 }

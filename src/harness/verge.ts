@@ -33,6 +33,7 @@ export class Verge {
   #disposed = false;
   #lastReport: InvocationReport | undefined;
   #logListeners = new Set<(entry: LogEntry) => void>();
+  #reports = new WeakMap<Response, Promise<InvocationReport>>();
 
   constructor(options: VergeOptions) {
     this.#options = resolveOptions(options);
@@ -73,7 +74,9 @@ export class Verge {
     if (r.type === "response") {
       // A response to HEAD carries no body on HTTP, whatever the function returned.
       const body = request.method === "HEAD" ? null : r.response.body;
-      return toResponse(r.response.status, r.response.statusText, r.response.headers, body);
+      const response = toResponse(r.response.status, r.response.statusText, r.response.headers, body);
+      this.#reports.set(response, r.finished);
+      return response;
     }
     return this.#continue(r.request);
   }
@@ -144,7 +147,15 @@ export class Verge {
     return this.#lastReport;
   }
 
-  /** Waits until the last dispatched invocation is completely over (waitUntil included). */
+  /**
+   * The limit report of the invocation that answered with `response` (from dispatchFetch), settled
+   * when that invocation is over (body read, waitUntil settled); undefined for a response it did not make.
+   */
+  reportOf(response: Response): Promise<InvocationReport> | undefined {
+    return this.#reports.get(response);
+  }
+
+  /** Calls `listener` with every console line of the function. */
   onLog(listener: (entry: LogEntry) => void): () => void {
     this.#logListeners.add(listener);
     return () => this.#logListeners.delete(listener);

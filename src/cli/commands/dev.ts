@@ -1,23 +1,37 @@
-/** `verge dev <entry>`: bundle the entry and serve it locally with production limits. */
+/** `verge dev [entry | wrangler config]`: build, serve, rebuild and swap on change, with production limits. */
+import { relative } from "node:path";
 import { parseArgs } from "node:util";
-import { bundle } from "../../build/bundle.ts";
-import { Verge } from "../../harness/index.ts";
-import type { CloudFrontEventType, LimitsProfile } from "../../shared/limits.ts";
+import { validateLimits } from "../../shared/limits.ts";
+import { resolveDevSettings } from "../dev/config.ts";
+import { createDevHandler } from "../dev/handler.ts";
+import { createDevSession } from "../dev/session.ts";
+import { banner, createTerminal } from "../dev/terminal.ts";
 import { serve } from "../serve.ts";
 import { UsageError } from "../output.ts";
 
-export const help = `verge dev <entry> [options]
+export const help = `verge dev [entry | wrangler.toml | wrangler.jsonc] [options]
 
-Bundles <entry> (JS or TS) and serves it on 127.0.0.1 with the same runtime and
-limits as an edge node.
+Bundles the function (JS or TS and its imports) and serves it on 127.0.0.1
+with the same runtime and limits as an edge node. Every file of the import
+graph is watched: a change rebuilds, and new requests go to the new version
+while requests in flight finish on the old one. A build error is printed with
+a code frame and shown to browsers as a page; the last good version keeps
+serving other clients. Without an argument, the wrangler config of the
+current directory is used.
 
 Options:
-  --port <n>          port to listen on (default 8787; 0 picks a free one)
-  --event <type>      CloudFront event a Lambda@Edge handler runs as (default viewer-request)
-  --upstream <url>    origin a request continues to after a request handler
-  --profile <name>    limits profile: workers (default) or lambda-edge
-  --var KEY=VALUE     a plain env binding (repeatable)
-  --allow-private     let the function fetch private and loopback addresses
+  --port <n>              port to listen on (default 8787; 0 picks a free one)
+  --env <name>            wrangler [env.<name>] section to use
+  --var KEY=VALUE         a plain env binding (repeatable; overrides the config's vars)
+  --strict-lambda-edge    apply the Lambda@Edge limits profile (sizes, headers, timeouts)
+  --profile <name>        limits profile: workers (default) or lambda-edge
+  --event <type>          CloudFront event a Lambda@Edge handler runs as (default viewer-request)
+  --upstream <url>        origin a request continues to after a request handler
+  --allow-private         let the function fetch private and loopback addresses
+
+Every response carries x-verge-request-id and x-verge-limits (CPU, wall time,
+heap and subrequests used vs budget). GET /__scheduled?cron=<expr> runs the
+Worker's scheduled handler. NO_COLOR turns colour off.
 `;
 
 export async function run(argv: string[]): Promise<void> {
@@ -26,41 +40,69 @@ export async function run(argv: string[]): Promise<void> {
     allowPositionals: true,
     options: {
       port: { type: "string", default: "8787" },
+      env: { type: "string" },
       event: { type: "string" },
       upstream: { type: "string" },
       profile: { type: "string" },
+      "strict-lambda-edge": { type: "boolean" },
       var: { type: "string", multiple: true },
       "allow-private": { type: "boolean" },
     },
   });
-  const entry = positionals[0];
-  if (entry === undefined) throw new UsageError("verge dev: missing <entry>, the function's source file");
-  const bindings: Record<string, string> = {};
-  for (const kv of values.var ?? []) {
-    const i = kv.indexOf("=");
-    if (i <= 0) throw new UsageError(`--var ${kv}: expected KEY=VALUE`);
-    bindings[kv.slice(0, i)] = kv.slice(i + 1);
-  }
-  const built = await bundle(entry);
-  const verge = new Verge({
-    modules: true,
-    script: built.code,
-    sourceMap: built.sourceMap,
-    bindings,
-    ...(values.event ? { event: values.event as CloudFrontEventType } : {}),
-    ...(values.upstream ? { upstream: values.upstream } : {}),
-    ...(values.profile ? { limits: { profile: values.profile as LimitsProfile } } : {}),
-    outbound: { allowPrivateAddresses: values["allow-private"] === true },
+  if (positionals.length > 1) throw new UsageError(`verge dev: expected one entry or config, found ${positionals.length}`);
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port ${values.port}: expected a port number (0 picks a free one)`);
+  const settings = resolveDevSettings({
+    target: positionals[0],
+    env: values.env,
+    vars: values.var ?? [],
+    event: values.event,
+    profile: values.profile,
+    strictLambdaEdge: values["strict-lambda-edge"] === true,
   });
-  verge.onLog((e) => process.stdout.write(`[${e.level}] ${e.message}\n`));
-  await verge.ready;
-  const server = await serve(verge, Number(values.port), (line) => process.stdout.write(line + "\n"));
-  process.stdout.write(`verge dev: ${entry} (${built.bytes} bytes) on ${server.url}\n`);
-  const stop = async () => {
+  const term = createTerminal();
+  for (const w of settings.warnings) term.line(term.paint("yellow", `warning: ${w}`));
+  const limits = validateLimits(settings.limits, settings.event ?? "viewer-request").config;
+
+  let handler: ReturnType<typeof createDevHandler> | undefined;
+  const session = createDevSession({
+    settings,
+    term,
+    upstream: values.upstream,
+    allowPrivate: values["allow-private"] === true,
+    onLog(version, level, message) {
+      const id = handler?.requestOf(version);
+      const tag = term.paint("dim", id ? `[${id}]` : `[v${version.number}]`);
+      const text = level === "error" ? term.paint("red", message) : level === "warn" ? term.paint("yellow", message) : message;
+      term.line(`${tag} ${term.paint("dim", level)} ${text}`);
+    },
+  });
+  if (settings.kv.length > 0 && !session.kvSupported) {
+    term.line(term.paint("yellow", `warning: KV namespace binding${settings.kv.length > 1 ? "s" : ""} ${settings.kv.join(", ")} not available: this verge harness has no KV support yet; env.${settings.kv[0]} is undefined`));
+  }
+  const entry = relative(process.cwd(), settings.entry) || settings.entry;
+  handler = createDevHandler({ session, limits, entry, term });
+  await session.firstBuild;
+  const server = await serve(handler, port);
+  const secretNames = Object.keys(settings.secrets);
+  term.line(
+    banner(term, {
+      url: server.url,
+      entry,
+      config: settings.configPath ? relative(process.cwd(), settings.configPath) || settings.configPath : undefined,
+      name: settings.name,
+      vars: Object.keys(settings.vars).filter((k) => !secretNames.includes(k)),
+      secrets: secretNames,
+      kv: session.kvSupported ? settings.kv : [],
+      limits,
+      upstream: values.upstream,
+    }),
+  );
+  const stop = async (): Promise<void> => {
     await server.close();
-    await verge.dispose();
+    await session.close();
     process.exit(0);
   };
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
+  process.once("SIGINT", () => void stop());
+  process.once("SIGTERM", () => void stop());
 }

@@ -1,0 +1,94 @@
+/**
+ * `verge dev`'s arguments -> what to build and how to run it: an entry file,
+ * or a wrangler.toml / wrangler.json(c) read by wrangler-compat (main, name,
+ * vars, limits.cpu_ms, build.command, .dev.vars / .env secrets, KV bindings).
+ */
+import { existsSync, statSync } from "node:fs";
+import { relative, resolve } from "node:path";
+import { findWranglerConfig, formatDiagnostic, formatOf, readWranglerConfig } from "../../../wrangler-compat/index.ts";
+import type { CloudFrontEventType, LimitsOptions } from "../../shared/limits.ts";
+import { UsageError } from "../output.ts";
+
+export interface DevArgs {
+  target: string | undefined;
+  env?: string | undefined;
+  vars: string[];
+  event?: string | undefined;
+  profile?: string | undefined;
+  strictLambdaEdge: boolean;
+}
+
+export interface DevSettings {
+  /** Absolute path of the entry module. */
+  entry: string;
+  configPath?: string | undefined;
+  name?: string | undefined;
+  vars: Record<string, unknown>;
+  secrets: Record<string, string>;
+  /** KV binding names from the config. */
+  kv: string[];
+  limits: LimitsOptions;
+  event?: CloudFrontEventType | undefined;
+  build?: { command: string; cwd: string } | undefined;
+  /** Extra directories to watch (wrangler `build.watch_dir`, with a build command). */
+  watchDirs: string[];
+  compatibilityDate?: string | undefined;
+  compatibilityFlags: string[];
+  warnings: string[];
+}
+
+const EVENTS = ["viewer-request", "origin-request", "origin-response", "viewer-response"];
+
+export function resolveDevSettings(args: DevArgs, cwd = process.cwd()): DevSettings {
+  let target = args.target;
+  if (target === undefined) {
+    target = findWranglerConfig(cwd);
+    if (target === undefined) throw new UsageError("verge dev: missing <entry>, and no wrangler.toml, wrangler.json or wrangler.jsonc in this directory");
+  } else if (existsSync(target) && statSync(target).isDirectory()) {
+    const found = findWranglerConfig(resolve(target));
+    if (found === undefined) throw new UsageError(`verge dev: ${target} is a directory without a wrangler.toml, wrangler.json or wrangler.jsonc`);
+    target = found;
+  }
+  if (args.event !== undefined && !EVENTS.includes(args.event)) throw new UsageError(`--event ${args.event}: expected one of ${EVENTS.join(", ")}`);
+  if (args.profile !== undefined && args.profile !== "workers" && args.profile !== "lambda-edge") {
+    throw new UsageError(`--profile ${args.profile}: expected workers or lambda-edge`);
+  }
+  const vars: Record<string, unknown> = {};
+  const flagVars: Record<string, string> = {};
+  for (const kv of args.vars) {
+    const i = kv.indexOf("=");
+    if (i <= 0) throw new UsageError(`--var ${kv}: expected KEY=VALUE`);
+    flagVars[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  const profile = args.strictLambdaEdge ? "lambda-edge" : args.profile;
+  const limits: LimitsOptions = profile ? { profile } : {};
+  const base = { event: args.event as CloudFrontEventType | undefined, compatibilityFlags: [] as string[], watchDirs: [] as string[] };
+
+  if (formatOf(target) === null) {
+    if (args.env !== undefined) throw new UsageError("--env needs a wrangler.toml, wrangler.json or wrangler.jsonc, not an entry file");
+    if (!existsSync(target)) throw new UsageError(`verge dev: ${target} does not exist`);
+    return { ...base, entry: resolve(target), vars: { ...vars, ...flagVars }, secrets: {}, kv: [], limits, warnings: [] };
+  }
+  const { config, warnings } = readWranglerConfig(target, { env: args.env });
+  const shown = relative(cwd, config.configPath) || config.configPath;
+  const notes = warnings.map((w) => `${shown}: ${formatDiagnostic(w)}`);
+  if (config.main === undefined) throw new UsageError(`${shown}: no "main" entry module; set main = "src/index.ts" or pass the entry to verge dev`);
+  if (config.crons.length > 0) notes.push(`${shown}: cron triggers (${config.crons.join(", ")}) do not fire in verge dev; run one with /__scheduled?cron=...`);
+  // A strict Lambda@Edge profile sets its own CPU budget; limits.cpu_ms applies to the Workers one.
+  if (config.limits.cpuMs !== undefined && profile !== "lambda-edge") limits.cpuMs = config.limits.cpuMs;
+  return {
+    ...base,
+    entry: config.main,
+    configPath: config.configPath,
+    name: config.name,
+    vars: { ...config.vars, ...flagVars },
+    secrets: config.secrets,
+    kv: config.kvNamespaces.map((k) => k.binding),
+    limits,
+    build: config.build.command === undefined ? undefined : { command: config.build.command, cwd: config.build.cwd },
+    watchDirs: config.build.command === undefined ? [] : config.build.watchDir,
+    compatibilityDate: config.compatibilityDate,
+    compatibilityFlags: config.compatibilityFlags,
+    warnings: notes,
+  };
+}

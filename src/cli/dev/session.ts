@@ -1,0 +1,157 @@
+/**
+ * The `verge dev` loop: build (build.command, then esbuild), load the bundle
+ * into a fresh harness instance, swap it in, watch its import graph, and
+ * rebuild on change. A failed build or load keeps the previous good version
+ * serving and records the problems for the error page.
+ */
+import { spawn } from "node:child_process";
+import { relative } from "node:path";
+import { bundle, type BuildProblem } from "../../build/bundle.ts";
+import { Verge, type VergeOptions } from "../../harness/index.ts";
+import { validateOptions } from "../../harness/options.ts";
+import type { DevSettings } from "./config.ts";
+import { formatProblems } from "./pages.ts";
+import type { Terminal } from "./terminal.ts";
+import { createVersions, type Version, type VersionsHandle } from "./versions.ts";
+import { createGraphWatcher } from "./watcher.ts";
+
+export interface DevSessionOptions {
+  settings: DevSettings;
+  term: Terminal;
+  upstream?: string | undefined;
+  allowPrivate: boolean;
+  /** Console lines of a version's function, for the request log. */
+  onLog: (version: Version, level: string, message: string) => void;
+}
+
+export interface DevSession {
+  versions: VersionsHandle;
+  /** The problems of the last build when it failed; undefined after a good one. */
+  buildError(): BuildProblem[] | undefined;
+  /** Whether the harness takes the config's KV bindings. */
+  kvSupported: boolean;
+  /** Settles after the first build, good or not. */
+  firstBuild: Promise<void>;
+  close(): Promise<void>;
+}
+
+export function createDevSession(o: DevSessionOptions): DevSession {
+  const { settings, term } = o;
+  const shownEntry = relative(process.cwd(), settings.entry) || settings.entry;
+  const kvSupported = settings.kv.length > 0 && supportsKv();
+  let problems: BuildProblem[] | undefined;
+  let inputs: string[] = [settings.entry];
+  let building = false;
+  let dirty = false;
+  let closed = false;
+  const versions = createVersions((v) => term.line(term.paint("dim", `version ${v.number} retired (its requests are done)`)));
+  const watcher = createGraphWatcher((files) => {
+    const names = files.map((f) => relative(process.cwd(), f) || f).join(", ");
+    term.line(term.paint("dim", `changed: ${names}`));
+    void rebuild();
+  });
+
+  async function buildOnce(): Promise<void> {
+    const started = performance.now();
+    term.progress(term.paint("dim", `building ${shownEntry}...`));
+    let next: Verge | undefined;
+    let version: Version | undefined;
+    try {
+      if (settings.build) term.line(term.paint("dim", `running build.command: ${settings.build.command}`));
+      if (settings.build) await runCommand(settings.build.command, settings.build.cwd);
+      const built = await bundle(settings.entry);
+      inputs = built.inputs;
+      next = new Verge(vergeOptions(built.code, built.sourceMap));
+      next.onLog((e) => version !== undefined && o.onLog(version, e.level, e.message));
+      await next.ready;
+      if (closed) return void (await next.dispose());
+      version = versions.swap(next);
+      problems = undefined;
+      watcher.update(inputs, false, settings.watchDirs);
+      const ms = Math.round(performance.now() - started);
+      term.line(term.paint("green", `built ${shownEntry} (${built.bytes} bytes) in ${ms} ms: version ${version.number} serving`));
+    } catch (err) {
+      await next?.dispose().catch(() => {});
+      problems = toProblems(err);
+      const files = problems.flatMap((p) => (p.file ? [p.file] : []));
+      watcher.update([...inputs, ...files, settings.entry], true, settings.watchDirs);
+      const keep = versions.current() ? `; version ${versions.current()!.number} keeps serving` : "";
+      term.line(term.paint("red", `build failed${keep}:`) + "\n" + formatProblems(problems));
+    }
+  }
+
+  async function rebuild(): Promise<void> {
+    if (closed) return;
+    if (building) {
+      dirty = true;
+      return;
+    }
+    building = true;
+    try {
+      do {
+        dirty = false;
+        await buildOnce();
+      } while (dirty && !closed);
+    } finally {
+      building = false;
+    }
+  }
+
+  function vergeOptions(code: string, sourceMap: string): VergeOptions {
+    const options: VergeOptions & { kvNamespaces?: string[] } = {
+      modules: true,
+      script: code,
+      sourceMap,
+      bindings: settings.vars,
+      secrets: settings.secrets,
+      limits: settings.limits,
+      outbound: { allowPrivateAddresses: o.allowPrivate },
+      ...(settings.name ? { name: settings.name } : {}),
+      ...(settings.event ? { event: settings.event } : {}),
+      ...(o.upstream ? { upstream: o.upstream } : {}),
+      ...(settings.compatibilityDate ? { compatibilityDate: settings.compatibilityDate } : {}),
+      ...(settings.compatibilityFlags.length ? { compatibilityFlags: settings.compatibilityFlags } : {}),
+    };
+    if (kvSupported) options.kvNamespaces = settings.kv;
+    return options;
+  }
+
+  const firstBuild = rebuild();
+  return {
+    versions,
+    buildError: () => problems,
+    kvSupported,
+    firstBuild,
+    async close() {
+      closed = true;
+      watcher.close();
+      await versions.close();
+    },
+  };
+}
+
+/** Whether this harness accepts `kvNamespaces` (another part of verge adds KV). */
+function supportsKv(): boolean {
+  const { diagnostics } = validateOptions({ script: "export default {}", kvNamespaces: ["KV"] } as VergeOptions);
+  return !diagnostics.some((d) => d.path.startsWith("kvNamespaces"));
+}
+
+function toProblems(err: unknown): BuildProblem[] {
+  const e = err as { code?: string; message?: string; guestStack?: string; details?: { problems?: BuildProblem[] } };
+  if (Array.isArray(e.details?.problems)) return e.details.problems;
+  // A bundle that built but did not load (syntax V8 refused, a top-level throw, no handler).
+  const text = `${e.code ? `${e.code}: ` : ""}${e.message ?? String(err)}`;
+  return [{ text: e.guestStack ? `${text}\n${e.guestStack}` : text }];
+}
+
+function runCommand(command: string, cwd: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, { shell: true, cwd, stdio: ["ignore", 2, 2] });
+    child.once("error", (err) => reject(Object.assign(new Error(`build.command "${command}" could not start: ${err.message}`), { details: { problems: [{ text: `build.command "${command}" could not start: ${err.message}` }] } })));
+    child.once("exit", (code, signal) => {
+      if (code === 0) return resolve();
+      const text = `build.command "${command}" (in ${cwd}) ${signal ? `was killed by ${signal}` : `exited with code ${code}`}`;
+      reject(Object.assign(new Error(text), { details: { problems: [{ text }] } }));
+    });
+  });
+}
