@@ -4,6 +4,8 @@
 export { Verge } from "./harness/index.ts";
 export type { VergeOptions, ModuleDefinition } from "./harness/index.ts";
 export type { KVNamespace } from "./harness/index.ts";
+export { cloudFrontEvent, originRequestEvent, originResponseEvent, viewerRequestEvent, viewerResponseEvent } from "./harness/index.ts";
+export type { EventFixtureOptions } from "./harness/index.ts";
 export { VergeError, isUserError, hasCode } from "./shared/errors.ts";
 export type { VergeErrorCode, RuntimeErrorCode, SerializedError } from "./shared/errors.ts";
 export { defaultLimits, resolveLimits, validateLimits } from "./shared/limits.ts";
