@@ -13,11 +13,16 @@ import { startDev } from "../helpers/dev.ts";
 
 const WORKER = `import { greet } from "./greet.ts";
 export default {
-  async fetch(request: Request, env: Record<string, string>): Promise<Response> {
+  async fetch(request: Request, env: Record<string, any>): Promise<Response> {
     const url = new URL(request.url);
+    if (url.pathname === "/kv") {
+      const n = Number((await env.CACHE.get("hits")) ?? "0") + 1;
+      await env.CACHE.put("hits", String(n));
+      return new Response(String(n));
+    }
     if (url.pathname === "/throw") {
       const n: number = 1;
-      throw new Error("thrown <on purpose> at line 7");
+      throw new Error("thrown <on purpose> at line 12");
     }
     return Response.json({ greeting: greet(env.GREETING), secret: env.API_KEY, mode: env.MODE });
   },
@@ -94,13 +99,19 @@ id = "staging123"
   assert.ok(json.headers.get("x-verge-limits"));
   const body = (await json.json()) as { error: { code: string; stack: string; requestId: string } };
   assert.equal(body.error.code, "ERR_FUNCTION_EXCEPTION");
-  assert.match(body.error.stack, /src\/index\.ts:7:13/);
+  assert.match(body.error.stack, /src\/index\.ts:12:13/);
   const page = await fetch(`${dev.url}throw`, { headers: { accept: "text/html,application/xhtml+xml" } });
   assert.equal(page.status, 503);
   assert.match(page.headers.get("content-type")!, /text\/html/);
   const html = await page.text();
-  assert.match(html, /thrown &lt;on purpose&gt; at line 7/);
-  assert.match(html, /src\/index\.ts:7:13/);
-  await dev.waitFor(/ERR_FUNCTION_EXCEPTION[^]*src\/index\.ts:7:13/);
-  assert.match(dev.output(), /KV namespace binding CACHE|CACHE \(KV namespace\)/);
+  assert.match(html, /thrown &lt;on purpose&gt; at line 12/);
+  assert.match(html, /src\/index\.ts:12:13/);
+  await dev.waitFor(/ERR_FUNCTION_EXCEPTION[^]*src\/index\.ts:12:13/);
+  assert.match(dev.output(), /CACHE \(KV namespace\)/);
+  assert.equal(await (await fetch(`${dev.url}kv`)).text(), "1");
+  // KV data outlives a rebuild (each version is a new harness instance).
+  writeFileSync(join(dir, "src/greet.ts"), `export const greet = (g: string): string => g + ", there";\n`);
+  await dev.waitFor("version 2 serving");
+  assert.equal(await (await fetch(`${dev.url}kv`)).text(), "2");
+  assert.equal(((await (await fetch(dev.url)).json()) as { greeting: string }).greeting, "Howdy, there");
 });

@@ -77,8 +77,9 @@ export async function run(argv: string[]): Promise<void> {
       term.line(`${tag} ${term.paint("dim", level)} ${text}`);
     },
   });
-  if (settings.kv.length > 0 && !session.kvSupported) {
-    term.line(term.paint("yellow", `warning: KV namespace binding${settings.kv.length > 1 ? "s" : ""} ${settings.kv.join(", ")} not available: this verge harness has no KV support yet; env.${settings.kv[0]} is undefined`));
+  const kv = Object.keys(settings.kv);
+  if (kv.length > 0 && !session.kvSupported) {
+    term.line(term.paint("yellow", `warning: KV namespace binding${kv.length > 1 ? "s" : ""} ${kv.join(", ")} not available: this verge harness has no KV support yet; env.${kv[0]} is undefined`));
   }
   const entry = relative(process.cwd(), settings.entry) || settings.entry;
   handler = createDevHandler({ session, limits, entry, term });
@@ -93,7 +94,8 @@ export async function run(argv: string[]): Promise<void> {
       name: settings.name,
       vars: Object.keys(settings.vars).filter((k) => !secretNames.includes(k)),
       secrets: secretNames,
-      kv: session.kvSupported ? settings.kv : [],
+      kv: session.kvSupported ? kv : [],
+      kvPersist: session.kvSupported ? relative(process.cwd(), settings.kvPersist) || settings.kvPersist : undefined,
       limits,
       upstream: values.upstream,
     }),

@@ -4,7 +4,7 @@
  * vars, limits.cpu_ms, build.command, .dev.vars / .env secrets, KV bindings).
  */
 import { existsSync, statSync } from "node:fs";
-import { relative, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { findWranglerConfig, formatDiagnostic, formatOf, readWranglerConfig } from "../../../wrangler-compat/index.ts";
 import type { CloudFrontEventType, LimitsOptions } from "../../shared/limits.ts";
 import { UsageError } from "../output.ts";
@@ -25,8 +25,10 @@ export interface DevSettings {
   name?: string | undefined;
   vars: Record<string, unknown>;
   secrets: Record<string, string>;
-  /** KV binding names from the config. */
-  kv: string[];
+  /** KV namespaces from the config: binding -> namespace id. */
+  kv: Record<string, string>;
+  /** Where KV data persists (the project's `.verge/kv`), so it survives rebuilds and restarts. */
+  kvPersist: string;
   limits: LimitsOptions;
   event?: CloudFrontEventType | undefined;
   build?: { command: string; cwd: string } | undefined;
@@ -67,7 +69,7 @@ export function resolveDevSettings(args: DevArgs, cwd = process.cwd()): DevSetti
   if (formatOf(target) === null) {
     if (args.env !== undefined) throw new UsageError("--env needs a wrangler.toml, wrangler.json or wrangler.jsonc, not an entry file");
     if (!existsSync(target)) throw new UsageError(`verge dev: ${target} does not exist`);
-    return { ...base, entry: resolve(target), vars: { ...vars, ...flagVars }, secrets: {}, kv: [], limits, warnings: [] };
+    return { ...base, entry: resolve(target), vars: { ...vars, ...flagVars }, secrets: {}, kv: {}, kvPersist: join(dirname(resolve(target)), ".verge/kv"), limits, warnings: [] };
   }
   const { config, warnings } = readWranglerConfig(target, { env: args.env });
   const shown = relative(cwd, config.configPath) || config.configPath;
@@ -83,7 +85,8 @@ export function resolveDevSettings(args: DevArgs, cwd = process.cwd()): DevSetti
     name: config.name,
     vars: { ...config.vars, ...flagVars },
     secrets: config.secrets,
-    kv: config.kvNamespaces.map((k) => k.binding),
+    kv: Object.fromEntries(config.kvNamespaces.map((k) => [k.binding, k.id ?? k.previewId ?? k.binding])),
+    kvPersist: join(dirname(config.configPath), ".verge/kv"),
     limits,
     build: config.build.command === undefined ? undefined : { command: config.build.command, cwd: config.build.cwd },
     watchDirs: config.build.command === undefined ? [] : config.build.watchDir,

@@ -38,7 +38,8 @@ export interface DevSession {
 export function createDevSession(o: DevSessionOptions): DevSession {
   const { settings, term } = o;
   const shownEntry = relative(process.cwd(), settings.entry) || settings.entry;
-  const kvSupported = settings.kv.length > 0 && supportsKv();
+  const kvNames = Object.keys(settings.kv);
+  const kvSupported = kvNames.length > 0 && supportsKv();
   let problems: BuildProblem[] | undefined;
   let inputs: string[] = [settings.entry];
   let building = false;
@@ -98,7 +99,7 @@ export function createDevSession(o: DevSessionOptions): DevSession {
   }
 
   function vergeOptions(code: string, sourceMap: string): VergeOptions {
-    const options: VergeOptions & { kvNamespaces?: string[] } = {
+    const options: VergeOptions = {
       modules: true,
       script: code,
       sourceMap,
@@ -112,7 +113,8 @@ export function createDevSession(o: DevSessionOptions): DevSession {
       ...(settings.compatibilityDate ? { compatibilityDate: settings.compatibilityDate } : {}),
       ...(settings.compatibilityFlags.length ? { compatibilityFlags: settings.compatibilityFlags } : {}),
     };
-    if (kvSupported) options.kvNamespaces = settings.kv;
+    // Persisted, so KV data outlives each rebuild's harness instance (and the dev session).
+    if (kvSupported) Object.assign(options, { kvNamespaces: settings.kv, kvPersist: settings.kvPersist });
     return options;
   }
 
@@ -132,7 +134,7 @@ export function createDevSession(o: DevSessionOptions): DevSession {
 
 /** Whether this harness accepts `kvNamespaces` (another part of verge adds KV). */
 function supportsKv(): boolean {
-  const { diagnostics } = validateOptions({ script: "export default {}", kvNamespaces: ["KV"] } as VergeOptions);
+  const { diagnostics } = validateOptions({ script: "export default {}", kvNamespaces: ["KV"] } as VergeOptions & { kvNamespaces: string[] });
   return !diagnostics.some((d) => d.path.startsWith("kvNamespaces"));
 }
 

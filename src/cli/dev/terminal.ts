@@ -63,6 +63,7 @@ export interface BannerInfo {
   vars: string[];
   secrets: string[];
   kv: string[];
+  kvPersist?: string | undefined;
   limits: Limits;
   upstream?: string | undefined;
 }
@@ -73,6 +74,7 @@ export function banner(t: Terminal, b: BannerInfo): string {
   if (b.name) rows.push(["name", b.name]);
   const bindings = [...b.vars.map((v) => `${v} (var)`), ...b.secrets.map((s) => `${s} (secret: ****)`), ...b.kv.map((k) => `${k} (KV namespace)`)];
   rows.push(["bindings", bindings.length ? bindings.join(", ") : "none"]);
+  if (b.kvPersist && b.kv.length) rows.push(["kv data", b.kvPersist]);
   const l = b.limits;
   rows.push(["limits", `${l.profile}: cpu ${l.cpuMs ?? "none"} ms, wall ${l.wallMs} ms, memory ${l.memoryMb} MB, subrequests ${l.subrequests}`]);
   if (b.upstream) rows.push(["upstream", b.upstream]);
