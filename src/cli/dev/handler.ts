@@ -81,6 +81,10 @@ export function createDevHandler(o: DevHandlerOptions): DevHandler {
       } as RequestInit);
       report = version.verge.reportOf(response);
       const reader = response.body?.getReader();
+      // A client that goes away cancels the body, so the invocation ends and the lease is released.
+      res.once("close", () => {
+        if (!res.writableFinished) reader?.cancel().catch(() => {});
+      });
       // Hold the head briefly so it can carry the invocation's own report (the usual case: a
       // function that answered with bytes is over by now); a long stream gets `?` for now.
       const buffered: Uint8Array[] = [];
@@ -112,7 +116,7 @@ export function createDevHandler(o: DevHandlerOptions): DevHandler {
       while (!done && pending !== undefined) {
         const r = await pending;
         if (r.done) break;
-        res.write(r.value);
+        await write(res, r.value);
         pending = reader!.read();
       }
       res.end();
@@ -157,6 +161,18 @@ function commonHeaders(id: string, version: Version, limits: string, stale: bool
   const h: Record<string, string> = { "x-verge-request-id": id, "x-verge-limits": limits, "x-verge-dev-version": String(version.number) };
   if (stale) h["x-verge-build-error"] = "the last build failed; this is the previous good version";
   return h;
+}
+
+/** Writes with backpressure; resolves at once when the client has gone. */
+async function write(res: ServerResponse, chunk: Uint8Array): Promise<void> {
+  if (res.destroyed || res.write(chunk)) return;
+  await new Promise<void>((resolve) => {
+    const done = (): void => {
+      res.off("drain", done).off("close", done);
+      resolve();
+    };
+    res.once("drain", done).once("close", done);
+  });
 }
 
 function sleep(ms: number): Promise<undefined> {

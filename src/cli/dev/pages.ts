@@ -16,6 +16,7 @@ export function codeFrame(p: BuildProblem, context = 2): string {
   } catch {
     lines = p.lineText === undefined ? [] : [...Array(p.line - 1).fill(""), p.lineText];
   }
+  if (lines.length > 1 && lines[lines.length - 1] === "") lines.pop();
   const from = Math.max(1, p.line - context);
   const to = Math.min(lines.length, p.line + context);
   const width = String(to).length;
