@@ -137,11 +137,21 @@ async function coldFigure(fleet: Fleet, quick: boolean): Promise<FleetResult["co
       }
       await appliedEverywhere(fleet, await fleet.setAlias("cold", await fleet.publishVersion("cold", src)));
       for (const n of fleet.nodes) {
-        const a = await first(n, ROUTER_PROBE_PATH);
+        // The node says it applied the alias; a response of the previous version means
+        // its worker has not switched yet: count those, and time the first fresh one.
+        const salt = `fleet-${stamp}-${kind}-${k}`;
+        let a = await first(n, ROUTER_PROBE_PATH);
+        let stale = 0;
+        const deadline = performance.now() + 10_000;
+        while (!a.body.includes(salt) && performance.now() < deadline) {
+          stale++;
+          await sleep(5);
+          a = await first(n, ROUTER_PROBE_PATH);
+        }
         const b = await first(n, ROUTER_PROBE_PATH);
         const warm: number[] = [];
         for (let j = 0; j < 5; j++) warm.push((await first(n, ROUTER_PROBE_PATH)).ms);
-        trials.push({ trial: k, kind, node: n.index, firstMs: a.ms, secondMs: b.ms, warmMs: warm.sort((x, y) => x - y)[2]!, status: a.status, warmStatus: b.status });
+        trials.push({ trial: k, kind, node: n.index, stale, fresh: a.body.includes(salt), firstMs: a.ms, secondMs: b.ms, warmMs: warm.sort((x, y) => x - y)[2]!, status: a.status, warmStatus: b.status });
       }
     }
   }

@@ -26,7 +26,7 @@ export interface FleetResult {
   environment: Record<string, unknown>;
   wallMs: number;
   latency: LatencyRun[];
-  cold: Array<{ trial: number; kind: "a" | "b"; node: number; firstMs: number; secondMs?: number; warmMs: number; status: number; warmStatus: number }>;
+  cold: Array<{ trial: number; kind: "a" | "b"; node: number; stale?: number; fresh?: boolean; firstMs: number; secondMs?: number; warmMs: number; status: number; warmStatus: number }>;
   /** perNodeMs[i] is null when node i did not serve the deploy within the timeout (see deployMisses). */
   deploys: Array<{ deploy: number; ackMs: number; perNodeMs: Array<number | null> }>;
   deployMisses?: Array<{ deploy: number; node: number; error: string; health: string; registrySeq: number }>;
@@ -88,6 +88,7 @@ export function report(r: FleetResult): void {
       secondMs: median(r.cold.filter((c) => c.node === i).map((c) => c.secondMs ?? NaN)),
       aRaw: a.map((c) => round(c.firstMs)),
       bRaw: b.map((c) => round(c.firstMs)),
+      stale: r.cold.filter((c) => c.node === i).reduce((x, c) => x + (c.stale ?? 0), 0),
       statuses: [...new Set(r.cold.filter((c) => c.node === i).map((c) => `${c.status}/${c.warmStatus}`))].join(", "),
     };
   });
@@ -133,8 +134,8 @@ export function report(r: FleetResult): void {
   if ((r.deployMisses ?? []).length > 0) lines.push("");
 
   lines.push(`### (3) Cold start at a node: first request for a new version (50 KiB Worker)\n`);
-  lines.push(`Timed at the node's client once the node has applied the alias change (so the feed's delay is not in it). (a) the bundle is already in the node's LMDB (the same bytes were just loaded for another function; a new function means a new isolate); (b) the bundle is only at the registry, fetched by digest over the node's link. Second = the request right after; warm = the median of the five after that. Medians over trials (raw in the last columns).\n`);
-  lines.push(mdTable(["node", "RTT ms", "(a) in LMDB ms", "(b) from registry ms", "(b) − (a) ms", "second ms", "warm ms", "(a) ÷ warm", "status first/warm", "(a) trials", "(b) trials"], nodes.map((i) => { const c = cold[i]!; return [label(i), `${regions[i]!.oneWayMs * 2}`, fmt(c.aMs), fmt(c.bMs), fmt(c.bMs - c.aMs), fmt(c.secondMs), fmt(c.warmMs), fmt(c.aMs / c.warmMs, 1), c.statuses, c.aRaw.map((x) => fmt(x)).join(" "), c.bRaw.map((x) => fmt(x)).join(" ")]; })));
+  lines.push(`Timed at the node's client once the node has applied the alias change (so the feed's delay is not in it). (a) the bundle is already in the node's LMDB (the same bytes were just loaded for another function; a new function means a new isolate); (b) the bundle is only at the registry, fetched by digest over the node's link. The first request is repeated (every 5 ms) while it still gets the previous version's body ("old version first": the node had reported the change applied, but its worker still served the old alias); the first response of the new version is the cold start. Second = the request right after; warm = the median of the five after that. Medians over trials (raw in the last columns).\n`);
+  lines.push(mdTable(["node", "RTT ms", "(a) in LMDB ms", "(b) from registry ms", "(b) − (a) ms", "second ms", "warm ms", "(a) ÷ warm", "status first/warm", "old version first", "(a) trials", "(b) trials"], nodes.map((i) => { const c = cold[i]!; return [label(i), `${regions[i]!.oneWayMs * 2}`, fmt(c.aMs), fmt(c.bMs), fmt(c.bMs - c.aMs), fmt(c.secondMs), fmt(c.warmMs), fmt(c.aMs / c.warmMs, 1), c.statuses, c.stale, c.aRaw.map((x) => fmt(x)).join(" "), c.bRaw.map((x) => fmt(x)).join(" ")]; })));
 
   lines.push(`\n### (6) Registry down under load\n`);
   lines.push(`Each node's client: closed loop, concurrency 2, over a cache hit, a Workers hello and a viewer-request Lambda@Edge, ${d.durationMs / 1000} s with the registry up (baseline), then ${d.durationMs / 1000} s during which the registry process is SIGKILLed at ${fmt(d.killAtMs / 1000, 1)} s and restarted at ${fmt(d.restartAtMs / 1000, 1)} s (answering again at ${fmt(d.readyAtMs / 1000, 1)} s). "outage" = requests started between the kill and the registry answering again.\n`);
