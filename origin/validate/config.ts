@@ -2,17 +2,21 @@
  * Function config and secret validation (issue 3: memory MB, CPU ms, wall ms,
  * subrequests, env vars, secrets; reserved and provisioned concurrency).
  */
-import type { FunctionConfig, FunctionConfigInput } from "../../src/shared/protocol.ts";
+import { NAME_PATTERN, type FunctionConfig, type FunctionConfigInput } from "../../src/shared/protocol.ts";
 import { describe, Diagnostics } from "./fields.ts";
 
 /** The Workers profile of DESIGN.md §3. */
-export const DEFAULT_CONFIG: Required<Omit<FunctionConfig, "secrets">> = { memoryMb: 128, cpuMs: 50, wallMs: 30_000, subrequests: 50, env: {}, reservedConcurrency: null, provisionedConcurrency: 0 };
+export const DEFAULT_CONFIG: Required<Omit<FunctionConfig, "secrets" | "kvNamespaces">> = { memoryMb: 128, cpuMs: 50, wallMs: 30_000, subrequests: 50, env: {}, reservedConcurrency: null, provisionedConcurrency: 0 };
 
 /** Upper bounds: per edge worker process, so a few thousand is already far past one machine. */
 export const MAX_RESERVED_CONCURRENCY = 10_000;
 export const MAX_PROVISIONED_CONCURRENCY = 1_000;
 
-export type ValidConfig = Required<Omit<FunctionConfig, "secrets">>;
+/** `kvNamespaces` is present only when the function binds a namespace (configs before KV stay as they were). */
+export type ValidConfig = Required<Omit<FunctionConfig, "secrets" | "kvNamespaces">> & Pick<FunctionConfig, "kvNamespaces">;
+
+/** At most this many KV bindings per function. */
+export const MAX_KV_BINDINGS = 64;
 
 /** Env var and secret names: what a binding name may be. */
 export const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
@@ -23,8 +27,8 @@ export function validateConfig(raw: unknown): { config: ValidConfig; diagnostics
   const d = new Diagnostics();
   const obj = d.object("config", raw, true) as FunctionConfigInput | undefined;
   if (obj === undefined) return { config: { ...DEFAULT_CONFIG, env: {} }, diagnostics: d };
-  d.known("config", obj as Record<string, unknown>, ["memoryMb", "cpuMs", "wallMs", "subrequests", "env", "reservedConcurrency", "provisionedConcurrency"]);
-  const config = {
+  d.known("config", obj as Record<string, unknown>, ["memoryMb", "cpuMs", "wallMs", "subrequests", "env", "reservedConcurrency", "provisionedConcurrency", "kvNamespaces"]);
+  const config: ValidConfig = {
     memoryMb: d.integer("config.memoryMb", obj.memoryMb, 8, 4096, DEFAULT_CONFIG.memoryMb),
     cpuMs: d.integer("config.cpuMs", obj.cpuMs, 1, 900_000, DEFAULT_CONFIG.cpuMs),
     wallMs: d.integer("config.wallMs", obj.wallMs, 1, 900_000, DEFAULT_CONFIG.wallMs),
@@ -33,6 +37,12 @@ export function validateConfig(raw: unknown): { config: ValidConfig; diagnostics
     reservedConcurrency: reservedOf(d, obj.reservedConcurrency),
     provisionedConcurrency: d.integer("config.provisionedConcurrency", obj.provisionedConcurrency, 0, MAX_PROVISIONED_CONCURRENCY, DEFAULT_CONFIG.provisionedConcurrency),
   };
+  const kv = d.stringMap("config.kvNamespaces", obj.kvNamespaces, VAR_NAME, VAR_EXPECTED, MAX_KV_BINDINGS, 63);
+  for (const [binding, ns] of Object.entries(kv)) {
+    if (!NAME_PATTERN.test(ns)) d.add(`config.kvNamespaces.${binding}`, `expected a namespace name: 1–63 characters, lowercase letters, digits, "-" or "_", starting with a letter or digit; found ${describe(ns)}`);
+    else if (binding in config.env) d.add(`config.kvNamespaces.${binding}`, `"${binding}" is also a var in config.env; a binding name is either a var or a KV namespace`);
+  }
+  if (Object.keys(kv).length > 0) config.kvNamespaces = kv;
   const { reservedConcurrency: reserved, provisionedConcurrency: provisioned } = config;
   if (reserved !== null && provisioned > reserved) {
     d.add("config.provisionedConcurrency", `expected at most reservedConcurrency (${reserved}): warm isolates beyond the reserved concurrency could never all be used; found ${provisioned}`);

@@ -41,10 +41,12 @@ export interface FieldDiagnostic {
 /**
  * `read` GETs, `publish` functions/config/versions, `deploy` aliases and
  * distributions, `admin` tokens and signing (and, without a tenant, tenants),
- * `node` the feed, snapshots and bundles of every tenant plus node reports.
+ * `node` the feed, snapshots and bundles of every tenant plus node reports,
+ * `kv` the values of the tenant's Workers KV namespaces (read and write; `admin`
+ * and `node` imply it: edge nodes write on behalf of their functions).
  */
-export type Scope = "read" | "publish" | "deploy" | "admin" | "node";
-export const SCOPES: readonly Scope[] = ["read", "publish", "deploy", "admin", "node"];
+export type Scope = "read" | "publish" | "deploy" | "admin" | "node" | "kv";
+export const SCOPES: readonly Scope[] = ["read", "publish", "deploy", "admin", "node", "kv"];
 
 export interface Tenant {
   name: string;
@@ -86,6 +88,8 @@ export interface FunctionConfigInput {
   reservedConcurrency?: number | null;
   /** Warm isolates per version that an edge node makes when the version is deployed, before traffic. */
   provisionedConcurrency?: number;
+  /** Workers KV bindings: `{ BINDING: "namespace" }` (see {@link FunctionConfig.kvNamespaces}). */
+  kvNamespaces?: Record<string, string>;
 }
 
 /** A function's config as the API shows it: secrets by name only, never their values. */
@@ -108,6 +112,14 @@ export interface FunctionConfig {
    * deployed, before it takes traffic. Missing means 0: see {@link concurrencyOf}.
    */
   provisionedConcurrency?: number;
+  /**
+   * Workers KV bindings: binding name (a JS identifier, not also an env var or
+   * a secret) -> namespace name ({@link NAME_PATTERN}) of the function's tenant.
+   * A namespace needs no creation: it exists from its first write, and reads of
+   * one never written are empty. Edge nodes bind what the *version's* config
+   * says (bindings are part of a version, as in Workers). Missing means none.
+   */
+  kvNamespaces?: Record<string, string>;
 }
 
 /** Defaults of the concurrency settings, for configs that do not carry them. */
@@ -323,6 +335,55 @@ export interface SecretValues {
   secrets: Record<string, string>;
 }
 
+// ─── Workers KV ─────────────────────────────────────────────────────────────
+
+/**
+ * Values up to this size travel inside the feed (`kv-put` `value.base64`);
+ * larger ones travel as their digest and edge nodes fetch them with
+ * `GET /v1/tenants/:t/kv/:ns/values/:key`, keeping the feed small.
+ */
+export const KV_INLINE_MAX_BYTES = 64 * 1024;
+
+/** Response headers of `GET /v1/tenants/:t/kv/:ns/values/:key` (metadata is also a request header of PUT). */
+export const KV_HEADERS = { metadata: "x-verge-kv-metadata", expiration: "x-verge-kv-expiration", digest: "x-verge-kv-digest", seq: "x-verge-seq" } as const;
+
+/** One KV entry as the feed and the export carry it. Exactly one of `base64`, `digest`-only (size > inline max). */
+export interface KvEntryWire {
+  namespace: string;
+  key: string;
+  /** The value's bytes, base64, when `size` <= {@link KV_INLINE_MAX_BYTES}. */
+  base64?: string;
+  /** Hex sha256 of the value (always present). */
+  digest: string;
+  size: number;
+  /** Seconds since the epoch. */
+  expiration?: number;
+  /** JSON text, at most 1024 bytes. */
+  metadata?: string;
+}
+
+/** `GET /v1/tenants/:t/kv/:ns/keys`: Workers' list shape. */
+export interface KvKeyList {
+  keys: Array<{ name: string; expiration?: number; metadata?: unknown }>;
+  list_complete: boolean;
+  cursor?: string;
+}
+
+/** `GET /v1/kv/export?after=&limit=` (node scope): every tenant's live KV entries, by (tenant, namespace, key). */
+export interface KvExportPage {
+  entries: Array<KvEntryWire & { tenant: string; seq: number }>;
+  /** Pass as `after` for the next page; absent on the last page. */
+  cursor?: string;
+  /** The registry's head seq when the page was read. */
+  head: number;
+}
+
+/** A namespace as listed by `GET /v1/tenants/:t/kv`. */
+export interface KvNamespaceInfo {
+  name: string;
+  createdAt: string;
+}
+
 // ─── change feed ──────────────────────────────────────────────────────────────
 
 /** What a change is about; `key` names the object within the tenant. */
@@ -334,7 +395,15 @@ export type Change =
   | ChangeOf<"distribution", Distribution>
   | ChangeOf<"signing", SigningPolicy>
   /** Not state: an instruction to edge nodes, kept in the feed so a node that was away still purges. */
-  | ChangeOf<"purge", Purge>;
+  | ChangeOf<"purge", Purge>
+  /**
+   * A KV write (`op: "put"`), key `namespace/key`. Not part of the Snapshot
+   * (applyChange skips it, as purges): edge nodes keep KV in their own table and
+   * take `GET /v1/kv/export` on a cold start.
+   */
+  | ChangeOf<"kv-put", KvEntryWire>
+  /** A KV delete (`op: "delete"`, no value), key `namespace/key` (split at the first `/`). */
+  | ChangeOf<"kv-delete", never>;
 
 interface ChangeOf<K extends string, V> {
   /** Global sequence number: starts at 1, increases by one per change, no gaps. */
@@ -400,7 +469,7 @@ export function applyChange(state: Snapshot, change: Change): void {
   }
   const t = state.tenants[change.tenant];
   if (t === undefined) return;
-  if (change.kind === "purge") return;
+  if (change.kind === "purge" || change.kind === "kv-put" || change.kind === "kv-delete") return;
   if (change.kind === "signing") {
     if (change.value !== undefined) t.signing = change.value;
     return;
