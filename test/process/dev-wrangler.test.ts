@@ -114,4 +114,9 @@ id = "staging123"
   await dev.waitFor("version 2 serving");
   assert.equal(await (await fetch(`${dev.url}kv`)).text(), "2");
   assert.equal(((await (await fetch(dev.url)).json()) as { greeting: string }).greeting, "Howdy, there");
+  // A change to the config's secrets file reloads the settings and rebuilds.
+  writeFileSync(join(dir, ".dev.vars"), "API_KEY=rotated\n");
+  await dev.waitFor("version 3 serving");
+  assert.match(dev.output(), /config reloaded/);
+  assert.equal(((await (await fetch(dev.url)).json()) as { secret: string }).secret, "rotated");
 });

@@ -52,14 +52,15 @@ export async function run(argv: string[]): Promise<void> {
   if (positionals.length > 1) throw new UsageError(`verge dev: expected one entry or config, found ${positionals.length}`);
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port ${values.port}: expected a port number (0 picks a free one)`);
-  const settings = resolveDevSettings({
+  const args = {
     target: positionals[0],
     env: values.env,
     vars: values.var ?? [],
     event: values.event,
     profile: values.profile,
     strictLambdaEdge: values["strict-lambda-edge"] === true,
-  });
+  };
+  const settings = resolveDevSettings(args);
   const term = createTerminal();
   for (const w of settings.warnings) term.line(term.paint("yellow", `warning: ${w}`));
   const limits = validateLimits(settings.limits, settings.event ?? "viewer-request").config;
@@ -67,6 +68,7 @@ export async function run(argv: string[]): Promise<void> {
   let handler: ReturnType<typeof createDevHandler> | undefined;
   const session = createDevSession({
     settings,
+    reload: () => resolveDevSettings({ ...args, target: settings.configPath }),
     term,
     upstream: values.upstream,
     allowPrivate: values["allow-private"] === true,
@@ -82,7 +84,7 @@ export async function run(argv: string[]): Promise<void> {
     term.line(term.paint("yellow", `warning: KV namespace binding${kv.length > 1 ? "s" : ""} ${kv.join(", ")} not available: this verge harness has no KV support yet; env.${kv[0]} is undefined`));
   }
   const entry = relative(process.cwd(), settings.entry) || settings.entry;
-  handler = createDevHandler({ session, limits, entry, term });
+  handler = createDevHandler({ session, entry, term });
   await session.firstBuild;
   const server = await serve(handler, port);
   const secretNames = Object.keys(settings.secrets);

@@ -22,6 +22,8 @@ export interface DevSettings {
   /** Absolute path of the entry module. */
   entry: string;
   configPath?: string | undefined;
+  /** The config and the secrets files read with it: a change reloads the settings. */
+  configFiles: string[];
   name?: string | undefined;
   vars: Record<string, unknown>;
   secrets: Record<string, string>;
@@ -69,7 +71,7 @@ export function resolveDevSettings(args: DevArgs, cwd = process.cwd()): DevSetti
   if (formatOf(target) === null) {
     if (args.env !== undefined) throw new UsageError("--env needs a wrangler.toml, wrangler.json or wrangler.jsonc, not an entry file");
     if (!existsSync(target)) throw new UsageError(`verge dev: ${target} does not exist`);
-    return { ...base, entry: resolve(target), vars: { ...vars, ...flagVars }, secrets: {}, kv: {}, kvPersist: join(dirname(resolve(target)), ".verge/kv"), limits, warnings: [] };
+    return { ...base, entry: resolve(target), vars: { ...vars, ...flagVars }, secrets: {}, configFiles: [], kv: {}, kvPersist: join(dirname(resolve(target)), ".verge/kv"), limits, warnings: [] };
   }
   const { config, warnings } = readWranglerConfig(target, { env: args.env });
   const shown = relative(cwd, config.configPath) || config.configPath;
@@ -82,6 +84,7 @@ export function resolveDevSettings(args: DevArgs, cwd = process.cwd()): DevSetti
     ...base,
     entry: config.main,
     configPath: config.configPath,
+    configFiles: [config.configPath, ...config.secretsFiles],
     name: config.name,
     vars: { ...config.vars, ...flagVars },
     secrets: config.secrets,

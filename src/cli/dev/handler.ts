@@ -7,7 +7,6 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
 import type { InvocationReport } from "../../runtime/invocation.ts";
-import type { Limits } from "../../shared/limits.ts";
 import { buildErrorPage, exceptionPage, formatProblems, wantsHtml } from "./pages.ts";
 import type { DevSession } from "./session.ts";
 import { limitsHeader, statusStyle, type Terminal } from "./terminal.ts";
@@ -20,7 +19,6 @@ const HEAD_BUFFER_BYTES = 1 << 20;
 
 export interface DevHandlerOptions {
   session: DevSession;
-  limits: Limits;
   entry: string;
   term: Terminal;
 }
@@ -66,9 +64,9 @@ export function createDevHandler(o: DevHandlerOptions): DevHandler {
         const r = await version.verge.dispatchScheduled(cron, Number.isFinite(time) ? time : Date.now());
         const error = r.error ?? r.waitUntilErrors[0];
         if (error !== undefined) throw error;
-        const head = commonHeaders(id, version, limitsHeader(r.limits, o.limits), problems !== undefined);
+        const head = commonHeaders(id, version, limitsHeader(r.limits, version.limits), problems !== undefined);
         res.writeHead(200, { ...head, "content-type": "text/plain; charset=utf-8" }).end("Ran scheduled event\n");
-        logLine(id, req, 200, started, `scheduled "${cron}" v${version.number} ${limitsHeader(r.limits, o.limits)}`);
+        logLine(id, req, 200, started, `scheduled "${cron}" v${version.number} ${limitsHeader(r.limits, version.limits)}`);
         return;
       }
       const headers: Array<[string, string]> = [];
@@ -109,7 +107,7 @@ export function createDevHandler(o: DevHandlerOptions): DevHandler {
       });
       const cookies = response.headers.getSetCookie();
       if (cookies.length) out["set-cookie"] = cookies;
-      Object.assign(out, commonHeaders(id, version, limitsHeader(known?.limits, o.limits), problems !== undefined));
+      Object.assign(out, commonHeaders(id, version, limitsHeader(known?.limits, version.limits), problems !== undefined));
       if (response.statusText) res.writeHead(response.status, response.statusText, out);
       else res.writeHead(response.status, out);
       for (const chunk of buffered) res.write(chunk);
@@ -120,15 +118,15 @@ export function createDevHandler(o: DevHandlerOptions): DevHandler {
         pending = reader!.read();
       }
       res.end();
-      const final = known ?? (report ? await Promise.race([report, sleep(o.limits.wallMs + 1000)]) : undefined);
-      logLine(id, req, response.status, started, `v${version.number} ${limitsHeader(final?.limits, o.limits)}`);
+      const final = known ?? (report ? await Promise.race([report, sleep(version.limits.wallMs + 1000)]) : undefined);
+      logLine(id, req, response.status, started, `v${version.number} ${limitsHeader(final?.limits, version.limits)}`);
     } catch (err) {
       sendError(err, id, version, req, res, html, started);
     } finally {
       ids.delete(id);
       if (ids.size === 0) inFlight.delete(version);
       // The old version is disposed only when this request is over, waitUntil included.
-      if (report !== undefined) void Promise.race([report, sleep(o.limits.wallMs + 1000)]).then(() => lease.release());
+      if (report !== undefined) void Promise.race([report, sleep(version.limits.wallMs + 1000)]).then(() => lease.release());
       else lease.release();
     }
   };
@@ -143,7 +141,7 @@ export function createDevHandler(o: DevHandlerOptions): DevHandler {
     logLine(id, req, status, started, `v${version.number} ${code}`);
     term.line(term.paint("red", `  ${code}: ${message}`) + (stack ? "\n" + indent(stack) : ""));
     if (res.headersSent) return void res.destroy();
-    const head = { ...commonHeaders(id, version, limitsHeader(undefined, o.limits), session.buildError() !== undefined), "x-verge-error": code };
+    const head = { ...commonHeaders(id, version, limitsHeader(undefined, version.limits), session.buildError() !== undefined), "x-verge-error": code };
     const info = { status, code, message, stack, requestId: id };
     if (html) res.writeHead(status, { ...head, "content-type": "text/html; charset=utf-8" }).end(exceptionPage(info));
     else res.writeHead(status, { ...head, "content-type": "application/json" }).end(JSON.stringify({ error: { code, message, requestId: id, ...(stack ? { stack } : {}) } }));

@@ -9,6 +9,7 @@ import { relative } from "node:path";
 import { bundle, type BuildProblem } from "../../build/bundle.ts";
 import { Verge, type VergeOptions } from "../../harness/index.ts";
 import { validateOptions } from "../../harness/options.ts";
+import { validateLimits } from "../../shared/limits.ts";
 import type { DevSettings } from "./config.ts";
 import { formatProblems } from "./pages.ts";
 import type { Terminal } from "./terminal.ts";
@@ -17,6 +18,8 @@ import { createGraphWatcher } from "./watcher.ts";
 
 export interface DevSessionOptions {
   settings: DevSettings;
+  /** Reads the settings again (the wrangler config or its secrets changed); throws a user error. */
+  reload?: () => DevSettings;
   term: Terminal;
   upstream?: string | undefined;
   allowPrivate: boolean;
@@ -36,7 +39,8 @@ export interface DevSession {
 }
 
 export function createDevSession(o: DevSessionOptions): DevSession {
-  const { settings, term } = o;
+  const { term } = o;
+  let settings = o.settings;
   const shownEntry = relative(process.cwd(), settings.entry) || settings.entry;
   const kvNames = Object.keys(settings.kv);
   const kvSupported = kvNames.length > 0 && supportsKv();
@@ -49,8 +53,20 @@ export function createDevSession(o: DevSessionOptions): DevSession {
   const watcher = createGraphWatcher((files) => {
     const names = files.map((f) => relative(process.cwd(), f) || f).join(", ");
     term.line(term.paint("dim", `changed: ${names}`));
+    if (o.reload && files.some((f) => settings.configFiles.includes(f))) {
+      try {
+        settings = o.reload();
+        for (const w of settings.warnings) term.line(term.paint("yellow", `warning: ${w}`));
+        term.line(term.paint("dim", "config reloaded"));
+      } catch (err) {
+        problems = [{ text: (err as Error).message }];
+        term.line(term.paint("red", `config error; version ${versions.current()?.number ?? "none"} keeps serving:`) + "\n" + (err as Error).message);
+        return;
+      }
+    }
     void rebuild();
   });
+  const watch = (files: string[], failed: boolean): void => watcher.update([...files, ...settings.configFiles], failed, settings.watchDirs);
 
   async function buildOnce(): Promise<void> {
     const started = performance.now();
@@ -66,16 +82,16 @@ export function createDevSession(o: DevSessionOptions): DevSession {
       next.onLog((e) => version !== undefined && o.onLog(version, e.level, e.message));
       await next.ready;
       if (closed) return void (await next.dispose());
-      version = versions.swap(next);
+      version = versions.swap(next, validateLimits(settings.limits, settings.event ?? "viewer-request").config);
       problems = undefined;
-      watcher.update(inputs, false, settings.watchDirs);
+      watch(inputs, false);
       const ms = Math.round(performance.now() - started);
       term.line(term.paint("green", `built ${shownEntry} (${built.bytes} bytes) in ${ms} ms: version ${version.number} serving`));
     } catch (err) {
       await next?.dispose().catch(() => {});
       problems = toProblems(err);
       const files = problems.flatMap((p) => (p.file ? [p.file] : []));
-      watcher.update([...inputs, ...files, settings.entry], true, settings.watchDirs);
+      watch([...inputs, ...files, settings.entry], true);
       const keep = versions.current() ? `; version ${versions.current()!.number} keeps serving` : "";
       term.line(term.paint("red", `build failed${keep}:`) + "\n" + formatProblems(problems));
     }

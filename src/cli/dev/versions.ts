@@ -5,11 +5,14 @@
  * the old instance is disposed only when its last lease is released.
  */
 import type { Verge } from "../../harness/index.ts";
+import type { Limits } from "../../shared/limits.ts";
 
 export interface Version {
   /** 1 for the first good build, then 2, 3, ... */
   number: number;
   verge: Verge;
+  /** The budgets this version runs with (for the limit header). */
+  limits: Limits;
 }
 
 export interface Lease {
@@ -29,7 +32,7 @@ export interface VersionsHandle {
   acquire(): Lease | undefined;
   current(): Version | undefined;
   /** New requests go to `verge` from now on; the previous version is disposed once idle. */
-  swap(verge: Verge): Version;
+  swap(verge: Verge, limits: Limits): Version;
   /** How many requests the given version is serving. */
   inFlight(version: Version): number;
   /** Disposes every version (waits for none of their requests). */
@@ -65,8 +68,8 @@ export function createVersions(onRetired: (version: Version) => void = () => {})
       };
     },
     current: () => current?.version,
-    swap(verge) {
-      const slot: Slot = { version: { number: ++count, verge }, inFlight: 0, retired: false, disposed: undefined };
+    swap(verge, limits) {
+      const slot: Slot = { version: { number: ++count, verge, limits }, inFlight: 0, retired: false, disposed: undefined };
       const old = current;
       current = slot;
       slots.add(slot);
