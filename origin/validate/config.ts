@@ -1,19 +1,21 @@
 /**
  * Function config and secret validation (issue 3: memory MB, CPU ms, wall ms,
- * subrequests, env vars, secrets; reserved and provisioned concurrency).
+ * subrequests, env vars, secrets; reserved and provisioned concurrency; issue 5:
+ * cron triggers).
  */
-import { NAME_PATTERN, type FunctionConfig, type FunctionConfigInput } from "../../src/shared/protocol.ts";
+import { cronNeverFires, cronProblem } from "../../src/shared/cron.ts";
+import { MAX_CRONS_PER_FUNCTION, NAME_PATTERN, type FunctionConfig, type FunctionConfigInput } from "../../src/shared/protocol.ts";
 import { describe, Diagnostics } from "./fields.ts";
 
 /** The Workers profile of DESIGN.md §3. */
-export const DEFAULT_CONFIG: Required<Omit<FunctionConfig, "secrets" | "kvNamespaces">> = { memoryMb: 128, cpuMs: 50, wallMs: 30_000, subrequests: 50, env: {}, reservedConcurrency: null, provisionedConcurrency: 0 };
+export const DEFAULT_CONFIG: Required<Omit<FunctionConfig, "secrets" | "kvNamespaces" | "crons">> = { memoryMb: 128, cpuMs: 50, wallMs: 30_000, subrequests: 50, env: {}, reservedConcurrency: null, provisionedConcurrency: 0 };
 
 /** Upper bounds: per edge worker process, so a few thousand is already far past one machine. */
 export const MAX_RESERVED_CONCURRENCY = 10_000;
 export const MAX_PROVISIONED_CONCURRENCY = 1_000;
 
 /** `kvNamespaces` is present only when the function binds a namespace (configs before KV stay as they were). */
-export type ValidConfig = Required<Omit<FunctionConfig, "secrets" | "kvNamespaces">> & Pick<FunctionConfig, "kvNamespaces">;
+export type ValidConfig = Required<Omit<FunctionConfig, "secrets" | "kvNamespaces" | "crons">> & Pick<FunctionConfig, "kvNamespaces" | "crons">;
 
 /** At most this many KV bindings per function. */
 export const MAX_KV_BINDINGS = 64;
@@ -27,7 +29,7 @@ export function validateConfig(raw: unknown): { config: ValidConfig; diagnostics
   const d = new Diagnostics();
   const obj = d.object("config", raw, true) as FunctionConfigInput | undefined;
   if (obj === undefined) return { config: { ...DEFAULT_CONFIG, env: {} }, diagnostics: d };
-  d.known("config", obj as Record<string, unknown>, ["memoryMb", "cpuMs", "wallMs", "subrequests", "env", "reservedConcurrency", "provisionedConcurrency", "kvNamespaces"]);
+  d.known("config", obj as Record<string, unknown>, ["memoryMb", "cpuMs", "wallMs", "subrequests", "env", "reservedConcurrency", "provisionedConcurrency", "kvNamespaces", "crons"]);
   const config: ValidConfig = {
     memoryMb: d.integer("config.memoryMb", obj.memoryMb, 8, 4096, DEFAULT_CONFIG.memoryMb),
     cpuMs: d.integer("config.cpuMs", obj.cpuMs, 1, 900_000, DEFAULT_CONFIG.cpuMs),
@@ -43,11 +45,36 @@ export function validateConfig(raw: unknown): { config: ValidConfig; diagnostics
     else if (binding in config.env) d.add(`config.kvNamespaces.${binding}`, `"${binding}" is also a var in config.env; a binding name is either a var or a KV namespace`);
   }
   if (Object.keys(kv).length > 0) config.kvNamespaces = kv;
+  const crons = cronsOf(d, obj.crons);
+  if (crons.length > 0) config.crons = crons;
   const { reservedConcurrency: reserved, provisionedConcurrency: provisioned } = config;
   if (reserved !== null && provisioned > reserved) {
     d.add("config.provisionedConcurrency", `expected at most reservedConcurrency (${reserved}): warm isolates beyond the reserved concurrency could never all be used; found ${provisioned}`);
   }
   return { config, diagnostics: d };
+}
+
+/** Longest cron expression accepted (it is part of claim keys). */
+export const MAX_CRON_LENGTH = 100;
+
+/**
+ * Cron triggers: valid 5-field expressions (src/shared/cron.ts) that fire at
+ * least once, no duplicates, at most MAX_CRONS_PER_FUNCTION; whitespace runs
+ * are stored as one space (the stored text is what `controller.cron` shows).
+ */
+function cronsOf(d: Diagnostics, value: unknown): string[] {
+  const list = d.array("config.crons", value, MAX_CRONS_PER_FUNCTION, true) ?? [];
+  const out: string[] = [];
+  list.forEach((raw, i) => {
+    const path = `config.crons[${i}]`;
+    if (typeof raw !== "string" || raw.length > MAX_CRON_LENGTH) return d.add(path, `expected a cron expression (a string of at most ${MAX_CRON_LENGTH} characters) such as "*/5 * * * *", found ${describe(raw)}`);
+    const cron = raw.trim().replace(/\s+/g, " ");
+    const problem = cronProblem(cron) ?? cronNeverFires(cron);
+    if (problem !== null) return d.add(path, `invalid cron expression ${describe(raw)}: ${problem}`);
+    if (out.includes(cron)) return d.add(path, `duplicate of an earlier entry ${describe(cron)}`);
+    out.push(cron);
+  });
+  return out;
 }
 
 /** An integer from 0, or null (unreserved); missing means null. */

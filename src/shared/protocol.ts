@@ -90,6 +90,8 @@ export interface FunctionConfigInput {
   provisionedConcurrency?: number;
   /** Workers KV bindings: `{ BINDING: "namespace" }` (see {@link FunctionConfig.kvNamespaces}). */
   kvNamespaces?: Record<string, string>;
+  /** Cron triggers: 5-field expressions in UTC, at most {@link MAX_CRONS_PER_FUNCTION}. */
+  crons?: string[];
 }
 
 /** A function's config as the API shows it: secrets by name only, never their values. */
@@ -120,6 +122,49 @@ export interface FunctionConfig {
    * says (bindings are part of a version, as in Workers). Missing means none.
    */
   kvNamespaces?: Record<string, string>;
+  /**
+   * Cron triggers (issue 5): `scheduled()` runs at each fire of each
+   * expression (UTC), on one node of the fleet, with the version the
+   * function's `live` alias routes to first (see {@link cronAliasOf}). The
+   * function's current config counts, not a version's. Missing means none.
+   */
+  crons?: string[];
+}
+
+/** Cron triggers per function: Workers Paid's limit (Workers Free allows 3). */
+export const MAX_CRONS_PER_FUNCTION = 5;
+
+/**
+ * The alias whose first route a cron fire runs: `live` (what `verge publish`
+ * moves by default), else the function's only alias, else none (no fire).
+ */
+export function cronAliasOf(aliases: readonly string[]): string | undefined {
+  if (aliases.includes("live")) return "live";
+  return aliases.length === 1 ? aliases[0] : undefined;
+}
+
+/** `POST /v1/cron/claim` (node token): one edge node asks to run one fire. */
+export interface CronClaimRequest {
+  tenant: string;
+  function: string;
+  cron: string;
+  /** The fire's time, ms since the epoch: a whole minute at which `cron` fires. */
+  scheduledTime: number;
+  /** The asking node's id (unique in the fleet, as in node reports). */
+  node: string;
+}
+
+/**
+ * The registry's answer: `run: true` to the first node that claimed this
+ * (tenant, function, cron, scheduledTime), and again to that same node if it
+ * asks again (a retry after a lost answer); `run: false` to every other node
+ * (`reason: "claimed"`, `node` the holder), or when the cron is no longer in
+ * the function's config (`reason: "not-configured"`).
+ */
+export interface CronClaimResult {
+  run: boolean;
+  node?: string;
+  reason?: "claimed" | "not-configured";
 }
 
 /** Defaults of the concurrency settings, for configs that do not carry them. */
