@@ -13,6 +13,7 @@ import { authenticate } from "./auth.ts";
 import { createContext, type OriginDeps, type OriginEnv } from "./context.ts";
 import { statusOf } from "./errors.ts";
 import { aliasRoutes } from "./routes/aliases.ts";
+import { cronRoutes } from "./routes/cron.ts";
 import { distributionRoutes } from "./routes/distributions.ts";
 import { feedRoutes } from "./routes/feed.ts";
 import { functionRoutes } from "./routes/functions.ts";
@@ -53,6 +54,9 @@ export function createOriginApp(deps: OriginDeps): Hono<OriginEnv> {
   for (const routes of [tenantRoutes, functionRoutes, versionRoutes, aliasRoutes, signingRoutes, distributionRoutes, purgeRoutes, feedRoutes, nodeRoutes]) {
     app.route("/v1", routes(ctx));
   }
+
+  // Cron arbitration (issue 5): which node runs each fire.
+  app.route("/v1", cronRoutes(ctx));
 
   app.notFound((c) => c.json(errorBody("ERR_NOT_FOUND", `no route for ${c.req.method} ${new URL(c.req.url).pathname.slice(0, 200)}`, c.get("requestId")), 404));
 

@@ -6,7 +6,7 @@
 import { open, type Database, type RootDatabase } from "lmdb";
 import type { Key, RangeOptions, ReadTx, Store, Table, WriteTx } from "./store.ts";
 
-const TABLES: readonly Table[] = ["meta", "tenants", "tokens", "functions", "secrets", "versions", "aliases", "alias-history", "signing", "distributions", "hostnames", "feed", "nodes"];
+const TABLES: readonly Table[] = ["meta", "tenants", "tokens", "functions", "secrets", "versions", "aliases", "alias-history", "signing", "distributions", "hostnames", "feed", "nodes", "cron-claims"];
 
 export interface LmdbStoreOptions {
   /** Directory of the LMDB environment; created if missing. */

@@ -7,7 +7,7 @@
  */
 
 /** Tables of plain values, keyed by strings (`feed` by sequence number). */
-export type Table = "meta" | "tenants" | "tokens" | "functions" | "secrets" | "versions" | "aliases" | "alias-history" | "signing" | "distributions" | "hostnames" | "feed" | "nodes";
+export type Table = "meta" | "tenants" | "tokens" | "functions" | "secrets" | "versions" | "aliases" | "alias-history" | "signing" | "distributions" | "hostnames" | "feed" | "nodes" | "cron-claims";
 
 export type Key = string | number;
 
