@@ -18,6 +18,7 @@ import { distributionRoutes } from "./routes/distributions.ts";
 import { feedRoutes } from "./routes/feed.ts";
 import { functionRoutes } from "./routes/functions.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { kvRoutes } from "./routes/kv.ts";
 import { nodeRoutes } from "./routes/nodes.ts";
 import { purgeRoutes } from "./routes/purges.ts";
 import { signingRoutes } from "./routes/signing.ts";
@@ -51,7 +52,7 @@ export function createOriginApp(deps: OriginDeps): Hono<OriginEnv> {
     c.set("principal", ctx.store.read((tx) => authenticate(tx, c.req.header("authorization"))));
     await next();
   });
-  for (const routes of [tenantRoutes, functionRoutes, versionRoutes, aliasRoutes, signingRoutes, distributionRoutes, purgeRoutes, feedRoutes, nodeRoutes]) {
+  for (const routes of [tenantRoutes, functionRoutes, versionRoutes, aliasRoutes, signingRoutes, distributionRoutes, purgeRoutes, feedRoutes, nodeRoutes, kvRoutes]) {
     app.route("/v1", routes(ctx));
   }
 

@@ -6,7 +6,7 @@
 import { open, type Database, type RootDatabase } from "lmdb";
 import type { Key, RangeOptions, ReadTx, Store, Table, WriteTx } from "./store.ts";
 
-const TABLES: readonly Table[] = ["meta", "tenants", "tokens", "functions", "secrets", "versions", "aliases", "alias-history", "signing", "distributions", "hostnames", "feed", "nodes", "cron-claims"];
+const TABLES: readonly Table[] = ["meta", "tenants", "tokens", "functions", "secrets", "versions", "aliases", "alias-history", "signing", "distributions", "hostnames", "feed", "nodes", "kv", "kv-namespaces", "cron-claims"];
 
 export interface LmdbStoreOptions {
   /** Directory of the LMDB environment; created if missing. */
@@ -38,6 +38,9 @@ export function openLmdbStore(options: LmdbStoreOptions): Store {
     if (o.prefix !== undefined) {
       start = o.prefix;
       end = o.prefix + "\uffff";
+      if (o.from !== undefined && o.from > start) start = o.from;
+    } else if (o.from !== undefined) {
+      start = o.from;
     } else {
       // Numeric keys are integers (feed sequence numbers).
       start = o.after === undefined ? 0 : o.after + 1;

@@ -7,13 +7,15 @@
  */
 
 /** Tables of plain values, keyed by strings (`feed` by sequence number). */
-export type Table = "meta" | "tenants" | "tokens" | "functions" | "secrets" | "versions" | "aliases" | "alias-history" | "signing" | "distributions" | "hostnames" | "feed" | "nodes" | "cron-claims";
+export type Table = "meta" | "tenants" | "tokens" | "functions" | "secrets" | "versions" | "aliases" | "alias-history" | "signing" | "distributions" | "hostnames" | "feed" | "nodes" | "kv" | "kv-namespaces" | "cron-claims";
 
 export type Key = string | number;
 
 export interface RangeOptions {
   /** Keys starting with this prefix (string keys). */
   prefix?: string;
+  /** String keys from this one on (inclusive), within `prefix` if given. */
+  from?: string;
   /** Numeric keys strictly greater than this (the feed). */
   after?: number;
   /** Numeric keys up to and including this. */
