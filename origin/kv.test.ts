@@ -31,7 +31,7 @@ async function call(method: string, path: string, o: { token?: string; body?: st
     body = JSON.stringify(o.json);
     headers["content-type"] = "application/json";
   }
-  const res = await app.request(path, { method, headers, ...(body === undefined ? {} : { body: body as BodyInit }) });
+  const res = await app.request(path, { method, headers, ...(body === undefined ? {} : { body: body as Uint8Array<ArrayBuffer> | string }) });
   const bytes = new Uint8Array(await res.arrayBuffer());
   const text = new TextDecoder().decode(bytes);
   let json: any;
