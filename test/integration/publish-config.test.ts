@@ -88,7 +88,7 @@ test("publish --config --distribution: builds, sets vars and cpu_ms, moves the a
   assert.equal(out.version.dialect, "workers-module");
   assert.deepEqual({ env: out.version.config.env, cpuMs: out.version.config.cpuMs }, { env: { GREETING: "hi", FEATURES: '{"beta":true}' }, cpuMs: 120 }, "the version snapshots the config");
   assert.match(r.stderr, /running build.command/);
-  assert.match(r.stderr, /warning: triggers.crons \(0 \* \* \* \*\): cron triggers do not run on edge nodes yet/);
+  assert.doesNotMatch(r.stderr, /triggers\.crons/, "crons are published, not warned about");
   assert.match(r.stderr, /warning: vars FEATURES: JSON values are published as their JSON text/);
   assert.match(r.stderr, /warning: \.dev\.vars: local development secrets, not uploaded/);
   assert.doesNotMatch(r.stderr + r.stdout, /local-only/);
@@ -96,6 +96,7 @@ test("publish --config --distribution: builds, sets vars and cpu_ms, moves the a
   const fn = await get("/functions/shop");
   assert.deepEqual(fn.config.secrets, []);
   assert.equal(fn.config.cpuMs, 120);
+  assert.deepEqual(fn.config.crons, ["0 * * * *"], "triggers.crons become the function's crons");
   const bundle = await origin.call("GET", `/v1/tenants/acme/functions/shop/versions/${out.version.digest}/bundle`, { token });
   assert.match(String(bundle.body), /generated/, "build.command ran before the bundle");
 

@@ -6,8 +6,9 @@
  * 2. connect; read the distribution named by --distribution and map the
  *    routes onto it (fails before publishing when it does not exist);
  * 3. run build.command, bundle main;
- * 4. set the function's config (vars as env, limits.cpu_ms as cpuMs) so the
- *    version snapshots it, upload the version, move the alias;
+ * 4. set the function's config (vars as env, limits.cpu_ms as cpuMs,
+ *    triggers.crons as crons) so the version snapshots it, upload the
+ *    version, move the alias;
  * 5. write the distribution.
  */
 import { spawnSync } from "node:child_process";
@@ -64,7 +65,6 @@ function check(config: WranglerConfig, values: PublishConfigValues, warnings: st
     const list = config.kvNamespaces.map((n) => `"${n.binding}"`).join(", ");
     throw new VergeError("ERR_UNSUPPORTED_BINDING", `${shown}: kv_namespaces binding ${list}: KV namespaces are not supported by the registry yet, so the Worker would run without them; remove kv_namespaces${config.env === null ? "" : ` from [env.${config.env}]`} to publish`);
   }
-  if (config.crons.length > 0) warnings.push(`triggers.crons (${config.crons.join(", ")}): cron triggers do not run on edge nodes yet; published without them`);
   if (config.compatibilityFlags.length > 0) warnings.push(`compatibility_flags (${config.compatibilityFlags.join(", ")}): not applied by verge; ignored`);
   if (config.secretsFiles.length > 0) warnings.push(`${config.secretsFiles.map((f) => basename(f)).join(", ")}: local development secrets, not uploaded; set the function's secrets on the registry (PUT /v1/tenants/<tenant>/functions/${name}/secrets/<name>)`);
   if (config.routes.length > 0 && values.distribution === undefined) {
@@ -95,11 +95,17 @@ async function getOrNull<T>(client: RegistryClient, path: string): Promise<T | n
   }
 }
 
-/** Step 4a: vars and cpu_ms onto the function's config; other settings kept. Skipped when nothing changes. */
+/**
+ * Step 4a: vars, cpu_ms and crons onto the function's config; other settings
+ * kept. The config's triggers.crons replaces the function's crons (none: the
+ * function's crons are removed), as `wrangler deploy` replaces a Worker's
+ * schedules. Skipped when nothing changes.
+ */
 async function putConfig(client: RegistryClient, fnPath: string, config: WranglerConfig, env: Record<string, string>): Promise<void> {
   const existing = await getOrNull<FunctionInfo>(client, fnPath);
   const { secrets: _secrets, ...kept } = existing?.config ?? ({} as Partial<FunctionConfig>);
-  const next = { ...kept, env, ...(config.limits.cpuMs === undefined ? {} : { cpuMs: config.limits.cpuMs }) };
+  const { crons: _crons, ...rest } = kept;
+  const next = { ...rest, env, ...(config.limits.cpuMs === undefined ? {} : { cpuMs: config.limits.cpuMs }), ...(config.crons.length === 0 ? {} : { crons: config.crons }) };
   if (existing !== null && canonicalJson(next) === canonicalJson(kept)) return; // a re-publish adds no config change to the feed
   await client.call<FunctionInfo>("PUT", fnPath, { config: next });
 }

@@ -26,8 +26,9 @@ env vars from vars and its CPU limit from limits.cpu_ms, publishes, and
 points --alias (default "live") at the new version. With --distribution, each
 route's hostname is added to that existing distribution and its path runs
 the Worker at viewer-request (host/* and custom domains: the default
-behavior). KV namespaces are refused (not supported yet); crons are not run
-yet; .dev.vars / .env secrets are never uploaded.
+behavior). triggers.crons become the function's cron triggers (run on one
+edge node per fire). KV namespaces are refused (not supported yet);
+.dev.vars / .env secrets are never uploaded.
   --config <file>        wrangler.toml, wrangler.json or wrangler.jsonc
   --env <name>           the [env.<name>] section to publish
   --distribution <name>  attach the config's routes to this distribution
