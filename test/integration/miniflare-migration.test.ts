@@ -11,7 +11,8 @@ import { Verge } from "../../src/index.ts";
 const scriptPath = "test/fixtures/migration/worker.js";
 
 async function exercise(mf: Miniflare | Verge): Promise<unknown[]> {
-  const kv = await mf.getKVNamespace("COUNTS");
+  // The two return their own KVNamespace types; the test uses what both have.
+  const kv = (await mf.getKVNamespace("COUNTS")) as unknown as { put(key: string, value: string): Promise<void>; get(key: string): Promise<string | null> };
   await kv.put("visits", "41");
   const res = await mf.dispatchFetch("http://localhost/visit");
   const missing = await mf.dispatchFetch("http://localhost/nope");
