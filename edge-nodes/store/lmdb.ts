@@ -3,8 +3,8 @@
  * that imports `lmdb`. One environment per node data directory, one named
  * database per table; every worker process of the node opens the same one.
  */
-import { open, type Database } from "lmdb";
-import type { BytesTableName, EdgeStore, EdgeTable, RangeOptions, TableName } from "./store.ts";
+import { open, type Database, type RootDatabase } from "lmdb";
+import type { BytesTableName, EdgeKv, EdgeKvRow, EdgeStore, EdgeTable, RangeOptions, TableName } from "./store.ts";
 
 const TABLES: readonly TableName[] = ["state", "secrets", "cache-meta"];
 const BYTES: readonly BytesTableName[] = ["bundles", "cache-body"];
@@ -77,19 +77,59 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+function openKv(env: RootDatabase): EdgeKv {
+  const db: Database<EdgeKvRow, Buffer> = env.openDB<EdgeKvRow, Buffer>({ name: "kv", encoding: "msgpack", keyEncoding: "binary" });
+  const keyOf = (scope: string, key: string) => Buffer.from(`${scope}/${key}`, "utf8");
+  // Decoded bytes may share memory with the decoder's buffers: copy what outlives the read.
+  const copy = (row: EdgeKvRow): EdgeKvRow => ({ ...row, v: Uint8Array.from(row.v) });
+  return {
+    get(scope, key) {
+      const row = db.get(keyOf(scope, key));
+      return row === undefined ? undefined : copy(row);
+    },
+    *range(scope, prefix, after) {
+      const base = Buffer.from(`${scope}/`, "utf8");
+      const pre = keyOf(scope, prefix);
+      const from = after === undefined ? pre : keyOf(scope, after);
+      const start = Buffer.compare(from, pre) > 0 ? from : pre;
+      for (const { key, value } of db.getRange({ start })) {
+        const k = key as Buffer;
+        if (k.subarray(0, pre.length).compare(pre) !== 0) return;
+        if (after !== undefined && k.equals(from)) continue;
+        yield { key: k.subarray(base.length).toString("utf8"), row: copy(value) };
+      }
+    },
+    put: (scope, key, row) =>
+      env.transaction(() => {
+        const k = keyOf(scope, key);
+        const old = db.get(k);
+        if (old === undefined || old.s <= row.s) db.putSync(k, row);
+      }) as Promise<void>,
+    remove: (scope, key, seq) =>
+      env.transaction(() => {
+        const k = keyOf(scope, key);
+        const old = db.get(k);
+        if (old !== undefined && old.s <= seq) db.removeSync(k);
+      }) as Promise<void>,
+    clear: async () => void (await db.clearAsync()),
+  };
+}
+
 /**
  * @example
  * const store = openEdgeStore({ path: ".verge/edge-1" });
  * await store.table<{ seq: number }>("state").put("applied", { seq: 3 });
  */
 export function openEdgeStore(options: EdgeStoreOptions): EdgeStore {
-  const env = open({ path: options.path, maxDbs: TABLES.length + BYTES.length + 2 });
+  const env = open({ path: options.path, maxDbs: TABLES.length + BYTES.length + 3 });
+  const kv = openKv(env);
   const tables = new Map<string, EdgeTable<unknown>>();
   for (const name of TABLES) tables.set(name, wrap(env.openDB({ name, encoding: "msgpack" }), false, MEMOIZED.has(name) ? new DecodedMemo(MEMO_ENTRIES) : null));
   for (const name of BYTES) tables.set(name, wrap(env.openDB({ name, encoding: "binary" }), true, null));
   return {
     table: <V>(name: TableName) => tables.get(name) as EdgeTable<V>,
     bytes: (name) => tables.get(name) as EdgeTable<Uint8Array>,
+    kv: () => kv,
     transaction: <T>(fn: () => T) => env.transaction(fn) as Promise<T>,
     close: async () => {
       await env.close();

@@ -10,6 +10,7 @@
  * - `bundles`: verified bundle bytes by hex digest (sync/).
  * - `secrets`: secret values per function, as delivered by the registry (sync/).
  * - `cache-meta`, `cache-body`: the response cache (cache/).
+ * - `kv`: Workers KV entries of every tenant, as the feed delivered them (sync/kv.ts).
  */
 
 export type TableName = "state" | "secrets" | "cache-meta";
@@ -34,8 +35,36 @@ export interface EdgeTable<V> {
   // Values of `cache-meta` are shared by every reader and frozen: copy to change.
 }
 
+/** One KV entry on the node: value, expiration (s), metadata JSON, seq of the change that wrote it. */
+export interface EdgeKvRow {
+  v: Uint8Array;
+  e?: number;
+  m?: string;
+  s: number;
+}
+
+/**
+ * KV entries keyed by `scope` (`tenant/namespace`) and key name, in UTF-8 byte
+ * order (binary LMDB keys, so any key name works). Writes are ordered by the
+ * seq of the change that made them: an older change never overwrites a newer
+ * entry, so a write applied early (read-your-writes) or an export page is not
+ * undone when the feed replays older changes.
+ */
+export interface EdgeKv {
+  get(scope: string, key: string): EdgeKvRow | undefined;
+  /** Entries of `scope` whose key starts with `prefix`, strictly after `after`. */
+  range(scope: string, prefix: string, after?: string): Iterable<{ key: string; row: EdgeKvRow }>;
+  /** Writes `row` unless the stored entry comes from a later change. */
+  put(scope: string, key: string, row: EdgeKvRow): Promise<void>;
+  /** Removes the entry unless it comes from a change after `seq`. */
+  remove(scope: string, key: string, seq: number): Promise<void>;
+  /** Drops every entry (before a full import). */
+  clear(): Promise<void>;
+}
+
 export interface EdgeStore {
   table<V>(name: TableName): EdgeTable<V>;
+  kv(): EdgeKv;
   bytes(name: BytesTableName): EdgeTable<Uint8Array>;
   /** Runs `fn` (synchronous, using the *Sync writes) as one atomic write transaction. */
   transaction<T>(fn: () => T): Promise<T>;

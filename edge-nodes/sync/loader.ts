@@ -8,7 +8,9 @@
  *    `updatedAt`, else from the registry (then stored); a registry that cannot
  *    be reached leaves the values last stored in use.
  * 5. Build the spec: limits from the version's config (what it was published
- *    with), env vars from the function's config plus the secrets.
+ *    with), env vars from the function's config plus the secrets, and a KV
+ *    binding per `kvNamespaces` entry of the version's config (bindings belong
+ *    to a version, as in Workers): local reads, writes through the registry (kv.ts).
  *
  * Specs are cached per version and reused while the function's `updatedAt` and
  * the signing policy stay, and kept as the same object when a rebuild comes out
@@ -21,6 +23,8 @@ import { VergeError } from "../../src/shared/errors.ts";
 import { resolveLimits } from "../../src/shared/limits.ts";
 import type { Dialect, FunctionInfo, SigningPolicy, VersionInfo } from "../../src/shared/protocol.ts";
 import type { FunctionSpec } from "../../src/runtime/index.ts";
+import { createKvHandler } from "../../src/runtime/bindings/kv/index.ts";
+import { createEdgeKvStorage } from "./kv.ts";
 import type { EdgeStore } from "../store/index.ts";
 import type { AppliedState, VersionRef } from "../types.ts";
 import { addRefused, readSecrets, writeSecrets } from "./persist.ts";
@@ -151,7 +155,9 @@ export function createLoader(options: LoaderOptions): Loader {
       source: { id: `${ref.tenant}/${ref.function}/${ref.digest}`, code, format: formatOf(code, version.dialect), filename: `${ref.function}.js` },
       limits,
       env: { ...fn.config.env, ...secrets },
-      bindings: {},
+      bindings: Object.fromEntries(
+        Object.entries(c.kvNamespaces ?? {}).map(([binding, namespace]) => [binding, createKvHandler(createEdgeKvStorage({ store, client, tenant: ref.tenant, namespace, now }), { now })]),
+      ),
     };
   }
 

@@ -5,7 +5,7 @@
  * HTTP status in `details.status`. The token never appears in a message.
  */
 import { VergeError } from "../../src/shared/errors.ts";
-import type { ApiErrorBody, FeedPage, NodeReport, SecretValues, Snapshot } from "../../src/shared/protocol.ts";
+import { KV_HEADERS, type ApiErrorBody, type FeedPage, type KvExportPage, type NodeReport, type SecretValues, type Snapshot } from "../../src/shared/protocol.ts";
 
 export interface RegistryClientOptions {
   url: string;
@@ -23,6 +23,14 @@ export interface RegistryClient {
   bundle(digest: string, signal?: AbortSignal): Promise<Uint8Array>;
   secrets(tenant: string, fn: string, signal?: AbortSignal): Promise<SecretValues>;
   report(nodeId: string, report: NodeReport, signal?: AbortSignal): Promise<void>;
+  /** A KV value as the registry has it now, or null when absent (or expired). */
+  kvValue(tenant: string, ns: string, key: string, signal?: AbortSignal): Promise<{ value: Uint8Array; digest: string; seq: number } | null>;
+  /** One page of `GET /v1/kv/export`. */
+  kvExport(after: string | undefined, signal?: AbortSignal): Promise<KvExportPage>;
+  /** Writes a KV value on behalf of a function; resolves with the change's seq. */
+  kvPut(tenant: string, ns: string, key: string, entry: { value: Uint8Array; expiration?: number | undefined; metadata?: string | undefined }, signal?: AbortSignal): Promise<number>;
+  /** Deletes a KV value; resolves with the change's seq, or null when there was nothing to delete. */
+  kvDelete(tenant: string, ns: string, key: string, signal?: AbortSignal): Promise<number | null>;
 }
 
 /** True when the error says the registry could not be reached (not that it refused). */
@@ -78,6 +86,33 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
       }
     },
     secrets: (tenant, fn, signal) => json<SecretValues>(`/v1/tenants/${tenant}/functions/${fn}/secrets/values`, `secret values of ${tenant}/${fn}`, signal),
+    async kvValue(tenant, ns, key, signal) {
+      const path = `/v1/tenants/${tenant}/kv/${ns}/values/${encodeURIComponent(key)}`;
+      let res: Response;
+      try {
+        res = await call(path, { what: `KV value of ${tenant}/${ns}`, ...(signal === undefined ? {} : { signal }) });
+      } catch (err) {
+        if ((err as VergeError).code === "ERR_NOT_FOUND") return null;
+        throw err;
+      }
+      return { value: new Uint8Array(await res.arrayBuffer()), digest: res.headers.get(KV_HEADERS.digest) ?? "", seq: Number(res.headers.get(KV_HEADERS.seq)) };
+    },
+    kvExport: (after, signal) => json<KvExportPage>(`/v1/kv/export${after === undefined ? "" : `?after=${encodeURIComponent(after)}`}`, "KV export", signal),
+    async kvPut(tenant, ns, key, entry, signal) {
+      const query = entry.expiration === undefined ? "" : `?expiration=${entry.expiration}`;
+      const res = await call(`/v1/tenants/${tenant}/kv/${ns}/values/${encodeURIComponent(key)}${query}`, {
+        what: `KV put in ${tenant}/${ns}`,
+        method: "PUT",
+        body: entry.value as Uint8Array<ArrayBuffer>,
+        headers: { "content-type": "application/octet-stream", ...(entry.metadata === undefined ? {} : { [KV_HEADERS.metadata]: encodeURIComponent(entry.metadata) }) },
+        ...(signal === undefined ? {} : { signal }),
+      });
+      return ((await res.json()) as { seq: number }).seq;
+    },
+    async kvDelete(tenant, ns, key, signal) {
+      const res = await call(`/v1/tenants/${tenant}/kv/${ns}/values/${encodeURIComponent(key)}`, { what: `KV delete in ${tenant}/${ns}`, method: "DELETE", ...(signal === undefined ? {} : { signal }) });
+      return ((await res.json()) as { seq: number | null }).seq;
+    },
     async report(nodeId, report, signal) {
       const res = await call(`/v1/nodes/${nodeId}/report`, {
         what: `report of node "${nodeId}"`,

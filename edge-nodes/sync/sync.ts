@@ -18,6 +18,7 @@ import type { EdgeStore } from "../store/index.ts";
 import type { AppliedState, StateSource, SyncStatus } from "../types.ts";
 import { applyBatch, createAppliedState, emptySnapshot } from "./applied-state.ts";
 import { createFollower, type Follower } from "./follower.ts";
+import { applyKvChanges, importKv } from "./kv.ts";
 import { createLoader } from "./loader.ts";
 import { readApplied, readContact, readMark, readRefused, writeApplied, writeContact } from "./persist.ts";
 import { createRegistryClient } from "./registry-client.ts";
@@ -133,6 +134,8 @@ export function createSync(options: SyncOptions): Sync {
     if (next.seq === state.seq) return;
     // Purge before persisting: a crash in between replays the purge (harmless), never loses it.
     for (const p of purges) await purge(p.purge, p.tenant);
+    // KV writes likewise (kv.ts): applying one twice is harmless; a failed fetch retries the batch.
+    await applyKvChanges(store, client, changes.filter((c) => c.seq > state.seq));
     const mark = await writeApplied(store, next.snapshot);
     markId = mark.id;
     publish(next, true);
@@ -140,6 +143,8 @@ export function createSync(options: SyncOptions): Sync {
   }
 
   async function replace(snapshot: Snapshot, reason: "cold" | "gap"): Promise<void> {
+    // KV is not in the snapshot: take the registry's whole KV contents (deletes in a gap are lost otherwise).
+    await importKv(store, client);
     const next = createAppliedState(snapshot);
     if (reason === "gap") {
       // Purges in the part of the feed we could not read are lost: drop every cached response.
@@ -174,6 +179,7 @@ export function createSync(options: SyncOptions): Sync {
     } else {
       try {
         const snapshot = await client.snapshot(AbortSignal.timeout(10_000));
+        await importKv(store, client);
         contact(true);
         markId = (await writeApplied(store, snapshot)).id;
         publish(createAppliedState(snapshot), false);
