@@ -8,11 +8,14 @@
  * 2. read the applied state (follow: true also follows the registry's feed);
  * 3. build cache, runtime and pipeline over it;
  * 4. on every newly applied state, warm the provisioned isolates of each version
- *    the node's distributions route to, before traffic for it arrives.
+ *    the node's distributions route to, before traffic for it arrives;
+ * 5. with `schedule`, run the node's cron scheduler (cron/) over the same state
+ *    and runtime: one process per node does (see server.ts).
  */
 import { createRuntime, createHostServices, type Runtime, type FunctionSpec } from "../src/runtime/index.ts";
 import type { FunctionConfig } from "../src/shared/protocol.ts";
 import { createEdgeApp, type EdgeHealth } from "./app.ts";
+import { createClaimClient, startCronScheduler, type CronClock } from "./cron/index.ts";
 import { createResponseCache, type EdgeResponseCache } from "./cache/index.ts";
 import { createEdgeMetrics, type EdgeMetrics } from "./metrics.ts";
 import { createPipeline } from "./pipeline/index.ts";
@@ -40,6 +43,10 @@ export interface DataPlaneOptions {
   maxIsolatesPerFunction?: number;
   /** Under a supervisor: the whole node's metrics, summed over its workers by the primary. */
   nodeMetrics?: () => Promise<string>;
+  /** Run the cron scheduler in this process: true in exactly one process per node. */
+  schedule?: boolean;
+  /** The scheduler's clock (tests drive fires with a manual one); default the system clock. */
+  cronClock?: CronClock;
   /** Under a supervisor: the workers and the sync status the primary last sent. */
   supervised?: () => { workers: EdgeHealth["workers"]; sync: SyncStatus | null };
   log?: (line: object) => void;
@@ -108,6 +115,19 @@ export async function createDataPlane(options: DataPlaneOptions): Promise<DataPl
   const unsubscribe = sync.subscribe((state) => void provision(state, sync, runtime, log));
   await sync.start();
   void provision(sync.current(), sync, runtime, log);
+  const scheduler =
+    options.schedule === true
+      ? startCronScheduler({
+          state: sync,
+          runtime,
+          claim: createClaimClient(options.registry),
+          nodeId: options.nodeId,
+          quarantine: options.quarantine,
+          registry: metrics.registry,
+          log,
+          ...(options.cronClock === undefined ? {} : { clock: options.cronClock }),
+        })
+      : undefined;
 
   const health = (): EdgeHealth => {
     const sup = options.supervised?.();
@@ -144,6 +164,7 @@ export async function createDataPlane(options: DataPlaneOptions): Promise<DataPl
     runtime,
     metrics,
     async close() {
+      scheduler?.stop();
       unsubscribe();
       await sync.close();
       runtime.dispose();

@@ -22,6 +22,7 @@ import { fileURLToPath } from "node:url";
 import { VergeError } from "../src/shared/errors.ts";
 import type { EdgeHealth } from "./app.ts";
 import { createDataPlane, openNodeState, type DataPlane } from "./data-plane.ts";
+import type { CronClock } from "./cron/index.ts";
 import { createClusterMetrics, shareWithPrimary } from "./metrics.ts";
 import { connectWorker, startSupervisor } from "./supervisor/index.ts";
 import type { Quarantine, SyncStatus } from "./types.ts";
@@ -48,6 +49,8 @@ export interface EdgeNodeOptions {
    * the workers' lines come here too, through the primary, with `worker` and `pid`.
    */
   log?: (line: object) => void;
+  /** Tests, with `workers: 0` only: the cron scheduler's clock (a manual one drives fires). */
+  cronClock?: CronClock;
 }
 
 export interface EdgeNode {
@@ -89,7 +92,7 @@ const noQuarantine: Quarantine = { has: () => false, list: () => [] };
 export async function startEdgeNode(options: EdgeNodeOptions): Promise<EdgeNode> {
   mkdirSync(options.dataDir, { recursive: true });
   if (options.workers === 0) {
-    const plane = await createDataPlane({ ...planeOptions(options), follow: true, quarantine: noQuarantine });
+    const plane = await createDataPlane({ ...planeOptions(options), follow: true, quarantine: noQuarantine, schedule: true, ...(options.cronClock === undefined ? {} : { cronClock: options.cronClock }) });
     const server = await listen(plane, options.port, options.host);
     const port = (server.address() as AddressInfo).port;
     return {
@@ -185,6 +188,8 @@ export async function runEdgeWorker(env: NodeJS.ProcessEnv): Promise<void> {
     follow: false,
     quarantine: worker.quarantine,
     onEnter: worker.onEnter,
+    // Cron triggers: one scheduler per node, in worker slot 0 (the primary runs no user code).
+    schedule: worker.id === 0 || worker.id === null,
     supervised: () => primary,
     nodeMetrics,
   });
