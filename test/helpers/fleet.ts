@@ -11,7 +11,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startTestOrigin, type TestOrigin } from "../../origin/testing/harness.ts";
-import { startEdgeNode, type EdgeNode } from "../../edge-nodes/server.ts";
+import { startEdgeNode, type EdgeNode, type EdgeNodeOptions } from "../../edge-nodes/server.ts";
 
 export interface Reply {
   status: number;
@@ -87,7 +87,7 @@ export function freePort(): Promise<number> {
   });
 }
 
-export async function startFleet(options: { nodes?: number; workers?: number; tenant?: string } = {}): Promise<Fleet> {
+export async function startFleet(options: { nodes?: number; workers?: number; tenant?: string; nodeOptions?: (i: number) => Partial<EdgeNodeOptions> } = {}): Promise<Fleet> {
   let registry = await startTestOrigin({ keepDir: true });
   let registryUp = true;
   const tenant = options.tenant ?? "acme";
@@ -108,6 +108,7 @@ export async function startFleet(options: { nodes?: number; workers?: number; te
       workers: options.workers ?? 0,
       allowPrivateSubrequests: true,
       log: () => {},
+      ...options.nodeOptions?.(i),
     });
     nodes[i] = node;
     return node;
