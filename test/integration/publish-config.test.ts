@@ -128,11 +128,19 @@ test("publish <dir>/wrangler.toml --env staging (a config as the entry): <name>-
   assert.equal((await get("/functions/shop-staging/aliases/stable")).revision, 1);
 });
 
-test("refusals: KV bindings, invalid configs (every error), a failing build.command, a missing distribution; usage errors exit 2; nothing is stored", async () => {
-  const kv = project("kv", `name = "kv-worker"\nmain = "src/index.ts"\n[[kv_namespaces]]\nbinding = "CACHE"\nid = "abc"\n`);
+test("kv_namespaces become the function's kvNamespaces: the id names the namespace, else the binding in lowercase", async () => {
+  const dir = project("kv", `name = "kv-worker"\nmain = "src/index.ts"\n[[kv_namespaces]]\nbinding = "CACHE"\nid = "0f2ac74b498b48028cb68387c421e279"\n[[kv_namespaces]]\nbinding = "SESSIONS"\n`, { "src/gen.ts": 'export const built = "kv";\n' });
+  const r = await verge(dir, "publish", "--config", "wrangler.toml");
+  assert.equal(r.code, 0, r.stderr);
+  const fn = (await origin.call("GET", "/v1/tenants/acme/functions/kv-worker", { token })).body;
+  assert.deepEqual(fn.config.kvNamespaces, { CACHE: "0f2ac74b498b48028cb68387c421e279", SESSIONS: "sessions" });
+});
+
+test("refusals: invalid configs (every error), a failing build.command, a missing distribution; usage errors exit 2; nothing is stored", async () => {
+  const kv = project("kv-bad", `name = "kv-bad"\nmain = "src/index.ts"\n[[kv_namespaces]]\nbinding = "CACHE"\nid = "Not.Valid"\n`);
   const r1 = await verge(kv, "publish", "--config", "wrangler.toml");
   assert.equal(r1.code, 1);
-  assert.match(r1.stderr, /ERR_UNSUPPORTED_BINDING: wrangler.toml: kv_namespaces binding "CACHE": KV namespaces are not supported/);
+  assert.match(r1.stderr, /wrangler.toml has 1 error:[\s\S]*kv_namespaces\[0\]\.id: "Not.Valid" cannot name a verge KV namespace/);
   assert.doesNotMatch(r1.stderr, /looks like a bug/);
 
   const bad = project("bad", `name = "Bad Name"\nmain = "src/index.ts"\n[limits]\ncpu_ms = -5\n[triggers]\ncrons = ["99 * * * *"]\n`);
@@ -153,7 +161,7 @@ test("refusals: KV bindings, invalid configs (every error), a failing build.comm
   assert.equal(r4.code, 1);
   assert.match(r4.stderr, /distribution "nowhere" not found in tenant "acme": create it with `verge deploy <file>` first/);
 
-  for (const name of ["kv-worker", "failing", "nodist"]) assert.equal((await origin.call("GET", `/v1/tenants/acme/functions/${name}`, { token })).status, 404, name);
+  for (const name of ["kv-bad", "failing", "nodist"]) assert.equal((await origin.call("GET", `/v1/tenants/acme/functions/${name}`, { token })).status, 404, name);
 
   assert.equal((await verge(kv, "publish", "src/index.ts", "--config", "wrangler.toml")).code, 2);
   assert.equal((await verge(kv, "publish", "src/index.ts", "--name", "x", "--env", "staging")).code, 2);

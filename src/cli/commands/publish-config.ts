@@ -2,13 +2,13 @@
  * `verge publish --config wrangler.toml [--env <name>]` (issue 5, issue 3's last
  * point). Steps, each before anything is written where it can be:
  * 1. read and validate the config (all errors at once), refuse what verge
- *    cannot do yet (KV bindings), print the warnings;
+ *    cannot do, print the warnings;
  * 2. connect; read the distribution named by --distribution and map the
  *    routes onto it (fails before publishing when it does not exist);
  * 3. run build.command, bundle main;
  * 4. set the function's config (vars as env, limits.cpu_ms as cpuMs,
- *    triggers.crons as crons) so the version snapshots it, upload the
- *    version, move the alias;
+ *    triggers.crons as crons, kv_namespaces as kvNamespaces) so the version
+ *    snapshots it, upload the version, move the alias;
  * 5. write the distribution.
  */
 import { spawnSync } from "node:child_process";
@@ -61,10 +61,11 @@ function check(config: WranglerConfig, values: PublishConfigValues, warnings: st
   if (config.main === undefined) problems.push({ severity: "error", path: "main", message: "missing: expected the path of the Worker's entry module, such as \"src/index.ts\"" });
   if (problems.length > 0) throw new WranglerConfigError(shown, problems);
   if (!NAME_PATTERN.test(name!)) throw new UsageError(`verge publish: --name: ${NAME_HELP}`);
-  if (config.kvNamespaces.length > 0) {
-    const list = config.kvNamespaces.map((n) => `"${n.binding}"`).join(", ");
-    throw new VergeError("ERR_UNSUPPORTED_BINDING", `${shown}: kv_namespaces binding ${list}: KV namespaces are not supported by the registry yet, so the Worker would run without them; remove kv_namespaces${config.env === null ? "" : ` from [env.${config.env}]`} to publish`);
-  }
+  config.kvNamespaces.forEach((n, i) => {
+    const ns = namespaceOf(n);
+    if (!NAME_PATTERN.test(ns)) problems.push({ severity: "error", path: `kv_namespaces[${i}].${n.id === undefined ? "binding" : "id"}`, message: `${JSON.stringify(ns)} cannot name a verge KV namespace: expected lowercase letters, digits, "-" or "_" (at most 63), such as a Cloudflare namespace id` });
+  });
+  if (problems.length > 0) throw new WranglerConfigError(shown, problems);
   if (config.compatibilityFlags.length > 0) warnings.push(`compatibility_flags (${config.compatibilityFlags.join(", ")}): not applied by verge; ignored`);
   if (config.secretsFiles.length > 0) warnings.push(`${config.secretsFiles.map((f) => basename(f)).join(", ")}: local development secrets, not uploaded; set the function's secrets on the registry (PUT /v1/tenants/<tenant>/functions/${name}/secrets/<name>)`);
   if (config.routes.length > 0 && values.distribution === undefined) {
@@ -72,6 +73,15 @@ function check(config: WranglerConfig, values: PublishConfigValues, warnings: st
   }
   if (config.routes.length === 0 && values.distribution !== undefined) warnings.push(`--distribution ${values.distribution}: the config has no routes; the distribution is left as it is`);
   return name!;
+}
+
+/**
+ * The registry namespace a `[[kv_namespaces]]` entry binds: its `id` (a
+ * Cloudflare id, 32 hex digits, is a valid name), else the binding name in
+ * lowercase (`MY_KV` -> `my_kv`). `preview_id` is for `wrangler dev` only.
+ */
+function namespaceOf(n: { binding: string; id?: string }): string {
+  return n.id ?? n.binding.toLowerCase();
 }
 
 /** Runs build.command in build.cwd; its output goes to stderr so --json stays clean. */
@@ -96,7 +106,7 @@ async function getOrNull<T>(client: RegistryClient, path: string): Promise<T | n
 }
 
 /**
- * Step 4a: vars, cpu_ms and crons onto the function's config; other settings
+ * Step 4a: vars, cpu_ms, crons and KV bindings onto the function's config; other settings
  * kept. The config's triggers.crons replaces the function's crons (none: the
  * function's crons are removed), as `wrangler deploy` replaces a Worker's
  * schedules. Skipped when nothing changes.
@@ -104,8 +114,10 @@ async function getOrNull<T>(client: RegistryClient, path: string): Promise<T | n
 async function putConfig(client: RegistryClient, fnPath: string, config: WranglerConfig, env: Record<string, string>): Promise<void> {
   const existing = await getOrNull<FunctionInfo>(client, fnPath);
   const { secrets: _secrets, ...kept } = existing?.config ?? ({} as Partial<FunctionConfig>);
-  const { crons: _crons, ...rest } = kept;
-  const next = { ...rest, env, ...(config.limits.cpuMs === undefined ? {} : { cpuMs: config.limits.cpuMs }), ...(config.crons.length === 0 ? {} : { crons: config.crons }) };
+  const { crons: _crons, kvNamespaces: _kv, ...rest } = kept;
+  // Like crons, the config's KV bindings replace the function's.
+  const kv = Object.fromEntries(config.kvNamespaces.map((n) => [n.binding, namespaceOf(n)]));
+  const next = { ...rest, env, ...(config.limits.cpuMs === undefined ? {} : { cpuMs: config.limits.cpuMs }), ...(config.crons.length === 0 ? {} : { crons: config.crons }), ...(config.kvNamespaces.length === 0 ? {} : { kvNamespaces: kv }) };
   if (existing !== null && canonicalJson(next) === canonicalJson(kept)) return; // a re-publish adds no config change to the feed
   await client.call<FunctionInfo>("PUT", fnPath, { config: next });
 }
