@@ -44,8 +44,8 @@ test("changes apply in seq order per key; an older change does not undo a newer 
   assert.equal(text((await kv.get("a"))?.value), "mine");
   // Big values: fetched by key; a value that changed since (digest differs) is skipped.
   await applyKvChanges(store, client, [
-    { ...put(60, "big", ""), value: { namespace: "ns", key: "big", digest: sha("BIG"), size: 3 } },
-    { ...put(61, "moved", ""), value: { namespace: "ns", key: "moved", digest: sha("old"), size: 3 } },
+    { ...put(60, "big", ""), value: { namespace: "ns", key: "big", digest: sha("BIG"), size: 3 } } as Change,
+    { ...put(61, "moved", ""), value: { namespace: "ns", key: "moved", digest: sha("old"), size: 3 } } as Change,
   ]);
   assert.equal(text((await kv.get("big"))?.value), "BIG");
   assert.equal(await kv.get("moved"), null);
