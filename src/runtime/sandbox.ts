@@ -87,6 +87,7 @@ export class Sandbox {
 
   #shell: GuestShell;
   #isolate: ivm.Isolate;
+  #mailbox: Int32Array;
   #context: ivm.Context;
   #guest: Record<GuestFn, ivm.Reference<(...args: unknown[]) => unknown>>;
   #services: HostServices;
@@ -113,6 +114,7 @@ export class Sandbox {
     }
     this.#shell = shell;
     this.#isolate = shell.isolate;
+    this.#mailbox = shell.mailbox;
     this.#context = shell.context;
     this.#guest = shell.guest;
     shell.adopt({
@@ -269,6 +271,13 @@ export class Sandbox {
       throw err;
     } finally {
       if (this.#dead === null && a !== null) this.#afterEnter(a, cpuBefore);
+    }
+    // An idle posted through the shared mailbox during this entry (see shell.ts), after the entry's
+    // other emits, as if it had been the last of them.
+    const idle = this.#mailbox[0]!;
+    if (idle !== 0) {
+      this.#mailbox[0] = 0;
+      if (this.#dead === null && a !== null && a === this.#active && a.id === idle) a.onEmit({ type: "idle", invocation: idle, waitUntilErrors: [] });
     }
   }
 

@@ -41,7 +41,13 @@ export interface HostBridge {
    * bytes, a guest stream id (number) or null. An object argument is structure-cloned by ivm
    * (5–10 µs per crossing); strings and numbers cross for ~1 µs (issue 2, warm dispatch).
    */
-  respond(invocation: number, status: number, statusText: string, headers: string, body: Uint8Array | number | null): void;
+  respond(invocation: number, status: number, statusText: string, headers: string, body: Uint8Array | number | null, inline: number): void;
+  /**
+   * Memory shared with the host (shell.ts, MAILBOX_BODY): int32 0 takes the id of an invocation
+   * that went idle with every waitUntil fulfilled, instead of an `idle` call; a response body
+   * that fits is written from byte 8 and `respond` gets its length as `inline` (else -1).
+   */
+  mailbox: SharedArrayBuffer;
   /** Emit "idle": `errors` is JSON `GuestError[]`, or "" when every waitUntil promise fulfilled. */
   idle(invocation: number, errors: string): void;
   /** Emit "chunk": the next chunk of guest stream `stream` (null = end). */

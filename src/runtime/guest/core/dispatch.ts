@@ -6,7 +6,7 @@ import type { BindingSpec, DialectInfo, Dialect, Invocation } from "../../bridge
 import { host, primordials } from "./host.ts";
 import { toGuestError } from "./errors.ts";
 import { registerOutgoing } from "./streams-out.ts";
-import { errorsJson, headersJson } from "./wire.ts";
+import { errorsJson, headersJson, postBody, postIdle } from "./wire.ts";
 import { defineGlobal } from "./globals.ts";
 import { bindingObject } from "../bindings/index.ts";
 import { requestFromData, isResponse, responseToData } from "../fetch/index.ts";
@@ -105,7 +105,8 @@ async function drainWaitUntil(invocation: number, r: Running): Promise<void> {
       errors.push(toGuestError(e));
     }
   }
-  host.idle(invocation, errorsJson(errors));
+  if (errors.length === 0) postIdle(invocation);
+  else host.idle(invocation, errorsJson(errors));
 }
 
 function invalidResult(message: string): Error {
@@ -122,8 +123,11 @@ function answerFetch(invocation: number, r: Running, value: unknown): void {
   const { head, body } = responseToData(value);
   r.answered = true;
   const headers = headersJson(head.headers);
-  if (body === null || body instanceof Uint8Array) host.respond(invocation, head.status, head.statusText, headers, body);
-  else host.respond(invocation, head.status, head.statusText, headers, registerOutgoing(body));
+  if (body === null) host.respond(invocation, head.status, head.statusText, headers, null, -1);
+  else if (body instanceof Uint8Array) {
+    const inline = postBody(body);
+    host.respond(invocation, head.status, head.statusText, headers, inline < 0 ? body : null, inline);
+  } else host.respond(invocation, head.status, head.statusText, headers, registerOutgoing(body), -1);
 }
 
 async function runFetch(invocation: number, r: Running, job: Extract<Invocation, { kind: "fetch" }>): Promise<void> {
