@@ -121,7 +121,12 @@ function openKv(env: RootDatabase): EdgeKv {
  * await store.table<{ seq: number }>("state").put("applied", { seq: 3 });
  */
 export function openEdgeStore(options: EdgeStoreOptions): EdgeStore {
-  const env = open({ path: options.path, maxDbs: TABLES.length + BYTES.length + 3 });
+  // noSync: a commit reaches the OS (so it survives a crash of any of the
+  // node's processes) without waiting for the disk; a power loss may drop the
+  // last commits, never corrupt the environment, and everything here can be
+  // had again: state and bundles from the registry, responses from the origin.
+  // Waiting for fsync put milliseconds on every cache fill.
+  const env = open({ path: options.path, maxDbs: TABLES.length + BYTES.length + 3, noSync: true });
   const kv = openKv(env);
   const tables = new Map<string, EdgeTable<unknown>>();
   for (const name of TABLES) tables.set(name, wrap(env.openDB({ name, encoding: "msgpack" }), false, MEMOIZED.has(name) ? new DecodedMemo(MEMO_ENTRIES) : null));
