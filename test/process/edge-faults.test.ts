@@ -8,6 +8,7 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { request as httpRequest } from "node:http";
 import { startFleet, startWebOrigin, lambda, type Fleet, type Reply, type TestWebOrigin } from "../helpers/fleet.ts";
+import { until } from "../helpers/until.ts";
 
 const HOST = "faults.test";
 const TIMEOUT = { timeout: 60_000 };
@@ -17,21 +18,6 @@ after(async () => {
   for (const c of cleanups.reverse()) await c().catch(() => {});
 });
 
-/** Polls `probe` until it returns a value (not undefined) or the deadline passes. */
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 interface Health {
   connected: boolean;

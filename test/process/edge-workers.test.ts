@@ -16,24 +16,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startEdgeNode, optionsFromEnv, type EdgeNode } from "../../edge-nodes/server.ts";
 import { freePort, lambda, startFleet, startWebOrigin, type Fleet } from "../helpers/fleet.ts";
+import { until } from "../helpers/until.ts";
 
 const HOST = "workers.test";
 const TIMEOUT = { timeout: 90_000 };
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 type Outcome = { kind: "answer"; status: number; body: string; error: string | undefined } | { kind: "closed"; code: string } | { kind: "hung" };
 
