@@ -16,9 +16,9 @@ import { createRuntime, createHostServices, type Runtime, type FunctionSpec } fr
 import type { FunctionConfig } from "../src/shared/protocol.ts";
 import { createEdgeApp, type EdgeHealth } from "./app.ts";
 import { createClaimClient, startCronScheduler, type CronClock } from "./cron/index.ts";
-import { createResponseCache, type EdgeResponseCache } from "./cache/index.ts";
+import { createResponseCache, type EdgeResponseCache } from "../src/pipeline/cache/index.ts";
 import { createEdgeMetrics, type EdgeMetrics } from "./metrics.ts";
-import { createPipeline } from "./pipeline/index.ts";
+import { createPipeline } from "../src/pipeline/index.ts";
 import { openEdgeStore, type EdgeStore } from "./store/index.ts";
 import { createSync } from "./sync/index.ts";
 import type { AppliedState, Quarantine, StateSource, SyncStatus } from "./types.ts";

@@ -13,7 +13,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 /** Which area a file belongs to; null for files outside the layered code (test/, bench/). */
 function areaOf(file: string): string | null {
   const rel = relative(ROOT, file).split(sep).join("/");
-  for (const a of ["src/shared", "src/runtime", "src/build", "src/harness", "src/cli", "edge-nodes", "origin", "wrangler-compat"]) {
+  for (const a of ["src/shared", "src/runtime", "src/pipeline", "src/build", "src/harness", "src/cli", "edge-nodes", "origin", "wrangler-compat"]) {
     if (rel === a || rel.startsWith(a + "/")) return a;
   }
   if (rel === "src/index.ts") return "src/index";
@@ -26,11 +26,13 @@ const ALLOWED: Record<string, string[]> = {
   "src/runtime": ["src/shared"],
   "src/build": ["src/shared"],
   origin: ["src/shared"],
-  "edge-nodes": ["src/shared", "src/runtime"],
-  "src/harness": ["src/shared", "src/runtime"],
+  // The request pipeline and response cache, shared by edge nodes, the harness and `verge dev`.
+  "src/pipeline": ["src/shared", "src/runtime"],
+  "edge-nodes": ["src/shared", "src/runtime", "src/pipeline"],
+  "src/harness": ["src/shared", "src/runtime", "src/pipeline"],
   "wrangler-compat": ["src/shared", "src/runtime"],
-  "src/cli": ["src/shared", "src/runtime", "src/build", "src/harness", "edge-nodes", "origin", "wrangler-compat"],
-  "src/index": ["src/shared", "src/runtime", "src/harness", "wrangler-compat"],
+  "src/cli": ["src/shared", "src/runtime", "src/pipeline", "src/build", "src/harness", "edge-nodes", "origin", "wrangler-compat"],
+  "src/index": ["src/shared", "src/runtime", "src/pipeline", "src/harness", "wrangler-compat"],
 };
 
 /** Native dependencies and the only areas (or single files) allowed to name each. */

@@ -4,7 +4,7 @@
  * a 20 000 byte cap, while a sibling process does the same.
  */
 import { openEdgeStore } from "../store/index.ts";
-import { createResponseCache } from "./index.ts";
+import { createResponseCache } from "../../src/pipeline/cache/index.ts";
 import { ALL_QUERY, TTL } from "./test-support.ts";
 
 const [dir, name] = process.argv.slice(2) as [string, string];

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { openEdgeStore } from "../store/index.ts";
-import { BYTES_KEY, ENTRIES_KEY, ENTRY_PREFIX, type CacheEntry } from "./records.ts";
+import { BYTES_KEY, ENTRIES_KEY, ENTRY_PREFIX, type CacheEntry } from "../../src/pipeline/cache/records.ts";
 import { get, makeOrigin, ok, setup, tempDir } from "./test-support.ts";
 
 const BODY = "x".repeat(1000);

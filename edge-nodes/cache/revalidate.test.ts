@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { DEFAULT_STALE_IF_ERROR } from "./index.ts";
+import { DEFAULT_STALE_IF_ERROR } from "../../src/pipeline/cache/index.ts";
 import { get, makeOrigin, ok, setup } from "./test-support.ts";
 
 const LM = "Tue, 01 Jan 2030 00:00:00 GMT";

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { hasCode } from "../../src/shared/errors.ts";
-import { createResponseCache } from "./index.ts";
+import { createResponseCache } from "../../src/pipeline/cache/index.ts";
 import { get, makeOrigin, ok, setup } from "./test-support.ts";
 
 test("a miss fills and stores; the next request is a Hit with Age and the stored headers", async (t) => {

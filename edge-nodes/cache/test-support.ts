@@ -8,8 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { CacheKeyPolicy, Ttl } from "../../src/shared/protocol.ts";
 import { openEdgeStore, type EdgeStore } from "../store/index.ts";
-import type { CacheServeOptions } from "../types.ts";
-import { createResponseCache, type EdgeResponseCache } from "./index.ts";
+import type { CacheServeOptions } from "../../src/pipeline/types.ts";
+import { createResponseCache, type EdgeResponseCache } from "../../src/pipeline/cache/index.ts";
 
 export const T0 = Date.UTC(2026, 0, 1);
 

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { get, makeOrigin, ok, setup } from "./test-support.ts";
-import { varyMatches, varyNames, varyValues } from "./vary.ts";
+import { varyMatches, varyNames, varyValues } from "../../src/pipeline/cache/vary.ts";
 
 test("Vary names are lowercased, deduplicated and sorted; values compared per name", () => {
   assert.deepEqual(varyNames("Accept-Language, accept-encoding ,ACCEPT-LANGUAGE"), ["accept-encoding", "accept-language"]);

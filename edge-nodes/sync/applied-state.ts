@@ -1,5 +1,5 @@
 /**
- * The applied state as one immutable object (edge-nodes/types.ts AppliedState):
+ * The applied state as one immutable object (src/pipeline/types.ts AppliedState):
  * a deep-frozen Snapshot and a hostname index built once per state. A batch of
  * changes makes the next state copy-on-write: only the tenants it touches get
  * new containers, everything else is shared with the previous (frozen) state,

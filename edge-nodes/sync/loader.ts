@@ -1,5 +1,5 @@
 /**
- * `load(state, ref)`: the runnable FunctionSpec of a version (edge-nodes/types.ts).
+ * `load(state, ref)`: the runnable FunctionSpec of a version (src/pipeline/types.ts).
  *
  * 1. Find the version, its function and the tenant's signing policy in the state.
  * 2. Bundle bytes from the `bundles` table, else from the registry by digest.

@@ -1,5 +1,5 @@
 /**
- * `createSync(options)`: the edge node's StateSource (edge-nodes/types.ts).
+ * `createSync(options)`: the edge node's StateSource (src/pipeline/types.ts).
  *
  * - `follow: true` (one per node: the supervisor, or a single process): start
  *   from the state persisted in LMDB, else a snapshot; follow the feed

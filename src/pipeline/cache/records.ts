@@ -1,0 +1,136 @@
+/**
+ * What the cache keeps in the node's LMDB environment (see README.md):
+ *
+ * - `cache-meta` `m/<distribution>/<key>/<variant>` → {@link CacheEntry} (msgpack);
+ *   `<distribution>` is URI-encoded so a `/` in it cannot spill into the key.
+ * - `cache-meta` `s/bytes`, `s/entries` → numbers, kept inside the same write
+ *   transactions as the entries they count.
+ * - `cache-body` `<bodyId>` → the body bytes. A body id is fresh for every
+ *   stored response, so a reader that read an entry never gets another
+ *   response's body: it gets the right one or none (then it is a miss).
+ */
+import { randomUUID } from "node:crypto";
+import { partsResponse, type HeaderList } from "../../shared/http.ts";
+import type { Timing } from "./freshness.ts";
+
+export interface CacheEntry extends Timing {
+  v: 1;
+  distribution: string;
+  path: string;
+  key: string;
+  variant: string;
+  status: number;
+  statusText: string;
+  /** Lowercased names; `set-cookie`, `age` and hop-by-hop headers left out. */
+  headers: Array<[string, string]>;
+  /** Vary names and the request values this variant was stored for. */
+  vary: string[];
+  varyValues: Array<string | null>;
+  etag: string | null;
+  lastModified: string | null;
+  /** From the `Cache-Tag` response header, for purge by tag. */
+  tags: string[];
+  bodyId: string;
+  /** Bytes this entry counts against maxBytes: body plus headers plus a fixed overhead. */
+  size: number;
+  /** ms of the last hit this process persisted (LRU order across restarts and processes). */
+  lastAccess: number;
+}
+
+export const BYTES_KEY = "s/bytes";
+export const ENTRIES_KEY = "s/entries";
+export const ENTRY_PREFIX = "m/";
+/** Per-record bytes beyond body and headers (keys, numbers, LMDB page slack). */
+export const RECORD_OVERHEAD = 256;
+
+export function distributionPrefix(distribution: string): string {
+  return `${ENTRY_PREFIX}${encodeURIComponent(distribution)}/`;
+}
+
+/** Prefix of every variant of one key. */
+export function keyPrefix(distribution: string, key: string): string {
+  return `${distributionPrefix(distribution)}${key}/`;
+}
+
+export function entryKey(distribution: string, key: string, variant: string): string {
+  return `${keyPrefix(distribution, key)}${variant}`;
+}
+
+export function newBodyId(): string {
+  return randomUUID();
+}
+
+/**
+ * Headers that describe one connection (RFC 9110 §7.6.1), the `Age` the cache
+ * recomputes, and `Set-Cookie`, which a shared cache must not hand to other
+ * viewers (the viewer of the miss still gets it).
+ */
+const NOT_STORED = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+  "age",
+  "set-cookie",
+]);
+
+export function storedHeaders(headers: Headers): Array<[string, string]> {
+  return [...headers].filter(([name]) => !NOT_STORED.has(name));
+}
+
+/**
+ * RFC 9111 §3.2: a 304 updates the stored headers, except the ones describing
+ * the body it does not carry.
+ */
+const NOT_UPDATED_BY_304 = new Set(["content-length", "content-encoding", "content-type", "content-range"]);
+
+export function mergeHeaders(stored: Array<[string, string]>, update: Headers): Array<[string, string]> {
+  const merged = new Headers(stored);
+  for (const [name, value] of storedHeaders(update)) {
+    if (!NOT_UPDATED_BY_304.has(name)) merged.set(name, value);
+  }
+  return [...merged];
+}
+
+export function tagsOf(headers: Headers): string[] {
+  const raw = headers.get("cache-tag");
+  if (raw === null) return [];
+  return [...new Set(raw.split(",").map((t) => t.trim()).filter((t) => t !== ""))];
+}
+
+export function sizeOf(bodyBytes: number, headers: Array<[string, string]>): number {
+  let n = bodyBytes + RECORD_OVERHEAD;
+  for (const [k, v] of headers) n += k.length + v.length + 4;
+  return n;
+}
+
+/**
+ * The stored response as the viewer gets it, with `Age` (RFC 9111 §5.1). Made
+ * with `partsResponse`, so the pipeline reads its parts back without
+ * iterating `Headers` or streaming the body.
+ */
+export function entryResponse(entry: CacheEntry, headers: Array<[string, string]>, body: Uint8Array | null, age: number): Response {
+  const out: HeaderList = headers.filter(([name]) => name !== "age");
+  out.push(["age", String(age)]);
+  return partsResponse({ status: entry.status, statusText: entry.statusText, headers: out, body });
+}
+
+/**
+ * The headers a 304 carries (RFC 9110 §15.4.5): the validators and the
+ * caching headers, not the content's.
+ */
+const KEPT_ON_304 = ["cache-control", "content-location", "date", "etag", "expires", "last-modified", "vary", "age"];
+
+export function notModifiedResponse(entry: CacheEntry, age: number): Response {
+  const stored = new Headers(entry.headers);
+  const out = new Headers();
+  for (const name of KEPT_ON_304) {
+    const value = stored.get(name);
+    if (value !== null) out.set(name, value);
+  }
+  out.set("age", String(age));
+  return new Response(null, { status: 304, headers: out });
+}

@@ -1,0 +1,233 @@
+/**
+ * CloudFront events built from a request's flow, and function results applied
+ * back to it, as Lambda@Edge does (AWS "Lambda@Edge event structure",
+ * "Generating HTTP responses in request triggers", "Updating HTTP responses in
+ * origin response triggers"):
+ *
+ * - a request result continues with its uri, querystring, headers and, when the
+ *   association includes the body and the action is "replace", its body;
+ * - at origin-request the result's `origin` is the origin the request goes to;
+ * - a response result at a response event replaces status and headers, and the
+ *   body when it has one (no `body` field: the original body goes on);
+ * - headers a function is never shown (rules.ts) stay as they were.
+ */
+import { isIP } from "node:net";
+import type { FunctionSpec } from "../runtime/index.ts";
+import { headersInit, partsResponse, type BodyData, type HeaderList, type RequestData, type ResponseData } from "../shared/http.ts";
+import {
+  buildCloudFrontEvent,
+  cfHeadersToHeaderList,
+  decodeBody,
+  headerListToCfHeaders,
+  isHiddenHeader,
+  type CloudFrontCustomOrigin,
+  type CloudFrontEvent,
+  type CloudFrontGeneratedResponse,
+  type CloudFrontOrigin,
+  type CloudFrontRequest,
+} from "../shared/cloudfront/index.ts";
+import { deleteHeader, headersToList, stripHopByHop } from "./headers.ts";
+import { peekBody, replacedBody } from "./request-body.ts";
+import type { EventType, Flow, FlowRequest, OriginTarget } from "./flow.ts";
+
+const NULL_BODY = new Set([101, 103, 204, 205, 304]);
+const REASON = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+export function distributionInfo(flow: Flow): { domainName: string; id: string } {
+  return { domainName: flow.distribution.hostnames[0] ?? flow.host, id: flow.distribution.name };
+}
+
+/**
+ * CloudFront custom origins are domain names, and the result validator refuses
+ * an IP address there even when the function left it as it was given. An
+ * origin configured by IP is shown under this stand-in name, which maps back
+ * to the address when a function returns it.
+ */
+function shownDomain(hostname: string): string {
+  const bare = hostname.replace(/^\[|\]$/g, "");
+  return isIP(bare) === 0 ? hostname : `${bare.replace(/[.:]/g, "-")}.ip.verge.invalid`;
+}
+
+/** The origin as a Lambda@Edge custom origin (seconds, clamped to the ranges CloudFront allows). */
+export function customOrigin(target: OriginTarget): CloudFrontCustomOrigin {
+  const url = new URL(target.base);
+  const https = url.protocol === "https:";
+  return {
+    customHeaders: headerListToCfHeaders(target.customHeaders),
+    domainName: shownDomain(url.hostname),
+    keepaliveTimeout: clamp(Math.round(target.keepAliveTimeoutMs / 1000), 1, 60),
+    path: target.path,
+    port: url.port === "" ? (https ? 443 : 80) : Number(url.port),
+    protocol: https ? "https" : "http",
+    readTimeout: clamp(Math.ceil(target.readTimeoutMs / 1000), 4, 60),
+    sslProtocols: ["TLSv1.2"],
+  };
+}
+
+function clamp(n: number, min: number, max: number): number {
+  return Math.min(max, Math.max(min, n));
+}
+
+export interface RequestEventInput {
+  eventType: "viewer-request" | "origin-request";
+  request: FlowRequest;
+  includeBody: boolean;
+  origin?: CloudFrontOrigin;
+}
+
+/** A URL that carries a request's uri and query string as they are (the events take only those from it). */
+export function pathUrl(req: FlowRequest): string {
+  return `http://verge.invalid${req.uri}${req.querystring === "" ? "" : `?${req.querystring}`}`;
+}
+
+/** A viewer-request or origin-request event; reads the body ahead when the association includes it. */
+export async function requestEvent(flow: Flow, spec: FunctionSpec, input: RequestEventInput): Promise<CloudFrontEvent> {
+  const limit = spec.limits.exposedBodyBytes;
+  const req = input.request;
+  const body = input.includeBody ? await peekBody(req.body, limit) : null;
+  const request: RequestData = { method: req.method, url: pathUrl(req), headers: req.headers, body };
+  return buildCloudFrontEvent({
+    eventType: input.eventType,
+    request,
+    clientIp: flow.viewer.clientIp,
+    distribution: distributionInfo(flow),
+    requestId: flow.requestId,
+    includeBody: input.includeBody,
+    bodyLimit: limit,
+    ...(input.origin !== undefined ? { origin: input.origin } : {}),
+  } as Parameters<typeof buildCloudFrontEvent>[0]) as CloudFrontEvent;
+}
+
+/** An origin-response or viewer-response event for `response` (its body is never shown). */
+export function responseEvent(
+  flow: Flow,
+  eventType: "origin-response" | "viewer-response",
+  request: FlowRequest,
+  response: Response,
+  origin?: CloudFrontOrigin,
+): CloudFrontEvent {
+  return buildCloudFrontEvent({
+    eventType,
+    request: { method: request.method, url: pathUrl(request), headers: request.headers, body: null },
+    response: { status: response.status, statusText: response.statusText, headers: stripHopByHop(headersToList(response.headers)), body: null },
+    clientIp: flow.viewer.clientIp,
+    distribution: distributionInfo(flow),
+    requestId: flow.requestId,
+    ...(origin !== undefined ? { origin } : {}),
+  } as Parameters<typeof buildCloudFrontEvent>[0]) as CloudFrontEvent;
+}
+
+/** A request result: the request continues with these values. */
+export function applyRequest(req: FlowRequest, result: CloudFrontRequest): void {
+  req.uri = result.uri;
+  req.querystring = result.querystring;
+  req.headers = keepHidden(req.headers, cfHeadersToHeaderList(result.headers));
+  if (result.body !== undefined && result.body.action === "replace") {
+    req.body = replacedBody(decodeBody(result.body.data, result.body.encoding), req.body);
+    // The length of the new body is counted when it is sent.
+    req.headers = deleteHeader(req.headers, "content-length");
+  }
+}
+
+/** The origin after an origin-request result: unchanged, or the one the function chose. */
+export function targetFrom(current: OriginTarget, given: CloudFrontOrigin, result: CloudFrontOrigin | undefined): OriginTarget {
+  if (result === undefined || JSON.stringify(result) === JSON.stringify(given)) return current;
+  if (result.custom !== undefined) {
+    const o = result.custom;
+    const dflt = o.protocol === "https" ? 443 : 80;
+    const configured = new URL(current.base).hostname;
+    const host = o.domainName === shownDomain(configured) ? configured : o.domainName;
+    return {
+      base: `${o.protocol}://${host}${o.port === dflt ? "" : `:${o.port}`}`,
+      path: o.path,
+      connectTimeoutMs: current.connectTimeoutMs,
+      readTimeoutMs: (o.readTimeout ?? 30) * 1000,
+      keepAliveTimeoutMs: (o.keepaliveTimeout ?? 5) * 1000,
+      customHeaders: cfHeadersToHeaderList(o.customHeaders),
+      // The operator's own host stays trusted; any other is checked like a function's fetch.
+      chosenByFunction: host !== configured,
+    };
+  }
+  // An S3 origin is reached as a plain HTTPS origin (no request signing: authMethod "none").
+  const s3 = result.s3!;
+  return {
+    base: `https://${s3.domainName}`,
+    path: s3.path,
+    connectTimeoutMs: current.connectTimeoutMs,
+    readTimeoutMs: current.readTimeoutMs,
+    keepAliveTimeoutMs: current.keepAliveTimeoutMs,
+    customHeaders: cfHeadersToHeaderList(s3.customHeaders),
+    chosenByFunction: true,
+  };
+}
+
+/** A response a function generated (at a request event). */
+export function generatedResponse(g: CloudFrontGeneratedResponse): Response {
+  const headers = deleteHeader(stripHopByHop(cfHeadersToHeaderList(g.headers)), "content-length");
+  const body = g.body === undefined ? null : decodeBody(g.body, g.bodyEncoding);
+  return makeResponse(Number(g.status), g.statusDescription, headers, body);
+}
+
+/**
+ * A response event's result applied to `original`: status and headers from the
+ * result (with the headers the function was never shown kept), the body from
+ * the result when it set one, else the original body with its own length.
+ */
+export function replacedResponse(original: Response, result: CloudFrontGeneratedResponse): Response {
+  let headers = keepHidden(headersToList(original.headers), stripHopByHop(cfHeadersToHeaderList(result.headers)));
+  headers = deleteHeader(headers, "content-length");
+  if (result.body !== undefined) {
+    void original.body?.cancel().catch(() => {});
+    return makeResponse(Number(result.status), result.statusDescription, headers, decodeBody(result.body, result.bodyEncoding));
+  }
+  const length = original.headers.get("content-length");
+  if (length !== null) headers.push(["content-length", length]);
+  return makeResponse(Number(result.status), result.statusDescription, headers, original.body);
+}
+
+/** Headers the function never saw (rules.ts) go on as they were. */
+function keepHidden(before: HeaderList, after: HeaderList): HeaderList {
+  const hidden = before.filter(([name]) => isHiddenHeader(name) && !after.some(([n]) => n === name));
+  return hidden.length === 0 ? after : [...after, ...hidden];
+}
+
+/**
+ * A `Response` from parts. A body in memory (or none) makes a response whose
+ * parts the next step reads back without a stream (`partsOf`); headers go in
+ * as a plain object, which @hono/node-server writes out directly.
+ */
+export function makeResponse(status: number, statusText: string, headers: HeaderList, body: Uint8Array | ReadableStream<Uint8Array> | null): Response {
+  const nullBody = NULL_BODY.has(status);
+  if (nullBody && body instanceof ReadableStream) void body.cancel().catch(() => {});
+  const text = REASON.test(statusText) ? statusText : "";
+  if (nullBody) return partsResponse({ status, statusText: text, headers, body: null });
+  if (!(body instanceof ReadableStream)) return partsResponse({ status, statusText: text, headers, body });
+  return new Response(body, { status, statusText: text, headers: headersInit(headers) });
+}
+
+/** Plain response data (from the runtime) as a `Response`. */
+export function dataToResponse(data: ResponseData): Response {
+  return makeResponse(data.status, data.statusText, stripHopByHop(data.headers), toStream(data.body));
+}
+
+/** A `Response` as plain data (for a function's `fetch()`). */
+export function responseToData(res: Response): ResponseData {
+  return { status: res.status, statusText: res.statusText, headers: headersToList(res.headers), body: res.body as unknown as AsyncIterable<Uint8Array> | null };
+}
+
+export function toStream(body: BodyData): Uint8Array | ReadableStream<Uint8Array> | null {
+  if (body === null || body instanceof Uint8Array) return body;
+  const it = body[Symbol.asyncIterator]();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const r = await it.next();
+      if (r.done === true) controller.close();
+      else controller.enqueue(r.value);
+    },
+    async cancel() {
+      await it.return?.();
+    },
+  });
+}
+
+export type { EventType };

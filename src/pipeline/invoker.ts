@@ -1,0 +1,120 @@
+/**
+ * Running one function at one event of one request:
+ * 1. resolve the association to a version (pinned, or the alias's weighted route) in the request's state;
+ * 2. a quarantined version answers 503 at once;
+ * 3. the function's reserved concurrency, counted per function in this process: beyond it, 503 ERR_THROTTLED;
+ * 4. load the version's spec (bundle verified by the state source) and learn its dialect once;
+ * 5. run it, and note the invocation for the request's record (CPU and wall time when it settles).
+ * Every failure is rethrown as a VergeError carrying the event, function and digest for the log.
+ */
+import { VergeError, hasCode, type VergeErrorCode } from "../shared/errors.ts";
+import { concurrencyOf, type FunctionAssociation } from "../shared/protocol.ts";
+import type { FunctionSpec, InvocationReport, Runtime } from "../runtime/index.ts";
+import type { VersionRef } from "./types.ts";
+import { codeOf, messageOf } from "./errors.ts";
+import { listToHeaders } from "./headers.ts";
+import { requestUrl, type EventType, type Flow, type InvocationEntry, type PipelineOptions } from "./flow.ts";
+
+export interface Invoked<T> {
+  value: T;
+  cold: boolean;
+  finished: Promise<InvocationReport>;
+}
+
+/** `lambda`: the version exports a Lambda@Edge handler; otherwise a Workers fetch handler. */
+export type Call<T> = (spec: FunctionSpec, lambda: boolean) => Promise<Invoked<T>>;
+
+export interface Invoker {
+  invoke<T>(flow: Flow, event: EventType, association: FunctionAssociation, call: Call<T>): Promise<T>;
+  /** In-flight invocations per `tenant/function` (for tests and health). */
+  inFlight(): Record<string, number>;
+}
+
+export function createInvoker(options: Pick<PipelineOptions, "runtime" | "state" | "quarantine" | "log" | "nodeId">): Invoker {
+  const { runtime, state, quarantine } = options;
+  const inFlight = new Map<string, number>();
+  const dialects = new Map<string, boolean>();
+
+  /** Whether the version is Lambda@Edge; loads it (a cold start the invocation then reuses) the first time. */
+  function isLambda(spec: FunctionSpec): { lambda: boolean; loadedNow: boolean } {
+    const known = dialects.get(spec.source.id);
+    if (known !== undefined) return { lambda: known, loadedNow: false };
+    const lambda = runtime.load(spec).dialect.dialect === "lambda";
+    dialects.set(spec.source.id, lambda);
+    return { lambda, loadedNow: true };
+  }
+
+  return {
+    inFlight: () => Object.fromEntries(inFlight),
+
+    async invoke<T>(flow: Flow, event: EventType, association: FunctionAssociation, call: Call<T>): Promise<T> {
+      const tenant = flow.distribution.tenant;
+      const entry: InvocationEntry = { event, function: association.function, digest: "", cold: false, cpuMs: 0, wallMs: 0 };
+      flow.invocations.push(entry);
+      try {
+        const ref = state.resolve(flow.state, tenant, association, { headers: listToHeaders(flow.request.headers), url: new URL(requestUrl(flow)) });
+        entry.digest = ref.digest;
+        if (quarantine.has(ref.digest)) {
+          throw new VergeError("ERR_FUNCTION_QUARANTINED", `version ${ref.digest} of ${tenant}/${ref.function} is quarantined after repeated worker crashes`);
+        }
+        const key = `${tenant}/${ref.function}`;
+        const limit = reservedConcurrency(flow, ref);
+        const running = inFlight.get(key) ?? 0;
+        if (limit !== null && running >= limit) {
+          throw new VergeError("ERR_THROTTLED", `function ${key} has ${running} invocations in flight on this node, its reserved concurrency is ${limit}`);
+        }
+        inFlight.set(key, running + 1);
+        let released = false;
+        const release = () => {
+          if (released) return;
+          released = true;
+          const n = (inFlight.get(key) ?? 1) - 1;
+          if (n <= 0) inFlight.delete(key);
+          else inFlight.set(key, n);
+        };
+        try {
+          const spec = await state.load(flow.state, ref);
+          const { lambda, loadedNow } = isLambda(spec);
+          const r = await call(spec, lambda);
+          entry.cold = r.cold || loadedNow;
+          r.finished.then(
+            (report) => {
+              entry.cpuMs = report.limits.cpuMs.used;
+              entry.wallMs = report.limits.wallMs.used;
+              if (report.error !== undefined) {
+                entry.error = report.error.code;
+                options.log?.({ level: "warn", msg: "function failed after answering", code: report.error.code, message: report.error.message, event, function: key, digest: ref.digest, node: options.nodeId, requestId: flow.requestId });
+              }
+            },
+            () => {},
+          ).finally(release);
+          return r.value;
+        } catch (err) {
+          release();
+          throw err;
+        }
+      } catch (err) {
+        // Anything the runtime throws without a code is a failure of the run, not of the request.
+        const code = (hasCode(err) ? codeOf(err) : "ERR_RUNTIME_CRASHED") as VergeErrorCode;
+        entry.error = code;
+        const prior = hasCode(err) ? (err as VergeError).details : undefined;
+        throw new VergeError(code, messageOf(err), { cause: err, details: { ...prior, event, function: `${tenant}/${association.function}`, digest: entry.digest } });
+      }
+    },
+  };
+}
+
+/**
+ * The function's reserved concurrency, null when unreserved: from the
+ * function's current config (what an operator changes to throttle a function
+ * at once), else from the version's (what it was published with).
+ */
+function reservedConcurrency(flow: Flow, ref: VersionRef): number | null {
+  const t = flow.state.snapshot.tenants[ref.tenant];
+  const fn = t?.functions[ref.function]?.config;
+  const version = t?.versions[`${ref.function}/${ref.digest}`]?.config;
+  const config = fn !== undefined && fn.reservedConcurrency !== undefined ? fn : version;
+  if (config === undefined) return null;
+  const value = concurrencyOf(config).reserved;
+  return typeof value === "number" && Number.isFinite(value) && value >= 0 ? value : null;
+}

@@ -1,0 +1,279 @@
+/**
+ * One viewer request through the edge node (issue 4; DESIGN.md §2, §3), with
+ * Lambda@Edge's semantics:
+ *
+ * 1. check the request (hardening.ts); take the applied state once; match the
+ *    distribution by host and the cache behavior by path;
+ * 2. viewer-request: a request continues, a response goes to the viewer at once
+ *    (not cached, no viewer-response); a Workers handler answers the viewer and
+ *    its fetch() goes on through steps 3–4 (workers.ts);
+ * 3. the response cache (GET and HEAD; other methods bypass it);
+ * 4. on a miss, origin-request → origin → origin-response (fill.ts);
+ * 5. viewer-response on the answer, unless its status is 400 or more;
+ * 6. hop-by-hop headers dropped, `x-verge-cache`, `x-verge-request-id`, `Via` added.
+ * Any failure becomes an error response with `x-verge-error` (errors.ts) and a
+ * log line; `handle` never throws.
+ */
+import { VergeError, hasCode, type VergeErrorCode } from "../shared/errors.ts";
+import { createRequestId, type CloudFrontGeneratedResponse, type CloudFrontRequest } from "../shared/cloudfront/index.ts";
+import { matchPathPattern } from "../shared/path-pattern.ts";
+import { partsOf, type HeaderList } from "../shared/http.ts";
+import type { Pipeline, ViewerInfo, ViewerRequest } from "./types.ts";
+import { codeOf, errorResponse, messageOf, statusFor } from "./errors.ts";
+import { applyRequest, generatedResponse, makeResponse, replacedResponse, requestEvent, responseEvent } from "./events.ts";
+import { fill } from "./fill.ts";
+import type { Context, Flow, FlowRequest, PipelineOptions } from "./flow.ts";
+import { requestUrl } from "./flow.ts";
+import { inspectRequest, hostName } from "./hardening.ts";
+import { appendVia, deleteHeader, headersToList, listToHeaders, setHeader, stripHopByHop } from "./headers.ts";
+import { createInvoker } from "./invoker.ts";
+import { createOriginFetcher } from "./origin.ts";
+import { withRecord, type RecordDraft } from "./record.ts";
+import { bodyFrom } from "./request-body.ts";
+import { workersViewerRequest } from "./workers.ts";
+
+export interface EdgePipeline extends Pipeline {
+  /** In-flight invocations per `tenant/function` in this process. */
+  inFlight(): Record<string, number>;
+  /** Closes the origin connection pools (when the pipeline made them). */
+  close(): Promise<void>;
+}
+
+/**
+ * @example
+ * const pipeline = createPipeline({ runtime, state, cache, quarantine, nodeId: "edge-1" });
+ * const response = await pipeline.handle(request, { clientIp: "203.0.113.9", scheme: "https" });
+ */
+export function createPipeline(options: PipelineOptions): EdgePipeline {
+  const now = options.now ?? Date.now;
+  const fetcher = options.fetchOrigin === undefined ? createOriginFetcher({ allowPrivateAddresses: options.allowPrivateOrigins === true }) : null;
+  const log = (line: object): void => {
+    try {
+      options.log?.(line);
+    } catch {
+      // a failing logger must not fail the request
+    }
+  };
+  const invoker = createInvoker({ ...options, log });
+  const ctx: Context = { options, invoker, fetchOrigin: options.fetchOrigin ?? fetcher!.fetch, framingChecked: fetcher !== null };
+
+  async function handle(input: Request | ViewerRequest, viewer: ViewerInfo): Promise<Response> {
+    const started = now();
+    const request = asViewerRequest(input);
+    const draft: RecordDraft = {
+      requestId: createRequestId(),
+      at: new Date(started).toISOString(),
+      started,
+      method: request.method,
+      host: "",
+      path: "",
+      distribution: null,
+      cache: null,
+      invocations: [],
+    };
+    let response: Response;
+    try {
+      response = await serve(request, viewer, draft);
+    } catch (err) {
+      response = failure(err, draft);
+    }
+    try {
+      return withRecord(response, draft, now, options.onRecord);
+    } catch {
+      // Never throws: a broken log or record listener costs the record, not the response.
+      return response;
+    }
+  }
+
+  async function serve(request: ViewerRequest, viewer: ViewerInfo, draft: RecordDraft): Promise<Response> {
+    const inspection = inspectRequest(request);
+    if (!inspection.ok) throw new VergeError(inspection.code as VergeErrorCode, inspection.message);
+    const head = inspection.head;
+    draft.host = head.host;
+    draft.path = head.path;
+
+    // 1. One state for the whole request.
+    const state = options.state.current();
+    const distribution = state.distributionFor(head.host);
+    if (distribution === undefined) throw new VergeError("ERR_NO_DISTRIBUTION", `no distribution serves host ${JSON.stringify(head.host)}`);
+    const flow: Flow = {
+      requestId: draft.requestId,
+      state,
+      viewer,
+      distribution,
+      distributionId: `${distribution.tenant}/${distribution.name}`,
+      ...matchBehavior(distribution, head.path),
+      scheme: head.scheme,
+      hostHeader: head.hostHeader,
+      host: head.host,
+      request: { method: head.method, uri: head.path, querystring: head.querystring, headers: head.headers, body: bodyFrom(head.method === "GET" || head.method === "HEAD" ? null : request.body()) },
+      cache: null,
+      invocations: draft.invocations,
+    };
+    draft.distribution = flow.distributionId;
+
+    // 2. viewer-request.
+    const onRequest = flow.behavior.functions["viewer-request"];
+    if (onRequest !== undefined) {
+      let answered: Response | null;
+      try {
+        answered = await ctx.invoker.invoke(flow, "viewer-request", onRequest, async (spec, lambda) => {
+          if (!lambda) return workersViewerRequest(ctx, flow, spec, serveSubrequest);
+          const event = await requestEvent(flow, spec, { eventType: "viewer-request", request: flow.request, includeBody: onRequest.includeBody });
+          const r = await ctx.options.runtime.event(spec, event);
+          if (r.kind === "response") return { value: generatedResponse(r.result as CloudFrontGeneratedResponse), cold: r.cold, finished: r.finished };
+          applyRequest(flow.request, r.result as CloudFrontRequest);
+          return { value: null, cold: r.cold, finished: r.finished };
+        });
+      } catch (err) {
+        // ctx.passThroughOnException(): on an exception the request goes on as if no function ran,
+        // when its body was not handed to the function.
+        if (!passesThrough(err) || !flow.request.body.absent) throw err;
+        answered = null;
+      }
+      if (answered !== null) {
+        draft.cache = flow.cache;
+        return finalize(answered, flow);
+      }
+    }
+
+    // 3–4. Cache, and on a miss the origin.
+    let response = await throughCache(flow, flow.request);
+    draft.cache = flow.cache;
+
+    // 5. viewer-response, except on error statuses.
+    const onResponse = flow.behavior.functions["viewer-response"];
+    if (onResponse !== undefined && response.status < 400) {
+      const original = response;
+      try {
+        response = await ctx.invoker.invoke(flow, "viewer-response", onResponse, async (spec) => {
+          const r = await ctx.options.runtime.event(spec, responseEvent(flow, "viewer-response", flow.request, original));
+          return { value: replacedResponse(original, r.result as CloudFrontGeneratedResponse), cold: r.cold, finished: r.finished };
+        });
+      } catch (err) {
+        void original.body?.cancel().catch(() => {});
+        throw err;
+      }
+    }
+    return finalize(response, flow);
+  }
+
+  /** Steps 3–4 for one request of `flow`'s distribution: the cache, filled from the origin on a miss. */
+  async function throughCache(flow: Flow, req: FlowRequest): Promise<Response> {
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      flow.cache = "Bypass";
+      return fill(ctx, flow, req, {}, false);
+    }
+    const url = new URL(requestUrl(flow, req));
+    const headers = listToHeaders(req.headers);
+    const key = options.cache.key({ distribution: flow.distributionId, behavior: flow.behaviorName, host: flow.host, url, headers, policy: flow.behavior.cacheKey });
+    const { response, result } = await options.cache.serve({
+      key,
+      request: { method: req.method, headers },
+      path: req.uri,
+      distribution: flow.distributionId,
+      ttl: flow.behavior.ttl,
+      fill: (conditional) => fill(ctx, flow, req, conditional, true),
+    });
+    flow.cache = result;
+    return response;
+  }
+
+  /** A Workers viewer-request handler's fetch() to its own distribution (workers.ts). */
+  async function serveSubrequest(flow: Flow, req: FlowRequest, hostHeader: string): Promise<Response> {
+    let response: Response;
+    const sub: Flow = { ...flow, hostHeader, host: hostName(hostHeader), request: req, cache: null };
+    try {
+      Object.assign(sub, matchBehavior(flow.distribution, req.uri));
+      response = await throughCache(sub, req);
+    } catch (err) {
+      // As the viewer would see it: the handler gets the 5xx (with x-verge-error), not an exception.
+      return failure(err, { requestId: flow.requestId, method: req.method, distribution: flow.distributionId, host: sub.host, path: req.uri }, "subrequest failed");
+    }
+    flow.cache = sub.cache;
+    const parts = readParts(response);
+    let headers = stripHopByHop(parts.headers);
+    if (sub.cache !== null) headers = setHeader(headers, "x-verge-cache", sub.cache);
+    return makeResponse(parts.status, parts.statusText, headers, req.method === "HEAD" ? discardBody(parts.body) : parts.body);
+  }
+
+  /** 6. What goes to the viewer. */
+  function finalize(response: Response, flow: Flow): Response {
+    const parts = readParts(response);
+    let headers = deleteHeader(stripHopByHop(parts.headers), "x-verge-cache");
+    if (flow.cache !== null) headers.push(["x-verge-cache", flow.cache]);
+    headers = setHeader(headers, "x-verge-request-id", flow.requestId);
+    headers = appendVia(headers, options.nodeId);
+    return makeResponse(parts.status, parts.statusText, headers, flow.request.method === "HEAD" ? discardBody(parts.body) : parts.body);
+  }
+
+  function failure(err: unknown, draft: Pick<RecordDraft, "requestId" | "method" | "distribution" | "host" | "path" | "error">, msg = "request failed"): Response {
+    const code = codeOf(err);
+    const message = messageOf(err);
+    draft.error = { code, message };
+    const details = hasCode(err) ? ((err as VergeError).details ?? {}) : {};
+    const status = statusFor(code);
+    log({
+      level: status >= 500 ? "error" : "warn",
+      msg,
+      code,
+      status,
+      message,
+      requestId: draft.requestId,
+      node: options.nodeId,
+      ...(options.region !== undefined ? { region: options.region } : {}),
+      distribution: draft.distribution,
+      host: draft.host,
+      path: draft.path,
+      event: details["event"] ?? null,
+      function: details["function"] ?? null,
+      digest: details["digest"] ?? null,
+      ...(status === 500 && err instanceof Error ? { stack: err.stack } : {}),
+    });
+    const res = errorResponse(code, draft.requestId, draft.method.toUpperCase());
+    res.headers.append("via", `1.1 ${options.nodeId} (verge)`);
+    return res;
+  }
+
+  return {
+    handle,
+    inFlight: () => invoker.inFlight(),
+    close: async () => {
+      await fetcher?.close();
+    },
+  };
+}
+
+function matchBehavior(distribution: Flow["distribution"], path: string): Pick<Flow, "behavior" | "behaviorName" | "origin"> {
+  const behavior = distribution.behaviors.find((b) => matchPathPattern(b.pathPattern, path));
+  const chosen = behavior ?? distribution.defaultBehavior;
+  const origin = distribution.origins.find((o) => o.id === chosen.originId);
+  if (origin === undefined) {
+    throw new VergeError("ERR_NO_ORIGIN", `distribution ${distribution.tenant}/${distribution.name}: behavior ${behavior?.pathPattern ?? "default"} names origin ${JSON.stringify(chosen.originId)}, which it does not have`);
+  }
+  return { behavior: chosen, behaviorName: behavior?.pathPattern ?? "default", origin };
+}
+
+/** A `Request` (tests, the harness) as the plain request the server adapter gives. */
+function asViewerRequest(input: Request | ViewerRequest): ViewerRequest {
+  if (Array.isArray(input.headers)) return input as ViewerRequest;
+  const request = input as Request;
+  return { method: request.method, url: request.url, headers: headersToList(request.headers), body: () => request.body };
+}
+
+/** A response's parts: as made (cache entries, generated responses), else read from the `Response`. */
+function readParts(response: Response): { status: number; statusText: string; headers: HeaderList; body: Uint8Array | ReadableStream<Uint8Array> | null } {
+  const known = partsOf(response);
+  if (known !== undefined) return known;
+  return { status: response.status, statusText: response.statusText, headers: headersToList(response.headers), body: response.body };
+}
+
+function discardBody(body: Uint8Array | ReadableStream<Uint8Array> | null): null {
+  if (body instanceof ReadableStream) void body.cancel().catch(() => {});
+  return null;
+}
+
+function passesThrough(err: unknown): boolean {
+  const details = hasCode(err) ? (err as VergeError).details : undefined;
+  return details?.["passThrough"] === true && (err as VergeError).code === "ERR_FUNCTION_EXCEPTION";
+}

@@ -1,0 +1,84 @@
+/**
+ * The request's record, emitted once when its response body has been sent,
+ * cancelled or failed, so `bytesOut` is what went out; the response itself is
+ * never held back for it. Invocation CPU and wall times are those reported by
+ * then (an invocation's report settles when its body and waitUntil are done).
+ */
+import { partsOf } from "../shared/http.ts";
+import type { CacheResult, RequestRecord } from "./types.ts";
+import type { InvocationEntry } from "./flow.ts";
+
+export interface RecordDraft {
+  requestId: string;
+  at: string;
+  started: number;
+  method: string;
+  host: string;
+  path: string;
+  distribution: string | null;
+  cache: CacheResult | null;
+  invocations: InvocationEntry[];
+  error?: { code: string; message: string };
+}
+
+/** Returns `response` with its body counted; calls `emit` once with the finished record. */
+export function withRecord(response: Response, draft: RecordDraft, now: () => number, emit: ((r: RequestRecord) => void) | undefined): Response {
+  if (emit === undefined) return response;
+  let done = false;
+  const finish = (bytes: number, failure?: unknown) => {
+    if (done) return;
+    done = true;
+    const record: RequestRecord = {
+      requestId: draft.requestId,
+      at: draft.at,
+      method: draft.method,
+      host: draft.host,
+      path: draft.path,
+      status: response.status,
+      cache: draft.cache,
+      distribution: draft.distribution,
+      invocations: draft.invocations.map((i) => ({ ...i })),
+      bytesOut: bytes,
+      durationMs: Math.max(0, now() - draft.started),
+    };
+    if (draft.error !== undefined) record.error = draft.error;
+    else if (failure !== undefined) record.error = { code: "ERR_RESPONSE_ABORTED", message: failure instanceof Error ? failure.message : String(failure) };
+    try {
+      emit(record);
+    } catch {
+      // a failing listener must not fail the response
+    }
+  };
+  // A body in memory goes out whole (or not at all, when the viewer left first).
+  const known = partsOf(response);
+  if (known !== undefined || response.body === null) {
+    // Let invocations that already ended report their times first.
+    const bytes = known?.body?.byteLength ?? 0;
+    setImmediate(() => finish(bytes));
+    return response;
+  }
+  const reader = response.body.getReader();
+  let bytes = 0;
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const r = await reader.read();
+        if (r.done) {
+          controller.close();
+          finish(bytes);
+        } else {
+          bytes += r.value.byteLength;
+          controller.enqueue(r.value);
+        }
+      } catch (err) {
+        finish(bytes, err);
+        controller.error(err);
+      }
+    },
+    cancel(reason) {
+      finish(bytes, reason ?? new Error("the viewer went away"));
+      return reader.cancel(reason);
+    },
+  });
+  return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+}

@@ -1,0 +1,192 @@
+/**
+ * The contracts of the request pipeline and its neighbours (DESIGN.md §2, §6;
+ * issue 4). The pipeline lives in src/ because the edge node, the harness and
+ * `verge dev` all run it; each caller supplies the parts:
+ *
+ *   StateSource    applied state and bundles: edge-nodes/sync (the registry's feed), or the harness's own
+ *   ResponseCache  cache/ over an edge node's LMDB store, or over memory locally
+ *   Quarantine     edge-nodes/supervisor (crash attribution); nothing quarantines locally
+ *   Pipeline       pipeline.ts: one request through the four events, the cache and the origin
+ *
+ * edge-nodes/types.ts re-exports them for the node's own code. The wire types
+ * come from src/shared/protocol.ts.
+ */
+import type { Snapshot, Distribution, CacheKeyPolicy, Ttl, FunctionAssociation } from "../shared/protocol.ts";
+import type { FunctionSpec } from "../runtime/index.ts";
+import type { HeaderList } from "../shared/http.ts";
+
+// ─── sync → pipeline ──────────────────────────────────────────────────────────
+
+/**
+ * The desired state a node has applied, as one immutable object: a request
+ * takes it once at its start and uses it for all four events, so it sees one
+ * consistent set of versions even while a change applies (DESIGN.md §6).
+ */
+export interface AppliedState {
+  readonly seq: number;
+  /** Deep-frozen. */
+  readonly snapshot: Snapshot;
+  /** The distribution serving `host` (lowercase, without port), or undefined. */
+  distributionFor(host: string): Distribution | undefined;
+}
+
+/** One function version, as the runtime must run it. */
+export interface VersionRef {
+  tenant: string;
+  function: string;
+  /** Hex sha256 of the bundle. */
+  digest: string;
+}
+
+/** The request facts an alias's sticky key may read. */
+export interface StickyInput {
+  headers: Headers;
+  url: URL;
+}
+
+export interface StateSource {
+  /** The state applied now (cheap: returns the same object until the next change applies). */
+  current(): AppliedState;
+  /**
+   * Which version an association runs for this request: its pinned `version`,
+   * or its alias's routes, weighted, sticky by the association's (or alias's)
+   * sticky key when the request has it, at random otherwise. Throws a
+   * VergeError `ERR_FUNCTION_NOT_FOUND` when the alias or function is gone.
+   */
+  resolve(state: AppliedState, tenant: string, association: FunctionAssociation, request: StickyInput): VersionRef;
+  /**
+   * The runnable spec of a version: bundle from the node's LMDB, else fetched
+   * from the registry by digest; digest and (per the tenant's signing policy)
+   * signature verified before it is stored or run; config limits, env vars and
+   * secrets bound. Returns the same object for the same version and config, so
+   * the runtime's warm pool keys stay stable. Throws VergeError
+   * `ERR_BUNDLE_UNAVAILABLE` (registry down and not cached), `ERR_DIGEST_MISMATCH`
+   * or `ERR_SIGNATURE_INVALID` (refused and reported).
+   */
+  load(state: AppliedState, ref: VersionRef): Promise<FunctionSpec>;
+  /** For health: seq applied, seconds since the registry was last reached (0 in sync). */
+  status(): SyncStatus;
+  /** Called after each newly applied state (to pre-warm provisioned isolates); returns an unsubscribe. */
+  subscribe(listener: (state: AppliedState) => void): () => void;
+}
+
+export interface SyncStatus {
+  appliedSeq: number;
+  /** Seconds since the registry last answered; 0 while connected. */
+  staleSeconds: number;
+  connected: boolean;
+  /** Bundles refused (digest or signature), newest first, for health. */
+  refused: Array<{ digest: string; code: string; message: string; at: string }>;
+}
+
+// ─── cache ↔ pipeline ─────────────────────────────────────────────────────────
+
+/** `x-verge-cache` values, after CloudFront's `X-Cache` (Hit/Miss/RefreshHit from cloudfront). */
+export type CacheResult = "Hit" | "Miss" | "RefreshHit" | "StaleHit" | "Bypass";
+
+export interface CacheKeyInput {
+  /** `tenant/name`: distribution names are unique only within a tenant. */
+  distribution: string;
+  /** The behavior's path pattern, or "default". */
+  behavior: string;
+  host: string;
+  url: URL;
+  headers: Headers;
+  policy: CacheKeyPolicy;
+}
+
+export interface CacheServeOptions {
+  key: string;
+  /** The viewer's request as it is after viewer-request: method and headers (Vary, conditionals, Cache-Control). A `Request` will do. */
+  request: { readonly method: string; readonly headers: Headers };
+  /** Path of the request, for purge by prefix. */
+  path: string;
+  /** `tenant/name`, as in {@link CacheKeyInput}. */
+  distribution: string;
+  ttl: Ttl;
+  /**
+   * Produces the response on a miss or a revalidation: runs origin-request, the
+   * origin fetch and origin-response. `conditional` holds If-None-Match /
+   * If-Modified-Since to send when a stale entry is being revalidated; a 304
+   * answer refreshes the entry (RefreshHit). When `fill` throws, the cache
+   * serves a stale entry (StaleHit) if it may, else rethrows.
+   */
+  fill(conditional: Record<string, string>): Promise<Response>;
+}
+
+export interface ResponseCache {
+  /** The cache key under the behavior's policy (CloudFront cache key policy semantics). */
+  key(input: CacheKeyInput): string;
+  /**
+   * Answers from the cache, or fills it: TTL from s-maxage/max-age/Expires
+   * clamped to `ttl` min/max (default when the origin says nothing), no-store and
+   * private honoured, Vary honoured, stale entries revalidated, stale-if-error,
+   * concurrent misses of one key collapsed into one fill, bodies streamed to the
+   * caller while they are stored.
+   */
+  serve(options: CacheServeOptions): Promise<{ response: Response; result: CacheResult }>;
+  /** Drops a distribution's entries by path prefix or `Cache-Tag` tag; returns how many. */
+  purge(purge: { distribution: string; prefix?: string; tag?: string }): Promise<number>;
+  stats(): { entries: number; bytes: number; maxBytes: number; hits: number; misses: number; evictions: number };
+}
+
+// ─── supervisor ↔ pipeline ────────────────────────────────────────────────────
+
+/** Versions quarantined after repeated worker crashes; the pipeline answers 503 at once for them. */
+export interface Quarantine {
+  has(digest: string): boolean;
+  list(): Array<{ digest: string; crashes: number; since: string }>;
+}
+
+// ─── pipeline → app ───────────────────────────────────────────────────────────
+
+export interface ViewerInfo {
+  /** The TCP peer address of the viewer. */
+  clientIp: string;
+  /** "http" or "https" as the viewer reached the node. */
+  scheme: "http" | "https";
+}
+
+/**
+ * A viewer's request as the HTTP server parsed it, before any web `Request` is
+ * made of it (the node's hot path never builds one for a GET).
+ */
+export interface ViewerRequest {
+  method: string;
+  /** Absolute URL, e.g. `http://example.com/a?b=1`, as the server adapter built it from the target and Host. */
+  url: string;
+  /** As received: lowercase names, one entry per header line, in order. */
+  headers: HeaderList;
+  /** The body stream, taken at most once; null for none. */
+  body(): ReadableStream<Uint8Array> | null;
+}
+
+export interface Pipeline {
+  /** One viewer request through the node; never throws (errors become 5xx responses with x-verge-error). */
+  handle(request: Request | ViewerRequest, viewer: ViewerInfo): Promise<Response>;
+}
+
+/** What the pipeline tells the node about each request (metrics and logs are built from it). */
+export interface RequestRecord {
+  requestId: string;
+  at: string;
+  method: string;
+  host: string;
+  path: string;
+  status: number;
+  /** Set when the request ended in an error response (`x-verge-error`). */
+  error?: { code: string; message: string };
+  cache: CacheResult | null;
+  distribution: string | null;
+  invocations: Array<{
+    event: "viewer-request" | "origin-request" | "origin-response" | "viewer-response";
+    function: string;
+    digest: string;
+    cold: boolean;
+    cpuMs: number;
+    wallMs: number;
+    error?: string;
+  }>;
+  bytesOut: number;
+  durationMs: number;
+}

@@ -1,0 +1,94 @@
+/**
+ * Workers `fetch` handlers at request events (DESIGN.md §3: the Workers model).
+ *
+ * At viewer-request the handler gets the viewer's request and answers the
+ * viewer. Its own `fetch()` is routed by URL:
+ * - a URL on one of the distribution's host names goes on through the cache,
+ *   origin-request, the origin and origin-response (the behavior matched again
+ *   by the subrequest's path), and its response comes back to the handler with
+ *   `x-verge-cache`; viewer-response does not run on it (the handler's own
+ *   response is what goes to the viewer);
+ * - any other URL goes to `options.outbound` (the node's guarded fetch) when
+ *   the node passed one, else fails in the function with a TypeError: without
+ *   it the pipeline has no address policy to apply.
+ *
+ * At origin-request the handler gets the request as it would go to the origin
+ * (URL on the origin); its `fetch()` to that origin goes straight there (custom
+ * headers added, no cache, no further events), anything else as above. Its
+ * response counts as generated at origin-request: it is cached and
+ * origin-response does not run.
+ */
+import type { FunctionSpec, HostServices } from "../runtime/index.ts";
+import type { RequestData, ResponseData } from "../shared/http.ts";
+import { splitUrl } from "../shared/cloudfront/index.ts";
+import type { Context, Flow, FlowRequest, OriginTarget } from "./flow.ts";
+import { requestUrl, targetUrl } from "./flow.ts";
+import { dataToResponse, responseToData } from "./events.ts";
+import { stripHopByHop } from "./headers.ts";
+import type { Invoked } from "./invoker.ts";
+import { hostName } from "./hardening.ts";
+import { bodyData } from "./request-body.ts";
+
+type Subrequest = HostServices["fetch"];
+
+/** Runs steps 3–6 for a request to this distribution (cache, origin events, origin). */
+export type ServeSubrequest = (flow: Flow, request: FlowRequest, hostHeader: string) => Promise<Response>;
+
+function cf(ctx: Context): Record<string, unknown> {
+  return { colo: ctx.options.nodeId, ...(ctx.options.region !== undefined ? { region: ctx.options.region } : {}) };
+}
+
+function outbound(ctx: Context, request: RequestData, options: Parameters<Subrequest>[1]): ReturnType<Subrequest> {
+  if (ctx.options.outbound !== undefined) return ctx.options.outbound(request, options);
+  const host = new URL(request.url).host;
+  return Promise.reject(new TypeError(`fetch to ${host} is not routed: this edge node sends a function's fetch() only to its own distribution's host names and origin`));
+}
+
+export async function workersViewerRequest(ctx: Context, flow: Flow, spec: FunctionSpec, serve: ServeSubrequest): Promise<Invoked<Response>> {
+  const hostnames = new Set(flow.distribution.hostnames.map((h) => h.toLowerCase()));
+  const subrequest: Subrequest = async (request, options) => {
+    const url = new URL(request.url);
+    if (!hostnames.has(hostName(url.host))) return outbound(ctx, request, options);
+    const { uri, querystring } = splitUrl(request.url);
+    const body = request.body instanceof Uint8Array && request.body.byteLength > 0 ? request.body : null;
+    const sub: FlowRequest = {
+      method: request.method.toUpperCase(),
+      uri,
+      querystring,
+      headers: stripHopByHop(request.headers),
+      body: body === null ? { head: new Uint8Array(0), rest: null, absent: true } : { head: body, rest: null, absent: false },
+    };
+    return responseToData(await serve(flow, sub, url.host));
+  };
+  const data: RequestData = {
+    method: flow.request.method,
+    url: requestUrl(flow),
+    headers: stripHopByHop(flow.request.headers),
+    body: bodyData(flow.request.body),
+  };
+  const r = await ctx.options.runtime.fetch(spec, data, { clientIp: flow.viewer.clientIp, cf: cf(ctx), subrequest });
+  return { value: asResponse(r), cold: r.cold, finished: r.finished };
+}
+
+export async function workersOriginRequest(
+  ctx: Context,
+  flow: Flow,
+  spec: FunctionSpec,
+  sent: FlowRequest,
+  target: OriginTarget,
+  sendToOrigin: (request: RequestData) => Promise<Response>,
+): Promise<Invoked<Response>> {
+  const subrequest: Subrequest = async (request, options) => {
+    if (new URL(request.url).origin !== target.base) return outbound(ctx, request, options);
+    return responseToData(await sendToOrigin(request));
+  };
+  const data: RequestData = { method: sent.method, url: targetUrl(target, sent), headers: sent.headers, body: bodyData(sent.body) };
+  const r = await ctx.options.runtime.fetch(spec, data, { eventType: "origin-request", clientIp: flow.viewer.clientIp, cf: cf(ctx), subrequest });
+  return { value: asResponse(r), cold: r.cold, finished: r.finished };
+}
+
+function asResponse(r: { type: "response"; response: ResponseData } | { type: "request" }): Response {
+  // A Workers handler always answers with a Response; "request" is the Lambda@Edge dialect's.
+  if (r.type !== "response") throw new TypeError("expected a Workers handler to answer with a Response");
+  return dataToResponse(r.response);
+}
