@@ -46,6 +46,7 @@ function lazyLmdb(path: string, namespace: string): KvStorage {
     put: async (key, entry) => (await ready).put(key, entry),
     delete: async (key) => (await ready).delete(key),
     list: async (options) => (await ready).list(options),
+    purgeExpired: async () => (await ready).purgeExpired!(),
     close: async () => (await ready).close(),
   };
 }

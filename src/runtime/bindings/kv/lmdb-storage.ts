@@ -11,7 +11,7 @@
  */
 import { open, type Database, type RootDatabase } from "lmdb";
 import { resolve } from "node:path";
-import { decodeCursor, encodeCursor, isExpired, type KvEntry, type KvListOptions, type KvListResult, type KvStorage, type KvStorageOptions } from "./storage.ts";
+import { PURGE_INTERVAL_MS, decodeCursor, encodeCursor, isExpired, type KvEntry, type KvListOptions, type KvListResult, type KvStorage, type KvStorageOptions } from "./storage.ts";
 
 /** What a record holds: value bytes, expiration (s), metadata JSON. */
 interface Row {
@@ -60,10 +60,44 @@ export function createLmdbKvStorage(options: LmdbKvStorageOptions): KvStorage {
   const db: Database<Row, Buffer> = env.openDB<Row, Buffer>({ name: `kv:${options.namespace}`, encoding: "msgpack", keyEncoding: "binary" });
   let closed = false;
   const keyOf = (name: string) => Buffer.from(name, "utf8");
+  /**
+   * Removes the given keys that are still expired when the write transaction
+   * runs: another process (or this one) may have put a new value meanwhile.
+   */
+  const removeExpired = (keys: Buffer[]): Promise<number> => {
+    if (keys.length === 0 || closed) return Promise.resolve(0);
+    return env.transaction(() => {
+      const t = now();
+      let n = 0;
+      for (const k of keys) {
+        const row = db.get(k);
+        if (row !== undefined && isExpired({ expiration: row.e }, t)) {
+          db.removeSync(k);
+          n++;
+        }
+      }
+      return n;
+    }) as Promise<number>;
+  };
+  const quietly = (p: Promise<unknown>) => void p.catch(() => {});
+  const purgeExpired = (): Promise<number> => {
+    const t = now();
+    const keys: Buffer[] = [];
+    for (const { key, value } of db.getRange({})) if (isExpired({ expiration: value.e }, t)) keys.push(Buffer.from(key as Buffer));
+    return removeExpired(keys);
+  };
+  const sweeper = setInterval(() => quietly(purgeExpired()), PURGE_INTERVAL_MS);
+  sweeper.unref();
+  quietly(Promise.resolve().then(purgeExpired));
   return {
     async get(key) {
-      const row = db.get(keyOf(key));
-      if (row === undefined || isExpired({ expiration: row.e }, now())) return null;
+      const k = keyOf(key);
+      const row = db.get(k);
+      if (row === undefined) return null;
+      if (isExpired({ expiration: row.e }, now())) {
+        quietly(removeExpired([k]));
+        return null;
+      }
       return toEntry(row);
     },
     async put(key, entry) {
@@ -82,24 +116,31 @@ export function createLmdbKvStorage(options: LmdbKvStorageOptions): KvStorage {
       const start = Buffer.compare(from, pre) > 0 ? from : pre;
       const t = now();
       const keys = [];
+      const expired: Buffer[] = [];
       let more = false;
       for (const { key, value } of db.getRange({ start })) {
         const k = key as Buffer;
         if (k.subarray(0, pre.length).compare(pre) !== 0) break;
         const name = k.toString("utf8");
         if (after !== undefined && name === after) continue;
-        if (isExpired({ expiration: value.e }, t)) continue;
+        if (isExpired({ expiration: value.e }, t)) {
+          expired.push(Buffer.from(k));
+          continue;
+        }
         if (keys.length === limit) {
           more = true;
           break;
         }
         keys.push({ name, ...(value.e !== undefined ? { expiration: value.e } : {}), ...(value.m !== undefined ? { metadata: value.m } : {}) });
       }
+      quietly(removeExpired(expired));
       return more ? { keys, cursor: encodeCursor(keys[keys.length - 1]!.name) } : { keys };
     },
+    purgeExpired,
     async close() {
       if (closed) return;
       closed = true;
+      clearInterval(sweeper);
       await release(dir);
     },
   };

@@ -37,7 +37,10 @@ export function createMemoryKvStorage(options: KvStorageOptions = {}): KvStorage
       let more = false;
       for (const name of names) {
         const e = entries.get(name)!;
-        if (isExpired(e, t)) continue;
+        if (isExpired(e, t)) {
+          entries.delete(name);
+          continue;
+        }
         if (keys.length === limit) {
           more = true;
           break;
@@ -45,6 +48,12 @@ export function createMemoryKvStorage(options: KvStorageOptions = {}): KvStorage
         keys.push({ name, ...(e.expiration !== undefined ? { expiration: e.expiration } : {}), ...(e.metadata !== undefined ? { metadata: e.metadata } : {}) });
       }
       return more ? { keys, cursor: encodeCursor(keys[keys.length - 1]!.name) } : { keys };
+    },
+    async purgeExpired() {
+      const t = now();
+      let n = 0;
+      for (const [name, e] of entries) if (isExpired(e, t) && entries.delete(name)) n++;
+      return n;
     },
     async close() {
       entries.clear();

@@ -3,8 +3,13 @@
  * (memory-storage.ts) and LMDB in a directory (lmdb-storage.ts). Storages do
  * no validation of the Workers limits (the binding does, see handler.ts);
  * they keep entries, hide expired ones and list keys in UTF-8 byte order, as
- * Workers KV does.
+ * Workers KV does. Expired entries are also removed: when a read or a list
+ * meets one, and by {@link KvStorage.purgeExpired} (the LMDB storage runs it
+ * when it opens and every {@link PURGE_INTERVAL_MS} after).
  */
+
+/** How often a persisted namespace drops its expired entries. */
+export const PURGE_INTERVAL_MS = 60_000;
 
 export interface KvEntry {
   value: Uint8Array;
@@ -41,6 +46,8 @@ export interface KvStorage {
   put(key: string, entry: KvEntry): Promise<void>;
   delete(key: string): Promise<void>;
   list(options: KvListOptions): Promise<KvListResult>;
+  /** Removes every entry expired now; resolves with how many were removed (local storages). */
+  purgeExpired?(): Promise<number>;
   close(): Promise<void>;
 }
 
