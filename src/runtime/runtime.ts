@@ -19,6 +19,7 @@ import {
 import type { HostServices } from "./host-services.ts";
 import type { InvocationOutcome, InvocationReport } from "./invocation.ts";
 import { IsolatePool, type FunctionSpec, type PoolStats } from "./pool.ts";
+import { withFailureReport } from "./failure-report.ts";
 import type { DialectInfo, Invocation } from "./bridge/protocol.ts";
 
 export interface RuntimeOptions {
@@ -82,7 +83,8 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       throw err;
     }
     outcome.finished.then(() => pool.release(spec, sandbox));
-    if (outcome.kind === "error") throw outcome.error;
+    // The report travels with the error (failure-report.ts): the invocation ran, and its use counts.
+    if (outcome.kind === "error") throw withFailureReport(outcome.error, outcome.finished);
     return { outcome, cold, sandbox };
   }
 
@@ -97,9 +99,13 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       timeoutMs: spec.limits.wallMs,
     };
     const { outcome, cold } = await run(spec, { kind: "cloudfront", event, context }, null);
-    if (outcome.kind !== "result") throw new VergeError("ERR_INVALID_RESULT", `function ${spec.source.id}: expected a Lambda@Edge result`);
-    const checked = assertLambdaResult(eventType, event, outcome.result, { responseBytes: spec.limits.responseBytes ?? defaultGenerated(eventType) });
-    return { ...checked, cold, finished: outcome.finished };
+    try {
+      if (outcome.kind !== "result") throw new VergeError("ERR_INVALID_RESULT", `function ${spec.source.id}: expected a Lambda@Edge result`);
+      const checked = assertLambdaResult(eventType, event, outcome.result, { responseBytes: spec.limits.responseBytes ?? defaultGenerated(eventType) });
+      return { ...checked, cold, finished: outcome.finished };
+    } catch (err) {
+      throw withFailureReport(err, outcome.finished);
+    }
   }
 
   // The dialect depends on the code only: found once per version, not per request.
