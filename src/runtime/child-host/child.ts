@@ -7,10 +7,12 @@ import { Socket } from "node:net";
 import { VergeError, type SerializedError } from "../../shared/errors.ts";
 import type { RequestData } from "../../shared/http.ts";
 import { createBindings } from "../bindings/index.ts";
+import { failureReport } from "../failure-report.ts";
 import type { InvocationReport } from "../invocation.ts";
 import type { FunctionSpec } from "../pool.ts";
-import { createRuntime, type Runtime } from "../runtime.ts";
+import { createRuntime, type FetchInvokeOptions, type FetchInvokeResult, type Runtime } from "../runtime.ts";
 import { createHostServices } from "../services.ts";
+import type { HostServices } from "../host-services.ts";
 import { createChannel } from "./channel.ts";
 import type { BindingCallResult, ChildConfig, FunctionDecl, ToChild, ToParent, WireReport } from "./messages.ts";
 import type { BindingHandler } from "../host-services.ts";
@@ -23,14 +25,50 @@ socket.on("end", () => process.exit(0));
 const send = (m: ToParent): void => channel.send(m);
 
 let runtime: Runtime | undefined;
+let services: HostServices | undefined;
 let config: ChildConfig = {};
 const specs = new Map<number, FunctionSpec>();
+/** `route.data` of the functions registered with a route (FunctionDecl.route). */
+const routes = new Map<number, unknown>();
+
+/** A fetch call of a function registered with a `route`, as an extension gets it. */
+export interface RoutedFetch {
+  fn: number;
+  /** The function's spec: the object direct calls use (same warm isolates, same bindings). */
+  spec: FunctionSpec;
+  /** The decl's `route.data`. */
+  data: unknown;
+  request: RequestData;
+  opts: FetchInvokeOptions;
+  runtime: Runtime;
+  services: HostServices;
+}
+
+/** What a child program adds to this host (see {@link extendHost}). */
+export interface HostExtension {
+  /** Runs a routed fetch call; `meta` (JSON) reaches the parent's result as it is. */
+  fetch(call: RoutedFetch): Promise<FetchInvokeResult & { meta?: unknown }>;
+  /** The function was unregistered; calls of it may still be running. */
+  unregister?(fn: number): void;
+}
+
+let extension: HostExtension | undefined;
+
+/**
+ * For a child program that extends this host (client.ts `program`): it imports
+ * this module, which starts the host, and calls this at its top level, before
+ * any message can arrive. Fetch calls of functions registered with a `route`
+ * then go to `ext.fetch` instead of the runtime.
+ */
+export function extendHost(ext: HostExtension): void {
+  extension = ext;
+}
 const bodies = new Map<number, AsyncIterator<Uint8Array>>();
 const reqStreams = new Map<number, (chunk: Uint8Array | null) => void>();
 
 function getRuntime(): Runtime {
   if (runtime === undefined) {
-    const services = createHostServices({
+    services = createHostServices({
       ...(config.fetch ? { fetch: config.fetch } : {}),
       ...(config.forwardLogs ? { onLog: (entry, fn) => send({ t: "log", fn, entry }) } : {}),
     });
@@ -126,9 +164,11 @@ async function handle(m: ToChild): Promise<void> {
       } catch {
         // reported again at first use through load/fetch
       }
+      if (m.decl.route !== undefined) routes.set(m.fn, m.decl.route.data);
       return;
     case "unregister":
       specs.delete(m.fn);
+      if (routes.delete(m.fn)) extension?.unregister?.(m.fn);
       return;
     case "req-chunk": {
       const r = reqStreams.get(m.id);
@@ -166,7 +206,11 @@ async function handle(m: ToChild): Promise<void> {
       case "fetch": {
         const body = m.request.body === "stream" ? requestBody(m.id) : m.request.body;
         const request: RequestData = { method: m.request.method, url: m.request.url, headers: m.request.headers, body };
-        const r = await rt.fetch(spec(m.fn), request, m.opts);
+        const route = routes.get(m.fn);
+        const r: FetchInvokeResult & { meta?: unknown } =
+          route !== undefined && extension !== undefined
+            ? await extension.fetch({ fn: m.fn, spec: spec(m.fn), data: route, request, opts: m.opts, runtime: rt, services: services! })
+            : await rt.fetch(spec(m.fn), request, m.opts);
         if (r.type === "request") {
           const b = r.request.body;
           const bytes = b === null || b instanceof Uint8Array ? b : null;
@@ -179,7 +223,8 @@ async function handle(m: ToChild): Promise<void> {
           bodies.set(m.id, b[Symbol.asyncIterator]());
           wireBody = "stream";
         }
-        return answer(m.id, { type: "response", cold: r.cold, response: { ...r.response, body: wireBody } }, r.finished, wireBody !== "stream");
+        const meta = r.meta !== undefined ? { meta: r.meta } : {};
+        return answer(m.id, { type: "response", cold: r.cold, response: { ...r.response, body: wireBody }, ...meta }, r.finished, wireBody !== "stream");
       }
       case "event": {
         const r = await rt.event(spec(m.fn), m.event as never);
@@ -191,7 +236,12 @@ async function handle(m: ToChild): Promise<void> {
       }
     }
   } catch (err) {
-    send({ t: "err", id: (m as { id: number }).id, error: serialize(err) });
+    const id = (m as { id: number }).id;
+    // An invocation that failed still ran: its report follows the error (failure-report.ts).
+    const finished = failureReport(err);
+    if (finished === undefined) return send({ t: "err", id, error: serialize(err) });
+    send({ t: "err", id, error: serialize(err), reporting: true });
+    finished.then((r) => send({ t: "finished", id, report: wireReport(r) }));
   }
 }
 

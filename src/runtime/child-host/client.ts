@@ -15,6 +15,7 @@ import type { LogEntry } from "../report.ts";
 import { createChannel, type Channel } from "./channel.ts";
 import type { BindingCallResult, ChildConfig, FunctionDecl, ToChild, ToParent, WireReport, WireRequest } from "./messages.ts";
 import type { BindingDecl } from "../bindings/index.ts";
+import { withFailureReport } from "../failure-report.ts";
 
 const CHILD = fileURLToPath(new URL("./child.ts", import.meta.url));
 /** Time past a call's wall budget after which the watchdog kills a child that has not answered. */
@@ -22,16 +23,27 @@ const WATCHDOG_GRACE_MS = 2_000;
 
 export interface ChildRuntimeOptions extends ChildConfig {
   onLog?: (entry: LogEntry, functionId: string) => void;
+  /**
+   * The child program (default: child.ts beside this file). A program that
+   * extends the host imports child.ts and calls its `extendHost` (the harness
+   * does, to run its edge pipeline in the child).
+   */
+  program?: string;
 }
 
 export type RemoteFetchResult =
-  | { type: "response"; response: ResponseData; cold: boolean; finished: Promise<InvocationReport> }
+  /** `meta`: what a routed call's extension added (FunctionDecl.route), as it sent it. */
+  | { type: "response"; response: ResponseData; cold: boolean; finished: Promise<InvocationReport>; meta?: unknown }
   | { type: "request"; request: RequestData; cold: boolean; finished: Promise<InvocationReport> };
 
 interface Call {
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
   finished: (r: InvocationReport) => void;
+  /** The promise `finished` settles. */
+  done: Promise<InvocationReport>;
+  /** The watchdog covers the answer only (a routed call, FunctionDecl.route). */
+  answerOnly: boolean;
   chunk?: { resolve: (c: Uint8Array | null) => void; reject: (e: unknown) => void };
   body?: AsyncIterator<Uint8Array>;
   watchdog?: NodeJS.Timeout;
@@ -61,7 +73,7 @@ function revive(r: WireReport): InvocationReport {
 }
 
 export function createChildRuntime(options: ChildRuntimeOptions = {}): ChildRuntime {
-  const { onLog, ...config } = options;
+  const { onLog, program = CHILD, ...config } = options;
   if (onLog) config.forwardLogs = true;
   const decls = new Map<number, FunctionDecl>();
   const calls = new Map<number, Call>();
@@ -76,7 +88,7 @@ export function createChildRuntime(options: ChildRuntimeOptions = {}): ChildRunt
 
   function spawn(): ChildProcess {
     // Messages go over fd 3 as JSON frames (channel.ts), not Node's IPC channel.
-    const c = spawnProcess(process.execPath, ["--no-node-snapshot", "--disable-warning=ExperimentalWarning", CHILD], {
+    const c = spawnProcess(process.execPath, ["--no-node-snapshot", "--disable-warning=ExperimentalWarning", program], {
       stdio: ["ignore", "inherit", "pipe", "pipe"],
     });
     spawns++;
@@ -106,7 +118,12 @@ export function createChildRuntime(options: ChildRuntimeOptions = {}): ChildRunt
   }
 
   function send(m: ToChild): void {
-    if (child === null) child = spawn();
+    if (child === null) {
+      // After dispose nothing starts a child again (a body still being read, say): the exit of
+      // the last one fails every call in flight.
+      if (disposed) return;
+      child = spawn();
+    }
     channel!.send(m);
   }
 
@@ -142,6 +159,7 @@ export function createChildRuntime(options: ChildRuntimeOptions = {}): ChildRunt
     switch (m.t) {
       case "ok":
         call.answered = true;
+        if (call.answerOnly) clearTimeout(call.watchdog);
         call.resolve(m.value);
         if (m.report !== undefined) {
           clearTimeout(call.watchdog);
@@ -150,13 +168,20 @@ export function createChildRuntime(options: ChildRuntimeOptions = {}): ChildRunt
           refresh();
         }
         return;
-      case "err":
+      case "err": {
         call.answered = true;
+        const error = reviveError(m.error);
+        if (m.reporting === true) {
+          // The invocation ran: its report follows in "finished" (see failure-report.ts); keep the call until then.
+          call.reject(withFailureReport(error, call.done));
+          return;
+        }
         clearTimeout(call.watchdog);
         calls.delete(m.id);
-        call.reject(reviveError(m.error));
+        call.reject(error);
         refresh();
         return;
+      }
       case "chunk": {
         const w = call.chunk;
         call.chunk = undefined;
@@ -198,15 +223,17 @@ export function createChildRuntime(options: ChildRuntimeOptions = {}): ChildRunt
       reject = rej;
     });
     const done = new Promise<InvocationReport>((res) => (finished = res));
-    const entry: Call = { resolve, reject, finished, answered: false };
-    if (body) entry.body = body[Symbol.asyncIterator]();
     const decl = decls.get(fn);
+    const entry: Call = { resolve, reject, finished, done, answered: false, answerOnly: decl?.route !== undefined };
+    if (body) entry.body = body[Symbol.asyncIterator]();
     if (decl !== undefined) {
       // A wedged host thread cannot answer: past the wall budget plus grace, kill the child.
+      const budget = decl.route?.answerWithinMs ?? decl.limits.wallMs + WATCHDOG_GRACE_MS;
       entry.watchdog = setTimeout(() => {
-        entry.watchdogError = new VergeError("ERR_WALL_LIMIT", `function ${decl.source.id}: no answer within the wall-time budget of ${decl.limits.wallMs} ms; its process was killed`);
+        const what = decl.route === undefined ? `the wall-time budget of ${decl.limits.wallMs} ms` : `${budget} ms`;
+        entry.watchdogError = new VergeError("ERR_WALL_LIMIT", `function ${decl.source.id}: no answer within ${what}; its process was killed`);
         child?.kill("SIGKILL");
-      }, decl.limits.wallMs + WATCHDOG_GRACE_MS);
+      }, budget);
     }
     calls.set(id, entry);
     send(make(id));
@@ -266,7 +293,7 @@ export function createChildRuntime(options: ChildRuntimeOptions = {}): ChildRunt
     async fetch(fn, request, opts = {}) {
       const streamed = request.body !== null && !(request.body instanceof Uint8Array);
       const wire: WireRequest = { method: request.method, url: request.url, headers: request.headers, body: streamed ? "stream" : (request.body as Uint8Array | null) };
-      const c = call<{ type: "response" | "request"; cold: boolean; response?: ResponseData & { body: Uint8Array | null | "stream" }; request?: RequestData }>(
+      const c = call<{ type: "response" | "request"; cold: boolean; response?: ResponseData & { body: Uint8Array | null | "stream" }; request?: RequestData; meta?: unknown }>(
         (id) => ({ t: "fetch", id, fn, request: wire, opts }),
         fn,
         streamed ? (request.body as AsyncIterable<Uint8Array>) : undefined,
@@ -275,7 +302,7 @@ export function createChildRuntime(options: ChildRuntimeOptions = {}): ChildRunt
       if (v.type === "request") return { type: "request", request: v.request!, cold: v.cold, finished: c.finished };
       const r = v.response!;
       const body = r.body === "stream" ? responseBody(c.id) : r.body;
-      return { type: "response", response: { ...r, body }, cold: v.cold, finished: c.finished };
+      return { type: "response", response: { ...r, body }, cold: v.cold, finished: c.finished, ...(v.meta !== undefined ? { meta: v.meta } : {}) };
     },
     async binding(name, decl, method, args) {
       const c = call<BindingCallResult>((id) => ({ t: "binding", id, name, decl, method, args }), 0);

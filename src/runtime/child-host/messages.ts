@@ -16,6 +16,15 @@ export interface FunctionDecl {
   source: FunctionSource;
   limits: Limits;
   bindings: Record<string, BindingDecl>;
+  /**
+   * Set when the child program extends this host (client.ts `program`,
+   * child.ts `extendHost`) to route this function's fetch calls, as the
+   * harness routes them through its edge pipeline: `data` is that program's
+   * and opaque here; `answerWithinMs` is the watchdog's budget for such a
+   * call, which then covers the answer only (the body may be an origin's, as
+   * long as it takes; the runtime still holds the function to its budgets).
+   */
+  route?: { data: unknown; answerWithinMs: number };
 }
 
 export interface ChildConfig {
@@ -52,7 +61,8 @@ export type BindingCallResult = { ok: true; value: unknown } | { ok: false; erro
 export type ToParent =
   /** The answer; `report` too when the invocation was already over (one message instead of two). */
   | { t: "ok"; id: number; value: unknown; report?: WireReport }
-  | { t: "err"; id: number; error: SerializedError }
+  /** `reporting`: the invocation ran and its report follows in a "finished" message. */
+  | { t: "err"; id: number; error: SerializedError; reporting?: true }
   | { t: "chunk"; id: number; chunk: Uint8Array | null }
   | { t: "chunk-err"; id: number; error: SerializedError }
   | { t: "finished"; id: number; report: WireReport }
