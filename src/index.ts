@@ -1,8 +1,8 @@
 /**
  * verge's public API: the Miniflare-shaped harness, config helpers, error classes and types.
  */
-export { Verge } from "./harness/index.ts";
-export type { VergeOptions, ModuleDefinition } from "./harness/index.ts";
+export { Verge, failureReport } from "./harness/index.ts";
+export type { VergeOptions, ModuleDefinition, DistributionOptions, LogSource } from "./harness/index.ts";
 export type { KVNamespace } from "./harness/index.ts";
 export { cloudFrontEvent, originRequestEvent, originResponseEvent, viewerRequestEvent, viewerResponseEvent } from "./harness/index.ts";
 export type { EventFixtureOptions } from "./harness/index.ts";

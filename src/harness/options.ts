@@ -1,8 +1,8 @@
 /**
  * Harness options: Miniflare 4 names where the concept is the same (script,
  * scriptPath, modules, bindings, kvNamespaces, compatibilityDate), plus verge's
- * own (limits, event, upstream, secrets, outbound). Validation is pure and
- * reports every problem at once.
+ * own (limits, event, upstream, distribution, secrets, outbound). Validation is
+ * pure and reports every problem at once.
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -12,6 +12,8 @@ import { describe, validateLimits, type CloudFrontEventType, type Diagnostic, ty
 import type { FunctionDecl } from "../runtime/child-host/messages.ts";
 import type { BindingDecl } from "../runtime/bindings/index.ts";
 import type { FetchPolicy } from "../runtime/fetch-guard.ts";
+import { buildDistribution, validateUpstream, type DistributionOptions } from "./distribution.ts";
+import type { RouteData } from "./route.ts";
 
 export interface ModuleDefinition {
   type: "ESModule";
@@ -35,10 +37,22 @@ export interface VergeOptions {
   compatibilityFlags?: string[];
   /** Budgets per invocation; `profile: "lambda-edge"` for the strict Lambda@Edge quotas. */
   limits?: LimitsOptions;
-  /** The CloudFront event a Lambda@Edge function runs as for dispatchFetch (default viewer-request). */
-  event?: CloudFrontEventType;
-  /** Where a request continues after a viewer/origin-request function lets it through (the origin). */
+  /**
+   * The CloudFront event the function runs at (default viewer-request). Without
+   * `upstream`: the event a Lambda@Edge function runs as for dispatchFetch. With
+   * it: the event it is attached to in its distribution; a list attaches it to
+   * several (one request then runs it at each, as one version).
+   */
+  event?: CloudFrontEventType | CloudFrontEventType[];
+  /**
+   * The origin, e.g. `"http://127.0.0.1:8080"` (a path is the origin path). With
+   * it, dispatchFetch runs the edge pipeline as an edge node runs a viewer's
+   * request: a distribution with the function on `event`, a response cache in
+   * memory, this origin, Lambda@Edge semantics and error mapping.
+   */
   upstream?: string;
+  /** The distribution the function runs in, with `upstream`: hostnames, TTLs, cache key, behaviors, include-body, origin timeouts. */
+  distribution?: DistributionOptions;
   /** Subrequest address policy; by default private and loopback addresses are refused. */
   outbound?: FetchPolicy;
   /** A name for logs and errors (default: derived from the script). */
@@ -60,14 +74,21 @@ export const DEFAULT_KV_PERSIST = ".verge/kv";
 
 export interface ResolvedOptions {
   decl: FunctionDecl;
+  /** The (first) event. */
   event: CloudFrontEventType;
   upstream: URL | undefined;
+  /** Set with `upstream`: dispatchFetch goes through the edge pipeline (decl.route carries it to the child). */
+  pipeline: { events: CloudFrontEventType[] } | undefined;
   outbound: FetchPolicy;
   env: Record<string, unknown>;
 }
 
+/** How long a pipeline request may take to answer before the harness deems its process wedged (see pipelineRoute). */
+const COLLAPSE_WAIT_MS = 10_000;
+const WATCHDOG_GRACE_MS = 2_000;
+
 const EVENTS: CloudFrontEventType[] = ["viewer-request", "origin-request", "origin-response", "viewer-response"];
-const KNOWN = new Set(["script", "scriptPath", "modules", "sourceMap", "bindings", "secrets", "compatibilityDate", "compatibilityFlags", "limits", "event", "upstream", "outbound", "name", "kvNamespaces", "kvPersist"]);
+const KNOWN = new Set(["script", "scriptPath", "modules", "sourceMap", "bindings", "secrets", "compatibilityDate", "compatibilityFlags", "limits", "event", "upstream", "distribution", "outbound", "name", "kvNamespaces", "kvPersist"]);
 
 export function validateOptions(raw: VergeOptions): { config: ResolvedOptions | null; diagnostics: Diagnostic[] } {
   const d: Diagnostic[] = [];
@@ -118,9 +139,9 @@ export function validateOptions(raw: VergeOptions): { config: ResolvedOptions | 
     else if (raw.modules !== undefined && raw.modules !== false) d.push({ path: "modules", message: `expected a boolean or an array of modules, found ${describe(raw.modules)}` });
   }
 
-  const event = raw.event ?? "viewer-request";
-  if (!EVENTS.includes(event)) d.push({ path: "event", message: `expected one of ${EVENTS.join(", ")}, found ${describe(raw.event)}` });
-  const { config: limits, diagnostics: ld } = validateLimits(raw.limits, EVENTS.includes(event) ? event : undefined);
+  const events = validateEvents(raw, d);
+  const event = events[0] ?? "viewer-request";
+  const { config: limits, diagnostics: ld } = validateLimits(raw.limits, event);
   d.push(...ld);
 
   const bindings: Record<string, BindingDecl> = {};
@@ -135,14 +156,8 @@ export function validateOptions(raw: VergeOptions): { config: ResolvedOptions | 
 
   validateKv(raw, bindings, d);
 
-  let upstream: URL | undefined;
-  if (raw.upstream !== undefined) {
-    try {
-      upstream = new URL(raw.upstream);
-    } catch {
-      d.push({ path: "upstream", message: `expected an absolute URL, found ${describe(raw.upstream)}` });
-    }
-  }
+  const upstream = raw.upstream === undefined ? undefined : validateUpstream(raw.upstream, d);
+  if (raw.upstream === undefined && raw.distribution !== undefined) d.push({ path: "distribution", message: "a distribution needs an origin: set `upstream` too" });
   if (raw.compatibilityDate !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(String(raw.compatibilityDate))) {
     d.push({ path: "compatibilityDate", message: `expected YYYY-MM-DD, found ${describe(raw.compatibilityDate)}` });
   }
@@ -153,8 +168,19 @@ export function validateOptions(raw: VergeOptions): { config: ResolvedOptions | 
   const env: Record<string, unknown> = {};
   for (const [k, b] of Object.entries(bindings)) if (b.type !== "kv") env[k] = b.value;
   const source = { id, code, format, filename, ...(extra.length ? { modules: extra } : {}), ...(raw.sourceMap ? { sourceMap: raw.sourceMap } : {}) };
+  const outbound = raw.outbound ?? {};
+  const decl: FunctionDecl = { source, limits, bindings };
+  if (upstream !== undefined) {
+    const distribution = buildDistribution(raw.distribution, upstream, { name: id, digest, events }, d);
+    if (d.length > 0) return { config: null, diagnostics: d };
+    const data: RouteData = { distribution, function: id, digest, anyHost: distribution.hostnames.length === 0, allowPrivateOrigins: outbound.allowPrivateAddresses === true };
+    const origin = distribution.origins[0]!;
+    // Everything a request may wait on before its answer: each event's wall budget, a collapsed fill, the origin.
+    const answerWithinMs = events.length * limits.wallMs + COLLAPSE_WAIT_MS + origin.connectTimeoutMs + origin.readTimeoutMs + WATCHDOG_GRACE_MS;
+    decl.route = { data, answerWithinMs };
+  }
   return {
-    config: { decl: { source, limits, bindings }, event, upstream, outbound: raw.outbound ?? {}, env },
+    config: { decl, event, upstream, pipeline: upstream === undefined ? undefined : { events }, outbound, env },
     diagnostics: [],
   };
 }
@@ -165,6 +191,24 @@ export function resolveOptions(raw: VergeOptions): ResolvedOptions {
     throw new VergeError("ERR_INVALID_OPTIONS", `invalid Verge options:\n${diagnostics.map((x) => `  - ${x.path}: ${x.message}`).join("\n")}`, { details: { diagnostics } });
   }
   return config;
+}
+
+/** `event`: one event, or (with `upstream`) a list of distinct events. */
+function validateEvents(raw: VergeOptions, d: Diagnostic[]): CloudFrontEventType[] {
+  if (raw.event === undefined) return ["viewer-request"];
+  const list = Array.isArray(raw.event) ? raw.event : [raw.event];
+  const path = Array.isArray(raw.event) ? (i: number) => `event[${i}]` : () => "event";
+  if (Array.isArray(raw.event)) {
+    if (raw.upstream === undefined) d.push({ path: "event", message: "several events need `upstream` (the function then runs at each in its distribution); without it, give one event" });
+    if (list.length === 0) d.push({ path: "event", message: "expected at least one event" });
+  }
+  const events: CloudFrontEventType[] = [];
+  list.forEach((e, i) => {
+    if (!EVENTS.includes(e)) d.push({ path: path(i), message: `expected one of ${EVENTS.join(", ")}, found ${describe(e)}` });
+    else if (events.includes(e)) d.push({ path: path(i), message: `${e} is listed twice` });
+    else events.push(e);
+  });
+  return events;
 }
 
 /** kvNamespaces and kvPersist (Miniflare 4 shapes) become `kv` binding declarations. */

@@ -1,24 +1,42 @@
 /**
  * `new Verge(options)`: a Miniflare-v4-shaped test and dev API over the same
  * runtime the edge nodes run, behind a child-process host so a function that
- * aborts its process never takes the caller down.
+ * aborts its process never takes the caller down. With `upstream`, the same
+ * child also runs the edge pipeline (pipeline-host.ts), and dispatchFetch is a
+ * viewer's request through an edge node.
  *
  * @example
  * const verge = new Verge({ modules: true, script: `export default { fetch: () => new Response("hi") }` });
  * const res = await verge.dispatchFetch("http://localhost/");
  * assert.equal(await res.text(), "hi");
  * await verge.dispose();
+ *
+ * @example
+ * // An origin-response function between the response cache and an origin.
+ * const verge = new Verge({ scriptPath: "headers.js", event: "origin-response", upstream: origin.url });
+ * const res = await verge.dispatchFetch("http://site.test/page");
+ * res.headers.get("x-verge-cache"); // "Miss", then "Hit"
  */
+import { fileURLToPath } from "node:url";
 import { VergeError } from "../shared/errors.ts";
 import type { RequestData } from "../shared/http.ts";
-import { readBody } from "../shared/http.ts";
 import type { CloudFrontEventType } from "../shared/limits.ts";
-import { buildCloudFrontEvent, cfResponseToResponseData, type CloudFrontEvent } from "../shared/cloudfront/index.ts";
+import type { CloudFrontEvent } from "../shared/cloudfront/index.ts";
 import { createChildRuntime, type ChildRuntime } from "../runtime/child-host/client.ts";
 import type { InvocationReport } from "../runtime/invocation.ts";
 import type { LogEntry } from "../runtime/report.ts";
+import { failureReport } from "../runtime/failure-report.ts";
 import { resolveOptions, type ResolvedOptions, type VergeOptions } from "./options.ts";
 import { createHostKvNamespace, type KVNamespace } from "./kv.ts";
+import { dispatchThroughPipeline } from "./dispatch.ts";
+import { PIPELINE_LOG, type PipelineLogEntry } from "./route.ts";
+import { toResponse } from "./response.ts";
+
+/** The child program: the runtime's host, extended with the edge pipeline (child.ts). */
+const PROGRAM = fileURLToPath(new URL("./child.ts", import.meta.url));
+
+/** Where a log line comes from: the function's console, or (with `upstream`) the pipeline, as an edge node logs it. */
+export type LogSource = { source: "console" } | { source: "pipeline"; requestId?: string; code?: string };
 
 export interface DispatchInfo {
   /** The limit report and console lines of the last finished invocation. */
@@ -32,12 +50,12 @@ export class Verge {
   #ready: Promise<void>;
   #disposed = false;
   #lastReport: InvocationReport | undefined;
-  #logListeners = new Set<(entry: LogEntry) => void>();
+  #logListeners = new Set<(entry: LogEntry, from: LogSource) => void>();
   #reports = new WeakMap<Response, Promise<InvocationReport>>();
 
   constructor(options: VergeOptions) {
     this.#options = resolveOptions(options);
-    this.#child = createChildRuntime({ fetch: this.#options.outbound, onLog: (entry) => this.#emitLog(entry) });
+    this.#child = createChildRuntime({ program: PROGRAM, fetch: this.#options.outbound, onLog: (entry, fn) => this.#emitLog(entry, fn) });
     this.#fn = this.#child.register(this.#options.decl);
     this.#ready = this.#load();
   }
@@ -47,7 +65,12 @@ export class Verge {
     return this.#ready;
   }
 
-  /** Sends a request to the function the way an edge node would, and returns its real `Response`. */
+  /**
+   * Sends a request to the function the way an edge node would, and returns its real `Response`.
+   * With `upstream`, the request goes through the whole pipeline (function events, response
+   * cache, origin) and failures come back as the edge answers them (502/503/504 with
+   * `x-verge-error`); without it, the function answers, and its failures are thrown.
+   */
   async dispatchFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
     this.#check();
     await this.#ready;
@@ -67,10 +90,19 @@ export class Verge {
             ? null
             : new Uint8Array(0),
     };
+    if (this.#options.pipeline !== undefined) {
+      const { response, report } = await dispatchThroughPipeline(this.#child, this.#fn, data);
+      if (report !== undefined) {
+        void this.#track(report);
+        this.#reports.set(response, report);
+      }
+      return response;
+    }
     const event = this.#options.event;
-    if (event === "origin-response" || event === "viewer-response") return this.#dispatchResponseEvent(event, data);
-    const r = await this.#child.fetch(this.#fn, data, { eventType: event });
-    this.#track(r.finished);
+    // A response event needs the origin's response: only the pipeline (with `upstream`) has one.
+    if (event === "origin-response" || event === "viewer-response") throw noUpstream();
+    const r = await this.#failed(this.#child.fetch(this.#fn, data, { eventType: event }));
+    void this.#track(r.finished);
     if (r.type === "response") {
       // A response to HEAD carries no body on HTTP, whatever the function returned.
       const body = request.method === "HEAD" ? null : r.response.body;
@@ -78,7 +110,8 @@ export class Verge {
       this.#reports.set(response, r.finished);
       return response;
     }
-    return this.#continue(r.request);
+    // A request handler let the request through, and there is no origin to continue to.
+    throw noUpstream();
   }
 
   /** Runs a Lambda@Edge event (the exact CloudFront shape) and returns the function's validated result. */
@@ -89,8 +122,8 @@ export class Verge {
     if (actual !== eventType) {
       throw new VergeError("ERR_INVALID_EVENT", `dispatchEvent: Records[0].cf.config.eventType is ${JSON.stringify(actual)}, expected ${JSON.stringify(eventType)}`);
     }
-    const r = await this.#child.event(this.#fn, cloudFrontEvent);
-    this.#track(r.finished);
+    const r = await this.#failed(this.#child.event(this.#fn, cloudFrontEvent));
+    void this.#track(r.finished);
     return r.result;
   }
 
@@ -98,7 +131,7 @@ export class Verge {
   async dispatchScheduled(cron = "* * * * *", scheduledTime = Date.now()): Promise<InvocationReport> {
     this.#check();
     await this.#ready;
-    const r = await this.#child.scheduled(this.#fn, cron, scheduledTime);
+    const r = await this.#failed(this.#child.scheduled(this.#fn, cron, scheduledTime));
     return this.#track(r.finished);
   }
 
@@ -142,7 +175,10 @@ export class Verge {
     await this.#ready;
   }
 
-  /** The limit report and logs of the most recently finished invocation. */
+  /**
+   * The limit report and logs of the most recently finished invocation, failed ones included
+   * (with `upstream`: of the most recent request the function ran in, see {@link reportOf}).
+   */
   get lastReport(): InvocationReport | undefined {
     return this.#lastReport;
   }
@@ -150,13 +186,21 @@ export class Verge {
   /**
    * The limit report of the invocation that answered with `response` (from dispatchFetch), settled
    * when that invocation is over (body read, waitUntil settled); undefined for a response it did not make.
+   * With `upstream`: the report of the function's invocations in that request (each budget's use is
+   * the highest any of its events reached; `error` is the function's failure, if any); undefined when
+   * the function did not run (a cache hit with origin events, viewer-response on a 4xx).
+   * For a dispatch that threw, `failureReport(error)` (package root) has the report.
    */
   reportOf(response: Response): Promise<InvocationReport> | undefined {
     return this.#reports.get(response);
   }
 
-  /** Calls `listener` with every console line of the function. */
-  onLog(listener: (entry: LogEntry) => void): () => void {
+  /**
+   * Calls `listener` with every console line of the function; with `upstream`, also with the
+   * pipeline's own lines (an error response and its real message, as an edge node logs it), which
+   * `from` tells apart: `{ source: "pipeline", requestId, code }`.
+   */
+  onLog(listener: (entry: LogEntry, from: LogSource) => void): () => void {
     this.#logListeners.add(listener);
     return () => this.#logListeners.delete(listener);
   }
@@ -181,64 +225,28 @@ export class Verge {
     return r;
   }
 
-  #emitLog(entry: LogEntry): void {
-    for (const l of this.#logListeners) l(entry);
-  }
-
-  /** A request handler let the request through: it goes on to the upstream (the origin). */
-  async #continue(request: RequestData): Promise<Response> {
-    const upstream = this.#options.upstream;
-    if (upstream === undefined) {
-      throw new VergeError("ERR_NO_UPSTREAM", "the function let the request continue to the origin, but no `upstream` option is set");
+  /** `call`, noting the report of an invocation that failed (it ran, and its use and logs count). */
+  async #failed<T>(call: Promise<T>): Promise<T> {
+    try {
+      return await call;
+    } catch (err) {
+      const report = failureReport(err);
+      if (report !== undefined) void this.#track(report);
+      throw err;
     }
-    const url = new URL(request.url);
-    const target = new URL(url.pathname + url.search, upstream);
-    const body = request.body === null ? null : await readBody(request.body);
-    const headers = request.headers.filter(([k]) => k !== "host" && k !== "content-length");
-    return fetch(target, { method: request.method, headers, body: body && body.byteLength ? body : null, redirect: "manual" });
   }
 
-  async #dispatchResponseEvent(eventType: "origin-response" | "viewer-response", request: RequestData): Promise<Response> {
-    const originRes = await this.#continue(request);
-    const url = new URL(request.url);
-    const bytes = new Uint8Array(await originRes.arrayBuffer());
-    const event = buildCloudFrontEvent({
-      eventType,
-      request: { ...request, body: null },
-      response: { status: originRes.status, statusText: originRes.statusText, headers: [...originRes.headers], body: null },
-      clientIp: "127.0.0.1",
-      distribution: { domainName: url.host, id: "VERGELOCAL" },
-      ...(eventType === "origin-response" ? { origin: { custom: { domainName: this.#options.upstream!.hostname, port: Number(this.#options.upstream!.port || 80), protocol: "http", path: "", sslProtocols: ["TLSv1.2"], readTimeout: 30, keepaliveTimeout: 5, customHeaders: {} } } } : {}),
-    } as Parameters<typeof buildCloudFrontEvent>[0]) as CloudFrontEvent;
-    const r = await this.#child.event(this.#fn, event);
-    this.#track(r.finished);
-    const res = cfResponseToResponseData(r.result as never);
-    // A result without a body keeps the origin's body (Lambda@Edge response events).
-    const hasBody = typeof (r.result as { body?: unknown }).body === "string";
-    return toResponse(res.status, res.statusText, res.headers, hasBody ? res.body : bytes);
+  #emitLog(entry: LogEntry, fn: string): void {
+    let from: LogSource = { source: "console" };
+    if (fn === PIPELINE_LOG) {
+      const { requestId, code, ...line } = entry as PipelineLogEntry;
+      entry = line;
+      from = { source: "pipeline", ...(requestId !== undefined ? { requestId } : {}), ...(code !== undefined ? { code } : {}) };
+    }
+    for (const l of this.#logListeners) l(entry, from);
   }
 }
 
-type ResponseBody = NonNullable<ConstructorParameters<typeof Response>[0]>;
-const NULL_BODY = new Set([101, 204, 205, 304]);
-
-function toResponse(status: number, statusText: string, headers: Array<[string, string]>, body: Uint8Array | AsyncIterable<Uint8Array> | null): Response {
-  let stream: ResponseBody | null = null;
-  if (body instanceof Uint8Array) stream = body.byteLength > 0 ? (body as Uint8Array<ArrayBuffer>) : null;
-  else if (body !== null) {
-    const it = body[Symbol.asyncIterator]();
-    stream = new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        const r = await it.next();
-        if (r.done) controller.close();
-        else controller.enqueue(r.value);
-      },
-      async cancel() {
-        await it.return?.();
-      },
-    }) as unknown as ResponseBody;
-  }
-  const h = new Headers();
-  for (const [k, v] of headers) h.append(k, v);
-  return new Response(NULL_BODY.has(status) ? null : stream, { status, statusText, headers: h });
+function noUpstream(): VergeError {
+  return new VergeError("ERR_NO_UPSTREAM", "the function let the request continue to the origin, but no `upstream` option is set");
 }
