@@ -19,18 +19,25 @@ a code frame and shown to browsers as a page; the last good version keeps
 serving other clients. Without an argument, the wrangler config of the
 current directory is used.
 
+With --upstream, every request goes through the edge pipeline as on an edge
+node: a distribution with the function on its event(s), a response cache in
+memory (x-verge-cache; empty again with each new version), the origin at the
+URL, and errors answered as 502/503/504 with x-verge-error.
+
 Options:
   --port <n>              port to listen on (default 8787; 0 picks a free one)
   --env <name>            wrangler [env.<name>] section to use
   --var KEY=VALUE         a plain env binding (repeatable; overrides the config's vars)
   --strict-lambda-edge    apply the Lambda@Edge limits profile (sizes, headers, timeouts)
   --profile <name>        limits profile: workers (default) or lambda-edge
-  --event <type>          CloudFront event a Lambda@Edge handler runs as (default viewer-request)
-  --upstream <url>        origin a request continues to after a request handler
-  --allow-private         let the function fetch private and loopback addresses
+  --event <type>          the CloudFront event the function runs at (default viewer-request);
+                          with --upstream, repeat it (or use commas) to attach it to several
+  --upstream <url>        the origin: run the full edge pipeline in front of it
+  --allow-private         let the function fetch (and choose origins at) private and loopback addresses
 
 Every response carries x-verge-request-id and x-verge-limits (CPU, wall time,
-heap and subrequests used vs budget). GET /__scheduled?cron=<expr> runs the
+heap and subrequests used vs budget; a trailer when a streamed response was
+still running as its head went out). GET /__scheduled?cron=<expr> runs the
 Worker's scheduled handler. NO_COLOR turns colour off.
 `;
 
@@ -41,7 +48,7 @@ export async function run(argv: string[]): Promise<void> {
     options: {
       port: { type: "string", default: "8787" },
       env: { type: "string" },
-      event: { type: "string" },
+      event: { type: "string", multiple: true },
       upstream: { type: "string" },
       profile: { type: "string" },
       "strict-lambda-edge": { type: "boolean" },
@@ -52,18 +59,20 @@ export async function run(argv: string[]): Promise<void> {
   if (positionals.length > 1) throw new UsageError(`verge dev: expected one entry or config, found ${positionals.length}`);
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port ${values.port}: expected a port number (0 picks a free one)`);
+  if (values.upstream !== undefined && !/^https?:\/\/[^/?#]+/.test(values.upstream)) throw new UsageError(`--upstream ${values.upstream}: expected an http(s) URL such as http://127.0.0.1:3000`);
   const args = {
     target: positionals[0],
     env: values.env,
     vars: values.var ?? [],
-    event: values.event,
+    events: values.event,
     profile: values.profile,
     strictLambdaEdge: values["strict-lambda-edge"] === true,
   };
   const settings = resolveDevSettings(args);
+  if (settings.events.length > 1 && values.upstream === undefined) throw new UsageError(`--event ${settings.events.join(",")}: several events need --upstream (the function then runs at each in its distribution)`);
   const term = createTerminal();
   for (const w of settings.warnings) term.line(term.paint("yellow", `warning: ${w}`));
-  const limits = validateLimits(settings.limits, settings.event ?? "viewer-request").config;
+  const limits = validateLimits(settings.limits, settings.events[0] ?? "viewer-request").config;
 
   let handler: ReturnType<typeof createDevHandler> | undefined;
   const session = createDevSession({
@@ -72,12 +81,7 @@ export async function run(argv: string[]): Promise<void> {
     term,
     upstream: values.upstream,
     allowPrivate: values["allow-private"] === true,
-    onLog(version, level, message) {
-      const id = handler?.requestOf(version);
-      const tag = term.paint("dim", id ? `[${id}]` : `[v${version.number}]`);
-      const text = level === "error" ? term.paint("red", message) : level === "warn" ? term.paint("yellow", message) : message;
-      term.line(`${tag} ${term.paint("dim", level)} ${text}`);
-    },
+    onLog: (version, level, message, from) => handler?.log(version, level, message, from),
   });
   const kv = Object.keys(settings.kv);
   if (kv.length > 0 && !session.kvSupported) {
@@ -100,6 +104,7 @@ export async function run(argv: string[]): Promise<void> {
       kvPersist: session.kvSupported ? relative(process.cwd(), settings.kvPersist) || settings.kvPersist : undefined,
       limits,
       upstream: values.upstream,
+      events: settings.events.length > 0 ? settings.events : ["viewer-request"],
     }),
   );
   const stop = async (): Promise<void> => {

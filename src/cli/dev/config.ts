@@ -13,7 +13,8 @@ export interface DevArgs {
   target: string | undefined;
   env?: string | undefined;
   vars: string[];
-  event?: string | undefined;
+  /** `--event` values: each an event, or several separated by commas. */
+  events?: string[] | undefined;
   profile?: string | undefined;
   strictLambdaEdge: boolean;
 }
@@ -32,7 +33,8 @@ export interface DevSettings {
   /** Where KV data persists (the project's `.verge/kv`), so it survives rebuilds and restarts. */
   kvPersist: string;
   limits: LimitsOptions;
-  event?: CloudFrontEventType | undefined;
+  /** The events the function runs at (`--event`); empty: the default, viewer-request. */
+  events: CloudFrontEventType[];
   build?: { command: string; cwd: string } | undefined;
   /** Extra directories to watch (wrangler `build.watch_dir`, with a build command). */
   watchDirs: string[];
@@ -53,7 +55,11 @@ export function resolveDevSettings(args: DevArgs, cwd = process.cwd()): DevSetti
     if (found === undefined) throw new UsageError(`verge dev: ${target} is a directory without a wrangler.toml, wrangler.json or wrangler.jsonc`);
     target = found;
   }
-  if (args.event !== undefined && !EVENTS.includes(args.event)) throw new UsageError(`--event ${args.event}: expected one of ${EVENTS.join(", ")}`);
+  const events: CloudFrontEventType[] = [];
+  for (const e of (args.events ?? []).flatMap((v) => v.split(",")).map((v) => v.trim())) {
+    if (!EVENTS.includes(e)) throw new UsageError(`--event ${e}: expected one of ${EVENTS.join(", ")}`);
+    if (!events.includes(e as CloudFrontEventType)) events.push(e as CloudFrontEventType);
+  }
   if (args.profile !== undefined && args.profile !== "workers" && args.profile !== "lambda-edge") {
     throw new UsageError(`--profile ${args.profile}: expected workers or lambda-edge`);
   }
@@ -66,7 +72,7 @@ export function resolveDevSettings(args: DevArgs, cwd = process.cwd()): DevSetti
   }
   const profile = args.strictLambdaEdge ? "lambda-edge" : args.profile;
   const limits: LimitsOptions = profile ? { profile } : {};
-  const base = { event: args.event as CloudFrontEventType | undefined, compatibilityFlags: [] as string[], watchDirs: [] as string[] };
+  const base = { events, compatibilityFlags: [] as string[], watchDirs: [] as string[] };
 
   if (formatOf(target) === null) {
     if (args.env !== undefined) throw new UsageError("--env needs a wrangler.toml, wrangler.json or wrangler.jsonc, not an entry file");

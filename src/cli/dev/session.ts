@@ -7,7 +7,7 @@
 import { spawn } from "node:child_process";
 import { relative } from "node:path";
 import { bundle, type BuildProblem } from "../../build/bundle.ts";
-import { Verge, type VergeOptions } from "../../harness/index.ts";
+import { Verge, type LogSource, type VergeOptions } from "../../harness/index.ts";
 import { validateOptions } from "../../harness/options.ts";
 import { validateLimits } from "../../shared/limits.ts";
 import type { DevSettings } from "./config.ts";
@@ -21,10 +21,11 @@ export interface DevSessionOptions {
   /** Reads the settings again (the wrangler config or its secrets changed); throws a user error. */
   reload?: () => DevSettings;
   term: Terminal;
+  /** The origin: with it, requests go through the edge pipeline (see README, `verge dev --upstream`). */
   upstream?: string | undefined;
   allowPrivate: boolean;
-  /** Console lines of a version's function, for the request log. */
-  onLog: (version: Version, level: string, message: string) => void;
+  /** Console lines of a version's function (and, with `upstream`, the pipeline's lines), for the request log. */
+  onLog: (version: Version, level: string, message: string, from: LogSource) => void;
 }
 
 export interface DevSession {
@@ -33,6 +34,8 @@ export interface DevSession {
   buildError(): BuildProblem[] | undefined;
   /** Whether the harness takes the config's KV bindings. */
   kvSupported: boolean;
+  /** Requests go through the edge pipeline (`--upstream`). */
+  pipeline: boolean;
   /** Settles after the first build, good or not. */
   firstBuild: Promise<void>;
   close(): Promise<void>;
@@ -79,10 +82,10 @@ export function createDevSession(o: DevSessionOptions): DevSession {
       const built = await bundle(settings.entry);
       inputs = built.inputs;
       next = new Verge(vergeOptions(built.code, built.sourceMap));
-      next.onLog((e) => version !== undefined && o.onLog(version, e.level, e.message));
+      next.onLog((e, from) => version !== undefined && o.onLog(version, e.level, e.message, from));
       await next.ready;
       if (closed) return void (await next.dispose());
-      version = versions.swap(next, validateLimits(settings.limits, settings.event ?? "viewer-request").config);
+      version = versions.swap(next, validateLimits(settings.limits, settings.events[0] ?? "viewer-request").config);
       problems = undefined;
       watch(inputs, false);
       const ms = Math.round(performance.now() - started);
@@ -124,7 +127,7 @@ export function createDevSession(o: DevSessionOptions): DevSession {
       limits: settings.limits,
       outbound: { allowPrivateAddresses: o.allowPrivate },
       ...(settings.name ? { name: settings.name } : {}),
-      ...(settings.event ? { event: settings.event } : {}),
+      ...(settings.events.length === 1 ? { event: settings.events[0] } : settings.events.length > 1 ? { event: settings.events } : {}),
       ...(o.upstream ? { upstream: o.upstream } : {}),
       ...(settings.compatibilityDate ? { compatibilityDate: settings.compatibilityDate } : {}),
       ...(settings.compatibilityFlags.length ? { compatibilityFlags: settings.compatibilityFlags } : {}),
@@ -139,6 +142,7 @@ export function createDevSession(o: DevSessionOptions): DevSession {
     versions,
     buildError: () => problems,
     kvSupported,
+    pipeline: o.upstream !== undefined,
     firstBuild,
     async close() {
       closed = true;

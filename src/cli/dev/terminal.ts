@@ -66,6 +66,8 @@ export interface BannerInfo {
   kvPersist?: string | undefined;
   limits: Limits;
   upstream?: string | undefined;
+  /** The events the function runs at (shown with an upstream). */
+  events?: string[] | undefined;
 }
 
 export function banner(t: Terminal, b: BannerInfo): string {
@@ -77,7 +79,9 @@ export function banner(t: Terminal, b: BannerInfo): string {
   if (b.kvPersist && b.kv.length) rows.push(["kv data", b.kvPersist]);
   const l = b.limits;
   rows.push(["limits", `${l.profile}: cpu ${l.cpuMs ?? "none"} ms, wall ${l.wallMs} ms, memory ${l.memoryMb} MB, subrequests ${l.subrequests}`]);
-  if (b.upstream) rows.push(["upstream", b.upstream]);
+  if (b.upstream) {
+    rows.push(["upstream", `${b.upstream} (edge pipeline: function at ${(b.events ?? ["viewer-request"]).join(", ")}, response cache in memory)`]);
+  }
   const width = Math.max(...rows.map(([k]) => k.length));
   return [t.paint("bold", "verge dev"), ...rows.map(([k, v]) => `  ${t.paint("dim", k.padEnd(width))}  ${v}`), `  ${t.paint("dim", "/__scheduled?cron=... runs the scheduled handler; Ctrl-C stops")}`].join("\n");
 }
