@@ -14,7 +14,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { headersToList } from "../pipeline/headers.ts";
 import type { CloudFrontEvent } from "../shared/cloudfront/index.ts";
 import { partsOf, type RequestData } from "../shared/http.ts";
-import { failureReport, type HostServices, type InvocationReport, type LogEntry, type Runtime } from "../runtime/index.ts";
+import { failureReport, type HostServices, type InvocationReport, type Runtime } from "../runtime/index.ts";
 import type { HostExtension, RoutedFetch } from "../runtime/child-host/child.ts";
 import { createPipeline, type EdgePipeline } from "../pipeline/index.ts";
 import { createMemoryCacheStore, createResponseCache } from "../pipeline/cache/index.ts";
@@ -157,7 +157,7 @@ function observed(runtime: Runtime): Runtime {
  * after). With no invocation, a report of nothing used (the parent ignores it:
  * `meta.events` is empty).
  */
-export async function mergeReports(invocations: Invocation[]): Promise<InvocationReport> {
+async function mergeReports(invocations: Invocation[]): Promise<InvocationReport> {
   const reports = await Promise.all(invocations.map(async (i) => ({ report: await i.finished, error: i.error })));
   const zero = { used: 0, limit: null };
   const merged: InvocationReport = { limits: { cpuMs: zero, wallMs: zero, heapMb: zero, subrequests: zero, responseBytes: zero }, logs: [], waitUntilErrors: [] };
