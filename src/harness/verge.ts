@@ -55,7 +55,7 @@ export class Verge {
 
   constructor(options: VergeOptions) {
     this.#options = resolveOptions(options);
-    this.#child = createChildRuntime({ program: PROGRAM, fetch: this.#options.outbound, onLog: (entry, fn) => this.#emitLog(entry, fn) });
+    this.#child = this.#newChild();
     this.#fn = this.#child.register(this.#options.decl);
     this.#ready = this.#load();
   }
@@ -168,9 +168,18 @@ export class Verge {
     this.#check();
     const next = resolveOptions(options);
     const old = this.#fn;
+    const outboundChanged = JSON.stringify(next.outbound) !== JSON.stringify(this.#options.outbound);
     this.#options = next;
-    this.#fn = this.#child.register(next.decl);
-    this.#child.unregister(old);
+    if (outboundChanged) {
+      // The subrequest policy belongs to the child host: a new policy needs a new child.
+      const previous = this.#child;
+      this.#child = this.#newChild();
+      this.#fn = this.#child.register(next.decl);
+      await previous.dispose();
+    } else {
+      this.#fn = this.#child.register(next.decl);
+      this.#child.unregister(old);
+    }
     this.#ready = this.#load();
     await this.#ready;
   }
@@ -209,6 +218,10 @@ export class Verge {
     if (this.#disposed) return;
     this.#disposed = true;
     await this.#child.dispose();
+  }
+
+  #newChild(): ChildRuntime {
+    return createChildRuntime({ program: PROGRAM, fetch: this.#options.outbound, onLog: (entry, fn) => this.#emitLog(entry, fn) });
   }
 
   async #load(): Promise<void> {

@@ -122,14 +122,13 @@ let harness: Verge | undefined;
 
 async function viaHarness(code: string, options: EvalGuestOptions): Promise<unknown> {
   const { Verge } = await import("../../src/index.ts");
-  // The subrequest policy is the instance's (given at construction); snippets use the default one.
   const verge = harness ?? new Verge({ modules: true, script: `export default { fetch: () => new Response("idle") };`, outbound: { allowPrivateAddresses: true } });
   harness = verge;
   await verge.setOptions({
     modules: true,
     script: workerSource(code),
     limits: { ...DEFAULT_LIMITS, ...options.limits },
-    outbound: { allowPrivateAddresses: true },
+    outbound: options.fetch ?? { allowPrivateAddresses: true },
   });
   const res = await verge.dispatchFetch("http://guest.test/");
   return resultOf(await res.text());
