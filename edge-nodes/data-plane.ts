@@ -55,7 +55,7 @@ export interface DataPlaneOptions {
 export interface DataPlane {
   app: ReturnType<typeof createEdgeApp>;
   store: EdgeStore;
-  sync: StateSource & { start(): Promise<void>; close(): Promise<void>; reload(): void };
+  sync: StateSource & { start(): Promise<void>; close(): Promise<void>; reload(seq?: number): boolean };
   runtime: Runtime;
   metrics: EdgeMetrics;
   close(): Promise<void>;

@@ -25,6 +25,7 @@ import { createDataPlane, openNodeState, type DataPlane } from "./data-plane.ts"
 import type { CronClock } from "./cron/index.ts";
 import { createClusterMetrics, shareWithPrimary } from "./metrics.ts";
 import { connectWorker, startSupervisor } from "./supervisor/index.ts";
+import { followPrimaryState } from "./sync/index.ts";
 import type { Quarantine, SyncStatus } from "./types.ts";
 
 export interface EdgeNodeOptions {
@@ -194,10 +195,14 @@ export async function runEdgeWorker(env: NodeJS.ProcessEnv): Promise<void> {
     nodeMetrics,
   });
   shareWithPrimary(plane.metrics);
-  worker.onMessage("edge:reload", () => plane.sync.reload());
+  // The primary persisted a new state and says its seq: re-read until this process has it,
+  // and check again against the seq in every status message (sync/worker-reload.ts).
+  const follow = followPrimaryState(plane.sync, { log: worker.log });
+  worker.onMessage("edge:reload", (m) => follow.reload((m as { seq?: number }).seq));
   worker.onMessage("edge:status", (m) => {
     const msg = m as unknown as { sync: SyncStatus; workers: EdgeHealth["workers"] };
     primary = { sync: msg.sync, workers: msg.workers };
+    follow.check(msg.sync?.appliedSeq);
   });
   let inFlight = 0;
   const fetch = plane.app.fetch;

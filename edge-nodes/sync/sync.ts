@@ -47,8 +47,12 @@ export interface SyncOptions {
 export interface Sync extends StateSource {
   start(): Promise<void>;
   close(): Promise<void>;
-  /** Worker mode: re-read the persisted state (the supervisor calls it when a new seq applied). */
-  reload(): void;
+  /**
+   * Worker mode: re-read the persisted state (the supervisor calls it when a new
+   * seq applied). With `seq` (the seq the primary says it applied), returns
+   * whether this process's state has caught up with it; without, true.
+   */
+  reload(seq?: number): boolean;
 }
 
 /** A follower's contact record older than this means the follower is gone: its "connected" is not believed. */
@@ -159,14 +163,21 @@ export function createSync(options: SyncOptions): Sync {
     reporter.request();
   }
 
-  function reload(): void {
-    if (follow || closed) return;
+  function reload(seq?: number): boolean {
+    if (follow || closed) return true;
+    const caughtUp = () => seq === undefined || state.seq >= seq;
+    // The primary committed in another process: a read snapshot this process took
+    // before that commit (any read in the last timer tick) would still show the old
+    // mark, and the new state would never be read (issue 4/6: a node reported a
+    // deploy applied while its worker kept serving the previous version).
+    store.refresh();
     const mark = readMark(store);
-    if (mark === undefined || mark.id === markId) return;
+    if (mark === undefined || mark.id === markId) return caughtUp();
     const snapshot = readApplied(store);
-    if (snapshot === undefined) return;
+    if (snapshot === undefined) return caughtUp();
     markId = mark.id;
     publish(createAppliedState(snapshot), true);
+    return caughtUp();
   }
 
   async function startFollowing(): Promise<void> {

@@ -4,14 +4,17 @@
  *   tagged with the worker's slot and pid;
  * - `maxIsolatesPerFunction` reaches every worker's isolate pool;
  * - a connection the primary handed to a worker that then dies is closed, never
- *   left open with no answer, and the next requests succeed.
+ *   left open with no answer, and the next requests succeed;
+ * - every deploy reaches every worker while they serve traffic (issue 4/6: a
+ *   worker's read snapshot from just before the primary's commit hid the new
+ *   state, and the worker kept the previous version), without a re-read.
  * Every wait is a poll with a deadline.
  */
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { request as httpRequest } from "node:http";
+import { Agent, request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startEdgeNode, optionsFromEnv, type EdgeNode } from "../../edge-nodes/server.ts";
@@ -215,4 +218,54 @@ test("verge edge prints its workers' log lines as JSON on stdout; --help names -
   assert.ok(json().some((l) => l.event === "worker-ready"), "the supervisor's events on stdout too");
   child.kill("SIGTERM");
   await exited;
+});
+
+test("every deploy reaches every worker while the workers serve traffic, without re-reading", TIMEOUT, async () => {
+  const { fleet, node } = await supervised();
+  const site = (i: number) => `export default { fetch() { return new Response("v${i}"); } };\n`;
+  await fleet.publish("site", site(0));
+  await fleet.waitApplied(
+    await fleet.distribution("deploys", {
+      hostnames: ["deploys.test"],
+      origins: [{ id: "web", url: "http://127.0.0.1:9" }], // never fetched: the Worker answers
+      behaviors: [{ pathPattern: "/site/*", originId: "web", functions: { "viewer-request": { function: "site", alias: "live", includeBody: false } } }],
+      defaultBehavior: { originId: "web", functions: {} },
+    }),
+  );
+  const body = (host: string, path: string, agent: Agent | false) =>
+    new Promise<string>((resolve, reject) => {
+      const u = new URL(path, node.url);
+      const req = httpRequest({ host: u.hostname, port: u.port, path: u.pathname, headers: { host }, agent }, (res) => {
+        let b = "";
+        res.setEncoding("utf8").on("data", (c: string) => (b += c));
+        res.on("end", () => resolve(b));
+      });
+      req.on("error", reject);
+      req.end();
+    });
+  // Traffic on both workers (two keep-alive connections, handed out round-robin): every
+  // request reads the node's LMDB (cache lookup), so a read snapshot is nearly always open.
+  const agent = new Agent({ keepAlive: true, maxSockets: 2 });
+  let stop = false;
+  const traffic = [0, 1].map(async () => {
+    while (!stop) await body(HOST, "/traffic", agent).catch(() => "");
+  });
+  const lineCount = lines.length;
+  try {
+    for (let i = 1; i <= 15; i++) {
+      await fleet.publish("site", site(i));
+      // Fresh connections go round-robin over the two workers: four new bodies in a row is both.
+      let inARow = 0;
+      await until(`deploy v${i} on both workers`, async () => {
+        inARow = (await body("deploys.test", "/site/", false)) === `v${i}` ? inARow + 1 : 0;
+        return inARow >= 4 ? true : undefined;
+      }, 10_000);
+    }
+  } finally {
+    stop = true;
+    await Promise.all(traffic);
+    agent.destroy();
+  }
+  const behind = lines.slice(lineCount).filter((l) => typeof l.msg === "string" && /behind the primary|periodic check found/.test(l.msg));
+  assert.deepEqual(behind, [], "no worker read an older state than its primary's reload message said");
 });
