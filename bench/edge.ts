@@ -1,7 +1,7 @@
 /**
- * edge: requests/s and latency through ONE edge node (issue 4), against a bare
- * Hono hello world and workerd serving the same hello Worker, same run, same
- * machine, all on 127.0.0.1.
+ * edge: requests/s and latency through ONE edge node (issue 4; figure 4 of
+ * issue 6), against bare node:http, a bare Hono hello world and workerd serving
+ * the same hello Worker, same run, same machine, all on 127.0.0.1.
  *
  * Server under test: the edge node **supervised with 1 worker** (`startEdgeNode({
  * workers: 1 })`: this variant process is the primary — feed follower, supervisor —
@@ -10,14 +10,15 @@
  * in the variant process (it is only busy in the miss variant).
  *
  * Variants (each in a fresh process per round, order alternating by round):
+ * - node:    bare node:http hello world (baseline: the floor under any Node server).
  * - hono:    bare Hono hello world on @hono/node-server (baseline, one process).
  * - workerd: `workerd serve` with the hello Worker (baseline; binary of the `workerd`
  *            package that comes with miniflare, capnp config as in cold-start.ts).
  * - hit:     (a) cache hit: a behavior with no function, origin says max-age=600.
  * - miss:    (b) a behavior with TTL min = default = max = 0: every request goes to
  *            the local origin; no function.
- * - lambda:  (c) a viewer-request Lambda@Edge handler that adds a request header,
- *            with a cache hit behind it.
+ * - lambda:  (c) a viewer-request Lambda@Edge handler that adds a request header
+ *            (the Lambda@Edge-style header rewrite), with a cache hit behind it.
  * - worker:  (d) a Workers `fetch` hello world at viewer-request (generated response).
  * - deploy:  3 edge nodes (`workers: 0`, in this process) behind one registry; 20
  *            deploys (10 with --quick), one at a time: publish a new version of a
@@ -25,14 +26,18 @@
  *            until every node answers with the new body (each node polled back to
  *            back, one request in flight per node).
  *
- * How: load is `wrk -t1 -c32` (a process of its own; installed with apt-get when run
- * as root and missing), 1 s warm-up run, then a 5 s measured run (3 s with --quick):
- * requests/s, p50/p99 (wrk's percentiles). Then concurrency 1 from a Node client in
- * its own process (one keep-alive connection, back to back, 2 s after 0.3 s warm-up):
- * p50/p99 we compute. Server CPU per request: CPU of the variant's process tree from
- * /proc over the measured wrk run (wrk itself excluded; includes registry, origin and
- * the edge primary, which are idle except the origin in `miss`).
- * Summary = median over rounds; ratios are taken within a round, then the median.
+ * How, per variant: (1) throughput: `wrk -t1 -c32` (a process of its own; installed
+ * with apt-get when run as root and missing), 1 s warm-up run, then a 3 s measured run
+ * (2 s with --quick): requests/s, and the server's CPU per request from /proc over that
+ * run (the variant's process tree, wrk excluded; includes registry, origin and the edge
+ * primary, which are idle except the origin in `miss`). (2) latency at the same fixed
+ * concurrency, measured by us: lib/load-client.ts (32 keep-alive connections, closed
+ * loop, raw sockets, its own process) for 2 s after 0.3 s: p50/p99/p999 (wrk's own
+ * percentiles are kept in the JSON only: coordinated omission, and MEASURED.md found
+ * its workerd tails invalid). (3) concurrency 1 (lib/latency-client.ts, one keep-alive
+ * connection, back to back, 1.2 s after 0.3 s): p50/p99.
+ * Summary = median over rounds; ratios (×node, ×Hono, ×workerd) are taken within a
+ * round, then the median.
  *
  * Targets (reported, never asserted): (d) ≥ 1.5× workerd's requests/s; (a) ≥ 0.7×
  * bare Hono's; the added p50 of a trivial viewer-request function ≤ 100 µs ((c) − (a)
@@ -45,8 +50,8 @@ import { emitResult, parseArgs, roundsOrPrevious, type RoundsResult } from "./li
 import { round } from "./lib/stats.ts";
 import { treeCpuMs } from "./lib/proc.ts";
 import { helloBundle } from "./lib/worker-bundle.ts";
-import { latencyC1, wrk, wrkBinary } from "./lib/load.ts";
-import { startHono, startPlainOrigin, startVergeFleet, startWorkerd, waitFor, get, type Running } from "./lib/edge-servers.ts";
+import { latencyC1, loadAt, wrk, wrkBinary } from "./lib/load.ts";
+import { startHono, startNodeHttp, startPlainOrigin, startVergeFleet, startWorkerd, waitFor, get, type Running } from "./lib/edge-servers.ts";
 import { report, type EdgeResult } from "./lib/edge-report.ts";
 
 const SCRIPT = fileURLToPath(import.meta.url);
@@ -54,6 +59,7 @@ const CONNECTIONS = 32;
 const HOST = "edge.test";
 
 export const VARIANTS: Record<string, string> = {
+  node: "bare node:http (baseline)",
   hono: "bare Hono on @hono/node-server (baseline)",
   workerd: "workerd serve, hello Worker (baseline)",
   hit: "(a) verge: cache hit",
@@ -99,21 +105,26 @@ async function cacheStatus(url: string): Promise<string> {
   return `${res.status} ${String(res.headers["x-verge-cache"] ?? "-")}`;
 }
 
+const BASELINES = new Set(["node", "hono", "workerd"]);
+
 async function throughputVariant(name: string, quick: boolean): Promise<EdgeResult> {
   const bin = wrkBinary();
   if (bin === null) throw new Error("wrk not found (and not root, so not installed)");
   let server: Running;
   let host = HOST;
-  if (name === "hono") (server = await startHono()), (host = "hello.test");
+  if (name === "node") (server = await startNodeHttp()), (host = "hello.test");
+  else if (name === "hono") (server = await startHono()), (host = "hello.test");
   else if (name === "workerd") (server = await startWorkerd(helloBundle("edge"))), (host = "hello.test");
   else server = await edgeServer(`/${name}/a`);
   try {
     await wrk(bin, server.url, host, CONNECTIONS, 1);
-    const before = name === "hono" || name === "workerd" ? "" : await cacheStatus(server.url);
+    const before = BASELINES.has(name) ? "" : await cacheStatus(server.url);
     const cpu0 = treeCpuMs();
-    const w = await wrk(bin, server.url, host, CONNECTIONS, quick ? 3 : 5);
+    const w = await wrk(bin, server.url, host, CONNECTIONS, quick ? 2 : 3);
     const cpu1 = treeCpuMs();
-    const c1 = await latencyC1(server.url, host, 300, quick ? 1000 : 2000);
+    const u = new URL(server.url);
+    const load = await loadAt({ port: Number(u.port), targets: [{ host, path: u.pathname }], concurrency: CONNECTIONS, warmupMs: 300, durationMs: quick ? 1500 : 2000 });
+    const c1 = await latencyC1(server.url, host, 300, quick ? 1000 : 1200);
     return {
       variant: name,
       rps: w.rps,
@@ -122,6 +133,7 @@ async function throughputVariant(name: string, quick: boolean): Promise<EdgeResu
       requests: w.requests,
       errors: w.errors,
       serverCpuUsPerReq: cpu0 === null || cpu1 === null ? null : round(((cpu1 - cpu0) * 1000) / w.requests),
+      load,
       c1,
       cache: before,
     };
@@ -181,7 +193,7 @@ async function main(): Promise<void> {
     budgetS: args.quick ? 90 : 240,
     timeoutMs: 90_000,
     extraArgs: args.quick ? ["--quick"] : [],
-    detail: `wrk -t1 -c${CONNECTIONS}, ${args.quick ? 3 : 5} s after 1 s warm-up`,
+    detail: `wrk -t1 -c${CONNECTIONS}, ${args.quick ? 2 : 3} s after 1 s warm-up; our client at c=${CONNECTIONS} and c=1`,
   });
   const variants = (config as { variants?: string[] } | undefined)?.variants ?? Object.keys(VARIANTS);
   report(res as RoundsResult<EdgeResult>, env, { variants, labels: VARIANTS, connections: CONNECTIONS, quick: args.quick });

@@ -2,7 +2,7 @@
 import { envLine, mdTable, medianRatio, series, writeResults, type RoundsResult } from "./rounds.ts";
 import { fmt, median, quantile, round } from "./stats.ts";
 import { barChart } from "./svg-chart.ts";
-import type { LatencyResult } from "./load.ts";
+import type { LatencyResult, LoadReport } from "./load.ts";
 
 export interface EdgeResult {
   variant: string;
@@ -13,6 +13,8 @@ export interface EdgeResult {
   errors?: number;
   serverCpuUsPerReq?: number | null;
   c1?: LatencyResult;
+  /** Our own client at the same fixed concurrency as wrk (lib/load-client.ts). */
+  load?: LoadReport;
   /** Status and x-verge-cache of one request before the measured run. */
   cache?: string;
   /** Per deploy: ms until all 3 nodes served the new version. */
@@ -40,8 +42,16 @@ export function report(res: RoundsResult<EdgeResult>, env: Record<string, unknow
         serverCpuUsPerReq: med(v, (x) => x.serverCpuUsPerReq ?? NaN),
         c1P50Us: med(v, (x) => x.c1?.p50Us ?? NaN),
         c1P99Us: med(v, (x) => x.c1?.p99Us ?? NaN),
+        loadRps: Math.round(median(series(res, v, (x) => x.load?.rps ?? NaN))),
+        loadP50Us: med(v, (x) => x.load?.p50Us ?? NaN),
+        loadP99Us: med(v, (x) => x.load?.p99Us ?? NaN),
+        loadP999Us: med(v, (x) => x.load?.p999Us ?? NaN),
+        loadErrors: series(res, v, (x) => x.load?.errors ?? 0).reduce((a, b) => a + b, 0),
+        xNode: round(medianRatio(res, v, "node", (x) => x.rps ?? NaN)),
         xHono: round(medianRatio(res, v, "hono", (x) => x.rps ?? NaN)),
         xWorkerd: round(medianRatio(res, v, "workerd", (x) => x.rps ?? NaN)),
+        p99xHono: round(medianRatio(res, v, "hono", (x) => x.load?.p99Us ?? NaN)),
+        cpuxHono: round(medianRatio(res, v, "hono", (x) => x.serverCpuUsPerReq ?? NaN)),
         errors: series(res, v, (x) => x.errors ?? 0).reduce((a, b) => a + b, 0),
         cache: res.rounds.map((r) => r.results[v]?.cache ?? "").find((c) => c !== "") ?? "",
         rounds: series(res, v, (x) => x.rps ?? NaN),
@@ -64,7 +74,7 @@ export function report(res: RoundsResult<EdgeResult>, env: Record<string, unknow
   const json = {
     benchmark: "edge",
     environment: env,
-    config: { rounds: res.rounds.length, variants: o.variants, connections: o.connections, quick: o.quick, load: "wrk -t1", edgeNode: "startEdgeNode({ workers: 1 }) — one worker process" },
+    config: { rounds: res.rounds.length, variants: o.variants, connections: o.connections, quick: o.quick, load: "wrk -t1 (req/s, CPU); lib/load-client.ts at the same concurrency (percentiles); lib/latency-client.ts (c=1)", edgeNode: "startEdgeNode({ workers: 1 }) — one worker process" },
     verdicts,
     summary,
     addedLatencyUs: addedUs,
@@ -76,27 +86,28 @@ export function report(res: RoundsResult<EdgeResult>, env: Record<string, unknow
   };
 
   const cols = res.rounds.map((r) => `r${r.round}`);
+  const window = o.quick ? 2 : 3;
   let md = `## edge — ${date}\n\n${envLine(env)}\n\n`;
-  md += `One edge node supervised with 1 worker process (one server core) vs a bare Hono hello world and \`workerd serve\` with the same hello Worker, all on 127.0.0.1. Load: \`wrk -t1 -c${o.connections}\`, ${o.quick ? 3 : 5} s after a 1 s warm-up, in its own process; c=1 columns from a Node client (one keep-alive connection, back to back). Median over ${res.rounds.length} round${res.rounds.length === 1 ? "" : "s"} (fresh processes per variant per round, order alternating); r1…rN are each round's requests/s; ×Hono and ×workerd are within-round ratios of requests/s. Server CPU: the server's process tree from /proc (includes the idle registry and edge primary, and the origin in (b)).${o.quick ? " **Quick run (--quick): 1 round, shorter windows.**" : ""}\n\n`;
+  md += `Figure 4 of issue 6 and the edge-node targets of issue 4. One edge node supervised with 1 worker process (one server core) vs bare node:http, a bare Hono hello world and \`workerd serve\` with the same hello Worker, all on 127.0.0.1. Per variant: \`wrk -t1 -c${o.connections}\` for ${window} s after a 1 s warm-up (requests/s, server CPU of the server's process tree from /proc over that run: it includes the idle registry and edge primary, and the origin in (b)); then our own closed-loop client at the same ${o.connections} connections (raw sockets, its own process: p50/p99/p999); then concurrency 1 (one keep-alive connection, back to back). Median over ${res.rounds.length} round${res.rounds.length === 1 ? "" : "s"} (fresh processes per variant per round, order alternating); r1…rN are each round's wrk requests/s; ×node, ×Hono, ×workerd and p99 ×Hono are within-round ratios, then the median.${o.quick ? " **Quick run (--quick): 1 round, shorter windows.**" : ""}\n\n`;
   for (const v of verdicts) md += `- **Target** ${v.target}: **${v.met ? "MET" : "MISSED"}** (${fmt(v.value)} ${v.unit})\n`;
   md += `\n`;
   md += mdTable(
-    ["variant", "req/s", "p50 µs", "p99 µs", "server CPU µs/req", "×Hono", "×workerd", "c=1 p50 µs", "c=1 p99 µs", "check", ...cols],
+    ["variant", "req/s (wrk)", "×node", "×Hono", "×workerd", "server CPU µs/req", `c=${o.connections} p50 µs`, `c=${o.connections} p99 µs`, `c=${o.connections} p999 µs`, "p99 ×Hono", `c=${o.connections} req/s (ours)`, "c=1 p50 µs", "c=1 p99 µs", "check", ...cols],
     load.map((v) => {
       const s = summary[v]!;
-      return [s.label!, fmt(s.rps, 0), fmt(s.p50Us), fmt(s.p99Us), fmt(s.serverCpuUsPerReq), fmt(s.xHono), fmt(s.xWorkerd), fmt(s.c1P50Us), fmt(s.c1P99Us), s.cache || "200", ...res.rounds.map((r) => fmt(r.results[v]?.rps, 0))];
+      return [s.label!, fmt(s.rps, 0), fmt(s.xNode), fmt(s.xHono), fmt(s.xWorkerd), fmt(s.serverCpuUsPerReq), fmt(s.loadP50Us), fmt(s.loadP99Us), fmt(s.loadP999Us), fmt(s.p99xHono), fmt(s.loadRps, 0), fmt(s.c1P50Us), fmt(s.c1P99Us), s.cache || "200", ...res.rounds.map((r) => fmt(r.results[v]?.rps, 0))];
     }),
   );
   md += `\nAdded p50 of the viewer-request function at c=1, (c) − (a): **${fmt(addedUs)} µs** (rounds: ${addedRounds.map((x) => fmt(x)).join(", ")}).`;
-  md += ` Errors (non-2xx/socket) under load: ${load.map((v) => `${v} ${summary[v]!.errors}`).join(", ")}. "check" is the status and x-verge-cache of one request before the measured run.\n\n`;
+  md += ` Errors (non-2xx/socket) under wrk: ${load.map((v) => `${v} ${summary[v]!.errors}`).join(", ")}; under our client: ${load.map((v) => `${v} ${summary[v]!.loadErrors}`).join(", ")}. "check" is the status and x-verge-cache of one request before the measured run.\n\n`;
+  md += `Our client's own requests/s is lower than wrk's where the client, not the server, is the limit (the fast baselines): its percentiles then include its own queueing; for the verge variants the server is the limit. wrk's p50/p99 are in the JSON only.\n\n`;
   md += `Deploy propagation (3 nodes \`workers: 0\` in one process, ${deploy.n} deploys over ${deployRoundP99.length} round(s), each: publish a new version + move the alias, then poll each node until it serves the new body): p50 **${fmt(deploy.p50Ms)} ms**, p99 **${fmt(deploy.p99Ms)} ms**, max ${fmt(deploy.maxMs)} ms (per-round p99: ${deploy.roundP99Ms.map((x) => fmt(x)).join(", ")} ms).\n`;
-  md += `\nwrk's own p99 is approximate under full load (coordinated omission; MEASURED.md found wrk's workerd tails unreliable): prefer the c=1 columns for latency.\n`;
   if (res.failures.length) md += `\nFailures: ${res.failures.map((f) => `round ${f.round + 1} ${f.variant}: ${f.error.split("\n")[0]}`).join("; ")}\n`;
 
   const svg = barChart({
-    title: `One edge node (1 worker) vs Hono and workerd — requests/s, wrk -c${o.connections} (higher is better)`,
-    subtitle: `127.0.0.1 · ${res.rounds.length} round(s), fresh processes · ${env.cpu as string} · ${date}`,
-    unit: "requests/s",
+    title: `Figure 4 — one edge node (1 worker) vs node:http, Hono and workerd: requests/s, wrk -c${o.connections}`,
+    subtitle: `127.0.0.1 · ${res.rounds.length} round(s), fresh processes · ${env.cpu as string} · load ${(env.loadavg as number[]).join(" / ")} · ${date}`,
+    unit: "requests/s (higher is better)",
     targets: [
       ...(summary.workerd ? [{ value: summary.workerd.rps * TARGET_WORKER_X, label: `(d) target: ${TARGET_WORKER_X}× workerd` }] : []),
       ...(summary.hono ? [{ value: summary.hono.rps * TARGET_HIT_X, label: `(a) target: ${TARGET_HIT_X}× Hono` }] : []),
@@ -104,8 +115,8 @@ export function report(res: RoundsResult<EdgeResult>, env: Record<string, unknow
     bars: load.map((v) => ({
       label: o.labels[v]!,
       value: summary[v]!.rps,
-      highlight: v !== "hono" && v !== "workerd",
-      note: `${fmt(summary[v]!.rps, 0)} req/s · p50 ${fmt(summary[v]!.p50Us)} µs · c=1 ${fmt(summary[v]!.c1P50Us)} µs`,
+      highlight: !["node", "hono", "workerd"].includes(v),
+      note: `${fmt(summary[v]!.rps, 0)} req/s · ${fmt(summary[v]!.xHono)}× Hono · p99 ${fmt(summary[v]!.loadP99Us)} µs · ${fmt(summary[v]!.serverCpuUsPerReq)} µs CPU`,
     })),
   });
   const paths = writeResults("edge", { json, md, svg });

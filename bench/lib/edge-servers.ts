@@ -3,7 +3,7 @@
  * web server, a verge fleet (the real `verge origin` registry as a child
  * process, edge nodes through `startEdgeNode`, functions published and
  * distributions written over the registry's HTTP API), `workerd serve` with a
- * Worker, and a bare Hono app on @hono/node-server.
+ * Worker, a bare Hono app on @hono/node-server and a bare node:http server.
  */
 import { spawn } from "node:child_process";
 import { Agent, createServer, request, type IncomingHttpHeaders, type Server } from "node:http";
@@ -154,6 +154,23 @@ export async function startWorkerd(script: string): Promise<Running & { pid: num
     throw err;
   }
   return { url, pid: child.pid!, close };
+}
+
+/** A bare node:http hello world (the floor under any Node server), in this process. */
+export async function startNodeHttp(): Promise<Running> {
+  const server = createServer((req, res) => {
+    req.resume();
+    res.writeHead(200, { "content-type": "text/plain; charset=UTF-8" }).end("hello world");
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
 }
 
 /** A bare Hono hello world on @hono/node-server, in this process. */

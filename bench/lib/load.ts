@@ -1,11 +1,19 @@
 /**
- * Load for bench/edge.ts, always in a process of its own and always against
- * 127.0.0.1: `wrk` (fixed connections, fixed duration) for throughput, and
- * lib/latency-client.ts (one keep-alive connection, back to back) for the
- * concurrency-1 latency, measured by us rather than by wrk.
+ * Load for bench/edge.ts and bench/functions.ts, always in a process of its own
+ * and always against 127.0.0.1: `wrk` (fixed connections, fixed duration) for
+ * throughput, lib/latency-client.ts (one keep-alive connection, back to back)
+ * for the concurrency-1 latency, and lib/load-client.ts (a closed loop at fixed
+ * concurrency on raw sockets) for latency percentiles under load measured by us
+ * rather than by wrk.
  */
 import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { LoadPlan, LoadReport } from "./load-client.ts";
+
+export type { LoadPlan, LoadReport } from "./load-client.ts";
 
 export interface WrkResult {
   requests: number;
@@ -77,6 +85,22 @@ export interface LatencyResult {
 }
 
 const CLIENT = fileURLToPath(new URL("./latency-client.ts", import.meta.url));
+const LOAD_CLIENT = fileURLToPath(new URL("./load-client.ts", import.meta.url));
+
+/** lib/load-client.ts in a child process (the plan goes through a temp file: 1,000 targets are long). */
+export async function loadAt(plan: LoadPlan): Promise<LoadReport> {
+  const dir = mkdtempSync(join(tmpdir(), "verge-bench-load-"));
+  try {
+    const file = join(dir, "plan.json");
+    writeFileSync(file, JSON.stringify(plan));
+    const out = await run(process.execPath, [LOAD_CLIENT, `@${file}`], plan.warmupMs + plan.durationMs + 30_000);
+    const line = out.split("\n").find((l) => l.startsWith("{"));
+    if (line === undefined) throw new Error(`load client: no result: ${out.slice(-500)}`);
+    return JSON.parse(line) as LoadReport;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 /** Concurrency 1 for `warmupMs` then `windowMs`, in a child Node process; latencies per request. */
 export async function latencyC1(url: string, host: string, warmupMs: number, windowMs: number): Promise<LatencyResult> {
