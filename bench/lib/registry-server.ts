@@ -19,8 +19,12 @@ export interface Registry {
   stop(): Promise<void>;
 }
 
-export async function startRegistry(): Promise<Registry> {
-  const dir = mkdtempSync(join(tmpdir(), "verge-bench-registry-"));
+/**
+ * `dir`: run over this data directory (e.g. a copy of a prepared one) instead of a
+ * fresh temp one; `keepDir`: leave the directory on stop (to copy or reuse it).
+ */
+export async function startRegistry(options: { dir?: string; keepDir?: boolean } = {}): Promise<Registry> {
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), "verge-bench-registry-"));
   const child: ChildProcess = spawn(process.execPath, ["--no-node-snapshot", "--disable-warning=ExperimentalWarning", CLI, "origin", "--port", "0", "--host", "127.0.0.1", "--data", dir], {
     env: { ...process.env, VERGE_ADMIN_TOKEN: ADMIN, VERGE_SECRET_KEY: "bench-secret-key" },
     stdio: ["ignore", "pipe", "pipe"],
@@ -35,7 +39,7 @@ export async function startRegistry(): Promise<Registry> {
       await exited;
       clearTimeout(t);
     }
-    rmSync(dir, { recursive: true, force: true });
+    if (options.keepDir !== true) rmSync(dir, { recursive: true, force: true });
   };
   try {
     const url = await new Promise<string>((resolve, reject) => {
