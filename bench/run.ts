@@ -1,39 +1,49 @@
 /**
- * Runs the runtime benchmarks (all, or the ones named) one after another, each
- * as its own child process with its own time budget, so the whole suite stays
- * under 12.5 minutes; then prints each result table.
+ * Runs the benchmarks (all, or the ones named) one after another, each as its
+ * own child process with its own time budget, so the whole suite stays under
+ * 15 minutes on 2 cores; then prints each result table and writes the summary
+ * (lib/summary.ts): results/<date>.json, <date>.md (every headline figure with
+ * its target and verdict) and <date>.svg (the chart).
  *
- *   npm run bench                      # all: cold-start, warm-dispatch, density, registry, edge
+ *   npm run bench                      # all: cold-start, warm-dispatch, density, registry, fleet, functions, edge
  *   npm run bench -- cold-start        # one
  *   npm run bench -- registry          # the origin registry: publish latency, SSE fan-out
- *   npm run bench -- edge              # one edge node under wrk vs Hono and workerd; deploy propagation
- *   npm run bench -- fleet             # registry + 3 edge nodes in network namespaces (2/40/120 ms RTT)
- *   npm run bench -- --quick           # fewer rounds and samples (~2 minutes)
+ *   npm run bench -- fleet             # registry + 3 edge nodes in network namespaces (2/40/120 ms RTT): figures 1, 2, 3, 6
+ *   npm run bench -- functions         # one edge node, 1,000 functions live, Zipf traffic: figure 5
+ *   npm run bench -- edge              # one edge node vs node:http, Hono and workerd; deploy propagation: figure 4
+ *   npm run bench -- --quick           # fewer rounds and samples (~5 minutes)
  *   npm run bench -- density --n 300   # extra flags go to every script
  *   npm run bench -- profile           # the diagnostic: where the time and memory go
+ *   npm run bench -- --summary         # only rewrite the summary from the newest results
  *
- * Everything stays on 127.0.0.1 or inside the network namespaces fleet creates. Results: bench/results/<date>-<name>.{json,md,svg}.
- * Rebuild the guest prelude first (`npm run build:prelude`): its size is paid at
- * every cold start.
+ * Everything stays on 127.0.0.1 or inside the network namespaces fleet creates.
+ * Results: bench/results/<date>-<name>.{json,md,svg}. Rebuild the guest prelude
+ * first (`npm run build:prelude`): its size is paid at every cold start.
  */
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { BENCH_DIR, RESULTS_DIR, killGroup, today, trackGroup } from "./lib/rounds.ts";
+import { latestResult, writeSummary } from "./lib/summary.ts";
 
-/** Name → share of the suite's time budget (seconds) in normal and quick mode. */
-/** Name → time budget for starting new rounds, and the hard limit after which it is killed (s). */
+/**
+ * Name → time budget for starting new rounds, and the hard limit after which it is
+ * killed (s). Edge runs last: its budget is what is left, so it takes fewer rounds
+ * rather than pushing the suite past its limit.
+ */
 const BENCHMARKS: Record<string, { budgetS: number; quickBudgetS: number; hardLimitS: number; onlyByName?: true }> = {
   "cold-start": { budgetS: 60, quickBudgetS: 25, hardLimitS: 95 },
   "warm-dispatch": { budgetS: 75, quickBudgetS: 25, hardLimitS: 100 },
   density: { budgetS: 65, quickBudgetS: 25, hardLimitS: 100 },
   // The origin registry (a registry process of its own per variant and round).
   registry: { budgetS: 45, quickBudgetS: 20, hardLimitS: 90 },
-  // One edge node under wrk vs Hono and workerd, and deploy propagation (issue 4).
-  edge: { budgetS: 320, quickBudgetS: 90, hardLimitS: 500 },
-  // Registry + 3 edge nodes in 3 "regions" (issue 6): latency per node, deploy
-  // propagation, cold start, registry down. Bounded by counts (~3 min, ~50 s quick).
+  // Registry + 3 edge nodes in 3 "regions" (issue 6, figures 1, 2, 3, 6): latency per
+  // node, deploy propagation, cold start, registry down. Bounded by counts (~3 min, ~70 s quick).
   fleet: { budgetS: 240, quickBudgetS: 90, hardLimitS: 300 },
+  // One edge node with 1,000 functions live under Zipf traffic (figure 5): ~2.5 min, ~45 s quick.
+  functions: { budgetS: 150, quickBudgetS: 60, hardLimitS: 240 },
+  // One edge node vs node:http, Hono and workerd, and deploy propagation (issue 4; figure 4).
+  edge: { budgetS: 300, quickBudgetS: 90, hardLimitS: 500 },
   // The diagnostic (where the time goes); runs only when named.
   profile: { budgetS: 120, quickBudgetS: 60, hardLimitS: 180, onlyByName: true },
 };
@@ -43,16 +53,17 @@ const SUITE_LIMIT_S = 900;
 const ROUND_SLACK_S = 30;
 
 const argv = process.argv.slice(2);
-const names = argv.filter((a, i) => !a.startsWith("--") && !(i > 0 && argv[i - 1]!.startsWith("--") && argv[i - 1] !== "--quick"));
+const names = argv.filter((a, i) => !a.startsWith("--") && !(i > 0 && argv[i - 1]!.startsWith("--") && argv[i - 1] !== "--quick" && argv[i - 1] !== "--summary"));
 const flags = argv.filter((a) => !names.includes(a));
 const quick = flags.includes("--quick");
+const summaryOnly = flags.includes("--summary");
 for (const n of names) {
   if (!(n in BENCHMARKS)) {
     console.error(`unknown benchmark "${n}"; expected one of ${Object.keys(BENCHMARKS).join(", ")}`);
     process.exit(2);
   }
 }
-const selected = names.length > 0 ? names : Object.keys(BENCHMARKS).filter((n) => !BENCHMARKS[n]!.onlyByName);
+const selected = summaryOnly ? [] : names.length > 0 ? names : Object.keys(BENCHMARKS).filter((n) => !BENCHMARKS[n]!.onlyByName);
 if (!existsSync(join(BENCH_DIR, "..", "src", "runtime", "guest", "prelude.generated.js"))) {
   console.error("the guest prelude is not built: run `npm run build:prelude` first");
   process.exit(1);
@@ -66,7 +77,7 @@ function runOne(name: string, remainingS: number): Promise<number> {
   }
   const budget = String(Math.max(1, Math.min(quick ? b.quickBudgetS : b.budgetS, remainingS - ROUND_SLACK_S)));
   const hardLimitS = Math.min(b.hardLimitS, remainingS);
-  const args = ["--no-node-snapshot", "--disable-warning=ExperimentalWarning", join(BENCH_DIR, `${name}.ts`), "--budget-s", budget, ...flags];
+  const args = ["--no-node-snapshot", "--disable-warning=ExperimentalWarning", join(BENCH_DIR, `${name}.ts`), "--budget-s", budget, ...flags.filter((f) => f !== "--summary")];
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"], detached: true });
     trackGroup(child.pid);
@@ -112,9 +123,12 @@ for (const name of selected) {
   if (existsSync(md) && !failed.includes(name)) console.log(readFileSync(md, "utf8"));
   else console.log(`## ${name}: failed, see the output above\n`);
 }
-// A full, successful run refreshes the "Latest results" section of bench/README.md.
+// The "Latest results" section of bench/README.md: the newest result of each
+// benchmark (a benchmark not run now keeps its last one), after the summary.
 const defaults = Object.keys(BENCHMARKS).filter((n) => !BENCHMARKS[n]!.onlyByName);
-if (!quick && failed.length === 0 && defaults.every((n) => selected.includes(n))) {
+const summary = writeSummary();
+console.log(`\nsummary: ${summary.join(", ")}`);
+if (!quick) {
   const readme = join(BENCH_DIR, "README.md");
   const START = "<!-- results:start -->";
   const END = "<!-- results:end -->";
@@ -122,10 +136,16 @@ if (!quick && failed.length === 0 && defaults.every((n) => selected.includes(n))
   const a = text.indexOf(START);
   const b = text.indexOf(END);
   if (a >= 0 && b > a) {
+    const date = today();
+    const head = `### Summary — ${date}\n\n${readFileSync(join(RESULTS_DIR, `${date}.md`), "utf8").replace(/^# .*\n\n/, "").replace(/\]\((\d{4}-\d{2}-\d{2}[^)]*)\)/g, "](results/$1)")}\n`;
     const tables = defaults
-      .map((n) => readFileSync(join(RESULTS_DIR, `${today()}-${n}.md`), "utf8").replace(/^## /, "### ") + `\n![${n}](results/${today()}-${n}.svg)\n`)
+      .flatMap((n) => {
+        const found = latestResult(n);
+        if (found === null) return [];
+        return [readFileSync(join(RESULTS_DIR, `${found.date}-${n}.md`), "utf8").replace(/^## /, "### ") + `\n![${n}](results/${found.date}-${n}.svg)\n`];
+      })
       .join("\n");
-    writeFileSync(readme, `${text.slice(0, a + START.length)}\n\n${tables}\n${text.slice(b)}`);
+    writeFileSync(readme, `${text.slice(0, a + START.length)}\n\n${head}\n${tables}\n${text.slice(b)}`);
     console.log("updated the results in bench/README.md");
   }
 }

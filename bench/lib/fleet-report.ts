@@ -167,7 +167,11 @@ export function report(r: FleetResult): void {
     targets: [{ value: TARGET_DEPLOY_P99_MS, label: "deploy p99 target 1 s" }],
     log: true,
   });
-  const json = { ...r, summary };
+  const verdicts = [
+    { target: `deploy propagation p99 ≤ ${TARGET_DEPLOY_P99_MS} ms to every node (farthest at 120 ms RTT)`, value: Number.isFinite(deploy.all.p99Ms) ? round(deploy.all.p99Ms) : null, unit: "ms", met: deployMet, missedDeploys: deploy.all.missed },
+    { target: "0 errors while the registry is killed and restarted under load", value: totalErrors, unit: "errors", met: totalErrors === 0 },
+  ];
+  const json = { ...r, verdicts, summary };
   const files = writeResults("fleet", { json, md, svg });
   console.log(`\n${md}`);
   console.log(`wrote ${files.join(", ")}`);

@@ -14,6 +14,8 @@ export interface Bar {
   segments?: Array<{ name: string; value: number }>;
   /** Draw in the highlight colour (the subject of the benchmark). */
   highlight?: boolean;
+  /** A fill of its own (e.g. green for a target met, red for one missed); wins over `highlight`. */
+  colour?: string;
 }
 
 export interface ChartOptions {
@@ -115,7 +117,7 @@ export function barChart(o: ChartOptions): string {
       }
     } else {
       const w = Math.max(1, x(b.value) - labelW);
-      out.push(`<rect x="${labelW}" y="${y + 5}" width="${w.toFixed(1)}" height="${rowH - 10}" fill="${b.highlight ? HIGHLIGHT : BAR}"><title>${esc(`${b.label}: ${b.value} ${o.unit}`)}</title></rect>`);
+      out.push(`<rect x="${labelW}" y="${y + 5}" width="${w.toFixed(1)}" height="${rowH - 10}" fill="${b.colour ?? (b.highlight ? HIGHLIGHT : BAR)}"><title>${esc(`${b.label}: ${b.value} ${o.unit}`)}</title></rect>`);
     }
     // A white halo keeps the value readable where it crosses a target line.
     out.push(`<text x="${(x(b.value) + 6).toFixed(1)}" y="${y + 18}" fill="#1f2328" stroke="#ffffff" stroke-width="4" paint-order="stroke">${esc(b.note ?? tickLabel(b.value))}</text>`);
