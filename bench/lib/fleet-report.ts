@@ -147,7 +147,7 @@ export function report(r: FleetResult): void {
   lines.push(typeof after === "string" ? `A deploy after the restart did **not** reach every node: ${after}\n` : `A deploy right after the registry answered again reached the nodes in ${after[0]!.perNodeMs.map((v) => (v == null ? "never (10 s)" : `${fmt(v)} ms`)).join(" / ")}.\n`);
   const errs = [...d.up, ...d.down].flatMap((x) => x.errors).slice(0, 5);
   if (errs.length > 0) lines.push(`First errors: ${errs.map((e) => `${e.target} at ${e.atMs} ms: ${e.what}`).join("; ")}\n`);
-  lines.push(`Throughput against workerd / Hono / node:http is bench/edge.ts (one node, one core); density is bench/density.ts.\n`);
+  lines.push(`Throughput against workerd / Hono / node:http (figure 4) is bench/edge.ts (one node, one core); 1,000 functions under Zipf traffic (figure 5) is bench/functions.ts; idle density is bench/density.ts.\n`);
   const md = lines.join("\n");
 
   const bars: Bar[] = [];
