@@ -141,7 +141,8 @@ function rssMiB(pid: number): { rss: number; hwm: number } {
 
 async function variant(name: string, template: Template, quick: boolean): Promise<FunctionsResult> {
   const { startEdgeNode } = await import("../edge-nodes/server.ts");
-  const work = mkdtempSync(join(tmpdir(), "verge-bench-functions-run-"));
+  // Inside the run's directory, so the parent removes it even if this process is killed.
+  const work = mkdtempSync(join(template.dir, "..", `run-${name}-`));
   const regDir = join(work, "registry");
   cpSync(template.dir, regDir, { recursive: true });
   const registry = await startRegistry({ dir: regDir });
@@ -227,6 +228,9 @@ async function main(): Promise<void> {
       console.log(`  registry ready in ${(template.setupMs / 1000).toFixed(1)} s (seq ${template.seq})`);
       metaFile = join(template.dir, "..", "template.json");
       writeFileSync(metaFile, JSON.stringify(template));
+      // A signal ends this process with process.exit (lib/rounds.ts): remove the run's files then too.
+      const base = join(template.dir, "..");
+      if (args.extra["keep-template"] === undefined) process.on("exit", () => rmSync(base, { recursive: true, force: true }));
     }
     const { res, env, config } = await roundsOrPrevious<FunctionsResult>("functions", args, {
       script: SCRIPT,
@@ -238,7 +242,8 @@ async function main(): Promise<void> {
       detail: `concurrency ${CONCURRENCY}, ${args.quick ? "4 + 6" : "8 + 15"} s (warm-up + measured)`,
     });
     const prepared = (config as { setupMs?: number } | undefined)?.setupMs ?? template?.setupMs ?? NaN;
-    report(res as RoundsResult<FunctionsResult>, env, { labels: VARIANTS, functions: count, concurrency: CONCURRENCY, zipfS: ZIPF_S, quick: args.quick, setupMs: prepared, perDistribution: PER_DISTRIBUTION });
+    const labels = { ...VARIANTS, zipf: `${count.toLocaleString("en-US")} functions, Zipf s=${ZIPF_S}` };
+    report(res as RoundsResult<FunctionsResult>, env, { labels, functions: count, concurrency: CONCURRENCY, zipfS: ZIPF_S, quick: args.quick, setupMs: prepared, perDistribution: PER_DISTRIBUTION });
   } finally {
     if (template !== undefined && args.extra["keep-template"] === undefined) rmSync(join(template.dir, ".."), { recursive: true, force: true });
     else if (template !== undefined) console.log(`kept the template: ${metaFile}`);
