@@ -136,9 +136,6 @@ export function openEdgeStore(options: EdgeStoreOptions): EdgeStore {
     bytes: (name) => tables.get(name) as EdgeTable<Uint8Array>,
     kv: () => kv,
     transaction: <T>(fn: () => T) => env.transaction(fn) as Promise<T>,
-    // lmdb-js renews its one read transaction lazily and resets it on a setTimeout(0):
-    // until then reads keep the snapshot of the first read after the last reset.
-    refresh: () => env.resetReadTxn(),
     close: async () => {
       await env.close();
     },

@@ -68,12 +68,5 @@ export interface EdgeStore {
   bytes(name: BytesTableName): EdgeTable<Uint8Array>;
   /** Runs `fn` (synchronous, using the *Sync writes) as one atomic write transaction. */
   transaction<T>(fn: () => T): Promise<T>;
-  /**
-   * Ends this process's current read snapshot, so the next read sees every
-   * commit made so far by any process of the node. Reads share one snapshot
-   * until the next timer tick (lmdb-js), and a commit by another process within
-   * that window is invisible to them; this process's own commits reset it.
-   */
-  refresh(): void;
   close(): Promise<void>;
 }

@@ -165,12 +165,10 @@ export function createSync(options: SyncOptions): Sync {
 
   function reload(seq?: number): boolean {
     if (follow || closed) return true;
+    // Reads share one LMDB snapshot until lmdb-js resets it on a timer (≥ 1 ms):
+    // a commit made meanwhile by another process (the primary) is not seen yet, so
+    // the caller re-reads until `seq` is there (worker-reload.ts; issue 4/6).
     const caughtUp = () => seq === undefined || state.seq >= seq;
-    // The primary committed in another process: a read snapshot this process took
-    // before that commit (any read in the last timer tick) would still show the old
-    // mark, and the new state would never be read (issue 4/6: a node reported a
-    // deploy applied while its worker kept serving the previous version).
-    store.refresh();
     const mark = readMark(store);
     if (mark === undefined || mark.id === markId) return caughtUp();
     const snapshot = readApplied(store);

@@ -3,12 +3,14 @@
  * reported a deploy applied while its worker kept serving the previous version).
  *
  * - Over a real LMDB environment: another process commits a new state while this
- *   process still holds a read snapshot from just before (a request read
- *   something in the same timer tick); `reload(seq)` must read the new state.
- *   The other process's commit runs inside spawnSync, so no timer can end the
- *   snapshot meanwhile: without `store.refresh()` in reload this fails every time.
+ *   process holds a read snapshot from just before (a request read something in
+ *   the same timer tick). The commit runs inside spawnSync, so no timer can end
+ *   the snapshot meanwhile: the read right after the reload message is behind
+ *   (the cause, every time), and followPrimaryState must still bring the state.
+ *   With a single read per message (the code before the fix) it never does.
  * - followPrimaryState over a fake: re-reads until the message's seq is there,
- *   gives up (logged) after its delays, and the periodic check re-reads.
+ *   logs only past the expected re-reads, gives up (logged) after its delays, and
+ *   the periodic check re-reads.
  */
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
@@ -46,19 +48,34 @@ function commitFromAnotherProcess(seq: number): void {
   assert.equal(r.status, 0, `writer process: ${r.stderr}`);
 }
 
-test("reload(seq) reads a state another process committed while this process held an older read snapshot", async () => {
+/** Polls `probe` every 2 ms until true, or fails after `ms`. */
+const until = async (what: string, probe: () => boolean, ms = 5_000) => {
+  const deadline = Date.now() + ms;
+  while (!probe()) {
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+};
+
+test("a reload message brings the state another process committed while this process held an older read snapshot", async () => {
   await writeApplied(store, { ...emptySnapshot(), seq: 1 });
   const worker = createSync({ store, registry: { url: "http://127.0.0.1:9", token: "t" }, nodeId: "worker", follow: false, fetch: async () => new Response(null, { status: 599 }) });
   await worker.start();
   assert.equal(worker.current().seq, 1);
+  const lines: Array<Record<string, unknown>> = [];
+  const follow = followPrimaryState(worker, { log: (l) => void lines.push(l) });
   for (const seq of [2, 3, 4]) {
     // A read in this tick (a request looking something up) takes the snapshot...
     assert.equal(readMark(store)?.seq, seq - 1);
     // ...then the primary commits the next state and tells the worker, before any timer runs here.
     commitFromAnotherProcess(seq);
-    assert.equal(worker.reload(seq), true, `reload(${seq}) says the worker caught up`);
-    assert.equal(worker.current().seq, seq, "the worker serves the state its primary applied");
+    follow.reload(seq);
+    assert.equal(worker.current().seq, seq - 1, "the read right after the message is still behind (lmdb-js's snapshot): the case this guards");
+    await until(`the worker at seq ${seq}`, () => worker.current().seq === seq);
   }
+  assert.ok(follow.rereads() >= 3, `re-read after each message (${follow.rereads()})`);
+  assert.equal(lines.length, 0, `within the quiet re-reads: ${JSON.stringify(lines)}`);
+  follow.stop();
   await worker.close();
 });
 
@@ -77,25 +94,27 @@ function lagging(lag: number, target: number) {
   return { sync, calls: () => calls };
 }
 
-const until = async (what: string, probe: () => boolean, ms = 5_000) => {
-  const deadline = Date.now() + ms;
-  while (!probe()) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-};
-
-test("followPrimaryState: a reload message re-reads until the state has its seq, and logs that it had to", async () => {
+test("followPrimaryState: a reload message re-reads until the state has its seq; past two re-reads it says so", async () => {
   const lines: Array<Record<string, unknown>> = [];
-  const fake = lagging(3, 7);
-  const follow = followPrimaryState(fake.sync, { log: (l) => void lines.push(l), retryDelaysMs: [1, 1, 1, 1, 1] });
-  follow.reload(7);
-  await until("caught up", () => fake.sync.current().seq === 7 && lines.length > 0);
-  assert.equal(fake.calls(), 4, "the first read and three re-reads");
+  const quick = lagging(2, 5);
+  const a = followPrimaryState(quick.sync, { log: (l) => void lines.push(l), retryDelaysMs: [1, 1, 1, 1, 1] });
+  a.reload(5);
+  await until("caught up", () => quick.sync.current().seq === 5);
+  assert.equal(quick.calls(), 3, "the first read and two re-reads");
+  assert.equal(a.rereads(), 2);
+  assert.equal(lines.length, 0, "two re-reads are the expected cost: not logged");
+
+  const slow = lagging(4, 7);
+  const b = followPrimaryState(slow.sync, { log: (l) => void lines.push(l), retryDelaysMs: [1, 1, 1, 1, 1] });
+  b.reload(7);
+  await until("caught up", () => slow.sync.current().seq === 7 && lines.length > 0);
+  assert.equal(slow.calls(), 5, "the first read and four re-reads");
   assert.equal(lines.length, 1);
+  assert.equal(lines[0]!.level, "warn");
   assert.match(String(lines[0]!.msg), /behind the primary's reload message; caught up/);
-  assert.deepEqual([lines[0]!.seq, lines[0]!.rereads], [7, 3]);
-  follow.stop();
+  assert.deepEqual([lines[0]!.seq, lines[0]!.rereads], [7, 4]);
+  a.stop();
+  b.stop();
 });
 
 test("followPrimaryState: no re-read when the first read has the seq; gives up (logged) after its delays", async () => {
@@ -118,8 +137,8 @@ test("followPrimaryState: no re-read when the first read has the seq; gives up (
   const c = followPrimaryState(later.sync, { log: (l) => void lines.push(l), retryDelaysMs: [5, 5, 5] });
   c.reload(10);
   c.reload(12);
-  await until("caught up with the newer seq", () => lines.length === 2);
-  assert.equal(lines[1]!.seq, 12);
+  await until("caught up with the newer seq", () => later.sync.current().seq === 12 && c.rereads() === 2);
+  assert.equal(later.calls(), 3, "one retry sequence serves both messages");
   a.stop();
   b.stop();
   c.stop();
