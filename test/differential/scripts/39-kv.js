@@ -60,7 +60,8 @@ export default {
         });
       }
       case "/list": {
-        const rel = (r) => ({ ...r, keys: r.keys.map((k) => (k.expiration === undefined ? k : { ...k, expiration: k.expiration - now })) });
+        // Seconds left, to the nearest 10: a second boundary may pass between /write and /list.
+        const rel = (r) => ({ ...r, keys: r.keys.map((k) => (k.expiration === undefined ? k : { ...k, expiration: Math.round((k.expiration - now) / 10) * 10 })) });
         const page1 = await kv.list({ prefix: "list/", limit: 2 });
         const page2 = await kv.list({ prefix: "list/", limit: 2, cursor: page1.cursor });
         return Response.json({ all: rel(await kv.list()), page1: rel(page1), page2: rel(page2), none: await kv.list({ prefix: "nothing/" }) });
