@@ -77,15 +77,33 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+/** A stored KV row: an entry, or the tombstone of a delete (`d`, empty value). */
+type KvRow = EdgeKvRow & { d?: true };
+
+const EMPTY = new Uint8Array(0);
+
 function openKv(env: RootDatabase): EdgeKv {
-  const db: Database<EdgeKvRow, Buffer> = env.openDB<EdgeKvRow, Buffer>({ name: "kv", encoding: "msgpack", keyEncoding: "binary" });
+  const db: Database<KvRow, Buffer> = env.openDB<KvRow, Buffer>({ name: "kv", encoding: "msgpack", keyEncoding: "binary" });
+  // Tombstones by seq (8 bytes, big-endian) + entry key, so a sweep reads only the old ones.
+  const tombs: Database<true, Buffer> = env.openDB<true, Buffer>({ name: "kv-tombstones", encoding: "msgpack", keyEncoding: "binary" });
   const keyOf = (scope: string, key: string) => Buffer.from(`${scope}/${key}`, "utf8");
+  const tombKey = (seq: number, k: Buffer) => {
+    const b = Buffer.alloc(8 + k.length);
+    b.writeBigUInt64BE(BigInt(seq));
+    k.copy(b, 8);
+    return b;
+  };
   // Decoded bytes may share memory with the decoder's buffers: copy what outlives the read.
-  const copy = (row: EdgeKvRow): EdgeKvRow => ({ ...row, v: Uint8Array.from(row.v) });
+  const copy = (row: KvRow): EdgeKvRow => {
+    const out: EdgeKvRow = { v: Uint8Array.from(row.v), s: row.s };
+    if (row.e !== undefined) out.e = row.e;
+    if (row.m !== undefined) out.m = row.m;
+    return out;
+  };
   return {
     get(scope, key) {
       const row = db.get(keyOf(scope, key));
-      return row === undefined ? undefined : copy(row);
+      return row === undefined || row.d ? undefined : copy(row);
     },
     *range(scope, prefix, after) {
       const base = Buffer.from(`${scope}/`, "utf8");
@@ -96,6 +114,7 @@ function openKv(env: RootDatabase): EdgeKv {
         const k = key as Buffer;
         if (k.subarray(0, pre.length).compare(pre) !== 0) return;
         if (after !== undefined && k.equals(from)) continue;
+        if (value.d) continue;
         yield { key: k.subarray(base.length).toString("utf8"), row: copy(value) };
       }
     },
@@ -103,15 +122,46 @@ function openKv(env: RootDatabase): EdgeKv {
       env.transaction(() => {
         const k = keyOf(scope, key);
         const old = db.get(k);
-        if (old === undefined || old.s <= row.s) db.putSync(k, row);
+        if (old === undefined || old.s <= row.s) {
+          if (old?.d) tombs.removeSync(tombKey(old.s, k));
+          db.putSync(k, row);
+        }
       }) as Promise<void>,
     remove: (scope, key, seq) =>
       env.transaction(() => {
         const k = keyOf(scope, key);
         const old = db.get(k);
-        if (old !== undefined && old.s <= seq) db.removeSync(k);
+        if (seq === null) {
+          if (old !== undefined) db.removeSync(k);
+          if (old?.d) tombs.removeSync(tombKey(old.s, k));
+          return;
+        }
+        if (old !== undefined && old.s > seq) return;
+        if (old?.d) tombs.removeSync(tombKey(old.s, k));
+        db.putSync(k, { v: EMPTY, s: seq, d: true });
+        tombs.putSync(tombKey(seq, k), true);
       }) as Promise<void>,
-    clear: async () => void (await db.clearAsync()),
+    sweepTombstones: (seq) =>
+      env.transaction(() => {
+        let n = 0;
+        const end = Buffer.alloc(8);
+        end.writeBigUInt64BE(BigInt(seq) + 1n);
+        for (const { key } of tombs.getRange({ end })) {
+          const t = Buffer.from(key as Buffer);
+          const k = t.subarray(8);
+          const row = db.get(k);
+          if (row?.d && row.s <= seq) {
+            db.removeSync(k);
+            n++;
+          }
+          tombs.removeSync(t);
+        }
+        return n;
+      }) as Promise<number>,
+    clear: async () => {
+      await db.clearAsync();
+      await tombs.clearAsync();
+    },
   };
 }
 

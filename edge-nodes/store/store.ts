@@ -10,7 +10,8 @@
  * - `bundles`: verified bundle bytes by hex digest (sync/).
  * - `secrets`: secret values per function, as delivered by the registry (sync/).
  * - `cache-meta`, `cache-body`: the response cache (cache/).
- * - `kv`: Workers KV entries of every tenant, as the feed delivered them (sync/kv.ts).
+ * - `kv`: Workers KV entries of every tenant, as the feed delivered them, and
+ *   tombstones of deletes; `kv-tombstones` indexes those by seq (sync/kv.ts).
  */
 
 export type TableName = "state" | "secrets" | "cache-meta";
@@ -54,11 +55,18 @@ export interface EdgeKv {
   get(scope: string, key: string): EdgeKvRow | undefined;
   /** Entries of `scope` whose key starts with `prefix`, strictly after `after`. */
   range(scope: string, prefix: string, after?: string): Iterable<{ key: string; row: EdgeKvRow }>;
-  /** Writes `row` unless the stored entry comes from a later change. */
+  /** Writes `row` unless the stored entry (or a delete's tombstone) comes from a later change. */
   put(scope: string, key: string, row: EdgeKvRow): Promise<void>;
-  /** Removes the entry unless it comes from a change after `seq`. */
-  remove(scope: string, key: string, seq: number): Promise<void>;
-  /** Drops every entry (before a full import). */
+  /**
+   * Deletes the entry unless it comes from a change after `seq`, leaving a
+   * tombstone at `seq`, so an older put replayed from the feed (after a local
+   * delete that ran ahead of it) cannot bring the key back. `seq` null: the
+   * registry had nothing to delete; drop what is here, leave no tombstone.
+   */
+  remove(scope: string, key: string, seq: number | null): Promise<void>;
+  /** Drops the tombstones of deletes at or before `seq` (the feed applied so far: nothing older replays). */
+  sweepTombstones(seq: number): Promise<number>;
+  /** Drops every entry and tombstone (before a full import). */
   clear(): Promise<void>;
 }
 

@@ -60,3 +60,40 @@ test("changes apply in seq order per key; an older change does not undo a newer 
   await kv.delete("a");
   assert.equal(await kv.get("a"), null);
 });
+
+test("a local delete leaves a tombstone: an older put replayed from the feed cannot bring the key back", async () => {
+  let seq = 200;
+  const client = {
+    kvPut: async () => ++seq,
+    kvDelete: async (_t: string, _ns: string, key: string) => (key === "unknown" ? null : ++seq),
+  } as unknown as RegistryClient;
+  const kv = createEdgeKvStorage({ store, client, tenant: "t", namespace: "tomb", now: () => Date.now() });
+  const tput = (s: number, key: string, value: string): Change => ({ ...put(s, key, value), key: `tomb/${key}`, value: { ...put(s, key, value).value!, namespace: "tomb" } }) as Change;
+  await applyKvChanges(store, client, [tput(150, "k", "v1")]);
+  assert.equal(text((await kv.get("k"))?.value), "v1");
+  await kv.delete("k"); // the registry's delete is change 201; the feed is still at 150
+  assert.equal(await kv.get("k"), null);
+  // The follower replays the batch that held change 150 (a crash before it persisted its seq).
+  await applyKvChanges(store, client, [tput(150, "k", "v1")]);
+  assert.equal(await kv.get("k"), null, "the tombstone keeps the key deleted");
+  assert.deepEqual((await kv.list({ prefix: "k", limit: 10 })).keys, []);
+  // A newer put wins over the tombstone.
+  await applyKvChanges(store, client, [tput(202, "k", "v2")]);
+  seq = 202;
+  assert.equal(text((await kv.get("k"))?.value), "v2");
+  // Swept once the feed has applied past the delete: later replays are impossible, the table is clean.
+  await kv.delete("k"); // 203
+  await store.kv().sweepTombstones(202); // the earlier test's tombstones (seq 4, 10x) go; this one stays
+  await applyKvChanges(store, client, [tput(150, "k", "v1")]);
+  assert.equal(await kv.get("k"), null, "the tombstone at 203 is still there");
+  assert.equal(await store.kv().sweepTombstones(203), 1);
+  assert.equal(await store.kv().sweepTombstones(1_000), 0, "nothing left");
+  await applyKvChanges(store, client, [tput(204, "k", "v3")]);
+  assert.equal(text((await kv.get("k"))?.value), "v3");
+  // The registry had nothing to delete (null seq): the local entry goes, no tombstone is left.
+  await applyKvChanges(store, client, [tput(205, "unknown", "x")]);
+  await kv.delete("unknown");
+  assert.equal(await kv.get("unknown"), null);
+  await applyKvChanges(store, client, [tput(3, "unknown", "old")]);
+  assert.equal(text((await kv.get("unknown"))?.value), "old", "no tombstone: a later feed delete will say so");
+});

@@ -112,7 +112,7 @@ export function createEdgeKvStorage(options: EdgeKvStorageOptions): KvStorage {
     async delete(key) {
       const seq = await client.kvDelete(tenant, namespace, key, AbortSignal.timeout(30_000));
       // null: the registry had nothing (or only an expired entry); drop ours whatever its seq.
-      await kv.remove(scope, key, seq ?? Number.MAX_SAFE_INTEGER);
+      await kv.remove(scope, key, seq);
     },
     async list({ prefix = "", limit, cursor }: KvListOptions): Promise<KvListResult> {
       const t = now();

@@ -142,6 +142,8 @@ export function createSync(options: SyncOptions): Sync {
     await applyKvChanges(store, client, changes.filter((c) => c.seq > state.seq));
     const mark = await writeApplied(store, next.snapshot);
     markId = mark.id;
+    // Deletes up to here are applied and persisted: no older change replays, their tombstones can go.
+    await store.kv().sweepTombstones(next.seq);
     publish(next, true);
     reporter.request();
   }
