@@ -4,7 +4,8 @@
  * - `cache-meta` `m/<distribution>/<key>/<variant>` → {@link CacheEntry} (msgpack);
  *   `<distribution>` is URI-encoded so a `/` in it cannot spill into the key.
  * - `cache-meta` `s/bytes`, `s/entries` → numbers, kept inside the same write
- *   transactions as the entries they count.
+ *   transactions as the entries they count; `s/generation` → a number bumped
+ *   by each of those transactions, so a reader can tell nothing changed.
  * - `cache-body` `<bodyId>` → the body bytes. A body id is fresh for every
  *   stored response, so a reader that read an entry never gets another
  *   response's body: it gets the right one or none (then it is a miss).
@@ -39,6 +40,8 @@ export interface CacheEntry extends Timing {
 
 export const BYTES_KEY = "s/bytes";
 export const ENTRIES_KEY = "s/entries";
+/** Bumped by every write transaction that adds, changes or removes an entry (storage.ts). */
+export const GENERATION_KEY = "s/generation";
 export const ENTRY_PREFIX = "m/";
 /** Per-record bytes beyond body and headers (keys, numbers, LMDB page slack). */
 export const RECORD_OVERHEAD = 256;

@@ -9,7 +9,7 @@
  */
 import type { CacheStore } from "./store.ts";
 import { createLruOrder } from "./lru.ts";
-import { BYTES_KEY, ENTRIES_KEY, ENTRY_PREFIX, distributionPrefix, keyPrefix, type CacheEntry } from "./records.ts";
+import { BYTES_KEY, ENTRIES_KEY, ENTRY_PREFIX, GENERATION_KEY, distributionPrefix, keyPrefix, type CacheEntry } from "./records.ts";
 import { varyMatches } from "./vary.ts";
 
 /** A stored variant that matches a request. */
@@ -43,6 +43,8 @@ interface Counts {
 
 /** Hits buffered before their `lastAccess` is written back (one transaction per batch). */
 const ACCESS_BATCH = 64;
+/** Keys whose variant lists this process keeps between writes (see `find`). */
+const KNOWN_KEYS = 4096;
 
 export function createCacheStorage(store: CacheStore, maxBytes: number): CacheStorage {
   const meta = store.table<CacheEntry>("cache-meta");
@@ -52,9 +54,22 @@ export function createCacheStorage(store: CacheStore, maxBytes: number): CacheSt
   let evictions = 0;
   const writing = new Set<Promise<unknown>>();
 
-  /** Every write transaction goes through here, so {@link CacheStorage.drain} can wait for it. */
-  function write<T>(fn: () => T): Promise<T> {
-    const p = store.transaction(fn);
+  /**
+   * Every write transaction goes through here, so {@link CacheStorage.drain} can wait for it.
+   * Each one that adds, changes or removes an entry also bumps the generation
+   * counter in the same transaction (`touchesEntries`; only the `lastAccess`
+   * write-back does not), which is what lets `find` reuse what it read.
+   */
+  function write<T>(fn: () => T, touchesEntries = true): Promise<T> {
+    const p = store.transaction(
+      touchesEntries
+        ? () => {
+            const out = fn();
+            counters.putSync(GENERATION_KEY, (counters.get(GENERATION_KEY) ?? 0) + 1);
+            return out;
+          }
+        : fn,
+    );
     const tracked: Promise<void> = p.then(
       () => void writing.delete(tracked),
       () => void writing.delete(tracked),
@@ -112,23 +127,47 @@ export function createCacheStorage(store: CacheStore, maxBytes: number): CacheSt
   function flushAccess(): void {
     const dirty = lru.takeDirty();
     write(() => {
-        for (const [entryKey, at] of dirty) {
-          const rec = meta.get(entryKey);
-          if (rec !== undefined && rec.lastAccess < at) meta.putSync(entryKey, { ...rec, lastAccess: at });
-        }
-      })
+      for (const [entryKey, at] of dirty) {
+        const rec = meta.get(entryKey);
+        if (rec !== undefined && rec.lastAccess < at) meta.putSync(entryKey, { ...rec, lastAccess: at });
+      }
+    }, false)
       .catch(() => {
         // Access times are an optimisation for eviction order; losing a batch is harmless.
       });
   }
 
+  /**
+   * Every variant of each recently looked-up key, newest first, as read at a
+   * generation. While the generation in the store is still that one, no
+   * process of the node has stored, refreshed, removed, purged or evicted
+   * anything since, so the list is still exactly what a range read would
+   * return (apart from `lastAccess`, which serving does not use): a hit then
+   * costs one small read instead of a range scan. Any write, by any process,
+   * makes every list be read again.
+   */
+  const known = new Map<string, { generation: number; variants: Found[] }>();
+
+  function variantsOf(prefix: string): Found[] {
+    // Read in the same synchronous stretch, so both come from one read snapshot.
+    const generation = counters.get(GENERATION_KEY) ?? 0;
+    const seen = known.get(prefix);
+    if (seen !== undefined && seen.generation === generation) return seen.variants;
+    const variants: Found[] = [];
+    for (const { key: entryKey, value } of meta.range({ prefix })) variants.push({ entryKey, entry: value });
+    variants.sort((a, b) => b.entry.storedAt - a.entry.storedAt);
+    if (seen === undefined && known.size >= KNOWN_KEYS) known.delete(known.keys().next().value!);
+    known.set(prefix, { generation, variants });
+    return variants;
+  }
+
   return {
     find(distribution, key, headers) {
       const out: Found[] = [];
-      for (const { key: entryKey, value } of meta.range({ prefix: keyPrefix(distribution, key) })) {
-        if (varyMatches(headers, value.vary, value.varyValues)) out.push({ entryKey, entry: value });
+      for (const found of variantsOf(keyPrefix(distribution, key))) {
+        if (varyMatches(headers, found.entry.vary, found.entry.varyValues)) out.push(found);
       }
-      return out.sort((a, b) => b.entry.storedAt - a.entry.storedAt);
+      return out;
     },
     body: (entry) => bodies.get(entry.bodyId),
     async put(entry, entryKey, body, replace) {
