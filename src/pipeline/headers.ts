@@ -87,6 +87,41 @@ export function appendVia(list: HeaderList, nodeId: string): HeaderList {
 }
 
 /**
+ * The headers that go to the viewer, in one pass: hop-by-hop ones dropped,
+ * then `x-verge-cache` (when there is a cache result), `x-verge-request-id`
+ * and `Via` (the entries already there, then `via`), each replacing any line
+ * of its name. The same as `stripHopByHop`, `deleteHeader`, `setHeader` and
+ * `appendVia` in turn.
+ */
+export function viewerHeaders(list: HeaderList, cache: string | null, requestId: string, via: string): HeaderList {
+  let named: ReadonlySet<string> = NONE;
+  for (const [name] of list) {
+    if (name === "connection") {
+      named = connectionTokens(list);
+      break;
+    }
+  }
+  const out: HeaderList = [];
+  let prior = "";
+  for (const line of list) {
+    const name = line[0];
+    if (name === "x-verge-cache" || name === "x-verge-request-id" || isHopByHop(name, named)) continue;
+    if (name === "via") {
+      const v = line[1].trim();
+      if (v !== "") prior = prior === "" ? v : `${prior}, ${v}`;
+      continue;
+    }
+    out.push(line);
+  }
+  if (cache !== null) out.push(["x-verge-cache", cache]);
+  out.push(["x-verge-request-id", requestId]);
+  out.push(["via", prior === "" ? via : `${prior}, ${via}`]);
+  return out;
+}
+
+const NONE: ReadonlySet<string> = new Set();
+
+/**
  * Total size of a header block as sent on HTTP/1.1: `name: value\r\n` per
  * line. Header text is Latin-1 on the wire (as Node decodes it), one byte per
  * character.

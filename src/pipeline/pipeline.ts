@@ -18,6 +18,7 @@ import { VergeError, hasCode, type VergeErrorCode } from "../shared/errors.ts";
 import { createRequestId, type CloudFrontGeneratedResponse, type CloudFrontRequest } from "../shared/cloudfront/index.ts";
 import { matchPathPattern } from "../shared/path-pattern.ts";
 import { partsOf, type HeaderList } from "../shared/http.ts";
+import type { CacheKeyPolicy } from "../shared/protocol.ts";
 import type { Pipeline, ViewerInfo, ViewerRequest } from "./types.ts";
 import { codeOf, errorResponse, messageOf, statusFor } from "./errors.ts";
 import { applyRequest, generatedResponse, makeResponse, replacedResponse, requestEvent, responseEvent } from "./events.ts";
@@ -25,12 +26,15 @@ import { fill } from "./fill.ts";
 import type { Context, Flow, FlowRequest, PipelineOptions } from "./flow.ts";
 import { requestUrl } from "./flow.ts";
 import { inspectRequest, hostName } from "./hardening.ts";
-import { appendVia, deleteHeader, headersToList, listToHeaders, setHeader, stripHopByHop } from "./headers.ts";
+import { headersToList, listToHeaders, setHeader, stripHopByHop, viaEntry, viewerHeaders } from "./headers.ts";
 import { createInvoker } from "./invoker.ts";
 import { createOriginFetcher } from "./origin.ts";
 import { withRecord, type RecordDraft } from "./record.ts";
 import { bodyFrom } from "./request-body.ts";
 import { workersViewerRequest } from "./workers.ts";
+
+/** URLs whose cache key each policy remembers (oldest forgotten first). */
+const KNOWN_KEYS = 4096;
 
 export interface EdgePipeline extends Pipeline {
   /** In-flight invocations per `tenant/function` in this process. */
@@ -56,6 +60,7 @@ export function createPipeline(options: PipelineOptions): EdgePipeline {
   };
   const invoker = createInvoker({ ...options, log });
   const ctx: Context = { options, invoker, fetchOrigin: options.fetchOrigin ?? fetcher!.fetch, framingChecked: fetcher !== null };
+  const via = viaEntry(options.nodeId);
 
   async function handle(input: Request | ViewerRequest, viewer: ViewerInfo): Promise<Response> {
     const started = now();
@@ -164,12 +169,20 @@ export function createPipeline(options: PipelineOptions): EdgePipeline {
       flow.cache = "Bypass";
       return fill(ctx, flow, req, {}, false);
     }
-    const url = new URL(requestUrl(flow, req));
-    const headers = listToHeaders(req.headers);
-    const key = options.cache.key({ distribution: flow.distributionId, behavior: flow.behaviorName, host: flow.host, url, headers, policy: flow.behavior.cacheKey });
+    const lines = req.headers;
+    let headers: Headers | undefined;
+    const request = {
+      method: req.method,
+      lines,
+      // Built only if the cache needs them (a response to store, a key that names headers or cookies).
+      get headers(): Headers {
+        return (headers ??= listToHeaders(lines));
+      },
+    };
+    const key = cacheKeyOf(flow, req, request);
     const { response, result } = await options.cache.serve({
       key,
-      request: { method: req.method, headers },
+      request,
       path: req.uri,
       distribution: flow.distributionId,
       ttl: flow.behavior.ttl,
@@ -177,6 +190,30 @@ export function createPipeline(options: PipelineOptions): EdgePipeline {
     });
     flow.cache = result;
     return response;
+  }
+
+  /**
+   * The cache key of a request. A policy that keys on no header and no cookie
+   * makes it a function of the URL alone (with the distribution, behavior and
+   * host), so it is remembered per URL for each policy object (a new applied
+   * state brings new ones): a hot URL is not parsed and hashed again per hit.
+   */
+  const keysByPolicy = new WeakMap<CacheKeyPolicy, Map<string, string>>();
+  function cacheKeyOf(flow: Flow, req: FlowRequest, request: { readonly headers: Headers }): string {
+    const policy = flow.behavior.cacheKey;
+    const href = requestUrl(flow, req);
+    const input = () => ({ distribution: flow.distributionId, behavior: flow.behaviorName, host: flow.host, url: new URL(href), headers: request.headers, policy });
+    if (policy.headers.behavior !== "none" || policy.cookies.behavior !== "none") return options.cache.key(input());
+    let known = keysByPolicy.get(policy);
+    if (known === undefined) keysByPolicy.set(policy, (known = new Map()));
+    const id = `${flow.distributionId}\n${flow.behaviorName}\n${flow.host}\n${href}`;
+    let key = known.get(id);
+    if (key === undefined) {
+      key = options.cache.key(input());
+      if (known.size >= KNOWN_KEYS) known.delete(known.keys().next().value!);
+      known.set(id, key);
+    }
+    return key;
   }
 
   /** A Workers viewer-request handler's fetch() to its own distribution (workers.ts). */
@@ -200,10 +237,7 @@ export function createPipeline(options: PipelineOptions): EdgePipeline {
   /** 6. What goes to the viewer. */
   function finalize(response: Response, flow: Flow): Response {
     const parts = readParts(response);
-    let headers = deleteHeader(stripHopByHop(parts.headers), "x-verge-cache");
-    if (flow.cache !== null) headers.push(["x-verge-cache", flow.cache]);
-    headers = setHeader(headers, "x-verge-request-id", flow.requestId);
-    headers = appendVia(headers, options.nodeId);
+    const headers = viewerHeaders(parts.headers, flow.cache, flow.requestId, via);
     return makeResponse(parts.status, parts.statusText, headers, flow.request.method === "HEAD" ? discardBody(parts.body) : parts.body);
   }
 

@@ -98,7 +98,17 @@ export interface CacheKeyInput {
 export interface CacheServeOptions {
   key: string;
   /** The viewer's request as it is after viewer-request: method and headers (Vary, conditionals, Cache-Control). A `Request` will do. */
-  request: { readonly method: string; readonly headers: Headers };
+  request: {
+    readonly method: string;
+    readonly headers: Headers;
+    /**
+     * The same headers as a list (lowercase names, one entry per line), when
+     * the caller has them: the cache then reads the few it needs on a hit
+     * (Vary, conditionals) from the list, and touches `headers` (which may be
+     * a getter that builds them) only to store a response.
+     */
+    readonly lines?: HeaderList;
+  };
   /** Path of the request, for purge by prefix. */
   path: string;
   /** `tenant/name`, as in {@link CacheKeyInput}. */

@@ -70,7 +70,13 @@ export interface ResponseParts {
   body: Uint8Array | null;
 }
 
-const partsByResponse = new WeakMap<Response, ResponseParts>();
+/**
+ * Where a response made by {@link partsResponse} keeps its parts: a property
+ * under a module-private symbol (cheaper to set and to collect than a
+ * WeakMap entry per response; nothing outside this module can name it).
+ */
+const PARTS = Symbol("verge.responseParts");
+type WithParts = Response & { [PARTS]?: ResponseParts };
 
 /** Statuses whose responses never carry a body (fetch spec "null body status"). */
 export function isNullBodyStatus(status: number): boolean {
@@ -108,18 +114,22 @@ function toHeaders(list: HeaderList): Headers {
   return h;
 }
 
-export function partsResponse(parts: ResponseParts): Response {
+/**
+ * @param init `headersInit(parts.headers)`, when the caller already has it
+ *   (made once for headers it serves many times); it must be exactly that.
+ */
+export function partsResponse(parts: ResponseParts, init: Record<string, string> | Headers = headersInit(parts.headers)): Response {
   const body = isNullBodyStatus(parts.status) ? null : parts.body;
-  const response = new Response(body as ConstructorParameters<typeof Response>[0], {
+  const response: WithParts = new Response(body as ConstructorParameters<typeof Response>[0], {
     status: parts.status,
     statusText: parts.statusText,
-    headers: headersInit(parts.headers),
+    headers: init,
   });
-  partsByResponse.set(response, body === parts.body ? parts : { ...parts, body });
+  response[PARTS] = body === parts.body ? parts : { ...parts, body };
   return response;
 }
 
 /** The parts `response` was made from by {@link partsResponse}, else undefined. */
 export function partsOf(response: Response): ResponseParts | undefined {
-  return partsByResponse.get(response);
+  return (response as WithParts)[PARTS];
 }

@@ -3,6 +3,7 @@
  * and the ones the cache sends the origin to revalidate a stale entry.
  */
 import { httpDate } from "./cache-control.ts";
+import type { HeaderSource } from "./vary.ts";
 
 /** The entity tags of an `If-None-Match` list, without their `W/` prefix. */
 function entityTags(list: string): string[] {
@@ -19,16 +20,16 @@ function opaque(etag: string): string {
  * True when the viewer's `If-None-Match` (weak comparison), or, without one,
  * its `If-Modified-Since`, says its copy of a 200 entry is current.
  */
-export function viewerNotModified(request: { readonly headers: Headers }, entry: { status: number; etag: string | null; lastModified: string | null }): boolean {
+export function viewerNotModified(headers: HeaderSource, entry: { status: number; etag: string | null; lastModified: string | null }): boolean {
   if (entry.status !== 200) return false;
-  const inm = request.headers.get("if-none-match");
+  const inm = headers.get("if-none-match");
   if (inm !== null) {
     if (inm.trim() === "*") return true;
     if (entry.etag === null) return false;
     const mine = opaque(entry.etag);
     return entityTags(inm).includes(mine);
   }
-  const ims = httpDate(request.headers.get("if-modified-since"));
+  const ims = httpDate(headers.get("if-modified-since"));
   const lm = httpDate(entry.lastModified);
   return ims !== undefined && lm !== undefined && lm <= ims;
 }

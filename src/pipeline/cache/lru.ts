@@ -32,19 +32,25 @@ export function createLruOrder(): LruOrder {
   let order = new Map<string, number>();
   let dirty = new Map<string, number>();
   let complete = false;
+  /** The newest key of `order`, when known: hitting it again needs no move (a hot key's common case). */
+  let newest: string | undefined;
+  const moveToNewest = (entryKey: string, at: number): void => {
+    if (entryKey !== newest) {
+      order.delete(entryKey);
+      newest = entryKey;
+    }
+    order.set(entryKey, at);
+  };
   return {
-    touch(entryKey, at) {
-      order.delete(entryKey);
-      order.set(entryKey, at);
-    },
+    touch: moveToNewest,
     hit(entryKey, at) {
-      order.delete(entryKey);
-      order.set(entryKey, at);
+      moveToNewest(entryKey, at);
       dirty.set(entryKey, at);
     },
     forget(entryKey) {
       order.delete(entryKey);
       dirty.delete(entryKey);
+      if (entryKey === newest) newest = undefined;
     },
     oldest: () => order.keys(),
     rebuild(records) {
@@ -52,6 +58,7 @@ export function createLruOrder(): LruOrder {
       for (const r of records) all.push([r.entryKey, Math.max(r.lastAccess, order.get(r.entryKey) ?? 0)]);
       all.sort((a, b) => a[1] - b[1]);
       order = new Map(all);
+      newest = undefined;
       complete = true;
     },
     takeDirty() {

@@ -11,7 +11,7 @@
  *   response's body: it gets the right one or none (then it is a miss).
  */
 import { randomUUID } from "node:crypto";
-import { partsResponse, type HeaderList } from "../../shared/http.ts";
+import { headersInit, partsResponse, type HeaderList } from "../../shared/http.ts";
 import type { Timing } from "./freshness.ts";
 
 export interface CacheEntry extends Timing {
@@ -46,8 +46,17 @@ export const ENTRY_PREFIX = "m/";
 /** Per-record bytes beyond body and headers (keys, numbers, LMDB page slack). */
 export const RECORD_OVERHEAD = 256;
 
+const prefixes = new Map<string, string>();
+
 export function distributionPrefix(distribution: string): string {
-  return `${ENTRY_PREFIX}${encodeURIComponent(distribution)}/`;
+  let prefix = prefixes.get(distribution);
+  if (prefix === undefined) {
+    prefix = `${ENTRY_PREFIX}${encodeURIComponent(distribution)}/`;
+    // Distribution ids are few; a bound keeps a stream of odd ones from growing it.
+    if (prefixes.size >= 1024) prefixes.clear();
+    prefixes.set(distribution, prefix);
+  }
+  return prefix;
 }
 
 /** Prefix of every variant of one key. */
@@ -116,9 +125,33 @@ export function sizeOf(bodyBytes: number, headers: Array<[string, string]>): num
  * iterating `Headers` or streaming the body.
  */
 export function entryResponse(entry: CacheEntry, headers: Array<[string, string]>, body: Uint8Array | null, age: number): Response {
-  const out: HeaderList = headers.filter(([name]) => name !== "age");
-  out.push(["age", String(age)]);
-  return partsResponse({ status: entry.status, statusText: entry.statusText, headers: out, body });
+  const base = servedHeaders(headers);
+  const value = String(age);
+  const out: HeaderList = base.list.slice();
+  out.push(["age", value]);
+  if (base.init === null) return partsResponse({ status: entry.status, statusText: entry.statusText, headers: out, body });
+  const init = { ...base.init };
+  init["age"] = value;
+  return partsResponse({ status: entry.status, statusText: entry.statusText, headers: out, body }, init);
+}
+
+/**
+ * A stored header list without `Age`, and its `headersInit` (null when that is
+ * a `Headers`, which cannot be extended by copying), made once per list:
+ * stored entries are shared and frozen while their record is unchanged, so a
+ * hot entry's headers are checked and shaped once, not on every hit.
+ */
+const served = new WeakMap<ReadonlyArray<[string, string]>, { list: HeaderList; init: Record<string, string> | null }>();
+
+function servedHeaders(headers: Array<[string, string]>): { list: HeaderList; init: Record<string, string> | null } {
+  let known = served.get(headers);
+  if (known === undefined) {
+    const list = headers.filter(([name]) => name !== "age");
+    const init = headersInit(list);
+    known = { list, init: init instanceof Headers ? null : init };
+    if (Object.isFrozen(headers)) served.set(headers, known);
+  }
+  return known;
 }
 
 /**

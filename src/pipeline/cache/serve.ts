@@ -21,6 +21,7 @@ import { currentAge, isFresh, storeDecision, usableOnError } from "./freshness.t
 import { entryResponse, keyPrefix, mergeHeaders, notModifiedResponse, sizeOf, tagsOf, type CacheEntry } from "./records.ts";
 import type { Found } from "./storage.ts";
 import { isOriginError, storeWhileStreaming, type StoreContext } from "./store-response.ts";
+import { requestHeaders } from "./vary.ts";
 
 export interface ServeContext extends StoreContext {
   now: () => number;
@@ -68,7 +69,7 @@ export function createServe(ctx: ServeContext): (o: CacheServeOptions) => Promis
   function respond(entry: CacheEntry, body: Uint8Array, o: CacheServeOptions, head: boolean, result: CacheResult, at: number): Served {
     const age = currentAge(entry, at);
     ctx.counters.hits++;
-    if (viewerNotModified(o.request, entry)) return { response: notModifiedResponse(entry, age), result };
+    if (viewerNotModified(requestHeaders(o.request), entry)) return { response: notModifiedResponse(entry, age), result };
     return { response: entryResponse(entry, entry.headers, head ? null : body, age), result };
   }
 
@@ -186,7 +187,7 @@ export function createServe(ctx: ServeContext): (o: CacheServeOptions) => Promis
       // Nothing stored (uncacheable, aborted, failed, or too slow): every waiter asks the origin itself.
       if (outcome === null) return lookupOrFill(o, head, false);
       const at = ctx.now();
-      const found = ctx.storage.find(o.distribution, o.key, o.request.headers).find((f) => f.entryKey === outcome.entryKey);
+      const found = ctx.storage.find(o.distribution, o.key, requestHeaders(o.request)).find((f) => f.entryKey === outcome.entryKey);
       // The origin's answer fits a request that arrived before it was given
       // (even a no-cache one, just validated); a later arrival needs it fresh.
       const fits =
@@ -198,7 +199,7 @@ export function createServe(ctx: ServeContext): (o: CacheServeOptions) => Promis
       return lookupOrFill(o, head, true, pending);
     }
     const at = ctx.now();
-    const matches = ctx.storage.find(o.distribution, o.key, o.request.headers);
+    const matches = ctx.storage.find(o.distribution, o.key, requestHeaders(o.request));
     const found = matches[0];
     if (found !== undefined && isFresh(found.entry, at)) {
       const served = fromFound(found, o, head, "Hit", at);

@@ -10,7 +10,7 @@
 import type { CacheStore } from "./store.ts";
 import { createLruOrder } from "./lru.ts";
 import { BYTES_KEY, ENTRIES_KEY, ENTRY_PREFIX, GENERATION_KEY, distributionPrefix, keyPrefix, type CacheEntry } from "./records.ts";
-import { varyMatches } from "./vary.ts";
+import { varyMatches, type HeaderSource } from "./vary.ts";
 
 /** A stored variant that matches a request. */
 export interface Found {
@@ -20,7 +20,7 @@ export interface Found {
 
 export interface CacheStorage {
   /** Variants of `key` whose Vary values match `headers`, newest first. */
-  find(distribution: string, key: string, headers: Headers): Found[];
+  find(distribution: string, key: string, headers: HeaderSource): Found[];
   /** The entry's body, or undefined if another process replaced or evicted it meanwhile. */
   body(entry: CacheEntry): Uint8Array | undefined;
   /** Stores `entry` (replacing `replace`), then evicts LRU entries down to maxBytes. */

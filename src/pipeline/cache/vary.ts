@@ -4,6 +4,36 @@
  * One cache key may hold several such variants; each is its own record.
  */
 import { createHash } from "node:crypto";
+import type { HeaderList } from "../../shared/http.ts";
+
+/** What the cache reads request headers through: a `Headers`, or {@link listReader} over a header list. */
+export interface HeaderSource {
+  get(name: string): string | null;
+}
+
+/**
+ * `Headers.get` over a list with lowercase names: the lines of `name` joined
+ * with ", ", their surrounding whitespace trimmed (as `Headers` normalises
+ * values); null when there is none.
+ */
+export function listReader(lines: HeaderList): HeaderSource {
+  return {
+    get(name) {
+      let out: string | null = null;
+      for (const [n, v] of lines) {
+        if (n !== name) continue;
+        const value = v.trim();
+        out = out === null ? value : `${out}, ${value}`;
+      }
+      return out;
+    },
+  };
+}
+
+/** How the cache reads a serve request's headers: from its list when it has one. */
+export function requestHeaders(request: { readonly headers: Headers; readonly lines?: HeaderList }): HeaderSource {
+  return request.lines !== undefined ? listReader(request.lines) : request.headers;
+}
 
 /** Lowercased, deduplicated, sorted names of a `Vary` header ("*" kept as is). */
 export function varyNames(vary: string | null): string[] {
@@ -19,7 +49,7 @@ export function varyNames(vary: string | null): string[] {
  * The request's values for `names`; null when the header is absent. Whitespace
  * around values and after commas is normalised (RFC 9111 §4.1 allows it).
  */
-export function varyValues(headers: Headers, names: readonly string[]): Array<string | null> {
+export function varyValues(headers: HeaderSource, names: readonly string[]): Array<string | null> {
   return names.map((name) => {
     const value = headers.get(name);
     return value === null ? null : value.split(",").map((v) => v.trim()).join(",");
@@ -27,7 +57,8 @@ export function varyValues(headers: Headers, names: readonly string[]): Array<st
 }
 
 /** True when `headers` carries the same values an entry was stored with. */
-export function varyMatches(headers: Headers, names: readonly string[], stored: ReadonlyArray<string | null>): boolean {
+export function varyMatches(headers: HeaderSource, names: readonly string[], stored: ReadonlyArray<string | null>): boolean {
+  if (names.length === 0) return true;
   if (names.includes("*")) return false;
   const now = varyValues(headers, names);
   return now.every((v, i) => v === stored[i]);
