@@ -21,7 +21,6 @@
  */
 import type { HeaderList } from "../shared/http.ts";
 import type { ViewerRequest } from "./types.ts";
-import { headerBlockBytes } from "./headers.ts";
 
 export const MAX_HEADER_BYTES = 16 * 1024;
 
@@ -55,16 +54,28 @@ function refuse(code: string, message: string): Inspection {
 export function inspectRequest(request: ViewerRequest): Inspection {
   // One entry per line as received; a list made from a Headers object has
   // repeated lines joined with ", ", so a second Host shows as a comma.
+  // One pass gathers what the checks below read, which then run in order.
   const headers = request.headers;
-  if (headerBlockBytes(headers) > MAX_HEADER_BYTES) return refuse("ERR_HEADERS_TOO_LARGE", `request headers take ${headerBlockBytes(headers)} bytes, over the limit of ${MAX_HEADER_BYTES}`);
+  let bytes = 0;
+  let hosts = 0;
+  let hostLine = "";
+  let lengths: string[] | null = null;
+  let te: string[] | null = null;
+  for (const [name, value] of headers) {
+    bytes += name.length + value.length + 4;
+    if (name === "host") {
+      if (hosts++ === 0) hostLine = value;
+    } else if (name === "content-length") (lengths ??= []).push(value);
+    else if (name === "transfer-encoding") (te ??= []).push(value);
+  }
+  if (bytes > MAX_HEADER_BYTES) return refuse("ERR_HEADERS_TOO_LARGE", `request headers take ${bytes} bytes, over the limit of ${MAX_HEADER_BYTES}`);
 
   const method = request.method.toUpperCase();
   if (!METHODS.has(method)) return refuse("ERR_METHOD_NOT_ALLOWED", `method ${JSON.stringify(request.method)} is not forwarded; expected one of ${[...METHODS].join(", ")}`);
 
-  const hosts = headers.filter(([n]) => n === "host").map(([, v]) => v);
-  if (hosts.length === 0) return refuse("ERR_BAD_REQUEST", "the request has no Host header");
-  const hostHeader = hosts[0]!.trim();
-  if (hosts.length > 1 || hostHeader.includes(",")) return refuse("ERR_BAD_REQUEST", "the request has more than one Host header");
+  if (hosts === 0) return refuse("ERR_BAD_REQUEST", "the request has no Host header");
+  const hostHeader = hostLine.trim();
+  if (hosts > 1 || hostHeader.includes(",")) return refuse("ERR_BAD_REQUEST", "the request has more than one Host header");
   if (!HOST.test(hostHeader.toLowerCase())) return refuse("ERR_BAD_REQUEST", `the Host header ${JSON.stringify(hostHeader.slice(0, 80))} is not a host name`);
 
   const target = ABSOLUTE.exec(request.url);
@@ -76,8 +87,10 @@ export function inspectRequest(request: ViewerRequest): Inspection {
     return refuse("ERR_BAD_REQUEST", "the absolute-form request target names another host than the Host header");
   }
 
-  const framing = checkFraming(headers);
-  if (framing !== null) return refuse("ERR_BAD_REQUEST", framing);
+  if (lengths !== null || te !== null) {
+    const framing = checkFraming(lengths ?? [], te ?? []);
+    if (framing !== null) return refuse("ERR_BAD_REQUEST", framing);
+  }
 
   const path = normalizePath(target[3] === "" ? "/" : target[3]!);
   if (!path.ok) return refuse("ERR_BAD_REQUEST", path.message);
@@ -104,10 +117,9 @@ export function hostName(hostHeader: string): string {
   return name.endsWith(".") ? name.slice(0, -1) : name;
 }
 
-/** A message when the body framing is ambiguous, else null. */
-function checkFraming(headers: HeaderList): string | null {
-  const lengths = headers.filter(([n]) => n === "content-length").flatMap(([, v]) => v.split(",").map((s) => s.trim()));
-  const te = headers.filter(([n]) => n === "transfer-encoding").map(([, v]) => v);
+/** A message when the body framing is ambiguous, else null (`lengthLines`, `te`: the lines of each header). */
+function checkFraming(lengthLines: readonly string[], te: readonly string[]): string | null {
+  const lengths = lengthLines.flatMap((v) => v.split(",").map((s) => s.trim()));
   if (lengths.length > 0 && te.length > 0) return "the request has both Content-Length and Transfer-Encoding";
   if (lengths.some((l) => !/^\d{1,15}$/.test(l))) return "the request's Content-Length is not a number";
   if (new Set(lengths).size > 1) return "the request has several different Content-Length values";

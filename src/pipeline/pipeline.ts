@@ -67,7 +67,6 @@ export function createPipeline(options: PipelineOptions): EdgePipeline {
     const request = asViewerRequest(input);
     const draft: RecordDraft = {
       requestId: createRequestId(),
-      at: new Date(started).toISOString(),
       started,
       method: request.method,
       host: "",

@@ -10,7 +10,7 @@ import type { InvocationEntry } from "./flow.ts";
 
 export interface RecordDraft {
   requestId: string;
-  at: string;
+  /** ms (the pipeline's clock) when the request arrived; the record's `at`. */
   started: number;
   method: string;
   host: string;
@@ -19,6 +19,29 @@ export interface RecordDraft {
   cache: CacheResult | null;
   invocations: InvocationEntry[];
   error?: { code: string; message: string };
+}
+
+/** Callbacks for the next turn of the event loop: one `setImmediate` for all the responses of this one. */
+let pending: Array<() => void> | null = null;
+
+function later(fn: () => void): void {
+  if (pending === null) {
+    pending = [];
+    setImmediate(runPending);
+  }
+  pending.push(fn);
+}
+
+function runPending(): void {
+  const due = pending ?? [];
+  pending = null;
+  for (const fn of due) {
+    try {
+      fn();
+    } catch {
+      // finish() guards its listener; nothing else here may stop the others
+    }
+  }
 }
 
 /** Returns `response` with its body counted; calls `emit` once with the finished record. */
@@ -30,7 +53,7 @@ export function withRecord(response: Response, draft: RecordDraft, now: () => nu
     done = true;
     const record: RequestRecord = {
       requestId: draft.requestId,
-      at: draft.at,
+      at: new Date(draft.started).toISOString(),
       method: draft.method,
       host: draft.host,
       path: draft.path,
@@ -54,7 +77,7 @@ export function withRecord(response: Response, draft: RecordDraft, now: () => nu
   if (known !== undefined || response.body === null) {
     // Let invocations that already ended report their times first.
     const bytes = known?.body?.byteLength ?? 0;
-    setImmediate(() => finish(bytes));
+    later(() => finish(bytes));
     return response;
   }
   const reader = response.body.getReader();

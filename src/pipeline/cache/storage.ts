@@ -21,7 +21,10 @@ export interface Found {
 export interface CacheStorage {
   /** Variants of `key` whose Vary values match `headers`, newest first. */
   find(distribution: string, key: string, headers: HeaderSource): Found[];
-  /** The entry's body, or undefined if another process replaced or evicted it meanwhile. */
+  /**
+   * The entry's body, or undefined if another process replaced or evicted it
+   * meanwhile. Shared with other hits of the entry: read it, never change it.
+   */
   body(entry: CacheEntry): Uint8Array | undefined;
   /** Stores `entry` (replacing `replace`), then evicts LRU entries down to maxBytes. */
   put(entry: CacheEntry, entryKey: string, body: Uint8Array, replace: readonly string[]): Promise<void>;
@@ -45,6 +48,9 @@ interface Counts {
 const ACCESS_BATCH = 64;
 /** Keys whose variant lists this process keeps between writes (see `find`). */
 const KNOWN_KEYS = 4096;
+/** Bodies this process keeps in memory for hits (each at most BODY_MEMO_OBJECT bytes). */
+const BODY_MEMO_BYTES = 16 * 1024 * 1024;
+const BODY_MEMO_OBJECT = 256 * 1024;
 
 export function createCacheStorage(store: CacheStore, maxBytes: number): CacheStorage {
   const meta = store.table<CacheEntry>("cache-meta");
@@ -148,6 +154,21 @@ export function createCacheStorage(store: CacheStore, maxBytes: number): CacheSt
    */
   const known = new Map<string, { generation: number; variants: Found[] }>();
 
+  /**
+   * Small bodies by body id. A body id is never reused and its bytes never
+   * change, and a body exists exactly as long as the entry naming it (they are
+   * written and removed in one transaction): so a kept body is served while
+   * its entry is still stored, which the generation tells (`isCurrent`).
+   */
+  const bodyMemo = new Map<string, Uint8Array>();
+  let bodyMemoBytes = 0;
+
+  /** The entry is stored now: it is in its key's variant list read at the current generation. */
+  function isCurrent(entry: CacheEntry): boolean {
+    const seen = known.get(keyPrefix(entry.distribution, entry.key));
+    return seen !== undefined && seen.generation === (counters.get(GENERATION_KEY) ?? 0) && seen.variants.some((f) => f.entry.bodyId === entry.bodyId);
+  }
+
   function variantsOf(prefix: string): Found[] {
     // Read in the same synchronous stretch, so both come from one read snapshot.
     const generation = counters.get(GENERATION_KEY) ?? 0;
@@ -169,7 +190,21 @@ export function createCacheStorage(store: CacheStore, maxBytes: number): CacheSt
       }
       return out;
     },
-    body: (entry) => bodies.get(entry.bodyId),
+    body(entry) {
+      const kept = bodyMemo.get(entry.bodyId);
+      if (kept !== undefined && isCurrent(entry)) return kept;
+      const body = bodies.get(entry.bodyId);
+      if (body !== undefined && body.byteLength <= BODY_MEMO_OBJECT) {
+        bodyMemo.set(entry.bodyId, body);
+        bodyMemoBytes += body.byteLength;
+        for (const [id, b] of bodyMemo) {
+          if (bodyMemoBytes <= BODY_MEMO_BYTES) break;
+          bodyMemo.delete(id);
+          bodyMemoBytes -= b.byteLength;
+        }
+      }
+      return body;
+    },
     async put(entry, entryKey, body, replace) {
       // Evicting needs an order that knows (nearly) every entry: read it from LMDB
       // when this process has not yet, or when other processes stored more than
