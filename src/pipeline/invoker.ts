@@ -10,7 +10,7 @@
 import { VergeError, hasCode, type VergeErrorCode } from "../shared/errors.ts";
 import { concurrencyOf, type FunctionAssociation } from "../shared/protocol.ts";
 import type { FunctionSpec, InvocationReport, Runtime } from "../runtime/index.ts";
-import type { VersionRef } from "./types.ts";
+import type { StickyInput, VersionRef } from "./types.ts";
 import { codeOf, messageOf } from "./errors.ts";
 import { listToHeaders } from "./headers.ts";
 import { requestUrl, type EventType, type Flow, type InvocationEntry, type PipelineOptions } from "./flow.ts";
@@ -52,7 +52,7 @@ export function createInvoker(options: Pick<PipelineOptions, "runtime" | "state"
       const entry: InvocationEntry = { event, function: association.function, digest: "", cold: false, cpuMs: 0, wallMs: 0 };
       flow.invocations.push(entry);
       try {
-        const ref = state.resolve(flow.state, tenant, association, { headers: listToHeaders(flow.request.headers), url: new URL(requestUrl(flow)) });
+        const ref = state.resolve(flow.state, tenant, association, stickyInput(flow));
         entry.digest = ref.digest;
         if (quarantine.has(ref.digest)) {
           throw new VergeError("ERR_FUNCTION_QUARANTINED", `version ${ref.digest} of ${tenant}/${ref.function} is quarantined after repeated worker crashes`);
@@ -100,6 +100,23 @@ export function createInvoker(options: Pick<PipelineOptions, "runtime" | "state"
         const prior = hasCode(err) ? (err as VergeError).details : undefined;
         throw new VergeError(code, messageOf(err), { cause: err, details: { ...prior, event, function: `${tenant}/${association.function}`, digest: entry.digest } });
       }
+    },
+  };
+}
+
+/**
+ * What an alias's sticky key may read, made only when read: most aliases
+ * have one route or no sticky key, and then neither is looked at.
+ */
+function stickyInput(flow: Flow): StickyInput {
+  let headers: Headers | undefined;
+  let url: URL | undefined;
+  return {
+    get headers() {
+      return (headers ??= listToHeaders(flow.request.headers));
+    },
+    get url() {
+      return (url ??= new URL(requestUrl(flow)));
     },
   };
 }

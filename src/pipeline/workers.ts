@@ -34,8 +34,16 @@ type Subrequest = HostServices["fetch"];
 /** Runs steps 3–6 for a request to this distribution (cache, origin events, origin). */
 export type ServeSubrequest = (flow: Flow, request: FlowRequest, hostHeader: string) => Promise<Response>;
 
+/** `request.cf` for the node's functions: the same for every request, so made once per pipeline (the runtime only serialises it). */
+const cfByContext = new WeakMap<Context, Record<string, unknown>>();
+
 function cf(ctx: Context): Record<string, unknown> {
-  return { colo: ctx.options.nodeId, ...(ctx.options.region !== undefined ? { region: ctx.options.region } : {}) };
+  let value = cfByContext.get(ctx);
+  if (value === undefined) {
+    value = { colo: ctx.options.nodeId, ...(ctx.options.region !== undefined ? { region: ctx.options.region } : {}) };
+    cfByContext.set(ctx, value);
+  }
+  return value;
 }
 
 function outbound(ctx: Context, request: RequestData, options: Parameters<Subrequest>[1]): ReturnType<Subrequest> {
@@ -45,9 +53,10 @@ function outbound(ctx: Context, request: RequestData, options: Parameters<Subreq
 }
 
 export async function workersViewerRequest(ctx: Context, flow: Flow, spec: FunctionSpec, serve: ServeSubrequest): Promise<Invoked<Response>> {
-  const hostnames = new Set(flow.distribution.hostnames.map((h) => h.toLowerCase()));
+  let hostnames: Set<string> | undefined;
   const subrequest: Subrequest = async (request, options) => {
     const url = new URL(request.url);
+    hostnames ??= new Set(flow.distribution.hostnames.map((h) => h.toLowerCase()));
     if (!hostnames.has(hostName(url.host))) return outbound(ctx, request, options);
     const { uri, querystring } = splitUrl(request.url);
     const body = request.body instanceof Uint8Array && request.body.byteLength > 0 ? request.body : null;
