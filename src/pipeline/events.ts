@@ -196,13 +196,20 @@ function keepHidden(before: HeaderList, after: HeaderList): HeaderList {
  * parts the next step reads back without a stream (`partsOf`); headers go in
  * as a plain object, which @hono/node-server writes out directly.
  */
-export function makeResponse(status: number, statusText: string, headers: HeaderList, body: Uint8Array | ReadableStream<Uint8Array> | null): Response {
+export function makeResponse(
+  status: number,
+  statusText: string,
+  headers: HeaderList,
+  body: Uint8Array | ReadableStream<Uint8Array> | null,
+  /** `headersInit(headers)`, when the caller has it already. */
+  init: Record<string, string> | Headers = headersInit(headers),
+): Response {
   const nullBody = NULL_BODY.has(status);
   if (nullBody && body instanceof ReadableStream) void body.cancel().catch(() => {});
   const text = REASON.test(statusText) ? statusText : "";
-  if (nullBody) return partsResponse({ status, statusText: text, headers, body: null });
-  if (!(body instanceof ReadableStream)) return partsResponse({ status, statusText: text, headers, body });
-  return new Response(body, { status, statusText: text, headers: headersInit(headers) });
+  if (nullBody) return partsResponse({ status, statusText: text, headers, body: null }, init);
+  if (!(body instanceof ReadableStream)) return partsResponse({ status, statusText: text, headers, body }, init);
+  return new Response(body, { status, statusText: text, headers: init });
 }
 
 /** Plain response data (from the runtime) as a `Response`. */

@@ -17,9 +17,9 @@
 import { VergeError, hasCode, type VergeErrorCode } from "../shared/errors.ts";
 import { createRequestId, type CloudFrontGeneratedResponse, type CloudFrontRequest } from "../shared/cloudfront/index.ts";
 import { matchPathPattern } from "../shared/path-pattern.ts";
-import { partsOf, type HeaderList } from "../shared/http.ts";
+import { headersInit, partsOf, type HeaderList } from "../shared/http.ts";
 import type { CacheKeyPolicy } from "../shared/protocol.ts";
-import type { Pipeline, ViewerInfo, ViewerRequest } from "./types.ts";
+import type { CachedResponse, CacheResult, CacheServeOptions, Pipeline, ViewerInfo, ViewerRequest } from "./types.ts";
 import { codeOf, errorResponse, messageOf, statusFor } from "./errors.ts";
 import { applyRequest, generatedResponse, makeResponse, replacedResponse, requestEvent, responseEvent } from "./events.ts";
 import { fill } from "./fill.ts";
@@ -141,12 +141,21 @@ export function createPipeline(options: PipelineOptions): EdgePipeline {
       }
     }
 
-    // 3–4. Cache, and on a miss the origin.
-    let response = await throughCache(flow, flow.request);
+    // 3–4. Cache, and on a miss the origin. A fresh hit with no viewer-response
+    // to run goes from the stored parts straight into the viewer's response.
+    const onResponse = flow.behavior.functions["viewer-response"];
+    const cacheable = flow.request.method === "GET" || flow.request.method === "HEAD" ? cacheRequest(flow, flow.request) : undefined;
+    if (onResponse === undefined && cacheable !== undefined && options.cache.lookup !== undefined) {
+      const cached = options.cache.lookup(cacheable);
+      if (cached !== undefined) {
+        draft.cache = flow.cache = cached.result;
+        return finalizeCached(cached, flow);
+      }
+    }
+    let response = await throughCache(flow, flow.request, cacheable);
     draft.cache = flow.cache;
 
     // 5. viewer-response, except on error statuses.
-    const onResponse = flow.behavior.functions["viewer-response"];
     if (onResponse !== undefined && response.status < 400) {
       const original = response;
       try {
@@ -162,33 +171,54 @@ export function createPipeline(options: PipelineOptions): EdgePipeline {
     return finalize(response, flow);
   }
 
+  /** What the cache is asked for a GET or HEAD of `flow`'s distribution (all but the fill). */
+  function cacheRequest(flow: Flow, req: FlowRequest): Omit<CacheServeOptions, "fill"> {
+    const request = new CacheRequest(req.method, req.headers);
+    return { key: cacheKeyOf(flow, req, request), request, path: req.uri, distribution: flow.distributionId, ttl: flow.behavior.ttl };
+  }
+
   /** Steps 3–4 for one request of `flow`'s distribution: the cache, filled from the origin on a miss. */
-  async function throughCache(flow: Flow, req: FlowRequest): Promise<Response> {
+  async function throughCache(flow: Flow, req: FlowRequest, prepared?: Omit<CacheServeOptions, "fill">): Promise<Response> {
     if (req.method !== "GET" && req.method !== "HEAD") {
       flow.cache = "Bypass";
       return fill(ctx, flow, req, {}, false);
     }
-    const lines = req.headers;
-    let headers: Headers | undefined;
-    const request = {
-      method: req.method,
-      lines,
-      // Built only if the cache needs them (a response to store, a key that names headers or cookies).
-      get headers(): Headers {
-        return (headers ??= listToHeaders(lines));
-      },
-    };
-    const key = cacheKeyOf(flow, req, request);
-    const { response, result } = await options.cache.serve({
-      key,
-      request,
-      path: req.uri,
-      distribution: flow.distributionId,
-      ttl: flow.behavior.ttl,
-      fill: (conditional) => fill(ctx, flow, req, conditional, true),
-    });
+    const asked = prepared ?? cacheRequest(flow, req);
+    const { response, result } = await options.cache.serve({ ...asked, fill: (conditional) => fill(ctx, flow, req, conditional, true) });
     flow.cache = result;
     return response;
+  }
+
+  /**
+   * The viewer's headers for hits of one stored entry differ only in `Age`
+   * and the request id: they are made once per stored header list (frozen,
+   * shared while the entry is unchanged) and cache result, then copied.
+   */
+  const templates = new WeakMap<Readonly<HeaderList>, Map<CacheResult, ViewerTemplate | null>>();
+  function templateFor(stored: Readonly<HeaderList>, result: CacheResult): ViewerTemplate | null {
+    if (!Object.isFrozen(stored)) return null;
+    let byResult = templates.get(stored);
+    if (byResult === undefined) templates.set(stored, (byResult = new Map()));
+    let template = byResult.get(result);
+    if (template === undefined) {
+      template = viewerTemplate(stored, result, via);
+      byResult.set(result, template);
+    }
+    return template;
+  }
+
+  /** 6. for a {@link CachedResponse}: the same headers `finalize` makes, from a template when there is one. */
+  function finalizeCached(cached: CachedResponse, flow: Flow): Response {
+    const body = flow.request.method === "HEAD" ? null : cached.body;
+    const template = templateFor(cached.stored, cached.result);
+    if (template === null) return makeResponse(cached.status, cached.statusText, viewerHeaders(cached.headers, cached.result, flow.requestId, via), body);
+    const headers = template.list.slice();
+    headers[template.ageAt] = ["age", cached.age];
+    headers[template.idAt] = ["x-verge-request-id", flow.requestId];
+    const init = { ...template.init };
+    init["age"] = cached.age;
+    init["x-verge-request-id"] = flow.requestId;
+    return makeResponse(cached.status, cached.statusText, headers, body, init);
   }
 
   /**
@@ -275,6 +305,43 @@ export function createPipeline(options: PipelineOptions): EdgePipeline {
       await fetcher?.close();
     },
   };
+}
+
+/** The viewer's headers for a stored header list plus `Age`, with the slots that change per hit. */
+interface ViewerTemplate {
+  list: HeaderList;
+  init: Record<string, string>;
+  ageAt: number;
+  idAt: number;
+}
+
+function viewerTemplate(stored: Readonly<HeaderList>, result: CacheResult, via: string): ViewerTemplate | null {
+  const list = viewerHeaders([...stored, ["age", "0"]], result, "-", via);
+  const ageAt = list.findIndex(([n]) => n === "age");
+  const idAt = list.findIndex(([n]) => n === "x-verge-request-id");
+  // Only when each appears once (a Connection header could have named Age away) and the init is a plain object.
+  if (ageAt === -1 || idAt === -1 || list.filter(([n]) => n === "age" || n === "x-verge-request-id").length !== 2) return null;
+  const init = headersInit(list);
+  if (init instanceof Headers) return null;
+  return { list, init, ageAt, idAt };
+}
+
+/**
+ * The request the cache sees: method, the header list, and `Headers` built
+ * only if the cache needs them (a response to store, a key that names
+ * headers or cookies).
+ */
+class CacheRequest {
+  readonly method: string;
+  readonly lines: HeaderList;
+  #headers: Headers | undefined;
+  constructor(method: string, lines: HeaderList) {
+    this.method = method;
+    this.lines = lines;
+  }
+  get headers(): Headers {
+    return (this.#headers ??= listToHeaders(this.lines));
+  }
 }
 
 function matchBehavior(distribution: Flow["distribution"], path: string): Pick<Flow, "behavior" | "behaviorName" | "origin"> {

@@ -124,6 +124,25 @@ export interface CacheServeOptions {
   fill(conditional: Record<string, string>): Promise<Response>;
 }
 
+/** A stored response as {@link ResponseCache.lookup} finds it: its parts, ready to send. */
+export interface CachedResponse {
+  result: CacheResult;
+  status: number;
+  statusText: string;
+  /** The stored headers, then `Age`. */
+  headers: HeaderList;
+  /** Null for HEAD. */
+  body: Uint8Array | null;
+  /**
+   * `headers` without `Age`: one frozen array shared by every hit of a stored
+   * entry while the entry is unchanged, so a caller may derive what it makes
+   * of it once (the pipeline's viewer headers).
+   */
+  stored: Readonly<HeaderList>;
+  /** The `Age` value, in seconds. */
+  age: string;
+}
+
 export interface ResponseCache {
   /** The cache key under the behavior's policy (CloudFront cache key policy semantics). */
   key(input: CacheKeyInput): string;
@@ -135,6 +154,15 @@ export interface ResponseCache {
    * caller while they are stored.
    */
   serve(options: CacheServeOptions): Promise<{ response: Response; result: CacheResult }>;
+  /**
+   * A fresh stored answer to a GET or HEAD, found at once, without waiting and
+   * without filling; undefined whenever `serve` has more to do (another
+   * request of this process is filling the key, no fresh variant matches, the
+   * viewer's own conditionals match, the body is gone). What it returns is a
+   * Hit exactly as `serve` would have answered it (counted, LRU touched).
+   * Optional: a caller without it, or getting undefined, calls `serve`.
+   */
+  lookup?(options: Omit<CacheServeOptions, "fill">): CachedResponse | undefined;
   /** Drops a distribution's entries by path prefix or `Cache-Tag` tag; returns how many. */
   purge(purge: { distribution: string; prefix?: string; tag?: string }): Promise<number>;
   stats(): { entries: number; bytes: number; maxBytes: number; hits: number; misses: number; evictions: number };

@@ -29,7 +29,7 @@ export function createResponseCache(options: ResponseCacheOptions): EdgeResponse
   const config = normalizeOptions(options);
   const storage = createCacheStorage(config.store, config.maxBytes);
   const counters = { hits: 0, misses: 0 };
-  const serveCacheable = createServe({
+  const { serve: serveCacheable, lookup } = createServe({
     storage,
     now: config.now,
     collapseWaitMs: config.collapseWaitMs,
@@ -46,6 +46,10 @@ export function createResponseCache(options: ResponseCacheOptions): EdgeResponse
       if (method !== "GET" && method !== "HEAD") return { response: await o.fill({}), result: "Bypass" };
       checkTtl(o.ttl, o.distribution);
       return serveCacheable(o);
+    },
+    lookup(o) {
+      checkTtl(o.ttl, o.distribution);
+      return lookup(o);
     },
     purge({ distribution, prefix, tag }) {
       const match = (e: CacheEntry): boolean => {

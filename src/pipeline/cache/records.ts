@@ -143,13 +143,16 @@ export function entryResponse(entry: CacheEntry, headers: Array<[string, string]
  */
 const served = new WeakMap<ReadonlyArray<[string, string]>, { list: HeaderList; init: Record<string, string> | null }>();
 
-function servedHeaders(headers: Array<[string, string]>): { list: HeaderList; init: Record<string, string> | null } {
+export function servedHeaders(headers: Array<[string, string]>): { list: HeaderList; init: Record<string, string> | null } {
   let known = served.get(headers);
   if (known === undefined) {
     const list = headers.filter(([name]) => name !== "age");
     const init = headersInit(list);
     known = { list, init: init instanceof Headers ? null : init };
-    if (Object.isFrozen(headers)) served.set(headers, known);
+    if (Object.isFrozen(headers)) {
+      Object.freeze(list);
+      served.set(headers, known);
+    }
   }
   return known;
 }

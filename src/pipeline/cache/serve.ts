@@ -15,10 +15,10 @@
  * Every answer from the cache gets `Age`, and a 304 when the viewer's own
  * conditionals say its copy is current.
  */
-import type { CacheResult, CacheServeOptions } from "../types.ts";
+import type { CachedResponse, CacheResult, CacheServeOptions } from "../types.ts";
 import { revalidationHeaders, viewerNotModified } from "./conditional.ts";
 import { currentAge, isFresh, storeDecision, usableOnError } from "./freshness.ts";
-import { entryResponse, keyPrefix, mergeHeaders, notModifiedResponse, sizeOf, tagsOf, type CacheEntry } from "./records.ts";
+import { entryResponse, keyPrefix, mergeHeaders, notModifiedResponse, servedHeaders, sizeOf, tagsOf, type CacheEntry } from "./records.ts";
 import type { Found } from "./storage.ts";
 import { isOriginError, storeWhileStreaming, type StoreContext } from "./store-response.ts";
 import { requestHeaders } from "./vary.ts";
@@ -63,7 +63,13 @@ interface Flight {
   answered: boolean;
 }
 
-export function createServe(ctx: ServeContext): (o: CacheServeOptions) => Promise<Served> {
+export interface ServeFunctions {
+  serve(o: CacheServeOptions): Promise<Served>;
+  /** {@link ResponseCache.lookup} (src/pipeline/types.ts). */
+  lookup(o: Omit<CacheServeOptions, "fill">): CachedResponse | undefined;
+}
+
+export function createServe(ctx: ServeContext): ServeFunctions {
   const inflight = new Map<string, Flight>();
 
   function respond(entry: CacheEntry, body: Uint8Array, o: CacheServeOptions, head: boolean, result: CacheResult, at: number): Served {
@@ -208,5 +214,25 @@ export function createServe(ctx: ServeContext): (o: CacheServeOptions) => Promis
     return fill(o, head, found, matches);
   }
 
-  return async (o) => lookupOrFill(o, o.request.method.toUpperCase() === "HEAD", true);
+  /** Step 3 alone, when nothing is in flight for the key and the answer is a plain Hit (not a 304 to the viewer). */
+  function lookup(o: Omit<CacheServeOptions, "fill">): CachedResponse | undefined {
+    const method = o.request.method.toUpperCase();
+    if ((method !== "GET" && method !== "HEAD") || inflight.has(keyPrefix(o.distribution, o.key))) return undefined;
+    const headers = requestHeaders(o.request);
+    const at = ctx.now();
+    const found = ctx.storage.find(o.distribution, o.key, headers)[0];
+    if (found === undefined || !isFresh(found.entry, at) || viewerNotModified(headers, found.entry)) return undefined;
+    const body = ctx.storage.body(found.entry);
+    if (body === undefined) return undefined;
+    ctx.storage.hit(found.entryKey, at);
+    ctx.counters.hits++;
+    const entry = found.entry;
+    const stored = servedHeaders(entry.headers).list;
+    const age = String(currentAge(entry, at));
+    const out = stored.slice();
+    out.push(["age", age]);
+    return { result: "Hit", status: entry.status, statusText: entry.statusText, headers: out, body: method === "HEAD" ? null : body, stored, age };
+  }
+
+  return { serve: async (o) => lookupOrFill(o, o.request.method.toUpperCase() === "HEAD", true), lookup };
 }
