@@ -80,8 +80,9 @@ export function createServe(ctx: ServeContext): ServeFunctions {
   }
 
   /** Answers from a stored variant; undefined when its body is gone (another process replaced or evicted it). */
-  function fromFound(found: Found, o: CacheServeOptions, head: boolean, result: CacheResult, at: number): Served | undefined {
-    const body = ctx.storage.body(found.entry);
+  /** @param fresh `found` comes from `storage.find` in this same synchronous run */
+  function fromFound(found: Found, o: CacheServeOptions, head: boolean, result: CacheResult, at: number, fresh = false): Served | undefined {
+    const body = ctx.storage.body(found.entry, fresh);
     if (body === undefined) return undefined;
     ctx.storage.hit(found.entryKey, at);
     return respond(found.entry, body, o, head, result, at);
@@ -199,7 +200,7 @@ export function createServe(ctx: ServeContext): ServeFunctions {
       const fits =
         found !== undefined &&
         (outcome.result === "StaleHit" ? usableOnError(found.entry, at) : joinedBeforeAnswer || isFresh(found.entry, at));
-      const served = fits ? fromFound(found, o, head, outcome.result, at) : undefined;
+      const served = fits ? fromFound(found, o, head, outcome.result, at, true) : undefined;
       if (served !== undefined) return served;
       // Another variant, or stale by now: look again, and collapse onto a newer fill if one started.
       return lookupOrFill(o, head, true, pending);
@@ -208,7 +209,7 @@ export function createServe(ctx: ServeContext): ServeFunctions {
     const matches = ctx.storage.find(o.distribution, o.key, requestHeaders(o.request));
     const found = matches[0];
     if (found !== undefined && isFresh(found.entry, at)) {
-      const served = fromFound(found, o, head, "Hit", at);
+      const served = fromFound(found, o, head, "Hit", at, true);
       if (served !== undefined) return served;
     }
     return fill(o, head, found, matches);
@@ -222,7 +223,7 @@ export function createServe(ctx: ServeContext): ServeFunctions {
     const at = ctx.now();
     const found = ctx.storage.find(o.distribution, o.key, headers)[0];
     if (found === undefined || !isFresh(found.entry, at) || viewerNotModified(headers, found.entry)) return undefined;
-    const body = ctx.storage.body(found.entry);
+    const body = ctx.storage.body(found.entry, true);
     if (body === undefined) return undefined;
     ctx.storage.hit(found.entryKey, at);
     ctx.counters.hits++;

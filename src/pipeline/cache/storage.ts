@@ -24,8 +24,10 @@ export interface CacheStorage {
   /**
    * The entry's body, or undefined if another process replaced or evicted it
    * meanwhile. Shared with other hits of the entry: read it, never change it.
+   * `fresh`: `entry` was returned by `find` in this same synchronous run (so
+   * it is stored now, and a kept body needs no check).
    */
-  body(entry: CacheEntry): Uint8Array | undefined;
+  body(entry: CacheEntry, fresh?: boolean): Uint8Array | undefined;
   /** Stores `entry` (replacing `replace`), then evicts LRU entries down to maxBytes. */
   put(entry: CacheEntry, entryKey: string, body: Uint8Array, replace: readonly string[]): Promise<void>;
   /** Rewrites an entry after a 304, if it still holds the same body; returns the new record. */
@@ -190,9 +192,9 @@ export function createCacheStorage(store: CacheStore, maxBytes: number): CacheSt
       }
       return out;
     },
-    body(entry) {
+    body(entry, fresh = false) {
       const kept = bodyMemo.get(entry.bodyId);
-      if (kept !== undefined && isCurrent(entry)) return kept;
+      if (kept !== undefined && (fresh || isCurrent(entry))) return kept;
       const body = bodies.get(entry.bodyId);
       if (body !== undefined && body.byteLength <= BODY_MEMO_OBJECT) {
         bodyMemo.set(entry.bodyId, body);
