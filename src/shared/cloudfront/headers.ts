@@ -78,6 +78,9 @@ export function cloneCfHeaders(headers: CloudFrontHeaders): CloudFrontHeaders {
  * is stored as a header and never replaces the object's prototype.
  */
 export function setHeader<T>(headers: Record<string, T>, name: string, value: T): T {
-  Object.defineProperty(headers, name, { value, enumerable: true, writable: true, configurable: true });
+  // Any other name has no setter on the prototype chain: assignment makes the same
+  // own property, and keeps the object in V8's fast mode (defineProperty per header does not).
+  if (name !== "__proto__") headers[name] = value;
+  else Object.defineProperty(headers, name, { value, enumerable: true, writable: true, configurable: true });
   return value;
 }

@@ -35,10 +35,11 @@ export function checkHeaders(path: string, raw: unknown, context: HeaderCheckCon
   // Names already reported for their shape: the rules skip them, so one mistake is one problem.
   const malformed = new Set<string>();
   for (const [name, entries] of Object.entries(raw)) {
-    const at = headerField(path, name);
+    // The field path is only worded when there is a problem to report.
+    const at = () => headerField(path, name);
     if (!LOWERCASE_TOKEN.test(name)) {
       const hint = LOWERCASE_TOKEN.test(name.toLowerCase()) ? ` (use ${quote(name.toLowerCase())})` : "";
-      problems.push(`${at}: expected a lowercase header name${hint}, found ${quote(name)}`);
+      problems.push(`${at()}: expected a lowercase header name${hint}, found ${quote(name)}`);
       malformed.add(name.toLowerCase());
       continue;
     }
@@ -50,30 +51,30 @@ export function checkHeaders(path: string, raw: unknown, context: HeaderCheckCon
   return headers;
 }
 
-function checkEntries(at: string, name: string, entries: unknown, problems: string[]): CloudFrontHeaders[string] | undefined {
+function checkEntries(at: () => string, name: string, entries: unknown, problems: string[]): CloudFrontHeaders[string] | undefined {
   if (!Array.isArray(entries)) {
-    problems.push(`${at}: expected an array of { key, value } objects, found ${found(entries)}`);
+    problems.push(`${at()}: expected an array of { key, value } objects, found ${found(entries)}`);
     return undefined;
   }
   const out: CloudFrontHeaders[string] = [];
   let ok = true;
   entries.forEach((entry: unknown, index) => {
-    const here = field(at, index);
+    const here = () => field(at(), index);
     if (!isPlainObject(entry)) {
-      problems.push(`${here}: expected an object { key, value }, found ${found(entry)}`);
+      problems.push(`${here()}: expected an object { key, value }, found ${found(entry)}`);
       ok = false;
       return;
     }
     const { key, value } = entry;
     if (typeof value !== "string") {
-      problems.push(`${here}.value: expected a string, found ${found(value)}`);
+      problems.push(`${here()}.value: expected a string, found ${found(value)}`);
       ok = false;
     } else if (INVALID_HEADER_VALUE.test(value)) {
-      problems.push(`${here}.value: expected a header value without CR, LF or NUL, found ${quote(value)}`);
+      problems.push(`${here()}.value: expected a header value without CR, LF or NUL, found ${quote(value)}`);
       ok = false;
     }
     if (key !== undefined && (typeof key !== "string" || key.toLowerCase() !== name)) {
-      problems.push(`${here}.key: expected the header name ${quote(name)} in any letter case, found ${found(key)}`);
+      problems.push(`${here()}.key: expected the header name ${quote(name)} in any letter case, found ${found(key)}`);
       ok = false;
     }
     if (ok) out.push({ key: typeof key === "string" ? key : canonicalHeaderKey(name), value: value as string });
