@@ -31,7 +31,7 @@ import { createInvoker } from "./invoker.ts";
 import { createOriginFetcher } from "./origin.ts";
 import { withRecord, type RecordDraft } from "./record.ts";
 import { bodyFrom } from "./request-body.ts";
-import { workersViewerRequest } from "./workers.ts";
+import { workersViewerRequest, type AnswerData } from "./workers.ts";
 
 /** URLs whose cache key each policy remembers (oldest forgotten first). */
 const KNOWN_KEYS = 4096;
@@ -119,7 +119,7 @@ export function createPipeline(options: PipelineOptions): EdgePipeline {
     // 2. viewer-request.
     const onRequest = flow.behavior.functions["viewer-request"];
     if (onRequest !== undefined) {
-      let answered: Response | null;
+      let answered: Response | AnswerData | null;
       try {
         answered = await ctx.invoker.invoke(flow, "viewer-request", onRequest, async (spec, lambda) => {
           if (!lambda) return workersViewerRequest(ctx, flow, spec, serveSubrequest);
@@ -137,7 +137,12 @@ export function createPipeline(options: PipelineOptions): EdgePipeline {
       }
       if (answered !== null) {
         draft.cache = flow.cache;
-        return finalize(answered, flow);
+        // Plain data has its headers as a list; a Response never does.
+        if (!Array.isArray((answered as { headers: unknown }).headers)) return finalize(answered as Response, flow);
+        answered = answered as AnswerData;
+        // As finalize(dataToResponse(answered)) would make it, without the Response in between.
+        const headers = viewerHeaders(answered.headers, flow.cache, flow.requestId, via);
+        return makeResponse(answered.status, answered.statusText, headers, flow.request.method === "HEAD" ? null : answered.body);
       }
     }
 

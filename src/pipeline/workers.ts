@@ -52,7 +52,10 @@ function outbound(ctx: Context, request: RequestData, options: Parameters<Subreq
   return Promise.reject(new TypeError(`fetch to ${host} is not routed: this edge node sends a function's fetch() only to its own distribution's host names and origin`));
 }
 
-export async function workersViewerRequest(ctx: Context, flow: Flow, spec: FunctionSpec, serve: ServeSubrequest): Promise<Invoked<Response>> {
+/** A Workers handler's answer with its body in memory (or none): the pipeline makes the viewer's response from it directly. */
+export type AnswerData = ResponseData & { body: Uint8Array | null };
+
+export async function workersViewerRequest(ctx: Context, flow: Flow, spec: FunctionSpec, serve: ServeSubrequest): Promise<Invoked<Response | AnswerData>> {
   let hostnames: Set<string> | undefined;
   const subrequest: Subrequest = async (request, options) => {
     const url = new URL(request.url);
@@ -76,6 +79,7 @@ export async function workersViewerRequest(ctx: Context, flow: Flow, spec: Funct
     body: bodyData(flow.request.body),
   };
   const r = await ctx.options.runtime.fetch(spec, data, { clientIp: flow.viewer.clientIp, cf: cf(ctx), subrequest });
+  if (r.type === "response" && (r.response.body === null || r.response.body instanceof Uint8Array)) return { value: r.response as AnswerData, cold: r.cold, finished: r.finished };
   return { value: asResponse(r), cold: r.cold, finished: r.finished };
 }
 
