@@ -62,7 +62,10 @@ export function createEdgeApp(deps: EdgeAppDeps): Hono<{ Bindings: NodeBindings 
     // web Request's Headers (and the Request itself, for a GET) costs more than
     // serving a cache hit.
     if (incoming?.rawHeaders === undefined) return deps.pipeline.handle(raw, viewer);
-    return deps.pipeline.handle({ method: raw.method, url: raw.url, headers: headerLines(incoming.rawHeaders), body: () => raw.body }, viewer);
+    const request = { method: raw.method, url: raw.url, headers: headerLines(incoming.rawHeaders), body: () => raw.body };
+    // A response ready at once (a cache hit) goes back without a promise: Hono and
+    // @hono/node-server then write it in this same turn.
+    return deps.pipeline.handleNow !== undefined ? deps.pipeline.handleNow(request, viewer) : deps.pipeline.handle(request, viewer);
   });
   return app;
 }

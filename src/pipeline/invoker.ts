@@ -109,16 +109,22 @@ export function createInvoker(options: Pick<PipelineOptions, "runtime" | "state"
  * have one route or no sticky key, and then neither is looked at.
  */
 function stickyInput(flow: Flow): StickyInput {
-  let headers: Headers | undefined;
-  let url: URL | undefined;
-  return {
-    get headers() {
-      return (headers ??= listToHeaders(flow.request.headers));
-    },
-    get url() {
-      return (url ??= new URL(requestUrl(flow)));
-    },
-  };
+  return new LazyStickyInput(flow);
+}
+
+class LazyStickyInput implements StickyInput {
+  readonly #flow: Flow;
+  #headers: Headers | undefined;
+  #url: URL | undefined;
+  constructor(flow: Flow) {
+    this.#flow = flow;
+  }
+  get headers(): Headers {
+    return (this.#headers ??= listToHeaders(this.#flow.request.headers));
+  }
+  get url(): URL {
+    return (this.#url ??= new URL(requestUrl(this.#flow)));
+  }
 }
 
 /**

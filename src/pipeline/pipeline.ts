@@ -62,7 +62,8 @@ export function createPipeline(options: PipelineOptions): EdgePipeline {
   const ctx: Context = { options, invoker, fetchOrigin: options.fetchOrigin ?? fetcher!.fetch, framingChecked: fetcher !== null };
   const via = viaEntry(options.nodeId);
 
-  async function handle(input: Request | ViewerRequest, viewer: ViewerInfo): Promise<Response> {
+  /** `handle`, but a response that is ready at once (a fresh cache hit with no function to run) is returned as it is. */
+  function handleNow(input: Request | ViewerRequest, viewer: ViewerInfo): Response | Promise<Response> {
     const started = now();
     const request = asViewerRequest(input);
     const draft: RecordDraft = {
@@ -75,12 +76,22 @@ export function createPipeline(options: PipelineOptions): EdgePipeline {
       cache: null,
       invocations: [],
     };
-    let response: Response;
+    let out: Response | Promise<Response>;
     try {
-      response = await serve(request, viewer, draft);
+      out = serve(request, viewer, draft);
     } catch (err) {
-      response = failure(err, draft);
+      out = failure(err, draft);
     }
+    if (out instanceof Promise) {
+      return out.then(
+        (response) => recorded(response, draft),
+        (err: unknown) => recorded(failure(err, draft), draft),
+      );
+    }
+    return recorded(out, draft);
+  }
+
+  function recorded(response: Response, draft: RecordDraft): Response {
     try {
       return withRecord(response, draft, now, options.onRecord);
     } catch {
@@ -89,7 +100,8 @@ export function createPipeline(options: PipelineOptions): EdgePipeline {
     }
   }
 
-  async function serve(request: ViewerRequest, viewer: ViewerInfo, draft: RecordDraft): Promise<Response> {
+  /** Steps 1–6; synchronous up to the first step that has to wait (see `handleNow`). */
+  function serve(request: ViewerRequest, viewer: ViewerInfo, draft: RecordDraft): Response | Promise<Response> {
     const inspection = inspectRequest(request);
     if (!inspection.ok) throw new VergeError(inspection.code as VergeErrorCode, inspection.message);
     const head = inspection.head;
@@ -116,7 +128,17 @@ export function createPipeline(options: PipelineOptions): EdgePipeline {
     };
     draft.distribution = flow.distributionId;
 
-    // 2. viewer-request.
+    // Nothing to run at viewer-request or viewer-response: a fresh hit is answered now.
+    if (flow.behavior.functions["viewer-request"] === undefined && flow.behavior.functions["viewer-response"] === undefined) {
+      const cacheable = flow.request.method === "GET" || flow.request.method === "HEAD" ? cacheRequest(flow, flow.request) : undefined;
+      const hit = cacheable === undefined ? undefined : cachedHit(flow, draft, cacheable);
+      return hit ?? afterViewerRequest(flow, draft, cacheable);
+    }
+    return viewerRequest(flow, draft);
+  }
+
+  /** 2. viewer-request, then the rest. */
+  async function viewerRequest(flow: Flow, draft: RecordDraft): Promise<Response> {
     const onRequest = flow.behavior.functions["viewer-request"];
     if (onRequest !== undefined) {
       let answered: Response | AnswerData | null;
@@ -146,17 +168,29 @@ export function createPipeline(options: PipelineOptions): EdgePipeline {
       }
     }
 
-    // 3–4. Cache, and on a miss the origin. A fresh hit with no viewer-response
-    // to run goes from the stored parts straight into the viewer's response.
-    const onResponse = flow.behavior.functions["viewer-response"];
     const cacheable = flow.request.method === "GET" || flow.request.method === "HEAD" ? cacheRequest(flow, flow.request) : undefined;
-    if (onResponse === undefined && cacheable !== undefined && options.cache.lookup !== undefined) {
-      const cached = options.cache.lookup(cacheable);
-      if (cached !== undefined) {
-        draft.cache = flow.cache = cached.result;
-        return finalizeCached(cached, flow);
-      }
+    if (cacheable !== undefined && flow.behavior.functions["viewer-response"] === undefined) {
+      const hit = cachedHit(flow, draft, cacheable);
+      if (hit !== undefined) return hit;
     }
+    return afterViewerRequest(flow, draft, cacheable);
+  }
+
+  /**
+   * 3. A fresh hit from the cache's `lookup`, when there is no viewer-response
+   * to run: the stored parts go straight into the viewer's response.
+   */
+  function cachedHit(flow: Flow, draft: RecordDraft, cacheable: Omit<CacheServeOptions, "fill">): Response | undefined {
+    const cached = options.cache.lookup?.(cacheable);
+    if (cached === undefined) return undefined;
+    draft.cache = flow.cache = cached.result;
+    return finalizeCached(cached, flow);
+  }
+
+  /** Steps 3–6 after viewer-request (`cacheable`: the cache request of a GET or HEAD, already made). */
+  async function afterViewerRequest(flow: Flow, draft: RecordDraft, cacheable: Omit<CacheServeOptions, "fill"> | undefined): Promise<Response> {
+    // 3–4. Cache, and on a miss the origin.
+    const onResponse = flow.behavior.functions["viewer-response"];
     let response = await throughCache(flow, flow.request, cacheable);
     draft.cache = flow.cache;
 
@@ -304,7 +338,8 @@ export function createPipeline(options: PipelineOptions): EdgePipeline {
   }
 
   return {
-    handle,
+    handle: async (input, viewer) => handleNow(input, viewer),
+    handleNow,
     inFlight: () => invoker.inFlight(),
     close: async () => {
       await fetcher?.close();

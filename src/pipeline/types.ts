@@ -202,6 +202,13 @@ export interface ViewerRequest {
 export interface Pipeline {
   /** One viewer request through the node; never throws (errors become 5xx responses with x-verge-error). */
   handle(request: Request | ViewerRequest, viewer: ViewerInfo): Promise<Response>;
+  /**
+   * `handle`, returning the response itself when it is ready at once (a fresh
+   * cache hit with no function to run), else the promise: a server adapter
+   * that can write a response synchronously skips a few turns of the event
+   * loop. Optional; same answers, records and errors as `handle`.
+   */
+  handleNow?(request: Request | ViewerRequest, viewer: ViewerInfo): Response | Promise<Response>;
 }
 
 /** What the pipeline tells the node about each request (metrics and logs are built from it). */
