@@ -11,10 +11,12 @@ export interface HeaderSource {
   get(name: string): string | null;
 }
 
+/** Leading and trailing HTTP whitespace (tab, space, CR, LF), which `Headers` strips from values (Fetch "normalize"). */
+const HTTP_WHITESPACE = /^[\t\n\r ]+|[\t\n\r ]+$/g;
+
 /**
  * `Headers.get` over a list with lowercase names: the lines of `name` joined
- * with ", ", their surrounding whitespace trimmed (as `Headers` normalises
- * values); null when there is none.
+ * with ", ", each value normalised as `Headers` does; null when there is none.
  */
 export function listReader(lines: HeaderList): HeaderSource {
   return {
@@ -22,7 +24,7 @@ export function listReader(lines: HeaderList): HeaderSource {
       let out: string | null = null;
       for (const [n, v] of lines) {
         if (n !== name) continue;
-        const value = v.trim();
+        const value = v.replace(HTTP_WHITESPACE, "");
         out = out === null ? value : `${out}, ${value}`;
       }
       return out;
