@@ -21,6 +21,17 @@ export interface RecordDraft {
   error?: { code: string; message: string };
 }
 
+/** `new Date(ms).toISOString()`, reused while the millisecond is the same (many records share one under load). */
+let lastMs = NaN;
+let lastIso = "";
+function isoTime(ms: number): string {
+  if (ms !== lastMs) {
+    lastIso = new Date(ms).toISOString();
+    lastMs = ms;
+  }
+  return lastIso;
+}
+
 /** Callbacks for the next turn of the event loop: one `setImmediate` for all the responses of this one. */
 let pending: Array<() => void> | null = null;
 
@@ -53,7 +64,7 @@ export function withRecord(response: Response, draft: RecordDraft, now: () => nu
     done = true;
     const record: RequestRecord = {
       requestId: draft.requestId,
-      at: new Date(draft.started).toISOString(),
+      at: isoTime(draft.started),
       method: draft.method,
       host: draft.host,
       path: draft.path,
