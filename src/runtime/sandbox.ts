@@ -321,7 +321,7 @@ export class Sandbox {
         if (a.leftGuestState) this.enter("finish", [a.id]);
         if (this.#dead === null && (this.invocations % HEAP_SAMPLE_EVERY === 1 || a.cpuUsedMs >= HEAP_SAMPLE_CPU_MS)) this.#sampleHeap(a);
         a.noteHeap(this.#heapBytes);
-        if (this.invocations === 1) this.#shell.prelude.refreshAfterUse(this.#isolate);
+        this.#shell.linker.refreshAfterUse();
       } catch {
         // enter() already killed the sandbox if the guest misbehaved.
       }

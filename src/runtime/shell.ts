@@ -9,7 +9,7 @@
  */
 import ivm from "isolated-vm";
 import type { Emit, LogLevel } from "./bridge/protocol.ts";
-import type { Prelude } from "./prelude.ts";
+import type { Prelude, PreludeLinker } from "./prelude.ts";
 import { urlParse, urlSet } from "./url-host.ts";
 
 /** What the host bridge calls into: the Sandbox that adopted the shell. */
@@ -42,15 +42,17 @@ export interface GuestShell {
   readonly guest: Record<GuestFn, ivm.Reference<(...args: unknown[]) => unknown>>;
   readonly memoryMb: number;
   readonly prelude: Prelude;
+  /** This isolate's prelude modules (lazy parts, code cache refresh). */
+  readonly linker: PreludeLinker;
   /** Binds the shell to its one owner for good. */
   adopt(owner: ShellOwner): void;
 }
 
 /**
  * Creates a shell: 1. isolate with a heap cap (ivm's floor is 8 MB); 2. context;
- * 3. host bridge on `__verge_host`; 4. prelude, which captures the bridge and
- * publishes `__verge_guest`; 5. references to the guest entry points, then the
- * global is deleted. Throws (and disposes the isolate) if any step fails.
+ * 3. host bridge on `__verge_host`; 4. the prelude's eager part, which captures the
+ * bridge and publishes `__verge_guest`; 5. references to the guest entry points,
+ * then the global is deleted. Throws (and disposes the isolate) if any step fails.
  */
 export function createShell(prelude: Prelude, memoryMb: number): GuestShell {
   const isolate = new ivm.Isolate({ memoryLimit: Math.max(8, Math.ceil(memoryMb)) });
@@ -58,6 +60,7 @@ export function createShell(prelude: Prelude, memoryMb: number): GuestShell {
     const context = isolate.createContextSync();
     const timeOrigin = performance.now();
     let owner: ShellOwner | null = null;
+    let linker: PreludeLinker | null = null;
     const shared = new SharedArrayBuffer(MAILBOX_BYTES);
     const inlineBody = new Uint8Array(shared, MAILBOX_BODY);
     const bound = (): ShellOwner => {
@@ -89,8 +92,14 @@ export function createShell(prelude: Prelude, memoryMb: number): GuestShell {
         }),
       idle: (invocation: number, errors: string) => owner?.emit({ type: "idle", invocation, waitUntilErrors: errors === "" ? [] : JSON.parse(errors) }),
       chunk: (stream: number, chunk: Uint8Array | null) => owner?.emit({ type: "chunk", stream, chunk }),
+      // Runs inside the guest entry that asked (its CPU and timeout backstop cover it); the guest
+      // gets the part's module namespace itself, not a Reference.
+      loadChunk: (name: string) => {
+        if (linker === null || typeof name !== "string") throw new TypeError("verge: the prelude is not linked yet");
+        return linker.load(name).derefInto();
+      },
     }, shared);
-    prelude.compile(isolate).runSync(context, { timeout: 2_000 });
+    linker = prelude.instantiate(isolate, context);
     const guest = takeGuestApi(context);
     return {
       isolate,
@@ -99,6 +108,7 @@ export function createShell(prelude: Prelude, memoryMb: number): GuestShell {
       guest,
       memoryMb,
       prelude,
+      linker,
       adopt(o) {
         if (owner !== null) throw new Error("verge: shell already adopted");
         owner = o;

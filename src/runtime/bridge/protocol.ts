@@ -52,6 +52,13 @@ export interface HostBridge {
   idle(invocation: number, errors: string): void;
   /** Emit "chunk": the next chunk of guest stream `stream` (null = end). */
   chunk(stream: number, chunk: Uint8Array | null): void;
+  /**
+   * Links and evaluates lazy prelude part `name` (src/runtime/guest/lazy/<name>.ts, built as an
+   * ES module) into this context, once, and returns its module namespace. Only the prelude's
+   * trusted code holds this function (guest/core/lazy.ts); it runs inside the guest entry that
+   * needed the part, so its CPU is that entry's.
+   */
+  loadChunk(name: string): unknown;
 }
 
 /** A parsed URL: href, protocol, username, password, host, hostname, port, pathname, search, hash, origin, joined by "\n". */
