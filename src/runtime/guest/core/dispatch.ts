@@ -130,15 +130,20 @@ function answerFetch(invocation: number, r: Running, value: unknown): void {
   } else host.respond(invocation, head.status, head.statusText, headers, registerOutgoing(body), -1);
 }
 
-async function runFetch(invocation: number, r: Running, job: Extract<Invocation, { kind: "fetch" }>): Promise<void> {
-  const request = requestFromData(job.request, job.cf);
-  const ctx = {
+/** Workers' `ctx` (ExecutionContext) of an invocation. */
+function contextFor(r: Running) {
+  return {
     waitUntil: waitUntilFor(r),
     passThroughOnException: () => {
       r.passThrough = true;
     },
     props: {},
   };
+}
+
+async function runFetch(invocation: number, r: Running, job: Extract<Invocation, { kind: "fetch" }>): Promise<void> {
+  const request = requestFromData(job.request, job.cf);
+  const ctx = contextFor(r);
   if (dialect === "module") {
     const fetch = moduleExports.fetch as Fn | undefined;
     if (typeof fetch !== "function") throw invalidResult("the module has no fetch handler (export default { fetch })");
@@ -260,15 +265,52 @@ export function dispatch(invocation: number, job: Invocation): void {
   main.catch((e) => emitError(invocation, r, e)).then(() => drainWaitUntil(invocation, r));
 }
 
-/** `dispatch` of a "fetch" job whose parts crossed as primitives (see GuestApi.dispatchFetch). */
+/**
+ * `dispatch` of a "fetch" job whose parts crossed as primitives (see GuestApi.dispatchFetch).
+ * Fast path for a module Worker whose `fetch` returns a Response itself (not a promise): it is
+ * answered, and the invocation goes idle when no waitUntil is pending, before this call returns,
+ * without a promise turn (the host sees the whole invocation in this one entry either way).
+ */
 export function dispatchFetch(invocation: number, method: string, url: string, headers: string, body: Uint8Array | number | null, cf: string | undefined): void {
-  const request = {
+  const data = {
     method,
     url,
-    headers: primordials.JSONParse(headers) as Array<[string, string]>,
+    headers: (headers === "[]" ? [] : primordials.JSONParse(headers)) as Array<[string, string]>,
     body: typeof body === "number" ? { stream: body } : body,
   };
-  dispatch(invocation, { kind: "fetch", request, cf: cf === undefined ? undefined : (primordials.JSONParse(cf) as Record<string, unknown>) });
+  const cfData = cf === undefined ? undefined : (primordials.JSONParse(cf) as Record<string, unknown>);
+  const handler = dialect === "module" ? moduleExports.fetch : undefined;
+  if (typeof handler !== "function") {
+    dispatch(invocation, { kind: "fetch", request: data, cf: cfData });
+    return;
+  }
+  const r: Running = { waitUntil: [], passThrough: false, answered: false };
+  running = r;
+  let value: unknown;
+  try {
+    value = (handler as Fn).call(moduleExports, requestFromData(data, cfData), env, contextFor(r));
+    if (isResponse(value)) {
+      answerFetch(invocation, r, value);
+      if (r.waitUntil.length === 0) postIdle(invocation);
+      else void drainWaitUntil(invocation, r);
+      return;
+    }
+  } catch (e) {
+    emitError(invocation, r, e);
+    void drainWaitUntil(invocation, r);
+    return;
+  }
+  // A promise (or anything else): answered when it settles.
+  void answerLater(invocation, r, value);
+}
+
+async function answerLater(invocation: number, r: Running, value: unknown): Promise<void> {
+  try {
+    answerFetch(invocation, r, await value);
+  } catch (e) {
+    emitError(invocation, r, e);
+  }
+  await drainWaitUntil(invocation, r);
 }
 
 export function currentInvocation(): Running | null {
