@@ -24,17 +24,23 @@ import { createShell, type GuestFn, type GuestShell } from "./shell.ts";
 import { ActiveInvocation, type InvocationOutcome } from "./invocation.ts";
 
 /**
- * This thread's CPU time in ns (Node ≥ 23.9 has `process.threadCpuUsage`);
- * without it, the isolate's own clock, which also counts time spent waiting
- * for a core.
+ * This thread's CPU time in µs (Node ≥ 23.9 has `process.threadCpuUsage`, a
+ * getrusage(RUSAGE_THREAD) syscall: 2–6 µs right after an isolate call on these
+ * VMs); without it, wall time, which can only overstate CPU.
  */
-const threadCpuNs: (isolate: ivm.Isolate) => bigint =
+const threadCpuUs: () => number =
   typeof process.threadCpuUsage === "function"
     ? () => {
         const u = process.threadCpuUsage();
-        return BigInt(u.user + u.system) * 1000n;
+        return u.user + u.system;
       }
-    : (isolate) => (isolate.isDisposed ? 0n : isolate.cpuTime);
+    : () => performance.now() * 1000;
+
+/**
+ * The latest reading of this thread's CPU clock and the wall time it was taken at,
+ * shared by every sandbox (they all run on this thread). See `Sandbox#measured`.
+ */
+const clockRef = { cpuUs: 0, atMs: -Infinity };
 
 export interface FunctionSource {
   /** Stable identity of this code (a version digest); keys the pool and the code cache. */
@@ -70,6 +76,8 @@ export interface SandboxOptions {
  * last reading.
  */
 const HEAP_SAMPLE_CPU_MS = 1;
+/** Entries shorter than this (wall µs) are charged their wall time as CPU; the bound of the overcharge (see `#measured`). */
+const EXACT_AFTER_US = 250;
 const HEAP_SAMPLE_EVERY = 16;
 
 const DISALLOWED_GLOBAL =
@@ -132,9 +140,9 @@ export class Sandbox {
     });
     try {
       options.services.onEnter?.(options.source.id);
-      const cpu0 = this.#cpuNs;
+      const cpu0 = this.#cpuUs;
       const namespace = this.#measured(() => this.#evaluateBundle(options));
-      this.startupCpuMs = Number(this.#cpuNs - cpu0) / 1e6;
+      this.startupCpuMs = (this.#cpuUs - cpu0) / 1000;
       if (this.startupCpuMs > options.limits.startupCpuMs) {
         throw new VergeError(
           "ERR_STARTUP_CPU_LIMIT",
@@ -169,29 +177,54 @@ export class Sandbox {
     return this.#heapBytes;
   }
   /**
-   * CPU the guest has used in this sandbox, in ns: this thread's CPU time
+   * CPU the guest has used in this sandbox, in µs: this thread's CPU time
    * inside the calls that run guest code (isolated-vm runs a sync call on the
    * calling thread). Unlike `isolate.cpuTime`, which counts the wall time the
    * isolate is entered, it does not grow while the machine is busy with other
    * work and this thread waits for a core: a loaded node must not kill
    * functions for CPU they did not use.
    */
-  get cpuClock(): bigint {
-    return this.#cpuNs;
+  get cpuClock(): number {
+    return this.#cpuUs;
   }
 
-  #cpuNs = 0n;
+  #cpuUs = 0;
   #measuring = false;
 
-  /** Runs `fn` (a call into the guest), adding the thread CPU it took to {@link cpuClock}. */
+  /**
+   * Runs `fn` (a call into the guest), adding the CPU it took to {@link cpuClock}: an upper
+   * bound of this thread's CPU time in the call, never less, and more by under
+   * EXACT_AFTER_US. A thread uses at most as much CPU as the wall time passes, so:
+   * - an entry shorter than EXACT_AFTER_US (wall) is charged its wall time (only a stall
+   *   inside it would count, and a stall long enough to matter makes the entry long);
+   * - a longer one reads the thread clock after it and is charged the CPU used since the
+   *   last reading (taken at most EXACT_AFTER_US of wall time before the entry began, by any
+   *   sandbox: `clockRef`), capped by its wall time; waiting for a core is not counted.
+   * The thread clock is a syscall (~3 µs here): a warm call of a short function reads it
+   * only when the last reading is stale, not twice per entry.
+   */
   #measured<T>(fn: () => T): T {
     if (this.#measuring) return fn();
     this.#measuring = true;
-    const t0 = threadCpuNs(this.#isolate);
+    const w0 = performance.now();
+    if (w0 - clockRef.atMs > EXACT_AFTER_US / 1000) {
+      clockRef.cpuUs = threadCpuUs();
+      clockRef.atMs = w0;
+    }
+    const cpu0 = clockRef.cpuUs;
     try {
       return fn();
     } finally {
-      this.#cpuNs += threadCpuNs(this.#isolate) - t0;
+      const w1 = performance.now();
+      const wallUs = (w1 - w0) * 1000;
+      let charge = wallUs;
+      if (wallUs >= EXACT_AFTER_US) {
+        const cpu1 = threadCpuUs();
+        charge = Math.min(wallUs, cpu1 - cpu0);
+        clockRef.cpuUs = cpu1;
+        clockRef.atMs = w1;
+      }
+      this.#cpuUs += charge;
       this.#measuring = false;
     }
   }
@@ -217,21 +250,24 @@ export class Sandbox {
     const id = this.#nextInvocation++;
     this.invocations++;
     this.lastUsed = Date.now();
-    const active = new ActiveInvocation(id, this, this.limits, this.#cpuNs);
+    const active = new ActiveInvocation(id, this, this.limits, this.#cpuUs);
     active.subrequest = subrequest;
     this.#active = active;
     if (requestBody !== null && job.kind === "fetch") job.request.body = { stream: this.#ops.registerStream(requestBody) };
-    active.armDeadline(() => this.kill("ERR_WALL_LIMIT", `exceeded the wall-time budget of ${this.limits.wallMs} ms`));
     try {
       if (job.kind === "fetch") {
         // The hot path crosses as primitives: ivm structure-clones an object argument at 5–10 µs a call.
         const { method, url, headers, body } = job.request;
         const cf = job.cf === undefined ? undefined : JSON.stringify(job.cf);
-        this.enter("dispatchFetch", [id, method, url, JSON.stringify(headers), body !== null && !(body instanceof Uint8Array) ? body.stream : body, cf]);
+        this.enter("dispatchFetch", [id, method, url, headers.length === 0 ? "[]" : JSON.stringify(headers), body !== null && !(body instanceof Uint8Array) ? body.stream : body, cf]);
       } else this.enter("dispatch", [id, job]);
     } catch (err) {
       active.fail(this.#asError(err));
     }
+    // The wall deadline covers the time the guest waits for host work (timers, fetches, a body
+    // read, a promise that never settles). An invocation that ended within this first entry,
+    // whose wall time the entry's own timeout bounded, needs none (a timer per call costs ~2 µs).
+    if (!active.settled) active.armDeadline(() => this.kill("ERR_WALL_LIMIT", `exceeded the wall-time budget of ${this.limits.wallMs} ms`));
     return active.outcome;
   }
 
@@ -243,7 +279,7 @@ export class Sandbox {
   enter(fn: GuestFn, args: unknown[]): void {
     if (this.#dead !== null) throw this.#dead;
     const a = this.#active;
-    const cpuBefore = a === null ? 0 : a.cpuMs(this.#cpuNs);
+    const cpuBefore = a === null ? 0 : a.cpuMs(this.#cpuUs);
     const cpuLeft = a === null ? this.limits.startupCpuMs : this.limits.cpuMs - cpuBefore;
     const wallLeft = a === null ? this.limits.wallMs : a.wallLeftMs();
     // Wall time bounds CPU time on this thread; three times the CPU left plus 50 ms (slack for a
@@ -261,7 +297,7 @@ export class Sandbox {
       }
       if (/timed out/i.test(msg)) {
         // The backstop is wall time: say CPU only when the CPU was really used (a host stall is not).
-        const used = a === null ? 0 : a.cpuMs(this.#cpuNs);
+        const used = a === null ? 0 : a.cpuMs(this.#cpuUs);
         if (a !== null && used >= this.limits.cpuMs) {
           throw this.kill("ERR_CPU_LIMIT", `exceeded the CPU budget of ${this.limits.cpuMs} ms (used ${used.toFixed(1)} ms)`);
         }
@@ -282,7 +318,7 @@ export class Sandbox {
   }
 
   #afterEnter(a: ActiveInvocation, cpuBefore: number): void {
-    const used = a.cpuMs(this.#cpuNs);
+    const used = a.cpuMs(this.#cpuUs);
     if (used > this.limits.cpuMs) {
       this.kill("ERR_CPU_LIMIT", `exceeded the CPU budget of ${this.limits.cpuMs} ms (used ${used.toFixed(1)} ms)`);
       return;
