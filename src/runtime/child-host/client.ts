@@ -34,7 +34,10 @@ interface Call {
   finished: (r: InvocationReport) => void;
   chunk?: { resolve: (c: Uint8Array | null) => void; reject: (e: unknown) => void };
   body?: AsyncIterator<Uint8Array>;
-  watchdog?: NodeJS.Timeout;
+  /** When the watchdog kills the child if this call has not answered (performance.now ms); none for calls without a function. */
+  deadline?: number;
+  /** The function the call runs (for the watchdog's message). */
+  decl?: FunctionDecl;
   /** Set when the watchdog killed the child for this call. */
   watchdogError?: VergeError;
   answered: boolean;
@@ -93,16 +96,52 @@ export function createChildRuntime(options: ChildRuntimeOptions = {}): ChildRunt
     return c;
   }
 
+  let referenced = false;
   function refresh(): void {
-    // Keep the parent's event loop alive only while calls are in flight.
+    // Keep the parent's event loop alive only while calls are in flight (toggled on change only).
     if (child === null) return;
-    if (calls.size > 0) {
+    const want = calls.size > 0;
+    if (want === referenced) return;
+    referenced = want;
+    if (want) {
       child.ref();
       channel?.ref();
     } else {
       child.unref();
       channel?.unref();
     }
+  }
+
+  /**
+   * One timer for every call's deadline (a timer per call cost ~2 µs of each call): armed for the
+   * earliest deadline, it kills a child that left a call unanswered past its wall budget plus grace
+   * (a host thread wedged by a hostile function). Unref'd: a call in flight keeps the loop alive.
+   */
+  let watchdog: NodeJS.Timeout | undefined;
+  let watchdogAt = Infinity;
+  function armWatchdog(at: number): void {
+    if (at >= watchdogAt) return;
+    if (watchdog !== undefined) clearTimeout(watchdog);
+    watchdogAt = at;
+    watchdog = setTimeout(sweep, Math.max(1, at - performance.now()));
+    watchdog.unref();
+  }
+  function sweep(): void {
+    watchdog = undefined;
+    watchdogAt = Infinity;
+    const now = performance.now();
+    let next = Infinity;
+    for (const call of calls.values()) {
+      if (call.deadline === undefined) continue;
+      if (call.deadline <= now) {
+        if (call.watchdogError === undefined) {
+          const d = call.decl!;
+          call.watchdogError = new VergeError("ERR_WALL_LIMIT", `function ${d.source.id}: no answer within the wall-time budget of ${d.limits.wallMs} ms; its process was killed`);
+          child?.kill("SIGKILL");
+        }
+      } else if (call.deadline < next) next = call.deadline;
+    }
+    if (next !== Infinity) armWatchdog(next);
   }
 
   function send(m: ToChild): void {
@@ -114,6 +153,7 @@ export function createChildRuntime(options: ChildRuntimeOptions = {}): ChildRunt
     if (child === c) {
       child = null;
       channel = null;
+      referenced = false;
     }
     const memory = /out of memory|memory limit|allocation failed|heap limit/i.test(stderrTail);
     const how = signal !== null ? `signal ${signal}` : `exit code ${code}`;
@@ -125,7 +165,6 @@ export function createChildRuntime(options: ChildRuntimeOptions = {}): ChildRunt
   }
 
   function fail(id: number, call: Call, err: VergeError): void {
-    clearTimeout(call.watchdog);
     if (!call.answered) call.reject(err);
     call.chunk?.reject(err);
     call.finished({ limits: emptyLimits(), logs: [], error: err, waitUntilErrors: [] });
@@ -144,7 +183,6 @@ export function createChildRuntime(options: ChildRuntimeOptions = {}): ChildRunt
         call.answered = true;
         call.resolve(m.value);
         if (m.report !== undefined) {
-          clearTimeout(call.watchdog);
           calls.delete(m.id);
           call.finished(revive(m.report));
           refresh();
@@ -152,7 +190,6 @@ export function createChildRuntime(options: ChildRuntimeOptions = {}): ChildRunt
         return;
       case "err":
         call.answered = true;
-        clearTimeout(call.watchdog);
         calls.delete(m.id);
         call.reject(reviveError(m.error));
         refresh();
@@ -170,7 +207,6 @@ export function createChildRuntime(options: ChildRuntimeOptions = {}): ChildRunt
         return;
       }
       case "finished":
-        clearTimeout(call.watchdog);
         calls.delete(m.id);
         call.finished(revive(m.report));
         refresh();
@@ -203,10 +239,9 @@ export function createChildRuntime(options: ChildRuntimeOptions = {}): ChildRunt
     const decl = decls.get(fn);
     if (decl !== undefined) {
       // A wedged host thread cannot answer: past the wall budget plus grace, kill the child.
-      entry.watchdog = setTimeout(() => {
-        entry.watchdogError = new VergeError("ERR_WALL_LIMIT", `function ${decl.source.id}: no answer within the wall-time budget of ${decl.limits.wallMs} ms; its process was killed`);
-        child?.kill("SIGKILL");
-      }, decl.limits.wallMs + WATCHDOG_GRACE_MS);
+      entry.deadline = performance.now() + decl.limits.wallMs + WATCHDOG_GRACE_MS;
+      entry.decl = decl;
+      armWatchdog(entry.deadline);
     }
     calls.set(id, entry);
     send(make(id));
@@ -258,7 +293,6 @@ export function createChildRuntime(options: ChildRuntimeOptions = {}): ChildRunt
       try {
         return await c.value;
       } finally {
-        clearTimeout(calls.get(c.id)?.watchdog);
         calls.delete(c.id);
         refresh();
       }
@@ -302,6 +336,7 @@ export function createChildRuntime(options: ChildRuntimeOptions = {}): ChildRunt
     },
     async dispose() {
       disposed = true;
+      if (watchdog !== undefined) clearTimeout(watchdog);
       const c = child;
       const ch = channel;
       child = null;
