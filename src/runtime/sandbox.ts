@@ -291,8 +291,9 @@ export class Sandbox {
     const byCpu = Math.max(1, cpuLeft) * 3 + 50;
     const timeout = Math.max(1, Math.ceil(Math.min(byCpu, wallLeft)));
     this.#services.onEnter?.(this.source.id);
+    let result: unknown;
     try {
-      this.#measured(() => this.#guest[fn].applySync(undefined, args, { arguments: { copy: true }, timeout }));
+      result = this.#measured(() => this.#guest[fn].applySync(undefined, args, { arguments: { copy: true }, timeout }));
     } catch (err) {
       const msg = err instanceof Error ? err.message : String(err);
       if (this.#dead !== null) throw this.#dead;
@@ -312,13 +313,28 @@ export class Sandbox {
     } finally {
       if (this.#dead === null && a !== null) this.#afterEnter(a, cpuBefore);
     }
-    // An idle posted through the shared mailbox during this entry (see shell.ts), after the entry's
-    // other emits, as if it had been the last of them.
+    // A response head returned by dispatchFetch (GuestApi.dispatchFetch), then an idle posted through
+    // the shared mailbox during this entry (see shell.ts): after the entry's other emits, in that order.
+    if (typeof result === "string" && this.#dead === null && a !== null && a === this.#active) this.#respondFrom(a, result);
     const idle = this.#mailbox[0]!;
     if (idle !== 0) {
       this.#mailbox[0] = 0;
       if (this.#dead === null && a !== null && a === this.#active && a.id === idle) a.onEmit({ type: "idle", invocation: idle, waitUntilErrors: [] });
     }
+  }
+
+  /** The response of a head string `${status}\n${inline}\n${headersJson}\n${statusText}` (GuestApi.dispatchFetch). */
+  #respondFrom(a: ActiveInvocation, head: string): void {
+    const i1 = head.indexOf("\n");
+    const i2 = head.indexOf("\n", i1 + 1);
+    const i3 = head.indexOf("\n", i2 + 1);
+    const inline = Number(head.slice(i1 + 1, i2));
+    a.onEmit({
+      type: "response",
+      invocation: a.id,
+      head: { status: Number(head.slice(0, i1)), statusText: head.slice(i3 + 1), headers: JSON.parse(head.slice(i2 + 1, i3)) as Array<[string, string]> },
+      body: inline >= 0 ? this.#shell.readInline(inline) : null,
+    });
   }
 
   #afterEnter(a: ActiveInvocation, cpuBefore: number): void {

@@ -46,6 +46,8 @@ export interface GuestShell {
   readonly linker: PreludeLinker;
   /** Binds the shell to its one owner for good. */
   adopt(owner: ShellOwner): void;
+  /** A copy of the first `length` bytes of the mailbox's body area (a body the guest posted there). */
+  readInline(length: number): Uint8Array;
 }
 
 /**
@@ -113,6 +115,8 @@ export function createShell(prelude: Prelude, memoryMb: number): GuestShell {
         if (owner !== null) throw new Error("verge: shell already adopted");
         owner = o;
       },
+      // slice: the caller gets its own bytes, never a view of shared memory.
+      readInline: (length) => inlineBody.slice(0, Math.min(length, inlineBody.length)),
     };
   } catch (err) {
     if (!isolate.isDisposed) isolate.dispose();

@@ -147,8 +147,12 @@ export interface GuestApi {
   /**
    * A "fetch" invocation with primitive arguments (the hot path; see `HostBridge.respond`):
    * headers as JSON `[name, value][]`, body as whole bytes, a host stream id or null, `cf` as JSON.
+   * When the handler answered within this call with a body that is none or fits the mailbox, the
+   * result is the response head instead of a `respond` call (a callback crossing saved):
+   * `${status}\n${inline}\n${headersJson}\n${statusText}` (inline: the body's length in the
+   * mailbox, or -1 for none); the host reads it before the mailbox's idle word.
    */
-  dispatchFetch(invocation: number, method: string, url: string, headers: string, body: Uint8Array | number | null, cf: string | undefined): void;
+  dispatchFetch(invocation: number, method: string, url: string, headers: string, body: Uint8Array | number | null, cf: string | undefined): string | undefined;
   settle(opId: number, ok: boolean, value: unknown): void;
   fireTimer(timerId: number): void;
   /** Host wants the next chunk of guest stream `stream`; answered by an emit of type chunk. */

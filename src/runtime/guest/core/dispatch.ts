@@ -115,19 +115,26 @@ function invalidResult(message: string): Error {
   return e;
 }
 
-function answerFetch(invocation: number, r: Running, value: unknown): void {
-  if (r.answered) return;
+/**
+ * Answers a fetch invocation with `value`, which must be a Response. With `asResult`, a head whose
+ * body is none or fits the mailbox is returned as a string instead of crossing through
+ * `host.respond` (see GuestApi.dispatchFetch); otherwise undefined is returned.
+ */
+function answerFetch(invocation: number, r: Running, value: unknown, asResult = false): string | undefined {
+  if (r.answered) return undefined;
   if (!isResponse(value)) {
     throw invalidResult(`the fetch handler must return a Response (or a Promise of one), found ${value === null ? "null" : typeof value}`);
   }
   const { head, body } = responseToData(value);
   r.answered = true;
   const headers = headersJson(head.headers);
-  if (body === null) host.respond(invocation, head.status, head.statusText, headers, null, -1);
-  else if (body instanceof Uint8Array) {
-    const inline = postBody(body);
+  if (body === null || body instanceof Uint8Array) {
+    const inline = body === null ? -1 : postBody(body);
+    // status, inline length, headers (JSON: no raw newline), then the status text (the rest).
+    if (asResult && (body === null || inline >= 0)) return `${head.status}\n${inline}\n${headers}\n${head.statusText}`;
     host.respond(invocation, head.status, head.statusText, headers, inline < 0 ? body : null, inline);
   } else host.respond(invocation, head.status, head.statusText, headers, registerOutgoing(body), -1);
+  return undefined;
 }
 
 /** Workers' `ctx` (ExecutionContext) of an invocation. */
@@ -269,9 +276,10 @@ export function dispatch(invocation: number, job: Invocation): void {
  * `dispatch` of a "fetch" job whose parts crossed as primitives (see GuestApi.dispatchFetch).
  * Fast path for a module Worker whose `fetch` returns a Response itself (not a promise): it is
  * answered, and the invocation goes idle when no waitUntil is pending, before this call returns,
- * without a promise turn (the host sees the whole invocation in this one entry either way).
+ * without a promise turn (the host sees the whole invocation in this one entry either way); a
+ * head whose body is none or fits the mailbox is the call's result, not a `respond` callback.
  */
-export function dispatchFetch(invocation: number, method: string, url: string, headers: string, body: Uint8Array | number | null, cf: string | undefined): void {
+export function dispatchFetch(invocation: number, method: string, url: string, headers: string, body: Uint8Array | number | null, cf: string | undefined): string | undefined {
   const data = {
     method,
     url,
@@ -282,7 +290,7 @@ export function dispatchFetch(invocation: number, method: string, url: string, h
   const handler = dialect === "module" ? moduleExports.fetch : undefined;
   if (typeof handler !== "function") {
     dispatch(invocation, { kind: "fetch", request: data, cf: cfData });
-    return;
+    return undefined;
   }
   const r: Running = { waitUntil: [], passThrough: false, answered: false };
   running = r;
@@ -290,18 +298,19 @@ export function dispatchFetch(invocation: number, method: string, url: string, h
   try {
     value = (handler as Fn).call(moduleExports, requestFromData(data, cfData), env, contextFor(r));
     if (isResponse(value)) {
-      answerFetch(invocation, r, value);
+      const head = answerFetch(invocation, r, value, true);
       if (r.waitUntil.length === 0) postIdle(invocation);
       else void drainWaitUntil(invocation, r);
-      return;
+      return head;
     }
   } catch (e) {
     emitError(invocation, r, e);
     void drainWaitUntil(invocation, r);
-    return;
+    return undefined;
   }
   // A promise (or anything else): answered when it settles.
   void answerLater(invocation, r, value);
+  return undefined;
 }
 
 async function answerLater(invocation: number, r: Running, value: unknown): Promise<void> {
