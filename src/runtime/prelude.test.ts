@@ -2,7 +2,7 @@
  * The prelude's lazy parts (prelude.ts, guest/core/lazy.ts): an isolate loads a
  * part only when its code reaches it, a part loaded after user code changed the
  * global still gives the platform's own classes, and a part asked for while it
- * is being set up is refused instead of aborting the process.
+ * is being set up is refused.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -34,7 +34,7 @@ export default { async fetch(request) {
   }
 }
 
-test("the eager part is a fraction of the prelude; the lazy parts are separate modules", () => {
+test("the eager part is a fraction of the prelude; the lazy parts are separate scripts", () => {
   const prelude = loadPrelude();
   assert.ok(prelude.code.length > 10_000);
   assert.ok(prelude.code.length < 100_000, `eager part is ${prelude.code.length} bytes`);

@@ -1,8 +1,10 @@
 /**
- * The lazy parts of the prelude (guest/lazy/*.ts, built as separate ES modules):
+ * The lazy parts of the prelude (guest/lazy/*.ts, each built as one script):
  * an isolate compiles and evaluates one only when trusted code first asks for
- * it, through the host bridge's `loadChunk`, which links the module into this
- * context and returns its namespace. A new isolate then pays, in time and in
+ * it. The host bridge's `loadChunk` runs the part's script in this context and
+ * returns what it evaluates to, a function; called with the eager part's module
+ * table (`verge:core-table`, built by src/build/prelude.ts) it runs the part's
+ * modules and returns their exports. A new isolate then pays, in time and in
  * memory (V8 keeps each script's source), only for the eager part.
  *
  * User code never holds a namespace: only trusted code calls `chunk`, and the
@@ -17,6 +19,7 @@ import type * as Kv from "../lazy/kv.ts";
 import type * as Streams from "../lazy/streams.ts";
 import type * as Subtle from "../lazy/subtle.ts";
 import type * as UrlPattern from "../lazy/url-pattern.ts";
+import { coreTable } from "verge:core-table";
 import { host } from "./host.ts";
 
 export interface Chunks {
@@ -60,7 +63,8 @@ function load<K extends ChunkName>(name: K): Chunks[K] {
   loading[name] = true;
   let ns: Chunks[K];
   try {
-    ns = host.loadChunk(name) as Chunks[K];
+    const factory = host.loadChunk(name) as (core: typeof coreTable) => Chunks[K];
+    ns = factory(coreTable);
   } finally {
     loading[name] = undefined;
   }

@@ -4,8 +4,6 @@
  * IdentityTransformStream and FixedLengthStream. Loaded by the first `.body`,
  * stream global, streaming response or `fetch()` body that needs one.
  */
-// The eager prelude, so esbuild puts it in one shared module that every part links to (src/build/prelude.ts).
-import "../index.ts";
 export * from "../fetch/streams.ts";
 export { hostStream } from "../fetch/host-stream.ts";
 export { TextEncoderStream, TextDecoderStream } from "../fetch/text-streams.ts";
