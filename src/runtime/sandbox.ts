@@ -181,12 +181,12 @@ export class Sandbox {
     return this.#heapBytes;
   }
   /**
-   * CPU the guest has used in this sandbox, in µs: this thread's CPU time
-   * inside the calls that run guest code (isolated-vm runs a sync call on the
-   * calling thread). Unlike `isolate.cpuTime`, which counts the wall time the
-   * isolate is entered, it does not grow while the machine is busy with other
-   * work and this thread waits for a core: a loaded node must not kill
-   * functions for CPU they did not use.
+   * CPU the guest has used in this sandbox, in µs: an upper bound of this thread's
+   * CPU time inside the calls that run guest code (isolated-vm runs a sync call on
+   * the calling thread), over by less than EXACT_AFTER_US per call (see `#measured`).
+   * Unlike `isolate.cpuTime`, which counts the wall time the isolate is entered, it
+   * does not grow while the machine is busy with other work and this thread waits
+   * for a core: a loaded node must not kill functions for CPU they did not use.
    */
   get cpuClock(): number {
     return this.#cpuUs;
