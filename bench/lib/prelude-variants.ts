@@ -81,7 +81,7 @@ export const STUB_PRELUDE = `(() => {
       h.emit({ type: "idle", invocation: id, waitUntilErrors: [] });
     },
     dispatchFetch(id) { api.dispatch(id); },
-    settle() {}, fireTimer() {}, pull() {}, cancelStream() {}, finish() {},
+    settle() {}, fireTimer() {}, pull() {}, cancelStream() {}, finish() {}, warm() {},
   };
   Object.defineProperty(globalThis, "__verge_guest", { value: api, configurable: true });
 })();`;

@@ -216,7 +216,7 @@ export class IsolatePool {
       this.#refill = undefined;
       if (this.#disposed || this.#spares.length >= this.#spareTarget) return;
       try {
-        this.#spares.push(createShell(this.#prelude, this.#spareMemoryMb));
+        this.#spares.push(createShell(this.#prelude, this.#spareMemoryMb, { warm: true }));
       } catch {
         return; // out of memory or similar: cold starts make their own isolates
       }

@@ -160,6 +160,8 @@ export interface GuestApi {
   cancelStream(stream: number, reason: string): void;
   /** The invocation is over: drop its timers and pending work. */
   finish(invocation: number): void;
+  /** Runs the request path once on synthetic data, before any user code is in the isolate (spare shells). */
+  warm(): void;
 }
 
 /**
