@@ -16,16 +16,17 @@
  *    same loop, with an unminified build of the prelude so names are readable.
  * 4. cold, host side: `new Sandbox` + first call of the 50 KB Worker, profiled
  *    like (1), per cold start.
- * 5. cold, prelude evaluation split by source module: the unminified prelude
+ * 5. cold, prelude evaluation split by source module: the unminified prelude's eager part
  *    with a timestamp taken (through the host bridge's `now`) at each of
  *    esbuild's `// path` module markers; the Worker reads them back.
  * 6. what-if: cold start, isolate heap and RSS per idle warm isolate with the
- *    prelude as built, without fflate's module top level (the compression tables),
- *    and with a stub prelude that installs no Web API (the isolate floor). RSS is
- *    measured in a fresh child process per prelude, as density.ts does.
+ *    prelude as built (eager part only), with every lazy part loaded (≈ what an
+ *    all-eager prelude cost), unminified, and with a stub prelude that installs
+ *    no Web API (the isolate floor). RSS is measured in a fresh child process per
+ *    prelude, as density.ts does.
  *
  * The prelude variants (lib/prelude-variants.ts) are built to temp dirs with the
- * esbuild CLI, mirroring the options of src/build/prelude.ts except `minify`;
+ * project's build function (src/build/prelude.ts) without `minify`;
  * profiles are reduced by lib/cpu-profile.ts.
  *
  * Run: `node --no-node-snapshot bench/profile.ts [--quick]`
@@ -40,7 +41,7 @@ import { fileURLToPath } from "node:url";
 import { BENCH_DIR, RESULTS_DIR, today, mdTable, environment, parseArgs, runVariant, emitResult } from "./lib/rounds.ts";
 import { median, round, fmt } from "./lib/stats.ts";
 import { aggregate, topRows, withHostProfile, type CpuProfile } from "./lib/cpu-profile.ts";
-import { buildReadablePrelude, cleanup, markedPrelude, minify, mkdtempSync, preludeFrom, STUB_PRELUDE, withoutFflate, type Prelude } from "./lib/prelude-variants.ts";
+import { buildReadablePrelude, cleanup, markedPrelude, mkdtempSync, preludeOf, STUB_PRELUDE, type Prelude, type PreludeSpec } from "./lib/prelude-variants.ts";
 import { bodyText } from "./lib/proc.ts";
 import { helloBundle, routerBundle, ROUTER_PROBE_PATH } from "./lib/worker-bundle.ts";
 import { createRuntime, createHostServices, Sandbox } from "../src/runtime/index.ts";
@@ -158,7 +159,7 @@ async function warmGuest(readable: string): Promise<{ rows: string[][]; loopUsPe
   return new Response("hello world");
 } };`;
   // The profiler adds CPU inside the isolate: give it room, or the CPU budget kills it.
-  const sb = new Sandbox({ source: { id: "hello-guest", code, format: "esm" }, limits: { ...limits, cpuMs: 60_000, wallMs: 120_000 }, env: {}, bindings: {}, services, prelude: preludeFrom(readable, "prelude.js") });
+  const sb = new Sandbox({ source: { id: "hello-guest", code, format: "esm" }, limits: { ...limits, cpuMs: 60_000, wallMs: 120_000 }, env: {}, bindings: {}, services, prelude: preludeOf({ kind: "dir", path: readable }) });
   const call = async (loop: number) => {
     const out = await sb.invoke({ kind: "fetch", request: { method: "GET", url: `http://localhost/?loop=${loop}`, headers: [["user-agent", "verge-bench"]], body: null } });
     if (out.kind !== "response") throw new Error(`guest: ${out.kind === "error" ? out.error.message : out.kind}`);
@@ -248,7 +249,7 @@ async function coldHost(): Promise<{ perColdMs: number; rows: string[][]; lineRo
 }
 
 async function preludeSplit(readable: string): Promise<{ rows: string[][]; totalMs: number }> {
-  const prelude = preludeFrom(markedPrelude(readable), "prelude-marked.js");
+  const prelude = preludeOf({ kind: "dir", path: markedPrelude(readable) });
   const reader = `export default { fetch() { return new Response(JSON.stringify(globalThis.__verge_marks)); } };`;
   const acc = new Map<string, number[]>();
   const n = QUICK ? 8 : 20;
@@ -298,49 +299,58 @@ async function rssSlopeMiB(make: (i: number) => Promise<unknown>, n: number): Pr
   return num / den;
 }
 
+/** A hello Worker whose top level reads every global of a lazy part: the isolate as if the prelude were all eager. */
+const ALL_PARTS_HELLO = (i: number) => `// ${i}
+void [ReadableStream, AbortController, Blob, crypto.subtle, URLPattern, CompressionStream];
+structuredClone(1);
+export default { fetch() { return new Response("hello world"); } };`;
+
+type WhatIf = { name: string; spec: PreludeSpec; bundle: "hello" | "all-parts" | "stub" };
+
 async function whatIf(readable: string): Promise<string[][]> {
-  const minified = readFileSync(join(ROOT, "src", "runtime", "guest", "prelude.generated.js"), "utf8");
-  const candidates: Array<[string, Prelude]> = [
-    ["prelude as built (minified)", preludeFrom(minified)],
-    ["unminified, as built", preludeFrom(readable, "a.js")],
-    ["unminified, fflate module top level removed", preludeFrom(withoutFflate(readable), "b.js")],
-    ["minified, fflate module top level removed (≈ the fix)", preludeFrom(minify(withoutFflate(readable)), "c.js")],
-    ["stub prelude: the bridge only, no Web APIs (the isolate floor)", preludeFrom(STUB_PRELUDE, "stub.js")],
+  const built = join(ROOT, "src", "runtime", "guest");
+  const candidates: WhatIf[] = [
+    { name: "prelude as built (eager part only; lazy parts load on first use)", spec: { kind: "dir", path: built }, bundle: "hello" },
+    { name: "as built, every lazy part loaded by the bundle's top level (≈ the all-eager prelude)", spec: { kind: "dir", path: built }, bundle: "all-parts" },
+    { name: "unminified, as built", spec: { kind: "dir", path: readable }, bundle: "hello" },
+    { name: "stub prelude: the bridge only, no Web APIs (the isolate floor)", spec: { kind: "script", code: STUB_PRELUDE }, bundle: "stub" },
   ];
   const rows: string[][] = [];
   const n = QUICK ? 8 : 20;
   const dir = mkdtempSync(join(tmpdir(), "verge-bench-whatif-"));
-  for (const [k, [name, prelude]] of candidates.entries()) {
+  for (const [k, c] of candidates.entries()) {
+    const prelude = preludeOf(c.spec);
     const ctor: number[] = [];
     const total: number[] = [];
     const heap: number[] = [];
     for (let i = -2; i < n; i++) {
-      const r = await coldOnce(whatIfCode(prelude.code, i), `w-${i}`, "/", prelude);
+      const r = await coldOnce(whatIfCode(c.bundle, i), `w-${i}`, "/", prelude);
       if (i < 0) continue;
       ctor.push(r.ctorMs);
       total.push(r.totalMs);
       heap.push(r.heapMiB);
     }
     // RSS per idle isolate needs a fresh process (memory freed by earlier isolates is reused).
-    const file = join(dir, `prelude-${k}.js`);
-    writeFileSync(file, prelude.code);
-    const rss = await runVariant<{ mibPerIsolate: number }>(SCRIPT, "rss", { timeoutMs: 120_000, nodeFlags: ["--expose-gc"], extraArgs: ["--prelude-file", file, "--n", String(QUICK ? 40 : 80)] });
-    rows.push([name, fmt(Buffer.byteLength(prelude.code) / 1024, 1), fmt(median(ctor), 2), fmt(median(total), 2), fmt(median(heap), 2), fmt(rss.mibPerIsolate, 2), fmt(1024 / rss.mibPerIsolate, 0)]);
+    const file = join(dir, `what-if-${k}.json`);
+    writeFileSync(file, JSON.stringify(c));
+    const rss = await runVariant<{ mibPerIsolate: number }>(SCRIPT, "rss", { timeoutMs: 120_000, nodeFlags: ["--expose-gc"], extraArgs: ["--what-if", file, "--n", String(QUICK ? 40 : 80)] });
+    rows.push([c.name, fmt(Buffer.byteLength(prelude.code) / 1024, 1), fmt(median(ctor), 2), fmt(median(total), 2), fmt(median(heap), 2), fmt(rss.mibPerIsolate, 2), fmt(1024 / rss.mibPerIsolate, 0)]);
   }
   return rows;
 }
 
-function whatIfCode(preludeCode: string, i: number): string {
-  return preludeCode === STUB_PRELUDE ? `// ${i}\nexport default { fetch() {} };` : helloBundle(`w-${i}`);
+function whatIfCode(bundle: WhatIf["bundle"], i: number): string {
+  if (bundle === "stub") return `// ${i}\nexport default { fetch() {} };`;
+  return bundle === "all-parts" ? ALL_PARTS_HELLO(i) : helloBundle(`w-${i}`);
 }
 
-/** Child mode: RSS per idle warm isolate with the prelude in `file`, in this fresh process. */
+/** Child mode: RSS per idle warm isolate with the what-if in `file`, in this fresh process. */
 async function rssChild(file: string, n: number): Promise<void> {
-  const code = readFileSync(file, "utf8");
-  const prelude = preludeFrom(code);
+  const c = JSON.parse(readFileSync(file, "utf8")) as WhatIf;
+  const prelude = preludeOf(c.spec);
   const kept: Array<InstanceType<typeof Sandbox>> = [];
   const make = async (i: number) => {
-    const sb = new Sandbox({ source: { id: `idle-${i}`, code: whatIfCode(code, i), format: "esm" }, limits: roomy, env: {}, bindings: {}, services, prelude });
+    const sb = new Sandbox({ source: { id: `idle-${i}`, code: whatIfCode(c.bundle, i), format: "esm" }, limits: roomy, env: {}, bindings: {}, services, prelude });
     const out = await sb.invoke({ kind: "fetch", request: { method: "GET", url: "http://localhost/", headers: [], body: null } });
     if (out.kind === "response") await bodyText(out.response.body);
     await out.finished;
@@ -354,8 +364,8 @@ async function rssChild(file: string, n: number): Promise<void> {
 
 // ------------------------------------------------------------------ main
 
-if (args.variant === "rss") await rssChild(args.extra["prelude-file"]!, Number(args.extra.n ?? 80));
-const readable = buildReadablePrelude();
+if (args.variant === "rss") await rssChild(args.extra["what-if"]!, Number(args.extra.n ?? 80));
+const readable = await buildReadablePrelude();
 console.log("profile: warm host…");
 const wh = await warmHost();
 console.log("profile: warm split…");

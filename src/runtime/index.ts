@@ -4,6 +4,8 @@ export type { Runtime, RuntimeOptions, FetchInvokeOptions, FetchInvokeResult, Ev
 export { IsolatePool } from "./pool.ts";
 export type { FunctionSpec, PoolStats } from "./pool.ts";
 export { Sandbox } from "./sandbox.ts";
+export { loadPrelude, scriptPrelude } from "./prelude.ts";
+export type { Prelude, PreludeLinker } from "./prelude.ts";
 export type { FunctionSource, SandboxOptions } from "./sandbox.ts";
 export { createHostServices } from "./services.ts";
 export type { HostServicesOptions } from "./services.ts";

@@ -44,7 +44,8 @@ export class ActiveInvocation {
 
   #sandbox: Sandbox;
   #limits: Limits;
-  #cpuStart: bigint;
+  /** The sandbox's CPU clock (µs) when the invocation started. */
+  #cpuStart: number;
   #cpuUsedMs = 0;
   #wallStart = performance.now();
   #heapPeak = 0;
@@ -61,7 +62,7 @@ export class ActiveInvocation {
   #resolveOutcome!: (o: InvocationOutcome) => void;
   #resolveFinished!: (r: InvocationReport) => void;
 
-  constructor(id: number, sandbox: Sandbox, limits: Limits, cpuStart: bigint) {
+  constructor(id: number, sandbox: Sandbox, limits: Limits, cpuStart: number) {
     this.id = id;
     this.#sandbox = sandbox;
     this.#limits = limits;
@@ -81,8 +82,9 @@ export class ActiveInvocation {
     return this.#cpuUsedMs;
   }
 
-  cpuMs(now: bigint): number {
-    this.#cpuUsedMs = Number(now - this.#cpuStart) / 1e6;
+  /** CPU used so far, from the sandbox's CPU clock `now` (µs). */
+  cpuMs(now: number): number {
+    this.#cpuUsedMs = (now - this.#cpuStart) / 1000;
     return this.#cpuUsedMs;
   }
 
@@ -99,8 +101,14 @@ export class ActiveInvocation {
     else this.#droppedLogs++;
   }
 
+  /** Arms the wall deadline for the time the invocation has left (it started at construction). */
   armDeadline(onExpire: () => void): void {
-    this.#deadline = setTimeout(onExpire, Math.max(1, this.#limits.wallMs));
+    this.#deadline = setTimeout(onExpire, Math.max(1, this.wallLeftMs()));
+  }
+
+  /** Over, or only its end is left (answered, idle, no body to read): no deadline needed. */
+  get settled(): boolean {
+    return this.#ended || (this.#answered && this.#idle && !this.#bodyOpen);
   }
 
   onEmit(m: Emit): void {

@@ -197,11 +197,16 @@ export class IsolatePool {
       bindings: spec.bindings,
       services: this.#services,
       prelude: this.#prelude,
-      ...(cache ? { codeCache: cache } : {}),
+      ...(cache ? { codeCache: cache } : { onCodeCache: (c: ivm.ExternalCopy<ArrayBuffer>) => this.#keepCodeCache(spec, c) }),
     });
     this.#created++;
-    if (cache === undefined && sandbox.codeCache !== undefined) this.#codeCache.set(spec.source.id, sandbox.codeCache);
     return sandbox;
+  }
+
+  /** A sandbox produced its bundle's code cache: keep it for the version's next isolates (unless it was dropped). */
+  #keepCodeCache(spec: FunctionSpec, cache: ivm.ExternalCopy<ArrayBuffer>): void {
+    if (this.#disposed || this.#codeCache.has(spec.source.id) || !this.#counts.has(specKey(spec))) return;
+    this.#codeCache.set(spec.source.id, cache);
   }
 
   /** Tops the spares up on a later turn of the event loop, not inside the request that used one. */
@@ -211,7 +216,7 @@ export class IsolatePool {
       this.#refill = undefined;
       if (this.#disposed || this.#spares.length >= this.#spareTarget) return;
       try {
-        this.#spares.push(createShell(this.#prelude, this.#spareMemoryMb));
+        this.#spares.push(createShell(this.#prelude, this.#spareMemoryMb, { warm: true }));
       } catch {
         return; // out of memory or similar: cold starts make their own isolates
       }

@@ -24,17 +24,23 @@ import { createShell, type GuestFn, type GuestShell } from "./shell.ts";
 import { ActiveInvocation, type InvocationOutcome } from "./invocation.ts";
 
 /**
- * This thread's CPU time in ns (Node ≥ 23.9 has `process.threadCpuUsage`);
- * without it, the isolate's own clock, which also counts time spent waiting
- * for a core.
+ * This thread's CPU time in µs (Node ≥ 23.9 has `process.threadCpuUsage`, a
+ * getrusage(RUSAGE_THREAD) syscall: 2–6 µs right after an isolate call on these
+ * VMs); without it, wall time, which can only overstate CPU.
  */
-const threadCpuNs: (isolate: ivm.Isolate) => bigint =
+const threadCpuUs: () => number =
   typeof process.threadCpuUsage === "function"
     ? () => {
         const u = process.threadCpuUsage();
-        return BigInt(u.user + u.system) * 1000n;
+        return u.user + u.system;
       }
-    : (isolate) => (isolate.isDisposed ? 0n : isolate.cpuTime);
+    : () => performance.now() * 1000;
+
+/**
+ * The latest reading of this thread's CPU clock and the wall time it was taken at,
+ * shared by every sandbox (they all run on this thread). See `Sandbox#measured`.
+ */
+const clockRef = { cpuUs: 0, atMs: -Infinity };
 
 export interface FunctionSource {
   /** Stable identity of this code (a version digest); keys the pool and the code cache. */
@@ -61,6 +67,8 @@ export interface SandboxOptions {
   shell?: GuestShell;
   /** Code cache of the bundle produced earlier in this process (kept by the pool). */
   codeCache?: ivm.ExternalCopy<ArrayBuffer>;
+  /** Called when this sandbox produced its bundle's code cache (after its first invocation). */
+  onCodeCache?: (cache: ivm.ExternalCopy<ArrayBuffer>) => void;
 }
 
 /**
@@ -70,6 +78,8 @@ export interface SandboxOptions {
  * last reading.
  */
 const HEAP_SAMPLE_CPU_MS = 1;
+/** Entries shorter than this (wall µs) are charged their wall time as CPU; the bound of the overcharge (see `#measured`). */
+const EXACT_AFTER_US = 250;
 const HEAP_SAMPLE_EVERY = 16;
 
 const DISALLOWED_GLOBAL =
@@ -86,6 +96,7 @@ export class Sandbox {
   invocations = 0;
 
   #shell: GuestShell;
+  #onCodeCache: SandboxOptions["onCodeCache"];
   #isolate: ivm.Isolate;
   #mailbox: Int32Array;
   #context: ivm.Context;
@@ -104,6 +115,7 @@ export class Sandbox {
     this.source = options.source;
     this.limits = options.limits;
     this.#services = options.services;
+    this.#onCodeCache = options.onCodeCache;
     this.#stack = createStackMapper(options.source.filename ?? "worker.js", options.source.sourceMap);
     this.#ops = new HostOps(this, options.services, options.bindings);
     let shell: GuestShell;
@@ -132,9 +144,9 @@ export class Sandbox {
     });
     try {
       options.services.onEnter?.(options.source.id);
-      const cpu0 = this.#cpuNs;
+      const cpu0 = this.#cpuUs;
       const namespace = this.#measured(() => this.#evaluateBundle(options));
-      this.startupCpuMs = Number(this.#cpuNs - cpu0) / 1e6;
+      this.startupCpuMs = (this.#cpuUs - cpu0) / 1000;
       if (this.startupCpuMs > options.limits.startupCpuMs) {
         throw new VergeError(
           "ERR_STARTUP_CPU_LIMIT",
@@ -169,29 +181,54 @@ export class Sandbox {
     return this.#heapBytes;
   }
   /**
-   * CPU the guest has used in this sandbox, in ns: this thread's CPU time
-   * inside the calls that run guest code (isolated-vm runs a sync call on the
-   * calling thread). Unlike `isolate.cpuTime`, which counts the wall time the
-   * isolate is entered, it does not grow while the machine is busy with other
-   * work and this thread waits for a core: a loaded node must not kill
-   * functions for CPU they did not use.
+   * CPU the guest has used in this sandbox, in µs: an upper bound of this thread's
+   * CPU time inside the calls that run guest code (isolated-vm runs a sync call on
+   * the calling thread), over by less than EXACT_AFTER_US per call (see `#measured`).
+   * Unlike `isolate.cpuTime`, which counts the wall time the isolate is entered, it
+   * does not grow while the machine is busy with other work and this thread waits
+   * for a core: a loaded node must not kill functions for CPU they did not use.
    */
-  get cpuClock(): bigint {
-    return this.#cpuNs;
+  get cpuClock(): number {
+    return this.#cpuUs;
   }
 
-  #cpuNs = 0n;
+  #cpuUs = 0;
   #measuring = false;
 
-  /** Runs `fn` (a call into the guest), adding the thread CPU it took to {@link cpuClock}. */
+  /**
+   * Runs `fn` (a call into the guest), adding the CPU it took to {@link cpuClock}: an upper
+   * bound of this thread's CPU time in the call, never less, and more by under
+   * EXACT_AFTER_US. A thread uses at most as much CPU as the wall time passes, so:
+   * - an entry shorter than EXACT_AFTER_US (wall) is charged its wall time (only a stall
+   *   inside it would count, and a stall long enough to matter makes the entry long);
+   * - a longer one reads the thread clock after it and is charged the CPU used since the
+   *   last reading (taken at most EXACT_AFTER_US of wall time before the entry began, by any
+   *   sandbox: `clockRef`), capped by its wall time; waiting for a core is not counted.
+   * The thread clock is a syscall (~3 µs here): a warm call of a short function reads it
+   * only when the last reading is stale, not twice per entry.
+   */
   #measured<T>(fn: () => T): T {
     if (this.#measuring) return fn();
     this.#measuring = true;
-    const t0 = threadCpuNs(this.#isolate);
+    const w0 = performance.now();
+    if (w0 - clockRef.atMs > EXACT_AFTER_US / 1000) {
+      clockRef.cpuUs = threadCpuUs();
+      clockRef.atMs = w0;
+    }
+    const cpu0 = clockRef.cpuUs;
     try {
       return fn();
     } finally {
-      this.#cpuNs += threadCpuNs(this.#isolate) - t0;
+      const w1 = performance.now();
+      const wallUs = (w1 - w0) * 1000;
+      let charge = wallUs;
+      if (wallUs >= EXACT_AFTER_US) {
+        const cpu1 = threadCpuUs();
+        charge = Math.min(wallUs, cpu1 - cpu0);
+        clockRef.cpuUs = cpu1;
+        clockRef.atMs = w1;
+      }
+      this.#cpuUs += charge;
       this.#measuring = false;
     }
   }
@@ -217,21 +254,24 @@ export class Sandbox {
     const id = this.#nextInvocation++;
     this.invocations++;
     this.lastUsed = Date.now();
-    const active = new ActiveInvocation(id, this, this.limits, this.#cpuNs);
+    const active = new ActiveInvocation(id, this, this.limits, this.#cpuUs);
     active.subrequest = subrequest;
     this.#active = active;
     if (requestBody !== null && job.kind === "fetch") job.request.body = { stream: this.#ops.registerStream(requestBody) };
-    active.armDeadline(() => this.kill("ERR_WALL_LIMIT", `exceeded the wall-time budget of ${this.limits.wallMs} ms`));
     try {
       if (job.kind === "fetch") {
         // The hot path crosses as primitives: ivm structure-clones an object argument at 5–10 µs a call.
         const { method, url, headers, body } = job.request;
         const cf = job.cf === undefined ? undefined : JSON.stringify(job.cf);
-        this.enter("dispatchFetch", [id, method, url, JSON.stringify(headers), body !== null && !(body instanceof Uint8Array) ? body.stream : body, cf]);
+        this.enter("dispatchFetch", [id, method, url, headers.length === 0 ? "[]" : JSON.stringify(headers), body !== null && !(body instanceof Uint8Array) ? body.stream : body, cf]);
       } else this.enter("dispatch", [id, job]);
     } catch (err) {
       active.fail(this.#asError(err));
     }
+    // The wall deadline covers the time the guest waits for host work (timers, fetches, a body
+    // read, a promise that never settles). An invocation that ended within this first entry,
+    // whose wall time the entry's own timeout bounded, needs none (a timer per call costs ~2 µs).
+    if (!active.settled) active.armDeadline(() => this.kill("ERR_WALL_LIMIT", `exceeded the wall-time budget of ${this.limits.wallMs} ms`));
     return active.outcome;
   }
 
@@ -243,7 +283,7 @@ export class Sandbox {
   enter(fn: GuestFn, args: unknown[]): void {
     if (this.#dead !== null) throw this.#dead;
     const a = this.#active;
-    const cpuBefore = a === null ? 0 : a.cpuMs(this.#cpuNs);
+    const cpuBefore = a === null ? 0 : a.cpuMs(this.#cpuUs);
     const cpuLeft = a === null ? this.limits.startupCpuMs : this.limits.cpuMs - cpuBefore;
     const wallLeft = a === null ? this.limits.wallMs : a.wallLeftMs();
     // Wall time bounds CPU time on this thread; three times the CPU left plus 50 ms (slack for a
@@ -251,8 +291,9 @@ export class Sandbox {
     const byCpu = Math.max(1, cpuLeft) * 3 + 50;
     const timeout = Math.max(1, Math.ceil(Math.min(byCpu, wallLeft)));
     this.#services.onEnter?.(this.source.id);
+    let result: unknown;
     try {
-      this.#measured(() => this.#guest[fn].applySync(undefined, args, { arguments: { copy: true }, timeout }));
+      result = this.#measured(() => this.#guest[fn].applySync(undefined, args, { arguments: { copy: true }, timeout }));
     } catch (err) {
       const msg = err instanceof Error ? err.message : String(err);
       if (this.#dead !== null) throw this.#dead;
@@ -261,7 +302,7 @@ export class Sandbox {
       }
       if (/timed out/i.test(msg)) {
         // The backstop is wall time: say CPU only when the CPU was really used (a host stall is not).
-        const used = a === null ? 0 : a.cpuMs(this.#cpuNs);
+        const used = a === null ? 0 : a.cpuMs(this.#cpuUs);
         if (a !== null && used >= this.limits.cpuMs) {
           throw this.kill("ERR_CPU_LIMIT", `exceeded the CPU budget of ${this.limits.cpuMs} ms (used ${used.toFixed(1)} ms)`);
         }
@@ -272,8 +313,9 @@ export class Sandbox {
     } finally {
       if (this.#dead === null && a !== null) this.#afterEnter(a, cpuBefore);
     }
-    // An idle posted through the shared mailbox during this entry (see shell.ts), after the entry's
-    // other emits, as if it had been the last of them.
+    // A response head returned by dispatchFetch (GuestApi.dispatchFetch), then an idle posted through
+    // the shared mailbox during this entry (see shell.ts): after the entry's other emits, in that order.
+    if (typeof result === "string" && this.#dead === null && a !== null && a === this.#active) this.#respondFrom(a, result);
     const idle = this.#mailbox[0]!;
     if (idle !== 0) {
       this.#mailbox[0] = 0;
@@ -281,8 +323,22 @@ export class Sandbox {
     }
   }
 
+  /** The response of a head string `${status}\n${inline}\n${headersJson}\n${statusText}` (GuestApi.dispatchFetch). */
+  #respondFrom(a: ActiveInvocation, head: string): void {
+    const i1 = head.indexOf("\n");
+    const i2 = head.indexOf("\n", i1 + 1);
+    const i3 = head.indexOf("\n", i2 + 1);
+    const inline = Number(head.slice(i1 + 1, i2));
+    a.onEmit({
+      type: "response",
+      invocation: a.id,
+      head: { status: Number(head.slice(0, i1)), statusText: head.slice(i3 + 1), headers: JSON.parse(head.slice(i2 + 1, i3)) as Array<[string, string]> },
+      body: inline >= 0 ? this.#shell.readInline(inline) : null,
+    });
+  }
+
   #afterEnter(a: ActiveInvocation, cpuBefore: number): void {
-    const used = a.cpuMs(this.#cpuNs);
+    const used = a.cpuMs(this.#cpuUs);
     if (used > this.limits.cpuMs) {
       this.kill("ERR_CPU_LIMIT", `exceeded the CPU budget of ${this.limits.cpuMs} ms (used ${used.toFixed(1)} ms)`);
       return;
@@ -321,7 +377,8 @@ export class Sandbox {
         if (a.leftGuestState) this.enter("finish", [a.id]);
         if (this.#dead === null && (this.invocations % HEAP_SAMPLE_EVERY === 1 || a.cpuUsedMs >= HEAP_SAMPLE_CPU_MS)) this.#sampleHeap(a);
         a.noteHeap(this.#heapBytes);
-        if (this.invocations === 1) this.#shell.prelude.refreshAfterUse(this.#isolate);
+        this.#shell.linker.refreshAfterUse();
+        if (this.codeCache === undefined && this.invocations === 1) this.#produceCodeCache();
       } catch {
         // enter() already killed the sandbox if the guest misbehaved.
       }
@@ -373,20 +430,17 @@ export class Sandbox {
     const timeout = Math.ceil(limits.startupCpuMs * 2 + 10);
     if (source.format === "script") {
       this.#context.evalSync("globalThis.module = { exports: {} }; globalThis.exports = globalThis.module.exports;");
-      const script = this.#isolate.compileScriptSync(source.code, {
-        filename,
-        ...(options.codeCache ? { cachedData: options.codeCache } : { produceCachedData: true }),
-      });
-      this.codeCache = (script as ivm.Script & ivm.CachedDataResult).cachedData ?? options.codeCache;
+      const script = this.#isolate.compileScriptSync(source.code, { filename, ...(options.codeCache ? { cachedData: options.codeCache } : {}) });
+      this.codeCache = options.codeCache !== undefined && !(script as { cachedDataRejected?: boolean }).cachedDataRejected ? options.codeCache : undefined;
       script.runSync(this.#context, { timeout });
       return undefined;
     }
     const modules = new Map((source.modules ?? []).map((m) => [normalizeName(m.name), m.code]));
     const compiled = new Map<string, ivm.Module>();
     const compile = (code: string, name: string, cache?: ivm.ExternalCopy<ArrayBuffer>) =>
-      this.#isolate.compileModuleSync(code, { filename: name, ...(cache ? { cachedData: cache } : { produceCachedData: true }) });
+      this.#isolate.compileModuleSync(code, { filename: name, ...(cache ? { cachedData: cache } : {}) });
     const entry = compile(source.code, filename, options.codeCache);
-    this.codeCache = (entry as unknown as { cachedData?: ivm.ExternalCopy<ArrayBuffer> }).cachedData ?? options.codeCache;
+    this.codeCache = options.codeCache !== undefined && !(entry as { cachedDataRejected?: boolean }).cachedDataRejected ? options.codeCache : undefined;
     entry.instantiateSync(this.#context, (specifier: string, referrer: ivm.Module) => {
       const name = resolveSpecifier(specifier, referrer === entry ? filename : (moduleNames.get(referrer) ?? filename));
       const code = modules.get(name);
@@ -401,6 +455,25 @@ export class Sandbox {
     });
     entry.evaluateSync({ timeout });
     return entry.namespace.derefInto();
+  }
+
+  /**
+   * The bundle's code cache, produced after its first invocation rather than when it was compiled:
+   * off the cold start's path (~0.5 ms for 50 KiB), and V8 hands back the same compiled script,
+   * which by then holds the bytecode of every function that request ran, so the next isolate of
+   * this version compiles none of them again. Produced in this process from the bundle's own
+   * source (DESIGN.md §4); the pool keeps it per version.
+   */
+  #produceCodeCache(): void {
+    const { code, format } = this.source;
+    const filename = this.source.filename ?? "worker.js";
+    const compiled =
+      format === "script"
+        ? this.#isolate.compileScriptSync(code, { filename, produceCachedData: true })
+        : this.#isolate.compileModuleSync(code, { filename, produceCachedData: true });
+    this.codeCache = (compiled as { cachedData?: ivm.ExternalCopy<ArrayBuffer> }).cachedData;
+    compiled.release();
+    if (this.codeCache !== undefined) this.#onCodeCache?.(this.codeCache);
   }
 
   #log(level: LogLevel, text: string): void {

@@ -9,7 +9,7 @@
  */
 import ivm from "isolated-vm";
 import type { Emit, LogLevel } from "./bridge/protocol.ts";
-import type { Prelude } from "./prelude.ts";
+import type { Prelude, PreludeLinker } from "./prelude.ts";
 import { urlParse, urlSet } from "./url-host.ts";
 
 /** What the host bridge calls into: the Sandbox that adopted the shell. */
@@ -21,8 +21,8 @@ export interface ShellOwner {
   emit(message: Emit): void;
 }
 
-export type GuestFn = "init" | "dispatch" | "dispatchFetch" | "settle" | "fireTimer" | "pull" | "cancelStream" | "finish";
-const GUEST_FNS: GuestFn[] = ["init", "dispatch", "dispatchFetch", "settle", "fireTimer", "pull", "cancelStream", "finish"];
+export type GuestFn = "init" | "dispatch" | "dispatchFetch" | "settle" | "fireTimer" | "pull" | "cancelStream" | "finish" | "warm";
+const GUEST_FNS: GuestFn[] = ["init", "dispatch", "dispatchFetch", "settle", "fireTimer", "pull", "cancelStream", "finish", "warm"];
 
 /**
  * Memory shared with the guest's trusted prelude (never reachable from user code), read by the
@@ -42,22 +42,37 @@ export interface GuestShell {
   readonly guest: Record<GuestFn, ivm.Reference<(...args: unknown[]) => unknown>>;
   readonly memoryMb: number;
   readonly prelude: Prelude;
+  /** This isolate's prelude modules (lazy parts, code cache refresh). */
+  readonly linker: PreludeLinker;
   /** Binds the shell to its one owner for good. */
   adopt(owner: ShellOwner): void;
+  /** A copy of the first `length` bytes of the mailbox's body area (a body the guest posted there). */
+  readInline(length: number): Uint8Array;
 }
 
 /**
  * Creates a shell: 1. isolate with a heap cap (ivm's floor is 8 MB); 2. context;
- * 3. host bridge on `__verge_host`; 4. prelude, which captures the bridge and
- * publishes `__verge_guest`; 5. references to the guest entry points, then the
- * global is deleted. Throws (and disposes the isolate) if any step fails.
+ * 3. host bridge on `__verge_host`; 4. the prelude's eager part, which captures the
+ * bridge and publishes `__verge_guest`; 5. references to the guest entry points,
+ * then the global is deleted; 6. with `warm`, the request path run once. Throws (and
+ * disposes the isolate) if any step fails.
  */
-export function createShell(prelude: Prelude, memoryMb: number): GuestShell {
+export interface ShellOptions {
+  /**
+   * Run the guest's request path once on synthetic data (GuestApi.warm) and refresh the prelude's
+   * code cache from it: for shells made ahead of need, so the request that adopts one does not
+   * pay for that (~0.5 ms of a first call).
+   */
+  warm?: boolean;
+}
+
+export function createShell(prelude: Prelude, memoryMb: number, options: ShellOptions = {}): GuestShell {
   const isolate = new ivm.Isolate({ memoryLimit: Math.max(8, Math.ceil(memoryMb)) });
   try {
     const context = isolate.createContextSync();
     const timeOrigin = performance.now();
     let owner: ShellOwner | null = null;
+    let linker: PreludeLinker | null = null;
     const shared = new SharedArrayBuffer(MAILBOX_BYTES);
     const inlineBody = new Uint8Array(shared, MAILBOX_BODY);
     const bound = (): ShellOwner => {
@@ -89,9 +104,19 @@ export function createShell(prelude: Prelude, memoryMb: number): GuestShell {
         }),
       idle: (invocation: number, errors: string) => owner?.emit({ type: "idle", invocation, waitUntilErrors: errors === "" ? [] : JSON.parse(errors) }),
       chunk: (stream: number, chunk: Uint8Array | null) => owner?.emit({ type: "chunk", stream, chunk }),
+      // Runs inside the guest entry that asked (its CPU and timeout backstop cover it); the guest
+      // gets the part's module namespace itself, not a Reference.
+      loadChunk: (name: string) => {
+        if (linker === null || typeof name !== "string") throw new TypeError("verge: the prelude is not linked yet");
+        return linker.load(name).derefInto();
+      },
     }, shared);
-    prelude.compile(isolate).runSync(context, { timeout: 2_000 });
+    linker = prelude.instantiate(isolate, context);
     const guest = takeGuestApi(context);
+    if (options.warm === true) {
+      guest.warm.applySync(undefined, [], { timeout: 2_000 });
+      linker.refreshAfterUse();
+    }
     return {
       isolate,
       mailbox: new Int32Array(shared, 0, 1),
@@ -99,10 +124,13 @@ export function createShell(prelude: Prelude, memoryMb: number): GuestShell {
       guest,
       memoryMb,
       prelude,
+      linker,
       adopt(o) {
         if (owner !== null) throw new Error("verge: shell already adopted");
         owner = o;
       },
+      // slice: the caller gets its own bytes, never a view of shared memory.
+      readInline: (length) => inlineBody.slice(0, Math.min(length, inlineBody.length)),
     };
   } catch (err) {
     if (!isolate.isDisposed) isolate.dispose();
@@ -110,11 +138,14 @@ export function createShell(prelude: Prelude, memoryMb: number): GuestShell {
   }
 }
 
+/** Installs the host bridge in one call into the isolate (a setSync per function was ~15 entries). */
 function installHost(context: ivm.Context, fns: Record<string, (...args: never[]) => unknown>, mailbox: SharedArrayBuffer): void {
-  const host = context.evalSync("globalThis.__verge_host = {}", { reference: true }) as ivm.Reference<Record<string, unknown>>;
-  for (const [name, fn] of Object.entries(fns)) host.setSync(name, new ivm.Callback(fn));
-  host.setSync("mailbox", new ivm.ExternalCopy(mailbox).copyInto({ release: true }));
-  host.release();
+  const names = Object.keys(fns);
+  const fields = names.map((n, i) => `${n}: $${i}`).join(", ");
+  context.evalClosureSync(`globalThis.__verge_host = { ${fields}, mailbox: $${names.length} };`, [
+    ...names.map((n) => new ivm.Callback(fns[n]!)),
+    new ivm.ExternalCopy(mailbox).copyInto({ release: true }),
+  ]);
 }
 
 function takeGuestApi(context: ivm.Context): Record<GuestFn, ivm.Reference<(...args: unknown[]) => unknown>> {

@@ -52,6 +52,13 @@ export interface HostBridge {
   idle(invocation: number, errors: string): void;
   /** Emit "chunk": the next chunk of guest stream `stream` (null = end). */
   chunk(stream: number, chunk: Uint8Array | null): void;
+  /**
+   * Links and evaluates lazy prelude part `name` (src/runtime/guest/lazy/<name>.ts, built as an
+   * ES module) into this context, once, and returns its module namespace. Only the prelude's
+   * trusted code holds this function (guest/core/lazy.ts); it runs inside the guest entry that
+   * needed the part, so its CPU is that entry's.
+   */
+  loadChunk(name: string): unknown;
 }
 
 /** A parsed URL: href, protocol, username, password, host, hostname, port, pathname, search, hash, origin, joined by "\n". */
@@ -140,8 +147,12 @@ export interface GuestApi {
   /**
    * A "fetch" invocation with primitive arguments (the hot path; see `HostBridge.respond`):
    * headers as JSON `[name, value][]`, body as whole bytes, a host stream id or null, `cf` as JSON.
+   * When the handler answered within this call with a body that is none or fits the mailbox, the
+   * result is the response head instead of a `respond` call (a callback crossing saved):
+   * `${status}\n${inline}\n${headersJson}\n${statusText}` (inline: the body's length in the
+   * mailbox, or -1 for none); the host reads it before the mailbox's idle word.
    */
-  dispatchFetch(invocation: number, method: string, url: string, headers: string, body: Uint8Array | number | null, cf: string | undefined): void;
+  dispatchFetch(invocation: number, method: string, url: string, headers: string, body: Uint8Array | number | null, cf: string | undefined): string | undefined;
   settle(opId: number, ok: boolean, value: unknown): void;
   fireTimer(timerId: number): void;
   /** Host wants the next chunk of guest stream `stream`; answered by an emit of type chunk. */
@@ -149,6 +160,8 @@ export interface GuestApi {
   cancelStream(stream: number, reason: string): void;
   /** The invocation is over: drop its timers and pending work. */
   finish(invocation: number): void;
+  /** Runs the request path once on synthetic data, before any user code is in the isolate (spare shells). */
+  warm(): void;
 }
 
 /**

@@ -46,7 +46,10 @@ interface Call {
   answerOnly: boolean;
   chunk?: { resolve: (c: Uint8Array | null) => void; reject: (e: unknown) => void };
   body?: AsyncIterator<Uint8Array>;
-  watchdog?: NodeJS.Timeout;
+  /** When the watchdog kills the child if this call has not answered (performance.now ms); none for calls without a function. */
+  deadline?: number;
+  /** The function the call runs (for the watchdog's message). */
+  decl?: FunctionDecl;
   /** Set when the watchdog killed the child for this call. */
   watchdogError?: VergeError;
   answered: boolean;
@@ -105,16 +108,53 @@ export function createChildRuntime(options: ChildRuntimeOptions = {}): ChildRunt
     return c;
   }
 
+  let referenced = false;
   function refresh(): void {
-    // Keep the parent's event loop alive only while calls are in flight.
+    // Keep the parent's event loop alive only while calls are in flight (toggled on change only).
     if (child === null) return;
-    if (calls.size > 0) {
+    const want = calls.size > 0;
+    if (want === referenced) return;
+    referenced = want;
+    if (want) {
       child.ref();
       channel?.ref();
     } else {
       child.unref();
       channel?.unref();
     }
+  }
+
+  /**
+   * One timer for every call's deadline (a timer per call cost ~2 µs of each call): armed for the
+   * earliest deadline, it kills a child that left a call unanswered past its wall budget plus grace
+   * (a host thread wedged by a hostile function). Unref'd: a call in flight keeps the loop alive.
+   */
+  let watchdog: NodeJS.Timeout | undefined;
+  let watchdogAt = Infinity;
+  function armWatchdog(at: number): void {
+    if (at >= watchdogAt) return;
+    if (watchdog !== undefined) clearTimeout(watchdog);
+    watchdogAt = at;
+    watchdog = setTimeout(sweep, Math.max(1, at - performance.now()));
+    watchdog.unref();
+  }
+  function sweep(): void {
+    watchdog = undefined;
+    watchdogAt = Infinity;
+    const now = performance.now();
+    let next = Infinity;
+    for (const call of calls.values()) {
+      if (call.deadline === undefined) continue;
+      if (call.deadline <= now) {
+        if (call.watchdogError === undefined) {
+          const d = call.decl!;
+          const what = d.route === undefined ? `the wall-time budget of ${d.limits.wallMs} ms` : `${d.route.answerWithinMs} ms`;
+          call.watchdogError = new VergeError("ERR_WALL_LIMIT", `function ${d.source.id}: no answer within ${what}; its process was killed`);
+          child?.kill("SIGKILL");
+        }
+      } else if (call.deadline < next) next = call.deadline;
+    }
+    if (next !== Infinity) armWatchdog(next);
   }
 
   function send(m: ToChild): void {
@@ -131,6 +171,7 @@ export function createChildRuntime(options: ChildRuntimeOptions = {}): ChildRunt
     if (child === c) {
       child = null;
       channel = null;
+      referenced = false;
     }
     const memory = /out of memory|memory limit|allocation failed|heap limit/i.test(stderrTail);
     const how = signal !== null ? `signal ${signal}` : `exit code ${code}`;
@@ -142,7 +183,6 @@ export function createChildRuntime(options: ChildRuntimeOptions = {}): ChildRunt
   }
 
   function fail(id: number, call: Call, err: VergeError): void {
-    clearTimeout(call.watchdog);
     if (!call.answered) call.reject(err);
     call.chunk?.reject(err);
     call.finished({ limits: emptyLimits(), logs: [], error: err, waitUntilErrors: [] });
@@ -159,10 +199,10 @@ export function createChildRuntime(options: ChildRuntimeOptions = {}): ChildRunt
     switch (m.t) {
       case "ok":
         call.answered = true;
-        if (call.answerOnly) clearTimeout(call.watchdog);
+        // A routed call's watchdog covers the answer only (FunctionDecl.route).
+        if (call.answerOnly) call.deadline = undefined;
         call.resolve(m.value);
         if (m.report !== undefined) {
-          clearTimeout(call.watchdog);
           calls.delete(m.id);
           call.finished(revive(m.report));
           refresh();
@@ -176,7 +216,6 @@ export function createChildRuntime(options: ChildRuntimeOptions = {}): ChildRunt
           call.reject(withFailureReport(error, call.done));
           return;
         }
-        clearTimeout(call.watchdog);
         calls.delete(m.id);
         call.reject(error);
         refresh();
@@ -195,7 +234,6 @@ export function createChildRuntime(options: ChildRuntimeOptions = {}): ChildRunt
         return;
       }
       case "finished":
-        clearTimeout(call.watchdog);
         calls.delete(m.id);
         call.finished(revive(m.report));
         refresh();
@@ -228,12 +266,9 @@ export function createChildRuntime(options: ChildRuntimeOptions = {}): ChildRunt
     if (body) entry.body = body[Symbol.asyncIterator]();
     if (decl !== undefined) {
       // A wedged host thread cannot answer: past the wall budget plus grace, kill the child.
-      const budget = decl.route?.answerWithinMs ?? decl.limits.wallMs + WATCHDOG_GRACE_MS;
-      entry.watchdog = setTimeout(() => {
-        const what = decl.route === undefined ? `the wall-time budget of ${decl.limits.wallMs} ms` : `${budget} ms`;
-        entry.watchdogError = new VergeError("ERR_WALL_LIMIT", `function ${decl.source.id}: no answer within ${what}; its process was killed`);
-        child?.kill("SIGKILL");
-      }, budget);
+      entry.deadline = performance.now() + (decl.route?.answerWithinMs ?? decl.limits.wallMs + WATCHDOG_GRACE_MS);
+      entry.decl = decl;
+      armWatchdog(entry.deadline);
     }
     calls.set(id, entry);
     send(make(id));
@@ -285,7 +320,6 @@ export function createChildRuntime(options: ChildRuntimeOptions = {}): ChildRunt
       try {
         return await c.value;
       } finally {
-        clearTimeout(calls.get(c.id)?.watchdog);
         calls.delete(c.id);
         refresh();
       }
@@ -329,6 +363,7 @@ export function createChildRuntime(options: ChildRuntimeOptions = {}): ChildRunt
     },
     async dispose() {
       disposed = true;
+      if (watchdog !== undefined) clearTimeout(watchdog);
       const c = child;
       const ch = channel;
       child = null;

@@ -12,7 +12,7 @@ import { installTimers, fireTimer, clearAllTimers } from "./core/timers.ts";
 import { pull, cancelOutgoing, cancelAllOutgoing } from "./core/streams-out.ts";
 import { installPlatform } from "./platform/index.ts";
 import { installFetchApi } from "./fetch/index.ts";
-import { init, dispatch, dispatchFetch, installServiceWorkerGlobals } from "./core/dispatch.ts";
+import { init, dispatch, dispatchFetch, installServiceWorkerGlobals, warm } from "./core/dispatch.ts";
 
 installConsole();
 installTimers();
@@ -32,6 +32,7 @@ const api: GuestApi = {
     clearAllTimers();
     cancelAllOutgoing();
   },
+  warm,
 };
 
 Object.defineProperty(globalThis, "__verge_guest", { value: api, configurable: true, writable: false, enumerable: false });

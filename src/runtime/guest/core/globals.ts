@@ -1,12 +1,15 @@
+// Captured before user code runs: lazy parts install their globals later (core/lazy.ts).
+const defineProperty = Object.defineProperty;
+
 /** Installs a Web global the way browsers do: writable, configurable, not enumerable. */
 export function defineGlobal(name: string, value: unknown): void {
-  Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
+  defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
 }
 
 /** Makes `fn.toString()` look native, so user code cannot read trusted prelude source through it. */
 export function markNative<T extends Function>(fn: T, name = fn.name): T {
   const text = `function ${name}() { [native code] }`;
-  Object.defineProperty(fn, "toString", { value: () => text, writable: true, configurable: true, enumerable: false });
+  defineProperty(fn, "toString", { value: () => text, writable: true, configurable: true, enumerable: false });
   return fn;
 }
 
@@ -17,7 +20,7 @@ export function markNative<T extends Function>(fn: T, name = fn.name): T {
  * ordinary data property `defineGlobal` makes.
  */
 export function defineLazyGlobal(name: string, load: () => unknown): void {
-  Object.defineProperty(globalThis, name, {
+  defineProperty(globalThis, name, {
     get() {
       const value = load();
       defineGlobal(name, value);

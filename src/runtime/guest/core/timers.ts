@@ -49,6 +49,11 @@ export function fireTimer(id: number): void {
   }
 }
 
+/** setTimeout for trusted guest code (AbortSignal.timeout): the global may have been replaced. */
+export function guestSetTimeout(fn: () => void, ms: number): number {
+  return schedule(fn, ms, [], false);
+}
+
 export function clearAllTimers(): void {
   for (const id of timers.keys()) host.clearTimer(id);
   timers.clear();

@@ -2,7 +2,7 @@
  * Blob and File (https://w3c.github.io/FileAPI/), held in memory as one
  * immutable byte array; slices share it.
  */
-import { bytesStream } from "./streams.ts";
+import { chunk } from "../core/lazy.ts";
 import type { ReadableStream } from "./streams.ts";
 import { concatBytes, copyOf, isBufferSource, isObject, tag, toUSVString, utf8Decode, utf8Encode } from "./webidl.ts";
 
@@ -92,7 +92,7 @@ export class Blob {
   }
 
   stream(): ReadableStream<Uint8Array> {
-    return bytesStream(this.#bytes.slice());
+    return chunk("streams").bytesStream(this.#bytes.slice());
   }
 
   static {

@@ -3,7 +3,7 @@
  * for "gzip", "deflate" (zlib) and "deflate-raw", over fflate's synchronous
  * streaming classes. They extend TransformStream, as in Workers.
  */
-import type * as Fflate from "fflate";
+import { chunk } from "../core/lazy.ts";
 import { TransformStream } from "./streams.ts";
 import type { TransformStreamDefaultController } from "./streams.ts";
 import { copyOf, isBufferSource, tag } from "./webidl.ts";
@@ -15,14 +15,13 @@ interface Engine {
 }
 type EngineCtor = new (cb: (data: Uint8Array, final: boolean) => void) => Engine;
 
-// fflate builds its Huffman tables when its module evaluates (~30 ms of CPU): loaded with
-// require() so esbuild wraps it lazily and an isolate pays that only on first use.
-declare const require: (id: "fflate") => typeof Fflate;
+// fflate builds its Huffman tables when its module evaluates (~30 ms of CPU): a lazy part of
+// its own, so an isolate pays that only when it first compresses or decompresses.
 let tables: { compress: Record<string, EngineCtor>; decompress: Record<string, EngineCtor> } | undefined;
 
 function loadTables(): NonNullable<typeof tables> {
   if (tables === undefined) {
-    const { Deflate, Gunzip, Gzip, Inflate, Unzlib, Zlib } = require("fflate");
+    const { Deflate, Gunzip, Gzip, Inflate, Unzlib, Zlib } = chunk("fflate") as unknown as Record<string, EngineCtor>;
     tables = {
       compress: { gzip: Gzip, deflate: Zlib, "deflate-raw": Deflate },
       decompress: { gzip: Gunzip, deflate: Unzlib, "deflate-raw": Inflate },

@@ -6,9 +6,8 @@
  */
 import type { FetchOpPayload, GuestBody, GuestResponseHead } from "../../bridge/protocol.ts";
 import { callOp } from "../core/host.ts";
-import { bodyHeaders, bodyState, bytesBody, consumeBody, streamBody } from "./body.ts";
+import { bodyHeaders, bodyState, bytesBody, consumeBody, hostBody } from "./body.ts";
 import { Headers, appendTrusted, headerList, setGuard } from "./headers.ts";
-import { hostStream } from "./host-stream.ts";
 import { Request, requestState } from "./request.ts";
 import type { RequestInit } from "./request.ts";
 import { isNullBodyStatus, makeResponse } from "./response.ts";
@@ -38,7 +37,7 @@ function toResponse(r: FetchResult, method: string, url: string, signal: AbortSi
       ? null
       : r.body instanceof Uint8Array
         ? bytesBody(r.body)
-        : streamBody(hostStream(r.body.stream, signal));
+        : hostBody(r.body.stream, signal);
   return makeResponse(
     { status: r.status, statusText: r.statusText, type: "default", url: r.url ?? url, redirected: r.redirected ?? false, cf: undefined },
     trustedHeaders(r.headers),

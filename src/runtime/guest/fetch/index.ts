@@ -1,61 +1,55 @@
 /**
- * Fetch API inside the isolate: streams, Headers, Request, Response, fetch,
- * Blob, File, FormData, text and compression streams. The exports below are
- * the contract the dispatcher (core/dispatch.ts) relies on.
+ * Fetch API inside the isolate: Headers, Request, Response and fetch eagerly;
+ * streams (with text, compression and Workers streams) and Blob, File, FormData
+ * from lazy parts (core/lazy.ts) on first use. The exports below are the
+ * contract the dispatcher (core/dispatch.ts) relies on.
  */
 import type { GuestBody, GuestRequestData, GuestResponseHead } from "../../bridge/protocol.ts";
 import { defineGlobal, markNative } from "../core/globals.ts";
-import { bodyForBridge, bodyState, bodyHeaders, bytesBody, streamBody } from "./body.ts";
-import { Blob, File } from "./blob.ts";
-import { CompressionStream, DecompressionStream } from "./compression.ts";
+import { exposeLazyInterfaces } from "../platform/install.ts";
+import { bodyForBridge, bodyState, bodyHeaders, bytesBody, hostBody } from "./body.ts";
 import { fetch, trustedHeaders } from "./fetch.ts";
-import { FormData } from "./form-data.ts";
 import { Headers, headerList } from "./headers.ts";
-import { hostStream } from "./host-stream.ts";
 import { Request, makeRequest } from "./request.ts";
 import { Response, isResponse as isGuestResponse, responseState } from "./response.ts";
-import * as streams from "./streams.ts";
-import { TextDecoderStream, TextEncoderStream } from "./text-streams.ts";
 import { capturePlatform } from "./webidl.ts";
-import { FixedLengthStream, IdentityTransformStream } from "./workers-streams.ts";
+
+const STREAM_GLOBALS = [
+  "ReadableStream",
+  "ReadableStreamDefaultReader",
+  "ReadableStreamBYOBReader",
+  "ReadableStreamBYOBRequest",
+  "ReadableStreamDefaultController",
+  "ReadableByteStreamController",
+  "WritableStream",
+  "WritableStreamDefaultWriter",
+  "WritableStreamDefaultController",
+  "TransformStream",
+  "TransformStreamDefaultController",
+  "ByteLengthQueuingStrategy",
+  "CountQueuingStrategy",
+  "TextEncoderStream",
+  "TextDecoderStream",
+  "CompressionStream",
+  "DecompressionStream",
+  "IdentityTransformStream",
+  "FixedLengthStream",
+] as const;
+
+const native = (name: string, value: Function) => void markNative(value, name);
 
 /** Installs ReadableStream & co, Headers, Request, Response, fetch, Blob, File, FormData, CompressionStream... on globalThis. */
 export function installFetchApi(): void {
   capturePlatform();
-  const globals: Record<string, Function> = {
-    ReadableStream: streams.ReadableStream,
-    ReadableStreamDefaultReader: streams.ReadableStreamDefaultReader,
-    ReadableStreamBYOBReader: streams.ReadableStreamBYOBReader,
-    ReadableStreamBYOBRequest: streams.ReadableStreamBYOBRequest,
-    ReadableStreamDefaultController: streams.ReadableStreamDefaultController,
-    ReadableByteStreamController: streams.ReadableByteStreamController,
-    WritableStream: streams.WritableStream,
-    WritableStreamDefaultWriter: streams.WritableStreamDefaultWriter,
-    WritableStreamDefaultController: streams.WritableStreamDefaultController,
-    TransformStream: streams.TransformStream,
-    TransformStreamDefaultController: streams.TransformStreamDefaultController,
-    ByteLengthQueuingStrategy: streams.ByteLengthQueuingStrategy,
-    CountQueuingStrategy: streams.CountQueuingStrategy,
-    TextEncoderStream,
-    TextDecoderStream,
-    CompressionStream,
-    DecompressionStream,
-    IdentityTransformStream,
-    FixedLengthStream,
-    Headers,
-    Request,
-    Response,
-    Blob,
-    File,
-    FormData,
-    fetch,
-  };
+  const globals: Record<string, Function> = { Headers, Request, Response, fetch };
   for (const [name, value] of Object.entries(globals)) defineGlobal(name, markNative(value, name));
+  exposeLazyInterfaces("streams", STREAM_GLOBALS, native);
+  exposeLazyInterfaces("form", ["Blob", "File", "FormData"], native);
 }
 
 /** Builds a guest `Request` from bridge data; a `{ stream }` body reads the host stream through "stream.read" ops. */
 export function requestFromData(data: GuestRequestData, cf: Record<string, unknown> | undefined): unknown {
-  const body = data.body === null ? null : data.body instanceof Uint8Array ? bytesBody(data.body) : streamBody(hostStream(data.body.stream));
+  const body = data.body === null ? null : data.body instanceof Uint8Array ? bytesBody(data.body) : hostBody(data.body.stream);
   // As in Workers: an incoming request's headers are immutable and its redirect mode is "manual".
   return makeRequest(
     { method: data.method, url: data.url, redirect: "manual", signal: null, cf, cache: "default", integrity: "", keepalive: false },

@@ -4,6 +4,7 @@
  */
 import { Body, BODY_TOKEN, bodyHeaders, bodyState, cloneBody, extractBody, setBodyHeaders, setBodyState, transferBody } from "./body.ts";
 import type { BodyInit, BodyState } from "./body.ts";
+import { chunk, loadedChunk } from "../core/lazy.ts";
 import { Headers, copyHeaders } from "./headers.ts";
 import type { HeadersInit } from "./headers.ts";
 import { isObject, platform, tag, toByteString, toUSVString } from "./webidl.ts";
@@ -61,8 +62,9 @@ function parseUrl(input: unknown): string {
 }
 
 function isSignal(v: unknown): v is AbortSignalLike {
-  const AbortSignal = platform("AbortSignal") as unknown as { prototype: object };
-  return isObject(v) && Object.prototype.isPrototypeOf.call(AbortSignal.prototype, v);
+  // No signal can exist before the "events" part is loaded.
+  const events = loadedChunk("events");
+  return events !== undefined && isObject(v) && Object.prototype.isPrototypeOf.call(events.AbortSignal.prototype, v);
 }
 
 // Only this module holds it, so only trusted code takes the constructor's fast path.
@@ -142,7 +144,7 @@ export class Request extends Body {
     return this.#s.redirect;
   }
   get signal(): AbortSignalLike {
-    return (this.#s.signal ??= new (platform("AbortController"))().signal);
+    return (this.#s.signal ??= new (chunk("events").AbortController)().signal);
   }
   /** Workers: the incoming request's Cloudflare properties (or what `init.cf` gave). */
   get cf(): unknown {

@@ -36,13 +36,13 @@ interface PlatformGlobals {
   TextDecoder: new (label?: string, options?: { fatal?: boolean; ignoreBOM?: boolean }) => TextDecoderLike;
   URL: new (url: string, base?: string) => URLLike;
   URLSearchParams: new (init?: string) => URLSearchParamsLike;
-  AbortController: new () => { readonly signal: AbortSignalLike; abort(reason?: unknown): void };
-  AbortSignal: { prototype: AbortSignalLike };
   DOMException: new (message?: string, name?: string) => Error;
 }
 
 const captured: Partial<PlatformGlobals> = {};
-const NAMES = ["TextEncoder", "TextDecoder", "URL", "URLSearchParams", "AbortController", "AbortSignal", "DOMException"] as const;
+// Not AbortController and AbortSignal: they are lazy globals (reading one loads its part); trusted
+// code takes them from the part itself (core/lazy.ts).
+const NAMES = ["TextEncoder", "TextDecoder", "URL", "URLSearchParams", "DOMException"] as const;
 
 /** Captures the platform globals once, before user code can replace them (called by installFetchApi). */
 export function capturePlatform(): void {

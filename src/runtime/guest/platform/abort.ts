@@ -12,13 +12,11 @@
  * const signal = AbortSignal.any([AbortSignal.timeout(1000), controller.signal]);
  * signal.throwIfAborted();
  */
+import { guestSetTimeout } from "../core/timers.ts";
 import { DOMException } from "./dom-exception.ts";
 import { Event, EventTarget, defineEventHandler } from "./events.ts";
 
 type AbortAlgorithm = (reason: unknown) => void;
-
-/** Timers are installed before the platform (guest/index.ts): capture them so user code cannot swap them. */
-let setTimeoutFn: ((fn: () => void, ms: number) => unknown) | undefined;
 
 const CONSTRUCT = Symbol("AbortSignal.construct");
 
@@ -71,9 +69,8 @@ export class AbortSignal extends EventTarget {
       throw new TypeError("Failed to execute 'timeout' on 'AbortSignal': Value is outside the 'unsigned long long' value range.");
     }
     const s = new AbortSignal(CONSTRUCT);
-    const set = setTimeoutFn ?? (globalThis as { setTimeout?: typeof setTimeoutFn }).setTimeout;
-    if (set === undefined) throw new TypeError("AbortSignal.timeout: timers are not available");
-    set(() => signalAbort(s, new DOMException("The operation was aborted due to timeout", "TimeoutError")), Math.trunc(n));
+    // The guest's own timer, not the global user code may have replaced.
+    guestSetTimeout(() => signalAbort(s, new DOMException("The operation was aborted due to timeout", "TimeoutError")), Math.trunc(n));
     return s;
   }
 
@@ -199,9 +196,4 @@ export class AbortController {
     if (!(#signal in this)) throw new TypeError("Illegal invocation");
     signalAbortImpl(this.#signal, reason);
   }
-}
-
-/** Called by installPlatform after the timers exist. */
-export function captureTimers(): void {
-  setTimeoutFn = (globalThis as { setTimeout?: typeof setTimeoutFn }).setTimeout;
 }

@@ -5,7 +5,7 @@
  * CryptoKeys are serializable, so structuredClone copies the handle.
  */
 import type { KeyHandle } from "../../bridge/protocol.ts";
-import { registerCloneHook } from "./structured-clone.ts";
+import { registerCloneHook } from "./clone-rules.ts";
 
 const CONSTRUCT = Symbol("CryptoKey.construct");
 

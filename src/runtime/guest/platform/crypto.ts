@@ -9,8 +9,8 @@
  */
 import { host } from "../core/host.ts";
 import { DOMException } from "./dom-exception.ts";
-import { createSubtle, type SubtleCrypto } from "./subtle.ts";
-import { digestStreamClass } from "./digest-stream.ts";
+import { chunk } from "../core/lazy.ts";
+import type { SubtleCrypto } from "./subtle.ts";
 
 const CONSTRUCT = Symbol("Crypto.construct");
 const MAX_RANDOM_BYTES = 65536;
@@ -31,16 +31,16 @@ const INTEGER_ARRAYS = new Set([
 ]);
 
 export class Crypto {
-  #subtle: SubtleCrypto;
+  /** Made on first read: SubtleCrypto is a lazy part (core/lazy.ts). */
+  #subtle: SubtleCrypto | undefined = undefined;
 
   constructor(token?: unknown) {
     if (token !== CONSTRUCT) throw new TypeError("Illegal constructor");
-    this.#subtle = createSubtle();
   }
 
   get subtle(): SubtleCrypto {
     if (!(#subtle in this)) throw new TypeError("Illegal invocation");
-    return this.#subtle;
+    return (this.#subtle ??= chunk("subtle").createSubtle());
   }
 
   getRandomValues<T extends ArrayBufferView>(array: T): T {
@@ -72,7 +72,7 @@ export class Crypto {
   /** Workers extension: a WritableStream whose `digest` promise resolves to the hash of what was written. */
   get DigestStream(): unknown {
     if (!(#subtle in this)) throw new TypeError("Illegal invocation");
-    return digestStreamClass();
+    return chunk("subtle").digestStreamClass();
   }
 }
 

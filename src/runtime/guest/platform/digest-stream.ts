@@ -3,8 +3,8 @@
  * bytes whose `digest` promise resolves to the hash once the stream closes.
  * Algorithms: SHA-1, SHA-256, SHA-384, SHA-512 and MD5.
  *
- * WritableStream is installed after the platform (by the fetch API), so the
- * class is built on first use. Written chunks are kept in the guest (counted
+ * WritableStream comes from the "streams" lazy part, so the class is built on
+ * first use. Written chunks are kept in the guest (counted
  * against its memory budget) and hashed by the host in one "subtle" op at close.
  *
  * @example
@@ -13,6 +13,7 @@
  * const hash = await ds.digest;
  */
 import { callOp } from "../core/host.ts";
+import { chunk } from "../core/lazy.ts";
 import { copyBytes, toArrayBuffer } from "./buffer-source.ts";
 import { DOMException } from "./dom-exception.ts";
 
@@ -24,8 +25,7 @@ let cached: unknown;
 
 export function digestStreamClass(): unknown {
   if (cached !== undefined) return cached;
-  const Base = (globalThis as { WritableStream?: WritableStreamCtor }).WritableStream;
-  if (typeof Base !== "function") throw new TypeError("crypto.DigestStream needs WritableStream, which is not installed");
+  const Base = chunk("streams").WritableStream as unknown as WritableStreamCtor;
 
   class DigestStream extends Base {
     #digest: Promise<ArrayBuffer>;

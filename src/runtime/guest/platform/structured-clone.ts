@@ -23,31 +23,7 @@
  * const copy = structuredClone({ when: new Date(), seen: new Set([1]) });
  */
 import { DOMException, isDOMException } from "./dom-exception.ts";
-
-/** Serializable or forbidden objects of other guest modules (CryptoKey, Blob...). */
-export interface CloneHook {
-  /** Brand check: does this hook own `value`? */
-  test(value: object): boolean;
-  /** Returns the clone, or throws (a DataCloneError for a forbidden object). */
-  clone(value: object): object;
-}
-
-const hooks: CloneHook[] = [];
-
-/** Lets trusted guest code teach structuredClone about its platform objects. */
-export function registerCloneHook(hook: CloneHook): void {
-  hooks.push(hook);
-}
-
-/** Marks objects of `classes` as platform objects that cannot be cloned (URL, EventTarget...). */
-export function forbidClone(...classes: Array<abstract new (...args: never[]) => unknown>): void {
-  registerCloneHook({
-    test: (v) => classes.some((c) => v instanceof c),
-    clone: (v) => {
-      throw dataCloneError(v);
-    },
-  });
-}
+import { cloneHooks as hooks, dataCloneError } from "./clone-rules.ts";
 
 const getter = (proto: object, key: PropertyKey) => Object.getOwnPropertyDescriptor(proto, key)!.get!;
 const TypedArrayProto = Object.getPrototypeOf(Uint8Array.prototype) as object;
@@ -84,21 +60,6 @@ for (const C of [Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Arr
 }
 const F16 = (globalThis as { Float16Array?: typeof Float32Array }).Float16Array;
 if (F16) TYPED_ARRAYS.Float16Array = F16 as never;
-
-function describe(v: unknown): string {
-  if (typeof v === "function") return `${v.name ? `function ${v.name}` : "an anonymous function"}`;
-  if (typeof v === "symbol") return v.toString();
-  try {
-    const tag = Object.prototype.toString.call(v).slice(8, -1);
-    return `#<${tag}>`;
-  } catch {
-    return "the value";
-  }
-}
-
-function dataCloneError(v: unknown): DOMException {
-  return new DOMException(`${describe(v)} could not be cloned.`, "DataCloneError");
-}
 
 /** Runs `fn` as a brand check: true when it does not throw. */
 function has(fn: Function, v: unknown): boolean {

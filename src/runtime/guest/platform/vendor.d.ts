@@ -21,3 +21,11 @@ declare module "event-target-shim" {
   export function defineEventAttribute(target: object, type: string): void;
   export function setWarningHandler(handler: ((warning: unknown) => void) | undefined): void;
 }
+
+/**
+ * The eager part's table of the modules lazy parts import (src/build/prelude.ts generates it):
+ * repo-relative path → module namespace. Only core/lazy.ts holds it.
+ */
+declare module "verge:core-table" {
+  export const coreTable: Readonly<Record<string, object>>;
+}

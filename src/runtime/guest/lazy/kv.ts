@@ -1,0 +1,2 @@
+/** Lazy part "kv": the Workers KV namespace object, loaded when a function has a KV binding. */
+export { kvBinding } from "../bindings/kv-binding.ts";
