@@ -12,6 +12,7 @@
  * 4. dispose: the pool drops idle sandboxes by LRU.
  */
 import ivm from "isolated-vm";
+import { availableParallelism, loadavg } from "node:os";
 import { VergeError, type VergeErrorCode } from "../shared/errors.ts";
 import type { Limits } from "../shared/limits.ts";
 import type { BindingSpec, DialectInfo, Emit, GuestError, Invocation, LogLevel } from "./bridge/protocol.ts";
@@ -78,6 +79,24 @@ export interface SandboxOptions {
  * last reading.
  */
 const HEAP_SAMPLE_CPU_MS = 1;
+/**
+ * How much slower than its CPU time a call may run in wall time because the
+ * machine is busy: the one-minute load per core, at least 1 and at most 20,
+ * read at most once a second. The per-call backstop (a wall-time timeout) is
+ * scaled by it, so an overloaded host does not kill a function that did not
+ * use its CPU budget (the CPU read still decides the verdict).
+ */
+const busy = { factor: 1, atMs: -Infinity };
+const CORES = availableParallelism();
+function busyFactor(): number {
+  const now = Date.now();
+  if (now - busy.atMs > 1_000) {
+    busy.atMs = now;
+    busy.factor = Math.min(20, Math.max(1, loadavg()[0]! / CORES));
+  }
+  return busy.factor;
+}
+
 /** Entries shorter than this (wall µs) are charged their wall time as CPU; the bound of the overcharge (see `#measured`). */
 const EXACT_AFTER_US = 250;
 const HEAP_SAMPLE_EVERY = 16;
@@ -286,9 +305,9 @@ export class Sandbox {
     const cpuBefore = a === null ? 0 : a.cpuMs(this.#cpuUs);
     const cpuLeft = a === null ? this.limits.startupCpuMs : this.limits.cpuMs - cpuBefore;
     const wallLeft = a === null ? this.limits.wallMs : a.wallLeftMs();
-    // Wall time bounds CPU time on this thread; three times the CPU left plus 50 ms (slack for a
-    // busy machine) stops a runaway loop, and the CPU read decides the verdict.
-    const byCpu = Math.max(1, cpuLeft) * 3 + 50;
+    // Wall time bounds CPU time on this thread; three times the CPU left plus 50 ms, times the
+    // machine's load per core (busyFactor), stops a runaway loop, and the CPU read decides the verdict.
+    const byCpu = (Math.max(1, cpuLeft) * 3 + 50) * busyFactor();
     const timeout = Math.max(1, Math.ceil(Math.min(byCpu, wallLeft)));
     this.#services.onEnter?.(this.source.id);
     let result: unknown;
