@@ -68,17 +68,27 @@ test("a killed sandbox is never handed out again", async () => {
 });
 
 test("idle sandboxes past the idle heap budget are evicted least recently used first", async () => {
-  // Measure one idle isolate's heap, then give the pool room for one and a half.
-  const probe = new IsolatePool({ services, spares: 0 });
-  const p = probe.acquire(spec("lru-probe"));
-  await call(p.sandbox);
-  const heap = p.sandbox.heapBytes;
-  probe.dispose();
-  assert.ok(heap > 0);
+  // The older sandbox holds ~8 MB, the newer one is a hello world: the budget (measured on probes)
+  // fits the big one alone but not both. Heaps of like isolates vary with GC timing; the big
+  // array dominates, so the margins stay wide on a loaded machine too.
+  const bigCode = (id: string) => `const kept = new Array(1_000_000).fill(1.5); export default { fetch: () => new Response("${id}" + kept.length) }`;
+  const heapOf = async (s: FunctionSpec) => {
+    const probe = new IsolatePool({ services, spares: 0 });
+    try {
+      const p = probe.acquire(s);
+      await call(p.sandbox);
+      return p.sandbox.heapBytes;
+    } finally {
+      probe.dispose();
+    }
+  };
+  const big = await heapOf(spec("lru-probe-big", bigCode("probe")));
+  const small = await heapOf(spec("lru-probe-small"));
+  assert.ok(big > 4 * small, `the big isolate's heap (${big}) is several times a hello's (${small})`);
 
-  const pool = new IsolatePool({ services, spares: 0, idleMemoryBytes: Math.floor(heap * 1.5) });
+  const pool = new IsolatePool({ services, spares: 0, idleMemoryBytes: big + Math.floor(small / 2) });
   try {
-    const older = spec("lru-1");
+    const older = spec("lru-1", bigCode("lru-1"));
     const newer = spec("lru-2");
     const a = pool.acquire(older);
     const b = pool.acquire(newer);
