@@ -15,8 +15,15 @@ export class HostOps {
   #services: HostServices;
   #bindings: Record<string, BindingHandler>;
   #timers = new Map<number, NodeJS.Timeout>();
-  #streams = new Map<number, AsyncIterator<Uint8Array>>();
+  /** Host streams the guest reads; `op`: the fetch op whose response body it is. */
+  #streams = new Map<number, { it: AsyncIterator<Uint8Array>; op?: number }>();
   #nextStream = 1;
+  /**
+   * Fetch ops the guest may still cancel (op "cancel", an aborted fetch): the controller that
+   * aborts the subrequest, and its response body's stream once there is one. An entry goes when
+   * the fetch fails, its body ends or is cancelled, or the invocation ends.
+   */
+  #fetches = new Map<number, { abort: AbortController; stream?: number }>();
 
   constructor(sandbox: Sandbox, services: HostServices, bindings: Record<string, BindingHandler>) {
     this.#sandbox = sandbox;
@@ -24,16 +31,25 @@ export class HostOps {
     this.#bindings = bindings;
   }
 
-  registerStream(body: AsyncIterable<Uint8Array>): number {
+  registerStream(body: AsyncIterable<Uint8Array>, op?: number): number {
     const id = this.#nextStream++;
-    this.#streams.set(id, body[Symbol.asyncIterator]());
+    this.#streams.set(id, op === undefined ? { it: body[Symbol.asyncIterator]() } : { it: body[Symbol.asyncIterator](), op });
     return id;
+  }
+
+  /** Forgets host stream `id` (ended or cancelled), and the fetch op it belonged to. */
+  #dropStream(id: number): AsyncIterator<Uint8Array> | undefined {
+    const s = this.#streams.get(id);
+    if (s === undefined) return undefined;
+    this.#streams.delete(id);
+    if (s.op !== undefined) this.#fetches.delete(s.op);
+    return s.it;
   }
 
   start(a: ActiveInvocation, opId: number, kind: string, payload: unknown): void {
     let work: Promise<unknown>;
     try {
-      work = this.#run(a, kind, payload);
+      work = this.#run(a, opId, kind, payload);
     } catch (e) {
       work = Promise.reject(e);
     }
@@ -43,28 +59,35 @@ export class HostOps {
     );
   }
 
-  async #run(a: ActiveInvocation, kind: string, payload: unknown): Promise<unknown> {
+  async #run(a: ActiveInvocation, opId: number, kind: string, payload: unknown): Promise<unknown> {
     const p = (payload ?? {}) as Record<string, unknown>;
     switch (kind) {
       case "fetch":
-        return this.#fetch(a, p as unknown as FetchOpPayload);
+        return this.#fetch(a, opId, p as unknown as FetchOpPayload);
       case "stream.read": {
-        const it = this.#streams.get(Number(p.stream));
+        const it = this.#streams.get(Number(p.stream))?.it;
         if (it === undefined) return null;
-        const r = await it.next();
+        let r: IteratorResult<Uint8Array>;
+        try {
+          r = await it.next();
+        } catch (err) {
+          this.#dropStream(Number(p.stream));
+          throw err;
+        }
         if (r.done) {
-          this.#streams.delete(Number(p.stream));
+          this.#dropStream(Number(p.stream));
           return null;
         }
         const v = r.value;
         return v instanceof Uint8Array ? new Uint8Array(v.buffer, v.byteOffset, v.byteLength) : new Uint8Array(0);
       }
       case "stream.cancel": {
-        const it = this.#streams.get(Number(p.stream));
-        this.#streams.delete(Number(p.stream));
-        await it?.return?.();
+        await this.#dropStream(Number(p.stream))?.return?.();
         return null;
       }
+      case "cancel":
+        this.#cancelFetch(Number(p.op));
+        return null;
       case "subtle": {
         if (typeof p.method !== "string" || !Array.isArray(p.args)) throw new TypeError("crypto.subtle: malformed call");
         return this.#sandbox.subtle.call(p.method, p.args);
@@ -81,7 +104,7 @@ export class HostOps {
     }
   }
 
-  async #fetch(a: ActiveInvocation, req: FetchOpPayload): Promise<unknown> {
+  async #fetch(a: ActiveInvocation, opId: number, req: FetchOpPayload): Promise<unknown> {
     a.subrequests++;
     const limit = this.#sandbox.limits.subrequests;
     if (a.subrequests > limit) {
@@ -89,12 +112,44 @@ export class HostOps {
     }
     const body = req.body instanceof Uint8Array ? req.body : null;
     const request = { method: req.method, url: req.url, headers: req.headers, body };
-    const options = { signal: a.signal, redirect: req.redirect };
-    const res = await (a.subrequest !== undefined ? a.subrequest(request, options) : this.#services.fetch(request, options));
+    // Aborted when the invocation ends, or when the guest aborts this fetch (op "cancel").
+    const abort = new AbortController();
+    const entry: { abort: AbortController; stream?: number } = { abort };
+    this.#fetches.set(opId, entry);
+    const options = { signal: AbortSignal.any([a.signal, abort.signal]), redirect: req.redirect };
+    let res: Awaited<ReturnType<HostServices["fetch"]>>;
+    try {
+      res = await (a.subrequest !== undefined ? a.subrequest(request, options) : this.#services.fetch(request, options));
+    } catch (err) {
+      this.#fetches.delete(opId);
+      throw err;
+    }
     let out: unknown = null;
     if (res.body instanceof Uint8Array) out = res.body;
-    else if (res.body !== null) out = { stream: this.registerStream(res.body) };
+    else if (res.body !== null) {
+      if (abort.signal.aborted) {
+        // Cancelled while the response head was on its way: nobody will read this body.
+        void (res.body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]().return?.()?.catch(() => {});
+      } else {
+        entry.stream = this.registerStream(res.body, opId);
+        out = { stream: entry.stream };
+      }
+    }
+    if (entry.stream === undefined) this.#fetches.delete(opId);
     return { status: res.status, statusText: res.statusText, headers: res.headers, body: out, url: res.url ?? req.url, redirected: res.redirected ?? false };
+  }
+
+  /**
+   * The guest aborted fetch op `opId` (Fetch "abort fetch"): abort the subrequest (undici
+   * drops the request, or the connection its body is still arriving on) and close the
+   * response body the guest did not read to its end.
+   */
+  #cancelFetch(opId: number): void {
+    const f = this.#fetches.get(opId);
+    if (f === undefined) return;
+    this.#fetches.delete(opId);
+    f.abort.abort(new DOMException("The operation was aborted.", "AbortError"));
+    if (f.stream !== undefined) void this.#dropStream(f.stream)?.return?.()?.catch(() => {});
   }
 
   #settle(a: ActiveInvocation, opId: number, ok: boolean, value: unknown): void {
@@ -135,8 +190,9 @@ export class HostOps {
   closeAll(): void {
     for (const t of this.#timers.values()) clearTimeout(t);
     this.#timers.clear();
-    for (const it of this.#streams.values()) it.return?.().catch(() => {});
+    for (const s of this.#streams.values()) s.it.return?.()?.catch(() => {});
     this.#streams.clear();
+    this.#fetches.clear();
   }
 }
 

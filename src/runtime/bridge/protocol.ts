@@ -71,8 +71,10 @@ export type UrlParts = string;
  * - "stream.cancel": `{ stream: number }` → `null`
  * - "subtle": `{ method: string, args: unknown[] }` → method result (keys as `KeyHandle`)
  * - "binding": `{ binding: string, method: string, args: unknown[] }` → result
+ * - "cancel": `{ op: number }` → `null`: the guest gave up on op `op` (an aborted fetch); the
+ *   host aborts its work and frees what it holds for it (the undici request, its response body)
  */
-export type OpKind = "fetch" | "stream.read" | "stream.cancel" | "subtle" | "binding";
+export type OpKind = "fetch" | "stream.read" | "stream.cancel" | "subtle" | "binding" | "cancel";
 
 /** A body as it crosses the bridge: absent, whole bytes, or a stream id on the other side. */
 export type GuestBody = null | Uint8Array | { stream: number };

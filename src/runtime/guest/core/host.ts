@@ -39,8 +39,13 @@ let nextOpId = 1;
 
 /** Starts an async host op and returns a promise settled by `settleOp`. */
 export function callOp<T = unknown>(kind: OpKind, payload: unknown): Promise<T> {
+  return startOp<T>(kind, payload).done;
+}
+
+/** {@link callOp}, with the op's id: the caller may cancel it with {@link cancelOp}. */
+export function startOp<T = unknown>(kind: OpKind, payload: unknown): { id: number; done: Promise<T> } {
   const id = nextOpId++;
-  return new Promise<T>((resolve, reject) => {
+  const done = new Promise<T>((resolve, reject) => {
     pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
     try {
       host.startOp(id, kind, payload);
@@ -49,6 +54,16 @@ export function callOp<T = unknown>(kind: OpKind, payload: unknown): Promise<T> 
       reject(e);
     }
   });
+  return { id, done };
+}
+
+/**
+ * Tells the host the caller gave up on op `id` (an aborted fetch): the host cancels
+ * the work and frees what it holds for it (the request, its response body). The op
+ * may still settle; nobody is waiting for it then.
+ */
+export function cancelOp(id: number): void {
+  callOp("cancel", { op: id }).catch(() => {});
 }
 
 /**

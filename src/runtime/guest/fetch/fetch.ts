@@ -5,7 +5,7 @@
  * counts subrequests (DESIGN.md §4).
  */
 import type { FetchOpPayload, GuestBody, GuestResponseHead } from "../../bridge/protocol.ts";
-import { callOp } from "../core/host.ts";
+import { callOp, cancelOp, startOp } from "../core/host.ts";
 import { bodyHeaders, bodyState, bytesBody, consumeBody, hostBody } from "./body.ts";
 import { Headers, appendTrusted, headerList, setGuard } from "./headers.ts";
 import { Request, requestState } from "./request.ts";
@@ -57,7 +57,10 @@ export function fetch(input: unknown, init?: RequestInit): Promise<Response> {
     const signal = s.signal;
     if (signal?.aborted) throw signal.reason;
     let settled = false;
+    /** The "fetch" op once started: an abort tells the host, which cancels the request (Fetch "abort fetch"). */
+    let opId = 0;
     const onAbort = () => {
+      if (opId !== 0) cancelOp(opId);
       if (settled) return;
       settled = true;
       reject(signal!.reason);
@@ -74,13 +77,16 @@ export function fetch(input: unknown, init?: RequestInit): Promise<Response> {
         body,
         redirect: s.redirect,
       };
-      const result = await callOp<FetchResult>("fetch", payload);
+      const op = startOp<FetchResult>("fetch", payload);
+      opId = op.id;
+      const result = await op.done;
       if (settled) {
         cancelHostBody(result.body);
         return;
       }
       settled = true;
-      signal?.removeEventListener("abort", onAbort);
+      // The listener stays: an abort after the response still reaches the host, which then drops
+      // the response body it holds (and the connection), read or not.
       resolve(toResponse(result, s.method, url, signal));
     })().catch((e: unknown) => {
       if (settled) return;
