@@ -143,6 +143,48 @@ export interface CachedResponse {
   age: string;
 }
 
+/**
+ * Where one response lives in the cache, outside a viewer's request (the
+ * Workers Cache API, cache/cache-api.ts): a scope (a distribution, or a
+ * tenant's named cache) and a key in it, with the request headers its Vary
+ * values are read from.
+ */
+export interface CacheSlot {
+  /** `tenant/name` of a distribution, or another scope no distribution can have (cache/cache-api.ts). */
+  distribution: string;
+  key: string;
+  /** `Headers`, or any reader of request headers by lowercase name. */
+  request: { get(name: string): string | null };
+}
+
+/** A stored response as {@link ResponseCache.get} finds it. */
+export interface StoredResponse {
+  status: number;
+  statusText: string;
+  /** As stored: no `Age`, `Set-Cookie` or hop-by-hop headers. Shared: read it, never change it. */
+  headers: Readonly<HeaderList>;
+  /** Shared with other readers: never change it. */
+  body: Uint8Array;
+  /** Seconds (RFC 9111 §4.2.3). */
+  age: number;
+  etag: string | null;
+  lastModified: string | null;
+}
+
+/** What {@link ResponseCache.put} stores, with its freshness already decided by the caller. */
+export interface StoreRequest extends CacheSlot {
+  /** The request path (purge by prefix). */
+  path: string;
+  status: number;
+  statusText: string;
+  headers: Headers;
+  body: Uint8Array;
+  /** Seconds the response stays fresh from now, counting its own `Age`. */
+  ttl: number;
+  /** Seconds past `ttl` it may still answer for an origin error (a fill of the distribution's traffic). */
+  staleIfError: number;
+}
+
 export interface ResponseCache {
   /** The cache key under the behavior's policy (CloudFront cache key policy semantics). */
   key(input: CacheKeyInput): string;
@@ -163,6 +205,20 @@ export interface ResponseCache {
    * Optional: a caller without it, or getting undefined, calls `serve`.
    */
   lookup?(options: Omit<CacheServeOptions, "fill">): CachedResponse | undefined;
+  /**
+   * The direct API beside `serve` (the Workers Cache API uses it): a fresh
+   * stored variant of the slot's key matching its Vary values, or undefined.
+   * Counted and LRU-touched as a hit. Optional, like `put` and `delete`.
+   */
+  get?(slot: CacheSlot): StoredResponse | undefined;
+  /**
+   * Stores a response in a slot, replacing the variants its request matched,
+   * within the size cap (LRU eviction) and the object limit; resolves false
+   * when it was not stored (too big).
+   */
+  put?(request: StoreRequest): Promise<boolean>;
+  /** Removes every variant of the slot's key; true when there was one. */
+  delete?(slot: Omit<CacheSlot, "request">): Promise<boolean>;
   /** Drops a distribution's entries by path prefix or `Cache-Tag` tag; returns how many. */
   purge(purge: { distribution: string; prefix?: string; tag?: string }): Promise<number>;
   stats(): { entries: number; bytes: number; maxBytes: number; hits: number; misses: number; evictions: number };

@@ -7,11 +7,17 @@ import type { CacheStore } from "./store.ts";
 import { cacheKey } from "./key.ts";
 import { checkTtl, normalizeOptions, type ResponseCacheOptions } from "./options.ts";
 import { RECORD_OVERHEAD, type CacheEntry } from "./records.ts";
+import { createDirect } from "./direct.ts";
 import { createServe } from "./serve.ts";
 import { createCacheStorage } from "./storage.ts";
 
 /** {@link ResponseCache} plus what the node needs at shutdown. */
 export interface EdgeResponseCache extends ResponseCache {
+  get: NonNullable<ResponseCache["get"]>;
+  put: NonNullable<ResponseCache["put"]>;
+  delete: NonNullable<ResponseCache["delete"]>;
+  /** Responses with bigger bodies are not stored (the option `maxObjectBytes`, within `maxBytes`). */
+  readonly maxObjectBytes: number;
   /**
    * Resolves once every cache write started so far has committed (stores of
    * fully read bodies, refreshes, purges): await it before closing the store.
@@ -29,14 +35,16 @@ export function createResponseCache(options: ResponseCacheOptions): EdgeResponse
   const config = normalizeOptions(options);
   const storage = createCacheStorage(config.store, config.maxBytes);
   const counters = { hits: 0, misses: 0 };
+  const objectLimit = Math.min(config.maxObjectBytes, Math.max(0, config.maxBytes - RECORD_OVERHEAD));
   const { serve: serveCacheable, lookup } = createServe({
     storage,
     now: config.now,
     collapseWaitMs: config.collapseWaitMs,
     counters,
     maxBytes: config.maxBytes,
-    objectLimit: Math.min(config.maxObjectBytes, Math.max(0, config.maxBytes - RECORD_OVERHEAD)),
+    objectLimit,
   });
+  const direct = createDirect({ storage, now: config.now, counters, maxBytes: config.maxBytes, objectLimit });
 
   return {
     key: cacheKey,
@@ -51,6 +59,9 @@ export function createResponseCache(options: ResponseCacheOptions): EdgeResponse
       checkTtl(o.ttl, o.distribution);
       return lookup(o);
     },
+    get: direct.get,
+    put: direct.put,
+    delete: direct.delete,
     purge({ distribution, prefix, tag }) {
       const match = (e: CacheEntry): boolean => {
         // Neither given: the whole distribution (a purge of "/*").
@@ -64,5 +75,6 @@ export function createResponseCache(options: ResponseCacheOptions): EdgeResponse
       return { entries, bytes, maxBytes: config.maxBytes, hits: counters.hits, misses: counters.misses, evictions: storage.evictions };
     },
     drain: () => storage.drain(),
+    maxObjectBytes: objectLimit,
   };
 }

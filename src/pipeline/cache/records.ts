@@ -93,6 +93,53 @@ export function storedHeaders(headers: Headers): Array<[string, string]> {
   return [...headers].filter(([name]) => !NOT_STORED.has(name));
 }
 
+/** What a new record is made of (see {@link newEntry}). */
+export interface NewEntry {
+  distribution: string;
+  path: string;
+  key: string;
+  /** The record's key (entryKey()), whose last segment is the variant. */
+  entryKey: string;
+  status: number;
+  statusText: string;
+  /** The response's headers: stored as storedHeaders() keeps them; validators and tags read from them. */
+  headers: Headers;
+  vary: string[];
+  varyValues: Array<string | null>;
+  bodyBytes: number;
+  /** ms */
+  at: number;
+  timing: Omit<Timing, "storedAt">;
+}
+
+/** A record for a response stored now, with a fresh body id. */
+export function newEntry(o: NewEntry): CacheEntry {
+  const headers = storedHeaders(o.headers);
+  return {
+    v: 1,
+    distribution: o.distribution,
+    path: o.path,
+    key: o.key,
+    variant: o.entryKey.slice(o.entryKey.lastIndexOf("/") + 1),
+    status: o.status,
+    statusText: o.statusText,
+    headers,
+    vary: o.vary,
+    varyValues: o.varyValues,
+    etag: o.headers.get("etag"),
+    lastModified: o.headers.get("last-modified"),
+    tags: tagsOf(o.headers),
+    bodyId: newBodyId(),
+    size: sizeOf(o.bodyBytes, headers),
+    lastAccess: o.at,
+    storedAt: o.at,
+    initialAge: o.timing.initialAge,
+    ttl: o.timing.ttl,
+    noCache: o.timing.noCache,
+    staleIfError: o.timing.staleIfError,
+  };
+}
+
 /**
  * RFC 9111 §3.2: a 304 updates the stored headers, except the ones describing
  * the body it does not carry.

@@ -33,6 +33,8 @@ export interface CacheStorage {
   /** Rewrites an entry after a 304, if it still holds the same body; returns the new record. */
   refresh(found: Found, patch: Partial<CacheEntry>): Promise<CacheEntry | undefined>;
   remove(found: Found): Promise<void>;
+  /** Removes every variant of `key`; returns how many there were. */
+  removeKey(distribution: string, key: string): Promise<number>;
   purge(distribution: string, match: (entry: CacheEntry) => boolean): Promise<number>;
   hit(entryKey: string, at: number): void;
   counts(): { entries: number; bytes: number };
@@ -246,6 +248,19 @@ export function createCacheStorage(store: CacheStore, maxBytes: number): CacheSt
         const c = openCounts();
         removeIn(found.entryKey, c, found.entry.bodyId);
         saveCounts(c);
+      });
+    },
+    async removeKey(distribution, key) {
+      // Nothing stored: no write (a write makes every process read its variant lists again).
+      if (variantsOf(keyPrefix(distribution, key)).length === 0) return 0;
+      return write(() => {
+        const doomed: string[] = [];
+        for (const { key: entryKey } of meta.range({ prefix: keyPrefix(distribution, key) })) doomed.push(entryKey);
+        const c = openCounts();
+        let n = 0;
+        for (const k of doomed) if (removeIn(k, c)) n++;
+        saveCounts(c);
+        return n;
       });
     },
     async purge(distribution, match) {

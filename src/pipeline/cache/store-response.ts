@@ -5,7 +5,7 @@
  */
 import type { CacheServeOptions } from "../types.ts";
 import { ORIGIN_ERRORS, storeDecision } from "./freshness.ts";
-import { entryKey, newBodyId, sizeOf, storedHeaders, tagsOf, type CacheEntry } from "./records.ts";
+import { entryKey, newEntry } from "./records.ts";
 import type { CacheStorage, Found } from "./storage.ts";
 import { teeIntoCache } from "./tee.ts";
 import { variantId, varyNames, varyValues } from "./vary.ts";
@@ -55,35 +55,24 @@ export function storeWhileStreaming(
   const vary = varyNames(res.headers.get("vary"));
   const values = varyValues(o.request.headers, vary);
   const key = entryKey(o.distribution, o.key, variantId(vary, values));
-  const headers = storedHeaders(res.headers);
   const replace = matches.map((m) => m.entryKey).filter((k) => k !== key);
 
   const commit = (body: Uint8Array): void => {
-    const size = sizeOf(body.byteLength, headers);
-    if (size > ctx.maxBytes) return settle(null);
-    const entry: CacheEntry = {
-      v: 1,
+    const entry = newEntry({
       distribution: o.distribution,
       path: o.path,
       key: o.key,
-      variant: key.slice(key.lastIndexOf("/") + 1),
+      entryKey: key,
       status: res.status,
       statusText: res.statusText,
-      headers,
+      headers: res.headers,
       vary,
       varyValues: values,
-      etag: res.headers.get("etag"),
-      lastModified: res.headers.get("last-modified"),
-      tags: tagsOf(res.headers),
-      bodyId: newBodyId(),
-      size,
-      lastAccess: at,
-      storedAt: at,
-      initialAge: decision.initialAge,
-      ttl: decision.ttl,
-      noCache: decision.noCache,
-      staleIfError: decision.staleIfError,
-    };
+      bodyBytes: body.byteLength,
+      at,
+      timing: decision,
+    });
+    if (entry.size > ctx.maxBytes) return settle(null);
     ctx.storage.put(entry, key, body, replace).then(
       () => settle(key),
       () => settle(null),
