@@ -3,8 +3,8 @@
  * bindings), timers and host streams. Results re-enter the guest through
  * `sandbox.enter("settle" | "fireTimer")`, so they are budgeted like any entry.
  */
-import type { FetchOpPayload } from "./bridge/protocol.ts";
-import type { BindingHandler, HostServices } from "./host-services.ts";
+import type { CacheOpMatch, CacheOpPayload, FetchOpPayload } from "./bridge/protocol.ts";
+import type { BindingHandler, CacheApiHost, HostServices } from "./host-services.ts";
 import type { ActiveInvocation } from "./invocation.ts";
 import type { Sandbox } from "./sandbox.ts";
 
@@ -88,6 +88,8 @@ export class HostOps {
       case "cancel":
         this.#cancelFetch(Number(p.op));
         return null;
+      case "cache":
+        return this.#cache(a, p as unknown as CacheOpPayload);
       case "subtle": {
         if (typeof p.method !== "string" || !Array.isArray(p.args)) throw new TypeError("crypto.subtle: malformed call");
         return this.#sandbox.subtle.call(p.method, p.args);
@@ -137,6 +139,50 @@ export class HostOps {
     }
     if (entry.stream === undefined) this.#fetches.delete(opId);
     return { status: res.status, statusText: res.statusText, headers: res.headers, body: out, url: res.url ?? req.url, redirected: res.redirected ?? false };
+  }
+
+  /**
+   * A Workers Cache API call (guest/fetch/cache.ts): on the invocation's cache (an edge
+   * pipeline's, keyed by its distribution), else the host's default for this function.
+   */
+  async #cache(a: ActiveInvocation, p: CacheOpPayload): Promise<unknown> {
+    const stream = p.response?.body !== null && p.response?.body !== undefined && !(p.response.body instanceof Uint8Array) ? Number(p.response.body.stream) : undefined;
+    try {
+      const host: CacheApiHost | undefined = a.caches ?? this.#services.caches?.(this.#sandbox.source.id);
+      if (host === undefined) throw new Error("caches: this host keeps no cache for functions, so the Cache API cannot store or find anything here");
+      const cache = p.cache === null ? null : String(p.cache);
+      if (typeof p.url !== "string" || !Array.isArray(p.headers)) throw new TypeError("caches: malformed call");
+      const request = { url: p.url, headers: p.headers };
+      switch (p.method) {
+        case "match": {
+          const r = await host.match(cache, request);
+          if (r === undefined) return null;
+          const out: CacheOpMatch = { status: r.status, statusText: r.statusText, headers: r.headers, body: r.body };
+          return out;
+        }
+        case "put": {
+          const res = p.response;
+          if (res === undefined || typeof res.status !== "number" || !Array.isArray(res.headers)) throw new TypeError("caches: malformed put");
+          const body = stream !== undefined ? a.guestStream(stream) : res.body instanceof Uint8Array ? res.body : null;
+          await host.put(cache, request, { status: res.status, statusText: String(res.statusText), headers: res.headers, body });
+          return null;
+        }
+        case "delete":
+          return await host.delete(cache, request);
+        default:
+          throw new TypeError(`caches: no method ${String(p.method)}`);
+      }
+    } finally {
+      // A put body the cache did not read to its end (not stored, over the limit, refused):
+      // the guest stops producing it now rather than at the end of the invocation.
+      if (stream !== undefined && this.#sandbox.active === a && !this.#sandbox.disposed) {
+        try {
+          this.#sandbox.enter("cancelStream", [stream, "the cache did not read the body"]);
+        } catch {
+          // enter() has killed the sandbox and failed the invocation already.
+        }
+      }
+    }
   }
 
   /**

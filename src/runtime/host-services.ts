@@ -2,7 +2,7 @@
  * What a sandbox needs from its host, injected so the same sandbox runs in an
  * edge worker process and behind the harness's child-process host.
  */
-import type { RequestData, ResponseData } from "../shared/http.ts";
+import type { HeaderList, RequestData, ResponseData } from "../shared/http.ts";
 import type { LogEntry } from "./report.ts";
 
 export interface FetchOptions {
@@ -22,6 +22,47 @@ export interface SubtleHost {
   dispose(): void;
 }
 
+/** A request as the Workers Cache API keys it: the URL (no fragment) and the request's headers. */
+export interface CacheApiRequest {
+  url: string;
+  /** Lowercase names: Vary values, conditionals (If-None-Match, If-Modified-Since), Range, cache key policy. */
+  headers: HeaderList;
+}
+
+/** What `cache.match` answers: a stored response as the cache serves it (200, 206, 304 or 416). */
+export interface CacheApiResponse {
+  status: number;
+  statusText: string;
+  headers: HeaderList;
+  body: Uint8Array | null;
+}
+
+/** What `cache.put` stores; the body is whole bytes or a stream of them (a guest stream, read once). */
+export interface CacheApiPut {
+  status: number;
+  statusText: string;
+  headers: HeaderList;
+  body: Uint8Array | AsyncIterable<Uint8Array> | null;
+}
+
+/**
+ * The host half of the guest's `caches` (the Workers Cache API): one cache
+ * space, in which `cache` null is `caches.default` and a string is the cache
+ * `caches.open(cache)` opened. Who runs the runtime implements it: an edge
+ * node and the harness over the response cache (src/pipeline/cache/cache-api.ts).
+ * The guest has already refused what Workers refuses (non-GET, 206, `Vary: *`)
+ * and resolved what it resolves without the cache (a 304 put, a non-GET match);
+ * an implementation checks its input again, as the bridge's caller may be anyone.
+ */
+export interface CacheApiHost {
+  /** A fresh stored response for `request`, or undefined (a miss). */
+  match(cache: string | null, request: CacheApiRequest): Promise<CacheApiResponse | undefined>;
+  /** Stores `response` under `request` when Workers would; resolves true when it was stored. */
+  put(cache: string | null, request: CacheApiRequest, response: CacheApiPut): Promise<boolean>;
+  /** Removes what is stored under `request`; true when something was. */
+  delete(cache: string | null, request: CacheApiRequest): Promise<boolean>;
+}
+
 export interface HostServices {
   /** Subrequests from functions; applies the address policy (see fetch-guard.ts). */
   fetch(request: RequestData, options: FetchOptions): Promise<ResponseData & { url?: string; redirected?: boolean }>;
@@ -36,4 +77,11 @@ export interface HostServices {
    * was running. Keep it cheap: it is on the hot path.
    */
   onEnter?: (functionId: string) => void;
+  /**
+   * The Cache API of an invocation that did not bring its own (`FetchInvokeOptions.caches`,
+   * which an edge pipeline passes with the distribution as `caches.default`): scheduled
+   * handlers, Lambda@Edge events, a plain harness. Undefined: the function's `caches`
+   * calls fail with an Error saying there is no cache here.
+   */
+  caches?: (functionId: string) => CacheApiHost | undefined;
 }

@@ -19,4 +19,4 @@ export type { FunctionDecl } from "./child-host/messages.ts";
 export type { InvocationReport, InvocationOutcome } from "./invocation.ts";
 export { failureReport } from "./failure-report.ts";
 export type { LimitReport, LogEntry } from "./report.ts";
-export type { HostServices, BindingHandler } from "./host-services.ts";
+export type { HostServices, BindingHandler, CacheApiHost, CacheApiPut, CacheApiRequest, CacheApiResponse } from "./host-services.ts";

@@ -8,7 +8,7 @@ import type { Limits } from "../shared/limits.ts";
 import type { Emit, GuestResponseHead } from "./bridge/protocol.ts";
 import type { LimitReport, LogEntry } from "./report.ts";
 import { round } from "./report.ts";
-import type { HostServices } from "./host-services.ts";
+import type { CacheApiHost, HostServices } from "./host-services.ts";
 import type { Sandbox } from "./sandbox.ts";
 
 export interface InvocationResponse extends GuestResponseHead {
@@ -41,6 +41,8 @@ export class ActiveInvocation {
   leftGuestState = false;
   /** Where this invocation's `fetch()` calls go instead of the host's default (an edge pipeline's own continuation). */
   subrequest: HostServices["fetch"] | undefined;
+  /** This invocation's Cache API instead of the host's default (an edge pipeline's, with its distribution). */
+  caches: CacheApiHost | undefined;
 
   #sandbox: Sandbox;
   #limits: Limits;
@@ -181,19 +183,52 @@ export class ActiveInvocation {
     this.#resolveOutcome({ kind: "response", response: { ...head, body: out }, finished: this.finished });
   }
 
+  /** The next chunk of guest stream `stream` (null: its end), pulled by entering the guest. */
+  #pull(stream: number): Promise<Uint8Array | null> {
+    return new Promise<Uint8Array | null>((resolve, reject) => {
+      this.#waiters.set(stream, { resolve, reject });
+      try {
+        this.#sandbox.enter("pull", [stream]);
+      } catch (e) {
+        this.#waiters.delete(stream);
+        reject(e);
+      }
+    });
+  }
+
+  /**
+   * A guest stream that trusted guest code handed to a host op (a `cache.put` body),
+   * read chunk by chunk; leaving it early cancels it in the guest. Unlike the
+   * response body, it does not count against the response size budget.
+   */
+  async *guestStream(stream: number): AsyncGenerator<Uint8Array> {
+    this.leftGuestState = true;
+    let done = false;
+    try {
+      while (true) {
+        const chunk = await this.#pull(stream);
+        if (chunk === null) {
+          done = true;
+          return;
+        }
+        yield chunk;
+      }
+    } finally {
+      if (!done && !this.#ended) {
+        try {
+          this.#sandbox.enter("cancelStream", [stream, "the host stopped reading the body"]);
+        } catch {
+          // a kill already ended the invocation
+        }
+      }
+    }
+  }
+
   async *#pullBody(stream: number): AsyncGenerator<Uint8Array> {
     let done = false;
     try {
       while (true) {
-        const chunk = await new Promise<Uint8Array | null>((resolve, reject) => {
-          this.#waiters.set(stream, { resolve, reject });
-          try {
-            this.#sandbox.enter("pull", [stream]);
-          } catch (e) {
-            this.#waiters.delete(stream);
-            reject(e);
-          }
-        });
+        const chunk = await this.#pull(stream);
         if (chunk === null) {
           done = true;
           return;

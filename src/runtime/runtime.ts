@@ -16,7 +16,7 @@ import {
   getCloudFrontRecord,
   responseDataToCfResponse,
 } from "../shared/cloudfront/index.ts";
-import type { HostServices } from "./host-services.ts";
+import type { CacheApiHost, HostServices } from "./host-services.ts";
 import type { InvocationOutcome, InvocationReport } from "./invocation.ts";
 import { IsolatePool, type FunctionSpec, type PoolStats } from "./pool.ts";
 import { withFailureReport } from "./failure-report.ts";
@@ -40,6 +40,12 @@ export interface FetchInvokeOptions {
    * Workers handler's `fetch(request)` continues through cache and origin.
    */
   subrequest?: HostServices["fetch"];
+  /**
+   * The function's `caches` for this invocation, instead of the host services'
+   * (`HostServices.caches`): an edge pipeline passes its response cache with the
+   * distribution as `caches.default`.
+   */
+  caches?: CacheApiHost;
 }
 
 export type FetchInvokeResult =
@@ -73,11 +79,11 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   });
 
   /** Runs one job on a pooled sandbox; the sandbox returns to the pool when the invocation is over. */
-  async function run(spec: FunctionSpec, job: Invocation, body: AsyncIterable<Uint8Array> | null, subrequest?: HostServices["fetch"]) {
+  async function run(spec: FunctionSpec, job: Invocation, body: AsyncIterable<Uint8Array> | null, subrequest?: HostServices["fetch"], caches?: CacheApiHost) {
     const { sandbox, cold } = pool.acquire(spec);
     let outcome: InvocationOutcome;
     try {
-      outcome = await sandbox.invoke(job, body, subrequest);
+      outcome = await sandbox.invoke(job, body, subrequest, caches);
     } catch (err) {
       pool.release(spec, sandbox);
       throw err;
@@ -153,7 +159,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
         request: { method: request.method, url: request.url, headers: request.headers, body: request.body instanceof Uint8Array ? request.body : null },
         cf: opts.cf,
       };
-      const { outcome, cold } = await run(spec, job, body, opts.subrequest);
+      const { outcome, cold } = await run(spec, job, body, opts.subrequest, opts.caches);
       if (outcome.kind !== "response") throw new VergeError("ERR_INVALID_RESULT", `function ${spec.source.id}: expected a Response`);
       return { type: "response", response: outcome.response, cold, finished: outcome.finished };
     },

@@ -73,8 +73,25 @@ export type UrlParts = string;
  * - "binding": `{ binding: string, method: string, args: unknown[] }` → result
  * - "cancel": `{ op: number }` → `null`: the guest gave up on op `op` (an aborted fetch); the
  *   host aborts its work and frees what it holds for it (the undici request, its response body)
+ * - "cache": `CacheOpPayload` → match: `CacheOpMatch | null`; put: `null`; delete: `boolean`
  */
-export type OpKind = "fetch" | "stream.read" | "stream.cancel" | "subtle" | "binding" | "cancel";
+export type OpKind = "fetch" | "stream.read" | "stream.cancel" | "subtle" | "binding" | "cancel" | "cache";
+
+/**
+ * One Workers Cache API call (guest/fetch/cache.ts → HostServices' CacheApiHost). `cache` is
+ * null for `caches.default`, else the name `caches.open` was given. A put's body is whole
+ * bytes or a guest stream id the host pulls (GuestApi.pull), as it pulls a response body.
+ */
+export interface CacheOpPayload {
+  method: "match" | "put" | "delete";
+  cache: string | null;
+  url: string;
+  headers: Array<[string, string]>;
+  response?: GuestResponseHead & { body: GuestBody };
+}
+
+/** A cache hit as the guest gets it: the body whole. */
+export type CacheOpMatch = GuestResponseHead & { body: Uint8Array | null };
 
 /** A body as it crosses the bridge: absent, whole bytes, or a stream id on the other side. */
 export type GuestBody = null | Uint8Array | { stream: number };

@@ -50,6 +50,8 @@ export interface HostExtension {
   fetch(call: RoutedFetch): Promise<FetchInvokeResult & { meta?: unknown }>;
   /** The function was unregistered; calls of it may still be running. */
   unregister?(fn: number): void;
+  /** The Cache API of invocations that bring none (HostServices.caches): the harness's, in this process's memory. */
+  caches?: HostServices["caches"];
 }
 
 let extension: HostExtension | undefined;
@@ -72,6 +74,7 @@ function getRuntime(): Runtime {
       ...(config.fetch ? { fetch: config.fetch } : {}),
       ...(config.forwardLogs ? { onLog: (entry, fn) => send({ t: "log", fn, entry }) } : {}),
     });
+    if (extension?.caches !== undefined) services.caches = extension.caches;
     runtime = createRuntime({ services, ...(config.idleMemoryBytes ? { idleMemoryBytes: config.idleMemoryBytes } : {}) });
   }
   return runtime;

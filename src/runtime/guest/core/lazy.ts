@@ -11,6 +11,7 @@
  * globals that need a lazy part (ReadableStream, Blob, AbortController...) are
  * accessors installed by trusted code (see `defineLazyGlobal`).
  */
+import type * as Caches from "../lazy/caches.ts";
 import type * as Clone from "../lazy/clone.ts";
 import type * as Events from "../lazy/events.ts";
 import type * as Fflate from "../lazy/fflate.ts";
@@ -23,6 +24,7 @@ import { coreTable } from "verge:core-table";
 import { host } from "./host.ts";
 
 export interface Chunks {
+  caches: typeof Caches;
   clone: typeof Clone;
   events: typeof Events;
   fflate: typeof Fflate;

@@ -5,7 +5,9 @@
  * contract the dispatcher (core/dispatch.ts) relies on.
  */
 import type { GuestBody, GuestRequestData, GuestResponseHead } from "../../bridge/protocol.ts";
-import { defineGlobal, markNative } from "../core/globals.ts";
+import { defineGlobal, defineLazyGlobal, markNative } from "../core/globals.ts";
+import { chunk, whenLoaded } from "../core/lazy.ts";
+import { forbidClone } from "../platform/clone-rules.ts";
 import { exposeLazyInterfaces } from "../platform/install.ts";
 import { bodyForBridge, bodyState, bodyHeaders, bytesBody, hostBody } from "./body.ts";
 import { fetch, trustedHeaders } from "./fetch.ts";
@@ -13,6 +15,8 @@ import { Headers, headerList } from "./headers.ts";
 import { Request, makeRequest } from "./request.ts";
 import { Response, isResponse as isGuestResponse, responseState } from "./response.ts";
 import { capturePlatform } from "./webidl.ts";
+// In the eager build for the "caches" lazy part (see the module).
+import "./cache-support.ts";
 
 const STREAM_GLOBALS = [
   "ReadableStream",
@@ -45,6 +49,10 @@ export function installFetchApi(): void {
   for (const [name, value] of Object.entries(globals)) defineGlobal(name, markNative(value, name));
   exposeLazyInterfaces("streams", STREAM_GLOBALS, native);
   exposeLazyInterfaces("form", ["Blob", "File", "FormData"], native);
+  // The Workers Cache API: `caches` is the isolate's one CacheStorage, made when first read.
+  exposeLazyInterfaces("caches", ["Cache", "CacheStorage"]);
+  whenLoaded("caches", (ns) => forbidClone(...([ns.Cache, ns.CacheStorage] as unknown as Array<abstract new (...args: never[]) => unknown>)));
+  defineLazyGlobal("caches", () => chunk("caches").cacheStorage());
 }
 
 /** Builds a guest `Request` from bridge data; a `{ stream }` body reads the host stream through "stream.read" ops. */

@@ -73,6 +73,8 @@ const TRUSTED = Symbol("trusted");
 export let requestState: (r: Request) => RequestState;
 /** Builds a Request from trusted parts (the host's incoming request), skipping validation. */
 export let makeRequest: (s: RequestState, headers: Headers, body: BodyState | null) => Request;
+/** Brand check that user code cannot fake (no instanceof on a replaceable global). */
+export let isRequest: (v: unknown) => v is Request;
 
 export class Request extends Body {
   #s: RequestState;
@@ -191,6 +193,7 @@ export class Request extends Body {
   static {
     requestState = (r) => r.#s;
     makeRequest = (s, headers, body) => new Request(TRUSTED, { s, headers, body } as unknown as RequestInit);
+    isRequest = (v): v is Request => isObject(v) && #s in v;
   }
 }
 tag(Request, "Request");
