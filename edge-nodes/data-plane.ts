@@ -16,7 +16,8 @@ import { createRuntime, createHostServices, type Runtime, type FunctionSpec } fr
 import type { FunctionConfig } from "../src/shared/protocol.ts";
 import { createEdgeApp, type EdgeHealth } from "./app.ts";
 import { createClaimClient, startCronScheduler, type CronClock } from "./cron/index.ts";
-import { createResponseCache, type EdgeResponseCache } from "../src/pipeline/cache/index.ts";
+import { createCacheApi, createResponseCache, tenantScope, type EdgeResponseCache } from "../src/pipeline/cache/index.ts";
+import type { CacheApiHost } from "../src/runtime/index.ts";
 import { createEdgeMetrics, type EdgeMetrics } from "./metrics.ts";
 import { createPipeline } from "../src/pipeline/index.ts";
 import { openEdgeStore, type EdgeStore } from "./store/index.ts";
@@ -96,6 +97,7 @@ export async function createDataPlane(options: DataPlaneOptions): Promise<DataPl
     onLog: (entry, functionId) => log({ msg: "console", function: functionId, level: entry.level, text: entry.message }),
   });
   if (options.onEnter !== undefined) services.onEnter = options.onEnter;
+  services.caches = tenantCaches(cache);
   const runtime = createRuntime({ services, ...(options.idleMemoryBytes !== undefined ? { idleMemoryBytes: options.idleMemoryBytes } : {}), ...(options.maxIsolatesPerFunction !== undefined ? { maxIsolatesPerFunction: options.maxIsolatesPerFunction } : {}) });
   const metrics = createEdgeMetrics({ node: options.nodeId, region: options.region });
   const pipeline = createPipeline({
@@ -172,6 +174,24 @@ export async function createDataPlane(options: DataPlaneOptions): Promise<DataPl
       await cache.drain();
       await store.close();
     },
+  };
+}
+
+/**
+ * The Cache API of invocations outside a distribution's request (scheduled
+ * handlers, Lambda@Edge events): the node's cache, in the scopes of the
+ * function's tenant (its named caches, and a default of its own). A Workers
+ * handler at a request event gets its distribution's instead (src/pipeline/caches.ts).
+ * Function ids on a node are `tenant/function/digest` (sync/loader.ts).
+ */
+function tenantCaches(cache: EdgeResponseCache): (functionId: string) => CacheApiHost | undefined {
+  const byTenant = new Map<string, CacheApiHost>();
+  return (functionId) => {
+    const tenant = functionId.slice(0, functionId.indexOf("/"));
+    if (tenant === "") return undefined;
+    let host = byTenant.get(tenant);
+    if (host === undefined) byTenant.set(tenant, (host = createCacheApi({ cache, scope: tenantScope(tenant) })));
+    return host;
   };
 }
 

@@ -6,3 +6,4 @@ export { createOriginFetcher, originError, enforceContentLength } from "./origin
 export type { FetchOrigin, OriginFetchInit, OriginFetcherOptions } from "./origin.ts";
 export { inspectRequest, normalizePath, MAX_HEADER_BYTES } from "./hardening.ts";
 export { statusFor } from "./errors.ts";
+export { cachesFor, distributionScope } from "./caches.ts";

@@ -28,6 +28,7 @@ import { stripHopByHop } from "./headers.ts";
 import type { Invoked } from "./invoker.ts";
 import { hostName } from "./hardening.ts";
 import { bodyData } from "./request-body.ts";
+import { cachesFor } from "./caches.ts";
 
 type Subrequest = HostServices["fetch"];
 
@@ -78,7 +79,7 @@ export async function workersViewerRequest(ctx: Context, flow: Flow, spec: Funct
     headers: stripHopByHop(flow.request.headers),
     body: bodyData(flow.request.body),
   };
-  const r = await ctx.options.runtime.fetch(spec, data, { clientIp: flow.viewer.clientIp, cf: cf(ctx), subrequest });
+  const r = await ctx.options.runtime.fetch(spec, data, { clientIp: flow.viewer.clientIp, cf: cf(ctx), subrequest, caches: cachesFor(ctx.options.cache, flow.distribution) });
   if (r.type === "response" && (r.response.body === null || r.response.body instanceof Uint8Array)) return { value: r.response as AnswerData, cold: r.cold, finished: r.finished };
   return { value: asResponse(r), cold: r.cold, finished: r.finished };
 }
@@ -96,7 +97,7 @@ export async function workersOriginRequest(
     return responseToData(await sendToOrigin(request));
   };
   const data: RequestData = { method: sent.method, url: targetUrl(target, sent), headers: sent.headers, body: bodyData(sent.body) };
-  const r = await ctx.options.runtime.fetch(spec, data, { eventType: "origin-request", clientIp: flow.viewer.clientIp, cf: cf(ctx), subrequest });
+  const r = await ctx.options.runtime.fetch(spec, data, { eventType: "origin-request", clientIp: flow.viewer.clientIp, cf: cf(ctx), subrequest, caches: cachesFor(ctx.options.cache, flow.distribution) });
   return { value: asResponse(r), cold: r.cold, finished: r.finished };
 }
 

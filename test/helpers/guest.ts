@@ -19,6 +19,7 @@ import { after } from "node:test";
 import { Sandbox } from "../../src/runtime/sandbox.ts";
 import { resolveLimits } from "../../src/shared/limits.ts";
 import { createHostServices } from "../../src/runtime/services.ts";
+import { createCacheApi, createMemoryCacheStore, createResponseCache, tenantScope } from "../../src/pipeline/cache/index.ts";
 import type { FetchPolicy } from "../../src/runtime/fetch-guard.ts";
 import type { LimitsOptions } from "../../src/shared/limits.ts";
 import type { Verge } from "../../src/index.ts";
@@ -92,6 +93,9 @@ export async function evalGuest(code: string, options: EvalGuestOptions = {}): P
 
 async function viaRuntime(code: string, options: EvalGuestOptions): Promise<unknown> {
   const services = createHostServices({ fetch: options.fetch ?? { allowPrivateAddresses: true } });
+  // As the plain harness has it (src/harness/caches.ts): a Cache API over a response cache in memory, one per snippet.
+  const caches = createCacheApi({ cache: createResponseCache({ store: createMemoryCacheStore() }), scope: tenantScope("local") });
+  services.caches = () => caches;
   const sandbox = new Sandbox({
     source: { id: `eval-${++counter}`, code: workerSource(code), format: "esm" },
     limits: resolveLimits({ ...DEFAULT_LIMITS, ...options.limits }),

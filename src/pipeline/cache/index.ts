@@ -6,3 +6,5 @@ export { DEFAULT_STALE_IF_ERROR } from "./freshness.ts";
 export type { CacheEntry } from "./records.ts";
 export { createMemoryCacheStore } from "./store.ts";
 export type { CacheStore, CacheTable, CacheRange } from "./store.ts";
+export { createCacheApi, tenantScope, namedScope, urlKey } from "./cache-api.ts";
+export type { CacheApiScope, CacheApiOptions } from "./cache-api.ts";
