@@ -6,9 +6,32 @@
  * What differs from Workers on purpose (Vary honoured, Miniflare's local
  * quirks) is in test/differential/DIVERGENCES.md.
  */
-import { test } from "node:test";
+import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { evalGuest } from "../helpers/guest.ts";
+
+/** An origin for fetched responses that a function then puts: /stream sends its body in three writes. */
+let base = "";
+const server = createServer((req, res) => {
+  res.setHeader("cache-control", "max-age=600");
+  res.setHeader("content-type", "text/plain");
+  res.setHeader("cf-cache-status", "DYNAMIC");
+  if (req.url === "/stream") {
+    res.write("one;");
+    res.write("two;");
+    res.end("three");
+  } else res.end(`fetched ${req.url}`);
+});
+before(async () => {
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+after(() => {
+  server.closeAllConnections();
+  server.close();
+});
 
 let n = 0;
 /** A URL no other snippet of this run uses. */
@@ -415,4 +438,23 @@ test("put of a clone: the original stays readable, the cache gets the same bytes
     return [await original.text(), await (await c.match("${u}")).text()];
   `);
   assert.deepEqual(r, ["payload", "payload"]);
+});
+
+test("put of a fetched response (its body streamed from the host through the guest and back), and of its clone", async () => {
+  const u = url("fetched");
+  const r = await evalGuest(`${HELPERS}
+    const c = caches.default;
+    const res = await fetch("${base}/stream");
+    await c.put("${u}", res);
+    const again = await fetch("${base}/page");
+    await c.put("${u}-clone", again.clone());
+    const m = await c.match("${u}");
+    return {
+      used: res.bodyUsed,
+      stored: [m.status, await m.text(), m.headers.get("content-length"), m.headers.get("cf-cache-status"), m.headers.get("content-type")],
+      original: await again.text(),
+      clone: await (await c.match("${u}-clone")).text(),
+    };
+  `);
+  assert.deepEqual(r, { used: true, stored: [200, "one;two;three", "13", "HIT", "text/plain"], original: "fetched /page", clone: "fetched /page" });
 });

@@ -205,7 +205,8 @@ async function readLimited(body: CacheApiPut["body"], limit: number): Promise<Ui
 
 /** A hit as `cache.match` answers it: conditionals, then Range, then the whole response. */
 function answer(found: StoredResponse, request: Headers): CacheApiResponse {
-  const headers: HeaderList = found.headers.filter(([n]) => n !== "age" && n !== "content-length");
+  // Age, the length and the cache status are this answer's own (a stored response may carry stale ones).
+  const headers: HeaderList = found.headers.filter(([n]) => n !== "age" && n !== "content-length" && n !== "cf-cache-status");
   headers.push(["age", String(found.age)], ["cf-cache-status", "HIT"]);
   if (viewerNotModified(request, found)) return { status: 304, statusText: "Not Modified", headers, body: null };
   const statusText = found.statusText !== "" ? found.statusText : (STATUS_CODES[found.status] ?? "");
