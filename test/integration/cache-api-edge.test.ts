@@ -85,9 +85,18 @@ test("what a function puts in caches.default answers the distribution's traffic,
   assert.equal(originCalls("/page"), 0);
 });
 
+/** Requests `path` until the node answers it from its cache (a fill commits once its body has been sent). */
+async function untilHit(host: string, path: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while ((await fleet.get(0, host, path)).headers["x-verge-cache"] !== "Hit") {
+    if (Date.now() > deadline) throw new Error(`${host}${path} was never answered from the cache`);
+  }
+}
+
 test("what the distribution's traffic stored, a function's caches.default.match finds", async () => {
   const first = await fleet.get(0, "site.test", "/article");
   assert.deepEqual([first.body, first.headers["x-verge-cache"]], ["origin /article", "Miss"]);
+  await untilHit("site.test", "/article");
   const m = await call("site.test", "match", { url: "http://site.test/article" });
   assert.deepEqual([m.status, m.body, m.headers["x-cf-cache-status"]], [200, "origin /article", "HIT"]);
   assert.equal(originCalls("/article"), 1);

@@ -34,13 +34,14 @@ after(() => origin?.close());
 const op = (v: Verge, params: Record<string, string>, host = "site.test") => v.dispatchFetch(`http://${host}/?${new URLSearchParams(params)}`);
 
 test("without upstream: the cache lives as long as the instance, one per instance", async () => {
-  const a = new Verge({ modules: true, script: WORKER });
-  const b = new Verge({ modules: true, script: WORKER });
+  // A generous CPU budget: the first call of a cold child on a loaded machine can pass 50 ms.
+  const a = new Verge({ modules: true, script: WORKER, limits: { cpuMs: 2000 } });
+  const b = new Verge({ modules: true, script: WORKER, limits: { cpuMs: 2000 } });
   try {
     assert.equal(await (await op(a, { op: "put", url: "http://x.test/k", body: "in a" })).text(), "put");
     assert.equal(await (await op(a, { op: "match", url: "http://x.test/k" })).text(), "in a");
     assert.equal((await op(b, { op: "match", url: "http://x.test/k" })).status, 404);
-    await a.setOptions({ modules: true, script: `${WORKER}\n// v2` });
+    await a.setOptions({ modules: true, script: `${WORKER}\n// v2`, limits: { cpuMs: 2000 } });
     assert.equal(await (await op(a, { op: "match", url: "http://x.test/k" })).text(), "in a", "kept across setOptions");
     assert.equal(await (await op(a, { op: "delete", url: "http://x.test/k" })).text(), "true");
     assert.equal((await op(a, { op: "match", url: "http://x.test/k" })).status, 404);
@@ -54,6 +55,7 @@ test("with upstream: caches.default is the distribution's cache, shared with its
   const verge = new Verge({
     modules: true,
     script: WORKER,
+    limits: { cpuMs: 2000 },
     upstream: origin.url,
     distribution: { behaviors: [{ pathPattern: "/static/*", function: false }] },
   });
@@ -65,6 +67,14 @@ test("with upstream: caches.default is the distribution's cache, shared with its
 
     const miss = await verge.dispatchFetch("http://site.test/static/origin");
     assert.deepEqual([await miss.text(), miss.headers.get("x-verge-cache")], ["origin /static/origin", "Miss"]);
+    // A fill commits once its body has been sent: ask again until the traffic is answered from the cache.
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const again = await verge.dispatchFetch("http://site.test/static/origin");
+      await again.arrayBuffer();
+      if (again.headers.get("x-verge-cache") === "Hit") break;
+      assert.ok(Date.now() < deadline, "the origin's response was never answered from the cache");
+    }
     assert.equal(await (await op(verge, { op: "match", url: "http://site.test/static/origin" })).text(), "origin /static/origin");
 
     assert.equal(await (await op(verge, { op: "delete", url: "http://site.test/static/put" })).text(), "true");
@@ -85,6 +95,7 @@ test("with upstream, a Lambda@Edge handler's caches work too (the instance's own
       return request;
     };`,
     upstream: origin.url,
+    limits: { cpuMs: 2000 },
   });
   try {
     const r = await verge.dispatchFetch("http://site.test/lambda");
