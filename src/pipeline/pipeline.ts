@@ -18,6 +18,7 @@ import { VergeError, hasCode, type VergeErrorCode } from "../shared/errors.ts";
 import { createRequestId, type CloudFrontGeneratedResponse, type CloudFrontRequest } from "../shared/cloudfront/index.ts";
 import { matchPathPattern } from "../shared/path-pattern.ts";
 import { headersInit, partsOf, type HeaderList } from "../shared/http.ts";
+import { failureReport } from "../runtime/index.ts";
 import type { CacheKeyPolicy } from "../shared/protocol.ts";
 import type { CachedResponse, CacheResult, CacheServeOptions, Pipeline, ViewerInfo, ViewerRequest } from "./types.ts";
 import { codeOf, errorResponse, messageOf, statusFor } from "./errors.ts";
@@ -315,7 +316,7 @@ export function createPipeline(options: PipelineOptions): EdgePipeline {
     draft.error = { code, message };
     const details = hasCode(err) ? ((err as VergeError).details ?? {}) : {};
     const status = statusFor(code);
-    log({
+    const line = {
       level: status >= 500 ? "error" : "warn",
       msg,
       code,
@@ -331,7 +332,11 @@ export function createPipeline(options: PipelineOptions): EdgePipeline {
       function: details["function"] ?? null,
       digest: details["digest"] ?? null,
       ...(status === 500 && err instanceof Error ? { stack: err.stack } : {}),
-    });
+    };
+    // A function that ran and failed: the line waits for its report (it settles when the invocation is over) to say what it used.
+    const report = failureReport(err);
+    if (report === undefined) log(line);
+    else report.then((r) => log({ ...line, cpuMs: r.limits.cpuMs.used, wallMs: r.limits.wallMs.used }), () => log(line));
     const res = errorResponse(code, draft.requestId, draft.method.toUpperCase());
     res.headers.append("via", `1.1 ${options.nodeId} (verge)`);
     return res;
