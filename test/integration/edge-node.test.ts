@@ -188,6 +188,22 @@ test("errors map as Lambda@Edge maps them, each with a request id", async () => 
   assert.equal(ok.status, 200, "the node still serves after a CPU kill");
 });
 
+test("/_verge/metrics counts the CPU and wall time of failed invocations (a CPU kill used its whole budget)", async () => {
+  const r = await fleet.get(1, HOST, "/spin/metrics");
+  assert.equal(r.headers["x-verge-error"], "ERR_CPU_LIMIT");
+  const sample = (text: string, metric: string) => Number(new RegExp(`^${metric}\\{[^}]*function="spin@[0-9a-f]{12}"[^}]*\\} (\\S+)$`, "m").exec(text)?.[1] ?? NaN);
+  // The record (and so the metrics) comes once the error response went out and the invocation's report settled.
+  const deadline = Date.now() + 10_000;
+  let text = "";
+  while (!(sample(text, "verge_function_cpu_ms_count") >= 1)) {
+    if (Date.now() > deadline) assert.fail(`no spin invocation in the metrics:\n${text}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    text = await (await fetch(`${fleet.nodes[1]!.url}/_verge/metrics`)).text();
+  }
+  assert.ok(sample(text, "verge_function_cpu_ms_sum") >= 20, `CPU of a kill past its 20 ms budget: ${sample(text, "verge_function_cpu_ms_sum")}`);
+  assert.ok(sample(text, "verge_function_wall_ms_sum") >= 20);
+});
+
 test("an include-body association exposes the body base64, truncated at the profile's limit (1 MiB under the Workers profile)", async () => {
   const small = JSON.parse((await fleet.get(0, HOST, "/echo/x", { method: "POST", body: "hello" })).body);
   assert.deepEqual(small, { truncated: false, encoding: "base64", length: 5 });
