@@ -15,11 +15,13 @@ import { isIP } from "node:net";
 import type { FunctionSpec } from "../runtime/index.ts";
 import { headersInit, partsResponse, type BodyData, type HeaderList, type RequestData, type ResponseData } from "../shared/http.ts";
 import {
+  assertLambdaResult,
   buildCloudFrontEvent,
   cfHeadersToHeaderList,
   decodeBody,
   headerListToCfHeaders,
   isHiddenHeader,
+  isReadOnlyHeader,
   type CloudFrontCustomOrigin,
   type CloudFrontEvent,
   type CloudFrontGeneratedResponse,
@@ -185,6 +187,41 @@ export function replacedResponse(original: Response, result: CloudFrontGenerated
   return makeResponse(Number(result.status), result.statusDescription, headers, original.body);
 }
 
+/**
+ * A Workers handler's `Response` at a response event, checked as a Lambda@Edge
+ * result there (status 200–599, kept at viewer-response; disallowed and
+ * read-only headers, compared with the `event` it was given) and applied to
+ * `original` as {@link replacedResponse} applies one: the headers it was
+ * never shown kept, its own body (or none) in place of the original's.
+ *
+ * A `Response` cannot tell a header it removed from one it did not copy, so a
+ * read-only header it leaves out keeps its value; adding or changing one is
+ * invalid, as for Lambda@Edge. Its `Content-Length` is dropped: a body it
+ * streams may not be the length its headers (often copied from the original)
+ * say, and workerd too ignores the header on a stream of unknown length.
+ * Throws ERR_INVALID_RESULT.
+ */
+export function replacedByWorkers(
+  original: Response,
+  event: CloudFrontEvent,
+  answer: { status: number; statusText: string; headers: HeaderList },
+  /** Its body, made only once the answer is valid. */
+  body: () => Uint8Array | ReadableStream<Uint8Array> | null,
+): Response {
+  const cf = event.Records[0]!.cf;
+  const eventType = cf.config.eventType as "origin-response" | "viewer-response";
+  const shown = cf.response!.headers;
+  let headers = answer.headers;
+  for (const [name, entries] of Object.entries(shown)) {
+    if (!isReadOnlyHeader(name, eventType) || headers.some(([n]) => n === name)) continue;
+    headers = [...headers, ...entries.map((e): [string, string] => [name, e.value])];
+  }
+  const statusText = answer.statusText !== "" || answer.status !== original.status ? answer.statusText : original.statusText;
+  assertLambdaResult(eventType, event, { status: String(answer.status), statusDescription: statusText, headers: headerListToCfHeaders(headers) }, { responseBytes: null });
+  const list = deleteHeader(keepHidden(headersToList(original.headers), stripHopByHop(headers)), "content-length");
+  return makeResponse(answer.status, statusText, list, body());
+}
+
 /** Headers the function never saw (rules.ts) go on as they were. */
 function keepHidden(before: HeaderList, after: HeaderList): HeaderList {
   const hidden = before.filter(([name]) => isHiddenHeader(name) && !after.some(([n]) => n === name));
@@ -225,16 +262,34 @@ export function responseToData(res: Response): ResponseData {
 export function toStream(body: BodyData): Uint8Array | ReadableStream<Uint8Array> | null {
   if (body === null || body instanceof Uint8Array) return body;
   const it = body[Symbol.asyncIterator]();
+  let started = false;
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
+      started = true;
       const r = await it.next();
       if (r.done === true) controller.close();
       else controller.enqueue(r.value);
     },
     async cancel() {
-      await it.return?.();
+      await returnIterator(it, started);
     },
   });
+}
+
+/**
+ * Lets go of a body from the runtime (a function's response body) without reading it.
+ * The runtime's body is an async generator, and one that has not started yet skips its
+ * `finally` on return(), which is where it tells the function the reader left: the
+ * invocation would then stay open until its wall deadline. So it is started first.
+ */
+export function cancelRuntimeBody(body: BodyData): void {
+  if (body === null || body instanceof Uint8Array) return;
+  void returnIterator(body[Symbol.asyncIterator](), false).catch(() => {});
+}
+
+async function returnIterator(it: AsyncIterator<Uint8Array>, started: boolean): Promise<void> {
+  if (!started) await it.next().catch(() => {});
+  await it.return?.();
 }
 
 export type { EventType };

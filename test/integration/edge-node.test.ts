@@ -68,6 +68,28 @@ before(async () => {
       return copy;
     } };`,
   );
+  // Workers handlers at the response events: a module at origin-response, a service worker at viewer-response.
+  await fleet.publish(
+    "wores",
+    `export default { async fetch(request) {
+      const res = await fetch(request);
+      const out = new Response(res.body, res);
+      out.headers.set("x-wores", res.status + " " + new URL(request.url).pathname);
+      return out;
+    } };`,
+  );
+  await fleet.publish(
+    "wvres",
+    `addEventListener("fetch", (event) => event.respondWith((async () => {
+      const path = new URL(event.request.url).pathname;
+      if (path.endsWith("/own")) return new Response("made at viewer-response", { headers: { "x-wvres": "own" } });
+      const res = await fetch(event.request);
+      if (path.endsWith("/status")) return new Response(res.body, { status: 201, headers: res.headers });
+      const out = new Response((await res.text()).toUpperCase(), res);
+      out.headers.set("x-wvres", event.request.url + " " + res.headers.get("x-wores"));
+      return out;
+    })()));`,
+  );
   const fn = (name: string, includeBody = false) => ({ function: name, alias: "live", includeBody });
   const b = (pathPattern: string, functions: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({ pathPattern, originId: "web", functions, ...extra });
   const seq = await fleet.distribution("shop", {
@@ -85,6 +107,7 @@ before(async () => {
       b("/badresult/*", { "viewer-request": fn("badresult") }),
       b("/echo/*", { "viewer-request": fn("echo", true) }),
       b("/worker/*", { "viewer-request": fn("worker") }),
+      b("/wres/*", { "origin-response": fn("wores"), "viewer-response": fn("wvres") }),
       b("/vary*", {}, { cacheKey: { queryStrings: { behavior: "none", items: [] }, headers: { behavior: "none", items: [] }, cookies: { behavior: "none", items: [] } } }),
     ],
     defaultBehavior: { originId: "web", functions: {} },
@@ -164,6 +187,30 @@ test("viewer-response may not change the status: 502 ERR_INVALID_RESULT", async 
   const r = await fleet.get(0, HOST, "/status/x");
   assert.equal(r.status, 502);
   assert.equal(r.headers["x-verge-error"], "ERR_INVALID_RESULT");
+});
+
+test("Workers handlers at origin-response and viewer-response: fetch(request) is the response at hand, their answers replace it", async () => {
+  const first = await fleet.get(0, HOST, "/wres/a");
+  assert.equal(first.status, 200);
+  assert.equal(first.headers["x-verge-cache"], "Miss");
+  assert.equal(first.body, "ORIGIN /WRES/A 0");
+  assert.equal(first.headers["x-wores"], "200 /wres/a");
+  assert.equal(first.headers["x-wvres"], `http://${HOST}/wres/a 200 /wres/a`, "viewer-response saw the viewer's URL and origin-response's answer");
+  const second = await fleet.get(0, HOST, "/wres/a");
+  assert.equal(second.headers["x-verge-cache"], "Hit");
+  assert.equal(second.headers["x-wores"], "200 /wres/a", "origin-response's answer was cached");
+  assert.equal(second.body, "ORIGIN /WRES/A 0", "viewer-response runs on a hit");
+  assert.equal(originHits("/wres/a"), 1, "fetch(request) at the response events went nowhere");
+
+  const own = await fleet.get(1, HOST, "/wres/own");
+  assert.equal(own.status, 200);
+  assert.equal(own.body, "made at viewer-response");
+  assert.equal(own.headers["x-wvres"], "own");
+  assert.equal(own.headers["x-wores"], undefined, "the response at hand was replaced");
+
+  const status = await fleet.get(1, HOST, "/wres/status");
+  assert.equal(status.status, 502, "viewer-response may not change the status");
+  assert.equal(status.headers["x-verge-error"], "ERR_INVALID_RESULT");
 });
 
 test("changing a read-only header is an invalid result (502)", async () => {
