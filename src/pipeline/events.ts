@@ -196,9 +196,8 @@ export function replacedResponse(original: Response, result: CloudFrontGenerated
  *
  * A `Response` cannot tell a header it removed from one it did not copy, so a
  * read-only header it leaves out keeps its value; adding or changing one is
- * invalid, as for Lambda@Edge. Its `Content-Length` is dropped: a body it
- * streams may not be the length its headers (often copied from the original)
- * say, and workerd too ignores the header on a stream of unknown length.
+ * invalid, as for Lambda@Edge. The original's `Content-Length` does not go on
+ * (the answer's own framing does: workers.ts `ownLength`).
  * Throws ERR_INVALID_RESULT.
  */
 export function replacedByWorkers(
@@ -218,7 +217,7 @@ export function replacedByWorkers(
   }
   const statusText = answer.statusText !== "" || answer.status !== original.status ? answer.statusText : original.statusText;
   assertLambdaResult(eventType, event, { status: String(answer.status), statusDescription: statusText, headers: headerListToCfHeaders(headers) }, { responseBytes: null });
-  const list = deleteHeader(keepHidden(headersToList(original.headers), stripHopByHop(headers)), "content-length");
+  const list = keepHidden(headersToList(original.headers), stripHopByHop(headers));
   return makeResponse(answer.status, statusText, list, body());
 }
 

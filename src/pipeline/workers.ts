@@ -29,7 +29,7 @@
  * rules of that event (events.ts `replacedByWorkers`).
  */
 import type { FunctionSpec, HostServices } from "../runtime/index.ts";
-import { partsOf, type RequestData, type ResponseData } from "../shared/http.ts";
+import { partsOf, type HeaderList, type RequestData, type ResponseData } from "../shared/http.ts";
 import { cfHeadersToHeaderList, splitUrl, type CloudFrontEvent } from "../shared/cloudfront/index.ts";
 import { withFailureReport } from "../runtime/failure-report.ts";
 import type { Context, Flow, FlowRequest, OriginTarget } from "./flow.ts";
@@ -90,6 +90,7 @@ export async function workersViewerRequest(ctx: Context, flow: Flow, spec: Funct
     body: bodyData(flow.request.body),
   };
   const r = await ctx.options.runtime.fetch(spec, data, { clientIp: flow.viewer.clientIp, cf: cfOf(ctx), subrequest });
+  if (r.type === "response") r.response.headers = ownLength(r.response.headers, flow.request.method);
   if (r.type === "response" && (r.response.body === null || r.response.body instanceof Uint8Array)) return { value: r.response as AnswerData, cold: r.cold, finished: r.finished };
   return { value: asResponse(r), cold: r.cold, finished: r.finished };
 }
@@ -108,7 +109,20 @@ export async function workersOriginRequest(
   };
   const data: RequestData = { method: sent.method, url: targetUrl(target, sent), headers: sent.headers, body: bodyData(sent.body) };
   const r = await ctx.options.runtime.fetch(spec, data, { eventType: "origin-request", clientIp: flow.viewer.clientIp, cf: cfOf(ctx), subrequest });
+  if (r.type === "response") r.response.headers = ownLength(r.response.headers, sent.method);
   return { value: asResponse(r), cold: r.cold, finished: r.finished };
+}
+
+/**
+ * A Workers answer is framed by its own body, as workerd frames it: a
+ * `Content-Length` header in it is dropped (often copied from a fetched
+ * response whose body the handler changed, it would cut the body or leave the
+ * connection waiting); bytes get their length from the body, a stream goes
+ * chunked. Kept for HEAD, whose answer has no body to count.
+ */
+export function ownLength(headers: HeaderList, method: string): HeaderList {
+  if (method === "HEAD" || !headers.some(([name]) => name === "content-length")) return headers;
+  return headers.filter(([name]) => name !== "content-length");
 }
 
 function asResponse(r: { type: "response"; response: ResponseData } | { type: "request" }): Response {
@@ -164,7 +178,8 @@ export async function workersResponseEvent(ctx: Context, flow: Flow, spec: Funct
   if (r.type !== "response") throw withFailureReport(new TypeError("expected a Workers handler to answer with a Response"), r.finished);
   const answer = r.response;
   try {
-    return { value: replacedByWorkers(original, event, answer, () => toStream(answer.body)), cold: r.cold, finished: r.finished };
+    const value = replacedByWorkers(original, event, { ...answer, headers: ownLength(answer.headers, record.request.method) }, () => toStream(answer.body));
+    return { value, cold: r.cold, finished: r.finished };
   } catch (err) {
     cancelRuntimeBody(answer.body);
     throw withFailureReport(err, r.finished);

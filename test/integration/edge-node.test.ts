@@ -37,6 +37,11 @@ before(async () => {
       res.writeHead(200, { etag: '"v1"', "cache-control": "max-age=0" }).end("etag body");
       return;
     }
+    if (url.pathname.startsWith("/worker/longer")) {
+      const text = `origin ${url.pathname} ${body.length}`;
+      res.writeHead(200, { "content-length": String(Buffer.byteLength(text)) }).end(text);
+      return;
+    }
     if (url.pathname.startsWith("/slow")) {
       setTimeout(() => res.writeHead(200).end("late"), 1500);
       return;
@@ -62,6 +67,13 @@ before(async () => {
     `export default { async fetch(request) {
       const url = new URL(request.url);
       if (url.pathname === "/worker/self") return new Response("answered by the worker", { headers: { "x-worker": "self" } });
+      if (url.pathname.startsWith("/worker/longer")) {
+        // A longer body under the origin's headers (its Content-Length among them), in memory or streamed.
+        const origin = await fetch(request);
+        const text = (await origin.text()) + " and more";
+        if (url.pathname.endsWith("/bytes")) return new Response(text, origin);
+        return new Response(new ReadableStream({ start(c) { c.enqueue(new TextEncoder().encode(text)); c.close(); } }), origin);
+      }
       const res = await fetch(request);
       const copy = new Response(res.body, res);
       copy.headers.set("x-worker", "passed");
@@ -271,6 +283,17 @@ test("a Workers fetch handler answers itself or continues through cache and orig
   const b = await fleet.get(0, HOST, "/worker/pass");
   assert.equal(b.body, a.body);
   assert.equal(originHits("/worker/pass"), hits, "the second fetch(request) is a cache hit");
+});
+
+test("a Workers answer is framed by its own body, not by a Content-Length it copied from a fetched response", async () => {
+  for (const kind of ["bytes", "stream"]) {
+    const r = await fleet.get(0, HOST, `/worker/longer/${kind}`);
+    assert.equal(r.status, 200);
+    assert.equal(r.body, `origin /worker/longer/${kind} 0 and more`, kind);
+    if (r.headers["content-length"] !== undefined) assert.equal(Number(r.headers["content-length"]), Buffer.byteLength(r.body), kind);
+  }
+  // The connection is still in step: another request on it is answered.
+  assert.equal((await fleet.get(0, HOST, "/worker/self")).body, "answered by the worker");
 });
 
 test("Vary: one entry per accept-language", async () => {
