@@ -11,7 +11,6 @@
  *   body when it has one (no `body` field: the original body goes on);
  * - headers a function is never shown (rules.ts) stay as they were.
  */
-import { isIP } from "node:net";
 import type { FunctionSpec } from "../runtime/index.ts";
 import { headersInit, partsResponse, type BodyData, type HeaderList, type RequestData, type ResponseData } from "../shared/http.ts";
 import {
@@ -39,24 +38,14 @@ export function distributionInfo(flow: Flow): { domainName: string; id: string }
   return { domainName: flow.distribution.hostnames[0] ?? flow.host, id: flow.distribution.name };
 }
 
-/**
- * CloudFront custom origins are domain names, and the result validator refuses
- * an IP address there even when the function left it as it was given. An
- * origin configured by IP is shown under this stand-in name, which maps back
- * to the address when a function returns it.
- */
-function shownDomain(hostname: string): string {
-  const bare = hostname.replace(/^\[|\]$/g, "");
-  return isIP(bare) === 0 ? hostname : `${bare.replace(/[.:]/g, "-")}.ip.verge.invalid`;
-}
-
 /** The origin as a Lambda@Edge custom origin (seconds, clamped to the ranges CloudFront allows). */
 export function customOrigin(target: OriginTarget): CloudFrontCustomOrigin {
   const url = new URL(target.base);
   const https = url.protocol === "https:";
   return {
     customHeaders: headerListToCfHeaders(target.customHeaders),
-    domainName: shownDomain(url.hostname),
+    // As configured, an address included: the result validator accepts the domainName the event carried.
+    domainName: url.hostname,
     keepaliveTimeout: clamp(Math.round(target.keepAliveTimeoutMs / 1000), 1, 60),
     path: target.path,
     port: url.port === "" ? (https ? 443 : 80) : Number(url.port),
@@ -138,7 +127,7 @@ export function targetFrom(current: OriginTarget, given: CloudFrontOrigin, resul
     const o = result.custom;
     const dflt = o.protocol === "https" ? 443 : 80;
     const configured = new URL(current.base).hostname;
-    const host = o.domainName === shownDomain(configured) ? configured : o.domainName;
+    const host = o.domainName;
     return {
       base: `${o.protocol}://${host}${o.port === dflt ? "" : `:${o.port}`}`,
       path: o.path,
