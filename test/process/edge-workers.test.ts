@@ -8,7 +8,9 @@
  * - every deploy reaches every worker while they serve traffic (issue 4/6: a
  *   worker's read snapshot from just before the primary's commit hid the new
  *   state, and the worker kept the previous version until the next change), each
- *   within lmdb-js's expected re-reads (nothing logged).
+ *   within lmdb-js's expected re-reads (nothing logged);
+ * - health lists the seq each worker serves, and a worker stuck on an old state
+ *   (stopped with SIGSTOP) makes the node `behind` and not ok until it catches up.
  * Every wait is a poll with a deadline.
  */
 import { test, after } from "node:test";
@@ -219,6 +221,55 @@ test("verge edge prints its workers' log lines as JSON on stdout; --help names -
   assert.ok(json().some((l) => l.event === "worker-ready"), "the supervisor's events on stdout too");
   child.kill("SIGTERM");
   await exited;
+});
+
+interface WorkerHealth {
+  pid: number;
+  appliedSeq: number | null;
+  behindSeconds: number;
+}
+
+/** /_verge/health on a fresh connection; undefined when the worker it went to did not answer within 2 s. */
+async function healthOnce(node: EdgeNode): Promise<{ status: number; ok: boolean; behind: boolean; appliedSeq: number; workers: WorkerHealth[] } | undefined> {
+  const o = await outcome(node.url, "/_verge/health", 2_000);
+  return o.kind === "answer" ? { status: o.status, ...(JSON.parse(o.body) as { ok: boolean; behind: boolean; appliedSeq: number; workers: WorkerHealth[] }) } : undefined;
+}
+
+test("health lists the seq each worker serves; a worker stuck on an old state makes the node behind (503) until it catches up", TIMEOUT, async () => {
+  const { fleet, node } = await supervised();
+  const current = await until("both workers at the node's seq", async () => {
+    const h = await healthOnce(node);
+    return h !== undefined && h.workers.length === 2 && h.workers.every((w) => w.appliedSeq === h.appliedSeq) ? h : undefined;
+  });
+  assert.deepEqual([current.status, current.ok, current.behind], [200, true, false]);
+  assert.deepEqual(current.workers.map((w) => w.behindSeconds), [0, 0]);
+
+  // A worker that stops turning (SIGSTOP) keeps the state it had while the node applies a new one.
+  const stuck = current.workers[0]!.pid;
+  process.kill(stuck, "SIGSTOP");
+  try {
+    await fleet.publish("lag", lambda(`return cf.request;`));
+    // Requests handed to the stopped worker get no answer: only the other worker's answers count.
+    const lagging = await until("the node to report the stopped worker behind", async () => {
+      const h = await healthOnce(node);
+      return h?.behind === true ? h : undefined;
+    });
+    assert.equal(lagging.status, 503);
+    assert.equal(lagging.ok, false);
+    const stale = lagging.workers.find((w) => w.pid === stuck)!;
+    const fresh = lagging.workers.find((w) => w.pid !== stuck)!;
+    assert.ok(stale.appliedSeq !== null && stale.appliedSeq < lagging.appliedSeq, `the stopped worker serves seq ${stale.appliedSeq}, the node applied ${lagging.appliedSeq}`);
+    assert.ok(stale.behindSeconds > 5);
+    assert.deepEqual([fresh.appliedSeq, fresh.behindSeconds], [lagging.appliedSeq, 0]);
+  } finally {
+    process.kill(stuck, "SIGCONT");
+  }
+  const recovered = await until("the node to be ok again", async () => {
+    const h = await healthOnce(node);
+    return h?.ok === true ? h : undefined;
+  });
+  assert.equal(recovered.status, 200);
+  assert.deepEqual(recovered.workers.map((w) => w.appliedSeq), [recovered.appliedSeq, recovered.appliedSeq]);
 });
 
 test("every deploy reaches every worker while the workers serve traffic", TIMEOUT, async () => {
