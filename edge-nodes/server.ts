@@ -215,15 +215,27 @@ export async function runEdgeWorker(env: NodeJS.ProcessEnv): Promise<void> {
     follow.check(msg.sync?.appliedSeq);
     report();
   });
+  // Requests in flight, for the drain. A response the app has at once (a cache hit: Pipeline.handleNow)
+  // goes back as it is, without a promise, so @hono/node-server writes it in the same turn.
   let inFlight = 0;
-  const fetch = plane.app.fetch;
-  const counted = async (req: Request, ...rest: unknown[]) => {
+  const fetch = plane.app.fetch as (req: Request, ...rest: unknown[]) => Response | Promise<Response>;
+  const settled = (response: Response): Response => {
+    inFlight--;
+    return response;
+  };
+  const failed = (err: unknown): never => {
+    inFlight--;
+    throw err;
+  };
+  const counted = (req: Request, ...rest: unknown[]): Response | Promise<Response> => {
     inFlight++;
+    let out: Response | Promise<Response>;
     try {
-      return await (fetch as (r: Request, ...a: unknown[]) => Promise<Response>)(req, ...rest);
-    } finally {
-      inFlight--;
+      out = fetch(req, ...rest);
+    } catch (err) {
+      return failed(err);
     }
+    return out instanceof Response ? settled(out) : out.then(settled, failed);
   };
   const server = await new Promise<Server>((resolve) => {
     const s = serve({ fetch: counted, port: config.port, hostname: config.host }, () => resolve(s as Server)) as Server;

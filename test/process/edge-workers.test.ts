@@ -9,6 +9,8 @@
  *   worker's read snapshot from just before the primary's commit hid the new
  *   state, and the worker kept the previous version until the next change), each
  *   within lmdb-js's expected re-reads (nothing logged);
+ * - a worker's drain counts hits answered at once and requests in flight, and
+ *   ends when they are done, not at its deadline;
  * - health lists the seq each worker serves, and a worker stuck on an old state
  *   (stopped with SIGSTOP) makes the node `behind` and not ok until it catches up.
  * Every wait is a poll with a deadline.
@@ -221,6 +223,56 @@ test("verge edge prints its workers' log lines as JSON on stdout; --help names -
   assert.ok(json().some((l) => l.event === "worker-ready"), "the supervisor's events on stdout too");
   child.kill("SIGTERM");
   await exited;
+});
+
+test("a supervised worker's drain counts cache hits answered at once and requests still in flight, and ends without its deadline", TIMEOUT, async (t) => {
+  const { fleet } = await supervised();
+  const origin = await startWebOrigin((req, res) => res.writeHead(200, { "cache-control": "max-age=300" }).end(`cached ${req.url}`));
+  t.after(() => origin.close());
+  await fleet.publish("drainslow", lambda(`console.log("drainslow started"); await new Promise((r) => setTimeout(r, 1500)); return { status: "200", ${noStore}, body: "slow done" };`));
+  await fleet.waitApplied(
+    await fleet.distribution("drain", {
+      hostnames: ["drain.test"],
+      origins: [{ id: "web", url: origin.url }],
+      behaviors: [{ pathPattern: "/slow/*", originId: "web", functions: fn("drainslow") }],
+      defaultBehavior: { originId: "web", functions: {} },
+    }),
+  );
+  // Its own supervised node (one supervisor per process): `verge edge` in a child, one worker.
+  const main = new URL("../../src/cli/main.ts", import.meta.url).pathname;
+  const dataDir = mkdtempSync(join(tmpdir(), "verge-edge-drain-"));
+  const port = await freePort();
+  const args = ["--no-node-snapshot", main, "edge", "--port", String(port), "--origin", fleet.registry.url, "--token", fleet.nodeToken, "--data", dataDir, "--node-id", "node-drain", "--workers", "1", "--allow-private-subrequests"];
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  child.stdout.setEncoding("utf8").on("data", (c: string) => (out += c));
+  child.stderr.resume();
+  const exited = new Promise<[number | null, string | null]>((r) => child.once("exit", (code, signal) => r([code, signal])));
+  t.after(async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    await exited;
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  const json = () => out.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>);
+  const get = (path: string) =>
+    new Promise<{ status: number; cache: string | undefined; body: string }>((resolve, reject) => {
+      const req = httpRequest({ host: "127.0.0.1", port, path, headers: { host: "drain.test" }, agent: false }, (res) => {
+        let body = "";
+        res.setEncoding("utf8").on("data", (c: string) => (body += c));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, cache: res.headers["x-verge-cache"] as string | undefined, body }));
+      });
+      req.on("error", reject);
+      req.end();
+    });
+  await until("the drain distribution on the node", async () => ((await get("/page").catch(() => undefined))?.status === 200 ? true : undefined), 60_000);
+  for (let i = 0; i < 20; i++) assert.equal((await get("/page")).cache, "Hit", "a fresh hit: answered without a promise");
+  const slow = get("/slow/x");
+  await until("the slow function to start", async () => (json().some((l) => l.msg === "console" && l.text === "drainslow started") ? true : undefined));
+  child.kill("SIGTERM");
+  assert.deepEqual(await slow, { status: 200, cache: undefined, body: "slow done" }, "the request in flight finished during the drain");
+  assert.deepEqual(await exited, [0, null]);
+  assert.ok(json().some((l) => l.event === "worker-drain"), "the worker drained");
+  assert.deepEqual(json().filter((l) => l.event === "worker-drain-timeout"), [], "its in-flight count reached 0 before the deadline");
 });
 
 interface WorkerHealth {
