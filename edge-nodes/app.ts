@@ -16,17 +16,32 @@ export interface EdgeAppDeps {
 }
 
 export interface EdgeHealth {
+  /** False (and the route answers 503) while a worker is {@link EdgeHealth.behind}. */
   ok: boolean;
   node: string;
   region: string;
+  /** The registry change the node applied (supervised: the primary, which follows the feed). */
   appliedSeq: number;
   staleSeconds: number;
   connected: boolean;
-  workers: Array<{ id: number; pid: number; startedAt: string; restarts: number }>;
+  /** Some worker has served a state older than `appliedSeq` for more than a few seconds. */
+  behind: boolean;
+  workers: EdgeWorkerHealth[];
   quarantined: Array<{ digest: string; crashes: number; since: string }>;
   refused: Array<{ digest: string; code: string; message: string; at: string }>;
   isolates?: number;
   cache?: { entries: number; bytes: number; maxBytes: number };
+}
+
+export interface EdgeWorkerHealth {
+  id: number;
+  pid: number;
+  startedAt: string;
+  restarts: number;
+  /** The seq this worker's data plane has applied (what it serves); null until it said. */
+  appliedSeq: number | null;
+  /** How long it has been behind the node's `appliedSeq` (0 when it is not), as the primary last saw it. */
+  behindSeconds: number;
 }
 
 /** What @hono/node-server passes as `c.env`: the Node request, for the peer address and the raw headers. */

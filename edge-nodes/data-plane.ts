@@ -19,6 +19,7 @@ import { createClaimClient, startCronScheduler, type CronClock } from "./cron/in
 import { createCacheApi, createResponseCache, tenantScope, type EdgeResponseCache } from "../src/pipeline/cache/index.ts";
 import type { CacheApiHost } from "../src/runtime/index.ts";
 import { createEdgeMetrics, type EdgeMetrics } from "./metrics.ts";
+import { isBehind } from "./worker-health.ts";
 import { createPipeline } from "../src/pipeline/index.ts";
 import { openEdgeStore, type EdgeStore } from "./store/index.ts";
 import { createSync } from "./sync/index.ts";
@@ -135,14 +136,18 @@ export async function createDataPlane(options: DataPlaneOptions): Promise<DataPl
     const sup = options.supervised?.();
     const status = sup?.sync ?? sync.status();
     const stats = cache.stats();
+    // Supervised: the node's seq is the primary's (it follows the feed), each worker's its own, as the primary last saw them.
+    const workers = sup?.workers ?? [{ id: 0, pid: process.pid, startedAt: new Date(Date.now() - process.uptime() * 1000).toISOString(), restarts: 0, appliedSeq: sync.current().seq, behindSeconds: 0 }];
+    const behind = isBehind(workers);
     return {
-      ok: true,
+      ok: !behind,
       node: options.nodeId,
       region: options.region,
-      appliedSeq: Math.max(status.appliedSeq, sync.current().seq),
+      appliedSeq: status.appliedSeq,
       staleSeconds: status.staleSeconds,
       connected: status.connected,
-      workers: sup?.workers ?? [{ id: 0, pid: process.pid, startedAt: new Date(Date.now() - process.uptime() * 1000).toISOString(), restarts: 0 }],
+      behind,
+      workers,
       quarantined: options.quarantine.list(),
       refused: status.refused,
       isolates: runtime.stats().isolates,

@@ -26,6 +26,7 @@ import type { CronClock } from "./cron/index.ts";
 import { createClusterMetrics, shareWithPrimary } from "./metrics.ts";
 import { connectWorker, startSupervisor } from "./supervisor/index.ts";
 import { followPrimaryState } from "./sync/index.ts";
+import { createWorkerLag } from "./worker-health.ts";
 import type { Quarantine, SyncStatus } from "./types.ts";
 
 export interface EdgeNodeOptions {
@@ -151,7 +152,12 @@ async function startSupervised(options: EdgeNodeOptions): Promise<EdgeNode> {
   // A worker asked for /_verge/metrics: every worker's metrics summed (prom-client over cluster IPC).
   const metrics = createClusterMetrics();
   supervisor.onRequest("edge:metrics", () => metrics.text());
-  const status = () => ({ type: "edge:status", sync: sync.status(), workers: supervisor.workers() });
+  // Each worker says the seq its data plane applied; health lists it, and how long a worker has been behind.
+  const lag = createWorkerLag();
+  const status = () => {
+    const applied = sync.status();
+    return { type: "edge:status", sync: applied, workers: lag.observe(applied.appliedSeq, supervisor.workers()) };
+  };
   const unsubscribe = sync.subscribe((state) => supervisor.broadcast({ type: "edge:reload", seq: state.seq }));
   // Workers show the primary's view of the feed and of the worker set in their health.
   const tick = setInterval(() => supervisor.broadcast(status()), 1000);
@@ -199,20 +205,37 @@ export async function runEdgeWorker(env: NodeJS.ProcessEnv): Promise<void> {
   // and check again against the seq in every status message (sync/worker-reload.ts).
   const follow = followPrimaryState(plane.sync, { log: worker.log });
   worker.onMessage("edge:reload", (m) => follow.reload((m as { seq?: number }).seq));
+  // The seq this worker serves, to the primary (sent only when it changes).
+  const report = () => worker.setStatus({ appliedSeq: plane.sync.current().seq });
+  plane.sync.subscribe(report);
+  report();
   worker.onMessage("edge:status", (m) => {
     const msg = m as unknown as { sync: SyncStatus; workers: EdgeHealth["workers"] };
     primary = { sync: msg.sync, workers: msg.workers };
     follow.check(msg.sync?.appliedSeq);
+    report();
   });
+  // Requests in flight, for the drain. A response the app has at once (a cache hit: Pipeline.handleNow)
+  // goes back as it is, without a promise, so @hono/node-server writes it in the same turn.
   let inFlight = 0;
-  const fetch = plane.app.fetch;
-  const counted = async (req: Request, ...rest: unknown[]) => {
+  const fetch = plane.app.fetch as (req: Request, ...rest: unknown[]) => Response | Promise<Response>;
+  const settled = (response: Response): Response => {
+    inFlight--;
+    return response;
+  };
+  const failed = (err: unknown): never => {
+    inFlight--;
+    throw err;
+  };
+  const counted = (req: Request, ...rest: unknown[]): Response | Promise<Response> => {
     inFlight++;
+    let out: Response | Promise<Response>;
     try {
-      return await (fetch as (r: Request, ...a: unknown[]) => Promise<Response>)(req, ...rest);
-    } finally {
-      inFlight--;
+      out = fetch(req, ...rest);
+    } catch (err) {
+      return failed(err);
     }
+    return out instanceof Response ? settled(out) : out.then(settled, failed);
   };
   const server = await new Promise<Server>((resolve) => {
     const s = serve({ fetch: counted, port: config.port, hostname: config.host }, () => resolve(s as Server)) as Server;

@@ -7,5 +7,5 @@ export type { Closeable, ConnectWorkerOptions, DrainOptions, WorkerConnection } 
 export { createCrashMarker, readCrashMarker, digestOf } from "./marker.ts";
 export { createCrashLedger, DEFAULT_QUARANTINE_RULE } from "./quarantine.ts";
 export type { CrashLedger, CrashLedgerOptions, QuarantineRule } from "./quarantine.ts";
-export type { DrainMessage, HeartbeatMessage, LogMessage, QuarantineEntry, QuarantineMessage, QuarantineView, ReadyMessage, SupervisorMessage, WorkerInfo } from "./messages.ts";
+export type { DrainMessage, HeartbeatMessage, LogMessage, QuarantineEntry, QuarantineMessage, QuarantineView, ReadyMessage, StatusMessage, SupervisorMessage, WorkerInfo } from "./messages.ts";
 export type { ReplyMessage, RequestHandler, RequestMessage } from "./requests.ts";

@@ -29,6 +29,8 @@ export interface WorkerInfo {
   ready: boolean;
   /** Port the worker listens on (from cluster's `listening` event), null until then. */
   port: number | null;
+  /** What the worker last said of itself with `setStatus` (an edge worker: the seq its data plane applied); null until it does. */
+  status: Record<string, unknown> | null;
 }
 
 /** The pipeline's view, with the richer entry type. */
@@ -56,6 +58,12 @@ export interface ReadyMessage {
 /** Worker → primary, every `VERGE_SUPERVISOR_HEARTBEAT_MS` from the main thread: its event loop turns. */
 export interface HeartbeatMessage {
   type: "verge:heartbeat";
+}
+
+/** Worker → primary: the worker's status (`setStatus`), sent when it changes; the primary lists it in `workers()`. */
+export interface StatusMessage {
+  type: "verge:status";
+  status: Record<string, unknown>;
 }
 
 /** Worker → primary: one structured log line, passed to the primary's `log` with `worker` and `pid` added. */

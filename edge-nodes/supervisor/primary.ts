@@ -49,6 +49,8 @@ interface Slot {
   restarts: number;
   ready: boolean;
   port: number | null;
+  /** The worker's `setStatus`, null until it says one. */
+  status: Record<string, unknown> | null;
   /** Deaths in a row that came soon after start (drive the backoff). */
   quickDeaths: number;
   /** Deaths before ready in a row (during the first start, reject `ready`). */
@@ -96,7 +98,7 @@ export function startSupervisor(options: SupervisorOptions): Supervisor {
   });
   ready.catch(() => {}); // a caller that never awaits it must not crash the primary
   const slots: Slot[] = Array.from({ length: config.workers }, (_, id) => ({
-    id, worker: null, startedAt: 0, restarts: 0, ready: false, port: null, quickDeaths: 0, earlyDeaths: 0, killed: false, hung: false, timer: null,
+    id, worker: null, startedAt: 0, restarts: 0, ready: false, port: null, status: null, quickDeaths: 0, earlyDeaths: 0, killed: false, hung: false, timer: null,
   }));
 
   function send(worker: Worker, message: object): void {
@@ -123,7 +125,7 @@ export function startSupervisor(options: SupervisorOptions): Supervisor {
   router.on("verge:workers", () => ({ workers: listWorkers(), quarantine: ledger.list() }));
   const listWorkers = (): WorkerInfo[] =>
     slots.flatMap((s) =>
-      s.worker === null ? [] : [{ id: s.id, pid: s.worker.process.pid ?? 0, startedAt: new Date(s.startedAt).toISOString(), restarts: s.restarts, ready: s.ready, port: s.port }],
+      s.worker === null ? [] : [{ id: s.id, pid: s.worker.process.pid ?? 0, startedAt: new Date(s.startedAt).toISOString(), restarts: s.restarts, ready: s.ready, port: s.port, status: s.status }],
     );
 
   /** A worker's log line, to the primary's `log` with the worker's slot and pid (the line's own fields win). */
@@ -143,7 +145,7 @@ export function startSupervisor(options: SupervisorOptions): Supervisor {
       [ENV_QUARANTINE]: JSON.stringify(ledger.list()),
       [ENV_HEARTBEAT]: String(hangWatch?.intervalMs ?? 0),
     });
-    Object.assign(slot, { worker, startedAt: Date.now(), ready: false, port: null, killed: false, hung: false });
+    Object.assign(slot, { worker, startedAt: Date.now(), ready: false, port: null, status: null, killed: false, hung: false });
     const pid = worker.process.pid ?? 0;
     log({ level: "info", event: "worker-start", worker: slot.id, pid, restarts: slot.restarts });
     // Connections handed to this worker and never taken are closed once it is gone (see handoff-guard.ts).
@@ -159,6 +161,10 @@ export function startSupervisor(options: SupervisorOptions): Supervisor {
       if (!isMessage(message)) return;
       if (message.type === "verge:heartbeat") return hangWatch?.beat(slot.id);
       if (message.type === "verge:log") return forwardLog(slot.id, pid, message.line);
+      if (message.type === "verge:status") {
+        if (slot.worker === worker && typeof message.status === "object" && message.status !== null) slot.status = message.status as Record<string, unknown>;
+        return;
+      }
       if (message.type !== "verge:ready") return;
       hangWatch?.watch(slot.id);
       slot.ready = true;

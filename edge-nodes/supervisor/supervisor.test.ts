@@ -90,6 +90,14 @@ test("workers ask the primary: the worker list, a registered handler, an error b
   assert.deepEqual(echo.body.value, { payload: { from: echo.body.pid }, from: { id: (listed.workers as Array<{ id: number; pid: number }>).find((w) => w.pid === echo.body.pid)!.id, pid: echo.body.pid } });
   assert.deepEqual((await get(sup.port, "/ask?kind=boom")).body.code, "ERR_TEST_BOOM");
   assert.deepEqual((await get(sup.port, "/ask?kind=nothing")).body.code, "ERR_NO_SUCH_REQUEST");
+  assert.deepEqual((listed.workers as Array<{ status: unknown }>).map((w) => w.status), [null, null], "no status until a worker says one");
+  // A worker's setStatus is what the primary lists for it.
+  const said = (await get(sup.port, "/status?n=7")).body.pid as number;
+  const status = await poll("the status in the worker list", async () => {
+    const w = ((await get(sup.port, "/workers")).body.workers as Array<{ pid: number; status: { n: number } | null }>).find((x) => x.pid === said);
+    return w?.status ?? undefined;
+  });
+  assert.deepEqual(status, { n: 7 });
   sup.kill("SIGTERM");
   assert.equal((await sup.exited).code, 0);
 });

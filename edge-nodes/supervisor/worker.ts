@@ -59,6 +59,12 @@ export interface WorkerConnection {
   /** Tells the primary this worker is listening (its `ready` waits for every worker). */
   ready(): void;
   /**
+   * What this worker says of itself, listed by the primary as its `status` in
+   * `workers()` (e.g. the state it serves). Sent when it differs from the last
+   * one sent: call it as often as convenient. Alone, shown by `workers()`.
+   */
+  setStatus(status: Record<string, unknown>): void;
+  /**
    * One structured log line (e.g. the data plane's `log` option). Under the
    * supervisor it goes to the primary, which passes it to its own `log` with
    * this worker's `worker` (slot) and `pid`; alone, to `options.log` or stderr.
@@ -163,6 +169,8 @@ function connect(options: ConnectWorkerOptions): WorkerConnection {
 
   const requester = createRequester(clustered ? post : null);
   const startedAt = new Date().toISOString();
+  let status: Record<string, unknown> | null = null;
+  let statusSent = "";
 
   if (clustered) {
     // Ctrl-C and `systemctl stop` signal the whole process group: a worker must
@@ -198,9 +206,16 @@ function connect(options: ConnectWorkerOptions): WorkerConnection {
     request: (kind, payload, opts) => requester.request(kind, payload, opts?.timeoutMs),
     async workers() {
       if (clustered) return (await requester.request("verge:workers")) as { workers: WorkerInfo[]; quarantine: QuarantineEntry[] };
-      return { workers: [{ id: 0, pid: process.pid, startedAt, restarts: 0, ready: true, port: null }], quarantine: quarantine.list() };
+      return { workers: [{ id: 0, pid: process.pid, startedAt, restarts: 0, ready: true, port: null, status }], quarantine: quarantine.list() };
     },
     log,
+    setStatus(next) {
+      const text = JSON.stringify(next);
+      if (text === statusSent) return;
+      statusSent = text;
+      status = JSON.parse(text) as Record<string, unknown>;
+      if (clustered) post({ type: "verge:status", status });
+    },
     ready() {
       // Next tick: node:cluster sends its own "listening" (which carries the
       // port) after the listen callback returns; ready must arrive after it.

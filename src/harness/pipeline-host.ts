@@ -12,11 +12,10 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { headersToList } from "../pipeline/headers.ts";
-import type { CloudFrontEvent } from "../shared/cloudfront/index.ts";
 import { partsOf, type RequestData } from "../shared/http.ts";
-import { failureReport, type HostServices, type InvocationReport, type Runtime } from "../runtime/index.ts";
+import type { HostServices, InvocationReport } from "../runtime/index.ts";
 import type { HostExtension, RoutedFetch } from "../runtime/child-host/child.ts";
-import { createPipeline, type EdgePipeline } from "../pipeline/index.ts";
+import { createPipeline, type EdgePipeline, type InvocationNote } from "../pipeline/index.ts";
 import { createMemoryCacheStore, createResponseCache } from "../pipeline/cache/index.ts";
 import { createLocalState, NO_QUARANTINE } from "../pipeline/local.ts";
 import type { ViewerRequest } from "../pipeline/types.ts";
@@ -109,7 +108,8 @@ function pipelineFor(call: RoutedFetch): EdgePipeline {
   const state = createLocalState({ distribution: route.distribution, versions: [{ function: route.function, digest: route.digest, spec: call.spec }], anyHost: route.anyHost });
   const services = call.services;
   return createPipeline({
-    runtime: observed(call.runtime),
+    runtime: call.runtime,
+    onInvocation: noteInvocation,
     state,
     cache: createResponseCache({ store: createMemoryCacheStore() }),
     quarantine: NO_QUARANTINE,
@@ -121,33 +121,12 @@ function pipelineFor(call: RoutedFetch): EdgePipeline {
   });
 }
 
-/** The runtime, noting each invocation (event, report) in the context of the request it runs for. */
-function observed(runtime: Runtime): Runtime {
-  async function note<T extends { cold: boolean; finished: Promise<InvocationReport> }>(event: string, run: () => Promise<T>): Promise<T> {
-    const ctx = requests.getStore();
-    try {
-      const r = await run();
-      if (ctx !== undefined) {
-        ctx.invocations.push({ event, finished: r.finished });
-        ctx.cold ||= r.cold;
-      }
-      return r;
-    } catch (err) {
-      const finished = failureReport(err);
-      // Without a report the function never ran (not loadable, no isolate free).
-      if (ctx !== undefined && finished !== undefined) ctx.invocations.push({ event, finished, error: err });
-      throw err;
-    }
-  }
-  return {
-    load: (spec) => runtime.load(spec),
-    fetch: (spec, request, opts) => note(opts?.eventType ?? "viewer-request", () => runtime.fetch(spec, request, opts)),
-    event: (spec, event: CloudFrontEvent) => note(String(event.Records[0]?.cf.config.eventType), () => runtime.event(spec, event)),
-    scheduled: (spec, cron, time) => runtime.scheduled(spec, cron, time),
-    warm: (spec, count) => runtime.warm(spec, count),
-    stats: () => runtime.stats(),
-    dispose: () => runtime.dispose(),
-  };
+/** Notes each invocation of the function (event, report) in the context of the request it runs for. */
+function noteInvocation(invocation: InvocationNote): void {
+  const ctx = requests.getStore();
+  if (ctx === undefined) return;
+  ctx.invocations.push({ event: invocation.event, finished: invocation.finished, ...(invocation.error !== undefined ? { error: invocation.error } : {}) });
+  if (invocation.error === undefined) ctx.cold ||= invocation.cold;
 }
 
 /**

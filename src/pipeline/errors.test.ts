@@ -47,7 +47,7 @@ test("an exception is a 503 ERR_FUNCTION_EXCEPTION; the viewer never sees the me
   const text = await res.clone().text();
   assert.ok(!text.includes("secret-token-123"));
   await expectError(res, 503, "ERR_FUNCTION_EXCEPTION");
-  const line = edge.logs.find((l) => l["code"] === "ERR_FUNCTION_EXCEPTION")!;
+  const line = await edge.logLine((l) => l["code"] === "ERR_FUNCTION_EXCEPTION");
   assert.match(String(line["message"]), /secret-token-123/);
   assert.equal(line["digest"], digest);
   assert.equal(line["event"], "viewer-request");
@@ -61,6 +61,37 @@ test("an exception is a 503 ERR_FUNCTION_EXCEPTION; the viewer never sees the me
 test("a CPU loop is killed: 503 ERR_CPU_LIMIT", async () => {
   const { edge } = viewerRequestEdge(lambda(`while (true) {}`), { config: { cpuMs: 20 } });
   await expectError(await edge.request("/"), 503, "ERR_CPU_LIMIT");
+  await edge.close();
+});
+
+test("a failed invocation's CPU and wall time are in its record and its log line, not 0", async () => {
+  const spin = "const t = Date.now(); while (Date.now() - t < 5) {}";
+  const cases: Array<[string, string, Parameters<TestEdge["state"]["addVersion"]>[2]]> = [
+    ["ERR_FUNCTION_EXCEPTION", lambda(`${spin} throw new Error("after some work");`), {}],
+    ["ERR_CPU_LIMIT", lambda(`while (true) {}`), { config: { cpuMs: 20 } }],
+    ["ERR_INVALID_RESULT", lambda(`${spin} return 42;`), {}],
+  ];
+  for (const [code, source, options] of cases) {
+    const { edge } = viewerRequestEdge(source, options);
+    const res = await edge.request("/");
+    assert.equal(res.headers.get("x-verge-error"), code);
+    await res.arrayBuffer();
+    const inv = (await edge.record()).invocations[0]!;
+    assert.equal(inv.error, code);
+    assert.ok(inv.cpuMs > 0 && inv.wallMs > 0, `${code}: the record has what the invocation used (${inv.cpuMs} ms CPU, ${inv.wallMs} ms wall)`);
+    if (code === "ERR_CPU_LIMIT") assert.ok(inv.cpuMs >= 20, `killed past its 20 ms CPU budget, recorded ${inv.cpuMs}`);
+    const line = await edge.logLine((l) => l["code"] === code);
+    assert.equal(line["cpuMs"], inv.cpuMs);
+    assert.equal(line["wallMs"], inv.wallMs);
+    await edge.close();
+  }
+  // A version that never ran has nothing to report.
+  const { edge, digest } = viewerRequestEdge(lambda(`return cf.request;`));
+  edge.quarantine.add(digest);
+  await (await edge.request("/")).arrayBuffer();
+  const inv = (await edge.record()).invocations[0]!;
+  assert.deepEqual([inv.error, inv.cpuMs, inv.wallMs], ["ERR_FUNCTION_QUARANTINED", 0, 0]);
+  assert.equal((await edge.logLine((l) => l["code"] === "ERR_FUNCTION_QUARANTINED"))["cpuMs"], undefined);
   await edge.close();
 });
 

@@ -131,7 +131,7 @@ test("viewer-response may not change the status: 502 ERR_INVALID_RESULT", async 
   const body = (await res.json()) as { error: { code: string; requestId: string } };
   assert.equal(body.error.code, "ERR_INVALID_RESULT");
   assert.equal(body.error.requestId, res.headers.get("x-verge-request-id"));
-  const line = edge.logs.find((l) => l["code"] === "ERR_INVALID_RESULT")!;
+  const line = await edge.logLine((l) => l["code"] === "ERR_INVALID_RESULT");
   assert.equal(line["event"], "viewer-response");
   assert.equal(line["function"], "acme/viewerresponse");
   assert.match(String(line["digest"]), /^[0-9a-f]{64}$/);

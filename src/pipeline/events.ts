@@ -11,15 +11,16 @@
  *   body when it has one (no `body` field: the original body goes on);
  * - headers a function is never shown (rules.ts) stay as they were.
  */
-import { isIP } from "node:net";
 import type { FunctionSpec } from "../runtime/index.ts";
 import { headersInit, partsResponse, type BodyData, type HeaderList, type RequestData, type ResponseData } from "../shared/http.ts";
 import {
+  assertLambdaResult,
   buildCloudFrontEvent,
   cfHeadersToHeaderList,
   decodeBody,
   headerListToCfHeaders,
   isHiddenHeader,
+  isReadOnlyHeader,
   type CloudFrontCustomOrigin,
   type CloudFrontEvent,
   type CloudFrontGeneratedResponse,
@@ -37,24 +38,14 @@ export function distributionInfo(flow: Flow): { domainName: string; id: string }
   return { domainName: flow.distribution.hostnames[0] ?? flow.host, id: flow.distribution.name };
 }
 
-/**
- * CloudFront custom origins are domain names, and the result validator refuses
- * an IP address there even when the function left it as it was given. An
- * origin configured by IP is shown under this stand-in name, which maps back
- * to the address when a function returns it.
- */
-function shownDomain(hostname: string): string {
-  const bare = hostname.replace(/^\[|\]$/g, "");
-  return isIP(bare) === 0 ? hostname : `${bare.replace(/[.:]/g, "-")}.ip.verge.invalid`;
-}
-
 /** The origin as a Lambda@Edge custom origin (seconds, clamped to the ranges CloudFront allows). */
 export function customOrigin(target: OriginTarget): CloudFrontCustomOrigin {
   const url = new URL(target.base);
   const https = url.protocol === "https:";
   return {
     customHeaders: headerListToCfHeaders(target.customHeaders),
-    domainName: shownDomain(url.hostname),
+    // As configured, an address included: the result validator accepts the domainName the event carried.
+    domainName: url.hostname,
     keepaliveTimeout: clamp(Math.round(target.keepAliveTimeoutMs / 1000), 1, 60),
     path: target.path,
     port: url.port === "" ? (https ? 443 : 80) : Number(url.port),
@@ -136,7 +127,7 @@ export function targetFrom(current: OriginTarget, given: CloudFrontOrigin, resul
     const o = result.custom;
     const dflt = o.protocol === "https" ? 443 : 80;
     const configured = new URL(current.base).hostname;
-    const host = o.domainName === shownDomain(configured) ? configured : o.domainName;
+    const host = o.domainName;
     return {
       base: `${o.protocol}://${host}${o.port === dflt ? "" : `:${o.port}`}`,
       path: o.path,
@@ -185,6 +176,40 @@ export function replacedResponse(original: Response, result: CloudFrontGenerated
   return makeResponse(Number(result.status), result.statusDescription, headers, original.body);
 }
 
+/**
+ * A Workers handler's `Response` at a response event, checked as a Lambda@Edge
+ * result there (status 200–599, kept at viewer-response; disallowed and
+ * read-only headers, compared with the `event` it was given) and applied to
+ * `original` as {@link replacedResponse} applies one: the headers it was
+ * never shown kept, its own body (or none) in place of the original's.
+ *
+ * A `Response` cannot tell a header it removed from one it did not copy, so a
+ * read-only header it leaves out keeps its value; adding or changing one is
+ * invalid, as for Lambda@Edge. The original's `Content-Length` does not go on
+ * (the answer's own framing does: workers.ts `ownLength`).
+ * Throws ERR_INVALID_RESULT.
+ */
+export function replacedByWorkers(
+  original: Response,
+  event: CloudFrontEvent,
+  answer: { status: number; statusText: string; headers: HeaderList },
+  /** Its body, made only once the answer is valid. */
+  body: () => Uint8Array | ReadableStream<Uint8Array> | null,
+): Response {
+  const cf = event.Records[0]!.cf;
+  const eventType = cf.config.eventType as "origin-response" | "viewer-response";
+  const shown = cf.response!.headers;
+  let headers = answer.headers;
+  for (const [name, entries] of Object.entries(shown)) {
+    if (!isReadOnlyHeader(name, eventType) || headers.some(([n]) => n === name)) continue;
+    headers = [...headers, ...entries.map((e): [string, string] => [name, e.value])];
+  }
+  const statusText = answer.statusText !== "" || answer.status !== original.status ? answer.statusText : original.statusText;
+  assertLambdaResult(eventType, event, { status: String(answer.status), statusDescription: statusText, headers: headerListToCfHeaders(headers) }, { responseBytes: null });
+  const list = keepHidden(headersToList(original.headers), stripHopByHop(headers));
+  return makeResponse(answer.status, statusText, list, body());
+}
+
 /** Headers the function never saw (rules.ts) go on as they were. */
 function keepHidden(before: HeaderList, after: HeaderList): HeaderList {
   const hidden = before.filter(([name]) => isHiddenHeader(name) && !after.some(([n]) => n === name));
@@ -225,16 +250,34 @@ export function responseToData(res: Response): ResponseData {
 export function toStream(body: BodyData): Uint8Array | ReadableStream<Uint8Array> | null {
   if (body === null || body instanceof Uint8Array) return body;
   const it = body[Symbol.asyncIterator]();
+  let started = false;
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
+      started = true;
       const r = await it.next();
       if (r.done === true) controller.close();
       else controller.enqueue(r.value);
     },
     async cancel() {
-      await it.return?.();
+      await returnIterator(it, started);
     },
   });
+}
+
+/**
+ * Lets go of a body from the runtime (a function's response body) without reading it.
+ * The runtime's body is an async generator, and one that has not started yet skips its
+ * `finally` on return(), which is where it tells the function the reader left: the
+ * invocation would then stay open until its wall deadline. So it is started first.
+ */
+export function cancelRuntimeBody(body: BodyData): void {
+  if (body === null || body instanceof Uint8Array) return;
+  void returnIterator(body[Symbol.asyncIterator](), false).catch(() => {});
+}
+
+async function returnIterator(it: AsyncIterator<Uint8Array>, started: boolean): Promise<void> {
+  if (!started) await it.next().catch(() => {});
+  await it.return?.();
 }
 
 export type { EventType };

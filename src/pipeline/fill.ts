@@ -10,18 +10,19 @@
  *    continues, possibly to another origin.
  * 3. The origin's custom headers are added and the request sent; hop-by-hop
  *    headers are dropped from the answer and its body held to its Content-Length.
- * 4. origin-response runs on every origin answer, errors included.
+ * 4. origin-response runs on every origin answer, errors included (response-event.ts).
  * Failures throw (VergeError with the code to answer): the cache may answer
  * stale-if-error, else the pipeline renders the error.
  */
 import type { RequestData } from "../shared/http.ts";
 import type { CloudFrontGeneratedResponse, CloudFrontOrigin, CloudFrontRequest } from "../shared/cloudfront/index.ts";
-import { applyRequest, customOrigin, generatedResponse, makeResponse, replacedResponse, requestEvent, responseEvent, targetFrom } from "./events.ts";
+import { applyRequest, customOrigin, generatedResponse, makeResponse, requestEvent, targetFrom } from "./events.ts";
 import type { Context, Flow, FlowRequest, OriginTarget } from "./flow.ts";
 import { configuredTarget, targetHost, targetUrl } from "./flow.ts";
 import { appendForwardedFor, appendVia, deleteHeader, headersToList, setHeader, stripHopByHop } from "./headers.ts";
 import { enforceContentLength, originError } from "./origin.ts";
 import { bodyData } from "./request-body.ts";
+import { runResponseEvent } from "./response-event.ts";
 import { workersOriginRequest } from "./workers.ts";
 import type { HeaderList } from "../shared/http.ts";
 
@@ -66,17 +67,14 @@ export async function fill(ctx: Context, flow: Flow, req: FlowRequest, condition
 
   const onResponse = flow.behavior.functions["origin-response"];
   if (onResponse !== undefined) {
-    const original = response;
-    const shown: CloudFrontOrigin = { custom: customOrigin(target) };
-    try {
-      response = await ctx.invoker.invoke(flow, "origin-response", onResponse, async (spec) => {
-        const r = await ctx.options.runtime.event(spec, responseEvent(flow, "origin-response", sent, original, shown));
-        return { value: replacedResponse(original, r.result as CloudFrontGeneratedResponse), cold: r.cold, finished: r.finished };
-      });
-    } catch (err) {
-      void original.body?.cancel().catch(() => {});
-      throw err;
-    }
+    response = await runResponseEvent(ctx, flow, {
+      eventType: "origin-response",
+      association: onResponse,
+      request: sent,
+      url: targetUrl(target, sent),
+      response,
+      origin: { custom: customOrigin(target) },
+    });
   }
   return response;
 }

@@ -7,7 +7,7 @@
 import type { Distribution, CacheBehavior, DefaultCacheBehavior, Origin } from "../shared/protocol.ts";
 import type { HeaderList } from "../shared/http.ts";
 import type { Runtime } from "../runtime/index.ts";
-import type { HostServices } from "../runtime/index.ts";
+import type { HostServices, InvocationReport } from "../runtime/index.ts";
 import type { AppliedState, CacheResult, Quarantine, RequestRecord, ResponseCache, StateSource, ViewerInfo } from "./types.ts";
 import type { FetchOrigin } from "./origin.ts";
 import type { RequestBody } from "./request-body.ts";
@@ -37,7 +37,21 @@ export interface PipelineOptions {
    * Without it such a fetch fails in the function with a TypeError.
    */
   outbound?: HostServices["fetch"];
+  /**
+   * Called for each invocation that ran, when it answered (or failed after it
+   * started running): its event, and its report (settles when it is over).
+   * The harness builds a request's report of its function from these.
+   */
+  onInvocation?: (invocation: InvocationNote) => void;
   now?: () => number;
+}
+
+export interface InvocationNote {
+  event: EventType;
+  cold: boolean;
+  finished: Promise<InvocationReport>;
+  /** It failed before answering: the error as the runtime (or the pipeline's result check) threw it. */
+  error?: unknown;
 }
 
 /** What the pipeline's parts share: the options, the invoker, the origin fetch. */

@@ -4,16 +4,19 @@
  * 2. a quarantined version answers 503 at once;
  * 3. the function's reserved concurrency, counted per function in this process: beyond it, 503 ERR_THROTTLED;
  * 4. load the version's spec (bundle verified by the state source) and learn its dialect once;
- * 5. run it, and note the invocation for the request's record (CPU and wall time when it settles).
- * Every failure is rethrown as a VergeError carrying the event, function and digest for the log.
+ * 5. run it, and note the invocation for the request's record (CPU and wall time when it settles,
+ *    from the report the runtime attaches to its error when it failed: failure-report.ts).
+ * Every failure is rethrown as a VergeError carrying the event, function and digest for the log,
+ * and the failed invocation's report when it ran.
  */
 import { VergeError, hasCode, type VergeErrorCode } from "../shared/errors.ts";
 import { concurrencyOf, type FunctionAssociation } from "../shared/protocol.ts";
-import type { FunctionSpec, InvocationReport, Runtime } from "../runtime/index.ts";
+import { failureReport, type FunctionSpec, type InvocationReport } from "../runtime/index.ts";
+import { withFailureReport } from "../runtime/failure-report.ts";
 import type { StickyInput, VersionRef } from "./types.ts";
 import { codeOf, messageOf } from "./errors.ts";
 import { listToHeaders } from "./headers.ts";
-import { requestUrl, type EventType, type Flow, type InvocationEntry, type PipelineOptions } from "./flow.ts";
+import { requestUrl, type EventType, type Flow, type InvocationEntry, type InvocationNote, type PipelineOptions } from "./flow.ts";
 
 export interface Invoked<T> {
   value: T;
@@ -30,7 +33,7 @@ export interface Invoker {
   inFlight(): Record<string, number>;
 }
 
-export function createInvoker(options: Pick<PipelineOptions, "runtime" | "state" | "quarantine" | "log" | "nodeId">): Invoker {
+export function createInvoker(options: Pick<PipelineOptions, "runtime" | "state" | "quarantine" | "log" | "nodeId" | "onInvocation">): Invoker {
   const { runtime, state, quarantine } = options;
   const inFlight = new Map<string, number>();
   const dialects = new Map<string, boolean>();
@@ -75,12 +78,11 @@ export function createInvoker(options: Pick<PipelineOptions, "runtime" | "state"
         try {
           const spec = await state.load(flow.state, ref);
           const { lambda, loadedNow } = isLambda(spec);
+          entry.cold = loadedNow;
           const r = await call(spec, lambda);
-          entry.cold = r.cold || loadedNow;
-          r.finished.then(
+          entry.cold ||= r.cold;
+          noteUse(entry, r.finished).then(
             (report) => {
-              entry.cpuMs = report.limits.cpuMs.used;
-              entry.wallMs = report.limits.wallMs.used;
               if (report.error !== undefined) {
                 entry.error = report.error.code;
                 options.log?.({ level: "warn", msg: "function failed after answering", code: report.error.code, message: report.error.message, event, function: key, digest: ref.digest, node: options.nodeId, requestId: flow.requestId });
@@ -88,6 +90,7 @@ export function createInvoker(options: Pick<PipelineOptions, "runtime" | "state"
             },
             () => {},
           ).finally(release);
+          notify({ event, cold: entry.cold, finished: r.finished });
           return r.value;
         } catch (err) {
           release();
@@ -98,10 +101,35 @@ export function createInvoker(options: Pick<PipelineOptions, "runtime" | "state"
         const code = (hasCode(err) ? codeOf(err) : "ERR_RUNTIME_CRASHED") as VergeErrorCode;
         entry.error = code;
         const prior = hasCode(err) ? (err as VergeError).details : undefined;
-        throw new VergeError(code, messageOf(err), { cause: err, details: { ...prior, event, function: `${tenant}/${association.function}`, digest: entry.digest } });
+        const failed = new VergeError(code, messageOf(err), { cause: err, details: { ...prior, event, function: `${tenant}/${association.function}`, digest: entry.digest } });
+        // A function that ran and failed used CPU and wall time too: its report comes with the error (failure-report.ts).
+        const report = failureReport(err);
+        if (report !== undefined) {
+          void noteUse(entry, report).catch(() => {});
+          withFailureReport(failed, report);
+          notify({ event, cold: entry.cold, finished: report, error: err });
+        }
+        throw failed;
       }
     },
   };
+
+  function notify(invocation: InvocationNote): void {
+    try {
+      options.onInvocation?.(invocation);
+    } catch {
+      // a failing listener must not fail the request
+    }
+  }
+}
+
+/** The invocation's CPU and wall time, into its record entry when its report settles. */
+function noteUse(entry: InvocationEntry, finished: Promise<InvocationReport>): Promise<InvocationReport> {
+  return finished.then((report) => {
+    entry.cpuMs = report.limits.cpuMs.used;
+    entry.wallMs = report.limits.wallMs.used;
+    return report;
+  });
 }
 
 /**

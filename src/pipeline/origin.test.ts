@@ -2,7 +2,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
-import type { AddressInfo } from "node:net";
+import { connect, type AddressInfo } from "node:net";
 import { gzipSync } from "node:zlib";
 import { createHostServices, createRuntime, type Runtime } from "../runtime/index.ts";
 import { enforceContentLength, originError } from "./origin.ts";
@@ -146,14 +146,43 @@ test("framing: a body longer than Content-Length is cut; one that ends short fai
   await edge.close();
 });
 
-test("an origin configured by IP address survives an origin-request function that returns the request as given", async () => {
-  const edge = createTestEdge(runtime, { allowPrivateOrigins: false });
-  const digest = edge.state.addVersion("same", lambda(`cf.request.headers["x-domain"] = [{ value: cf.request.origin.custom.domainName }]; return cf.request;`));
-  edge.state.putDistribution(testDistribution({ originUrl: `http://127.0.0.1:${origin.port}`, functions: { "origin-request": { function: "same", version: digest, includeBody: false } } }));
-  const before = origin.seen.length;
-  const res = await edge.request("/by-ip");
-  assert.equal(await res.text(), "origin /by-ip");
-  assert.equal(origin.seen[before]!.headers["x-domain"], "127-0-0-1.ip.verge.invalid");
+/** Whether this machine reaches the test origin over IPv6 loopback. */
+function reachesIpv6(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: "::1", port }, () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.on("error", () => resolve(false));
+  });
+}
+
+test("an origin configured by IP address is shown to origin-request functions as it is, and stays the operator's when returned", async (t) => {
+  const hosts = ["127.0.0.1"];
+  if (await reachesIpv6(origin.port)) hosts.push("[::1]");
+  else t.diagnostic("no IPv6 loopback here: [::1] not tried");
+  for (const host of hosts) {
+    const edge = createTestEdge(runtime, { allowPrivateOrigins: false });
+    const digest = edge.state.addVersion("same", lambda(`cf.request.headers["x-domain"] = [{ value: cf.request.origin.custom.domainName }]; cf.request.origin.custom.path = "/under"; return cf.request;`));
+    edge.state.putDistribution(testDistribution({ originUrl: `http://${host}:${origin.port}`, functions: { "origin-request": { function: "same", version: digest, includeBody: false } } }));
+    const before = origin.seen.length;
+    const res = await edge.request("/by-ip");
+    assert.equal(res.status, 200, `${host}: a loopback address, yet configured by the operator`);
+    assert.equal(await res.text(), "origin /under/by-ip");
+    assert.equal(origin.seen[before]!.headers["x-domain"], host);
+    await edge.close();
+  }
+});
+
+test("an address an origin-request function introduces is an invalid result, even with private origins allowed", async () => {
+  const edge = createTestEdge(runtime, { allowPrivateOrigins: true });
+  const digest = edge.state.addVersion("moves", lambda(`cf.request.origin.custom.domainName = "127.0.0.2"; return cf.request;`));
+  edge.state.putDistribution(testDistribution({ originUrl: `http://127.0.0.1:${origin.port}`, functions: { "origin-request": { function: "moves", version: digest, includeBody: false } } }));
+  const res = await edge.request("/moved");
+  assert.equal(res.status, 502);
+  assert.equal(res.headers.get("x-verge-error"), "ERR_INVALID_RESULT");
+  await res.arrayBuffer();
+  assert.match(String((await edge.logLine((l) => l["code"] === "ERR_INVALID_RESULT"))["message"]), /not an IPv4 address, found "127\.0\.0\.2"/);
   await edge.close();
 });
 

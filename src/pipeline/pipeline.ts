@@ -18,10 +18,11 @@ import { VergeError, hasCode, type VergeErrorCode } from "../shared/errors.ts";
 import { createRequestId, type CloudFrontGeneratedResponse, type CloudFrontRequest } from "../shared/cloudfront/index.ts";
 import { matchPathPattern } from "../shared/path-pattern.ts";
 import { headersInit, partsOf, type HeaderList } from "../shared/http.ts";
+import { failureReport } from "../runtime/index.ts";
 import type { CacheKeyPolicy } from "../shared/protocol.ts";
 import type { CachedResponse, CacheResult, CacheServeOptions, Pipeline, ViewerInfo, ViewerRequest } from "./types.ts";
 import { codeOf, errorResponse, messageOf, statusFor } from "./errors.ts";
-import { applyRequest, generatedResponse, makeResponse, replacedResponse, requestEvent, responseEvent } from "./events.ts";
+import { applyRequest, generatedResponse, makeResponse, requestEvent } from "./events.ts";
 import { fill } from "./fill.ts";
 import type { Context, Flow, FlowRequest, PipelineOptions } from "./flow.ts";
 import { requestUrl } from "./flow.ts";
@@ -31,6 +32,7 @@ import { createInvoker } from "./invoker.ts";
 import { createOriginFetcher } from "./origin.ts";
 import { withRecord, type RecordDraft } from "./record.ts";
 import { bodyFrom } from "./request-body.ts";
+import { passesThrough, runResponseEvent } from "./response-event.ts";
 import { workersViewerRequest, type AnswerData } from "./workers.ts";
 
 /** URLs whose cache key each policy remembers (oldest forgotten first). */
@@ -196,16 +198,7 @@ export function createPipeline(options: PipelineOptions): EdgePipeline {
 
     // 5. viewer-response, except on error statuses.
     if (onResponse !== undefined && response.status < 400) {
-      const original = response;
-      try {
-        response = await ctx.invoker.invoke(flow, "viewer-response", onResponse, async (spec) => {
-          const r = await ctx.options.runtime.event(spec, responseEvent(flow, "viewer-response", flow.request, original));
-          return { value: replacedResponse(original, r.result as CloudFrontGeneratedResponse), cold: r.cold, finished: r.finished };
-        });
-      } catch (err) {
-        void original.body?.cancel().catch(() => {});
-        throw err;
-      }
+      response = await runResponseEvent(ctx, flow, { eventType: "viewer-response", association: onResponse, request: flow.request, url: requestUrl(flow), response });
     }
     return finalize(response, flow);
   }
@@ -315,7 +308,7 @@ export function createPipeline(options: PipelineOptions): EdgePipeline {
     draft.error = { code, message };
     const details = hasCode(err) ? ((err as VergeError).details ?? {}) : {};
     const status = statusFor(code);
-    log({
+    const line = {
       level: status >= 500 ? "error" : "warn",
       msg,
       code,
@@ -331,7 +324,11 @@ export function createPipeline(options: PipelineOptions): EdgePipeline {
       function: details["function"] ?? null,
       digest: details["digest"] ?? null,
       ...(status === 500 && err instanceof Error ? { stack: err.stack } : {}),
-    });
+    };
+    // A function that ran and failed: the line waits for its report (it settles when the invocation is over) to say what it used.
+    const report = failureReport(err);
+    if (report === undefined) log(line);
+    else report.then((r) => log({ ...line, cpuMs: r.limits.cpuMs.used, wallMs: r.limits.wallMs.used }), () => log(line));
     const res = errorResponse(code, draft.requestId, draft.method.toUpperCase());
     res.headers.append("via", `1.1 ${options.nodeId} (verge)`);
     return res;
@@ -411,9 +408,4 @@ function readParts(response: Response): { status: number; statusText: string; he
 function discardBody(body: Uint8Array | ReadableStream<Uint8Array> | null): null {
   if (body instanceof ReadableStream) void body.cancel().catch(() => {});
   return null;
-}
-
-function passesThrough(err: unknown): boolean {
-  const details = hasCode(err) ? (err as VergeError).details : undefined;
-  return details?.["passThrough"] === true && (err as VergeError).code === "ERR_FUNCTION_EXCEPTION";
 }

@@ -22,6 +22,8 @@ export interface TestEdge {
   request(path: string, init?: RequestInit & { host?: string; headers?: Record<string, string> }): Promise<Response>;
   /** Waits for the record of the next request not yet taken. */
   record(): Promise<RequestRecord>;
+  /** Waits for a log line that `match` accepts (a failed function's line waits for its report). */
+  logLine(match: (line: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>;
   close(): Promise<void>;
 }
 
@@ -61,6 +63,10 @@ export function createTestEdge(runtime: Runtime, extra: Partial<PipelineOptions>
     async record() {
       await until(() => records.length > taken);
       return records[taken++]!;
+    },
+    async logLine(match) {
+      await until(() => logs.some(match));
+      return logs.find(match)!;
     },
     close: () => pipeline.close(),
   };

@@ -1,4 +1,4 @@
-/** Workers fetch handlers at request events: answering, fetch(request) through cache and origin, routing of other hosts. */
+/** Workers fetch handlers at request events: answering, fetch(request) through cache and origin, routing of other hosts (response events: response-event.test.ts). */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { createHostServices, createRuntime, type Runtime } from "../runtime/index.ts";
@@ -113,14 +113,6 @@ test("a Workers handler at origin-request answers for the origin (cached); its f
   await edge.close();
 });
 
-test("a Workers handler attached to a response event is a 502", async () => {
-  const edge = edgeWith({ "viewer-response": worker(`return new Response("x");`) });
-  const res = await edge.request("/");
-  assert.equal(res.status, 502);
-  assert.equal(res.headers.get("x-verge-error"), "ERR_INVALID_EVENT");
-  await res.arrayBuffer();
-  await edge.close();
-});
 
 test("a subrequest that fails reaches the handler as the error response the viewer would get", async () => {
   const edge = createTestEdge(runtime);

@@ -1,5 +1,6 @@
 /**
- * Workers `fetch` handlers at request events (DESIGN.md §3: the Workers model).
+ * Workers `fetch` handlers at any of the four events (DESIGN.md §3: any dialect
+ * at any event; the Workers model at viewer-request).
  *
  * At viewer-request the handler gets the viewer's request and answers the
  * viewer. Its own `fetch()` is routed by URL:
@@ -17,13 +18,23 @@
  * headers added, no cache, no further events), anything else as above. Its
  * response counts as generated at origin-request: it is cached and
  * origin-response does not run.
+ *
+ * At origin-response and viewer-response the handler gets the request as the
+ * event has it (at origin-response as it went to the origin, URL on the origin;
+ * at viewer-response the viewer's, as viewer-request left it), and its
+ * `fetch()` to that request's own URL resolves to the response at hand (the
+ * origin's; the one about to go to the viewer) without going anywhere, its
+ * body streamed from where it is. Anything else goes out as above. The
+ * Response it returns replaces the response at hand under the Lambda@Edge
+ * rules of that event (events.ts `replacedByWorkers`).
  */
 import type { FunctionSpec, HostServices } from "../runtime/index.ts";
-import type { RequestData, ResponseData } from "../shared/http.ts";
-import { splitUrl } from "../shared/cloudfront/index.ts";
+import { partsOf, type HeaderList, type RequestData, type ResponseData } from "../shared/http.ts";
+import { cfHeadersToHeaderList, splitUrl, type CloudFrontEvent } from "../shared/cloudfront/index.ts";
+import { withFailureReport } from "../runtime/failure-report.ts";
 import type { Context, Flow, FlowRequest, OriginTarget } from "./flow.ts";
 import { requestUrl, targetUrl } from "./flow.ts";
-import { dataToResponse, responseToData } from "./events.ts";
+import { cancelRuntimeBody, dataToResponse, replacedByWorkers, responseToData, toStream } from "./events.ts";
 import { stripHopByHop } from "./headers.ts";
 import type { Invoked } from "./invoker.ts";
 import { hostName } from "./hardening.ts";
@@ -38,7 +49,7 @@ export type ServeSubrequest = (flow: Flow, request: FlowRequest, hostHeader: str
 /** `request.cf` for the node's functions: the same for every request, so made once per pipeline (the runtime only serialises it). */
 const cfByContext = new WeakMap<Context, Record<string, unknown>>();
 
-function cf(ctx: Context): Record<string, unknown> {
+function cfOf(ctx: Context): Record<string, unknown> {
   let value = cfByContext.get(ctx);
   if (value === undefined) {
     value = { colo: ctx.options.nodeId, ...(ctx.options.region !== undefined ? { region: ctx.options.region } : {}) };
@@ -79,7 +90,8 @@ export async function workersViewerRequest(ctx: Context, flow: Flow, spec: Funct
     headers: stripHopByHop(flow.request.headers),
     body: bodyData(flow.request.body),
   };
-  const r = await ctx.options.runtime.fetch(spec, data, { clientIp: flow.viewer.clientIp, cf: cf(ctx), subrequest, caches: cachesFor(ctx.options.cache, flow.distribution) });
+  const r = await ctx.options.runtime.fetch(spec, data, { clientIp: flow.viewer.clientIp, cf: cfOf(ctx), subrequest, caches: cachesFor(ctx.options.cache, flow.distribution) });
+  if (r.type === "response") r.response.headers = ownLength(r.response.headers, flow.request.method);
   if (r.type === "response" && (r.response.body === null || r.response.body instanceof Uint8Array)) return { value: r.response as AnswerData, cold: r.cold, finished: r.finished };
   return { value: asResponse(r), cold: r.cold, finished: r.finished };
 }
@@ -97,12 +109,91 @@ export async function workersOriginRequest(
     return responseToData(await sendToOrigin(request));
   };
   const data: RequestData = { method: sent.method, url: targetUrl(target, sent), headers: sent.headers, body: bodyData(sent.body) };
-  const r = await ctx.options.runtime.fetch(spec, data, { eventType: "origin-request", clientIp: flow.viewer.clientIp, cf: cf(ctx), subrequest, caches: cachesFor(ctx.options.cache, flow.distribution) });
+  const r = await ctx.options.runtime.fetch(spec, data, { eventType: "origin-request", clientIp: flow.viewer.clientIp, cf: cfOf(ctx), subrequest, caches: cachesFor(ctx.options.cache, flow.distribution) });
+  if (r.type === "response") r.response.headers = ownLength(r.response.headers, sent.method);
   return { value: asResponse(r), cold: r.cold, finished: r.finished };
+}
+
+/**
+ * A Workers answer is framed by its own body, as workerd frames it: a
+ * `Content-Length` header in it is dropped (often copied from a fetched
+ * response whose body the handler changed, it would cut the body or leave the
+ * connection waiting); bytes get their length from the body, a stream goes
+ * chunked. Kept for HEAD, whose answer has no body to count.
+ */
+export function ownLength(headers: HeaderList, method: string): HeaderList {
+  if (method === "HEAD" || !headers.some(([name]) => name === "content-length")) return headers;
+  return headers.filter(([name]) => name !== "content-length");
 }
 
 function asResponse(r: { type: "response"; response: ResponseData } | { type: "request" }): Response {
   // A Workers handler always answers with a Response; "request" is the Lambda@Edge dialect's.
   if (r.type !== "response") throw new TypeError("expected a Workers handler to answer with a Response");
   return dataToResponse(r.response);
+}
+
+/** The response at hand at a response event, as a Workers handler's `fetch()` gets it. */
+export interface ResponseAtHand {
+  readonly response: Response;
+  /** Its body went to the handler (it cannot go on unchanged any more). */
+  taken: boolean;
+  /** The event is over: a later fetch() of it fails. */
+  closed: boolean;
+}
+
+export function responseAtHand(response: Response): ResponseAtHand {
+  return { response, taken: false, closed: false };
+}
+
+/**
+ * A Workers handler at origin-response or viewer-response. `event` is the
+ * CloudFront event a Lambda@Edge handler would get there (the request and the
+ * response the handler is shown, and what its answer is checked against);
+ * `url` is the request's URL.
+ */
+export async function workersResponseEvent(ctx: Context, flow: Flow, spec: FunctionSpec, event: CloudFrontEvent, url: string, atHand: ResponseAtHand): Promise<Invoked<Response>> {
+  const record = event.Records[0]!.cf;
+  const eventType = record.config.eventType;
+  const original = atHand.response;
+  const parts = partsOf(original);
+  const own = comparable(url);
+  const head = { status: original.status, statusText: original.statusText, headers: cfHeadersToHeaderList(record.response!.headers) };
+  const subrequest: Subrequest = async (request, options) => {
+    if (comparable(request.url) !== own) return outbound(ctx, request, options);
+    if (atHand.closed) throw new TypeError(`fetch(${url}): the ${eventType} event is over; the response it had is gone`);
+    // Bytes in memory (a cache hit) can be given again; a stream only once.
+    const body = parts !== undefined ? parts.body : original.body;
+    if (request.method.toUpperCase() === "HEAD" || body === null) return { ...head, body: null };
+    if (body instanceof Uint8Array) return { ...head, body };
+    if (atHand.taken) throw new TypeError(`fetch(${url}): the ${eventType} response was fetched already, and its body streams to the first fetch only; use response.clone() to read it twice`);
+    atHand.taken = true;
+    return { ...head, body: body as unknown as AsyncIterable<Uint8Array> };
+  };
+  const data: RequestData = { method: record.request.method, url, headers: cfHeadersToHeaderList(record.request.headers), body: null };
+  const r = await ctx.options.runtime.fetch(spec, data, { clientIp: flow.viewer.clientIp, cf: cfOf(ctx), subrequest, caches: cachesFor(ctx.options.cache, flow.distribution) });
+  // When the invocation is over, a response at hand the handler never took is let go.
+  void r.finished.finally(() => {
+    atHand.closed = true;
+    if (!atHand.taken) void original.body?.cancel().catch(() => {});
+  });
+  if (r.type !== "response") throw withFailureReport(new TypeError("expected a Workers handler to answer with a Response"), r.finished);
+  const answer = r.response;
+  try {
+    const value = replacedByWorkers(original, event, { ...answer, headers: ownLength(answer.headers, record.request.method) }, () => toStream(answer.body));
+    return { value, cold: r.cold, finished: r.finished };
+  } catch (err) {
+    cancelRuntimeBody(answer.body);
+    throw withFailureReport(err, r.finished);
+  }
+}
+
+/** A URL as fetch() compares it with the request's own: parsed, without the fragment. */
+function comparable(url: string): string {
+  try {
+    const u = new URL(url);
+    u.hash = "";
+    return u.href;
+  } catch {
+    return url;
+  }
 }

@@ -37,6 +37,11 @@ before(async () => {
       res.writeHead(200, { etag: '"v1"', "cache-control": "max-age=0" }).end("etag body");
       return;
     }
+    if (url.pathname.startsWith("/worker/longer")) {
+      const text = `origin ${url.pathname} ${body.length}`;
+      res.writeHead(200, { "content-length": String(Buffer.byteLength(text)) }).end(text);
+      return;
+    }
     if (url.pathname.startsWith("/slow")) {
       setTimeout(() => res.writeHead(200).end("late"), 1500);
       return;
@@ -62,11 +67,40 @@ before(async () => {
     `export default { async fetch(request) {
       const url = new URL(request.url);
       if (url.pathname === "/worker/self") return new Response("answered by the worker", { headers: { "x-worker": "self" } });
+      if (url.pathname.startsWith("/worker/longer")) {
+        // A longer body under the origin's headers (its Content-Length among them), in memory or streamed.
+        const origin = await fetch(request);
+        const text = (await origin.text()) + " and more";
+        if (url.pathname.endsWith("/bytes")) return new Response(text, origin);
+        return new Response(new ReadableStream({ start(c) { c.enqueue(new TextEncoder().encode(text)); c.close(); } }), origin);
+      }
       const res = await fetch(request);
       const copy = new Response(res.body, res);
       copy.headers.set("x-worker", "passed");
       return copy;
     } };`,
+  );
+  // Workers handlers at the response events: a module at origin-response, a service worker at viewer-response.
+  await fleet.publish(
+    "wores",
+    `export default { async fetch(request) {
+      const res = await fetch(request);
+      const out = new Response(res.body, res);
+      out.headers.set("x-wores", res.status + " " + new URL(request.url).pathname);
+      return out;
+    } };`,
+  );
+  await fleet.publish(
+    "wvres",
+    `addEventListener("fetch", (event) => event.respondWith((async () => {
+      const path = new URL(event.request.url).pathname;
+      if (path.endsWith("/own")) return new Response("made at viewer-response", { headers: { "x-wvres": "own" } });
+      const res = await fetch(event.request);
+      if (path.endsWith("/status")) return new Response(res.body, { status: 201, headers: res.headers });
+      const out = new Response((await res.text()).toUpperCase(), res);
+      out.headers.set("x-wvres", event.request.url + " " + res.headers.get("x-wores"));
+      return out;
+    })()));`,
   );
   const fn = (name: string, includeBody = false) => ({ function: name, alias: "live", includeBody });
   const b = (pathPattern: string, functions: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({ pathPattern, originId: "web", functions, ...extra });
@@ -85,6 +119,7 @@ before(async () => {
       b("/badresult/*", { "viewer-request": fn("badresult") }),
       b("/echo/*", { "viewer-request": fn("echo", true) }),
       b("/worker/*", { "viewer-request": fn("worker") }),
+      b("/wres/*", { "origin-response": fn("wores"), "viewer-response": fn("wvres") }),
       b("/vary*", {}, { cacheKey: { queryStrings: { behavior: "none", items: [] }, headers: { behavior: "none", items: [] }, cookies: { behavior: "none", items: [] } } }),
     ],
     defaultBehavior: { originId: "web", functions: {} },
@@ -166,6 +201,30 @@ test("viewer-response may not change the status: 502 ERR_INVALID_RESULT", async 
   assert.equal(r.headers["x-verge-error"], "ERR_INVALID_RESULT");
 });
 
+test("Workers handlers at origin-response and viewer-response: fetch(request) is the response at hand, their answers replace it", async () => {
+  const first = await fleet.get(0, HOST, "/wres/a");
+  assert.equal(first.status, 200);
+  assert.equal(first.headers["x-verge-cache"], "Miss");
+  assert.equal(first.body, "ORIGIN /WRES/A 0");
+  assert.equal(first.headers["x-wores"], "200 /wres/a");
+  assert.equal(first.headers["x-wvres"], `http://${HOST}/wres/a 200 /wres/a`, "viewer-response saw the viewer's URL and origin-response's answer");
+  const second = await fleet.get(0, HOST, "/wres/a");
+  assert.equal(second.headers["x-verge-cache"], "Hit");
+  assert.equal(second.headers["x-wores"], "200 /wres/a", "origin-response's answer was cached");
+  assert.equal(second.body, "ORIGIN /WRES/A 0", "viewer-response runs on a hit");
+  assert.equal(originHits("/wres/a"), 1, "fetch(request) at the response events went nowhere");
+
+  const own = await fleet.get(1, HOST, "/wres/own");
+  assert.equal(own.status, 200);
+  assert.equal(own.body, "made at viewer-response");
+  assert.equal(own.headers["x-wvres"], "own");
+  assert.equal(own.headers["x-wores"], undefined, "the response at hand was replaced");
+
+  const status = await fleet.get(1, HOST, "/wres/status");
+  assert.equal(status.status, 502, "viewer-response may not change the status");
+  assert.equal(status.headers["x-verge-error"], "ERR_INVALID_RESULT");
+});
+
 test("changing a read-only header is an invalid result (502)", async () => {
   const r = await fleet.get(0, HOST, "/readonly/x");
   assert.equal(r.status, 502);
@@ -188,6 +247,22 @@ test("errors map as Lambda@Edge maps them, each with a request id", async () => 
   assert.equal(ok.status, 200, "the node still serves after a CPU kill");
 });
 
+test("/_verge/metrics counts the CPU and wall time of failed invocations (a CPU kill used its whole budget)", async () => {
+  const r = await fleet.get(1, HOST, "/spin/metrics");
+  assert.equal(r.headers["x-verge-error"], "ERR_CPU_LIMIT");
+  const sample = (text: string, metric: string) => Number(new RegExp(`^${metric}\\{[^}]*function="spin@[0-9a-f]{12}"[^}]*\\} (\\S+)$`, "m").exec(text)?.[1] ?? NaN);
+  // The record (and so the metrics) comes once the error response went out and the invocation's report settled.
+  const deadline = Date.now() + 10_000;
+  let text = "";
+  while (!(sample(text, "verge_function_cpu_ms_count") >= 1)) {
+    if (Date.now() > deadline) assert.fail(`no spin invocation in the metrics:\n${text}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    text = await (await fetch(`${fleet.nodes[1]!.url}/_verge/metrics`)).text();
+  }
+  assert.ok(sample(text, "verge_function_cpu_ms_sum") >= 20, `CPU of a kill past its 20 ms budget: ${sample(text, "verge_function_cpu_ms_sum")}`);
+  assert.ok(sample(text, "verge_function_wall_ms_sum") >= 20);
+});
+
 test("an include-body association exposes the body base64, truncated at the profile's limit (1 MiB under the Workers profile)", async () => {
   const small = JSON.parse((await fleet.get(0, HOST, "/echo/x", { method: "POST", body: "hello" })).body);
   assert.deepEqual(small, { truncated: false, encoding: "base64", length: 5 });
@@ -208,6 +283,17 @@ test("a Workers fetch handler answers itself or continues through cache and orig
   const b = await fleet.get(0, HOST, "/worker/pass");
   assert.equal(b.body, a.body);
   assert.equal(originHits("/worker/pass"), hits, "the second fetch(request) is a cache hit");
+});
+
+test("a Workers answer is framed by its own body, not by a Content-Length it copied from a fetched response", async () => {
+  for (const kind of ["bytes", "stream"]) {
+    const r = await fleet.get(0, HOST, `/worker/longer/${kind}`);
+    assert.equal(r.status, 200);
+    assert.equal(r.body, `origin /worker/longer/${kind} 0 and more`, kind);
+    if (r.headers["content-length"] !== undefined) assert.equal(Number(r.headers["content-length"]), Buffer.byteLength(r.body), kind);
+  }
+  // The connection is still in step: another request on it is answered.
+  assert.equal((await fleet.get(0, HOST, "/worker/self")).body, "answered by the worker");
 });
 
 test("Vary: one entry per accept-language", async () => {

@@ -3,7 +3,8 @@
  * through the edge pipeline, over a real origin on port 0: the function on its
  * event(s) of a one-origin distribution, the response cache (Miss, then Hit),
  * origin-request and origin-response Lambda@Edge handlers, a Workers handler
- * whose fetch(request) goes through cache and origin, and errors mapped as an
+ * whose fetch(request) goes through cache and origin, Workers handlers at the
+ * response events, and errors mapped as an
  * edge node maps them (x-verge-error, 502/503/504).
  */
 import { test, type TestContext } from "node:test";
@@ -192,18 +193,56 @@ test("errors map as on an edge node: x-verge-error, the status, the real message
   assert.equal(await ok.text(), "origin /fine");
 });
 
-test("errors: an invalid Lambda@Edge result is a 502, a Workers handler at a response event too", async (t) => {
+test("errors: an invalid Lambda@Edge result is a 502", async (t) => {
   const o = await origin(t);
   const invalid = verge(t, { script: lambda(`return { status: "99" };`), upstream: o.url });
   const res = await invalid.dispatchFetch("http://site.test/");
   assert.equal(res.status, 502);
   assert.equal(res.headers.get("x-verge-error"), "ERR_INVALID_RESULT");
   assert.match((await invalid.reportOf(res))!.error!.message, /status/);
+});
 
-  const workers = verge(t, { modules: true, script: `export default { fetch: () => new Response("x") }`, event: "origin-response", upstream: o.url });
-  const wrong = await workers.dispatchFetch("http://site.test/");
-  assert.equal(wrong.status, 502);
-  assert.equal(wrong.headers.get("x-verge-error"), "ERR_INVALID_EVENT");
+test("a Workers handler at origin-response and viewer-response: fetch(request) is the response at hand, its answer replaces it", async (t) => {
+  const o = await origin(t);
+  const ores = verge(t, {
+    modules: true,
+    script: `export default { async fetch(request) {
+      const r = await fetch(request);
+      const out = new Response("[" + (await r.text()) + "]", r);
+      out.headers.set("x-worker-saw", request.url);
+      return out;
+    } }`,
+    event: "origin-response",
+    upstream: o.url,
+  });
+  const miss = await ores.dispatchFetch("http://site.test/w");
+  assert.equal(miss.status, 200);
+  assert.equal(await miss.text(), "[origin /w]");
+  assert.equal(miss.headers.get("x-worker-saw"), `${o.url}/w`);
+  assert.ok(await ores.reportOf(miss), "the function ran");
+  const hit = await ores.dispatchFetch("http://site.test/w");
+  assert.equal(hit.headers.get("x-verge-cache"), "Hit");
+  assert.equal(await hit.text(), "[origin /w]", "its answer was cached");
+  assert.equal(o.seen.length, 1, "fetch(request) did not reach the origin");
+
+  const vres = verge(t, {
+    script: `addEventListener("fetch", (e) => e.respondWith((async () => {
+      const r = await fetch(e.request.url);
+      if (new URL(e.request.url).pathname === "/status") return new Response("x", { status: 201 });
+      const out = new Response(r.body, r);
+      out.headers.set("x-cache-seen", r.headers.get("x-verge-cache") ?? "none");
+      return out;
+    })()));`,
+    event: "viewer-response",
+    upstream: o.url,
+  });
+  const v1 = await vres.dispatchFetch("http://site.test/v");
+  assert.equal(await v1.text(), "origin /v");
+  assert.equal(v1.headers.get("x-cache-seen"), "none", "the response before the node's own headers");
+  const changed = await vres.dispatchFetch("http://site.test/status");
+  assert.equal(changed.status, 502, "viewer-response may not change the status");
+  assert.equal(changed.headers.get("x-verge-error"), "ERR_INVALID_RESULT");
+  assert.match((await vres.reportOf(changed))!.error!.message, /cannot change the status/);
 });
 
 test("errors: an unreachable origin is a 502, one too slow to answer a 504", async (t) => {

@@ -8,7 +8,11 @@
  * - every deploy reaches every worker while they serve traffic (issue 4/6: a
  *   worker's read snapshot from just before the primary's commit hid the new
  *   state, and the worker kept the previous version until the next change), each
- *   within lmdb-js's expected re-reads (nothing logged).
+ *   within lmdb-js's expected re-reads (nothing logged);
+ * - a worker's drain counts hits answered at once and requests in flight, and
+ *   ends when they are done, not at its deadline;
+ * - health lists the seq each worker serves, and a worker stuck on an old state
+ *   (stopped with SIGSTOP) makes the node `behind` and not ok until it catches up.
  * Every wait is a poll with a deadline.
  */
 import { test, after } from "node:test";
@@ -219,6 +223,105 @@ test("verge edge prints its workers' log lines as JSON on stdout; --help names -
   assert.ok(json().some((l) => l.event === "worker-ready"), "the supervisor's events on stdout too");
   child.kill("SIGTERM");
   await exited;
+});
+
+test("a supervised worker's drain counts cache hits answered at once and requests still in flight, and ends without its deadline", TIMEOUT, async (t) => {
+  const { fleet } = await supervised();
+  const origin = await startWebOrigin((req, res) => res.writeHead(200, { "cache-control": "max-age=300" }).end(`cached ${req.url}`));
+  t.after(() => origin.close());
+  await fleet.publish("drainslow", lambda(`console.log("drainslow started"); await new Promise((r) => setTimeout(r, 1500)); return { status: "200", ${noStore}, body: "slow done" };`));
+  await fleet.waitApplied(
+    await fleet.distribution("drain", {
+      hostnames: ["drain.test"],
+      origins: [{ id: "web", url: origin.url }],
+      behaviors: [{ pathPattern: "/slow/*", originId: "web", functions: fn("drainslow") }],
+      defaultBehavior: { originId: "web", functions: {} },
+    }),
+  );
+  // Its own supervised node (one supervisor per process): `verge edge` in a child, one worker.
+  const main = new URL("../../src/cli/main.ts", import.meta.url).pathname;
+  const dataDir = mkdtempSync(join(tmpdir(), "verge-edge-drain-"));
+  const port = await freePort();
+  const args = ["--no-node-snapshot", main, "edge", "--port", String(port), "--origin", fleet.registry.url, "--token", fleet.nodeToken, "--data", dataDir, "--node-id", "node-drain", "--workers", "1", "--allow-private-subrequests"];
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  child.stdout.setEncoding("utf8").on("data", (c: string) => (out += c));
+  child.stderr.resume();
+  const exited = new Promise<[number | null, string | null]>((r) => child.once("exit", (code, signal) => r([code, signal])));
+  t.after(async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    await exited;
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  const json = () => out.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>);
+  const get = (path: string) =>
+    new Promise<{ status: number; cache: string | undefined; body: string }>((resolve, reject) => {
+      const req = httpRequest({ host: "127.0.0.1", port, path, headers: { host: "drain.test" }, agent: false }, (res) => {
+        let body = "";
+        res.setEncoding("utf8").on("data", (c: string) => (body += c));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, cache: res.headers["x-verge-cache"] as string | undefined, body }));
+      });
+      req.on("error", reject);
+      req.end();
+    });
+  await until("the drain distribution on the node", async () => ((await get("/page").catch(() => undefined))?.status === 200 ? true : undefined), 60_000);
+  for (let i = 0; i < 20; i++) assert.equal((await get("/page")).cache, "Hit", "a fresh hit: answered without a promise");
+  const slow = get("/slow/x");
+  await until("the slow function to start", async () => (json().some((l) => l.msg === "console" && l.text === "drainslow started") ? true : undefined));
+  child.kill("SIGTERM");
+  assert.deepEqual(await slow, { status: 200, cache: undefined, body: "slow done" }, "the request in flight finished during the drain");
+  assert.deepEqual(await exited, [0, null]);
+  assert.ok(json().some((l) => l.event === "worker-drain"), "the worker drained");
+  assert.deepEqual(json().filter((l) => l.event === "worker-drain-timeout"), [], "its in-flight count reached 0 before the deadline");
+});
+
+interface WorkerHealth {
+  pid: number;
+  appliedSeq: number | null;
+  behindSeconds: number;
+}
+
+/** /_verge/health on a fresh connection; undefined when the worker it went to did not answer within 2 s. */
+async function healthOnce(node: EdgeNode): Promise<{ status: number; ok: boolean; behind: boolean; appliedSeq: number; workers: WorkerHealth[] } | undefined> {
+  const o = await outcome(node.url, "/_verge/health", 2_000);
+  return o.kind === "answer" ? { status: o.status, ...(JSON.parse(o.body) as { ok: boolean; behind: boolean; appliedSeq: number; workers: WorkerHealth[] }) } : undefined;
+}
+
+test("health lists the seq each worker serves; a worker stuck on an old state makes the node behind (503) until it catches up", TIMEOUT, async () => {
+  const { fleet, node } = await supervised();
+  const current = await until("both workers at the node's seq", async () => {
+    const h = await healthOnce(node);
+    return h !== undefined && h.workers.length === 2 && h.workers.every((w) => w.appliedSeq === h.appliedSeq) ? h : undefined;
+  });
+  assert.deepEqual([current.status, current.ok, current.behind], [200, true, false]);
+  assert.deepEqual(current.workers.map((w) => w.behindSeconds), [0, 0]);
+
+  // A worker that stops turning (SIGSTOP) keeps the state it had while the node applies a new one.
+  const stuck = current.workers[0]!.pid;
+  process.kill(stuck, "SIGSTOP");
+  try {
+    await fleet.publish("lag", lambda(`return cf.request;`));
+    // Requests handed to the stopped worker get no answer: only the other worker's answers count.
+    const lagging = await until("the node to report the stopped worker behind", async () => {
+      const h = await healthOnce(node);
+      return h?.behind === true ? h : undefined;
+    });
+    assert.equal(lagging.status, 503);
+    assert.equal(lagging.ok, false);
+    const stale = lagging.workers.find((w) => w.pid === stuck)!;
+    const fresh = lagging.workers.find((w) => w.pid !== stuck)!;
+    assert.ok(stale.appliedSeq !== null && stale.appliedSeq < lagging.appliedSeq, `the stopped worker serves seq ${stale.appliedSeq}, the node applied ${lagging.appliedSeq}`);
+    assert.ok(stale.behindSeconds > 5);
+    assert.deepEqual([fresh.appliedSeq, fresh.behindSeconds], [lagging.appliedSeq, 0]);
+  } finally {
+    process.kill(stuck, "SIGCONT");
+  }
+  const recovered = await until("the node to be ok again", async () => {
+    const h = await healthOnce(node);
+    return h?.ok === true ? h : undefined;
+  });
+  assert.equal(recovered.status, 200);
+  assert.deepEqual(recovered.workers.map((w) => w.appliedSeq), [recovered.appliedSeq, recovered.appliedSeq]);
 });
 
 test("every deploy reaches every worker while the workers serve traffic", TIMEOUT, async () => {

@@ -14,6 +14,7 @@
  *   /workers                  worker.workers()
  *   /ask?kind=                worker.request(kind, { from: pid })
  *   /messages                 the broadcast messages of type "reload" received
+ *   /status?n=                worker.setStatus({ n })
  */
 import { createServer } from "node:http";
 import { connectWorker } from "../index.ts";
@@ -69,6 +70,9 @@ const server = createServer((req, res) => {
         (err: { code: string; message: string }) => json({ pid: process.pid, code: err.code, message: err.message }, 500),
       );
       return;
+    case "/status":
+      worker.setStatus({ n: Number(url.searchParams.get("n")) });
+      return json({ pid: process.pid });
     case "/messages":
       return json({ pid: process.pid, reloads });
     default:

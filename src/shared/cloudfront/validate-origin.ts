@@ -2,6 +2,12 @@
  * Checks `request.origin` as an origin-request function may rewrite it (AWS
  * "Lambda@Edge event structure" > custom origin / Amazon S3 origin fields).
  * Exactly one of `custom` or `s3`; an S3 origin may replace a custom one and back.
+ *
+ * A custom origin's `domainName` is a domain name, not an IPv4 address and
+ * without a port: a function cannot introduce an address. The one the event
+ * carried is accepted as it is, whatever it is (CloudFront gives a function
+ * the configured origin as is, so returning it unchanged is always valid; an
+ * edge node may be configured with an origin by address).
  */
 import { field, found, headerField, isPlainObject, quote } from "./describe.ts";
 import { checkHeaders } from "./validate-headers.ts";
@@ -16,6 +22,8 @@ export function checkOrigin(
   eventType: CloudFrontEventType,
   requestHeaders: CloudFrontHeaders | undefined,
   problems: string[],
+  /** The origin the event carried. */
+  given?: CloudFrontOrigin,
 ): CloudFrontOrigin | undefined {
   if (!isPlainObject(raw)) {
     problems.push(`${path}: expected an object with either "custom" or "s3", found ${found(raw)}`);
@@ -35,7 +43,8 @@ export function checkOrigin(
     return undefined;
   }
   const before = problems.length;
-  checkDomainName(at, origin["domainName"], kind, problems);
+  const givenDomain = given?.[kind]?.domainName;
+  if (givenDomain === undefined || origin["domainName"] !== givenDomain) checkDomainName(at, origin["domainName"], kind, problems);
   checkPath(at, origin["path"], problems);
   const customHeaders = checkHeaders(
     `${at}.customHeaders`,

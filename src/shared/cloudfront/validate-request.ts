@@ -55,7 +55,7 @@ export function checkRequest(raw: Record<string, unknown>, options: RequestCheck
 
   let origin = undefined;
   if (eventType === "origin-request") {
-    origin = checkOrigin(`${PATH}.origin`, raw["origin"], eventType, headers, problems);
+    origin = checkOrigin(`${PATH}.origin`, raw["origin"], eventType, headers, problems, original.origin);
   } else if (raw["origin"] !== undefined) {
     problems.push(`${PATH}.origin: the origin can only be set at origin-request; expected nothing at ${eventType}, found ${found(raw["origin"])}`);
   }

@@ -193,6 +193,32 @@ test("origin: settable at origin-request only, with exactly one of custom or s3"
   ]);
 });
 
+test("origin: a custom origin by address is valid only as the event carried it", () => {
+  const byAddress = (domainName: string): CloudFrontEvent => {
+    const event = eventFor("origin-request");
+    (event.Records[0].cf.request.origin as { custom: typeof custom }).custom = { ...custom, domainName };
+    return event;
+  };
+  for (const given of ["192.0.2.10", "[2001:db8::1]"]) {
+    const event = byAddress(given);
+    const origin = event.Records[0].cf.request.origin as { custom: typeof custom };
+    assert.equal(run("origin-request", requestOf(event), unlimited, event).ok, true, `${given} returned as given`);
+    const moved = { ...requestOf(event), origin: { custom: { ...origin.custom, port: 8443, path: "/v2" } } };
+    assert.equal(run("origin-request", moved, unlimited, event).ok, true, `${given} kept, other fields changed`);
+  }
+  // An address a function introduces is refused, whatever the event carried.
+  for (const event of [byAddress("192.0.2.10"), eventFor("origin-request")]) {
+    const introduced = { ...requestOf(event), origin: { custom: { ...custom, domainName: "192.0.2.11" } } };
+    assert.deepEqual(problems(run("origin-request", introduced, unlimited, event)), [
+      'Records[0].cf.request.origin.custom.domainName: expected a domain name, not an IPv4 address, found "192.0.2.11"',
+    ]);
+  }
+  const v6 = byAddress("[2001:db8::1]");
+  assert.deepEqual(problems(run("origin-request", { ...requestOf(v6), origin: { custom: { ...custom, domainName: "[2001:db8::2]" } } }, unlimited, v6)), [
+    'Records[0].cf.request.origin.custom.domainName: expected a domain name without ":" (set the port in "port"), found "[2001:db8::2]"',
+  ]);
+});
+
 test("every problem is reported at once", () => {
   const event = eventFor("origin-request");
   const result = { ...requestOf(event), uri: "x", method: 1, querystring: "a b", headers: { "accept-encoding": [{ value: "br" }], connection: [{ value: "close" }] } };
