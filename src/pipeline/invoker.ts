@@ -12,7 +12,7 @@
 import { VergeError, hasCode, type VergeErrorCode } from "../shared/errors.ts";
 import { concurrencyOf, type FunctionAssociation } from "../shared/protocol.ts";
 import { failureReport, type FunctionSpec, type InvocationReport } from "../runtime/index.ts";
-import { withFailureReport } from "../runtime/failure-report.ts";
+import { withFailureReport } from "../runtime/index.ts";
 import type { StickyInput, VersionRef } from "./types.ts";
 import { codeOf, messageOf } from "./errors.ts";
 import { listToHeaders } from "./headers.ts";

@@ -31,7 +31,7 @@
 import type { FunctionSpec, HostServices } from "../runtime/index.ts";
 import { partsOf, type HeaderList, type RequestData, type ResponseData } from "../shared/http.ts";
 import { cfHeadersToHeaderList, splitUrl, type CloudFrontEvent } from "../shared/cloudfront/index.ts";
-import { withFailureReport } from "../runtime/failure-report.ts";
+import { withFailureReport } from "../runtime/index.ts";
 import type { Context, Flow, FlowRequest, OriginTarget } from "./flow.ts";
 import { requestUrl, targetUrl } from "./flow.ts";
 import { cancelRuntimeBody, dataToResponse, replacedByWorkers, responseToData, toStream } from "./events.ts";

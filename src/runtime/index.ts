@@ -17,6 +17,6 @@ export { createChildRuntime } from "./child-host/client.ts";
 export type { ChildRuntime, ChildRuntimeOptions } from "./child-host/client.ts";
 export type { FunctionDecl } from "./child-host/messages.ts";
 export type { InvocationReport, InvocationOutcome } from "./invocation.ts";
-export { failureReport } from "./failure-report.ts";
+export { failureReport, withFailureReport } from "./failure-report.ts";
 export type { LimitReport, LogEntry } from "./report.ts";
 export type { HostServices, BindingHandler, CacheApiHost, CacheApiPut, CacheApiRequest, CacheApiResponse } from "./host-services.ts";

@@ -178,7 +178,12 @@ export class ActiveInvocation {
     else {
       this.#bodyOpen = true;
       this.leftGuestState = true;
-      out = this.#pullBody(body.stream);
+      const stream = body.stream;
+      out = closedEvenUnstarted(this.#pullBody(stream), () => {
+        this.#cancelGuest(stream, "the reader cancelled the response body");
+        this.#bodyOpen = false;
+        this.#maybeEnd();
+      });
     }
     this.#resolveOutcome({ kind: "response", response: { ...head, body: out }, finished: this.finished });
   }
@@ -201,8 +206,12 @@ export class ActiveInvocation {
    * read chunk by chunk; leaving it early cancels it in the guest. Unlike the
    * response body, it does not count against the response size budget.
    */
-  async *guestStream(stream: number): AsyncGenerator<Uint8Array> {
+  guestStream(stream: number): AsyncGenerator<Uint8Array> {
     this.leftGuestState = true;
+    return closedEvenUnstarted(this.#guestStream(stream), () => this.#cancelGuest(stream, "the host stopped reading the body"));
+  }
+
+  async *#guestStream(stream: number): AsyncGenerator<Uint8Array> {
     let done = false;
     try {
       while (true) {
@@ -214,13 +223,17 @@ export class ActiveInvocation {
         yield chunk;
       }
     } finally {
-      if (!done && !this.#ended) {
-        try {
-          this.#sandbox.enter("cancelStream", [stream, "the host stopped reading the body"]);
-        } catch {
-          // a kill already ended the invocation
-        }
-      }
+      if (!done) this.#cancelGuest(stream, "the host stopped reading the body");
+    }
+  }
+
+  /** Cancels guest stream `stream` unless the invocation is over (a kill already ended it). */
+  #cancelGuest(stream: number, reason: string): void {
+    if (this.#ended) return;
+    try {
+      this.#sandbox.enter("cancelStream", [stream, reason]);
+    } catch {
+      // a kill already ended the invocation
     }
   }
 
@@ -243,13 +256,7 @@ export class ActiveInvocation {
         yield chunk;
       }
     } finally {
-      if (!done && !this.#ended) {
-        try {
-          this.#sandbox.enter("cancelStream", [stream, "the reader cancelled the response body"]);
-        } catch {
-          // a kill already ended the invocation
-        }
-      }
+      if (!done) this.#cancelGuest(stream, "the reader cancelled the response body");
       this.#bodyOpen = false;
       this.#maybeEnd();
     }
@@ -286,4 +293,34 @@ export class ActiveInvocation {
       responseBytes: { used: this.responseBytes, limit: l.responseBytes },
     };
   }
+}
+
+/**
+ * `gen`, except that ending it before its first `next()` still runs `onUnstarted`:
+ * an async generator's `return()` before it started skips its body, `finally`
+ * included, so a reader that cancels a body it never read would leave the guest
+ * stream (and the invocation) open until the wall deadline.
+ */
+function closedEvenUnstarted(gen: AsyncGenerator<Uint8Array>, onUnstarted: () => void): AsyncGenerator<Uint8Array> {
+  let started = false;
+  const endUnstarted = () => {
+    if (started) return false;
+    started = true;
+    onUnstarted();
+    return true;
+  };
+  const wrapped: AsyncGenerator<Uint8Array> = {
+    next: (...args) => {
+      started = true;
+      return gen.next(...args);
+    },
+    return: (value) => {
+      endUnstarted();
+      return gen.return(value);
+    },
+    throw: (err) => (endUnstarted() ? gen.return(undefined).then(() => Promise.reject(err)) : gen.throw(err)),
+    [Symbol.asyncIterator]: () => wrapped,
+    [Symbol.asyncDispose]: async () => void (await wrapped.return(undefined)),
+  };
+  return wrapped;
 }
