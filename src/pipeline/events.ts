@@ -20,7 +20,7 @@ import {
   decodeBody,
   headerListToCfHeaders,
   isHiddenHeader,
-  isReadOnlyHeader,
+  keepReadOnlyHeaders,
   type CloudFrontCustomOrigin,
   type CloudFrontEvent,
   type CloudFrontGeneratedResponse,
@@ -198,12 +198,7 @@ export function replacedByWorkers(
 ): Response {
   const cf = event.Records[0]!.cf;
   const eventType = cf.config.eventType as "origin-response" | "viewer-response";
-  const shown = cf.response!.headers;
-  let headers = answer.headers;
-  for (const [name, entries] of Object.entries(shown)) {
-    if (!isReadOnlyHeader(name, eventType) || headers.some(([n]) => n === name)) continue;
-    headers = [...headers, ...entries.map((e): [string, string] => [name, e.value])];
-  }
+  const headers = keepReadOnlyHeaders(eventType, cf.response!.headers, answer.headers);
   const statusText = answer.statusText !== "" || answer.status !== original.status ? answer.statusText : original.statusText;
   assertLambdaResult(eventType, event, { status: String(answer.status), statusDescription: statusText, headers: headerListToCfHeaders(headers) }, { responseBytes: null });
   const list = keepHidden(headersToList(original.headers), stripHopByHop(headers));

@@ -12,8 +12,10 @@ import {
   assertLambdaResult,
   buildCloudFrontEvent,
   cfRequestToRequestData,
+  cfHeadersToHeaderList,
   cfResponseToResponseData,
   getCloudFrontRecord,
+  keepReadOnlyHeaders,
   responseDataToCfResponse,
 } from "../shared/cloudfront/index.ts";
 import type { CacheApiHost, HostServices } from "./host-services.ts";
@@ -127,6 +129,34 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     return d;
   }
 
+  /**
+   * A Workers handler at origin-response or viewer-response (DESIGN.md §3: any dialect at any
+   * event), as the edge pipeline runs one (src/pipeline/workers.ts): it gets the request, and its
+   * `fetch()` of that request's own URL resolves to the response at hand (status and headers from
+   * the event; a Lambda@Edge response event carries no body). The Response it returns is the
+   * result, checked as a Lambda@Edge result at that event: a body it made (even empty) replaces
+   * the original; no body (`new Response(null, r)`, or the fetched one passed on) keeps it.
+   */
+  async function workersAtResponse(spec: FunctionSpec, event: CloudFrontEvent, eventType: "origin-response" | "viewer-response", request: RequestData): Promise<EventInvokeResult> {
+    const cf = getCloudFrontRecord(event);
+    const own = request.url.split("#")[0];
+    const atHand: ResponseData = { status: Number(cf.response!.status), statusText: cf.response!.statusDescription ?? "", headers: cfHeadersToHeaderList(cf.response!.headers), body: null };
+    const subrequest: HostServices["fetch"] = (req, init) => (req.url.split("#")[0] === own ? Promise.resolve({ ...atHand }) : options.services.fetch(req, init));
+    const { outcome, cold } = await run(spec, { kind: "fetch", request: { ...request, body: request.body instanceof Uint8Array ? request.body : null } }, null, subrequest);
+    try {
+      if (outcome.kind !== "response") throw new VergeError("ERR_INVALID_RESULT", `function ${spec.source.id}: expected a Response`);
+      const res = outcome.response;
+      const bytes = res.body === null ? null : await readBody(res.body);
+      const headers = keepReadOnlyHeaders(eventType, cf.response!.headers, res.headers);
+      const result = responseDataToCfResponse({ status: res.status, statusText: res.statusText, headers, body: bytes });
+      if (bytes === null) delete (result as { body?: unknown }).body;
+      const checked = assertLambdaResult(eventType, event, result, { responseBytes: spec.limits.responseBytes ?? defaultGenerated(eventType) });
+      return { kind: checked.kind, result: checked.value, cold, finished: outcome.finished };
+    } catch (err) {
+      throw withFailureReport(err, outcome.finished);
+    }
+  }
+
   return {
     load(spec) {
       const { sandbox } = pool.acquire(spec);
@@ -171,14 +201,9 @@ export function createRuntime(options: RuntimeOptions): Runtime {
         const r = await runLambda(spec, event);
         return { kind: r.kind, result: r.value, cold: r.cold, finished: r.finished };
       }
-      if (eventType === "origin-response" || eventType === "viewer-response") {
-        throw new VergeError(
-          "ERR_INVALID_EVENT",
-          `function ${spec.source.id}: a Workers fetch handler cannot run at ${eventType} yet; attach it to viewer-request or origin-request, or export a Lambda@Edge handler`,
-        );
-      }
       const host = cf.request.headers.host?.[0]?.value ?? cf.config.distributionDomainName;
       const request = cfRequestToRequestData(cf.request, { scheme: "https", host });
+      if (eventType === "origin-response" || eventType === "viewer-response") return workersAtResponse(spec, event, eventType, request);
       const { outcome, cold } = await run(spec, { kind: "fetch", request: { ...request, body: request.body } }, null);
       if (outcome.kind !== "response") throw new VergeError("ERR_INVALID_RESULT", `function ${spec.source.id}: expected a Response`);
       const res = outcome.response;

@@ -134,3 +134,29 @@ test("dispatchEvent refuses an event whose type does not match", async () => {
   const v = verge(`export const handler = async (e) => e.Records[0].cf.request;`);
   await assert.rejects(v.dispatchEvent("origin-request", eventFor("viewer-request")), (e: { code: string }) => e.code === "ERR_INVALID_EVENT");
 });
+
+test("a Workers handler at origin-response: fetch(request) is the response at hand; its Response is the result", async () => {
+  const v = verge(`export default { async fetch(request) {
+    const r = await fetch(request);
+    const res = new Response(null, r);
+    res.headers.set("x-seen", r.status + " " + r.headers.get("x-origin") + " " + new URL(request.url).pathname);
+    return res;
+  } };`);
+  const result = (await v.dispatchEvent("origin-response", eventFor("origin-response"))) as { status: string; headers: Record<string, Array<{ value: string }>>; body?: string };
+  assert.equal(result.status, "200");
+  assert.equal(result.headers["x-seen"]?.[0]?.value, "200 1 /path/index.html");
+  assert.equal(result.headers["content-type"]?.[0]?.value, "text/html");
+  assert.equal(result.body, undefined, "no body of its own: the original body goes on");
+});
+
+test("a Workers handler at viewer-response: a body it makes replaces the original; changing the status is invalid", async () => {
+  const v = verge(`export default { async fetch(request) {
+    const r = await fetch(request);
+    return new Response("replaced", { status: r.status, headers: { "content-type": "text/plain" } });
+  } };`);
+  const result = (await v.dispatchEvent("viewer-response", eventFor("viewer-response"))) as { status: string; body?: string; bodyEncoding?: string };
+  assert.equal(result.status, "200");
+  assert.equal(result.bodyEncoding === "base64" ? Buffer.from(result.body!, "base64").toString("utf8") : result.body, "replaced");
+  const bad = verge(`export default { fetch: () => new Response("no", { status: 404 }) };`);
+  await assert.rejects(bad.dispatchEvent("viewer-response", eventFor("viewer-response")), (e: { code: string }) => e.code === "ERR_INVALID_RESULT");
+});

@@ -24,6 +24,7 @@ export type {
   CloudFrontViewerResponseEvent,
 } from "./types.ts";
 export { CLOUDFRONT_EVENT_TYPES } from "./types.ts";
+export { keepReadOnlyHeaders } from "./workers-answer.ts";
 export { canonicalHeaderKey, cfHeadersToHeaderList, cloneCfHeaders, headerListToCfHeaders } from "./headers.ts";
 export { decodeBody, decodedBodyLength, encodeBody, exposeRequestBody, isBase64 } from "./body.ts";
 export type { ExposeBodyOptions } from "./body.ts";
