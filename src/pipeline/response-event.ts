@@ -51,8 +51,13 @@ export async function runResponseEvent(ctx: Context, flow: Flow, input: Response
   }
 }
 
-/** The function threw after `ctx.passThroughOnException()`. */
+/**
+ * The function threw after `ctx.passThroughOnException()`, or answered nothing
+ * after it (a non-Response), or is a service worker whose listeners never
+ * called `respondWith()`: Workers then sends the request on to the origin.
+ */
 export function passesThrough(err: unknown): boolean {
   const details = hasCode(err) ? (err as VergeError).details : undefined;
-  return details?.["passThrough"] === true && (err as VergeError).code === "ERR_FUNCTION_EXCEPTION";
+  const code = (err as VergeError).code;
+  return details?.["passThrough"] === true && (code === "ERR_FUNCTION_EXCEPTION" || code === "ERR_INVALID_RESULT");
 }

@@ -98,6 +98,15 @@ test("passThroughOnException: a Workers handler that throws lets a bodiless requ
   await edge.close();
 });
 
+test("a service worker whose listener never calls respondWith() lets the request go on to the origin, as Workers does", async () => {
+  const edge = edgeWith({ "viewer-request": `addEventListener("fetch", (event) => { /* looks, does not answer */ });` });
+  const res = await edge.request("/unanswered");
+  assert.equal(res.status, 200);
+  assert.equal(await res.text(), "origin GET /unanswered ");
+  assert.equal((await edge.record()).invocations[0]!.error, "ERR_INVALID_RESULT");
+  await edge.close();
+});
+
 test("a Workers handler at origin-request answers for the origin (cached); its fetch to the origin goes straight there", async () => {
   const edge = edgeWith({
     "origin-request": worker(`const r = await fetch(request); return new Response("wrapped: " + await r.text(), { headers: { "cache-control": "max-age=60", "x-url": request.url } });`),
