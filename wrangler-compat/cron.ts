@@ -3,4 +3,4 @@
  * and the schedule live in src/shared/cron.ts, shared with the registry (which
  * validates `config.crons`) and edge nodes (which run them).
  */
-export { cronProblem } from "../src/shared/cron.ts";
+export { cronNeverFires, cronProblem } from "../src/shared/cron.ts";

@@ -4,8 +4,8 @@
  * table sets appear in the result; validate.ts applies the environment rules.
  */
 import { isAbsolute, resolve } from "node:path";
-import { NAME_PATTERN } from "../src/shared/protocol.ts";
-import { cronProblem } from "./cron.ts";
+import { MAX_CRONS_PER_FUNCTION, NAME_PATTERN } from "../src/shared/protocol.ts";
+import { cronNeverFires, cronProblem } from "./cron.ts";
 import { Diagnostics, describe, isTable, join, kindOf } from "./diagnostics.ts";
 import { readRoutes, type WranglerRoute } from "./routes.ts";
 
@@ -19,7 +19,7 @@ export interface WranglerBuild {
   command?: string;
   /** Directory the command runs in (absolute); the config's directory by default. */
   cwd: string;
-  /** Directories `verge dev` would watch (absolute). */
+  /** Directories `verge dev` watches besides the import graph (absolute); `<config dir>/src` by default with a command, as in Wrangler. */
   watchDir: string[];
 }
 
@@ -70,8 +70,13 @@ function compatibilityDate(d: Diagnostics, path: string, value: unknown): string
 }
 
 function vars(d: Diagnostics, path: string, value: unknown): Record<string, unknown> | undefined {
-  const t = d.table(path, value);
-  if (t === undefined) return undefined;
+  if (value === undefined) return undefined;
+  if (!isTable(value)) {
+    // Only the kind: a string here is usually the vars themselves, written as text.
+    d.error(path, `expected a table of names and values, found ${kindOf(value)}`);
+    return undefined;
+  }
+  const t = value;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(t)) {
     // Values stay out of messages (CONVENTIONS.md): only their kind is named.
@@ -82,7 +87,8 @@ function vars(d: Diagnostics, path: string, value: unknown): Record<string, unkn
   return out;
 }
 
-function kvNamespaces(d: Diagnostics, path: string, value: unknown): WranglerKvNamespace[] | undefined {
+/** `[[kv_namespaces]]`; `vars` are the same table's, whose names a binding may not reuse. */
+function kvNamespaces(d: Diagnostics, path: string, value: unknown, vars: Record<string, unknown> | undefined): WranglerKvNamespace[] | undefined {
   if (value === undefined) return undefined;
   if (!Array.isArray(value)) {
     d.error(path, `expected an array of { binding, id } tables, found ${describe(value)}`);
@@ -97,6 +103,7 @@ function kvNamespaces(d: Diagnostics, path: string, value: unknown): WranglerKvN
     if (raw.binding === undefined) d.error(join(p, "binding"), "missing: expected the name the Worker reads it by, such as \"CACHE\"");
     else if (binding !== undefined && !BINDING.test(binding)) d.error(join(p, "binding"), `expected a JavaScript identifier, found ${describe(binding)}`);
     else if (binding !== undefined && out.some((n) => n.binding === binding)) d.error(join(p, "binding"), `"${binding}" is bound twice`);
+    else if (binding !== undefined && vars !== undefined && Object.hasOwn(vars, binding)) d.error(join(p, "binding"), `"${binding}" is also a name in vars; a name is bound once`);
     const id = d.string(join(p, "id"), raw.id, "a namespace id string");
     const previewId = d.string(join(p, "preview_id"), raw.preview_id, "a namespace id string");
     if (binding === undefined || !BINDING.test(binding)) return;
@@ -105,16 +112,37 @@ function kvNamespaces(d: Diagnostics, path: string, value: unknown): WranglerKvN
   return out;
 }
 
+/**
+ * `triggers.crons`, checked as the registry checks `config.crons` at publish
+ * (origin/validate/config.ts): at most MAX_CRONS_PER_FUNCTION, each valid and
+ * firing at least once, none repeated (whitespace aside).
+ */
 function crons(d: Diagnostics, path: string, value: unknown): string[] | undefined {
   const t = d.table(path, value);
   if (t === undefined) return undefined;
   for (const key of Object.keys(t)) if (key !== "crons") d.warn(join(path, key), "unknown trigger key; ignored (expected crons)");
-  const list = d.stringArray(join(path, "crons"), t.crons, 'an array of cron expressions such as "*/5 * * * *"') ?? [];
-  return list.filter((c, i) => {
-    const problem = cronProblem(c);
-    if (problem !== null) d.error(join(join(path, "crons"), i), `invalid cron expression ${describe(c)}: ${problem}`);
-    return problem === null;
+  const at = join(path, "crons");
+  const list = t.crons;
+  if (list === undefined) return [];
+  if (!Array.isArray(list)) {
+    d.error(at, `expected an array of cron expressions such as "*/5 * * * *", found ${describe(list)}`);
+    return [];
+  }
+  if (list.length > MAX_CRONS_PER_FUNCTION) d.error(at, `expected at most ${MAX_CRONS_PER_FUNCTION} cron expressions (verge's limit per function), found ${list.length}`);
+  const seen = new Map<string, number>();
+  const out: string[] = [];
+  list.forEach((c: unknown, i) => {
+    if (typeof c !== "string") return d.error(join(at, i), `expected a string, found ${describe(c)}`);
+    const problem = cronProblem(c) ?? cronNeverFires(c);
+    if (problem !== null) return d.error(join(at, i), `invalid cron expression ${describe(c)}: ${problem}`);
+    // The registry stores a cron with its whitespace runs as one space: "0  4 * * *" is "0 4 * * *".
+    const normal = c.trim().replace(/\s+/g, " ");
+    const first = seen.get(normal);
+    if (first !== undefined) return d.error(join(at, i), `${describe(c)} repeats ${join(at, first)}`);
+    seen.set(normal, i);
+    out.push(c);
   });
+  return out;
 }
 
 function limits(d: Diagnostics, path: string, value: unknown): { cpuMs?: number } | undefined {
@@ -133,12 +161,17 @@ function limits(d: Diagnostics, path: string, value: unknown): { cpuMs?: number 
 function build(d: Diagnostics, path: string, value: unknown, dir: string): WranglerBuild | undefined {
   const t = d.table(path, value);
   if (t === undefined) return undefined;
-  for (const key of Object.keys(t)) if (!["command", "cwd", "watch_dir"].includes(key)) d.warn(join(path, key), "unknown build key; ignored (expected command, cwd, watch_dir)");
+  for (const key of Object.keys(t)) {
+    if (key === "upload") d.warn(join(path, key), "a Wrangler 1 setting, no longer read (the format is detected from the code; the entry is main); ignored");
+    else if (!["command", "cwd", "watch_dir"].includes(key)) d.warn(join(path, key), "unknown build key; ignored (expected command, cwd, watch_dir)");
+  }
   const command = d.string(join(path, "command"), t.command, "a shell command");
   const cwd = d.string(join(path, "cwd"), t.cwd, "a directory");
   const watch = typeof t.watch_dir === "string" ? [t.watch_dir] : d.stringArray(join(path, "watch_dir"), t.watch_dir, "a directory or an array of directories");
   const at = (p: string): string => (isAbsolute(p) ? p : resolve(dir, p));
-  return { ...(command === undefined ? {} : { command }), cwd: at(cwd ?? "."), watchDir: (watch ?? []).map(at) };
+  // Wrangler's default watch_dir is ./src, and only matters with a command.
+  const watchDir = watch ?? (command === undefined ? [] : ["src"]);
+  return { ...(command === undefined ? {} : { command }), cwd: at(cwd ?? "."), watchDir: watchDir.map(at) };
 }
 
 /**
@@ -161,7 +194,7 @@ export function readFields(d: Diagnostics, base: string, t: Record<string, unkno
   if (flags !== undefined) f.compatibilityFlags = flags;
   const v = vars(d, p("vars"), t.vars);
   if (v !== undefined) f.vars = v;
-  const kv = kvNamespaces(d, p("kv_namespaces"), t.kv_namespaces);
+  const kv = kvNamespaces(d, p("kv_namespaces"), t.kv_namespaces, v);
   if (kv !== undefined) f.kvNamespaces = kv;
   const routes = readRoutes(d, base, t);
   if (routes !== undefined) f.routes = routes;
@@ -171,8 +204,5 @@ export function readFields(d: Diagnostics, base: string, t: Record<string, unkno
   if (l !== undefined) f.limits = l;
   const b = build(d, p("build"), t.build, dir);
   if (b !== undefined) f.build = b;
-  for (const ns of f.kvNamespaces ?? []) {
-    if (f.vars !== undefined && ns.binding in f.vars) d.error(p("kv_namespaces"), `binding "${ns.binding}" is also a name in vars; a name is bound once`);
-  }
   return f;
 }

@@ -20,16 +20,36 @@ export const NON_INHERITABLE_KEYS = ["vars", "kv_namespaces"] as const;
 const KNOWN_UNSUPPORTED = new Set([
   "account_id", "workers_dev", "preview_urls", "durable_objects", "r2_buckets", "d1_databases", "services", "queues",
   "analytics_engine_datasets", "ai", "browser", "hyperdrive", "vectorize", "mtls_certificates", "dispatch_namespaces",
-  "send_email", "tail_consumers", "unsafe", "assets", "site", "rules", "find_additional_modules", "base_dir",
-  "preserve_file_names", "no_bundle", "minify", "node_compat", "tsconfig", "jsx_factory", "jsx_fragment", "define",
-  "usage_model", "placement", "observability", "logpush", "upload_source_maps", "dev", "migrations", "keep_vars",
+  "send_email", "tail_consumers", "streaming_tail_consumers", "unsafe", "assets", "site", "rules", "find_additional_modules",
+  "base_dir", "preserve_file_names", "no_bundle", "minify", "node_compat", "tsconfig", "jsx_factory", "jsx_fragment",
+  "define", "usage_model", "placement", "observability", "logpush", "upload_source_maps", "dev", "migrations", "keep_vars",
   "send_metrics", "legacy_env", "compliance_region", "workflows", "version_metadata", "wasm_modules", "text_blobs",
-  "data_blobs", "alias", "containers", "secrets_store_secrets", "pipelines", "logfwdr", "zone_id", "keep_names",
-  "worker_loaders", "images", "secrets", "ratelimits", "unsafe_hello_world",
+  "data_blobs", "alias", "containers", "cloudchamber", "secrets_store_secrets", "pipelines", "logfwdr", "keep_names",
+  "worker_loaders", "images", "media", "secrets", "ratelimits", "unsafe_hello_world", "vpc_services", "python_modules",
+  "first_party_worker", "legacy_assets", "pages_build_output_dir",
 ]);
 
-/** Keys only the top level may hold. */
-const TOP_LEVEL_ONLY = new Set(["env", "$schema", "keep_vars", "send_metrics", "legacy_env", "dev", "site", "migrations"]);
+/**
+ * Keys Wrangler itself no longer reads (Wrangler 1 settings, renamed keys),
+ * with what to do instead; warned about and ignored, as Wrangler does.
+ */
+const DEPRECATED: Record<string, string> = {
+  type: "a Wrangler 1 setting, no longer read (the Worker's format is detected from its code); ignored",
+  webpack_config: "a Wrangler 1 setting, no longer read (use build.command for a custom build); ignored",
+  miniflare: "Wrangler does not read it (Miniflare's own settings); ignored",
+  "kv-namespaces": "the Wrangler 1 spelling, no longer read: rename it kv_namespaces; ignored",
+  zone_id: "a Wrangler 1 setting, no longer needed (each route names its zone); ignored",
+  experimental_services: "renamed services in Wrangler 2, and not supported by verge yet; ignored",
+};
+
+/**
+ * Keys only the top level may hold: Wrangler's `ConfigFields` (workers-sdk
+ * `config/config.ts`). `migrations` is not one: an environment may set its own.
+ */
+const TOP_LEVEL_ONLY = new Set([
+  "env", "$schema", "keep_vars", "send_metrics", "legacy_env", "dev", "site", "wasm_modules", "text_blobs", "data_blobs",
+  "alias", "pages_build_output_dir",
+]);
 
 /**
  * Warns for every key of `table` that verge does not read, naming its path.
@@ -43,6 +63,7 @@ export function checkKeys(d: Diagnostics, base: string, table: Record<string, un
     if (topLevel && (key === "env" || key === "$schema")) continue;
     if (!topLevel && TOP_LEVEL_ONLY.has(key)) d.warn(path, `"${key}" is a top-level setting and is not read inside an environment; ignored`);
     else if ((SUPPORTED_KEYS as readonly string[]).includes(key)) continue;
+    else if (Object.hasOwn(DEPRECATED, key)) d.warn(path, DEPRECATED[key]!);
     else if (KNOWN_UNSUPPORTED.has(key)) d.warn(path, `not supported by verge yet; ignored`);
     else d.warn(path, `unknown key (not a Wrangler setting verge knows); ignored`);
   }

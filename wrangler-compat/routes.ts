@@ -66,13 +66,20 @@ function route(d: Diagnostics, path: string, raw: unknown): WranglerRoute | unde
 }
 
 /**
- * Validates `routes` (an array) or `route` (one), never both, as Wrangler does.
+ * Validates `routes` (an array) or `route` (one), never both, as Wrangler does;
+ * `route = ""` counts as absent.
  *
  * @example
  * readRoutes(d, "", { routes: ["example.com/api/*", { pattern: "shop.example.com", custom_domain: true }] });
  */
 export function readRoutes(d: Diagnostics, base: string, table: Record<string, unknown>): WranglerRoute[] | undefined {
-  const { routes, route: one } = table;
+  const { routes } = table;
+  let one = table.route;
+  if (one === "") {
+    // Wrangler 1 templates say `route = ""`; Wrangler ignores it with a warning, and so does verge.
+    d.warn(join(base, "route"), "an empty string (Wrangler 1's placeholder for no route); ignored");
+    one = undefined;
+  }
   if (routes !== undefined && one !== undefined) {
     d.error(join(base, "route"), "expected either route or routes, not both");
     return undefined;

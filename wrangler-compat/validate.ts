@@ -77,7 +77,7 @@ export function validateWranglerConfig(raw: WranglerRawConfig, options: Validate
     else {
       checkKeys(d, base, table, false);
       const own = readFields(d, base, table, dir);
-      fields = inherit(d, base, top, own, raw);
+      fields = inherit(d, base, top, own, raw, table);
       name = own.name ?? (top.name === undefined ? undefined : `${top.name}-${env}`);
       if (own.name === undefined && name !== undefined && !NAME_PATTERN.test(name)) {
         d.error("name", `the environment's Worker name "${name}" (<name>-<env>) is not valid: expected ${NAME_EXPECTED}; set env.${env}.name`);
@@ -103,15 +103,19 @@ export function validateWranglerConfig(raw: WranglerRawConfig, options: Validate
   return { config, diagnostics: d };
 }
 
-/** The environment's own keys over the inheritable top-level ones; bindings from the environment only. */
-function inherit(d: Diagnostics, base: string, top: TableFields, own: TableFields, raw: WranglerRawConfig): TableFields {
+/**
+ * The environment's own keys over the inheritable top-level ones; bindings from
+ * the environment only. `envTable` is the environment as written: a binding key
+ * it sets, even to an invalid value (an error already), is not "missing".
+ */
+function inherit(d: Diagnostics, base: string, top: TableFields, own: TableFields, raw: WranglerRawConfig, envTable: Record<string, unknown>): TableFields {
   const merged: TableFields = { ...top, ...own };
   delete merged.vars;
   delete merged.kvNamespaces;
   if (own.vars !== undefined) merged.vars = own.vars;
   if (own.kvNamespaces !== undefined) merged.kvNamespaces = own.kvNamespaces;
   for (const key of NON_INHERITABLE_KEYS) {
-    if (raw[key] !== undefined && (own[key === "vars" ? "vars" : "kvNamespaces"] === undefined)) {
+    if (raw[key] !== undefined && envTable[key] === undefined) {
       // Wrangler's own warning: bindings are per environment.
       d.warn(join(base, key), `"${key}" is set at the top level but not in this environment, and bindings are not inherited: the Worker gets none; restate "${key}" under [${base}]`);
     }
