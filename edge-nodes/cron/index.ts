@@ -6,3 +6,5 @@ export { jobsOf, versionFor } from "./jobs.ts";
 export type { CronJob } from "./jobs.ts";
 export { createManualClock } from "./manual-clock.ts";
 export type { ManualClock } from "./manual-clock.ts";
+export { createScaledClock } from "./scaled-clock.ts";
+export type { CronTimeSpec } from "./scaled-clock.ts";
