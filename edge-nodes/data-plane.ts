@@ -15,7 +15,7 @@
 import { createRuntime, createHostServices, type Runtime, type FunctionSpec } from "../src/runtime/index.ts";
 import type { FunctionConfig } from "../src/shared/protocol.ts";
 import { createEdgeApp, type EdgeHealth } from "./app.ts";
-import { createClaimClient, startCronScheduler, type CronClock } from "./cron/index.ts";
+import { createClaimClient, createScaledClock, startCronScheduler, type CronClock, type CronTimeSpec } from "./cron/index.ts";
 import { createCacheApi, createResponseCache, tenantScope, type EdgeResponseCache } from "../src/pipeline/cache/index.ts";
 import type { CacheApiHost } from "../src/runtime/index.ts";
 import { createEdgeMetrics, type EdgeMetrics } from "./metrics.ts";
@@ -49,6 +49,8 @@ export interface DataPlaneOptions {
   schedule?: boolean;
   /** The scheduler's clock (tests drive fires with a manual one); default the system clock. */
   cronClock?: CronClock;
+  /** Tests and demos: the scheduler's time on its own timeline (cron/scaled-clock.ts); plain data, so workers get it. */
+  cronTime?: CronTimeSpec;
   /** Under a supervisor: the workers and the sync status the primary last sent. */
   supervised?: () => { workers: EdgeHealth["workers"]; sync: SyncStatus | null };
   log?: (line: object) => void;
@@ -128,7 +130,7 @@ export async function createDataPlane(options: DataPlaneOptions): Promise<DataPl
           quarantine: options.quarantine,
           registry: metrics.registry,
           log,
-          ...(options.cronClock === undefined ? {} : { clock: options.cronClock }),
+          ...(options.cronClock !== undefined ? { clock: options.cronClock } : options.cronTime !== undefined ? { clock: createScaledClock(options.cronTime) } : {}),
         })
       : undefined;
 

@@ -22,7 +22,7 @@ import { fileURLToPath } from "node:url";
 import { VergeError } from "../src/shared/errors.ts";
 import type { EdgeHealth } from "./app.ts";
 import { createDataPlane, openNodeState, type DataPlane } from "./data-plane.ts";
-import type { CronClock } from "./cron/index.ts";
+import type { CronClock, CronTimeSpec } from "./cron/index.ts";
 import { createClusterMetrics, shareWithPrimary } from "./metrics.ts";
 import { connectWorker, startSupervisor } from "./supervisor/index.ts";
 import { followPrimaryState } from "./sync/index.ts";
@@ -53,6 +53,14 @@ export interface EdgeNodeOptions {
   log?: (line: object) => void;
   /** Tests, with `workers: 0` only: the cron scheduler's clock (a manual one drives fires). */
   cronClock?: CronClock;
+  /**
+   * Tests and demos, with or without workers: the cron scheduler's time starts
+   * at `start` at the real instant `anchor` and runs `speed` times as fast
+   * (cron/scaled-clock.ts). Passed to the worker processes with their settings,
+   * so worker slot 0 schedules on it, restarts included. Claims stay checked
+   * against the registry's real clock.
+   */
+  cronTime?: CronTimeSpec;
 }
 
 export interface EdgeNode {
@@ -117,6 +125,7 @@ function planeOptions(o: EdgeNodeOptions) {
     ...(o.allowPrivateSubrequests !== undefined ? { allowPrivateSubrequests: o.allowPrivateSubrequests } : {}),
     ...(o.cacheMaxBytes !== undefined ? { cacheMaxBytes: o.cacheMaxBytes } : {}),
     ...(o.maxIsolatesPerFunction !== undefined ? { maxIsolatesPerFunction: o.maxIsolatesPerFunction } : {}),
+    ...(o.cronTime !== undefined ? { cronTime: o.cronTime } : {}),
     ...(o.log !== undefined ? { log: o.log } : {}),
   };
 }
