@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -151,6 +151,14 @@ test("refusals: invalid configs (every error), a failing build.command, a missin
   assert.match(r2.stderr, /  - triggers.crons\[0\]: invalid cron expression "99 \* \* \* \*": minute: 99 is out of range/);
   assert.match(r2.stderr, /  - limits.cpu_ms: expected a whole number .* found number -5/);
 
+  // What the registry would refuse in the function's config, reported at the file's paths before building: env.<name>. for bindings.
+  const refused = project("refused", `name = "refused"\nmain = "src/index.ts"\n[build]\ncommand = "echo built > ran.txt"\n[env.staging.vars]\n"API-URL" = "x"\nBIG = "${"v".repeat(5121)}"\n[[env.staging.kv_namespaces]]\nbinding = "K$"\nid = "ns"\n`);
+  const r5 = await verge(refused, "publish", "--config", "wrangler.toml", "--env", "staging");
+  assert.equal(r5.code, 1, r5.stderr);
+  assert.match(r5.stderr, /wrangler.toml has 3 errors:\n  - env.staging.vars.API-URL: verge cannot publish this name: expected a letter or _ then letters, digits or _ \(at most 128\)\n  - env.staging.vars.BIG: expected at most 5120 bytes, found 5121\n  - env.staging.kv_namespaces\[0\].binding: verge cannot publish this binding name/);
+  assert.doesNotMatch(r5.stderr, /vvvvv/, "never a value");
+  assert.equal(existsSync(join(refused, "ran.txt")), false, "refused before build.command");
+
   const failing = project("failing", `name = "failing"\nmain = "src/index.ts"\n[build]\ncommand = "exit 3"\n`);
   const r3 = await verge(failing, "publish", "--config", "wrangler.toml");
   assert.equal(r3.code, 1);
@@ -161,7 +169,7 @@ test("refusals: invalid configs (every error), a failing build.command, a missin
   assert.equal(r4.code, 1);
   assert.match(r4.stderr, /distribution "nowhere" not found in tenant "acme": create it with `verge deploy <file>` first/);
 
-  for (const name of ["kv-bad", "failing", "nodist"]) assert.equal((await origin.call("GET", `/v1/tenants/acme/functions/${name}`, { token })).status, 404, name);
+  for (const name of ["kv-bad", "refused", "refused-staging", "failing", "nodist"]) assert.equal((await origin.call("GET", `/v1/tenants/acme/functions/${name}`, { token })).status, 404, name);
 
   assert.equal((await verge(kv, "publish", "src/index.ts", "--config", "wrangler.toml")).code, 2);
   assert.equal((await verge(kv, "publish", "src/index.ts", "--name", "x", "--env", "staging")).code, 2);

@@ -17,6 +17,7 @@ import { VergeError } from "../../shared/errors.ts";
 import type { Alias, Distribution, FunctionConfig, FunctionInfo, VersionInfo } from "../../shared/protocol.ts";
 import { NAME_PATTERN } from "../../shared/protocol.ts";
 import { formatDiagnostic, readWranglerConfig, WranglerConfigError, type WranglerConfig, type WranglerDiagnostic } from "../../../wrangler-compat/index.ts";
+import { MAX_KV_BINDINGS, MAX_VALUE_BYTES, VAR_NAME } from "../../../origin/validate/config.ts";
 import { UsageError } from "../output.ts";
 import { attachRoutes, canonicalJson, type DistributionBody } from "../wrangler-routes.ts";
 import { buildTo, describeVersion, NAME_HELP, uploadVersion } from "./publish-upload.ts";
@@ -52,6 +53,39 @@ function envOf(config: WranglerConfig, warnings: string[]): Record<string, strin
   return env;
 }
 
+/** The registry's limit on env vars per function (origin/validate/config.ts, `config.env`). */
+const MAX_VARS = 128;
+const VAR_EXPECTED = "a letter or _ then letters, digits or _ (at most 128)";
+
+/** A key in a path, as wrangler-compat writes paths: quoted unless plain. */
+const keyOf = (k: string): string => (/^[A-Za-z0-9_-]+$/.test(k) ? k : JSON.stringify(k));
+
+/**
+ * What the registry would refuse in the function's config (`config.env`,
+ * `config.kvNamespaces`), found before anything is built or sent and named
+ * by the path in the wrangler file. Values never appear, only their size.
+ */
+function registryProblems(config: WranglerConfig): WranglerDiagnostic[] {
+  const problems: WranglerDiagnostic[] = [];
+  const error = (path: string, message: string): void => void problems.push({ severity: "error", path, message });
+  // Bindings come from the environment only (never inherited), so their paths do too.
+  const at = (key: string): string => (config.env === null ? key : `env.${keyOf(config.env)}.${key}`);
+  const vars = Object.entries(config.vars);
+  if (vars.length > MAX_VARS) error(at("vars"), `verge publishes at most ${MAX_VARS} vars per function, found ${vars.length}`);
+  for (const [name, value] of vars) {
+    const bytes = Buffer.byteLength(typeof value === "string" ? value : JSON.stringify(value));
+    if (!VAR_NAME.test(name)) error(`${at("vars")}.${keyOf(name)}`, `verge cannot publish this name: expected ${VAR_EXPECTED}`);
+    else if (bytes > MAX_VALUE_BYTES) error(`${at("vars")}.${keyOf(name)}`, `expected at most ${MAX_VALUE_BYTES} bytes${typeof value === "string" ? "" : " of JSON text"}, found ${bytes}`);
+  }
+  if (config.kvNamespaces.length > MAX_KV_BINDINGS) error(at("kv_namespaces"), `verge publishes at most ${MAX_KV_BINDINGS} KV bindings per function, found ${config.kvNamespaces.length}`);
+  config.kvNamespaces.forEach((n, i) => {
+    const ns = namespaceOf(n);
+    if (!VAR_NAME.test(n.binding)) error(at(`kv_namespaces[${i}].binding`), `verge cannot publish this binding name: expected ${VAR_EXPECTED}`);
+    else if (!NAME_PATTERN.test(ns)) error(at(`kv_namespaces[${i}].${n.id === undefined ? "binding" : "id"}`), `${JSON.stringify(ns)} cannot name a verge KV namespace: expected lowercase letters, digits, "-" or "_" (at most 63), such as a Cloudflare namespace id`);
+  });
+  return problems;
+}
+
 /** Step 1: what the config asks for that publishing cannot honour, as errors or warnings. */
 function check(config: WranglerConfig, values: PublishConfigValues, warnings: string[]): string {
   const shown = basename(config.configPath);
@@ -61,10 +95,7 @@ function check(config: WranglerConfig, values: PublishConfigValues, warnings: st
   if (config.main === undefined) problems.push({ severity: "error", path: "main", message: "missing: expected the path of the Worker's entry module, such as \"src/index.ts\"" });
   if (problems.length > 0) throw new WranglerConfigError(shown, problems);
   if (!NAME_PATTERN.test(name!)) throw new UsageError(`verge publish: --name: ${NAME_HELP}`);
-  config.kvNamespaces.forEach((n, i) => {
-    const ns = namespaceOf(n);
-    if (!NAME_PATTERN.test(ns)) problems.push({ severity: "error", path: `kv_namespaces[${i}].${n.id === undefined ? "binding" : "id"}`, message: `${JSON.stringify(ns)} cannot name a verge KV namespace: expected lowercase letters, digits, "-" or "_" (at most 63), such as a Cloudflare namespace id` });
-  });
+  problems.push(...registryProblems(config));
   if (problems.length > 0) throw new WranglerConfigError(shown, problems);
   if (config.compatibilityFlags.length > 0) warnings.push(`compatibility_flags (${config.compatibilityFlags.join(", ")}): not applied by verge; ignored`);
   if (config.secretsFiles.length > 0) warnings.push(`${config.secretsFiles.map((f) => basename(f)).join(", ")}: local development secrets, not uploaded; set the function's secrets on the registry (PUT /v1/tenants/<tenant>/functions/${name}/secrets/<name>)`);

@@ -27,8 +27,9 @@ points --alias (default "live") at the new version. With --distribution, each
 route's hostname is added to that existing distribution and its path runs
 the Worker at viewer-request (host/* and custom domains: the default
 behavior). triggers.crons become the function's cron triggers (run on one
-edge node per fire). KV namespaces are refused (not supported yet);
-.dev.vars / .env secrets are never uploaded.
+edge node per fire); kv_namespaces its KV bindings (the id names the
+namespace, else the binding in lowercase). .dev.vars / .env secrets are
+never uploaded.
   --config <file>        wrangler.toml, wrangler.json or wrangler.jsonc
   --env <name>           the [env.<name>] section to publish
   --distribution <name>  attach the config's routes to this distribution
