@@ -13,6 +13,13 @@ export interface BundleResult {
   bytes: number;
   /** Absolute paths of every source file the bundle was built from (the import graph), for watching. */
   inputs: string[];
+  /**
+   * "esm" when the bundle exports something (a module Worker, a Lambda@Edge handler), "script"
+   * when it exports nothing (a service worker): it then runs as a classic script, as Workers runs
+   * service-worker syntax, with its bindings as globals. The edge node's loader decides the same
+   * from the code (edge-nodes/sync/loader.ts formatOf).
+   */
+  format: "esm" | "script";
 }
 
 /** Where a build error is, as esbuild reports it (1-based line, 0-based column). */
@@ -50,7 +57,8 @@ export async function bundle(entry: string): Promise<BundleResult> {
     const inputs = Object.keys(result.metafile.inputs)
       .filter((p) => !/^[a-z-]+:/.test(p))
       .map((p) => resolve(p));
-    return { code: js.text, sourceMap: map?.text ?? "", filename, bytes: js.contents.byteLength, inputs };
+    const exported = Object.values(result.metafile.outputs).some((o) => o.exports.length > 0);
+    return { code: js.text, sourceMap: map?.text ?? "", filename, bytes: js.contents.byteLength, inputs, format: exported ? "esm" : "script" };
   } catch (err) {
     const errors = (err as { errors?: esbuild.Message[] }).errors;
     const problems: BuildProblem[] = (errors ?? [{ text: String(err) } as esbuild.Message]).map((e) =>

@@ -164,7 +164,8 @@ export class Sandbox {
     try {
       options.services.onEnter?.(options.source.id);
       const cpu0 = this.#cpuUs;
-      const namespace = this.#measured(() => this.#evaluateBundle(options));
+      const specs: BindingSpec[] = Object.entries(options.bindings).map(([name, b]) => ({ name, kind: b.kind, methods: b.methods }));
+      const namespace = this.#measured(() => this.#evaluateBundle(options, specs));
       this.startupCpuMs = (this.#cpuUs - cpu0) / 1000;
       if (this.startupCpuMs > options.limits.startupCpuMs) {
         throw new VergeError(
@@ -172,7 +173,6 @@ export class Sandbox {
           `${this.#name()}: evaluating the bundle's top level used ${this.startupCpuMs.toFixed(1)} ms of CPU, over the startup budget of ${options.limits.startupCpuMs} ms`,
         );
       }
-      const specs: BindingSpec[] = Object.entries(options.bindings).map(([name, b]) => ({ name, kind: b.kind, methods: b.methods }));
       this.dialect = this.#guest.init.applySync(undefined, [namespace, options.env, specs], {
         arguments: { copy: true },
         result: { copy: true },
@@ -445,12 +445,22 @@ export class Sandbox {
     return new VergeError("ERR_BUNDLE_COMPILE", `${this.#name()}: the bundle failed to load: ${msg}`, { guestStack: stack, cause: err });
   }
 
-  #evaluateBundle(options: SandboxOptions): unknown {
+  /**
+   * A classic script (service-worker syntax) reads its bindings as globals, from its top level
+   * on, as in Workers: guest `bindGlobals` before the script runs. ES modules get them on `env` only.
+   */
+  #bindGlobals(options: SandboxOptions, specs: BindingSpec[]): void {
+    if (specs.length === 0 && Object.keys(options.env).length === 0) return;
+    this.#guest.bindGlobals.applySync(undefined, [options.env, specs], { arguments: { copy: true }, timeout: 1_000 });
+  }
+
+  #evaluateBundle(options: SandboxOptions, specs: BindingSpec[]): unknown {
     const { source, limits } = options;
     const filename = source.filename ?? "worker.js";
     const timeout = Math.ceil(limits.startupCpuMs * 2 + 10);
     if (source.format === "script") {
       this.#context.evalSync("globalThis.module = { exports: {} }; globalThis.exports = globalThis.module.exports;");
+      this.#bindGlobals(options, specs);
       const script = this.#isolate.compileScriptSync(source.code, { filename, ...(options.codeCache ? { cachedData: options.codeCache } : {}) });
       this.codeCache = options.codeCache !== undefined && !(script as { cachedDataRejected?: boolean }).cachedDataRejected ? options.codeCache : undefined;
       script.runSync(this.#context, { timeout });

@@ -32,3 +32,32 @@ test("a Miniflare test moves to verge by changing the class: same options, same 
     await verge.dispose();
   }
 });
+
+/** Service-worker syntax: bindings are globals, from the top level on; in a module Worker they are not. */
+const SERVICE_WORKER = `
+const greetingAtTop = typeof GREETING === "string" ? GREETING : "missing";
+addEventListener("fetch", (event) => event.respondWith(handle()));
+async function handle() {
+  await COUNTS.put("k", "v1");
+  return Response.json({ greetingAtTop, greeting: GREETING, kv: await COUNTS.get("k"), json: JSON_VAR.n });
+}`;
+const MODULE_WORKER = `
+export default { fetch(request, env) { return Response.json({ global: typeof GREETING, env: env.GREETING }); } };`;
+
+test("service-worker syntax reads its bindings as globals, a module Worker only on env: the same in Miniflare and verge", { timeout: 60_000 }, async () => {
+  const cases: Array<[Record<string, unknown>, unknown]> = [
+    [{ script: SERVICE_WORKER, bindings: { GREETING: "hello", JSON_VAR: { n: 3 } }, kvNamespaces: ["COUNTS"] }, { greetingAtTop: "hello", greeting: "hello", kv: "v1", json: 3 }],
+    [{ modules: true, script: MODULE_WORKER, bindings: { GREETING: "hello" } }, { global: "undefined", env: "hello" }],
+  ];
+  for (const [options, expected] of cases) {
+    const mf = new Miniflare({ compatibilityDate: "2024-09-23", ...options } as ConstructorParameters<typeof Miniflare>[0]);
+    const verge = new Verge({ compatibilityDate: "2024-09-23", ...options } as ConstructorParameters<typeof Verge>[0]);
+    try {
+      assert.deepEqual(await (await mf.dispatchFetch("http://localhost/")).json(), expected, "Miniflare");
+      assert.deepEqual(await (await verge.dispatchFetch("http://localhost/")).json(), expected, "verge");
+    } finally {
+      await mf.dispose();
+      await verge.dispose();
+    }
+  }
+});

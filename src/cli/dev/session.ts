@@ -81,7 +81,7 @@ export function createDevSession(o: DevSessionOptions): DevSession {
       if (settings.build) await runCommand(settings.build.command, settings.build.cwd);
       const built = await bundle(settings.entry);
       inputs = built.inputs;
-      next = new Verge(vergeOptions(built.code, built.sourceMap));
+      next = new Verge(vergeOptions(built.code, built.sourceMap, built.format));
       next.onLog((e, from) => version !== undefined && o.onLog(version, e.level, e.message, from));
       await next.ready;
       if (closed) return void (await next.dispose());
@@ -117,9 +117,9 @@ export function createDevSession(o: DevSessionOptions): DevSession {
     }
   }
 
-  function vergeOptions(code: string, sourceMap: string): VergeOptions {
+  function vergeOptions(code: string, sourceMap: string, format: "esm" | "script"): VergeOptions {
     const options: VergeOptions = {
-      modules: true,
+      modules: format === "esm",
       script: code,
       sourceMap,
       bindings: settings.vars,

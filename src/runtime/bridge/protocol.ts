@@ -162,6 +162,12 @@ export type Invocation =
 export interface GuestApi {
   /** Called once after the bundle evaluated. `namespace` is the ES module namespace (undefined for scripts). */
   init(namespace: unknown, env: Record<string, unknown>, bindingSpecs: BindingSpec[]): DialectInfo;
+  /**
+   * Called before a classic script (service-worker syntax) runs, when it has bindings: each
+   * becomes a global as well, as Workers does for that syntax. `init` then puts the same
+   * objects on `env`.
+   */
+  bindGlobals(env: Record<string, unknown>, bindingSpecs: BindingSpec[]): void;
   dispatch(invocation: number, job: Invocation): void;
   /**
    * A "fetch" invocation with primitive arguments (the hot path; see `HostBridge.respond`):

@@ -12,7 +12,7 @@ import { installTimers, fireTimer, clearAllTimers } from "./core/timers.ts";
 import { pull, cancelOutgoing, cancelAllOutgoing } from "./core/streams-out.ts";
 import { installPlatform } from "./platform/index.ts";
 import { installFetchApi } from "./fetch/index.ts";
-import { init, dispatch, dispatchFetch, installServiceWorkerGlobals, warm } from "./core/dispatch.ts";
+import { bindGlobals, init, dispatch, dispatchFetch, installServiceWorkerGlobals, warm } from "./core/dispatch.ts";
 
 installConsole();
 installTimers();
@@ -22,6 +22,7 @@ installServiceWorkerGlobals();
 
 const api: GuestApi = {
   init,
+  bindGlobals,
   dispatch,
   dispatchFetch,
   settle: settleOp,

@@ -46,9 +46,32 @@ export function installServiceWorkerGlobals(): void {
   });
 }
 
-export function init(namespace: unknown, envData: Record<string, unknown>, specs: BindingSpec[]): DialectInfo {
+let envReady = false;
+
+function makeEnv(envData: Record<string, unknown>, specs: BindingSpec[]): Record<string, unknown> {
+  if (envReady) return env;
   env = { ...envData };
   for (const spec of specs) env[spec.name] = bindingObject(spec);
+  envReady = true;
+  return env;
+}
+
+/**
+ * Service-worker syntax reads its bindings as globals (`MY_KV.get(...)`, a var by
+ * its name), from the top level on: before a classic script runs, each binding
+ * becomes a writable global, unless a global of that name exists already (the
+ * platform's own, which a binding never replaces).
+ */
+export function bindGlobals(envData: Record<string, unknown>, specs: BindingSpec[]): void {
+  const values = makeEnv(envData, specs);
+  for (const name of Object.keys(values)) {
+    if (Object.prototype.hasOwnProperty.call(globalThis, name)) continue;
+    Object.defineProperty(globalThis, name, { value: values[name], writable: true, configurable: true, enumerable: false });
+  }
+}
+
+export function init(namespace: unknown, envData: Record<string, unknown>, specs: BindingSpec[]): DialectInfo {
+  makeEnv(envData, specs);
   const found: string[] = [];
   const ns = (namespace ?? {}) as Record<string, unknown>;
   const cjs = (globalThis as { module?: { exports?: Record<string, unknown> } }).module?.exports ?? {};
