@@ -44,6 +44,8 @@ export async function bundle(entry: string): Promise<BundleResult> {
       target: "es2022",
       mainFields: ["worker", "browser", "module", "main"],
       conditions: ["workerd", "worker", "browser", "import", "default"],
+      // Provided by the runtime, as workerd provides it (src/runtime/sandbox.ts).
+      external: ["cloudflare:workers"],
       sourcemap: "external",
       metafile: true,
       write: false,

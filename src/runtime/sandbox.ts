@@ -446,12 +446,13 @@ export class Sandbox {
   }
 
   /**
-   * A classic script (service-worker syntax) reads its bindings as globals, from its top level
-   * on, as in Workers: guest `bindGlobals` before the script runs. ES modules get them on `env` only.
+   * `env` before the bundle runs (guest `prepareEnv`). A classic script (service-worker syntax)
+   * reads its bindings as globals, from its top level on, as in Workers (`asGlobals`); a module
+   * that imports `cloudflare:workers` reads `env` from it. Other ES modules get `env` from init.
    */
-  #bindGlobals(options: SandboxOptions, specs: BindingSpec[]): void {
-    if (specs.length === 0 && Object.keys(options.env).length === 0) return;
-    this.#guest.bindGlobals.applySync(undefined, [options.env, specs], { arguments: { copy: true }, timeout: 1_000 });
+  #prepareEnv(options: SandboxOptions, specs: BindingSpec[], asGlobals: boolean): void {
+    if (asGlobals && specs.length === 0 && Object.keys(options.env).length === 0) return;
+    this.#guest.prepareEnv.applySync(undefined, [options.env, specs, asGlobals], { arguments: { copy: true }, timeout: 1_000 });
   }
 
   #evaluateBundle(options: SandboxOptions, specs: BindingSpec[]): unknown {
@@ -460,7 +461,7 @@ export class Sandbox {
     const timeout = Math.ceil(limits.startupCpuMs * 2 + 10);
     if (source.format === "script") {
       this.#context.evalSync("globalThis.module = { exports: {} }; globalThis.exports = globalThis.module.exports;");
-      this.#bindGlobals(options, specs);
+      this.#prepareEnv(options, specs, true);
       const script = this.#isolate.compileScriptSync(source.code, { filename, ...(options.codeCache ? { cachedData: options.codeCache } : {}) });
       this.codeCache = options.codeCache !== undefined && !(script as { cachedDataRejected?: boolean }).cachedDataRejected ? options.codeCache : undefined;
       script.runSync(this.#context, { timeout });
@@ -474,6 +475,16 @@ export class Sandbox {
     this.codeCache = options.codeCache !== undefined && !(entry as { cachedDataRejected?: boolean }).cachedDataRejected ? options.codeCache : undefined;
     entry.instantiateSync(this.#context, (specifier: string, referrer: ivm.Module) => {
       const name = resolveSpecifier(specifier, referrer === entry ? filename : (moduleNames.get(referrer) ?? filename));
+      if (name === CLOUDFLARE_WORKERS && !modules.has(name)) {
+        let m = compiled.get(name);
+        if (m === undefined) {
+          this.#prepareEnv(options, specs, false);
+          m = compile(CLOUDFLARE_WORKERS_SOURCE, name);
+          compiled.set(name, m);
+          moduleNames.set(m, name);
+        }
+        return m;
+      }
       const code = modules.get(name);
       if (code === undefined) throw new Error(`Cannot resolve module "${specifier}" imported from ${moduleNames.get(referrer) ?? filename}: no module named "${name}" was given`);
       let m = compiled.get(name);
@@ -530,6 +541,17 @@ const moduleNames = new WeakMap<ivm.Module, string>();
 function normalizeName(name: string): string {
   return name.replace(/^\.\//, "").replace(/^\/+/, "");
 }
+
+/** The built-in module workerd gives Workers; its members come from the guest (guest/core/cloudflare-workers.ts). */
+const CLOUDFLARE_WORKERS = "cloudflare:workers";
+const CLOUDFLARE_WORKERS_SOURCE = `const m = globalThis[Symbol.for("verge.cloudflare:workers")];
+export const WorkerEntrypoint = m.WorkerEntrypoint;
+export const DurableObject = m.DurableObject;
+export const WorkflowEntrypoint = m.WorkflowEntrypoint;
+export const RpcTarget = m.RpcTarget;
+export const env = m.env;
+export const waitUntil = m.waitUntil;
+`;
 
 /** Resolves `./x.js` against the importing module's name; bare names are looked up as given. */
 function resolveSpecifier(specifier: string, referrer: string): string {

@@ -21,8 +21,8 @@ export interface ShellOwner {
   emit(message: Emit): void;
 }
 
-export type GuestFn = "init" | "bindGlobals" | "dispatch" | "dispatchFetch" | "settle" | "fireTimer" | "pull" | "cancelStream" | "finish" | "warm";
-const GUEST_FNS: GuestFn[] = ["init", "bindGlobals", "dispatch", "dispatchFetch", "settle", "fireTimer", "pull", "cancelStream", "finish", "warm"];
+export type GuestFn = "init" | "prepareEnv" | "dispatch" | "dispatchFetch" | "settle" | "fireTimer" | "pull" | "cancelStream" | "finish" | "warm";
+const GUEST_FNS: GuestFn[] = ["init", "prepareEnv", "dispatch", "dispatchFetch", "settle", "fireTimer", "pull", "cancelStream", "finish", "warm"];
 
 /**
  * Memory shared with the guest's trusted prelude (never reachable from user code), read by the

@@ -61,3 +61,39 @@ test("service-worker syntax reads its bindings as globals, a module Worker only 
     }
   }
 });
+
+/** A class-based Worker and the `cloudflare:workers` module: env at the top level, this.env / this.ctx, waitUntil. */
+const ENTRYPOINT_WORKER = `
+import { WorkerEntrypoint, env, waitUntil, DurableObject, WorkflowEntrypoint, RpcTarget } from "cloudflare:workers";
+const atTop = env.GREETING;
+let runs = 0;
+export default class extends WorkerEntrypoint {
+  async fetch(request) {
+    waitUntil(Promise.resolve().then(() => runs++));
+    this.ctx.waitUntil(Promise.resolve());
+    return Response.json({
+      atTop, mine: this.env.GREETING, path: new URL(request.url).pathname, ctx: typeof this.ctx.waitUntil,
+      isBase: this instanceof WorkerEntrypoint, kinds: [typeof DurableObject, typeof WorkflowEntrypoint, typeof RpcTarget],
+      args: arguments.length, second: typeof arguments[1], runsSoFar: runs,
+    });
+  }
+}`;
+
+test("export default class extends WorkerEntrypoint, with env and waitUntil from cloudflare:workers: the same in Miniflare and verge", { timeout: 60_000 }, async () => {
+  const options = { modules: true, script: ENTRYPOINT_WORKER, compatibilityDate: "2025-06-01", bindings: { GREETING: "hi" } };
+  const mf = new Miniflare(options);
+  const verge = new Verge(options);
+  try {
+    const answers = async (runtime: Miniflare | Verge): Promise<unknown[]> => {
+      const first = (await (await runtime.dispatchFetch("http://localhost/x")).json()) as Record<string, unknown>;
+      const second = (await (await runtime.dispatchFetch("http://localhost/y")).json()) as Record<string, unknown>;
+      return [first, second.path, (second.runsSoFar as number) >= 1];
+    };
+    const expected = [{ atTop: "hi", mine: "hi", path: "/x", ctx: "function", isBase: true, kinds: ["function", "function", "function"], args: 3, second: "undefined", runsSoFar: 0 }, "/y", true];
+    assert.deepEqual(await answers(mf), expected, "Miniflare");
+    assert.deepEqual(await answers(verge), expected, "verge");
+  } finally {
+    await mf.dispose();
+    await verge.dispose();
+  }
+});

@@ -163,11 +163,12 @@ export interface GuestApi {
   /** Called once after the bundle evaluated. `namespace` is the ES module namespace (undefined for scripts). */
   init(namespace: unknown, env: Record<string, unknown>, bindingSpecs: BindingSpec[]): DialectInfo;
   /**
-   * Called before a classic script (service-worker syntax) runs, when it has bindings: each
-   * becomes a global as well, as Workers does for that syntax. `init` then puts the same
-   * objects on `env`.
+   * Makes `env` before the bundle runs: for a classic script (service-worker syntax) with
+   * bindings, each becomes a global as well (`asGlobals`), as Workers does for that syntax; for
+   * a module that imports `cloudflare:workers`, its `env` export is ready at the top level.
+   * `init` then uses the same object.
    */
-  bindGlobals(env: Record<string, unknown>, bindingSpecs: BindingSpec[]): void;
+  prepareEnv(env: Record<string, unknown>, bindingSpecs: BindingSpec[], asGlobals: boolean): void;
   dispatch(invocation: number, job: Invocation): void;
   /**
    * A "fetch" invocation with primitive arguments (the hot path; see `HostBridge.respond`):

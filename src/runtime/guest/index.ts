@@ -12,17 +12,18 @@ import { installTimers, fireTimer, clearAllTimers } from "./core/timers.ts";
 import { pull, cancelOutgoing, cancelAllOutgoing } from "./core/streams-out.ts";
 import { installPlatform } from "./platform/index.ts";
 import { installFetchApi } from "./fetch/index.ts";
-import { bindGlobals, init, dispatch, dispatchFetch, installServiceWorkerGlobals, warm } from "./core/dispatch.ts";
+import { prepareEnv, init, dispatch, dispatchFetch, installServiceWorkerGlobals, installWorkersModule, warm } from "./core/dispatch.ts";
 
 installConsole();
 installTimers();
 installPlatform();
 installFetchApi();
 installServiceWorkerGlobals();
+installWorkersModule();
 
 const api: GuestApi = {
   init,
-  bindGlobals,
+  prepareEnv,
   dispatch,
   dispatchFetch,
   settle: settleOp,

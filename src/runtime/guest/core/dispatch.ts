@@ -8,6 +8,7 @@ import { toGuestError } from "./errors.ts";
 import { registerOutgoing } from "./streams-out.ts";
 import { errorsJson, headersJson, postBody, postIdle } from "./wire.ts";
 import { defineGlobal } from "./globals.ts";
+import { installCloudflareWorkers } from "./cloudflare-workers.ts";
 import { bindingObject } from "../bindings/index.ts";
 import { requestFromData, isResponse, responseToData } from "../fetch/index.ts";
 import { Response } from "../fetch/response.ts";
@@ -57,17 +58,54 @@ function makeEnv(envData: Record<string, unknown>, specs: BindingSpec[]): Record
 }
 
 /**
- * Service-worker syntax reads its bindings as globals (`MY_KV.get(...)`, a var by
- * its name), from the top level on: before a classic script runs, each binding
- * becomes a writable global, unless a global of that name exists already (the
- * platform's own, which a binding never replaces).
+ * `env` made before the bundle runs, for what reads it from the top level on.
+ * `asGlobals`: service-worker syntax reads its bindings as globals (`MY_KV.get(...)`,
+ * a var by its name): before a classic script runs, each binding becomes a
+ * writable global, unless a global of that name exists already (the platform's
+ * own, which a binding never replaces). Without it: a module importing
+ * `cloudflare:workers`, whose `env` is this object.
  */
-export function bindGlobals(envData: Record<string, unknown>, specs: BindingSpec[]): void {
+export function prepareEnv(envData: Record<string, unknown>, specs: BindingSpec[], asGlobals: boolean): void {
   const values = makeEnv(envData, specs);
+  if (!asGlobals) return;
   for (const name of Object.keys(values)) {
     if (Object.prototype.hasOwnProperty.call(globalThis, name)) continue;
     Object.defineProperty(globalThis, name, { value: values[name], writable: true, configurable: true, enumerable: false });
   }
+}
+
+/** `import { env, waitUntil } from "cloudflare:workers"`: the function's env, the running invocation's waitUntil. */
+export function installWorkersModule(): void {
+  installCloudflareWorkers({
+    env: () => env,
+    waitUntil(p: unknown) {
+      if (running === null) throw new Error('waitUntil from "cloudflare:workers" was called outside of a request');
+      waitUntilFor(running)(p);
+    },
+  });
+}
+
+/**
+ * A class default export (`export default class extends WorkerEntrypoint`): each
+ * invocation constructs it with (ctx, env) and calls the method on the instance
+ * with the event's argument (and two undefined ones: workerd passes three).
+ */
+function entrypointAdapter(cls: new (ctx: unknown, env: unknown) => Record<string, unknown>): Record<string, unknown> {
+  const adapter: Record<string, unknown> = {};
+  for (const name of ["fetch", "scheduled"]) {
+    if (typeof (cls.prototype as Record<string, unknown>)[name] !== "function") continue;
+    adapter[name] = (arg: unknown, envArg: unknown, ctx: unknown) => {
+      const instance = new cls(ctx, envArg);
+      return (instance[name] as Fn).call(instance, arg, undefined, undefined);
+    };
+  }
+  return adapter;
+}
+
+function isEntrypointClass(def: unknown): def is new (ctx: unknown, env: unknown) => Record<string, unknown> {
+  if (typeof def !== "function" || def.prototype === undefined || def.prototype === null) return false;
+  const proto = def.prototype as Record<string, unknown>;
+  return typeof proto.fetch === "function" || typeof proto.scheduled === "function";
 }
 
 export function init(namespace: unknown, envData: Record<string, unknown>, specs: BindingSpec[]): DialectInfo {
@@ -79,7 +117,11 @@ export function init(namespace: unknown, envData: Record<string, unknown>, specs
   for (const k of Object.keys(ns)) found.push(k);
   if (def !== null && typeof def === "object") for (const k of Object.keys(def)) found.push(`default.${k}`);
 
-  if (def !== null && (typeof def === "object" || typeof def === "function") && (typeof def.fetch === "function" || typeof def.scheduled === "function")) {
+  if (isEntrypointClass(def)) {
+    dialect = "module";
+    moduleExports = entrypointAdapter(def);
+    for (const name of Object.keys(moduleExports)) found.push(`default.prototype.${name}`);
+  } else if (def !== null && (typeof def === "object" || typeof def === "function") && (typeof def.fetch === "function" || typeof def.scheduled === "function")) {
     dialect = "module";
     moduleExports = def;
   } else if (typeof ns.handler === "function") {
