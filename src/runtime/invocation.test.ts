@@ -51,3 +51,38 @@ test("a streamed body cancelled before its first read ends the invocation and ca
     sb.dispose();
   }
 });
+
+test("console output is kept and forwarded up to 256 KiB per invocation (and the top level), then one notice; the rest is dropped", async () => {
+  const lines: string[] = [];
+  const logged = createHostServices({ onLog: (entry) => lines.push(entry.message) });
+  const flood = `
+for (let i = 0; i < 400; i++) console.log("top " + i + " " + "t".repeat(1000));
+export default {
+  fetch() {
+    for (let i = 0; i < 400; i++) console.log(i + " " + "x".repeat(1000));
+    console.log("short line after the limit");
+    return new Response("ok");
+  },
+};`;
+  const sb = new Sandbox({ source: { id: "inv-logs", code: flood, format: "esm" }, limits: resolveLimits({ cpuMs: 5_000, wallMs: 20_000 }), env: {}, bindings: {}, services: logged });
+  try {
+    // The top level: 100 lines at most (and 256 KiB), then one notice.
+    assert.equal(sb.startupLogs.length, 100);
+    assert.equal(lines.length, 101);
+    assert.match(lines[100]!, /console output over the top level's limit \(100 lines or 256 KiB\) is dropped from here on/);
+    lines.length = 0;
+    const out = await sb.invoke({ kind: "fetch", request: { method: "GET", url: "http://inv.test/", headers: [], body: null } });
+    const report = await out.finished;
+    const kept = report.logs.filter((l) => !l.message.includes("dropped"));
+    const bytes = kept.reduce((n, l) => n + l.message.length, 0);
+    assert.ok(bytes <= 256 * 1024 && bytes > 250 * 1024, `kept ${bytes} bytes`);
+    assert.equal(kept.length, 261); // lines of 1,002-1,004 characters: 261 fit in 262,144
+    assert.deepEqual(kept.map((l) => Number(l.message.split(" ")[0])), [...Array(261).keys()], "the first lines, in order");
+    assert.match(report.logs.at(-1)!.message, /^140 more console lines were dropped \(limit 1000 lines or 256 KiB per invocation\)$/);
+    // Forwarded live: the kept lines, then one notice; nothing after it (not even a short line).
+    assert.equal(lines.length, 262);
+    assert.match(lines[261]!, /console output over this invocation's limit \(1000 lines or 256 KiB\) is dropped from here on/);
+  } finally {
+    sb.dispose();
+  }
+});

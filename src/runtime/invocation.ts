@@ -28,7 +28,9 @@ export type InvocationOutcome =
   | { kind: "result"; result: unknown; finished: Promise<InvocationReport> }
   | { kind: "error"; error: VergeError; finished: Promise<InvocationReport> };
 
-const MAX_LOGS = 1000;
+export const MAX_LOGS = 1000;
+/** Console text kept per invocation, as Workers Logs keeps 256 KB of log events per invocation. */
+export const MAX_LOG_BYTES = 256 * 1024;
 
 export class ActiveInvocation {
   readonly id: number;
@@ -53,6 +55,7 @@ export class ActiveInvocation {
   #heapPeak = 0;
   #logs: LogEntry[] = [];
   #droppedLogs = 0;
+  #logBytes = 0;
   #deadline: NodeJS.Timeout | undefined;
   #answered = false;
   #idle = false;
@@ -98,9 +101,19 @@ export class ActiveInvocation {
     if (bytes > this.#heapPeak) this.#heapPeak = bytes;
   }
 
-  addLog(entry: LogEntry): void {
-    if (this.#logs.length < MAX_LOGS) this.#logs.push(entry);
-    else this.#droppedLogs++;
+  /**
+   * Keeps a console line while the invocation is within MAX_LOGS lines and MAX_LOG_BYTES of
+   * text; returns how many lines were dropped so far (0: this one was kept), so the caller
+   * forwards only kept lines and says once that the rest are dropped.
+   */
+  addLog(entry: LogEntry): number {
+    const bytes = entry.message.length;
+    if (this.#droppedLogs === 0 && this.#logs.length < MAX_LOGS && this.#logBytes + bytes <= MAX_LOG_BYTES) {
+      this.#logs.push(entry);
+      this.#logBytes += bytes;
+      return 0;
+    }
+    return ++this.#droppedLogs;
   }
 
   /** Arms the wall deadline for the time the invocation has left (it started at construction). */
@@ -277,7 +290,7 @@ export class ActiveInvocation {
     if (!this.#sandbox.disposed) this.cpuMs(this.#sandbox.cpuClock);
     this.#sandbox.release(this);
     const logs = this.#logs;
-    if (this.#droppedLogs > 0) logs.push({ level: "warn", message: `${this.#droppedLogs} more console lines were dropped (limit ${MAX_LOGS} per invocation)`, timestamp: Date.now() });
+    if (this.#droppedLogs > 0) logs.push({ level: "warn", message: `${this.#droppedLogs} more console lines were dropped (limit ${MAX_LOGS} lines or ${MAX_LOG_BYTES / 1024} KiB per invocation)`, timestamp: Date.now() });
     const report: InvocationReport = { limits: this.report(), logs, waitUntilErrors: this.#waitUntilErrors };
     if (this.#lateError !== undefined) report.error = this.#lateError;
     this.#resolveFinished(report);

@@ -22,7 +22,7 @@ import { loadPrelude } from "./prelude.ts";
 import { createStackMapper, type StackMapper } from "./source-map.ts";
 import { HostOps } from "./host-ops.ts";
 import { createShell, type GuestFn, type GuestShell } from "./shell.ts";
-import { ActiveInvocation, type InvocationOutcome } from "./invocation.ts";
+import { ActiveInvocation, MAX_LOG_BYTES, MAX_LOGS, type InvocationOutcome } from "./invocation.ts";
 
 /**
  * This thread's CPU time in µs (Node ≥ 23.9 has `process.threadCpuUsage`, a
@@ -110,6 +110,8 @@ export class Sandbox {
   readonly dialect: DialectInfo;
   readonly startupCpuMs: number;
   readonly startupLogs: Array<{ level: LogLevel; message: string; timestamp: number }> = [];
+  #startupLogBytes = 0;
+  #startupDropped = 0;
   codeCache: ivm.ExternalCopy<ArrayBuffer> | undefined;
   lastUsed = Date.now();
   invocations = 0;
@@ -518,11 +520,28 @@ export class Sandbox {
     if (this.codeCache !== undefined) this.#onCodeCache?.(this.codeCache);
   }
 
+  /**
+   * A console line: kept in the invocation's report (or the startup logs) and forwarded to the
+   * host's live log while within the budget (invocation.ts MAX_LOG_BYTES); past it, one notice
+   * is forwarded and the rest dropped, so a function printing in a loop cannot flood its host.
+   */
   #log(level: LogLevel, text: string): void {
     const entry = { level, message: String(text), timestamp: Date.now() };
-    if (this.#active !== null) this.#active.addLog(entry);
-    else if (this.startupLogs.length < 100) this.startupLogs.push(entry);
-    this.#services.onLog?.(entry, this.source.id);
+    let dropped: number;
+    if (this.#active !== null) dropped = this.#active.addLog(entry);
+    else {
+      const bytes = entry.message.length;
+      dropped = this.#startupDropped === 0 && this.startupLogs.length < STARTUP_LOGS && this.#startupLogBytes + bytes <= MAX_LOG_BYTES ? 0 : ++this.#startupDropped;
+      if (dropped === 0) {
+        this.startupLogs.push(entry);
+        this.#startupLogBytes += bytes;
+      }
+    }
+    if (dropped === 0) this.#services.onLog?.(entry, this.source.id);
+    else if (dropped === 1) {
+      const what = this.#active !== null ? "this invocation's" : "the top level's";
+      this.#services.onLog?.({ level: "warn", message: `console output over ${what} limit (${this.#active !== null ? MAX_LOGS : STARTUP_LOGS} lines or ${MAX_LOG_BYTES / 1024} KiB) is dropped from here on`, timestamp: entry.timestamp }, this.source.id);
+    }
   }
 
   #disposeIsolate(): void {
@@ -541,6 +560,9 @@ const moduleNames = new WeakMap<ivm.Module, string>();
 function normalizeName(name: string): string {
   return name.replace(/^\.\//, "").replace(/^\/+/, "");
 }
+
+/** Console lines kept from a bundle's top level (Sandbox.startupLogs). */
+const STARTUP_LOGS = 100;
 
 /** The built-in module workerd gives Workers; its members come from the guest (guest/core/cloudflare-workers.ts). */
 const CLOUDFLARE_WORKERS = "cloudflare:workers";
