@@ -53,6 +53,8 @@ interface Call {
   /** Set when the watchdog killed the child for this call. */
   watchdogError?: VergeError;
   answered: boolean;
+  /** The child process the call was sent to: its exit fails this call, not calls sent to its successor. */
+  owner: ChildProcess | null;
 }
 
 export interface ChildRuntime {
@@ -150,7 +152,14 @@ export function createChildRuntime(options: ChildRuntimeOptions = {}): ChildRunt
           const d = call.decl!;
           const what = d.route === undefined ? `the wall-time budget of ${d.limits.wallMs} ms` : `${d.route.answerWithinMs} ms`;
           call.watchdogError = new VergeError("ERR_WALL_LIMIT", `function ${d.source.id}: no answer within ${what}; its process was killed`);
-          child?.kill("SIGKILL");
+          // Detached at once: a call made before its exit is seen goes to a new child, not to this dying one.
+          const victim = call.owner;
+          if (victim !== null && victim === child) {
+            child = null;
+            channel = null;
+            referenced = false;
+          }
+          victim?.kill("SIGKILL");
         }
       } else if (call.deadline < next) next = call.deadline;
     }
@@ -178,8 +187,7 @@ export function createChildRuntime(options: ChildRuntimeOptions = {}): ChildRunt
     const err = memory
       ? new VergeError("ERR_MEMORY_LIMIT", `the function's process ran out of memory and was restarted (${how})`)
       : new VergeError("ERR_RUNTIME_CRASHED", `the function's process died (${how}) and was restarted; the next call runs in a new process`);
-    for (const [id, call] of calls) fail(id, call, call.watchdogError ?? err);
-    calls.clear();
+    for (const [id, call] of calls) if (call.owner === c || call.owner === null) fail(id, call, call.watchdogError ?? err);
   }
 
   function fail(id: number, call: Call, err: VergeError): void {
@@ -262,7 +270,7 @@ export function createChildRuntime(options: ChildRuntimeOptions = {}): ChildRunt
     });
     const done = new Promise<InvocationReport>((res) => (finished = res));
     const decl = decls.get(fn);
-    const entry: Call = { resolve, reject, finished, done, answered: false, answerOnly: decl?.route !== undefined };
+    const entry: Call = { resolve, reject, finished, done, answered: false, answerOnly: decl?.route !== undefined, owner: null };
     if (body) entry.body = body[Symbol.asyncIterator]();
     if (decl !== undefined) {
       // A wedged host thread cannot answer: past the wall budget plus grace, kill the child.
@@ -272,6 +280,7 @@ export function createChildRuntime(options: ChildRuntimeOptions = {}): ChildRunt
     }
     calls.set(id, entry);
     send(make(id));
+    entry.owner = child;
     refresh();
     return { id, value, finished: done };
   }
