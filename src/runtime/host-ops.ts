@@ -9,6 +9,8 @@ import type { ActiveInvocation } from "./invocation.ts";
 import type { Sandbox } from "./sandbox.ts";
 
 const MAX_TIMERS = 10_000;
+/** Binding calls (KV operations) per invocation: Workers KV allows 1,000 operations per invocation. */
+export const MAX_BINDING_OPS = 1_000;
 
 export class HostOps {
   #sandbox: Sandbox;
@@ -98,6 +100,9 @@ export class HostOps {
         const b = typeof p.binding === "string" ? this.#bindings[p.binding] : undefined;
         if (b === undefined || typeof p.method !== "string" || !b.methods.includes(p.method)) {
           throw new TypeError(`binding ${String(p.binding)}: no method ${String(p.method)}`);
+        }
+        if (++a.bindingOps > MAX_BINDING_OPS) {
+          throw Object.assign(new Error(`${p.binding}.${p.method}(): too many binding operations in one invocation; the limit is ${MAX_BINDING_OPS}, as for Workers KV`), { name: "Error" });
         }
         return b.call(p.method, Array.isArray(p.args) ? p.args : []);
       }

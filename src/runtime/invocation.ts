@@ -38,6 +38,8 @@ export class ActiveInvocation {
   readonly finished: Promise<InvocationReport>;
   #abort: AbortController | undefined;
   subrequests = 0;
+  /** Binding operations (KV calls) so far; capped per invocation (host-ops.ts MAX_BINDING_OPS). */
+  bindingOps = 0;
   responseBytes = 0;
   /** The guest holds timers or an outgoing body stream of this invocation: the sandbox must clear them. */
   leftGuestState = false;

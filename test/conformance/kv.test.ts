@@ -176,6 +176,12 @@ test("value, metadata, expiration and cacheTtl limits", async () => {
   assert.ok(Math.abs(byName.ttl! - (r.now + 120)) <= 1, `ttl expiration ${byName.ttl} should be about ${r.now + 120}`);
 });
 
+test("1,000 KV operations per invocation, as Workers KV allows; the next one throws, and the next invocation starts again", async () => {
+  await fails(`for (let i = 0; i < 1000; i++) await env.KV.get("k" + i); await env.OTHER.put("one-too-many", "x");`, "Error", "OTHER.put(): too many binding operations in one invocation; the limit is 1000");
+  assert.equal(await ok(`await env.KV.put("fresh", "y"); return env.KV.get("fresh")`), "y");
+  assert.equal(await ok(`return env.OTHER.get("one-too-many")`), null, "the refused put stored nothing");
+});
+
 test("getKVNamespace: the host seeds and reads the same namespace, with the same API and errors", async () => {
   const kv = await verge.getKVNamespace("KV");
   await kv.put("from-host", JSON.stringify({ host: true }), { metadata: { by: "test" } });
