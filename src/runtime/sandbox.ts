@@ -287,6 +287,9 @@ export class Sandbox {
         const { method, url, headers, body } = job.request;
         const cf = job.cf === undefined ? undefined : JSON.stringify(job.cf);
         this.enter("dispatchFetch", [id, method, url, headers.length === 0 ? "[]" : JSON.stringify(headers), body !== null && !(body instanceof Uint8Array) ? body.stream : body, cf]);
+      } else if (job.kind === "cloudfront") {
+        // Lambda@Edge events are JSON (as CloudFront hands them to Lambda): they cross as JSON text.
+        this.enter("dispatchCloudFront", [id, JSON.stringify(job.event), JSON.stringify(job.context), this.#shell.now()]);
       } else this.enter("dispatch", [id, job]);
     } catch (err) {
       active.fail(this.#asError(err));

@@ -21,8 +21,8 @@ export interface ShellOwner {
   emit(message: Emit): void;
 }
 
-export type GuestFn = "init" | "prepareEnv" | "dispatch" | "dispatchFetch" | "settle" | "fireTimer" | "pull" | "cancelStream" | "finish" | "warm";
-const GUEST_FNS: GuestFn[] = ["init", "prepareEnv", "dispatch", "dispatchFetch", "settle", "fireTimer", "pull", "cancelStream", "finish", "warm"];
+export type GuestFn = "init" | "prepareEnv" | "dispatch" | "dispatchFetch" | "dispatchCloudFront" | "settle" | "fireTimer" | "pull" | "cancelStream" | "finish" | "warm";
+const GUEST_FNS: GuestFn[] = ["init", "prepareEnv", "dispatch", "dispatchFetch", "dispatchCloudFront", "settle", "fireTimer", "pull", "cancelStream", "finish", "warm"];
 
 /**
  * Memory shared with the guest's trusted prelude (never reachable from user code), read by the
@@ -48,6 +48,8 @@ export interface GuestShell {
   adopt(owner: ShellOwner): void;
   /** A copy of the first `length` bytes of the mailbox's body area (a body the guest posted there). */
   readInline(length: number): Uint8Array;
+  /** The guest's clock (`HostBridge.now()`, ms since the isolate's time origin), read on the host. */
+  now(): number;
 }
 
 /**
@@ -75,13 +77,14 @@ export function createShell(prelude: Prelude, memoryMb: number, options: ShellOp
     let linker: PreludeLinker | null = null;
     const shared = new SharedArrayBuffer(MAILBOX_BYTES);
     const inlineBody = new Uint8Array(shared, MAILBOX_BODY);
+    const now = () => performance.now() - timeOrigin;
     const bound = (): ShellOwner => {
       if (owner === null) throw new Error("verge: this isolate is not running a function yet");
       return owner;
     };
     installHost(context, {
       log: (level: LogLevel, text: string) => owner?.log(level, text),
-      now: () => performance.now() - timeOrigin,
+      now,
       randomBytes: (n: number) => {
         if (!Number.isInteger(n) || n < 0 || n > 65536) throw new RangeError("randomBytes: 0..65536 bytes");
         return crypto.getRandomValues(new Uint8Array(n));
@@ -102,6 +105,7 @@ export function createShell(prelude: Prelude, memoryMb: number, options: ShellOp
           // slice: the caller gets its own bytes, never a view of shared memory.
           body: inline >= 0 ? inlineBody.slice(0, Math.min(inline, inlineBody.length)) : typeof body === "number" ? { stream: body } : body,
         }),
+      result: (invocation: number, json: string) => owner?.emit({ type: "result", invocation, value: JSON.parse(json) }),
       idle: (invocation: number, errors: string) => owner?.emit({ type: "idle", invocation, waitUntilErrors: errors === "" ? [] : JSON.parse(errors) }),
       chunk: (stream: number, chunk: Uint8Array | null) => owner?.emit({ type: "chunk", stream, chunk }),
       // Runs inside the guest entry that asked (its CPU and timeout backstop cover it); the guest
@@ -131,6 +135,7 @@ export function createShell(prelude: Prelude, memoryMb: number, options: ShellOp
       },
       // slice: the caller gets its own bytes, never a view of shared memory.
       readInline: (length) => inlineBody.slice(0, Math.min(length, inlineBody.length)),
+      now,
     };
   } catch (err) {
     if (!isolate.isDisposed) isolate.dispose();

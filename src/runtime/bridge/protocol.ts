@@ -48,6 +48,8 @@ export interface HostBridge {
    * that fits is written from byte 8 and `respond` gets its length as `inline` (else -1).
    */
   mailbox: SharedArrayBuffer;
+  /** Emit "result" (a Lambda@Edge-style invocation's value) with the value as JSON text, parsed by the host. */
+  result(invocation: number, json: string): void;
   /** Emit "idle": `errors` is JSON `GuestError[]`, or "" when every waitUntil promise fulfilled. */
   idle(invocation: number, errors: string): void;
   /** Emit "chunk": the next chunk of guest stream `stream` (null = end). */
@@ -179,6 +181,13 @@ export interface GuestApi {
    * mailbox, or -1 for none); the host reads it before the mailbox's idle word.
    */
   dispatchFetch(invocation: number, method: string, url: string, headers: string, body: Uint8Array | number | null, cf: string | undefined): string | undefined;
+  /**
+   * A "cloudfront" invocation with its event and context as JSON text (a string crosses for ~1 µs, an
+   * object is structure-cloned); `startedAt` is `HostBridge.now()` when it began (for the context's
+   * `getRemainingTimeInMillis`). The value is emitted with `HostBridge.result`, and idle is posted
+   * through the mailbox (a Lambda@Edge handler has no waitUntil).
+   */
+  dispatchCloudFront(invocation: number, eventJson: string, contextJson: string, startedAt: number): void;
   settle(opId: number, ok: boolean, value: unknown): void;
   fireTimer(timerId: number): void;
   /** Host wants the next chunk of guest stream `stream`; answered by an emit of type chunk. */

@@ -12,7 +12,7 @@ import { installTimers, fireTimer, clearAllTimers } from "./core/timers.ts";
 import { pull, cancelOutgoing, cancelAllOutgoing } from "./core/streams-out.ts";
 import { installPlatform } from "./platform/index.ts";
 import { installFetchApi } from "./fetch/index.ts";
-import { prepareEnv, init, dispatch, dispatchFetch, installServiceWorkerGlobals, installWorkersModule, warm } from "./core/dispatch.ts";
+import { prepareEnv, init, dispatch, dispatchCloudFront, dispatchFetch, installServiceWorkerGlobals, installWorkersModule, warm } from "./core/dispatch.ts";
 
 installConsole();
 installTimers();
@@ -26,6 +26,7 @@ const api: GuestApi = {
   prepareEnv,
   dispatch,
   dispatchFetch,
+  dispatchCloudFront,
   settle: settleOp,
   fireTimer,
   pull,

@@ -257,7 +257,8 @@ class DOMExceptionLike extends Error {
   }
 }
 
-function runLambda(r: Running, job: Extract<Invocation, { kind: "cloudfront" }>): Promise<unknown> {
+/** `startedAt`: the host's clock (`host.now()`) when the invocation began, for `getRemainingTimeInMillis`. */
+function runLambda(job: Extract<Invocation, { kind: "cloudfront" }>, startedAt: number): Promise<unknown> {
   const handler = lambdaHandler;
   if (handler === null) throw invalidResult("the bundle exports no Lambda@Edge handler");
   return new Promise((resolve, reject) => {
@@ -268,7 +269,7 @@ function runLambda(r: Running, job: Extract<Invocation, { kind: "cloudfront" }>)
       if (err !== null && err !== undefined) reject(err);
       else resolve(value);
     };
-    const deadline = host.now() + Number(job.context.timeoutMs ?? 0);
+    const deadline = startedAt + Number(job.context.timeoutMs ?? 0);
     const context = {
       ...job.context,
       callbackWaitsForEmptyEventLoop: true,
@@ -321,12 +322,7 @@ export function dispatch(invocation: number, job: Invocation): void {
   try {
     if (job.kind === "fetch") main = runFetch(invocation, r, job);
     else if (job.kind === "cloudfront") {
-      main = runLambda(r, job).then((value) => {
-        r.answered = true;
-        // Lambda@Edge results are JSON: serialize with the captured builtins so only plain data crosses.
-        const text = value === undefined ? undefined : primordials.JSONStringify(value);
-        host.emit({ type: "result", invocation, value: text === undefined ? null : primordials.JSONParse(text) });
-      });
+      main = runLambda(job, host.now()).then((value) => answerLambda(invocation, r, value));
     } else {
       main = runScheduled(r, job).then(() => {
         r.answered = true;
@@ -337,6 +333,54 @@ export function dispatch(invocation: number, job: Invocation): void {
     main = Promise.reject(e);
   }
   main.catch((e) => emitError(invocation, r, e)).then(() => drainWaitUntil(invocation, r));
+}
+
+/**
+ * Answers a Lambda@Edge invocation with the handler's value. Lambda@Edge results are JSON: it is
+ * serialized with the captured builtin, so only plain data crosses, and crosses as that text
+ * (`host.result`; the host parses it). A value JSON cannot hold (a cycle, a BigInt) is an invalid
+ * result; `undefined` (or a function) is `null`.
+ */
+function answerLambda(invocation: number, r: Running, value: unknown): void {
+  if (r.answered) return;
+  let text: string | undefined;
+  try {
+    text = value === undefined ? undefined : primordials.JSONStringify(value);
+  } catch (e) {
+    throw invalidResult(`the handler's result is not JSON: ${e instanceof Error ? e.message : primordials.String(e)}`);
+  }
+  r.answered = true;
+  host.result(invocation, text === undefined ? "null" : text);
+}
+
+/**
+ * `dispatch` of a "cloudfront" job whose event and context crossed as JSON text (GuestApi.dispatchCloudFront):
+ * an object argument is structure-cloned by ivm, and JSON text crosses as one string. `startedAt` is the
+ * host's clock when the invocation began (no `host.now()` call back to the host). A Lambda@Edge handler has
+ * no waitUntil, so the invocation is idle as soon as it answered or failed.
+ */
+export function dispatchCloudFront(invocation: number, eventJson: string, contextJson: string, startedAt: number): void {
+  const r: Running = { waitUntil: [], passThrough: false, answered: false };
+  running = r;
+  const job = { kind: "cloudfront", event: primordials.JSONParse(eventJson), context: primordials.JSONParse(contextJson) } as Extract<Invocation, { kind: "cloudfront" }>;
+  let main: Promise<void>;
+  try {
+    main = runLambda(job, startedAt).then((value) => answerLambda(invocation, r, value));
+  } catch (e) {
+    main = Promise.reject(e);
+  }
+  main.then(
+    () => idleAfterLambda(invocation, r),
+    (e) => {
+      emitError(invocation, r, e);
+      idleAfterLambda(invocation, r);
+    },
+  );
+}
+
+function idleAfterLambda(invocation: number, r: Running): void {
+  if (r.waitUntil.length === 0) postIdle(invocation);
+  else void drainWaitUntil(invocation, r);
 }
 
 /**

@@ -1,0 +1,107 @@
+/**
+ * The Lambda@Edge path of the bridge: the event and context cross into the
+ * isolate as JSON text, the handler's value crosses back as JSON text
+ * (GuestApi.dispatchCloudFront, HostBridge.result). Each must give what the
+ * object-copying path gave, and a value JSON cannot hold is an invalid result.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createRuntime } from "../runtime.ts";
+import { createHostServices } from "../services.ts";
+import { resolveLimits } from "../../shared/limits.ts";
+import { buildCloudFrontEvent, type CloudFrontEvent } from "../../shared/cloudfront/index.ts";
+
+const services = createHostServices();
+const runtime = createRuntime({ services });
+test.after(async () => {
+  runtime.dispose();
+  await services.close();
+});
+
+const spec = (id: string, code: string, wallMs = 5_000) => ({ source: { id, code, format: "esm" as const }, limits: resolveLimits({ cpuMs: 2_000, wallMs }), env: {}, bindings: {} });
+
+function viewerRequest(headers: Array<[string, string]> = [["host", "site.test"]], url = "https://site.test/a%20b?x=1&y=%C3%A9"): CloudFrontEvent {
+  return buildCloudFrontEvent({ eventType: "viewer-request", request: { method: "GET", url, headers, body: null }, clientIp: "203.0.113.9", distribution: { domainName: "site.test", id: "D1" } }) as CloudFrontEvent;
+}
+
+test("the event arrives whole (unicode, quotes, empty values) and the returned request comes back as the function made it", async () => {
+  const headers: Array<[string, string]> = [
+    ["host", "site.test"],
+    ["x-quoted", 'a "b" \\ c'],
+    ["x-unicode", "é ✓ \u2028"],
+    ["x-empty", ""],
+  ];
+  const echo = spec(
+    "lambda-echo",
+    `export const handler = async (event, context) => {
+      const r = event.Records[0].cf.request;
+      r.headers["x-seen"] = [{ key: "X-Seen", value: JSON.stringify({ event, fn: context.functionName, rid: context.awsRequestId }) }];
+      r.uri = "/ünï";
+      return r;
+    };`,
+  );
+  const event = viewerRequest(headers);
+  const r = await runtime.event(echo, event);
+  assert.equal(r.kind, "request");
+  const result = r.result as { uri: string; headers: Record<string, Array<{ key: string; value: string }>> };
+  assert.equal(result.uri, "/ünï");
+  const seen = JSON.parse(result.headers["x-seen"]![0]!.value) as { event: unknown; fn: string; rid: string };
+  assert.deepEqual(seen.event, event);
+  assert.equal(seen.fn, "lambda-echo");
+  assert.equal(seen.rid, event.Records[0]!.cf.config.requestId);
+  assert.deepEqual(result.headers["x-unicode"], [{ key: "X-Unicode", value: "é ✓ \u2028" }]);
+  assert.deepEqual(result.headers["x-quoted"], [{ key: "X-Quoted", value: 'a "b" \\ c' }]);
+  await r.finished;
+});
+
+test("what JSON drops is dropped: toJSON is honoured, undefined fields disappear, undefined itself is an invalid result", async () => {
+  const shaped = spec(
+    "lambda-json",
+    `export const handler = async (event) => {
+      const r = event.Records[0].cf.request;
+      return { ...r, extra: undefined, headers: { ...r.headers, "x-date": [{ key: "X-Date", value: { toJSON: () => "from toJSON" } }] } };
+    };`,
+  );
+  const r = await runtime.event(shaped, viewerRequest());
+  const result = r.result as Record<string, unknown> & { headers: Record<string, Array<{ value: string }>> };
+  assert.equal("extra" in result, false);
+  assert.equal(result.headers["x-date"]![0]!.value, "from toJSON");
+
+  const nothing = spec("lambda-undefined", `export const handler = async () => undefined;`);
+  await assert.rejects(runtime.event(nothing, viewerRequest()), (err: { code?: string }) => err.code === "ERR_INVALID_RESULT");
+});
+
+test("a value JSON cannot hold (a cycle, a BigInt) is an invalid result at once, not a wait for the wall deadline", async () => {
+  for (const [id, body] of [
+    ["lambda-cycle", `const r = event.Records[0].cf.request; r.self = r; return r;`],
+    ["lambda-bigint", `return { status: "200", headers: {}, body: 1n };`],
+  ] as const) {
+    const started = performance.now();
+    await assert.rejects(runtime.event(spec(id, `export const handler = async (event) => { ${body} };`, 30_000), viewerRequest()), (err: { code?: string; message?: string }) => {
+      assert.equal(err.code, "ERR_INVALID_RESULT", id);
+      assert.match(err.message!, /not JSON/);
+      return true;
+    });
+    assert.ok(performance.now() - started < 5_000, `${id} answered in ${performance.now() - started} ms`);
+  }
+});
+
+test("getRemainingTimeInMillis counts down from the wall budget; the callback form answers from a timer", async () => {
+  const timed = spec(
+    "lambda-timer",
+    `export const handler = (event, context, callback) => {
+      const first = context.getRemainingTimeInMillis();
+      setTimeout(() => {
+        const later = context.getRemainingTimeInMillis();
+        callback(null, { status: "200", headers: { "x-left": [{ key: "X-Left", value: first + "," + later }] } });
+      }, 20);
+    };`,
+    4_000,
+  );
+  const r = await runtime.event(timed, viewerRequest());
+  assert.equal(r.kind, "response");
+  const [first, later] = (r.result as { headers: Record<string, Array<{ value: string }>> }).headers["x-left"]![0]!.value.split(",").map(Number);
+  assert.ok(first! <= 4_000 && first! > 3_000, `first ${first}`);
+  assert.ok(later! <= first! - 15, `later ${later} after first ${first}`);
+  await r.finished;
+});
