@@ -71,11 +71,18 @@ export function pathUrl(req: FlowRequest): string {
   return `http://verge.invalid${req.uri}${req.querystring === "" ? "" : `?${req.querystring}`}`;
 }
 
-/** A viewer-request or origin-request event; reads the body ahead when the association includes it. */
-export async function requestEvent(flow: Flow, spec: FunctionSpec, input: RequestEventInput): Promise<CloudFrontEvent> {
+/**
+ * A viewer-request or origin-request event; reads the body ahead when the association includes it
+ * (a promise then; without the body the event is made at once, with no promise turn).
+ */
+export function requestEvent(flow: Flow, spec: FunctionSpec, input: RequestEventInput): CloudFrontEvent | Promise<CloudFrontEvent> {
+  if (!input.includeBody) return buildRequestEvent(flow, spec, input, null);
+  return peekBody(input.request.body, spec.limits.exposedBodyBytes).then((body) => buildRequestEvent(flow, spec, input, body));
+}
+
+function buildRequestEvent(flow: Flow, spec: FunctionSpec, input: RequestEventInput, body: Uint8Array | null): CloudFrontEvent {
   const limit = spec.limits.exposedBodyBytes;
   const req = input.request;
-  const body = input.includeBody ? await peekBody(req.body, limit) : null;
   const request: RequestData = { method: req.method, url: pathUrl(req), headers: req.headers, body };
   return buildCloudFrontEvent({
     eventType: input.eventType,

@@ -147,7 +147,8 @@ export function createPipeline(options: PipelineOptions): EdgePipeline {
       try {
         answered = await ctx.invoker.invoke(flow, "viewer-request", onRequest, async (spec, lambda) => {
           if (!lambda) return workersViewerRequest(ctx, flow, spec, serveSubrequest);
-          const event = await requestEvent(flow, spec, { eventType: "viewer-request", request: flow.request, includeBody: onRequest.includeBody });
+          const built = requestEvent(flow, spec, { eventType: "viewer-request", request: flow.request, includeBody: onRequest.includeBody });
+          const event = built instanceof Promise ? await built : built;
           const r = await ctx.options.runtime.event(spec, event);
           if (r.kind === "response") return { value: generatedResponse(r.result as CloudFrontGeneratedResponse), cold: r.cold, finished: r.finished };
           applyRequest(flow.request, r.result as CloudFrontRequest);

@@ -7,9 +7,10 @@ import { VergeError } from "../shared/errors.ts";
 import type { RequestData, ResponseData } from "../shared/http.ts";
 import { readBody } from "../shared/http.ts";
 import type { CloudFrontEventType } from "../shared/limits.ts";
-import type { CloudFrontEvent, CloudFrontGeneratedResponse, CloudFrontRequest } from "../shared/cloudfront/index.ts";
+import type { CloudFrontEvent, CloudFrontGeneratedResponse, CloudFrontRecordData, CloudFrontRequest } from "../shared/cloudfront/index.ts";
 import {
   assertLambdaResult,
+  assertLambdaResultOf,
   buildCloudFrontEvent,
   cfRequestToRequestData,
   cfHeadersToHeaderList,
@@ -96,8 +97,11 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     return { outcome, cold, sandbox };
   }
 
-  async function runLambda(spec: FunctionSpec, event: CloudFrontEvent) {
-    const cf = getCloudFrontRecord(event);
+  /**
+   * A Lambda@Edge handler on `event` (whose record `cf` the caller read), its result checked.
+   * As `run`, written out: the hot path of a Lambda@Edge event, one promise turn per call.
+   */
+  async function runLambda(spec: FunctionSpec, event: CloudFrontEvent, cf: CloudFrontRecordData): Promise<EventInvokeResult> {
     const eventType = cf.config.eventType as CloudFrontEventType;
     const context = {
       functionName: spec.source.id,
@@ -106,11 +110,20 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       memoryLimitInMB: String(spec.limits.memoryMb),
       timeoutMs: spec.limits.wallMs,
     };
-    const { outcome, cold } = await run(spec, { kind: "cloudfront", event, context }, null);
+    const { sandbox, cold } = pool.acquire(spec);
+    let outcome: InvocationOutcome;
+    try {
+      outcome = await sandbox.invoke({ kind: "cloudfront", event, context }, null);
+    } catch (err) {
+      pool.release(spec, sandbox);
+      throw err;
+    }
+    outcome.finished.then(() => pool.release(spec, sandbox));
+    if (outcome.kind === "error") throw withFailureReport(outcome.error, outcome.finished);
     try {
       if (outcome.kind !== "result") throw new VergeError("ERR_INVALID_RESULT", `function ${spec.source.id}: expected a Lambda@Edge result`);
-      const checked = assertLambdaResult(eventType, event, outcome.result, { responseBytes: spec.limits.responseBytes ?? defaultGenerated(eventType) });
-      return { ...checked, cold, finished: outcome.finished };
+      const checked = assertLambdaResultOf(cf, eventType, outcome.result, { responseBytes: spec.limits.responseBytes ?? defaultGenerated(eventType) });
+      return { kind: checked.kind, result: checked.value, cold, finished: outcome.finished };
     } catch (err) {
       throw withFailureReport(err, outcome.finished);
     }
@@ -157,6 +170,21 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     }
   }
 
+  /** A Workers handler at a CloudFront event (DESIGN.md §3: any dialect at any event). */
+  async function workersEvent(spec: FunctionSpec, event: CloudFrontEvent, cf: CloudFrontRecordData): Promise<EventInvokeResult> {
+    const eventType = cf.config.eventType as CloudFrontEventType;
+    const host = cf.request.headers.host?.[0]?.value ?? cf.config.distributionDomainName;
+    const request = cfRequestToRequestData(cf.request, { scheme: "https", host });
+    if (eventType === "origin-response" || eventType === "viewer-response") return workersAtResponse(spec, event, eventType, request);
+    const { outcome, cold } = await run(spec, { kind: "fetch", request: { ...request, body: request.body } }, null);
+    if (outcome.kind !== "response") throw new VergeError("ERR_INVALID_RESULT", `function ${spec.source.id}: expected a Response`);
+    const res = outcome.response;
+    const bytes = await readBody(res.body);
+    const generated = responseDataToCfResponse({ status: res.status, statusText: res.statusText, headers: res.headers, body: bytes });
+    const checked = assertLambdaResultOf(cf, eventType, generated, { responseBytes: spec.limits.responseBytes ?? defaultGenerated(eventType) });
+    return { kind: checked.kind, result: checked.value, cold, finished: outcome.finished };
+  }
+
   return {
     load(spec) {
       const { sandbox } = pool.acquire(spec);
@@ -179,9 +207,9 @@ export function createRuntime(options: RuntimeOptions): Runtime {
           includeBody: true,
           bodyLimit: spec.limits.exposedBodyBytes,
         } as Parameters<typeof buildCloudFrontEvent>[0]);
-        const r = await runLambda(spec, event as CloudFrontEvent);
-        if (r.kind === "response") return { type: "response", response: cfResponseToResponseData(r.value), cold: r.cold, finished: r.finished };
-        return { type: "request", request: cfRequestToRequestData(r.value, { scheme: url.protocol.replace(":", "") as "http" | "https", host: url.host }), cold: r.cold, finished: r.finished };
+        const r = await runLambda(spec, event as CloudFrontEvent, getCloudFrontRecord(event));
+        if (r.kind === "response") return { type: "response", response: cfResponseToResponseData(r.result as CloudFrontGeneratedResponse), cold: r.cold, finished: r.finished };
+        return { type: "request", request: cfRequestToRequestData(r.result as CloudFrontRequest, { scheme: url.protocol.replace(":", "") as "http" | "https", host: url.host }), cold: r.cold, finished: r.finished };
       }
       const body = request.body instanceof Uint8Array || request.body === null ? null : request.body;
       const job: Invocation = {
@@ -194,23 +222,17 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       return { type: "response", response: outcome.response, cold, finished: outcome.finished };
     },
 
-    async event(spec, event) {
-      const cf = getCloudFrontRecord(event);
-      const eventType = cf.config.eventType as CloudFrontEventType;
-      if (dialectOf(spec).dialect === "lambda") {
-        const r = await runLambda(spec, event);
-        return { kind: r.kind, result: r.value, cold: r.cold, finished: r.finished };
+    event(spec, event) {
+      let cf: CloudFrontRecordData;
+      let lambda: boolean;
+      try {
+        cf = getCloudFrontRecord(event);
+        lambda = dialectOf(spec).dialect === "lambda";
+      } catch (err) {
+        return Promise.reject(err);
       }
-      const host = cf.request.headers.host?.[0]?.value ?? cf.config.distributionDomainName;
-      const request = cfRequestToRequestData(cf.request, { scheme: "https", host });
-      if (eventType === "origin-response" || eventType === "viewer-response") return workersAtResponse(spec, event, eventType, request);
-      const { outcome, cold } = await run(spec, { kind: "fetch", request: { ...request, body: request.body } }, null);
-      if (outcome.kind !== "response") throw new VergeError("ERR_INVALID_RESULT", `function ${spec.source.id}: expected a Response`);
-      const res = outcome.response;
-      const bytes = await readBody(res.body);
-      const generated = responseDataToCfResponse({ status: res.status, statusText: res.statusText, headers: res.headers, body: bytes });
-      const checked = assertLambdaResult(eventType, event, generated, { responseBytes: spec.limits.responseBytes ?? defaultGenerated(eventType) });
-      return { kind: checked.kind, result: checked.value, cold, finished: outcome.finished };
+      // A Lambda@Edge handler's promise is the event's: no extra promise turn on the hot path.
+      return lambda ? runLambda(spec, event, cf) : workersEvent(spec, event, cf);
     },
 
     async scheduled(spec, cron, scheduledTime = Date.now()) {

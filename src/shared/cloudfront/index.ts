@@ -56,5 +56,5 @@ export {
   isHiddenHeader,
   isReadOnlyHeader,
 } from "./rules.ts";
-export { assertLambdaResult, validateLambdaResult } from "./validate.ts";
+export { assertLambdaResult, assertLambdaResultOf, validateLambdaResult, validateLambdaResultOf } from "./validate.ts";
 export type { LambdaResultValidation, ValidateLambdaResultOptions } from "./validate.ts";

@@ -14,7 +14,7 @@ import { found, isPlainObject } from "./describe.ts";
 import { getCloudFrontRecord } from "./event.ts";
 import { checkRequest } from "./validate-request.ts";
 import { checkResponse } from "./validate-response.ts";
-import type { CloudFrontEvent, CloudFrontEventType, CloudFrontGeneratedResponse, CloudFrontRequest } from "./types.ts";
+import type { CloudFrontEvent, CloudFrontEventType, CloudFrontGeneratedResponse, CloudFrontRecordData, CloudFrontRequest } from "./types.ts";
 
 export interface ValidateLambdaResultOptions {
   /** Largest generated response (headers and body) in bytes; null: no limit. Lambda@Edge: 40 KB viewer, 1 MB origin. */
@@ -41,7 +41,16 @@ export function validateLambdaResult(
   result: unknown,
   options: ValidateLambdaResultOptions,
 ): LambdaResultValidation {
-  const cf = getCloudFrontRecord(originalEvent);
+  return validateLambdaResultOf(getCloudFrontRecord(originalEvent), eventType, result, options);
+}
+
+/** {@link validateLambdaResult} of a record already read with `getCloudFrontRecord` (the runtime reads it once per invocation). */
+export function validateLambdaResultOf(
+  cf: CloudFrontRecordData,
+  eventType: CloudFrontEventType,
+  result: unknown,
+  options: ValidateLambdaResultOptions,
+): LambdaResultValidation {
   if (cf.config.eventType !== eventType) {
     throw new VergeError(
       "ERR_INVALID_EVENT",
@@ -80,7 +89,17 @@ export function assertLambdaResult(
   result: unknown,
   options: ValidateLambdaResultOptions,
 ): { kind: "request"; value: CloudFrontRequest } | { kind: "response"; value: CloudFrontGeneratedResponse } {
-  const check = validateLambdaResult(eventType, originalEvent, result, options);
+  return assertLambdaResultOf(getCloudFrontRecord(originalEvent), eventType, result, options);
+}
+
+/** {@link assertLambdaResult} of a record already read with `getCloudFrontRecord`. */
+export function assertLambdaResultOf(
+  cf: CloudFrontRecordData,
+  eventType: CloudFrontEventType,
+  result: unknown,
+  options: ValidateLambdaResultOptions,
+): { kind: "request"; value: CloudFrontRequest } | { kind: "response"; value: CloudFrontGeneratedResponse } {
+  const check = validateLambdaResultOf(cf, eventType, result, options);
   if (check.ok) return check.kind === "request" ? { kind: "request", value: check.value } : { kind: "response", value: check.value };
   throw new VergeError("ERR_INVALID_RESULT", `invalid ${eventType} result:\n${check.problems.map((p) => `  - ${p}`).join("\n")}`, {
     details: { eventType, problems: check.problems },
