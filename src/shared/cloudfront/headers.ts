@@ -18,11 +18,21 @@ import type { CloudFrontHeader, CloudFrontHeaders, CloudFrontResultHeaders } fro
  * canonicalHeaderKey("x-forwarded-for") // "X-Forwarded-For"
  */
 export function canonicalHeaderKey(name: string): string {
-  return name
-    .split("-")
-    .map((part) => (part.length === 0 ? part : part[0]!.toUpperCase() + part.slice(1).toLowerCase()))
-    .join("-");
+  // Every event and result names the same few headers: each is worked out once (a bounded memo).
+  let key = canonicalKeys.get(name);
+  if (key === undefined) {
+    key = name
+      .split("-")
+      .map((part) => (part.length === 0 ? part : part[0]!.toUpperCase() + part.slice(1).toLowerCase()))
+      .join("-");
+    if (canonicalKeys.size >= CANONICAL_KEYS) canonicalKeys.clear();
+    canonicalKeys.set(name, key);
+  }
+  return key;
 }
+
+const CANONICAL_KEYS = 1024;
+const canonicalKeys = new Map<string, string>();
 
 /**
  * Flattens a CloudFront header object into a header list, keeping the object's

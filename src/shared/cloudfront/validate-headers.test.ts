@@ -154,3 +154,21 @@ test("a request result needs a header object; a response result may leave it out
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
+
+test("a read-only header whose entry is malformed is one problem (its shape), not also a change; a sparse entry list skips its holes", () => {
+  const event = eventWith("viewer-request");
+  const at = "Records[0].cf.request.headers";
+  const result = passThrough(event, (h) => {
+    h["via"] = [{ key: "Via", value: 7 as unknown as string }];
+    (h as Record<string, unknown>)["Host"] = [{ key: "Host", value: "other.example" }];
+  });
+  assert.deepEqual(problemsOf(check("viewer-request", event, result)), [
+    `${at}["via"][0].value: expected a string, found the number 7`,
+    `${at}["Host"]: expected a lowercase header name (use "host"), found "Host"`,
+  ]);
+  const sparse: Array<{ key: string; value: string }> = [];
+  sparse[1] = { key: "X-Sparse", value: "1" };
+  const ok = check("viewer-request", event, passThrough(event, (h) => void (h["x-sparse"] = sparse)));
+  assert.equal(ok.ok, true);
+  if (ok.ok) assert.deepEqual((ok.value.headers as CloudFrontHeaders)["x-sparse"], [{ key: "X-Sparse", value: "1" }]);
+});

@@ -33,59 +33,61 @@ export function checkHeaders(path: string, raw: unknown, context: HeaderCheckCon
   }
   const headers: CloudFrontHeaders = {};
   // Names already reported for their shape: the rules skip them, so one mistake is one problem.
-  const malformed = new Set<string>();
-  for (const [name, entries] of Object.entries(raw)) {
-    // The field path is only worded when there is a problem to report.
-    const at = () => headerField(path, name);
+  let malformed: Set<string> | null = null;
+  // Plain loops, and field paths worded only when there is a problem: this runs on every result.
+  for (const name of Object.keys(raw)) {
+    const entries = raw[name];
     if (!LOWERCASE_TOKEN.test(name)) {
       const hint = LOWERCASE_TOKEN.test(name.toLowerCase()) ? ` (use ${quote(name.toLowerCase())})` : "";
-      problems.push(`${at()}: expected a lowercase header name${hint}, found ${quote(name)}`);
-      malformed.add(name.toLowerCase());
+      problems.push(`${headerField(path, name)}: expected a lowercase header name${hint}, found ${quote(name)}`);
+      (malformed ??= new Set()).add(name.toLowerCase());
       continue;
     }
-    const checked = checkEntries(at, name, entries, problems);
+    const checked = checkEntries(path, name, entries, problems);
     if (checked !== undefined) setHeader(headers, name, checked);
-    else malformed.add(name);
+    else (malformed ??= new Set()).add(name);
   }
   checkRules(path, headers, malformed, context, problems);
   return headers;
 }
 
-function checkEntries(at: () => string, name: string, entries: unknown, problems: string[]): CloudFrontHeaders[string] | undefined {
+function checkEntries(path: string, name: string, entries: unknown, problems: string[]): CloudFrontHeaders[string] | undefined {
   if (!Array.isArray(entries)) {
-    problems.push(`${at()}: expected an array of { key, value } objects, found ${found(entries)}`);
+    problems.push(`${headerField(path, name)}: expected an array of { key, value } objects, found ${found(entries)}`);
     return undefined;
   }
   const out: CloudFrontHeaders[string] = [];
   let ok = true;
-  entries.forEach((entry: unknown, index) => {
-    const here = () => field(at(), index);
+  for (let index = 0; index < entries.length; index++) {
+    if (!(index in entries)) continue; // a hole, which forEach would skip
+    const entry: unknown = entries[index];
     if (!isPlainObject(entry)) {
-      problems.push(`${here()}: expected an object { key, value }, found ${found(entry)}`);
+      problems.push(`${field(headerField(path, name), index)}: expected an object { key, value }, found ${found(entry)}`);
       ok = false;
-      return;
+      continue;
     }
     const { key, value } = entry;
     if (typeof value !== "string") {
-      problems.push(`${here()}.value: expected a string, found ${found(value)}`);
+      problems.push(`${field(headerField(path, name), index)}.value: expected a string, found ${found(value)}`);
       ok = false;
     } else if (INVALID_HEADER_VALUE.test(value)) {
-      problems.push(`${here()}.value: expected a header value without CR, LF or NUL, found ${quote(value)}`);
+      problems.push(`${field(headerField(path, name), index)}.value: expected a header value without CR, LF or NUL, found ${quote(value)}`);
       ok = false;
     }
-    if (key !== undefined && (typeof key !== "string" || key.toLowerCase() !== name)) {
-      problems.push(`${here()}.key: expected the header name ${quote(name)} in any letter case, found ${found(key)}`);
+    if (key !== undefined && (typeof key !== "string" || (key !== name && key.toLowerCase() !== name))) {
+      problems.push(`${field(headerField(path, name), index)}.key: expected the header name ${quote(name)} in any letter case, found ${found(key)}`);
       ok = false;
     }
     if (ok) out.push({ key: typeof key === "string" ? key : canonicalHeaderKey(name), value: value as string });
-  });
+  }
   return ok ? out : undefined;
 }
 
-function checkRules(path: string, headers: CloudFrontHeaders, malformed: Set<string>, context: HeaderCheckContext, problems: string[]): void {
+function checkRules(path: string, headers: CloudFrontHeaders, malformed: ReadonlySet<string> | null, context: HeaderCheckContext, problems: string[]): void {
   const { eventType, original } = context;
-  for (const [name, entries] of Object.entries(headers)) {
+  for (const name of Object.keys(headers)) {
     if (!isDisallowedHeader(name, eventType)) continue;
+    const entries = headers[name]!;
     // A disallowed header the function was shown (only possible with a hand-made event) may stay as it was.
     if (sameValues(valuesOf(original, name), entries.map((e) => e.value))) continue;
     problems.push(
@@ -94,9 +96,13 @@ function checkRules(path: string, headers: CloudFrontHeaders, malformed: Set<str
     );
   }
   if (!context.readOnlyRules) return;
-  const names = new Set([...Object.keys(original), ...Object.keys(headers)]);
-  for (const name of names) {
-    if (malformed.has(name) || !isReadOnlyHeader(name, eventType)) continue;
+  // Every name of either object once: the original's first, then those only the result has.
+  const originalNames = Object.keys(original);
+  const resultNames = Object.keys(headers);
+  for (let i = 0; i < originalNames.length + resultNames.length; i++) {
+    const name = i < originalNames.length ? originalNames[i]! : resultNames[i - originalNames.length]!;
+    if (i >= originalNames.length && Object.hasOwn(original, name)) continue;
+    if (malformed?.has(name) === true || !isReadOnlyHeader(name, eventType)) continue;
     const before = valuesOf(original, name);
     const after = valuesOf(headers, name);
     if (sameValues(before, after)) continue;
