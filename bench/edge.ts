@@ -36,6 +36,13 @@
  * percentiles are kept in the JSON only: coordinated omission, and MEASURED.md found
  * its workerd tails invalid). (3) concurrency 1 (lib/latency-client.ts, one keep-alive
  * connection, back to back, 1.2 s after 0.3 s): p50/p99.
+ * (4) in the lambda variant only, the added latency of the viewer-request function: one
+ * keep-alive connection takes /hit/a and /lambda/a in turn (a, c, a, c, …) for 4 s after
+ * 0.5 s, both through the same edge node in the same window, so a slow spell of the shared
+ * machine lands on both; added p50 = p50(c) − p50(a) of that run (the median of the
+ * adjacent pairs' differences is reported beside it). (a) and (c) measured in their own
+ * processes at other times differed by the machine's drift as much as by the function
+ * (rounds 324 / 271 / 88 µs on 2026-12-06).
  * Summary = median over rounds; ratios (×node, ×Hono, ×workerd) are taken within a
  * round, then the median.
  *
@@ -57,6 +64,8 @@ import { report, type EdgeResult } from "./lib/edge-report.ts";
 const SCRIPT = fileURLToPath(import.meta.url);
 const CONNECTIONS = 32;
 const HOST = "edge.test";
+const HIT_PATH = "/hit/a";
+const LAMBDA_PATH = "/lambda/a";
 
 export const VARIANTS: Record<string, string> = {
   node: "bare node:http (baseline)",
@@ -125,6 +134,9 @@ async function throughputVariant(name: string, quick: boolean): Promise<EdgeResu
     const u = new URL(server.url);
     const load = await loadAt({ port: Number(u.port), targets: [{ host, path: u.pathname }], concurrency: CONNECTIONS, warmupMs: 300, durationMs: quick ? 1500 : 2000 });
     const c1 = await latencyC1(server.url, host, 300, quick ? 1000 : 1200);
+    // (c) − (a) at c=1, measured in the same process over the same window: hit and
+    // viewer-request function in turn on one connection (see the header comment).
+    const addedC1 = name === "lambda" ? await latencyC1(server.url, host, 500, quick ? 2000 : 4000, [HIT_PATH, LAMBDA_PATH]) : undefined;
     return {
       variant: name,
       rps: w.rps,
@@ -135,6 +147,7 @@ async function throughputVariant(name: string, quick: boolean): Promise<EdgeResu
       serverCpuUsPerReq: cpu0 === null || cpu1 === null ? null : round(((cpu1 - cpu0) * 1000) / w.requests),
       load,
       c1,
+      ...(addedC1 !== undefined ? { addedC1 } : {}),
       cache: before,
     };
   } finally {

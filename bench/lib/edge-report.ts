@@ -13,6 +13,8 @@ export interface EdgeResult {
   errors?: number;
   serverCpuUsPerReq?: number | null;
   c1?: LatencyResult;
+  /** lambda variant: /hit/a and /lambda/a in turn at c=1, same process and window. */
+  addedC1?: LatencyResult;
   /** Our own client at the same fixed concurrency as wrk (lib/load-client.ts). */
   load?: LoadReport;
   /** Status and x-verge-cache of one request before the measured run. */
@@ -58,8 +60,21 @@ export function report(res: RoundsResult<EdgeResult>, env: Record<string, unknow
       },
     ]),
   );
-  const addedRounds = res.rounds.flatMap((r) => (r.results.lambda?.c1 && r.results.hit?.c1 ? [r.results.lambda.c1.p50Us - r.results.hit.c1.p50Us] : []));
+  // Per round: p50(c) − p50(a) of the interleaved run in the lambda variant's process (edge.ts (4));
+  // a result from before that run existed falls back to the two variants' own c=1 p50s.
+  const addedOf = (r: (typeof res.rounds)[number]): number[] => {
+    const paired = r.results.lambda?.addedC1?.paths;
+    if (paired !== undefined) {
+      const [a, c] = Object.values(paired);
+      return a !== undefined && c !== undefined ? [c.p50Us - a.p50Us] : [];
+    }
+    return r.results.lambda?.c1 && r.results.hit?.c1 ? [r.results.lambda.c1.p50Us - r.results.hit.c1.p50Us] : [];
+  };
+  const addedRounds = res.rounds.flatMap(addedOf);
   const addedUs = round(median(addedRounds));
+  const pairedRounds = res.rounds.flatMap((r) => (r.results.lambda?.addedC1?.pairedDiffP50Us !== undefined ? [r.results.lambda.addedC1.pairedDiffP50Us] : []));
+  const separateRounds = res.rounds.flatMap((r) => (r.results.lambda?.c1 && r.results.hit?.c1 ? [r.results.lambda.c1.p50Us - r.results.hit.c1.p50Us] : []));
+  const interleaved = res.rounds.flatMap((r) => (r.results.lambda?.addedC1?.paths !== undefined ? [Object.values(r.results.lambda.addedC1.paths)] : []));
   const workerX = summary.worker?.xWorkerd ?? NaN;
   const hitX = summary.hit?.xHono ?? NaN;
   const deployAll = res.rounds.flatMap((r) => r.results.deploy?.deployAllMs ?? []);
@@ -79,6 +94,8 @@ export function report(res: RoundsResult<EdgeResult>, env: Record<string, unknow
     summary,
     addedLatencyUs: addedUs,
     addedLatencyRounds: addedRounds,
+    addedLatencyPairedMedianRounds: pairedRounds,
+    addedLatencySeparateRounds: separateRounds,
     deploy,
     raw: res.rounds,
     failures: res.failures,
@@ -98,7 +115,10 @@ export function report(res: RoundsResult<EdgeResult>, env: Record<string, unknow
       return [s.label!, fmt(s.rps, 0), fmt(s.xNode), fmt(s.xHono), fmt(s.xWorkerd), fmt(s.serverCpuUsPerReq), fmt(s.loadP50Us), fmt(s.loadP99Us), fmt(s.loadP999Us), fmt(s.p99xHono), fmt(s.loadRps, 0), fmt(s.c1P50Us), fmt(s.c1P99Us), s.cache || "200", ...res.rounds.map((r) => fmt(r.results[v]?.rps, 0))];
     }),
   );
-  md += `\nAdded p50 of the viewer-request function at c=1, (c) − (a): **${fmt(addedUs)} µs** (rounds: ${addedRounds.map((x) => fmt(x)).join(", ")}).`;
+  md += `\nAdded p50 of the viewer-request function at c=1, (c) − (a): **${fmt(addedUs)} µs** (rounds: ${addedRounds.map((x) => fmt(x)).join(", ")})`;
+  if (interleaved.length > 0) {
+    md += `, from /hit/a and /lambda/a taken in turn on one connection in the lambda variant's process (p50 a / c per round: ${interleaved.map(([a, c]) => `${fmt(a?.p50Us)} / ${fmt(c?.p50Us)}`).join(", ")}; ${fmt(interleaved[0]?.[0]?.n, 0)}+ samples each); median of the adjacent pairs' differences ${pairedRounds.map((x) => fmt(x)).join(", ")} µs; the two variants' own c=1 p50s, measured in separate processes, differ by ${separateRounds.map((x) => fmt(x)).join(", ")} µs.`;
+  } else md += `.`;
   md += ` Errors (non-2xx/socket) under wrk: ${load.map((v) => `${v} ${summary[v]!.errors}`).join(", ")}; under our client: ${load.map((v) => `${v} ${summary[v]!.loadErrors}`).join(", ")}. "check" is the status and x-verge-cache of one request before the measured run.\n\n`;
   md += `Our client's own requests/s is lower than wrk's where the client, not the server, is the limit (the fast baselines): its percentiles then include its own queueing; for the verge variants the server is the limit. wrk's p50/p99 are in the JSON only.\n\n`;
   md += `Deploy propagation (3 nodes \`workers: 0\` in one process, ${deploy.n} deploys over ${deployRoundP99.length} round(s), each: publish a new version + move the alias, then poll each node until it serves the new body): p50 **${fmt(deploy.p50Ms)} ms**, p99 **${fmt(deploy.p99Ms)} ms**, max ${fmt(deploy.maxMs)} ms (per-round p99: ${deploy.roundP99Ms.map((x) => fmt(x)).join(", ")} ms).\n`;

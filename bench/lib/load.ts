@@ -82,6 +82,10 @@ export interface LatencyResult {
   p50Us: number;
   p99Us: number;
   errors: number;
+  /** With several paths (taken in turn): each one's own figures. */
+  paths?: Record<string, { n: number; p50Us: number; p99Us: number }>;
+  /** With two paths: the median over adjacent pairs of (second − first), µs. */
+  pairedDiffP50Us?: number;
 }
 
 const CLIENT = fileURLToPath(new URL("./latency-client.ts", import.meta.url));
@@ -102,9 +106,12 @@ export async function loadAt(plan: LoadPlan): Promise<LoadReport> {
   }
 }
 
-/** Concurrency 1 for `warmupMs` then `windowMs`, in a child Node process; latencies per request. */
-export async function latencyC1(url: string, host: string, warmupMs: number, windowMs: number): Promise<LatencyResult> {
-  const out = await run(process.execPath, [CLIENT, url, host, String(warmupMs), String(windowMs)], warmupMs + windowMs + 15_000);
+/**
+ * Concurrency 1 for `warmupMs` then `windowMs`, in a child Node process; latencies per request.
+ * With `paths`, requests go to each of them in turn on the one connection (see latency-client.ts).
+ */
+export async function latencyC1(url: string, host: string, warmupMs: number, windowMs: number, paths?: string[]): Promise<LatencyResult> {
+  const out = await run(process.execPath, [CLIENT, url, host, String(warmupMs), String(windowMs), ...(paths === undefined ? [] : [paths.join(",")])], warmupMs + windowMs + 15_000);
   const line = out.split("\n").find((l) => l.startsWith("{"));
   if (line === undefined) throw new Error(`latency client: no result: ${out.slice(-500)}`);
   return JSON.parse(line) as LatencyResult;
