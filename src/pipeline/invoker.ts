@@ -81,15 +81,21 @@ export function createInvoker(options: Pick<PipelineOptions, "runtime" | "state"
           entry.cold = loadedNow;
           const r = await call(spec, lambda);
           entry.cold ||= r.cold;
-          noteUse(entry, r.finished).then(
+          // One reaction for the whole end of the invocation: its use into the record, a late failure logged, the slot freed.
+          r.finished.then(
             (report) => {
-              if (report.error !== undefined) {
-                entry.error = report.error.code;
-                options.log?.({ level: "warn", msg: "function failed after answering", code: report.error.code, message: report.error.message, event, function: key, digest: ref.digest, node: options.nodeId, requestId: flow.requestId });
+              try {
+                noteReport(entry, report);
+                if (report.error !== undefined) {
+                  entry.error = report.error.code;
+                  options.log?.({ level: "warn", msg: "function failed after answering", code: report.error.code, message: report.error.message, event, function: key, digest: ref.digest, node: options.nodeId, requestId: flow.requestId });
+                }
+              } finally {
+                release();
               }
             },
-            () => {},
-          ).finally(release);
+            release,
+          );
           notify({ event, cold: entry.cold, finished: r.finished });
           return r.value;
         } catch (err) {
@@ -126,10 +132,14 @@ export function createInvoker(options: Pick<PipelineOptions, "runtime" | "state"
 /** The invocation's CPU and wall time, into its record entry when its report settles. */
 function noteUse(entry: InvocationEntry, finished: Promise<InvocationReport>): Promise<InvocationReport> {
   return finished.then((report) => {
-    entry.cpuMs = report.limits.cpuMs.used;
-    entry.wallMs = report.limits.wallMs.used;
+    noteReport(entry, report);
     return report;
   });
+}
+
+function noteReport(entry: InvocationEntry, report: InvocationReport): void {
+  entry.cpuMs = report.limits.cpuMs.used;
+  entry.wallMs = report.limits.wallMs.used;
 }
 
 /**

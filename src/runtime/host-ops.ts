@@ -239,11 +239,16 @@ export class HostOps {
 
   /** Ends everything an invocation left behind. */
   closeAll(): void {
-    for (const t of this.#timers.values()) clearTimeout(t);
-    this.#timers.clear();
-    for (const s of this.#streams.values()) s.it.return?.()?.catch(() => {});
-    this.#streams.clear();
-    this.#fetches.clear();
+    // Most invocations leave nothing: an empty Map's clear() still allocates a new table.
+    if (this.#timers.size > 0) {
+      for (const t of this.#timers.values()) clearTimeout(t);
+      this.#timers.clear();
+    }
+    if (this.#streams.size > 0) {
+      for (const s of this.#streams.values()) s.it.return?.()?.catch(() => {});
+      this.#streams.clear();
+    }
+    if (this.#fetches.size > 0) this.#fetches.clear();
   }
 }
 
