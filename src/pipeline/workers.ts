@@ -46,13 +46,13 @@ type Subrequest = HostServices["fetch"];
 /** Runs steps 3–6 for a request to this distribution (cache, origin events, origin). */
 export type ServeSubrequest = (flow: Flow, request: FlowRequest, hostHeader: string) => Promise<Response>;
 
-/** `request.cf` for the node's functions: the same for every request, so made once per pipeline (the runtime only serialises it). */
+/** `request.cf` for the node's functions: the same for every request, so made once per pipeline, frozen (the runtime serialises a frozen one once). */
 const cfByContext = new WeakMap<Context, Record<string, unknown>>();
 
 function cfOf(ctx: Context): Record<string, unknown> {
   let value = cfByContext.get(ctx);
   if (value === undefined) {
-    value = { colo: ctx.options.nodeId, ...(ctx.options.region !== undefined ? { region: ctx.options.region } : {}) };
+    value = Object.freeze({ colo: ctx.options.nodeId, ...(ctx.options.region !== undefined ? { region: ctx.options.region } : {}) });
     cfByContext.set(ctx, value);
   }
   return value;

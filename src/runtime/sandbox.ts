@@ -299,7 +299,7 @@ export class Sandbox {
       if (job.kind === "fetch") {
         // The hot path crosses as primitives: ivm structure-clones an object argument at 5–10 µs a call.
         const { method, url, headers, body } = job.request;
-        const cf = job.cf === undefined ? undefined : JSON.stringify(job.cf);
+        const cf = job.cf === undefined ? undefined : cfJson(job.cf);
         this.enter("dispatchFetch", [id, method, url, headers.length === 0 ? "[]" : JSON.stringify(headers), body !== null && !(body instanceof Uint8Array) ? body.stream : body, cf]);
       } else if (job.kind === "cloudfront") {
         // Lambda@Edge events are JSON (as CloudFront hands them to Lambda): they cross as JSON text.
@@ -574,6 +574,15 @@ export class Sandbox {
 }
 
 const moduleNames = new WeakMap<ivm.Module, string>();
+
+/** `request.cf` as JSON; a frozen object (an edge pipeline's, the same for every request) is serialised once. */
+const frozenCf = new WeakMap<object, string>();
+function cfJson(cf: Record<string, unknown>): string {
+  if (!Object.isFrozen(cf)) return JSON.stringify(cf);
+  let json = frozenCf.get(cf);
+  if (json === undefined) frozenCf.set(cf, (json = JSON.stringify(cf)));
+  return json;
+}
 
 function normalizeName(name: string): string {
   return name.replace(/^\.\//, "").replace(/^\/+/, "");
