@@ -40,6 +40,16 @@ test("the CPU charged over several entries never exceeds the invocation's wall t
   assert.ok(report.limits.cpuMs.used > 0);
 });
 
+test("every invocation that ran guest code is charged some CPU, however short its entries", async () => {
+  // Linux's per-thread CPU clock (getrusage RUSAGE_THREAD) only moves at a scheduler tick or a
+  // context switch (every 4 ms at HZ=250): an entry of a few hundred µs usually reads no CPU at all.
+  for (let i = 0; i < 30; i++) {
+    const { kind, report } = await run(`let x = 0; for (let j = 0; j < 20000; j++) x += j; return new Response(String(x));`);
+    assert.equal(kind, "response");
+    assert.ok(report.limits.cpuMs.used > 0, `run ${i}: cpu ${report.limits.cpuMs.used} ms, wall ${report.limits.wallMs.used} ms`);
+  }
+});
+
 test("a loop past the CPU budget in one entry is ERR_CPU_LIMIT", async () => {
   const { kind, error } = await run(`while (true) {}`, { cpuMs: 20 });
   assert.equal(kind, "error");

@@ -28,10 +28,18 @@ import { ActiveInvocation, MAX_LOG_BYTES, MAX_LOGS, type InvocationOutcome } fro
  * This thread's CPU time in µs (Node ≥ 23.9 has `process.threadCpuUsage`, a
  * getrusage(RUSAGE_THREAD) syscall: 2–6 µs right after an isolate call on these
  * VMs); without it, wall time, which can only overstate CPU.
+ *
+ * On Linux, RUSAGE_THREAD reports the scheduler's runtime of the thread as of its
+ * last update, at a tick or a context switch: a running thread's reading stays put
+ * for up to a tick (4 ms at HZ=250), so an entry of a few hundred µs mostly read as
+ * no CPU at all. getrusage(RUSAGE_SELF) (`process.cpuUsage`, ~3 µs) brings the
+ * calling thread's runtime up to date first (thread_group_cputime() calls
+ * task_sched_runtime(current), Linux ≥ 3.17), so the thread reading after it is exact.
  */
 const threadCpuUs: () => number =
   typeof process.threadCpuUsage === "function"
     ? () => {
+        process.cpuUsage();
         const u = process.threadCpuUsage();
         return u.user + u.system;
       }
