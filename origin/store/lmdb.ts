@@ -4,6 +4,7 @@
  * bytes. Keys and transactions are described in README.md beside this file.
  */
 import { open, type Database, type RootDatabase } from "lmdb";
+import { VergeError } from "../../src/shared/errors.ts";
 import type { Key, RangeOptions, ReadTx, Store, Table, WriteTx } from "./store.ts";
 
 const TABLES: readonly Table[] = ["meta", "tenants", "tokens", "functions", "secrets", "versions", "aliases", "alias-history", "signing", "distributions", "hostnames", "feed", "nodes", "kv", "kv-namespaces", "cron-claims"];
@@ -64,8 +65,18 @@ export function openLmdbStore(options: LmdbStoreOptions): Store {
     putBundle: (digest, bytes) => void bundles.putSync(digest, bytes),
   };
 
+  // Set when close() starts. A request handler still running when the server shuts down (its
+  // socket gone, an await pending) must not touch the environment after that: lmdb-js lets a read
+  // begin while close() waits for pending writes, then its read-txn reset timer throws
+  // "Attempt to reset an invalid read txn" as an uncaught exception once the environment is gone.
+  let closed = false;
+  const usable = (): void => {
+    if (closed) throw new VergeError("ERR_INTERNAL", "the registry's store is closed: the server is shutting down");
+  };
+
   return {
     read<T>(fn: (tx: ReadTx) => T): T {
+      usable();
       const transaction = env.useReadTransaction();
       try {
         return fn({
@@ -78,11 +89,13 @@ export function openLmdbStore(options: LmdbStoreOptions): Store {
       }
     },
     write<T>(fn: (tx: WriteTx) => T): Promise<T> {
+      if (closed) return Promise.reject(new VergeError("ERR_INTERNAL", "the registry's store is closed: the server is shutting down"));
       // A child transaction, so a callback that throws leaves none of its writes
       // in the batch the other queued callbacks commit with (lmdb write.js).
       return env.childTransaction(() => fn(writeTx)) as Promise<T>;
     },
     async close() {
+      closed = true;
       await env.close();
     },
   };
