@@ -143,7 +143,9 @@ test("registry down: the state is still served and staleness grows; back up: the
   const state = e.sync.current();
   await e.sync.load(state, { tenant: "acme", function: "down", digest });
   let restarted: TestOrigin | undefined;
+  let cleaned = false;
   t.after(async () => {
+    cleaned = true;
     await restarted?.close();
     rmSync(own.dataDir, { recursive: true, force: true });
   });
@@ -162,6 +164,9 @@ test("registry down: the state is still served and staleness grows; back up: the
   await worker.close();
 
   restarted = await startTestOrigin({ dataDir: own.dataDir, port, keepDir: true });
+  // A failed test's hooks run while its body may still be going: a registry started after them
+  // would keep the file's process alive until the suite's timeout.
+  if (cleaned) return void (await restarted.close());
   skew = 0;
   const next = await publish("down", bundle("down-2"), { on: restarted, token: fnToken });
   await waitFor("catching up", () => e.sync.current().snapshot.tenants.acme!.versions[`down/${next}`] !== undefined, 15_000);
