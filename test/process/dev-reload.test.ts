@@ -11,6 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startDev } from "../helpers/dev.ts";
+import { until } from "../helpers/until.ts";
 
 // The entry streams two chunks around an await: a version disposed too early would cut the body.
 const ENTRY = `import { VERSION } from "./version.ts";
@@ -62,14 +63,19 @@ test("hot reload under load: every request completes with 200 and from one versi
       seen.push({ status: res.status, header: res.headers.get("x-version"), body, end: performance.now() });
     }
   });
+  // Load between swaps: a number of completed requests, however long a loaded machine takes.
+  const more = (n: number, version: string) => {
+    const from = seen.length;
+    return until(`${n} more requests on ${version}`, async () => (seen.slice(from).filter((s) => s.header === version).length >= n ? true : undefined));
+  };
   const swappedBy = new Map<string, number>();
+  await more(8, "v1");
   for (const [v, serving] of [["v2", 2], ["v3", 3]] as const) {
-    await new Promise((r) => setTimeout(r, 400));
     writeFileSync(join(dir, "version.ts"), version(v));
     await dev.waitFor(`version ${serving} serving`);
     swappedBy.set(`v${serving - 1}`, performance.now());
+    await more(8, v);
   }
-  await new Promise((r) => setTimeout(r, 400));
   running = false;
   await Promise.all(clients);
 

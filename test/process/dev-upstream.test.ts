@@ -15,6 +15,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startDev } from "../helpers/dev.ts";
+import { until } from "../helpers/until.ts";
 import { startOrigin, type TestOrigin } from "../../src/pipeline/testing-edge.ts";
 
 const LIMITS = /^cpu=[\d.]+\/\d+ms; wall=[\d.]+\/\d+ms; heap=[\d.]+\/\d+MB; subrequests=\d+\/\d+$/;
@@ -104,14 +105,19 @@ test("verge dev --upstream: origin events, the response cache, edge errors, a re
       seen.push({ status: res.status, req: res.headers.get("x-origin-saw-version"), resp: res.headers.get("x-resp-version"), end: performance.now() });
     }
   });
+  // Load between swaps: a number of completed requests, however long a loaded machine takes.
+  const more = (count: number, version: string) => {
+    const from = seen.length;
+    return until(`${count} more requests on ${version}`, async () => (seen.slice(from).filter((s) => s.resp === version).length >= count ? true : undefined));
+  };
   const swappedAt = new Map<string, number>();
+  await more(6, "v1");
   for (const [v, n] of [["v2", 2], ["v3", 3]] as const) {
-    await new Promise((r) => setTimeout(r, 400));
     writeFileSync(join(dir, "version.ts"), version(v));
     await dev.waitFor(`version ${n} serving`);
     swappedAt.set(`v${n - 1}`, performance.now());
+    await more(6, v);
   }
-  await new Promise((r) => setTimeout(r, 400));
   running = false;
   await Promise.all(clients);
 
