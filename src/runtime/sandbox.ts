@@ -30,16 +30,17 @@ import { ActiveInvocation, MAX_LOG_BYTES, MAX_LOGS, type InvocationOutcome } fro
  * VMs); without it, wall time, which can only overstate CPU.
  *
  * On Linux, RUSAGE_THREAD reports the scheduler's runtime of the thread as of its
- * last update, at a tick or a context switch: a running thread's reading stays put
- * for up to a tick (4 ms at HZ=250), so an entry of a few hundred µs mostly read as
- * no CPU at all. getrusage(RUSAGE_SELF) (`process.cpuUsage`, ~3 µs) brings the
- * calling thread's runtime up to date first (thread_group_cputime() calls
- * task_sched_runtime(current), Linux ≥ 3.17), so the thread reading after it is exact.
+ * last update, at a tick or a context switch: a running thread's reading lags by up
+ * to a tick (4 ms at HZ=250), never leads. `exact` first calls getrusage(RUSAGE_SELF)
+ * (`process.cpuUsage`, ~3 µs more), which brings the calling thread's runtime up to
+ * date (thread_group_cputime() calls task_sched_runtime(current), Linux ≥ 3.17).
+ * A lagging reading before an entry and an exact one after it can only overstate
+ * the entry's CPU; two lagging ones mostly read an entry of a few hundred µs as none.
  */
-const threadCpuUs: () => number =
+const threadCpuUs: (exact: boolean) => number =
   typeof process.threadCpuUsage === "function"
-    ? () => {
-        process.cpuUsage();
+    ? (exact) => {
+        if (exact) process.cpuUsage();
         const u = process.threadCpuUsage();
         return u.user + u.system;
       }
@@ -240,22 +241,24 @@ export class Sandbox {
 
   /**
    * Runs `fn` (a call into the guest), adding the CPU it took to {@link cpuClock}: an upper
-   * bound of this thread's CPU time in the call, never less, and more by under
-   * EXACT_AFTER_US. A thread uses at most as much CPU as the wall time passes, so:
+   * bound of this thread's CPU time in the call, never less. A thread uses at most as much
+   * CPU as the wall time passes, so:
    * - an entry shorter than EXACT_AFTER_US (wall) is charged its wall time (only a stall
    *   inside it would count, and a stall long enough to matter makes the entry long);
-   * - a longer one reads the thread clock after it and is charged the CPU used since the
-   *   last reading (taken at most EXACT_AFTER_US of wall time before the entry began, by any
-   *   sandbox: `clockRef`), capped by its wall time; waiting for a core is not counted.
+   * - a longer one reads the thread clock exactly after it and is charged the CPU used since
+   *   the last reading (taken at most EXACT_AFTER_US of wall time before the entry began, by
+   *   any sandbox: `clockRef`; that one may lag, see threadCpuUs), capped by its wall time.
+   *   Time spent waiting for a core is not counted, except, under load, up to the last
+   *   reading's lag plus EXACT_AFTER_US of waiting inside the entry.
    * The thread clock is a syscall (~3 µs here): a warm call of a short function reads it
-   * only when the last reading is stale, not twice per entry.
+   * only when the last reading is stale, not twice per entry, and without `exact`.
    */
   #measured<T>(fn: () => T): T {
     if (this.#measuring) return fn();
     this.#measuring = true;
     const w0 = performance.now();
     if (w0 - clockRef.atMs > EXACT_AFTER_US / 1000) {
-      clockRef.cpuUs = threadCpuUs();
+      clockRef.cpuUs = threadCpuUs(false);
       clockRef.atMs = w0;
     }
     const cpu0 = clockRef.cpuUs;
@@ -266,7 +269,7 @@ export class Sandbox {
       const wallUs = (w1 - w0) * 1000;
       let charge = wallUs;
       if (wallUs >= EXACT_AFTER_US) {
-        const cpu1 = threadCpuUs();
+        const cpu1 = threadCpuUs(true);
         charge = Math.min(wallUs, cpu1 - cpu0);
         clockRef.cpuUs = cpu1;
         clockRef.atMs = w1;
