@@ -19,6 +19,8 @@ export interface ShellOwner {
   setTimer(timerId: number, delay: number): void;
   clearTimer(timerId: number): void;
   emit(message: Emit): void;
+  /** A lazy prelude part starts / finished loading (outermost only): its CPU is the platform's. */
+  platformWork(start: boolean): void;
 }
 
 export type GuestFn = "init" | "prepareEnv" | "dispatch" | "dispatchFetch" | "dispatchCloudFront" | "settle" | "fireTimer" | "pull" | "cancelStream" | "finish" | "warm";
@@ -75,6 +77,7 @@ export function createShell(prelude: Prelude, memoryMb: number, options: ShellOp
     const timeOrigin = performance.now();
     let owner: ShellOwner | null = null;
     let linker: PreludeLinker | null = null;
+    let chunkDepth = 0;
     const shared = new SharedArrayBuffer(MAILBOX_BYTES);
     const inlineBody = new Uint8Array(shared, MAILBOX_BODY);
     const now = () => performance.now() - timeOrigin;
@@ -111,8 +114,14 @@ export function createShell(prelude: Prelude, memoryMb: number, options: ShellOp
       // Runs inside the guest entry that asked (its CPU and timeout backstop cover it); the guest
       // gets the part's module namespace itself, not a Reference.
       loadChunk: (name: string) => {
+        // A part may load another while it evaluates: only the outermost load is timed.
+        if (chunkDepth++ === 0) owner?.platformWork(true);
         if (linker === null || typeof name !== "string") throw new TypeError("verge: the prelude is not linked yet");
         return linker.load(name).derefInto();
+      },
+      chunkLoaded: () => {
+        if (chunkDepth === 0) return;
+        if (--chunkDepth === 0) owner?.platformWork(false);
       },
     }, shared);
     linker = prelude.instantiate(isolate, context);

@@ -58,9 +58,12 @@ export interface HostBridge {
    * Links and evaluates lazy prelude part `name` (src/runtime/guest/lazy/<name>.ts, built as an
    * ES module) into this context, once, and returns its module namespace. Only the prelude's
    * trusted code holds this function (guest/core/lazy.ts); it runs inside the guest entry that
-   * needed the part, so its CPU is that entry's.
+   * needed the part (its timeout backstop covers it). The CPU from here to `chunkLoaded` (the
+   * part's compile and its modules' evaluation) is the platform's, not charged to the function.
    */
   loadChunk(name: string): unknown;
+  /** The guest finished setting up the part `loadChunk` gave it (called even when that failed). */
+  chunkLoaded(): void;
 }
 
 /** A parsed URL: href, protocol, username, password, host, hostname, port, pathname, search, hash, origin, joined by "\n". */

@@ -68,6 +68,8 @@ function load<K extends ChunkName>(name: K): Chunks[K] {
     const factory = host.loadChunk(name) as (core: typeof coreTable) => Chunks[K];
     ns = factory(coreTable);
   } finally {
+    // The host stops counting this as platform CPU (not the function's).
+    host.chunkLoaded();
     loading[name] = undefined;
   }
   // Recorded first: a step that reaches user code (a replaced builtin) must not load it again.
