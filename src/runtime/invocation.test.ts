@@ -86,3 +86,43 @@ export default {
     sb.dispose();
   }
 });
+
+test("a generated response whose headers pass 128 KiB is refused with ERR_RESPONSE_TOO_LARGE, its streamed body cancelled; one just under passes", async () => {
+  const big = `
+let cancelled = "no";
+export default {
+  fetch(request) {
+    const path = new URL(request.url).pathname;
+    if (path === "/cancelled") return new Response(cancelled);
+    const h = new Headers();
+    const n = path === "/under" ? 60 : 70; // 2 KiB values: 60 lines fit in 128 KiB, 70 (and content-type) do not
+    for (let i = 0; i < n; i++) h.set("x-h" + i, "v".repeat(2048));
+    if (path === "/stream") {
+      return new Response(new ReadableStream({ pull(c) { c.enqueue(new Uint8Array(1)); }, cancel() { cancelled = "yes"; } }), { headers: h });
+    }
+    return new Response("body", { headers: h });
+  },
+};`;
+  const sb = new Sandbox({ source: { id: "inv-headers", code: big, format: "esm" }, limits: resolveLimits({ cpuMs: 2_000, wallMs: 20_000 }), env: {}, bindings: {}, services });
+  try {
+    const over = await invoke(sb, "/over");
+    assert.equal(over.kind, "error");
+    if (over.kind === "error") {
+      assert.equal(over.error.code, "ERR_RESPONSE_TOO_LARGE");
+      assert.match(over.error.message, /71 headers of \d+ bytes, over the limit of 131072 bytes/);
+    }
+    await over.finished;
+    const under = await invoke(sb, "/under");
+    assert.equal(under.kind, "response");
+    await under.finished;
+    const streamed = await invoke(sb, "/stream");
+    assert.equal(streamed.kind, "error");
+    await streamed.finished;
+    const status = await invoke(sb, "/cancelled");
+    assert.equal(status.kind, "response");
+    if (status.kind === "response") assert.equal(new TextDecoder().decode(status.response.body as Uint8Array), "yes");
+    await status.finished;
+  } finally {
+    sb.dispose();
+  }
+});

@@ -29,6 +29,8 @@ export type InvocationOutcome =
   | { kind: "error"; error: VergeError; finished: Promise<InvocationReport> };
 
 export const MAX_LOGS = 1000;
+/** A generated response's header block (names, values, ": " and CRLF per line): Workers allows 128 KB. */
+export const MAX_RESPONSE_HEADER_BYTES = 128 * 1024;
 /** Console text kept per invocation, as Workers Logs keeps 256 KB of log events per invocation. */
 export const MAX_LOG_BYTES = 256 * 1024;
 
@@ -177,6 +179,20 @@ export class ActiveInvocation {
   }
 
   #answerResponse(head: GuestResponseHead, body: null | Uint8Array | { stream: number }): void {
+    if (!this.#answered) {
+      let headerBytes = 0;
+      for (const [name, value] of head.headers) headerBytes += name.length + value.length + 4;
+      if (headerBytes > MAX_RESPONSE_HEADER_BYTES) {
+        this.#answer();
+        if (body !== null && !(body instanceof Uint8Array)) this.#cancelGuest(body.stream, "the response was refused: its headers are too large");
+        const err = new VergeError(
+          "ERR_RESPONSE_TOO_LARGE",
+          `function ${this.#sandbox.source.id}: generated a response with ${head.headers.length} headers of ${headerBytes} bytes, over the limit of ${MAX_RESPONSE_HEADER_BYTES} bytes (128 KiB, as Workers)`,
+        );
+        this.#resolveOutcome({ kind: "error", error: err, finished: this.finished });
+        return;
+      }
+    }
     if (!this.#answered && body instanceof Uint8Array) {
       this.responseBytes = body.byteLength;
       const cap = this.#limits.responseBytes;
