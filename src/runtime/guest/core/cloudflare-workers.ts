@@ -11,8 +11,8 @@
  * (dispatch.ts entrypointAdapter).
  */
 
-/** Base of a class-based Worker: `this.ctx` and `this.env` per invocation. */
-export class WorkerEntrypoint {
+/** What each entrypoint class keeps: the invocation's ctx and the function's env. */
+class Entrypoint {
   ctx: unknown;
   env: unknown;
   constructor(ctx: unknown, env: unknown) {
@@ -20,26 +20,15 @@ export class WorkerEntrypoint {
     this.env = env;
   }
 }
+
+/** Base of a class-based Worker: `this.ctx` and `this.env` per invocation. */
+export class WorkerEntrypoint extends Entrypoint {}
 
 /** Exported so that code importing it bundles and loads; verge has no Durable Object bindings (a class is never constructed). */
-export class DurableObject {
-  ctx: unknown;
-  env: unknown;
-  constructor(ctx: unknown, env: unknown) {
-    this.ctx = ctx;
-    this.env = env;
-  }
-}
+export class DurableObject extends Entrypoint {}
 
 /** As DurableObject: importable, never run by verge (no Workflows). */
-export class WorkflowEntrypoint {
-  ctx: unknown;
-  env: unknown;
-  constructor(ctx: unknown, env: unknown) {
-    this.ctx = ctx;
-    this.env = env;
-  }
-}
+export class WorkflowEntrypoint extends Entrypoint {}
 
 /** A marker base class for RPC objects; verge has no service bindings, so it is only a base. */
 export class RpcTarget {}
