@@ -30,3 +30,23 @@ test("cache-meta values are decoded once per stored bytes: a rewrite (by any pro
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("once close() began, tables, KV and transactions refuse with ERR_INTERNAL instead of reaching the closing environment", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "verge-store-"));
+  const store = openEdgeStore({ path: dir });
+  try {
+    const state = store.table<{ seq: number }>("state");
+    const pending = state.put("applied", { seq: 1 });
+    const closing = store.close();
+    assert.throws(() => state.get("applied"), { code: "ERR_INTERNAL" });
+    assert.throws(() => [...store.bytes("cache-body").range()], { code: "ERR_INTERNAL" });
+    assert.throws(() => store.kv().get("t/ns", "k"), { code: "ERR_INTERNAL" });
+    await assert.rejects(state.put("applied", { seq: 2 }), { code: "ERR_INTERNAL" });
+    await assert.rejects(store.kv().put("t/ns", "k", { v: new Uint8Array(1), s: 1 }), { code: "ERR_INTERNAL" });
+    await assert.rejects(store.transaction(() => 1), { code: "ERR_INTERNAL" });
+    await pending;
+    await closing;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

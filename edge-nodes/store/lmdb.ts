@@ -4,6 +4,7 @@
  * database per table; every worker process of the node opens the same one.
  */
 import { open, type Database, type RootDatabase } from "lmdb";
+import { VergeError } from "../../src/shared/errors.ts";
 import type { BytesTableName, EdgeKv, EdgeKvRow, EdgeStore, EdgeTable, RangeOptions, TableName } from "./store.ts";
 
 const TABLES: readonly TableName[] = ["state", "secrets", "cache-meta"];
@@ -165,6 +166,35 @@ function openKv(env: RootDatabase): EdgeKv {
   };
 }
 
+/** Methods that return a promise: after close() they reject rather than throw. */
+const ASYNC_METHODS = new Set(["put", "remove", "clear", "sweepTombstones", "transaction"]);
+
+/**
+ * `target`'s methods, refused once the store's close() began. A request still
+ * running while the node shuts down must not reach the closing environment:
+ * lmdb-js lets a read start while close() waits for pending writes, then its
+ * read-txn reset timer throws uncaught once the environment is gone (seen in
+ * the registry's store, which has the same guard).
+ */
+function guarded<T extends object>(target: T, life: { closed: boolean }): T {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(target)) {
+    if (typeof value !== "function") {
+      out[name] = value;
+      continue;
+    }
+    const fn = value as (...args: unknown[]) => unknown;
+    const refuse = () => new VergeError("ERR_INTERNAL", `the edge store is closed (${name}): the node is shutting down`);
+    out[name] = ASYNC_METHODS.has(name)
+      ? (...args: unknown[]) => (life.closed ? Promise.reject(refuse()) : fn.apply(target, args))
+      : (...args: unknown[]) => {
+          if (life.closed) throw refuse();
+          return fn.apply(target, args);
+        };
+  }
+  return out as T;
+}
+
 /**
  * @example
  * const store = openEdgeStore({ path: ".verge/edge-1" });
@@ -177,16 +207,19 @@ export function openEdgeStore(options: EdgeStoreOptions): EdgeStore {
   // had again: state and bundles from the registry, responses from the origin.
   // Waiting for fsync put milliseconds on every cache fill.
   const env = open({ path: options.path, maxDbs: TABLES.length + BYTES.length + 3, noSync: true });
-  const kv = openKv(env);
+  const life = { closed: false };
+  const kv = guarded(openKv(env), life);
   const tables = new Map<string, EdgeTable<unknown>>();
-  for (const name of TABLES) tables.set(name, wrap(env.openDB({ name, encoding: "msgpack" }), false, MEMOIZED.has(name) ? new DecodedMemo(MEMO_ENTRIES) : null));
-  for (const name of BYTES) tables.set(name, wrap(env.openDB({ name, encoding: "binary" }), true, null));
+  for (const name of TABLES) tables.set(name, guarded(wrap(env.openDB({ name, encoding: "msgpack" }), false, MEMOIZED.has(name) ? new DecodedMemo(MEMO_ENTRIES) : null), life));
+  for (const name of BYTES) tables.set(name, guarded(wrap(env.openDB({ name, encoding: "binary" }), true, null), life));
+  const transaction = guarded({ transaction: <T>(fn: () => T) => env.transaction(fn) as Promise<T> }, life).transaction;
   return {
     table: <V>(name: TableName) => tables.get(name) as EdgeTable<V>,
     bytes: (name) => tables.get(name) as EdgeTable<Uint8Array>,
     kv: () => kv,
-    transaction: <T>(fn: () => T) => env.transaction(fn) as Promise<T>,
+    transaction,
     close: async () => {
+      life.closed = true;
       await env.close();
     },
   };
