@@ -217,9 +217,17 @@ export class HostOps {
     a.leftGuestState = true;
     const old = this.#timers.get(id);
     if (old !== undefined) clearTimeout(old);
-    this.#timers.set(
-      id,
+    // Node starts a timer at the event loop's cached time, which is stale by however long the
+    // current turn has run (a guest entry that loaded a prelude part, say): it can fire that much
+    // early. The guest's clock must see at least `delay` pass, so an early wake-up waits the rest.
+    const due = performance.now() + delay;
+    const arm = (ms: number): NodeJS.Timeout =>
       setTimeout(() => {
+        const left = due - performance.now();
+        if (left > 0) {
+          this.#timers.set(id, arm(Math.ceil(left)));
+          return;
+        }
         this.#timers.delete(id);
         if (this.#sandbox.active !== a || this.#sandbox.disposed) return;
         try {
@@ -227,8 +235,8 @@ export class HostOps {
         } catch {
           // killed: the invocation already failed
         }
-      }, delay),
-    );
+      }, ms);
+    this.#timers.set(id, arm(delay));
   }
 
   clearTimer(id: number): void {

@@ -126,3 +126,28 @@ export default {
     sb.dispose();
   }
 });
+
+test("a timer never fires early by the guest's clock, even when set late in a long entry (Node's loop time is stale then)", async () => {
+  const late = `export default {
+    async fetch() {
+      const spinUntil = Date.now() + 30;
+      while (Date.now() < spinUntil) {} // the entry runs 30 ms before it sets the timer
+      const start = Date.now();
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      return new Response(String(Date.now() - start));
+    },
+  };`;
+  const sb = new Sandbox({ source: { id: "inv-timer", code: late, format: "esm" }, limits: resolveLimits({ cpuMs: 2_000, wallMs: 20_000 }), env: {}, bindings: {}, services });
+  try {
+    for (let i = 0; i < 3; i++) {
+      const out = await invoke(sb, "/");
+      assert.equal(out.kind, "response");
+      if (out.kind !== "response") return;
+      await out.finished;
+      const elapsed = Number(new TextDecoder().decode(out.response.body as Uint8Array));
+      assert.ok(elapsed >= 10, `setTimeout(10) resolved after ${elapsed} ms by Date.now()`);
+    }
+  } finally {
+    sb.dispose();
+  }
+});
