@@ -7,6 +7,7 @@ import { VergeError } from "../shared/errors.ts";
 import type { Limits } from "../shared/limits.ts";
 import type { Emit, GuestResponseHead } from "./bridge/protocol.ts";
 import type { LimitReport, LogEntry } from "./report.ts";
+import { ConsoleBudget, MAX_LOGS } from "./console-budget.ts";
 import { round } from "./report.ts";
 import type { CacheApiHost, HostServices } from "./host-services.ts";
 import type { Sandbox } from "./sandbox.ts";
@@ -28,11 +29,8 @@ export type InvocationOutcome =
   | { kind: "result"; result: unknown; finished: Promise<InvocationReport> }
   | { kind: "error"; error: VergeError; finished: Promise<InvocationReport> };
 
-export const MAX_LOGS = 1000;
 /** A generated response's header block (names, values, ": " and CRLF per line): Workers allows 128 KB. */
 export const MAX_RESPONSE_HEADER_BYTES = 128 * 1024;
-/** Console text kept per invocation, as Workers Logs keeps 256 KB of log events per invocation. */
-export const MAX_LOG_BYTES = 256 * 1024;
 
 export class ActiveInvocation {
   readonly id: number;
@@ -57,9 +55,7 @@ export class ActiveInvocation {
   #cpuUsedMs = 0;
   #wallStart = performance.now();
   #heapPeak = 0;
-  #logs: LogEntry[] = [];
-  #droppedLogs = 0;
-  #logBytes = 0;
+  readonly console = new ConsoleBudget(MAX_LOGS, "this invocation's");
   #deadline: NodeJS.Timeout | undefined;
   #answered = false;
   #idle = false;
@@ -105,19 +101,9 @@ export class ActiveInvocation {
     if (bytes > this.#heapPeak) this.#heapPeak = bytes;
   }
 
-  /**
-   * Keeps a console line while the invocation is within MAX_LOGS lines and MAX_LOG_BYTES of
-   * text; returns how many lines were dropped so far (0: this one was kept), so the caller
-   * forwards only kept lines and says once that the rest are dropped.
-   */
+  /** Keeps a console line within the invocation's budget (console-budget.ts); 0 when kept, else how many were dropped. */
   addLog(entry: LogEntry): number {
-    const bytes = entry.message.length;
-    if (this.#droppedLogs === 0 && this.#logs.length < MAX_LOGS && this.#logBytes + bytes <= MAX_LOG_BYTES) {
-      this.#logs.push(entry);
-      this.#logBytes += bytes;
-      return 0;
-    }
-    return ++this.#droppedLogs;
+    return this.console.add(entry);
   }
 
   /** Arms the wall deadline for the time the invocation has left (it started at construction). */
@@ -307,8 +293,7 @@ export class ActiveInvocation {
     this.#abort?.abort();
     if (!this.#sandbox.disposed) this.cpuMs(this.#sandbox.cpuClock);
     this.#sandbox.release(this);
-    const logs = this.#logs;
-    if (this.#droppedLogs > 0) logs.push({ level: "warn", message: `${this.#droppedLogs} more console lines were dropped (limit ${MAX_LOGS} lines or ${MAX_LOG_BYTES / 1024} KiB per invocation)`, timestamp: Date.now() });
+    const logs = this.console.report();
     const report: InvocationReport = { limits: this.report(), logs, waitUntilErrors: this.#waitUntilErrors };
     if (this.#lateError !== undefined) report.error = this.#lateError;
     this.#resolveFinished(report);

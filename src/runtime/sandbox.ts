@@ -4,53 +4,28 @@
  * Lifecycle:
  * 1. create: adopt a guest shell (isolate + context + host bridge + prelude, see
  *    shell.ts; a spare from the pool or a new one) → bundle evaluated under the
- *    startup CPU budget → guest `init` finds the dialect;
- * 2. invoke: every guest entry is an `applySync` through `#enter`, which reads
- *    this thread's CPU time before and after and passes a timeout backstop; a wall
+ *    startup CPU budget (bundle-loader.ts) → guest `init` finds the dialect;
+ * 2. invoke: every guest entry is an `applySync` through `enter`, charged this
+ *    thread's CPU (cpu-clock.ts, `#measured`) and given a timeout backstop; a wall
  *    deadline timer covers the time the guest waits on host work;
  * 3. kill: any budget overrun disposes the isolate; a killed sandbox is never reused;
  * 4. dispose: the pool drops idle sandboxes by LRU.
  */
 import ivm from "isolated-vm";
-import { availableParallelism, loadavg } from "node:os";
 import { VergeError, type VergeErrorCode } from "../shared/errors.ts";
 import type { Limits } from "../shared/limits.ts";
 import type { BindingSpec, DialectInfo, Emit, GuestError, Invocation, LogLevel } from "./bridge/protocol.ts";
+import type { LogEntry } from "./report.ts";
 import type { BindingHandler, CacheApiHost, HostServices, SubtleHost } from "./host-services.ts";
 import type { Prelude } from "./prelude.ts";
 import { loadPrelude } from "./prelude.ts";
 import { createStackMapper, type StackMapper } from "./source-map.ts";
 import { HostOps } from "./host-ops.ts";
 import { createShell, type GuestFn, type GuestShell } from "./shell.ts";
-import { ActiveInvocation, MAX_LOG_BYTES, MAX_LOGS, type InvocationOutcome } from "./invocation.ts";
-
-/**
- * This thread's CPU time in µs (Node ≥ 23.9 has `process.threadCpuUsage`, a
- * getrusage(RUSAGE_THREAD) syscall: 2–6 µs right after an isolate call on these
- * VMs); without it, wall time, which can only overstate CPU.
- *
- * On Linux, RUSAGE_THREAD reports the scheduler's runtime of the thread as of its
- * last update, at a tick or a context switch: a running thread's reading lags by up
- * to a tick (4 ms at HZ=250), never leads. `exact` first calls getrusage(RUSAGE_SELF)
- * (`process.cpuUsage`, ~3 µs more), which brings the calling thread's runtime up to
- * date (thread_group_cputime() calls task_sched_runtime(current), Linux ≥ 3.17).
- * A lagging reading before an entry and an exact one after it can only overstate
- * the entry's CPU; two lagging ones mostly read an entry of a few hundred µs as none.
- */
-const threadCpuUs: (exact: boolean) => number =
-  typeof process.threadCpuUsage === "function"
-    ? (exact) => {
-        if (exact) process.cpuUsage();
-        const u = process.threadCpuUsage();
-        return u.user + u.system;
-      }
-    : () => performance.now() * 1000;
-
-/**
- * The latest reading of this thread's CPU clock and the wall time it was taken at,
- * shared by every sandbox (they all run on this thread). See `Sandbox#measured`.
- */
-const clockRef = { cpuUs: 0, atMs: -Infinity };
+import { ActiveInvocation, type InvocationOutcome } from "./invocation.ts";
+import { ConsoleBudget, STARTUP_LOGS } from "./console-budget.ts";
+import { backstopMs, busyFactor, clockRef, EXACT_AFTER_US, threadCpuUs } from "./cpu-clock.ts";
+import { evaluateBundle, produceCodeCache } from "./bundle-loader.ts";
 
 export interface FunctionSource {
   /** Stable identity of this code (a version digest); keys the pool and the code cache. */
@@ -88,40 +63,6 @@ export interface SandboxOptions {
  * last reading.
  */
 const HEAP_SAMPLE_CPU_MS = 1;
-/**
- * How much slower than its CPU time a call may run in wall time because the
- * machine is busy: the one-minute load per core, at least 1 and at most 20,
- * read at most once a second. The per-call backstop (a wall-time timeout) is
- * scaled by it, so an overloaded host does not kill a function that did not
- * use its CPU budget (the CPU read still decides the verdict).
- */
-const busy = { factor: 1, atMs: -Infinity };
-const CORES = availableParallelism();
-function busyFactor(): number {
-  const now = Date.now();
-  if (now - busy.atMs > 1_000) {
-    busy.atMs = now;
-    busy.factor = Math.min(20, Math.max(1, loadavg()[0]! / CORES));
-  }
-  return busy.factor;
-}
-
-/**
- * isolated-vm runs each call's `timeout` as a timer on a thread of its own, which sleeps until the
- * earliest timer in its queue and wakes for every one, even one whose call returned long ago (its
- * timer is only marked dead): a wake-up per guest entry, ≈ 10–15 µs of CPU on that thread per
- * request under load. The backstop only has to stop a runaway, so its expiry is rounded up to a
- * grid of BACKSTOP_GRID_MS: the timers of every entry in one grid slot expire within the same
- * millisecond, and one wake-up clears all that expired by then.
- */
-const BACKSTOP_GRID_MS = 32;
-function backstopMs(ms: number): number {
-  const now = performance.now();
-  return Math.max(1, Math.ceil(Math.ceil((now + ms) / BACKSTOP_GRID_MS) * BACKSTOP_GRID_MS - now));
-}
-
-/** Entries shorter than this (wall µs) are charged their wall time as CPU; the bound of the overcharge (see `#measured`). */
-const EXACT_AFTER_US = 250;
 const HEAP_SAMPLE_EVERY = 16;
 
 const DISALLOWED_GLOBAL =
@@ -132,9 +73,7 @@ export class Sandbox {
   readonly limits: Limits;
   readonly dialect: DialectInfo;
   readonly startupCpuMs: number;
-  readonly startupLogs: Array<{ level: LogLevel; message: string; timestamp: number }> = [];
-  #startupLogBytes = 0;
-  #startupDropped = 0;
+  readonly #startupConsole = new ConsoleBudget(STARTUP_LOGS, "the top level's");
   codeCache: ivm.ExternalCopy<ArrayBuffer> | undefined;
   lastUsed = Date.now();
   invocations = 0;
@@ -194,7 +133,14 @@ export class Sandbox {
       options.services.onEnter?.(options.source.id);
       const cpu0 = this.#cpuUs;
       const specs: BindingSpec[] = Object.entries(options.bindings).map(([name, b]) => ({ name, kind: b.kind, methods: b.methods }));
-      const namespace = this.#measured(() => this.#evaluateBundle(options, specs));
+      const loaded = this.#measured(() =>
+        evaluateBundle(this.#isolate, this.#context, options.source, {
+          ...(options.codeCache ? { codeCache: options.codeCache } : {}),
+          timeoutMs: Math.ceil(options.limits.startupCpuMs * 2 + 10),
+          prepareEnv: (asGlobals) => this.#prepareEnv(options, specs, asGlobals),
+        }),
+      );
+      this.codeCache = loaded.cacheAccepted ? options.codeCache : undefined;
       this.startupCpuMs = (this.#cpuUs - cpu0) / 1000;
       if (this.startupCpuMs > options.limits.startupCpuMs) {
         throw new VergeError(
@@ -202,7 +148,7 @@ export class Sandbox {
           `${this.#name()}: evaluating the bundle's top level used ${this.startupCpuMs.toFixed(1)} ms of CPU, over the startup budget of ${options.limits.startupCpuMs} ms`,
         );
       }
-      this.dialect = this.#guest.init.applySync(undefined, [namespace, options.env, specs], {
+      this.dialect = this.#guest.init.applySync(undefined, [loaded.namespace, options.env, specs], {
         arguments: { copy: true },
         result: { copy: true },
         timeout: 1_000,
@@ -501,91 +447,33 @@ export class Sandbox {
     this.#guest.prepareEnv.applySync(undefined, [options.env, specs, asGlobals], { arguments: { copy: true }, timeout: 1_000 });
   }
 
-  #evaluateBundle(options: SandboxOptions, specs: BindingSpec[]): unknown {
-    const { source, limits } = options;
-    const filename = source.filename ?? "worker.js";
-    const timeout = Math.ceil(limits.startupCpuMs * 2 + 10);
-    if (source.format === "script") {
-      this.#context.evalSync("globalThis.module = { exports: {} }; globalThis.exports = globalThis.module.exports;");
-      this.#prepareEnv(options, specs, true);
-      const script = this.#isolate.compileScriptSync(source.code, { filename, ...(options.codeCache ? { cachedData: options.codeCache } : {}) });
-      this.codeCache = options.codeCache !== undefined && !(script as { cachedDataRejected?: boolean }).cachedDataRejected ? options.codeCache : undefined;
-      script.runSync(this.#context, { timeout });
-      return undefined;
-    }
-    const modules = new Map((source.modules ?? []).map((m) => [normalizeName(m.name), m.code]));
-    const compiled = new Map<string, ivm.Module>();
-    const compile = (code: string, name: string, cache?: ivm.ExternalCopy<ArrayBuffer>) =>
-      this.#isolate.compileModuleSync(code, { filename: name, ...(cache ? { cachedData: cache } : {}) });
-    const entry = compile(source.code, filename, options.codeCache);
-    this.codeCache = options.codeCache !== undefined && !(entry as { cachedDataRejected?: boolean }).cachedDataRejected ? options.codeCache : undefined;
-    entry.instantiateSync(this.#context, (specifier: string, referrer: ivm.Module) => {
-      const name = resolveSpecifier(specifier, referrer === entry ? filename : (moduleNames.get(referrer) ?? filename));
-      if (name === CLOUDFLARE_WORKERS && !modules.has(name)) {
-        let m = compiled.get(name);
-        if (m === undefined) {
-          this.#prepareEnv(options, specs, false);
-          m = compile(CLOUDFLARE_WORKERS_SOURCE, name);
-          compiled.set(name, m);
-          moduleNames.set(m, name);
-        }
-        return m;
-      }
-      const code = modules.get(name);
-      if (code === undefined) throw new Error(`Cannot resolve module "${specifier}" imported from ${moduleNames.get(referrer) ?? filename}: no module named "${name}" was given`);
-      let m = compiled.get(name);
-      if (m === undefined) {
-        m = compile(code, name);
-        compiled.set(name, m);
-        moduleNames.set(m, name);
-      }
-      return m;
-    });
-    entry.evaluateSync({ timeout });
-    return entry.namespace.derefInto();
-  }
-
   /**
    * The bundle's code cache, produced after its first invocation rather than when it was compiled:
-   * off the cold start's path (~0.5 ms for 50 KiB), and V8 hands back the same compiled script,
-   * which by then holds the bytecode of every function that request ran, so the next isolate of
-   * this version compiles none of them again. Produced in this process from the bundle's own
-   * source (DESIGN.md §4); the pool keeps it per version.
+   * off the cold start's path (~0.5 ms for 50 KiB), and so it holds the bytecode of every function
+   * that request ran: the next isolate of this version compiles none of them again. The pool keeps
+   * it per version.
    */
   #produceCodeCache(): void {
-    const { code, format } = this.source;
-    const filename = this.source.filename ?? "worker.js";
-    const compiled =
-      format === "script"
-        ? this.#isolate.compileScriptSync(code, { filename, produceCachedData: true })
-        : this.#isolate.compileModuleSync(code, { filename, produceCachedData: true });
-    this.codeCache = (compiled as { cachedData?: ivm.ExternalCopy<ArrayBuffer> }).cachedData;
-    compiled.release();
+    this.codeCache = produceCodeCache(this.#isolate, this.source);
     if (this.codeCache !== undefined) this.#onCodeCache?.(this.codeCache);
+  }
+
+  /** Console lines of the bundle's top level, within their budget. */
+  get startupLogs(): LogEntry[] {
+    return this.#startupConsole.kept;
   }
 
   /**
    * A console line: kept in the invocation's report (or the startup logs) and forwarded to the
-   * host's live log while within the budget (invocation.ts MAX_LOG_BYTES); past it, one notice
-   * is forwarded and the rest dropped, so a function printing in a loop cannot flood its host.
+   * host's live log while within the budget (console-budget.ts); past it, one notice is forwarded
+   * and the rest dropped.
    */
   #log(level: LogLevel, text: string): void {
     const entry = { level, message: String(text), timestamp: Date.now() };
-    let dropped: number;
-    if (this.#active !== null) dropped = this.#active.addLog(entry);
-    else {
-      const bytes = entry.message.length;
-      dropped = this.#startupDropped === 0 && this.startupLogs.length < STARTUP_LOGS && this.#startupLogBytes + bytes <= MAX_LOG_BYTES ? 0 : ++this.#startupDropped;
-      if (dropped === 0) {
-        this.startupLogs.push(entry);
-        this.#startupLogBytes += bytes;
-      }
-    }
+    const budget = this.#active?.console ?? this.#startupConsole;
+    const dropped = budget.add(entry);
     if (dropped === 0) this.#services.onLog?.(entry, this.source.id);
-    else if (dropped === 1) {
-      const what = this.#active !== null ? "this invocation's" : "the top level's";
-      this.#services.onLog?.({ level: "warn", message: `console output over ${what} limit (${this.#active !== null ? MAX_LOGS : STARTUP_LOGS} lines or ${MAX_LOG_BYTES / 1024} KiB) is dropped from here on`, timestamp: entry.timestamp }, this.source.id);
-    }
+    else if (dropped === 1) this.#services.onLog?.(budget.notice(entry.timestamp), this.source.id);
   }
 
   #disposeIsolate(): void {
@@ -599,8 +487,6 @@ export class Sandbox {
   }
 }
 
-const moduleNames = new WeakMap<ivm.Module, string>();
-
 /** `request.cf` as JSON; a frozen object (an edge pipeline's, the same for every request) is serialised once. */
 const frozenCf = new WeakMap<object, string>();
 function cfJson(cf: Record<string, unknown>): string {
@@ -608,33 +494,4 @@ function cfJson(cf: Record<string, unknown>): string {
   let json = frozenCf.get(cf);
   if (json === undefined) frozenCf.set(cf, (json = JSON.stringify(cf)));
   return json;
-}
-
-function normalizeName(name: string): string {
-  return name.replace(/^\.\//, "").replace(/^\/+/, "");
-}
-
-/** Console lines kept from a bundle's top level (Sandbox.startupLogs). */
-const STARTUP_LOGS = 100;
-
-/** The built-in module workerd gives Workers; its members come from the guest (guest/core/cloudflare-workers.ts). */
-const CLOUDFLARE_WORKERS = "cloudflare:workers";
-const CLOUDFLARE_WORKERS_SOURCE = `const m = globalThis[Symbol.for("verge.cloudflare:workers")];
-export const WorkerEntrypoint = m.WorkerEntrypoint;
-export const DurableObject = m.DurableObject;
-export const WorkflowEntrypoint = m.WorkflowEntrypoint;
-export const RpcTarget = m.RpcTarget;
-export const env = m.env;
-export const waitUntil = m.waitUntil;
-`;
-
-/** Resolves `./x.js` against the importing module's name; bare names are looked up as given. */
-function resolveSpecifier(specifier: string, referrer: string): string {
-  if (!specifier.startsWith("./") && !specifier.startsWith("../")) return normalizeName(specifier);
-  const parts = referrer.split("/").slice(0, -1);
-  for (const seg of specifier.split("/")) {
-    if (seg === "..") parts.pop();
-    else if (seg !== ".") parts.push(seg);
-  }
-  return normalizeName(parts.join("/"));
 }
