@@ -228,7 +228,12 @@ export class ActiveInvocation {
     return closedEvenUnstarted(this.#guestStream(stream), () => this.#cancelGuest(stream, "the host stopped reading the body"));
   }
 
-  async *#guestStream(stream: number): AsyncGenerator<Uint8Array> {
+  #guestStream(stream: number): AsyncGenerator<Uint8Array> {
+    return this.#chunksOf(stream, "the host stopped reading the body");
+  }
+
+  /** Guest stream `stream`'s chunks, each passed to `each` first; a reader that stops early cancels it with `cancelReason`. */
+  async *#chunksOf(stream: number, cancelReason: string, each?: (chunk: Uint8Array) => void): AsyncGenerator<Uint8Array> {
     let done = false;
     try {
       while (true) {
@@ -237,10 +242,11 @@ export class ActiveInvocation {
           done = true;
           return;
         }
+        each?.(chunk);
         yield chunk;
       }
     } finally {
-      if (!done) this.#cancelGuest(stream, "the host stopped reading the body");
+      if (!done) this.#cancelGuest(stream, cancelReason);
     }
   }
 
@@ -254,15 +260,10 @@ export class ActiveInvocation {
     }
   }
 
+  /** A streamed response body: counted against the response size limit; the invocation may end once it is over. */
   async *#pullBody(stream: number): AsyncGenerator<Uint8Array> {
-    let done = false;
     try {
-      while (true) {
-        const chunk = await this.#pull(stream);
-        if (chunk === null) {
-          done = true;
-          return;
-        }
+      yield* this.#chunksOf(stream, "the reader cancelled the response body", (chunk) => {
         this.responseBytes += chunk.byteLength;
         const cap = this.#limits.responseBytes;
         if (cap !== null && this.responseBytes > cap) {
@@ -270,10 +271,8 @@ export class ActiveInvocation {
           this.#lateError ??= err;
           throw err;
         }
-        yield chunk;
-      }
+      });
     } finally {
-      if (!done) this.#cancelGuest(stream, "the reader cancelled the response body");
       this.#bodyOpen = false;
       this.#maybeEnd();
     }
