@@ -86,13 +86,13 @@ export function createEdgeApp(deps: EdgeAppDeps): Hono<{ Bindings: NodeBindings 
 }
 
 /** Node's `rawHeaders` ([name, value, name, value, ...]) as a list with lowercase names. */
-function headerLines(raw: string[]): HeaderList {
+export function headerLines(raw: string[]): HeaderList {
   const out: HeaderList = [];
   for (let i = 0; i + 1 < raw.length; i += 2) out.push([raw[i]!.toLowerCase(), raw[i + 1]!]);
   return out;
 }
 
 /** `::ffff:127.0.0.1` (an IPv4 peer on a dual-stack socket) → `127.0.0.1`. */
-function normalizeIp(ip: string): string {
+export function normalizeIp(ip: string): string {
   return ip.startsWith("::ffff:") && ip.includes(".") ? ip.slice(7) : ip;
 }

@@ -23,7 +23,7 @@ import { isBehind } from "./worker-health.ts";
 import { createPipeline } from "../src/pipeline/index.ts";
 import { openEdgeStore, type EdgeStore } from "./store/index.ts";
 import { createSync } from "./sync/index.ts";
-import type { AppliedState, Quarantine, StateSource, SyncStatus } from "./types.ts";
+import type { AppliedState, Pipeline, Quarantine, StateSource, SyncStatus } from "./types.ts";
 
 export interface DataPlaneOptions {
   /** The node's data directory (its LMDB environment). */
@@ -58,6 +58,8 @@ export interface DataPlaneOptions {
 
 export interface DataPlane {
   app: ReturnType<typeof createEdgeApp>;
+  /** What `app` sends every request but the operator routes to (the node's listener asks it for immediate hits first). */
+  pipeline: Pipeline;
   store: EdgeStore;
   sync: StateSource & { start(): Promise<void>; close(): Promise<void>; reload(seq?: number): boolean };
   runtime: Runtime;
@@ -168,6 +170,7 @@ export async function createDataPlane(options: DataPlaneOptions): Promise<DataPl
 
   return {
     app,
+    pipeline,
     store,
     sync,
     runtime,

@@ -13,9 +13,9 @@
  *
  * Worker processes get their settings as JSON in VERGE_EDGE_WORKER.
  */
-import { serve } from "@hono/node-server";
+import { getRequestListener } from "@hono/node-server";
 import { mkdirSync } from "node:fs";
-import type { Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { availableParallelism, hostname } from "node:os";
 import { fileURLToPath } from "node:url";
@@ -23,6 +23,7 @@ import { VergeError } from "../src/shared/errors.ts";
 import type { EdgeHealth } from "./app.ts";
 import { createDataPlane, openNodeState, type DataPlane } from "./data-plane.ts";
 import type { CronClock, CronTimeSpec } from "./cron/index.ts";
+import { withImmediateHits } from "./listener.ts";
 import { createClusterMetrics, shareWithPrimary } from "./metrics.ts";
 import { connectWorker, startSupervisor } from "./supervisor/index.ts";
 import { followPrimaryState } from "./sync/index.ts";
@@ -130,9 +131,18 @@ function planeOptions(o: EdgeNodeOptions) {
   };
 }
 
+/**
+ * The node's HTTP server: fresh cache hits written by its own listener (listener.ts),
+ * everything else through @hono/node-server to the app (`fetch`).
+ */
+function httpServer(plane: DataPlane, fetch: Parameters<typeof getRequestListener>[0]): Server {
+  return createServer(withImmediateHits(plane.pipeline, getRequestListener(fetch)));
+}
+
 function listen(plane: DataPlane, port: number, host: string): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch: plane.app.fetch, port, hostname: host }, () => resolve(server as Server)) as Server;
+    const server = httpServer(plane, plane.app.fetch);
+    server.listen(port, host, () => resolve(server));
     server.once("error", (err: NodeJS.ErrnoException) => {
       reject(err.code === "EADDRINUSE" ? new VergeError("ERR_PORT_IN_USE", `port ${port} on ${host} is already in use: stop what holds it or pass --port`) : err);
     });
@@ -247,7 +257,8 @@ export async function runEdgeWorker(env: NodeJS.ProcessEnv): Promise<void> {
     return out instanceof Response ? settled(out) : out.then(settled, failed);
   };
   const server = await new Promise<Server>((resolve) => {
-    const s = serve({ fetch: counted, port: config.port, hostname: config.host }, () => resolve(s as Server)) as Server;
+    const s = httpServer(plane, counted);
+    s.listen(config.port, config.host, () => resolve(s));
   });
   worker.drain(server, () => inFlight);
   worker.ready();

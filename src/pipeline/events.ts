@@ -31,7 +31,8 @@ import { deleteHeader, headersToList, stripHopByHop } from "./headers.ts";
 import { peekBody, replacedBody } from "./request-body.ts";
 import type { EventType, Flow, FlowRequest, OriginTarget } from "./flow.ts";
 
-const NULL_BODY = new Set([101, 103, 204, 205, 304]);
+/** Statuses whose response has no body. */
+export const NULL_BODY: ReadonlySet<number> = new Set([101, 103, 204, 205, 304]);
 const REASON = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 export function distributionInfo(flow: Flow): { domainName: string; id: string } {

@@ -20,9 +20,9 @@ import { matchPathPattern } from "../shared/path-pattern.ts";
 import { headersInit, partsOf, type HeaderList } from "../shared/http.ts";
 import { failureReport } from "../runtime/index.ts";
 import type { CacheKeyPolicy } from "../shared/protocol.ts";
-import type { CachedResponse, CacheResult, CacheServeOptions, Pipeline, ViewerInfo, ViewerRequest } from "./types.ts";
+import type { CachedResponse, CacheResult, CacheServeOptions, ImmediateHit, Pipeline, ViewerInfo, ViewerRequest } from "./types.ts";
 import { codeOf, errorResponse, messageOf, statusFor } from "./errors.ts";
-import { applyRequest, generatedResponse, makeResponse, requestEvent } from "./events.ts";
+import { applyRequest, generatedResponse, makeResponse, NULL_BODY, requestEvent } from "./events.ts";
 import { fill } from "./fill.ts";
 import type { Context, Flow, FlowRequest, PipelineOptions } from "./flow.ts";
 import { requestUrl } from "./flow.ts";
@@ -30,7 +30,7 @@ import { inspectRequest, hostName } from "./hardening.ts";
 import { headersToList, listToHeaders, setHeader, stripHopByHop, viaEntry, viewerHeaders } from "./headers.ts";
 import { createInvoker } from "./invoker.ts";
 import { createOriginFetcher } from "./origin.ts";
-import { withRecord, type RecordDraft } from "./record.ts";
+import { recordSent, withRecord, type RecordDraft } from "./record.ts";
 import { bodyFrom } from "./request-body.ts";
 import { passesThrough, runResponseEvent } from "./response-event.ts";
 import { workersViewerRequest, type AnswerData } from "./workers.ts";
@@ -104,13 +104,24 @@ export function createPipeline(options: PipelineOptions): EdgePipeline {
 
   /** Steps 1–6; synchronous up to the first step that has to wait (see `handleNow`). */
   function serve(request: ViewerRequest, viewer: ViewerInfo, draft: RecordDraft): Response | Promise<Response> {
+    const flow = begin(request, viewer, draft);
+    // Nothing to run at viewer-request or viewer-response: a fresh hit is answered now.
+    if (flow.behavior.functions["viewer-request"] === undefined && flow.behavior.functions["viewer-response"] === undefined) {
+      const cacheable = flow.request.method === "GET" || flow.request.method === "HEAD" ? cacheRequest(flow, flow.request) : undefined;
+      const hit = cacheable === undefined ? undefined : cachedHit(flow, draft, cacheable);
+      return hit ?? afterViewerRequest(flow, draft, cacheable);
+    }
+    return viewerRequest(flow, draft);
+  }
+
+  /** 1. The request checked; one state for the whole request; the distribution by host, the behavior by path. Throws what `failure` renders. */
+  function begin(request: ViewerRequest, viewer: ViewerInfo, draft: RecordDraft): Flow {
     const inspection = inspectRequest(request);
     if (!inspection.ok) throw new VergeError(inspection.code as VergeErrorCode, inspection.message);
     const head = inspection.head;
     draft.host = head.host;
     draft.path = head.path;
 
-    // 1. One state for the whole request.
     const state = options.state.current();
     const distribution = state.distributionFor(head.host);
     if (distribution === undefined) throw new VergeError("ERR_NO_DISTRIBUTION", `no distribution serves host ${JSON.stringify(head.host)}`);
@@ -129,14 +140,39 @@ export function createPipeline(options: PipelineOptions): EdgePipeline {
       invocations: draft.invocations,
     };
     draft.distribution = flow.distributionId;
+    return flow;
+  }
 
-    // Nothing to run at viewer-request or viewer-response: a fresh hit is answered now.
-    if (flow.behavior.functions["viewer-request"] === undefined && flow.behavior.functions["viewer-response"] === undefined) {
-      const cacheable = flow.request.method === "GET" || flow.request.method === "HEAD" ? cacheRequest(flow, flow.request) : undefined;
-      const hit = cacheable === undefined ? undefined : cachedHit(flow, draft, cacheable);
-      return hit ?? afterViewerRequest(flow, draft, cacheable);
+  /**
+   * `Pipeline.hitNow`: steps 1 and 3 for a GET or HEAD with no viewer function,
+   * when the cache has a fresh plain hit; the viewer's headers as
+   * `finalizeCached` makes them, flat. Anything else, or anything that throws,
+   * is undefined: `handle` does it all again and answers (errors included).
+   */
+  function hitNow(request: ViewerRequest, viewer: ViewerInfo): ImmediateHit | undefined {
+    if (options.cache.lookup === undefined || (request.method !== "GET" && request.method !== "HEAD")) return undefined;
+    const draft: RecordDraft = { requestId: createRequestId(), started: now(), method: request.method, host: "", path: "", distribution: null, cache: null, invocations: [] };
+    let flow: Flow;
+    let cached: CachedResponse | undefined;
+    try {
+      flow = begin(request, viewer, draft);
+      const fns = flow.behavior.functions;
+      if (fns["viewer-request"] !== undefined || fns["viewer-response"] !== undefined) return undefined;
+      cached = options.cache.lookup(cacheRequest(flow, flow.request));
+    } catch {
+      return undefined;
     }
-    return viewerRequest(flow, draft);
+    if (cached === undefined || NULL_BODY.has(cached.status)) return undefined;
+    const template = templateFor(cached.stored, cached.result);
+    if (template === null) return undefined;
+    draft.cache = flow.cache = cached.result;
+    const headers = template.flat.slice();
+    headers[template.flatAgeAt] = cached.age;
+    headers[template.flatIdAt] = flow.requestId;
+    const body = flow.request.method === "HEAD" ? null : cached.body;
+    if (body !== null) headers.push("content-length", String(body.byteLength));
+    recordSent(cached.status, body?.byteLength ?? 0, draft, now, options.onRecord);
+    return { status: cached.status, headers, body };
   }
 
   /** 2. viewer-request, then the rest. */
@@ -338,6 +374,7 @@ export function createPipeline(options: PipelineOptions): EdgePipeline {
   return {
     handle: async (input, viewer) => handleNow(input, viewer),
     handleNow,
+    hitNow,
     inFlight: () => invoker.inFlight(),
     close: async () => {
       await fetcher?.close();
@@ -351,6 +388,10 @@ interface ViewerTemplate {
   init: Record<string, string>;
   ageAt: number;
   idAt: number;
+  /** `init` as `[name, value, ...]`, what a server adapter writes for it (`hitNow`), and where `Age` and the request id are in it. */
+  flat: string[];
+  flatAgeAt: number;
+  flatIdAt: number;
 }
 
 function viewerTemplate(stored: Readonly<HeaderList>, result: CacheResult, via: string): ViewerTemplate | null {
@@ -361,7 +402,9 @@ function viewerTemplate(stored: Readonly<HeaderList>, result: CacheResult, via: 
   if (ageAt === -1 || idAt === -1 || list.filter(([n]) => n === "age" || n === "x-verge-request-id").length !== 2) return null;
   const init = headersInit(list);
   if (init instanceof Headers) return null;
-  return { list, init, ageAt, idAt };
+  const names = Object.keys(init);
+  const flat = names.flatMap((name) => [name, init[name]!]);
+  return { list, init, ageAt, idAt, flat, flatAgeAt: 2 * names.indexOf("age") + 1, flatIdAt: 2 * names.indexOf("x-verge-request-id") + 1 };
 }
 
 /**

@@ -58,31 +58,7 @@ function runPending(): void {
 /** Returns `response` with its body counted; calls `emit` once with the finished record. */
 export function withRecord(response: Response, draft: RecordDraft, now: () => number, emit: ((r: RequestRecord) => void) | undefined): Response {
   if (emit === undefined) return response;
-  let done = false;
-  const finish = (bytes: number, failure?: unknown) => {
-    if (done) return;
-    done = true;
-    const record: RequestRecord = {
-      requestId: draft.requestId,
-      at: isoTime(draft.started),
-      method: draft.method,
-      host: draft.host,
-      path: draft.path,
-      status: response.status,
-      cache: draft.cache,
-      distribution: draft.distribution,
-      invocations: draft.invocations.map((i) => ({ ...i })),
-      bytesOut: bytes,
-      durationMs: Math.max(0, now() - draft.started),
-    };
-    if (draft.error !== undefined) record.error = draft.error;
-    else if (failure !== undefined) record.error = { code: "ERR_RESPONSE_ABORTED", message: failure instanceof Error ? failure.message : String(failure) };
-    try {
-      emit(record);
-    } catch {
-      // a failing listener must not fail the response
-    }
-  };
+  const finish = finisher(response.status, draft, now, emit);
   // A body in memory goes out whole (or not at all, when the viewer left first).
   const known = partsOf(response);
   if (known !== undefined || response.body === null) {
@@ -115,4 +91,40 @@ export function withRecord(response: Response, draft: RecordDraft, now: () => nu
     },
   });
   return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+}
+
+/** The record of a response whose body (`bytes` long) is in memory and goes out whole: emitted on the next turn, as {@link withRecord} does. */
+export function recordSent(status: number, bytes: number, draft: RecordDraft, now: () => number, emit: ((r: RequestRecord) => void) | undefined): void {
+  if (emit === undefined) return;
+  const finish = finisher(status, draft, now, emit);
+  later(() => finish(bytes));
+}
+
+/** `finish(bytes, failure?)`: builds and emits the record, the first time only. */
+function finisher(status: number, draft: RecordDraft, now: () => number, emit: (r: RequestRecord) => void): (bytes: number, failure?: unknown) => void {
+  let done = false;
+  return (bytes, failure) => {
+    if (done) return;
+    done = true;
+    const record: RequestRecord = {
+      requestId: draft.requestId,
+      at: isoTime(draft.started),
+      method: draft.method,
+      host: draft.host,
+      path: draft.path,
+      status,
+      cache: draft.cache,
+      distribution: draft.distribution,
+      invocations: draft.invocations.map((i) => ({ ...i })),
+      bytesOut: bytes,
+      durationMs: Math.max(0, now() - draft.started),
+    };
+    if (draft.error !== undefined) record.error = draft.error;
+    else if (failure !== undefined) record.error = { code: "ERR_RESPONSE_ABORTED", message: failure instanceof Error ? failure.message : String(failure) };
+    try {
+      emit(record);
+    } catch {
+      // a failing listener must not fail the response
+    }
+  };
 }

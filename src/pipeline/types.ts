@@ -265,6 +265,23 @@ export interface Pipeline {
    * loop. Optional; same answers, records and errors as `handle`.
    */
   handleNow?(request: Request | ViewerRequest, viewer: ViewerInfo): Response | Promise<Response>;
+  /**
+   * A fresh cache hit with no function to run, as parts a server adapter writes
+   * at once; undefined for anything else (a miss, a function to run, a request
+   * the checks refuse), which then goes to `handle` as usual and gets its answer
+   * there. Only GET and HEAD are looked up. The request's record is emitted as
+   * `handle` emits it. Optional; the same answer `handle` gives.
+   */
+  hitNow?(request: ViewerRequest, viewer: ViewerInfo): ImmediateHit | undefined;
+}
+
+/** A response {@link Pipeline.hitNow} found ready: what the viewer gets, as parts. */
+export interface ImmediateHit {
+  status: number;
+  /** Flat `[name, value, name, value, ...]` (Node's `writeHead` takes them so); `content-length` included when there is a body. */
+  headers: string[];
+  /** Null for HEAD. */
+  body: Uint8Array | null;
 }
 
 /** What the pipeline tells the node about each request (metrics and logs are built from it). */
