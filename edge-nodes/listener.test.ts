@@ -1,8 +1,8 @@
 /**
- * The node's own listener (listener.ts): a fresh hit with no function to run is
- * written from Node's request, with the answer, headers and record the Hono path
- * gives; everything else reaches the app unchanged. Two servers over one
- * pipeline and one real LMDB cache: with the listener, and the app alone.
+ * The node's own listener (listener.ts): a plain GET or HEAD goes to the pipeline
+ * from Node's request and its answer is written with the status, headers, body
+ * and record the Hono app gives; other requests reach the app. Two servers over
+ * one pipeline and one real LMDB cache: with the listener, and the app alone.
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -14,7 +14,7 @@ import { testDistribution } from "../src/pipeline/testing.ts";
 import { createTestEdge, lambda, startOrigin, until, type TestEdge, type TestOrigin } from "../src/pipeline/testing-edge.ts";
 import { createEdgeApp } from "./app.ts";
 import { setup } from "./cache/test-support.ts";
-import { withImmediateHits } from "./listener.ts";
+import { createEdgeListener } from "./listener.ts";
 
 const BINARY = Buffer.from(Array.from({ length: 1024 }, (_, i) => i % 256));
 const BIG = Buffer.alloc(40 * 1024, "b");
@@ -28,6 +28,7 @@ before(async () => {
     const cached = { "cache-control": "max-age=600", "x-origin": "yes", etag: '"e1"' };
     if (path === "/bin") res.writeHead(200, { ...cached, "content-type": "application/octet-stream" }).end(BINARY);
     else if (path === "/big") res.writeHead(200, cached).end(BIG);
+    else if (path === "/sized") res.writeHead(200, { ...cached, "content-length": "5" }).end("sized");
     else if (path === "/empty") res.writeHead(204, cached).end();
     else res.writeHead(200, { ...cached, "content-type": "text/plain; charset=utf-8" }).end(`origin says ${req.url} é`);
   });
@@ -66,9 +67,8 @@ async function start(t: import("node:test").TestContext): Promise<Servers> {
   );
   const app = createEdgeApp({ pipeline: edge.pipeline, health: () => ({ ok: true }) as never, metrics: async () => "" });
   const passed: string[] = [];
-  const next = getRequestListener(app.fetch);
-  const fast = await listen(withImmediateHits(edge.pipeline, (req, res) => (passed.push(`${req.method} ${req.url}`), next(req, res))));
-  const plain = await listen(next);
+  const fast = await listen(createEdgeListener(edge.pipeline, (request, env) => (passed.push(`${request.method} ${env.incoming.url}`), app.fetch(request, env))).listener);
+  const plain = await listen(getRequestListener(app.fetch));
   t.after(async () => {
     for (const s of [fast.server, plain.server]) {
       s.closeAllConnections();
@@ -110,14 +110,12 @@ function stable(headers: Reply["headers"]): Record<string, unknown> {
 
 test("a fresh hit is written by the listener: the body byte for byte, the headers and status the app gives, Content-Length, a new request id", async (t) => {
   const s = await start(t);
-  for (const path of ["/page?q=1", "/bin", "/big"]) {
+  for (const path of ["/page?q=1", "/bin", "/big", "/sized"]) {
     const miss = await send(s.fast, path);
     assert.equal(miss.headers["x-verge-cache"], "Miss", path);
     await stored(s, path);
-    const before = s.passed.length;
     const hit = await send(s.fast, path);
     const viaApp = await send(s.plain, path);
-    assert.equal(s.passed.length, before, `${path}: the hit did not reach the app`);
     assert.equal(hit.status, 200);
     assert.equal(hit.headers["x-verge-cache"], "Hit");
     assert.deepEqual(hit.body, viaApp.body, path);
@@ -133,6 +131,7 @@ test("a fresh hit is written by the listener: the body byte for byte, the header
   const headViaApp = await send(s.plain, "/bin", { method: "HEAD" });
   assert.equal(head.body.byteLength, 0);
   assert.deepEqual(stable(head.headers), stable(headViaApp.headers));
+  assert.deepEqual(s.passed, [], "no request reached the app");
 });
 
 test("each immediate hit leaves one record, as the app's hits do", async (t) => {
@@ -160,30 +159,55 @@ test("each immediate hit leaves one record, as the app's hits do", async (t) => 
   assert.equal(headRecord!.method, "HEAD");
 });
 
-test("everything else goes on to the app and gets the app's answer", async (t) => {
+test("other answers of the pipeline (a function's, a 204, a viewer's 304, an error) are the app's answers; a streamed one too", async (t) => {
   const s = await start(t);
   for (const path of ["/fn/a", "/empty", "/page"]) await stored(s, path);
   const cases: Array<[string, string, Parameters<typeof send>[2]]> = [
-    ["a viewer-request function", "/fn/a", {}],
+    ["a viewer-request function, then a hit", "/fn/a", {}],
     ["a stored 204", "/empty", {}],
-    ["a miss", "/new", {}],
+    ["a viewer's conditional request", "/page", { headers: { "if-none-match": '"e1"' } }],
+    ["an unknown host", "/page", { host: "nobody.test" }],
+    ["HEAD of a hit behind a function", "/fn/a", { method: "HEAD" }],
+  ];
+  for (const [what, path, init] of cases) {
+    const reply = await send(s.fast, path, init);
+    const viaApp = await send(s.plain, path, init);
+    assert.equal(reply.status, viaApp.status, what);
+    assert.deepEqual(stable(reply.headers), stable(viaApp.headers), what);
+    // An error's body names its request.
+    const own = (r: Reply) => r.body.toString("latin1").replace(String(r.headers["x-verge-request-id"]), "<id>");
+    assert.equal(own(reply), own(viaApp), what);
+  }
+  assert.equal((await send(s.fast, "/page", { headers: { "if-none-match": '"e1"' } })).status, 304);
+  assert.equal(origin.seen.filter((r) => r.url === "/fn/a").at(-1)?.headers["x-vreq"], "1");
+  // Misses: the origin's body is streamed through (the adapter writes it).
+  const miss = await send(s.fast, "/big?fresh=1");
+  assert.equal(miss.headers["x-verge-cache"], "Miss");
+  assert.deepEqual(miss.body, BIG);
+  const small = await send(s.fast, "/fresh?x=1");
+  assert.equal(small.headers["x-verge-cache"], "Miss");
+  assert.equal(small.body.toString("utf8"), "origin says /fresh?x=1 é");
+  assert.deepEqual(s.passed, [], "none of these reached the app");
+});
+
+test("other methods, the operator's routes and URLs the adapter normalises go through the app", async (t) => {
+  const s = await start(t);
+  await stored(s, "/page");
+  const cases: Array<[string, string, Parameters<typeof send>[2]]> = [
     ["POST", "/page", { method: "POST" }],
     ["a Host in capitals", "/page", { host: "SITE.test" }],
     ["a percent-encoded dot segment", "/x/%2e%2e/page", {}],
-    ["a viewer's conditional request", "/page", { headers: { "if-none-match": '"e1"' } }],
-    ["an unknown host", "/page", { host: "nobody.test" }],
     ["the operator's health route", "/_verge/health", {}],
   ];
   for (const [what, path, init] of cases) {
     const before = s.passed.length;
     const reply = await send(s.fast, path, init);
-    assert.equal(s.passed.length, before + 1, `${what}: passed on`);
+    assert.equal(s.passed.length, before + 1, `${what}: through the app`);
     const viaApp = await send(s.plain, path, init);
     assert.equal(reply.status, viaApp.status, what);
-    if (path !== "/new") assert.deepEqual(stable(reply.headers), stable(viaApp.headers), what);
+    assert.deepEqual(stable(reply.headers), stable(viaApp.headers), what);
   }
-  assert.equal((await send(s.fast, "/fn/a")).headers["x-verge-cache"], "Hit", "a hit behind a function still is one");
-  assert.equal(origin.seen.filter((r) => r.url === "/fn/a").at(-1)?.headers["x-vreq"], "1");
+  assert.equal((await send(s.fast, "/x/%2e%2e/page")).headers["x-verge-cache"], "Hit", "normalised to /page by the adapter");
 });
 
 test("a request with two Host lines is refused by the app, not answered from the cache", async (t) => {

@@ -1,18 +1,23 @@
 /**
- * The edge node's Node.js request listener: a fresh cache hit with no function
- * to run (`Pipeline.hitNow`) is written straight from Node's request, before
- * @hono/node-server makes a web `Request` of it; everything else goes on to the
- * Hono app (app.ts), which answers it, including every error.
+ * The edge node's Node.js request listener. A GET or HEAD whose URL the adapter
+ * would take as it is goes to the pipeline straight from Node's request
+ * (`Pipeline.answerNow`), without the web `Request` and the Hono context made
+ * for it, and an answer whose body is in memory (a fresh hit, a function's
+ * answer, a small origin response) is written from here. An answer with a
+ * streamed body is handed to @hono/node-server, which writes it as it writes
+ * the app's. Everything else goes through the Hono app (app.ts): other methods,
+ * `/_verge/`, and URLs the adapter would normalise.
  *
- * Only a request whose URL the adapter would take as it is goes this way
- * (`http://<Host><target>`, the adapter's own URL for it): a Host in lowercase
- * letters, digits, `.`, `_`, `-` with an optional port, a target in origin form
- * of plain URL characters (no `%`) without dot segments, not under `/_verge/`. The
- * pipeline runs the same request checks on it as on any other.
+ * "As it is": `http://<Host><target>` is the adapter's own URL for it, i.e. a
+ * Host in lowercase letters, digits, `.`, `_`, `-` with an optional port, and a
+ * target in origin form of plain URL characters (no `%`) without dot segments.
+ * The pipeline runs the same request checks on it as on any other.
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
+import { getRequestListener, type HttpBindings } from "@hono/node-server";
+import { partsOf } from "../src/shared/http.ts";
 import { headerLines, normalizeIp } from "./app.ts";
-import type { Pipeline } from "./types.ts";
+import type { ImmediateHit, Pipeline, ViewerInfo, ViewerRequest } from "./types.ts";
 
 /** Largest body written as one latin1 string with the head (one write instead of a writev of head and body). */
 const ONE_WRITE_BYTES = 16 * 1024;
@@ -22,39 +27,109 @@ const SIMPLE_HOST = /^[a-z0-9._-]+(?::(?:[1-5][0-9]{3,4}|[6-9][0-9]{3}))?$/;
 const SIMPLE_TARGET = /^\/[A-Za-z0-9\-._~!$&'()*+,;=:@/?[\]]*$/;
 const DOT_SEGMENT = /\/\.\.?(?:[/?#]|$)/;
 
+/** What the app is: `app.fetch` of the Hono app, maybe wrapped (the worker counts requests in flight). */
+export type AppFetch = (request: Request, env: HttpBindings) => Response | Promise<Response>;
+
+export interface EdgeListener {
+  listener: RequestListener;
+  /** Requests the listener itself is waiting on the pipeline for (the app's own are counted by its caller). */
+  inFlight(): number;
+}
+
 /**
- * @param next the listener for everything that is not an immediate hit (`getRequestListener(app.fetch)`)
  * @example
- * serve({ fetch: app.fetch, port, createServer: (opts, next) => createServer(opts, withImmediateHits(pipeline, next)) });
+ * const { listener } = createEdgeListener(pipeline, app.fetch);
+ * createServer(listener).listen(8787);
  */
-export function withImmediateHits(pipeline: Pipeline, next: RequestListener): RequestListener {
-  const hitNow = pipeline.hitNow;
-  if (hitNow === undefined) return next;
-  return (req: IncomingMessage, res: ServerResponse) => {
-    if (!writeHit(hitNow, req, res)) next(req, res);
+export function createEdgeListener(pipeline: Pipeline, fetch: AppFetch): EdgeListener {
+  // An answer this listener got but does not write goes to the adapter's listener, which asks for it here.
+  const handed = new WeakMap<IncomingMessage, Response>();
+  const next = getRequestListener((request, env) => {
+    const incoming = (env as HttpBindings).incoming;
+    const answer = handed.get(incoming);
+    if (answer === undefined) return fetch(request, env as HttpBindings);
+    handed.delete(incoming);
+    return answer;
+  });
+  const answerNow = pipeline.answerNow;
+  let inFlight = 0;
+  const write = (req: IncomingMessage, res: ServerResponse, out: ImmediateHit | Response) => {
+    if (writeAnswer(res, out)) return;
+    handed.set(req, out as Response);
+    void next(req, res);
+  };
+  const listener: RequestListener = (req, res) => {
+    const asked = answerNow === undefined ? undefined : viewerRequestOf(req);
+    if (asked === undefined) {
+      void next(req, res);
+      return;
+    }
+    const out = answerNow!(asked.request, asked.viewer);
+    if (!(out instanceof Promise)) {
+      write(req, res, out);
+      return;
+    }
+    inFlight++;
+    out.then(
+      (response) => {
+        inFlight--;
+        write(req, res, response);
+      },
+      () => {
+        // The pipeline answers its own failures; this is a bug there. The viewer still gets an answer.
+        inFlight--;
+        if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain; charset=utf-8" });
+        res.end("internal error\n");
+      },
+    );
+  };
+  return { listener, inFlight: () => inFlight };
+}
+
+/** The request and viewer for the pipeline when `req` may go straight to it (see the file's comment), else undefined. */
+function viewerRequestOf(req: IncomingMessage): { request: ViewerRequest; viewer: ViewerInfo } | undefined {
+  const method = req.method;
+  if (method !== "GET" && method !== "HEAD") return undefined;
+  const target = req.url ?? "";
+  const host = req.headers.host;
+  if (host === undefined || target.startsWith("/_verge/") || !SIMPLE_HOST.test(host) || !SIMPLE_TARGET.test(target) || DOT_SEGMENT.test(target)) return undefined;
+  const socket = req.socket as { remoteAddress?: string; encrypted?: boolean };
+  const scheme = socket.encrypted === true ? "https" : "http";
+  return {
+    request: { method, url: `${scheme}://${host}${target}`, headers: headerLines(req.rawHeaders), body: () => null },
+    viewer: { clientIp: normalizeIp(socket.remoteAddress ?? "127.0.0.1"), scheme },
   };
 }
 
-function writeHit(hitNow: NonNullable<Pipeline["hitNow"]>, req: IncomingMessage, res: ServerResponse): boolean {
-  const method = req.method;
-  if (method !== "GET" && method !== "HEAD") return false;
-  const target = req.url ?? "";
-  const host = req.headers.host;
-  if (host === undefined || target.startsWith("/_verge/") || !SIMPLE_HOST.test(host) || !SIMPLE_TARGET.test(target) || DOT_SEGMENT.test(target)) return false;
-  const socket = req.socket as { remoteAddress?: string; encrypted?: boolean };
-  const scheme = socket.encrypted === true ? "https" : "http";
-  const hit = hitNow(
-    { method, url: `${scheme}://${host}${target}`, headers: headerLines(req.rawHeaders), body: () => null },
-    { clientIp: normalizeIp(socket.remoteAddress ?? "127.0.0.1"), scheme },
-  );
-  if (hit === undefined) return false;
+/**
+ * Writes an answer whose body is in memory, as @hono/node-server would (the status's
+ * own reason phrase, `Content-Length` from the body unless the answer has one);
+ * false, with nothing written, for a streamed body or headers Node refuses.
+ */
+function writeAnswer(res: ServerResponse, out: ImmediateHit | Response): boolean {
+  let status: number;
+  let headers: string[];
+  let body: Uint8Array | null;
+  if ("immediate" in out) {
+    ({ status, headers, body } = out);
+  } else {
+    const parts = partsOf(out);
+    if (parts === undefined || !(parts.body === null || parts.body instanceof Uint8Array)) return false;
+    status = parts.status;
+    body = parts.body;
+    headers = [];
+    let length = false;
+    for (const [name, value] of parts.headers) {
+      headers.push(name, value.trim());
+      if (name === "content-length") length = true;
+    }
+    if (body !== null && !length) headers.push("content-length", String(body.byteLength));
+  }
   try {
-    res.writeHead(hit.status, hit.headers);
+    res.writeHead(status, headers);
   } catch {
-    // Not written (the pipeline's header checks make this unreachable): the usual path answers.
     return false;
   }
-  const body = hit.body;
   if (body === null) res.end();
   else if (body.byteLength <= ONE_WRITE_BYTES) res.end(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString("latin1"), "latin1");
   else res.end(body);

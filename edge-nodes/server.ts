@@ -13,7 +13,6 @@
  *
  * Worker processes get their settings as JSON in VERGE_EDGE_WORKER.
  */
-import { getRequestListener } from "@hono/node-server";
 import { mkdirSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -23,7 +22,7 @@ import { VergeError } from "../src/shared/errors.ts";
 import type { EdgeHealth } from "./app.ts";
 import { createDataPlane, openNodeState, type DataPlane } from "./data-plane.ts";
 import type { CronClock, CronTimeSpec } from "./cron/index.ts";
-import { withImmediateHits } from "./listener.ts";
+import { createEdgeListener, type AppFetch } from "./listener.ts";
 import { createClusterMetrics, shareWithPrimary } from "./metrics.ts";
 import { connectWorker, startSupervisor } from "./supervisor/index.ts";
 import { followPrimaryState } from "./sync/index.ts";
@@ -131,17 +130,15 @@ function planeOptions(o: EdgeNodeOptions) {
   };
 }
 
-/**
- * The node's HTTP server: fresh cache hits written by its own listener (listener.ts),
- * everything else through @hono/node-server to the app (`fetch`).
- */
-function httpServer(plane: DataPlane, fetch: Parameters<typeof getRequestListener>[0]): Server {
-  return createServer(withImmediateHits(plane.pipeline, getRequestListener(fetch)));
+/** The node's HTTP server: its own listener (listener.ts) in front of the app (`fetch`). */
+function httpServer(plane: DataPlane, fetch: AppFetch): { server: Server; inFlight(): number } {
+  const { listener, inFlight } = createEdgeListener(plane.pipeline, fetch);
+  return { server: createServer(listener), inFlight };
 }
 
 function listen(plane: DataPlane, port: number, host: string): Promise<Server> {
   return new Promise((resolve, reject) => {
-    const server = httpServer(plane, plane.app.fetch);
+    const { server } = httpServer(plane, plane.app.fetch);
     server.listen(port, host, () => resolve(server));
     server.once("error", (err: NodeJS.ErrnoException) => {
       reject(err.code === "EADDRINUSE" ? new VergeError("ERR_PORT_IN_USE", `port ${port} on ${host} is already in use: stop what holds it or pass --port`) : err);
@@ -256,10 +253,8 @@ export async function runEdgeWorker(env: NodeJS.ProcessEnv): Promise<void> {
     }
     return out instanceof Response ? settled(out) : out.then(settled, failed);
   };
-  const server = await new Promise<Server>((resolve) => {
-    const s = httpServer(plane, counted);
-    s.listen(config.port, config.host, () => resolve(s));
-  });
-  worker.drain(server, () => inFlight);
+  const http = httpServer(plane, counted);
+  await new Promise<void>((resolve) => http.server.listen(config.port, config.host, () => resolve()));
+  worker.drain(http.server, () => inFlight + http.inFlight());
   worker.ready();
 }

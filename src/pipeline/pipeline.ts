@@ -66,11 +66,14 @@ export function createPipeline(options: PipelineOptions): EdgePipeline {
 
   /** `handle`, but a response that is ready at once (a fresh cache hit with no function to run) is returned as it is. */
   function handleNow(input: Request | ViewerRequest, viewer: ViewerInfo): Response | Promise<Response> {
-    const started = now();
-    const request = asViewerRequest(input);
+    return start(asViewerRequest(input), viewer, false) as Response | Promise<Response>;
+  }
+
+  /** `handleNow`, `asParts`: a fresh plain hit comes back as an {@link ImmediateHit} (`Pipeline.answerNow`). */
+  function start(request: ViewerRequest, viewer: ViewerInfo, asParts: boolean): ImmediateHit | Response | Promise<Response> {
     const draft: RecordDraft = {
       requestId: createRequestId(),
-      started,
+      started: now(),
       method: request.method,
       host: "",
       path: "",
@@ -78,9 +81,9 @@ export function createPipeline(options: PipelineOptions): EdgePipeline {
       cache: null,
       invocations: [],
     };
-    let out: Response | Promise<Response>;
+    let out: ImmediateHit | Response | Promise<Response>;
     try {
-      out = serve(request, viewer, draft);
+      out = serve(request, viewer, draft, asParts);
     } catch (err) {
       out = failure(err, draft);
     }
@@ -90,7 +93,8 @@ export function createPipeline(options: PipelineOptions): EdgePipeline {
         (err: unknown) => recorded(failure(err, draft), draft),
       );
     }
-    return recorded(out, draft);
+    // An ImmediateHit's record is on its way already (hitParts).
+    return out instanceof Response ? recorded(out, draft) : out;
   }
 
   function recorded(response: Response, draft: RecordDraft): Response {
@@ -103,13 +107,14 @@ export function createPipeline(options: PipelineOptions): EdgePipeline {
   }
 
   /** Steps 1–6; synchronous up to the first step that has to wait (see `handleNow`). */
-  function serve(request: ViewerRequest, viewer: ViewerInfo, draft: RecordDraft): Response | Promise<Response> {
+  function serve(request: ViewerRequest, viewer: ViewerInfo, draft: RecordDraft, asParts: boolean): ImmediateHit | Response | Promise<Response> {
     const flow = begin(request, viewer, draft);
     // Nothing to run at viewer-request or viewer-response: a fresh hit is answered now.
     if (flow.behavior.functions["viewer-request"] === undefined && flow.behavior.functions["viewer-response"] === undefined) {
       const cacheable = flow.request.method === "GET" || flow.request.method === "HEAD" ? cacheRequest(flow, flow.request) : undefined;
-      const hit = cacheable === undefined ? undefined : cachedHit(flow, draft, cacheable);
-      return hit ?? afterViewerRequest(flow, draft, cacheable);
+      const cached = cacheable === undefined ? undefined : lookupHit(flow, draft, cacheable);
+      if (cached === undefined) return afterViewerRequest(flow, draft, cacheable);
+      return (asParts ? hitParts(cached, flow, draft) : undefined) ?? finalizeCached(cached, flow);
     }
     return viewerRequest(flow, draft);
   }
@@ -144,35 +149,21 @@ export function createPipeline(options: PipelineOptions): EdgePipeline {
   }
 
   /**
-   * `Pipeline.hitNow`: steps 1 and 3 for a GET or HEAD with no viewer function,
-   * when the cache has a fresh plain hit; the viewer's headers as
-   * `finalizeCached` makes them, flat. Anything else, or anything that throws,
-   * is undefined: `handle` does it all again and answers (errors included).
+   * A fresh plain hit as the parts `finalizeCached` would make a `Response` of: the
+   * viewer's headers flat, from the entry's template, with `Content-Length`; its
+   * record scheduled as `withRecord` schedules one for a body in memory. Undefined
+   * where the template does not apply or the status has no body.
    */
-  function hitNow(request: ViewerRequest, viewer: ViewerInfo): ImmediateHit | undefined {
-    if (options.cache.lookup === undefined || (request.method !== "GET" && request.method !== "HEAD")) return undefined;
-    const draft: RecordDraft = { requestId: createRequestId(), started: now(), method: request.method, host: "", path: "", distribution: null, cache: null, invocations: [] };
-    let flow: Flow;
-    let cached: CachedResponse | undefined;
-    try {
-      flow = begin(request, viewer, draft);
-      const fns = flow.behavior.functions;
-      if (fns["viewer-request"] !== undefined || fns["viewer-response"] !== undefined) return undefined;
-      cached = options.cache.lookup(cacheRequest(flow, flow.request));
-    } catch {
-      return undefined;
-    }
-    if (cached === undefined || NULL_BODY.has(cached.status)) return undefined;
-    const template = templateFor(cached.stored, cached.result);
+  function hitParts(cached: CachedResponse, flow: Flow, draft: RecordDraft): ImmediateHit | undefined {
+    const template = NULL_BODY.has(cached.status) ? null : templateFor(cached.stored, cached.result);
     if (template === null) return undefined;
-    draft.cache = flow.cache = cached.result;
     const headers = template.flat.slice();
     headers[template.flatAgeAt] = cached.age;
     headers[template.flatIdAt] = flow.requestId;
     const body = flow.request.method === "HEAD" ? null : cached.body;
-    if (body !== null) headers.push("content-length", String(body.byteLength));
+    if (body !== null && !template.flatHasLength) headers.push("content-length", String(body.byteLength));
     recordSent(cached.status, body?.byteLength ?? 0, draft, now, options.onRecord);
-    return { status: cached.status, headers, body };
+    return { immediate: true, status: cached.status, headers, body };
   }
 
   /** 2. viewer-request, then the rest. */
@@ -209,8 +200,8 @@ export function createPipeline(options: PipelineOptions): EdgePipeline {
 
     const cacheable = flow.request.method === "GET" || flow.request.method === "HEAD" ? cacheRequest(flow, flow.request) : undefined;
     if (cacheable !== undefined && flow.behavior.functions["viewer-response"] === undefined) {
-      const hit = cachedHit(flow, draft, cacheable);
-      if (hit !== undefined) return hit;
+      const cached = lookupHit(flow, draft, cacheable);
+      if (cached !== undefined) return finalizeCached(cached, flow);
     }
     return afterViewerRequest(flow, draft, cacheable);
   }
@@ -219,11 +210,10 @@ export function createPipeline(options: PipelineOptions): EdgePipeline {
    * 3. A fresh hit from the cache's `lookup`, when there is no viewer-response
    * to run: the stored parts go straight into the viewer's response.
    */
-  function cachedHit(flow: Flow, draft: RecordDraft, cacheable: Omit<CacheServeOptions, "fill">): Response | undefined {
+  function lookupHit(flow: Flow, draft: RecordDraft, cacheable: Omit<CacheServeOptions, "fill">): CachedResponse | undefined {
     const cached = options.cache.lookup?.(cacheable);
-    if (cached === undefined) return undefined;
-    draft.cache = flow.cache = cached.result;
-    return finalizeCached(cached, flow);
+    if (cached !== undefined) draft.cache = flow.cache = cached.result;
+    return cached;
   }
 
   /** Steps 3–6 after viewer-request (`cacheable`: the cache request of a GET or HEAD, already made). */
@@ -374,7 +364,7 @@ export function createPipeline(options: PipelineOptions): EdgePipeline {
   return {
     handle: async (input, viewer) => handleNow(input, viewer),
     handleNow,
-    hitNow,
+    answerNow: (request, viewer) => start(request, viewer, true),
     inFlight: () => invoker.inFlight(),
     close: async () => {
       await fetcher?.close();
@@ -392,6 +382,8 @@ interface ViewerTemplate {
   flat: string[];
   flatAgeAt: number;
   flatIdAt: number;
+  /** The stored headers have a `Content-Length` (it goes out as it is, as the app's path sends it). */
+  flatHasLength: boolean;
 }
 
 function viewerTemplate(stored: Readonly<HeaderList>, result: CacheResult, via: string): ViewerTemplate | null {
@@ -404,7 +396,7 @@ function viewerTemplate(stored: Readonly<HeaderList>, result: CacheResult, via: 
   if (init instanceof Headers) return null;
   const names = Object.keys(init);
   const flat = names.flatMap((name) => [name, init[name]!]);
-  return { list, init, ageAt, idAt, flat, flatAgeAt: 2 * names.indexOf("age") + 1, flatIdAt: 2 * names.indexOf("x-verge-request-id") + 1 };
+  return { list, init, ageAt, idAt, flat, flatAgeAt: 2 * names.indexOf("age") + 1, flatIdAt: 2 * names.indexOf("x-verge-request-id") + 1, flatHasLength: names.includes("content-length") };
 }
 
 /**

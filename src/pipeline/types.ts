@@ -266,17 +266,17 @@ export interface Pipeline {
    */
   handleNow?(request: Request | ViewerRequest, viewer: ViewerInfo): Response | Promise<Response>;
   /**
-   * A fresh cache hit with no function to run, as parts a server adapter writes
-   * at once; undefined for anything else (a miss, a function to run, a request
-   * the checks refuse), which then goes to `handle` as usual and gets its answer
-   * there. Only GET and HEAD are looked up. The request's record is emitted as
-   * `handle` emits it. Optional; the same answer `handle` gives.
+   * `handleNow` for a server adapter that writes responses itself: a fresh cache
+   * hit with no function to run comes back as an {@link ImmediateHit} (parts, no
+   * `Response` made), anything else as `handleNow` returns it. Same answers and
+   * records. Optional.
    */
-  hitNow?(request: ViewerRequest, viewer: ViewerInfo): ImmediateHit | undefined;
+  answerNow?(request: ViewerRequest, viewer: ViewerInfo): ImmediateHit | Response | Promise<Response>;
 }
 
-/** A response {@link Pipeline.hitNow} found ready: what the viewer gets, as parts. */
+/** A response {@link Pipeline.answerNow} found ready: what the viewer gets, as parts. */
 export interface ImmediateHit {
+  readonly immediate: true;
   status: number;
   /** Flat `[name, value, name, value, ...]` (Node's `writeHead` takes them so); `content-length` included when there is a body. */
   headers: string[];
