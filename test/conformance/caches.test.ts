@@ -6,11 +6,11 @@
  * What differs from Workers on purpose (Vary honoured, Miniflare's local
  * quirks) is in test/differential/DIVERGENCES.md.
  */
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { evalGuest } from "../helpers/guest.ts";
+import { listenDuringTests } from "../helpers/local-server.ts";
 
 /** An origin for fetched responses that a function then puts: /stream sends its body in three writes. */
 let base = "";
@@ -24,14 +24,7 @@ const server = createServer((req, res) => {
     res.end("three");
   } else res.end(`fetched ${req.url}`);
 });
-before(async () => {
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-after(() => {
-  server.closeAllConnections();
-  server.close();
-});
+listenDuringTests(server, (url) => (base = url));
 
 let n = 0;
 /** A URL no other snippet of this run uses. */

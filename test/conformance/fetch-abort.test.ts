@@ -7,11 +7,11 @@
  * would leave the connection open until the invocation ended, so `/closed`
  * answers "still-open" after its own deadline and the test fails by name.
  */
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { evalGuest } from "../helpers/guest.ts";
+import { listenDuringTests } from "../helpers/local-server.ts";
 
 /** How long `/arrived` and `/closed` wait before they answer that nothing happened. */
 const SERVER_DEADLINE_MS = 8_000;
@@ -76,14 +76,7 @@ const server = createServer((req, res) => {
   }
 });
 
-before(async () => {
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-after(() => {
-  server.closeAllConnections();
-  server.close();
-});
+listenDuringTests(server, (url) => (base = url));
 
 let n = 0;
 /** A request id unique to this process's run (the edge and harness targets share one server per file). */

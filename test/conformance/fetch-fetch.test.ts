@@ -1,9 +1,9 @@
 /** fetch() from inside the isolate to a local HTTP server, through the host "fetch" op. */
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { evalGuest } from "../helpers/guest.ts";
+import { listenDuringTests } from "../helpers/local-server.ts";
 
 let base = "";
 const server = createServer((req, res) => {
@@ -52,14 +52,7 @@ const server = createServer((req, res) => {
   });
 });
 
-before(async () => {
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-after(() => {
-  server.closeAllConnections();
-  server.close();
-});
+listenDuringTests(server, (url) => (base = url));
 
 test("fetch: GET with headers; response status, headers (immutable), json", async () => {
   const r = await evalGuest(`
