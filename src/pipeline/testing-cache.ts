@@ -1,5 +1,5 @@
 /**
- * An in-memory `ResponseCache` for tests: CloudFront cache-key policy lists,
+ * An in-memory `ResponseCache` for tests: the real cache key (cache/key.ts),
  * TTL from s-maxage / max-age / Expires clamped to the behavior's min and max
  * (its default when the origin says nothing), no-store and private honoured,
  * stale entries revalidated with the conditional headers (304 → RefreshHit),
@@ -7,7 +7,7 @@
  * caller while a copy is stored. Not done here (the real cache in edge-nodes/
  * cache does them): Vary, collapsing concurrent misses, size limits.
  */
-import type { KeyList } from "../shared/protocol.ts";
+import { cacheKey } from "./cache/key.ts";
 import type { CacheKeyInput, CacheResult, CacheServeOptions, ResponseCache } from "./types.ts";
 
 interface Entry {
@@ -71,12 +71,8 @@ export function createTestCache(now: () => number = Date.now): TestCache {
     results,
     keys: () => [...entries.keys()],
 
-    key(input: CacheKeyInput): string {
-      const params = [...input.url.searchParams].filter(([k]) => keep(input.policy.queryStrings, k)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-      const headers = [...input.headers].filter(([k]) => keep(input.policy.headers, k) && k !== "cookie");
-      const cookies = (input.headers.get("cookie") ?? "").split(/;\s*/).filter((c) => c !== "" && keep(input.policy.cookies, c.split("=")[0]!)).sort();
-      return JSON.stringify([input.distribution, input.behavior, input.host, input.url.pathname, params, headers, cookies]);
-    },
+    // The real key (policy semantics are not the double's to approximate).
+    key: (input: CacheKeyInput) => cacheKey(input),
 
     async serve(o: CacheServeOptions) {
       const method = o.request.method;
@@ -140,20 +136,4 @@ export function createTestCache(now: () => number = Date.now): TestCache {
       return { entries: entries.size, bytes, maxBytes: Infinity, hits, misses, evictions: 0 };
     },
   };
-}
-
-/** CloudFront's policy list semantics (names compared case-insensitively for headers). */
-function keep(list: KeyList, name: string): boolean {
-  const items = list.items.map((i) => i.toLowerCase());
-  const n = name.toLowerCase();
-  switch (list.behavior) {
-    case "none":
-      return false;
-    case "all":
-      return true;
-    case "allowList":
-      return items.includes(n);
-    case "allExcept":
-      return !items.includes(n);
-  }
 }
