@@ -32,6 +32,10 @@ export async function startRegistry(options: { dir?: string; keepDir?: boolean }
   let stderr = "";
   child.stderr!.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   const exited = new Promise<void>((r) => child.once("exit", () => r()));
+  // A bench that dies without stopping it (an uncaught error, process.exit) does not leave it behind.
+  const orphan = () => child.kill("SIGKILL");
+  process.once("exit", orphan);
+  void exited.then(() => process.off("exit", orphan));
   const cleanup = async () => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill("SIGTERM");
