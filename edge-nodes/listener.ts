@@ -64,7 +64,14 @@ export function createEdgeListener(pipeline: Pipeline, fetch: AppFetch): EdgeLis
       void next(req, res);
       return;
     }
-    const out = answerNow!(asked.request, asked.viewer);
+    let out: ReturnType<NonNullable<Pipeline["answerNow"]>>;
+    try {
+      out = answerNow!(asked.request, asked.viewer);
+    } catch {
+      // It answers its own failures; should it throw, the app's path answers (and a throw there is the adapter's to handle).
+      void next(req, res);
+      return;
+    }
     if (!(out instanceof Promise)) {
       write(req, res, out);
       return;
