@@ -306,7 +306,15 @@ export class Sandbox {
     this.#services.onEnter?.(this.source.id);
     let result: unknown;
     try {
-      result = this.#measured(() => this.#guest[fn].applySync(undefined, args, { arguments: { copy: true }, timeout }));
+      result = this.#measured(() => {
+        try {
+          return this.#guest[fn].applySync(undefined, args, { arguments: { copy: true }, timeout });
+        } finally {
+          // A result the guest posted in the mailbox during the entry is emitted now, where its
+          // Callback would have been: before the entry is charged and checked, even when it failed.
+          this.#shell.takeResult();
+        }
+      });
     } catch (err) {
       const msg = err instanceof Error ? err.message : String(err);
       if (this.#dead !== null) throw this.#dead;

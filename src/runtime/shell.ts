@@ -29,11 +29,15 @@ const GUEST_FNS: GuestFn[] = ["init", "prepareEnv", "dispatch", "dispatchFetch",
 /**
  * Memory shared with the guest's trusted prelude (never reachable from user code), read by the
  * host without a crossing: int32 0 is the id of an invocation that went idle with every waitUntil
- * fulfilled (0 = none; the host clears it); from byte MAILBOX_BODY a response body small enough
- * to fit, copied out by the host inside the `respond` call that names its length. Each is a
- * Callback argument that is no longer structure-cloned (~2 µs each; issue 2, warm dispatch).
+ * fulfilled (0 = none; the host clears it); int32 1 and 2 are the id of an invocation whose
+ * Lambda@Edge result is posted (0 = none) and that result's length in UTF-16 code units, its
+ * JSON text from byte MAILBOX_BODY (`takeResult`); from byte MAILBOX_BODY too, a response body
+ * small enough to fit, copied out by the host inside the `respond` call that names its length
+ * (a Lambda@Edge invocation never responds, a Workers one never posts a result). Each is a
+ * Callback argument that is no longer structure-cloned (~2 µs each; issue 2, warm dispatch), or a
+ * Callback crossing saved (the result, ~2–5 µs; issue 4).
  */
-export const MAILBOX_BODY = 8;
+export const MAILBOX_BODY = 16;
 const MAILBOX_BYTES = MAILBOX_BODY + 16 * 1024;
 
 export interface GuestShell {
@@ -52,6 +56,12 @@ export interface GuestShell {
   readInline(length: number): Uint8Array;
   /** The guest's clock (`HostBridge.now()`, ms since the isolate's time origin), read on the host. */
   now(): number;
+  /**
+   * Emits the Lambda@Edge result the guest posted in the mailbox, if any (see MAILBOX_BODY): after
+   * every entry, and before any emit that crosses as a Callback, so the owner sees the emits in the
+   * order the guest made them.
+   */
+  takeResult(): void;
 }
 
 /**
@@ -80,6 +90,23 @@ export function createShell(prelude: Prelude, memoryMb: number, options: ShellOp
     let chunkDepth = 0;
     const shared = new SharedArrayBuffer(MAILBOX_BYTES);
     const inlineBody = new Uint8Array(shared, MAILBOX_BODY);
+    const words = new Int32Array(shared, 0, 3);
+    const resultText = Buffer.from(shared, MAILBOX_BODY, MAILBOX_BYTES - MAILBOX_BODY);
+    const takeResult = (): void => {
+      const invocation = words[1]!;
+      if (invocation === 0) return;
+      words[1] = 0;
+      const units = Math.min(words[2]!, (MAILBOX_BYTES - MAILBOX_BODY) >> 1);
+      let value: unknown;
+      try {
+        value = JSON.parse(resultText.toString("utf16le", 0, units * 2));
+      } catch {
+        // Not reachable from user code (the prelude posts what its captured JSON.stringify made).
+        owner?.emit({ type: "error", invocation, error: { name: "VergeInvalidResult", message: "the handler's result did not arrive whole", stack: "" }, passThrough: false });
+        return;
+      }
+      owner?.emit({ type: "result", invocation, value });
+    };
     const now = () => performance.now() - timeOrigin;
     const bound = (): ShellOwner => {
       if (owner === null) throw new Error("verge: this isolate is not running a function yet");
@@ -98,19 +125,34 @@ export function createShell(prelude: Prelude, memoryMb: number, options: ShellOp
       startOp: (opId: number, kind: string, payload: unknown) => bound().startOp(opId, kind, payload),
       setTimer: (timerId: number, delay: number) => bound().setTimer(timerId, delay),
       clearTimer: (timerId: number) => owner?.clearTimer(timerId),
-      emit: (message: Emit) => owner?.emit(message),
+      // Every emit that crosses as a Callback comes after a result posted in the mailbox before it.
+      emit: (message: Emit) => {
+        takeResult();
+        owner?.emit(message);
+      },
       // The frequent emits, with primitive arguments (see HostBridge.respond).
-      respond: (invocation: number, status: number, statusText: string, headers: string, body: Uint8Array | number | null, inline: number) =>
+      respond: (invocation: number, status: number, statusText: string, headers: string, body: Uint8Array | number | null, inline: number) => {
+        takeResult();
         owner?.emit({
           type: "response",
           invocation,
           head: { status, statusText, headers: JSON.parse(headers) },
           // slice: the caller gets its own bytes, never a view of shared memory.
           body: inline >= 0 ? inlineBody.slice(0, Math.min(inline, inlineBody.length)) : typeof body === "number" ? { stream: body } : body,
-        }),
-      result: (invocation: number, json: string) => owner?.emit({ type: "result", invocation, value: JSON.parse(json) }),
-      idle: (invocation: number, errors: string) => owner?.emit({ type: "idle", invocation, waitUntilErrors: errors === "" ? [] : JSON.parse(errors) }),
-      chunk: (stream: number, chunk: Uint8Array | null) => owner?.emit({ type: "chunk", stream, chunk }),
+        });
+      },
+      result: (invocation: number, json: string) => {
+        takeResult();
+        owner?.emit({ type: "result", invocation, value: JSON.parse(json) });
+      },
+      idle: (invocation: number, errors: string) => {
+        takeResult();
+        owner?.emit({ type: "idle", invocation, waitUntilErrors: errors === "" ? [] : JSON.parse(errors) });
+      },
+      chunk: (stream: number, chunk: Uint8Array | null) => {
+        takeResult();
+        owner?.emit({ type: "chunk", stream, chunk });
+      },
       // Runs inside the guest entry that asked (its CPU and timeout backstop cover it); the guest
       // gets the part's module namespace itself, not a Reference.
       loadChunk: (name: string) => {
@@ -145,6 +187,7 @@ export function createShell(prelude: Prelude, memoryMb: number, options: ShellOp
       // slice: the caller gets its own bytes, never a view of shared memory.
       readInline: (length) => inlineBody.slice(0, Math.min(length, inlineBody.length)),
       now,
+      takeResult,
     };
   } catch (err) {
     if (!isolate.isDisposed) isolate.dispose();

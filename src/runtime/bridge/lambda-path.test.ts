@@ -1,7 +1,8 @@
 /**
  * The Lambda@Edge path of the bridge: the event and context cross into the
  * isolate as JSON text, the handler's value crosses back as JSON text
- * (GuestApi.dispatchCloudFront, HostBridge.result). Each must give what the
+ * (GuestApi.dispatchCloudFront; posted in the shared mailbox when it fits,
+ * else HostBridge.result). Each must give what the
  * object-copying path gave, and a value JSON cannot hold is an invalid result.
  */
 import { test } from "node:test";
@@ -104,4 +105,43 @@ test("getRemainingTimeInMillis counts down from the wall budget; the callback fo
   assert.ok(first! <= 4_000 && first! > 3_000, `first ${first}`);
   assert.ok(later! <= first! - 15, `later ${later} after first ${first}`);
   await r.finished;
+});
+
+test("a result too large for the mailbox crosses as a call, whole, and one that fits comes before what follows it", async () => {
+  // 12,000 characters of UTF-16 text: over the mailbox's 8,192 code units.
+  const big = spec(
+    "lambda-big",
+    `export const handler = async () => ({ status: "200", headers: { "x-big": [{ key: "X-Big", value: "é".repeat(12000) }] } });`,
+  );
+  const r = await runtime.event(big, viewerRequest());
+  assert.equal(r.kind, "response");
+  assert.equal((r.result as { headers: Record<string, Array<{ value: string }>> }).headers["x-big"]![0]!.value, "é".repeat(12000));
+  await r.finished;
+
+  // Answered, then an unhandled rejection and a log line in the same entry: the answer stands, the logs are kept.
+  const after = spec(
+    "lambda-after",
+    `export const handler = async (event) => {
+      Promise.resolve().then(() => { console.log("after the answer"); Promise.reject(new Error("late")); });
+      return event.Records[0].cf.request;
+    };`,
+  );
+  const a = await runtime.event(after, viewerRequest());
+  assert.equal(a.kind, "request");
+  const report = await a.finished;
+  assert.ok(report.logs.some((l) => l.message === "after the answer"));
+});
+
+test("a handler that answered and then spins in the same entry keeps its answer; the kill is a failure after answering", async () => {
+  const spins = { ...spec("lambda-spin", `export const handler = async (event) => {
+    // Spins in a microtask some turns after the answer (which takes a few turns to be made).
+    let later = Promise.resolve();
+    for (let i = 0; i < 20; i++) later = later.then(() => {});
+    later.then(() => { for (;;) {} });
+    return event.Records[0].cf.request;
+  };`), limits: resolveLimits({ cpuMs: 50, wallMs: 5_000 }) };
+  const r = await runtime.event(spins, viewerRequest());
+  assert.equal(r.kind, "request");
+  const report = await r.finished;
+  assert.equal(report.error?.code, "ERR_CPU_LIMIT");
 });

@@ -44,11 +44,13 @@ export interface HostBridge {
   respond(invocation: number, status: number, statusText: string, headers: string, body: Uint8Array | number | null, inline: number): void;
   /**
    * Memory shared with the host (shell.ts, MAILBOX_BODY): int32 0 takes the id of an invocation
-   * that went idle with every waitUntil fulfilled, instead of an `idle` call; a response body
-   * that fits is written from byte 8 and `respond` gets its length as `inline` (else -1).
+   * that went idle with every waitUntil fulfilled, instead of an `idle` call; a Lambda@Edge
+   * result's JSON text that fits is written as UTF-16 code units from byte 16, its length in
+   * int32 2 and then its invocation's id in int32 1, instead of a `result` call; a response body
+   * that fits is written from byte 16 and `respond` gets its length as `inline` (else -1).
    */
   mailbox: SharedArrayBuffer;
-  /** Emit "result" (a Lambda@Edge-style invocation's value) with the value as JSON text, parsed by the host. */
+  /** Emit "result" (a Lambda@Edge-style invocation's value) with the value as JSON text, parsed by the host (when it does not fit the mailbox). */
   result(invocation: number, json: string): void;
   /** Emit "idle": `errors` is JSON `GuestError[]`, or "" when every waitUntil promise fulfilled. */
   idle(invocation: number, errors: string): void;
@@ -187,8 +189,8 @@ export interface GuestApi {
   /**
    * A "cloudfront" invocation with its event and context as JSON text (a string crosses for ~1 µs, an
    * object is structure-cloned); `startedAt` is `HostBridge.now()` when it began (for the context's
-   * `getRemainingTimeInMillis`). The value is emitted with `HostBridge.result`, and idle is posted
-   * through the mailbox (a Lambda@Edge handler has no waitUntil).
+   * `getRemainingTimeInMillis`). The value is posted through the mailbox (else emitted with
+   * `HostBridge.result`), and so is idle (a Lambda@Edge handler has no waitUntil).
    */
   dispatchCloudFront(invocation: number, eventJson: string, contextJson: string, startedAt: number): void;
   settle(opId: number, ok: boolean, value: unknown): void;

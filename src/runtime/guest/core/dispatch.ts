@@ -6,7 +6,7 @@ import type { BindingSpec, DialectInfo, Dialect, Invocation } from "../../bridge
 import { host, primordials } from "./host.ts";
 import { toGuestError } from "./errors.ts";
 import { registerOutgoing } from "./streams-out.ts";
-import { errorsJson, headersJson, postBody, postIdle } from "./wire.ts";
+import { errorsJson, headersJson, postBody, postIdle, postResult } from "./wire.ts";
 import { defineGlobal } from "./globals.ts";
 import { installCloudflareWorkers } from "./cloudflare-workers.ts";
 import { bindingObject } from "../bindings/index.ts";
@@ -338,7 +338,7 @@ export function dispatch(invocation: number, job: Invocation): void {
 /**
  * Answers a Lambda@Edge invocation with the handler's value. Lambda@Edge results are JSON: it is
  * serialized with the captured builtin, so only plain data crosses, and crosses as that text
- * (`host.result`; the host parses it). A value JSON cannot hold (a cycle, a BigInt) is an invalid
+ * (posted in the mailbox when it fits, else `host.result`; the host parses it). A value JSON cannot hold (a cycle, a BigInt) is an invalid
  * result; `undefined` (or a function) is `null`.
  */
 function answerLambda(invocation: number, r: Running, value: unknown): void {
@@ -350,7 +350,8 @@ function answerLambda(invocation: number, r: Running, value: unknown): void {
     throw invalidResult(`the handler's result is not JSON: ${e instanceof Error ? e.message : primordials.String(e)}`);
   }
   r.answered = true;
-  host.result(invocation, text === undefined ? "null" : text);
+  const json = text === undefined ? "null" : text;
+  if (!postResult(invocation, json)) host.result(invocation, json);
 }
 
 /**

@@ -10,12 +10,30 @@ import { host, primordials } from "./host.ts";
 const { JSONStringify } = primordials;
 const ReflectApply = Reflect.apply;
 const setBytes = Uint8Array.prototype.set;
-const idleWord = new Int32Array(host.mailbox, 0, 1);
-const inlineBody = new Uint8Array(host.mailbox, 8);
+/** The mailbox's layout (shell.ts MAILBOX_BODY): idle id, posted result's invocation and length, then the body area. */
+const words = new Int32Array(host.mailbox, 0, 3);
+const MAILBOX_BODY = 16;
+const inlineBody = new Uint8Array(host.mailbox, MAILBOX_BODY);
+const resultUnits = new Uint16Array(host.mailbox, MAILBOX_BODY);
+const charCodeAt = Function.prototype.call.bind(String.prototype.charCodeAt) as (s: string, i: number) => number;
 
 /** Tells the host that `invocation` went idle with every waitUntil fulfilled (read after the entry). */
 export function postIdle(invocation: number): void {
-  idleWord[0] = invocation;
+  words[0] = invocation;
+}
+
+/**
+ * Posts a Lambda@Edge result's JSON text for the host to read after the entry, instead of a
+ * `host.result` Callback (a crossing): its UTF-16 code units into the mailbox, if they fit.
+ * The invocation id goes last: the host reads nothing until it is set. False when it does not fit.
+ */
+export function postResult(invocation: number, json: string): boolean {
+  const n = json.length;
+  if (n > resultUnits.length) return false;
+  for (let i = 0; i < n; i++) resultUnits[i] = charCodeAt(json, i);
+  words[2] = n;
+  words[1] = invocation;
+  return true;
 }
 
 /** Copies a response body into the shared mailbox if it fits: its length, or -1. */
