@@ -182,7 +182,7 @@ export class HostOps {
       // the guest stops producing it now rather than at the end of the invocation.
       if (stream !== undefined && this.#sandbox.active === a && !this.#sandbox.disposed) {
         try {
-          this.#sandbox.enter("cancelStream", [stream, "the cache did not read the body"]);
+          this.#sandbox.enter("cancelStream", [stream, "the cache did not read the body"], false);
         } catch {
           // enter() has killed the sandbox and failed the invocation already.
         }
@@ -231,7 +231,7 @@ export class HostOps {
         this.#timers.delete(id);
         if (this.#sandbox.active !== a || this.#sandbox.disposed) return;
         try {
-          this.#sandbox.enter("fireTimer", [id]);
+          this.#sandbox.enter("fireTimer", [id], false);
         } catch {
           // killed: the invocation already failed
         }

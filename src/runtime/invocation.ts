@@ -210,7 +210,7 @@ export class ActiveInvocation {
     return new Promise<Uint8Array | null>((resolve, reject) => {
       this.#waiters.set(stream, { resolve, reject });
       try {
-        this.#sandbox.enter("pull", [stream]);
+        this.#sandbox.enter("pull", [stream], false);
       } catch (e) {
         this.#waiters.delete(stream);
         reject(e);
@@ -254,7 +254,7 @@ export class ActiveInvocation {
   #cancelGuest(stream: number, reason: string): void {
     if (this.#ended) return;
     try {
-      this.#sandbox.enter("cancelStream", [stream, reason]);
+      this.#sandbox.enter("cancelStream", [stream, reason], false);
     } catch {
       // a kill already ended the invocation
     }
