@@ -35,6 +35,11 @@ export interface Invoker {
 
 export function createInvoker(options: Pick<PipelineOptions, "runtime" | "state" | "quarantine" | "log" | "nodeId" | "onInvocation">): Invoker {
   const { runtime, state, quarantine } = options;
+  /**
+   * In-flight invocations per function. A function's entry stays at 0 when none is in flight
+   * (`inFlight()` leaves it out): deleting the last entry of a Map reallocates its table, and
+   * inserting it again grows it, ~1 µs per invocation with cold caches.
+   */
   const inFlight = new Map<string, number>();
   const dialects = new Map<string, boolean>();
 
@@ -48,7 +53,11 @@ export function createInvoker(options: Pick<PipelineOptions, "runtime" | "state"
   }
 
   return {
-    inFlight: () => Object.fromEntries(inFlight),
+    inFlight: () => {
+      const out: Record<string, number> = {};
+      for (const [key, n] of inFlight) if (n > 0) out[key] = n;
+      return out;
+    },
 
     async invoke<T>(flow: Flow, event: EventType, association: FunctionAssociation, call: Call<T>): Promise<T> {
       const tenant = flow.distribution.tenant;
@@ -71,9 +80,7 @@ export function createInvoker(options: Pick<PipelineOptions, "runtime" | "state"
         const release = () => {
           if (released) return;
           released = true;
-          const n = (inFlight.get(key) ?? 1) - 1;
-          if (n <= 0) inFlight.delete(key);
-          else inFlight.set(key, n);
+          inFlight.set(key, Math.max(0, (inFlight.get(key) ?? 1) - 1));
         };
         try {
           const spec = await state.load(flow.state, ref);
