@@ -145,3 +145,27 @@ test("a handler that answered and then spins in the same entry keeps its answer;
   const report = await r.finished;
   assert.equal(report.error?.code, "ERR_CPU_LIMIT");
 });
+
+test("each invocation of an isolate gets its own context: its own awsRequestId, and what a handler changes in it does not carry over", async () => {
+  const ctx = spec(
+    "lambda-context",
+    `export const handler = async (event, context) => {
+      const seen = JSON.stringify({ keys: Object.keys(context), id: context.awsRequestId, fn: context.functionName, mem: context.memoryLimitInMB, mark: context.mark ?? null });
+      context.mark = "changed"; context.functionName = "changed";
+      return { status: "200", headers: { "x-seen": [{ key: "X-Seen", value: seen }] } };
+    };`,
+  );
+  const seen: Array<{ keys: string[]; id: string; fn: string; mem: string; mark: string | null }> = [];
+  for (const requestId of ["req-1", "req-2", "req-3"]) {
+    const event = buildCloudFrontEvent({ eventType: "viewer-request", request: { method: "GET", url: "https://site.test/", headers: [["host", "site.test"]], body: null }, clientIp: "203.0.113.9", distribution: { domainName: "site.test", id: "D1" }, requestId }) as CloudFrontEvent;
+    const r = await runtime.event(ctx, event);
+    seen.push(JSON.parse((r.result as { headers: Record<string, Array<{ value: string }>> }).headers["x-seen"]![0]!.value));
+    await r.finished;
+  }
+  assert.deepEqual(seen.map((s) => s.id), ["req-1", "req-2", "req-3"]);
+  for (const s of seen) {
+    assert.deepEqual(s.keys, ["functionName", "functionVersion", "awsRequestId", "memoryLimitInMB", "timeoutMs", "callbackWaitsForEmptyEventLoop", "getRemainingTimeInMillis"]);
+    assert.equal(s.fn, "lambda-context");
+    assert.equal(s.mark, null);
+  }
+});
