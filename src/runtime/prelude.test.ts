@@ -10,6 +10,7 @@ import { Sandbox } from "./sandbox.ts";
 import { createHostServices } from "./services.ts";
 import { loadPrelude } from "./prelude.ts";
 import { resolveLimits } from "../shared/limits.ts";
+import { fileURLToPath } from "node:url";
 
 const services = createHostServices();
 let n = 0;
@@ -89,4 +90,22 @@ test("an isolate that never reaches a lazy part has a smaller heap than one that
   assert.equal(plain.value, 1);
   assert.equal(all.value, 1);
   assert.ok(all.heap > plain.heap, `heap with every part ${all.heap}, without ${plain.heap}`);
+});
+
+test("a process's first isolate runs the request path before the function is in it: the prelude's code cache is refreshed from that, not from the function's first call", async () => {
+  // A prelude object of its own (the directory named without its trailing slash), as in a fresh process.
+  const prelude = loadPrelude(fileURLToPath(new URL("./guest", import.meta.url)));
+  assert.equal(prelude.refreshed, false);
+  const code = `export default { fetch() { return new Response("ok"); } };`;
+  const sb = new Sandbox({ source: { id: `fresh-${++n}`, code, format: "esm" }, limits: resolveLimits({}), env: {}, bindings: {}, services, prelude });
+  try {
+    assert.equal(prelude.refreshed, true, "warmed at construction, before any invocation");
+    const out = await sb.invoke({ kind: "fetch", request: { method: "GET", url: "http://fresh.test/", headers: [], body: null } });
+    assert.equal(out.kind, "response");
+    await (out as { finished: Promise<unknown> }).finished;
+  } finally {
+    sb.dispose();
+  }
+  const second = new Sandbox({ source: { id: `fresh-${++n}`, code, format: "esm" }, limits: resolveLimits({}), env: {}, bindings: {}, services, prelude });
+  second.dispose();
 });

@@ -23,6 +23,12 @@ const PART_FILE = /^prelude-([a-z][a-z0-9-]*)\.generated\.js$/;
 export interface Prelude {
   /** The eager part's source (what every isolate compiles and keeps). */
   readonly code: string;
+  /**
+   * Some isolate of this process ran the request path and re-produced the eager part's code
+   * cache from it (PreludeLinker.refreshAfterUse): until then a new isolate compiles that path
+   * on its first call, ~2 ms of CPU the call is charged for.
+   */
+  readonly refreshed: boolean;
   /** Runs the eager part in a new context; the returned linker loads the lazy parts. */
   instantiate(isolate: ivm.Isolate, context: ivm.Context): PreludeLinker;
 }
@@ -100,6 +106,9 @@ export function loadPrelude(dir: string = DEFAULT_DIR): Prelude {
   }
   const prelude: Prelude = {
     code: entry.code,
+    get refreshed() {
+      return entry.refreshed;
+    },
     instantiate(isolate, context) {
       compile(isolate, entry).runSync(context, { timeout: 2_000 });
       const loaded = new Map<string, ivm.Reference<unknown>>();
@@ -137,6 +146,9 @@ export function scriptPrelude(code: string, filename = "verge:prelude"): Prelude
   const src = source(code, filename);
   return {
     code,
+    get refreshed() {
+      return src.refreshed;
+    },
     instantiate(isolate, context) {
       compile(isolate, src).runSync(context, { timeout: 2_000 });
       return {

@@ -103,7 +103,10 @@ export class Sandbox {
     this.#ops = new HostOps(this, options.services, options.bindings);
     let shell: GuestShell;
     try {
-      shell = options.shell ?? createShell(options.prelude ?? loadPrelude(), options.limits.memoryMb);
+      const prelude = options.prelude ?? loadPrelude();
+      // The first isolate of a process runs the request path once before the function is in it (not
+      // charged to anyone), so that function's first call is not charged for compiling the prelude's.
+      shell = options.shell ?? createShell(prelude, options.limits.memoryMb, prelude.refreshed ? {} : { warm: true });
     } catch (err) {
       throw this.#startupError(err);
     }
