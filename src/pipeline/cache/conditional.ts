@@ -29,9 +29,11 @@ export function viewerNotModified(headers: HeaderSource, entry: { status: number
     const mine = opaque(entry.etag);
     return entityTags(inm).includes(mine);
   }
+  // The stored date is parsed only when the viewer sent one to compare it with (not on every hit).
   const ims = httpDate(headers.get("if-modified-since"));
+  if (ims === undefined) return false;
   const lm = httpDate(entry.lastModified);
-  return ims !== undefined && lm !== undefined && lm <= ims;
+  return lm !== undefined && lm <= ims;
 }
 
 /** What `fill` gets to revalidate a stale entry: its validators, when it has any. */
