@@ -18,7 +18,7 @@
 import type { CachedResponse, CacheResult, CacheServeOptions } from "../types.ts";
 import { revalidationHeaders, viewerNotModified } from "./conditional.ts";
 import { currentAge, isFresh, storeDecision, usableOnError } from "./freshness.ts";
-import { entryResponse, keyPrefix, mergeHeaders, notModifiedResponse, servedHeaders, sizeOf, tagsOf, type CacheEntry } from "./records.ts";
+import { entryResponse, keyPrefix, mergeHeaders, notModifiedResponse, servedHeaders, sizeOf, tagsOf, withAge, type CacheEntry } from "./records.ts";
 import type { Found } from "./storage.ts";
 import { isOriginError, storeWhileStreaming, type StoreContext } from "./store-response.ts";
 import { requestHeaders } from "./vary.ts";
@@ -230,8 +230,7 @@ export function createServe(ctx: ServeContext): ServeFunctions {
     const entry = found.entry;
     const stored = servedHeaders(entry.headers).list;
     const age = String(currentAge(entry, at));
-    const out = stored.slice();
-    out.push(["age", age]);
+    const out = withAge(stored, age);
     return { result: "Hit", status: entry.status, statusText: entry.statusText, headers: out, body: method === "HEAD" ? null : body, stored, age };
   }
 
