@@ -43,6 +43,10 @@
  * adjacent pairs' differences is reported beside it). (a) and (c) measured in their own
  * processes at other times differed by the machine's drift as much as by the function
  * (rounds 324 / 271 / 88 µs on 2026-12-06).
+ * (5) variant `paired`: (a) ÷ Hono and (d) ÷ workerd with the servers alive at once and
+ * wrk on each in turn, 1 s at a time (pairedVariant). The targets are judged on these
+ * (as (c) is on its interleaved run); the separate-process ratios stay in the table: on
+ * 2026-12-06 two runs 10 minutes apart gave (a) 0.698× and 0.541× that way.
  * Summary = median over rounds; ratios (×node, ×Hono, ×workerd) are taken within a
  * round, then the median.
  *
@@ -75,8 +79,12 @@ export const VARIANTS: Record<string, string> = {
   miss: "(b) verge: miss to local origin, TTL 0",
   lambda: "(c) verge: viewer-request Lambda@Edge + hit",
   worker: "(d) verge: Workers fetch hello at viewer-request",
+  paired: "(a) and (d) against their baselines, interleaved",
   deploy: "deploy propagation, 3 nodes",
 };
+
+/** wrk windows per server in the `paired` variant (each 1 s, servers in turn). */
+const PAIRED_CYCLES = 6;
 
 const lambdaSource = `export const handler = async (event) => { const r = event.Records[0].cf.request; r.headers["x-bench"] = [{ key: "X-Bench", value: "1" }]; return r; };\n`;
 
@@ -155,6 +163,42 @@ async function throughputVariant(name: string, quick: boolean): Promise<EdgeResu
   }
 }
 
+/**
+ * (5) The two throughput targets measured as (c)'s added latency is: the edge node, bare Hono and
+ * workerd alive at once (Hono in this process, the node's worker and workerd in their own), `wrk`
+ * for 1 s on each in turn (Hono, hit, workerd, Workers hello; the order reversed every other
+ * cycle), so a slow spell of the shared machine lands on a pair rather than on one side of it.
+ */
+async function pairedVariant(quick: boolean): Promise<EdgeResult> {
+  const bin = wrkBinary();
+  if (bin === null) throw new Error("wrk not found (and not root, so not installed)");
+  const running: Running[] = [];
+  try {
+    const hono = await startHono();
+    running.push(hono);
+    const workerd = await startWorkerd(helloBundle("edge"));
+    running.push(workerd);
+    const edge = await edgeServer(HIT_PATH);
+    running.push(edge);
+    const node = new URL(edge.url).origin;
+    const targets: Array<[string, string, string]> = [
+      ["hono", hono.url, "hello.test"],
+      ["hit", node + HIT_PATH, HOST],
+      ["workerd", workerd.url, "hello.test"],
+      ["worker", `${node}/worker/a`, HOST],
+    ];
+    for (const [, url, host] of targets) await wrk(bin, url, host, CONNECTIONS, 1);
+    const paired: Record<string, number[]> = { hono: [], hit: [], workerd: [], worker: [] };
+    const cycles = quick ? 3 : PAIRED_CYCLES;
+    for (let i = 0; i < cycles; i++) {
+      for (const [name, url, host] of i % 2 === 0 ? targets : [...targets].reverse()) paired[name]!.push((await wrk(bin, url, host, CONNECTIONS, 1)).rps);
+    }
+    return { variant: "paired", paired };
+  } finally {
+    for (const r of running.reverse()) await r.close().catch(() => {});
+  }
+}
+
 async function deployVariant(quick: boolean): Promise<EdgeResult> {
   const origin = await startPlainOrigin();
   const fleet = await startVergeFleet(3, 0).catch(async (err) => (await origin.close(), Promise.reject(err)));
@@ -194,7 +238,7 @@ async function deployVariant(quick: boolean): Promise<EdgeResult> {
 async function main(): Promise<void> {
   const args = parseArgs();
   if (args.variant !== undefined) {
-    const r = args.variant === "deploy" ? await deployVariant(args.quick) : await throughputVariant(args.variant, args.quick);
+    const r = args.variant === "deploy" ? await deployVariant(args.quick) : args.variant === "paired" ? await pairedVariant(args.quick) : await throughputVariant(args.variant, args.quick);
     emitResult(r);
     process.exit(0);
   }
@@ -203,7 +247,7 @@ async function main(): Promise<void> {
     script: SCRIPT,
     variants: Object.keys(VARIANTS),
     rounds: args.quick ? 1 : 3,
-    budgetS: args.quick ? 90 : 240,
+    budgetS: args.quick ? 120 : 330,
     timeoutMs: 90_000,
     extraArgs: args.quick ? ["--quick"] : [],
     detail: `wrk -t1 -c${CONNECTIONS}, ${args.quick ? 2 : 3} s after 1 s warm-up; our client at c=${CONNECTIONS} and c=1`,
