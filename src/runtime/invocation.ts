@@ -339,3 +339,12 @@ function closedEvenUnstarted(gen: AsyncGenerator<Uint8Array>, onUnstarted: () =>
   };
   return wrapped;
 }
+
+/** `request.cf` as JSON; a frozen object (an edge pipeline's, the same for every request) is serialised once. */
+const frozenCf = new WeakMap<object, string>();
+export function cfJson(cf: Record<string, unknown>): string {
+  if (!Object.isFrozen(cf)) return JSON.stringify(cf);
+  let json = frozenCf.get(cf);
+  if (json === undefined) frozenCf.set(cf, (json = JSON.stringify(cf)));
+  return json;
+}

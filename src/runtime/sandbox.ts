@@ -21,8 +21,8 @@ import type { Prelude } from "./prelude.ts";
 import { loadPrelude } from "./prelude.ts";
 import { createStackMapper, type StackMapper } from "./source-map.ts";
 import { HostOps } from "./host-ops.ts";
-import { createShell, type GuestFn, type GuestShell } from "./shell.ts";
-import { ActiveInvocation, type InvocationOutcome } from "./invocation.ts";
+import { shellFor, type GuestFn, type GuestShell } from "./shell.ts";
+import { ActiveInvocation, cfJson, type InvocationOutcome } from "./invocation.ts";
 import { ConsoleBudget, STARTUP_LOGS } from "./console-budget.ts";
 import { backstopMs, busyFactor, clockRef, EXACT_AFTER_US, threadCpuUs } from "./cpu-clock.ts";
 import { evaluateBundle, produceCodeCache } from "./bundle-loader.ts";
@@ -103,10 +103,7 @@ export class Sandbox {
     this.#ops = new HostOps(this, options.services, options.bindings);
     let shell: GuestShell;
     try {
-      const prelude = options.prelude ?? loadPrelude();
-      // The first isolate of a process runs the request path once before the function is in it (not
-      // charged to anyone), so that function's first call is not charged for compiling the prelude's.
-      shell = options.shell ?? createShell(prelude, options.limits.memoryMb, prelude.refreshed ? {} : { warm: true });
+      shell = options.shell ?? shellFor(options.prelude ?? loadPrelude(), options.limits.memoryMb);
     } catch (err) {
       throw this.#startupError(err);
     }
@@ -500,13 +497,4 @@ export class Sandbox {
       // Already disposed by a memory-limit kill.
     }
   }
-}
-
-/** `request.cf` as JSON; a frozen object (an edge pipeline's, the same for every request) is serialised once. */
-const frozenCf = new WeakMap<object, string>();
-function cfJson(cf: Record<string, unknown>): string {
-  if (!Object.isFrozen(cf)) return JSON.stringify(cf);
-  let json = frozenCf.get(cf);
-  if (json === undefined) frozenCf.set(cf, (json = JSON.stringify(cf)));
-  return json;
 }

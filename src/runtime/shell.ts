@@ -213,3 +213,12 @@ function takeGuestApi(context: ivm.Context): Record<GuestFn, ivm.Reference<(...a
   context.evalSync("delete globalThis.__verge_guest");
   return out;
 }
+
+/**
+ * A shell for a Sandbox that has no spare: while no isolate of this process has refreshed the
+ * prelude's code cache, the shell runs the request path once before the function is in it (not
+ * charged to anyone), so the process's first function is not charged for compiling it.
+ */
+export function shellFor(prelude: Prelude, memoryMb: number): GuestShell {
+  return createShell(prelude, memoryMb, prelude.refreshed ? {} : { warm: true });
+}
