@@ -70,15 +70,11 @@ export class IsolatePool {
   #prelude: Prelude;
   #idle = new Map<string, Sandbox[]>();
   /**
-   * What the pool knows of each sandbox it has seen go idle: its key, the heap bytes it had then,
-   * when (a tick of #idleTick: the lowest is the least recently used) and whether it still is;
-   * with the number of idle sandboxes and the sum of their bytes. Kept per sandbox rather than in a
-   * Map of the idle ones: that Map went from one entry to none and back on every invocation, and a
-   * Map that empties reallocates its table (~1 µs with cold caches).
+   * Every idle sandbox with its key and the heap bytes it had when it went idle, in the order
+   * they went idle (a Map keeps insertion order: the first entry is the least recently used),
+   * and the sum of those bytes.
    */
-  #idleInfo = new WeakMap<Sandbox, { key: string; bytes: number; since: number; idle: boolean }>();
-  #idleCount = 0;
-  #idleTick = 0;
+  #idleHeap = new Map<Sandbox, { key: string; bytes: number }>();
   #idleHeapTotal = 0;
   #counts = new Map<string, number>();
   #codeCache = new Map<string, ivm.ExternalCopy<ArrayBuffer>>();
@@ -130,15 +126,8 @@ export class IsolatePool {
     let list = this.#idle.get(key);
     if (list === undefined) this.#idle.set(key, (list = []));
     list.push(sandbox);
-    let info = this.#idleInfo.get(sandbox);
-    if (info === undefined) this.#idleInfo.set(sandbox, (info = { key, bytes: 0, since: 0, idle: false }));
-    if (info.idle) this.#idleHeapTotal -= info.bytes;
-    else this.#idleCount++;
-    info.key = key;
-    info.bytes = sandbox.heapBytes;
-    info.since = ++this.#idleTick;
-    info.idle = true;
-    this.#idleHeapTotal += info.bytes;
+    this.#idleHeap.set(sandbox, { key, bytes: sandbox.heapBytes });
+    this.#idleHeapTotal += sandbox.heapBytes;
     if (this.#idleHeapTotal > this.#idleBudget) this.#evict();
   }
 
@@ -159,7 +148,7 @@ export class IsolatePool {
     return {
       functions: this.#counts.size,
       isolates,
-      idle: this.#idleCount,
+      idle: this.#idleHeap.size,
       idleHeapBytes: this.#idleHeapTotal,
       created: this.#created,
       evicted: this.#evicted,
@@ -188,8 +177,7 @@ export class IsolatePool {
     for (const shell of this.#spares.splice(0)) shell.isolate.dispose();
     for (const list of this.#idle.values()) for (const s of list) s.dispose();
     this.#idle.clear();
-    this.#idleInfo = new WeakMap();
-    this.#idleCount = 0;
+    this.#idleHeap.clear();
     this.#idleHeapTotal = 0;
     this.#counts.clear();
   }
@@ -244,24 +232,15 @@ export class IsolatePool {
   }
 
   #unidle(s: Sandbox): void {
-    const info = this.#idleInfo.get(s);
-    if (info === undefined || !info.idle) return;
-    info.idle = false;
-    this.#idleCount--;
-    this.#idleHeapTotal -= info.bytes;
+    const entry = this.#idleHeap.get(s);
+    if (entry === undefined) return;
+    this.#idleHeap.delete(s);
+    this.#idleHeapTotal -= entry.bytes;
   }
 
   /** Disposes idle sandboxes, least recently used first, until their heaps fit the budget. */
   #evict(): void {
-    const idle: Array<{ s: Sandbox; key: string; since: number }> = [];
-    for (const list of this.#idle.values()) {
-      for (const s of list) {
-        const info = this.#idleInfo.get(s);
-        if (info?.idle === true) idle.push({ s, key: info.key, since: info.since });
-      }
-    }
-    idle.sort((a, b) => a.since - b.since);
-    for (const { s, key } of idle) {
+    for (const [s, { key }] of this.#idleHeap) {
       if (this.#idleHeapTotal <= this.#idleBudget) break;
       this.#unidle(s);
       const list = this.#idle.get(key)!;
