@@ -8,7 +8,7 @@
  * set once when a Sandbox adopts it; before that they refuse to work.
  */
 import ivm from "isolated-vm";
-import type { Emit, LogLevel } from "./bridge/protocol.ts";
+import { MAILBOX_BODY, type Emit, type LogLevel } from "./bridge/protocol.ts";
 import type { Prelude, PreludeLinker } from "./prelude.ts";
 import { urlParse, urlSet } from "./url-host.ts";
 
@@ -27,7 +27,7 @@ export type GuestFn = "init" | "prepareEnv" | "dispatch" | "dispatchFetch" | "di
 const GUEST_FNS: GuestFn[] = ["init", "prepareEnv", "dispatch", "dispatchFetch", "dispatchCloudFront", "settle", "fireTimer", "pull", "cancelStream", "finish", "warm"];
 
 /**
- * Memory shared with the guest's trusted prelude (never reachable from user code), read by the
+ * The mailbox (MAILBOX_BODY in bridge/protocol.ts): memory shared with the guest's trusted prelude (never reachable from user code), read by the
  * host without a crossing: int32 0 is the id of an invocation that went idle with every waitUntil
  * fulfilled (0 = none; the host clears it); int32 1 and 2 are the id of an invocation whose
  * Lambda@Edge result is posted (0 = none) and that result's length in UTF-16 code units, its
@@ -37,7 +37,6 @@ const GUEST_FNS: GuestFn[] = ["init", "prepareEnv", "dispatch", "dispatchFetch",
  * Callback argument that is no longer structure-cloned (~2 µs each; issue 2, warm dispatch), or a
  * Callback crossing saved (the result, ~2–5 µs; issue 4).
  */
-export const MAILBOX_BODY = 16;
 const MAILBOX_BYTES = MAILBOX_BODY + 16 * 1024;
 
 export interface GuestShell {
@@ -107,6 +106,11 @@ export function createShell(prelude: Prelude, memoryMb: number, options: ShellOp
       }
       owner?.emit({ type: "result", invocation, value });
     };
+    // Every emit that crosses as a Callback comes after a result posted in the mailbox before it.
+    const posted = (message: Emit): void => {
+      takeResult();
+      owner?.emit(message);
+    };
     const now = () => performance.now() - timeOrigin;
     const bound = (): ShellOwner => {
       if (owner === null) throw new Error("verge: this isolate is not running a function yet");
@@ -125,34 +129,19 @@ export function createShell(prelude: Prelude, memoryMb: number, options: ShellOp
       startOp: (opId: number, kind: string, payload: unknown) => bound().startOp(opId, kind, payload),
       setTimer: (timerId: number, delay: number) => bound().setTimer(timerId, delay),
       clearTimer: (timerId: number) => owner?.clearTimer(timerId),
-      // Every emit that crosses as a Callback comes after a result posted in the mailbox before it.
-      emit: (message: Emit) => {
-        takeResult();
-        owner?.emit(message);
-      },
+      emit: posted,
       // The frequent emits, with primitive arguments (see HostBridge.respond).
-      respond: (invocation: number, status: number, statusText: string, headers: string, body: Uint8Array | number | null, inline: number) => {
-        takeResult();
-        owner?.emit({
+      respond: (invocation: number, status: number, statusText: string, headers: string, body: Uint8Array | number | null, inline: number) =>
+        posted({
           type: "response",
           invocation,
           head: { status, statusText, headers: JSON.parse(headers) },
           // slice: the caller gets its own bytes, never a view of shared memory.
           body: inline >= 0 ? inlineBody.slice(0, Math.min(inline, inlineBody.length)) : typeof body === "number" ? { stream: body } : body,
-        });
-      },
-      result: (invocation: number, json: string) => {
-        takeResult();
-        owner?.emit({ type: "result", invocation, value: JSON.parse(json) });
-      },
-      idle: (invocation: number, errors: string) => {
-        takeResult();
-        owner?.emit({ type: "idle", invocation, waitUntilErrors: errors === "" ? [] : JSON.parse(errors) });
-      },
-      chunk: (stream: number, chunk: Uint8Array | null) => {
-        takeResult();
-        owner?.emit({ type: "chunk", stream, chunk });
-      },
+        }),
+      result: (invocation: number, json: string) => posted({ type: "result", invocation, value: JSON.parse(json) }),
+      idle: (invocation: number, errors: string) => posted({ type: "idle", invocation, waitUntilErrors: errors === "" ? [] : JSON.parse(errors) }),
+      chunk: (stream: number, chunk: Uint8Array | null) => posted({ type: "chunk", stream, chunk }),
       // Runs inside the guest entry that asked (its CPU and timeout backstop cover it); the guest
       // gets the part's module namespace itself, not a Reference.
       loadChunk: (name: string) => {

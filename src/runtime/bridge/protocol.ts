@@ -15,6 +15,9 @@
  * and later enters the guest with `settle(opId, ok, value)`.
  */
 
+/** Where the mailbox's body area starts (HostBridge.mailbox), after its three int32 words; read by both sides. */
+export const MAILBOX_BODY = 16;
+
 export type LogLevel = "debug" | "info" | "log" | "warn" | "error";
 
 /** Host functions callable from the guest (all synchronous, arguments copied). */
@@ -43,11 +46,11 @@ export interface HostBridge {
    */
   respond(invocation: number, status: number, statusText: string, headers: string, body: Uint8Array | number | null, inline: number): void;
   /**
-   * Memory shared with the host (shell.ts, MAILBOX_BODY): int32 0 takes the id of an invocation
+   * Memory shared with the host (shell.ts): int32 0 takes the id of an invocation
    * that went idle with every waitUntil fulfilled, instead of an `idle` call; a Lambda@Edge
-   * result's JSON text that fits is written as UTF-16 code units from byte 16, its length in
+   * result's JSON text that fits is written as UTF-16 code units from byte MAILBOX_BODY, its length in
    * int32 2 and then its invocation's id in int32 1, instead of a `result` call; a response body
-   * that fits is written from byte 16 and `respond` gets its length as `inline` (else -1).
+   * that fits is written from byte MAILBOX_BODY and `respond` gets its length as `inline` (else -1).
    */
   mailbox: SharedArrayBuffer;
   /** Emit "result" (a Lambda@Edge-style invocation's value) with the value as JSON text, parsed by the host (when it does not fit the mailbox). */

@@ -4,15 +4,14 @@
  * primitives go through the captured `JSON.stringify`, so no user-replaceable
  * `toJSON` or prototype getter is consulted.
  */
-import type { GuestError } from "../../bridge/protocol.ts";
+import { MAILBOX_BODY, type GuestError } from "../../bridge/protocol.ts";
 import { host, primordials } from "./host.ts";
 
 const { JSONStringify } = primordials;
 const ReflectApply = Reflect.apply;
 const setBytes = Uint8Array.prototype.set;
-/** The mailbox's layout (shell.ts MAILBOX_BODY): idle id, posted result's invocation and length, then the body area. */
+/** The mailbox's layout (HostBridge.mailbox): idle id, posted result's invocation and length, then the body area. */
 const words = new Int32Array(host.mailbox, 0, 3);
-const MAILBOX_BODY = 16;
 const inlineBody = new Uint8Array(host.mailbox, MAILBOX_BODY);
 const resultUnits = new Uint16Array(host.mailbox, MAILBOX_BODY);
 const charCodeAt = Function.prototype.call.bind(String.prototype.charCodeAt) as (s: string, i: number) => number;
