@@ -5,7 +5,7 @@
  */
 import { Hono } from "hono";
 import type { HeaderList } from "../src/shared/http.ts";
-import type { Pipeline } from "./types.ts";
+import type { Pipeline, ViewerInfo } from "./types.ts";
 
 export interface EdgeAppDeps {
   pipeline: Pipeline;
@@ -69,9 +69,7 @@ export function createEdgeApp(deps: EdgeAppDeps): Hono<{ Bindings: NodeBindings 
   });
   app.all("*", (c) => {
     const incoming = c.env?.incoming;
-    const socket = incoming?.socket;
-    const clientIp = normalizeIp(socket?.remoteAddress ?? "127.0.0.1");
-    const viewer = { clientIp, scheme: socket?.encrypted === true ? ("https" as const) : ("http" as const) };
+    const viewer = viewerOf(incoming?.socket);
     const raw = c.req.raw;
     // Behind @hono/node-server, the headers as Node parsed them: building the
     // web Request's Headers (and the Request itself, for a GET) costs more than
@@ -92,7 +90,8 @@ export function headerLines(raw: string[]): HeaderList {
   return out;
 }
 
-/** `::ffff:127.0.0.1` (an IPv4 peer on a dual-stack socket) → `127.0.0.1`. */
-export function normalizeIp(ip: string): string {
-  return ip.startsWith("::ffff:") && ip.includes(".") ? ip.slice(7) : ip;
+/** The viewer as the node's socket shows it: its address (`::ffff:127.0.0.1`, an IPv4 peer on a dual-stack socket, as `127.0.0.1`) and scheme. */
+export function viewerOf(socket: { remoteAddress?: string; encrypted?: boolean } | undefined): ViewerInfo {
+  const ip = socket?.remoteAddress ?? "127.0.0.1";
+  return { clientIp: ip.startsWith("::ffff:") && ip.includes(".") ? ip.slice(7) : ip, scheme: socket?.encrypted === true ? "https" : "http" };
 }

@@ -58,7 +58,7 @@ export interface DataPlaneOptions {
 
 export interface DataPlane {
   app: ReturnType<typeof createEdgeApp>;
-  /** What `app` sends every request but the operator routes to (the node's listener asks it for immediate hits first). */
+  /** What `app` sends every request but the operator routes to; the node's listener sends plain GETs and HEADs to it directly (listener.ts). */
   pipeline: Pipeline;
   store: EdgeStore;
   sync: StateSource & { start(): Promise<void>; close(): Promise<void>; reload(seq?: number): boolean };

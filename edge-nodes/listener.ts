@@ -16,7 +16,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
 import { getRequestListener, type HttpBindings } from "@hono/node-server";
 import { partsOf } from "../src/shared/http.ts";
-import { headerLines, normalizeIp } from "./app.ts";
+import { headerLines, viewerOf } from "./app.ts";
 import type { ImmediateHit, Pipeline, ViewerInfo, ViewerRequest } from "./types.ts";
 
 /** Largest body written as one latin1 string with the head (one write instead of a writev of head and body). */
@@ -100,12 +100,8 @@ function viewerRequestOf(req: IncomingMessage): { request: ViewerRequest; viewer
   const target = req.url ?? "";
   const host = req.headers.host;
   if (host === undefined || target.startsWith("/_verge/") || !SIMPLE_HOST.test(host) || !SIMPLE_TARGET.test(target) || DOT_SEGMENT.test(target)) return undefined;
-  const socket = req.socket as { remoteAddress?: string; encrypted?: boolean };
-  const scheme = socket.encrypted === true ? "https" : "http";
-  return {
-    request: { method, url: `${scheme}://${host}${target}`, headers: headerLines(req.rawHeaders), body: () => null },
-    viewer: { clientIp: normalizeIp(socket.remoteAddress ?? "127.0.0.1"), scheme },
-  };
+  const viewer = viewerOf(req.socket as { remoteAddress?: string; encrypted?: boolean });
+  return { request: { method, url: `${viewer.scheme}://${host}${target}`, headers: headerLines(req.rawHeaders), body: () => null }, viewer };
 }
 
 /**

@@ -378,7 +378,7 @@ interface ViewerTemplate {
   init: Record<string, string>;
   ageAt: number;
   idAt: number;
-  /** `init` as `[name, value, ...]`, what a server adapter writes for it (`hitNow`), and where `Age` and the request id are in it. */
+  /** `init` as `[name, value, ...]`, what a server adapter writes for it (`hitParts`), and where `Age` and the request id are in it. */
   flat: string[];
   flatAgeAt: number;
   flatIdAt: number;
