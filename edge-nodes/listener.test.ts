@@ -168,6 +168,7 @@ test("other answers of the pipeline (a function's, a 204, a viewer's 304, an err
     ["a viewer's conditional request", "/page", { headers: { "if-none-match": '"e1"' } }],
     ["an unknown host", "/page", { host: "nobody.test" }],
     ["HEAD of a hit behind a function", "/fn/a", { method: "HEAD" }],
+    ["a byte range of a hit", "/page", { headers: { range: "bytes=2-5" } }],
   ];
   for (const [what, path, init] of cases) {
     const reply = await send(s.fast, path, init);
@@ -179,6 +180,9 @@ test("other answers of the pipeline (a function's, a 204, a viewer's 304, an err
     assert.equal(own(reply), own(viaApp), what);
   }
   assert.equal((await send(s.fast, "/page", { headers: { "if-none-match": '"e1"' } })).status, 304);
+  const ranged = await send(s.fast, "/page", { headers: { range: "bytes=2-5" } });
+  assert.equal(ranged.status, 206);
+  assert.equal(ranged.body.toString("latin1"), "igin");
   assert.equal(origin.seen.filter((r) => r.url === "/fn/a").at(-1)?.headers["x-vreq"], "1");
   // Misses: the origin's body is streamed through (the adapter writes it).
   const miss = await send(s.fast, "/big?fresh=1");

@@ -26,18 +26,22 @@ import { runResponseEvent } from "./response-event.ts";
 import { workersOriginRequest } from "./workers.ts";
 import type { HeaderList } from "../shared/http.ts";
 
-/** The viewer's validators: the cache answers them itself, and fills with its own (`conditional`). */
-const CONDITIONALS = new Set(["if-none-match", "if-modified-since", "if-match", "if-unmodified-since", "if-range"]);
+/**
+ * What the cache answers itself from a whole response: the viewer's validators
+ * (it fills with its own, `conditional`) and its byte range (range.ts).
+ */
+const ANSWERED_BY_CACHE = new Set(["if-none-match", "if-modified-since", "if-match", "if-unmodified-since", "if-range", "range"]);
 
 /**
  * @param cached the request goes through the cache: the viewer's conditional
  *   headers are dropped, or the origin's 304 to them would read as the answer to
- *   the cache's own revalidation.
+ *   the cache's own revalidation; so is `Range`, or the origin's 206 (never
+ *   stored) would leave every ranged request a miss.
  */
 export async function fill(ctx: Context, flow: Flow, req: FlowRequest, conditional: Record<string, string>, cached: boolean): Promise<Response> {
   let target = configuredTarget(flow.origin);
   let headers = deleteHeader(stripHopByHop(req.headers), "expect");
-  if (cached) headers = headers.filter(([name]) => !CONDITIONALS.has(name));
+  if (cached) headers = headers.filter(([name]) => !ANSWERED_BY_CACHE.has(name));
   headers = setHeader(headers, "host", targetHost(target));
   headers = appendForwardedFor(headers, flow.viewer.clientIp);
   headers = appendVia(headers, ctx.options.nodeId);

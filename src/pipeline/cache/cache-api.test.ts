@@ -6,7 +6,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { Distribution } from "../../shared/protocol.ts";
-import { createCacheApi, parseRanges, putDecision, tenantScope, urlKey } from "./cache-api.ts";
+import { createCacheApi, putDecision, tenantScope, urlKey } from "./cache-api.ts";
+import { parseRanges } from "./range.ts";
 import { createResponseCache } from "./cache.ts";
 import { createMemoryCacheStore } from "./store.ts";
 import { distributionScope } from "../caches.ts";

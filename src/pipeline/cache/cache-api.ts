@@ -22,7 +22,7 @@
  * (src/pipeline/caches.ts), and `caches.open(name)` a tenant's cache keyed by
  * the URL alone.
  */
-import { createHash, randomUUID } from "node:crypto";
+import { createHash } from "node:crypto";
 import { STATUS_CODES } from "node:http";
 import { concatBytes, type HeaderList } from "../../shared/http.ts";
 import type { CacheApiHost, CacheApiPut, CacheApiRequest, CacheApiResponse } from "../../runtime/index.ts";
@@ -31,6 +31,7 @@ import { parseCacheControl } from "./cache-control.ts";
 import { viewerNotModified } from "./conditional.ts";
 import { storeDecision } from "./freshness.ts";
 import { DEFAULT_MAX_OBJECT_BYTES } from "./options.ts";
+import { rangeAnswer } from "./range.ts";
 
 /** Where a cache's entries live: a scope of the cache (a distribution, or one no distribution can be) and a key in it. */
 export interface CacheApiScope {
@@ -212,11 +213,13 @@ function answer(found: StoredResponse, request: Headers): CacheApiResponse {
   const statusText = found.statusText !== "" ? found.statusText : (STATUS_CODES[found.status] ?? "");
   const range = request.get("range");
   if (range !== null && found.status === 200) {
-    const ranges = parseRanges(range, found.body.byteLength);
-    if (ranges === "unsatisfiable") {
-      return { status: 416, statusText: "Range Not Satisfiable", headers: [["content-range", `bytes */${found.body.byteLength}`], ["cf-cache-status", "HIT"]], body: null };
+    const partial = rangeAnswer(range, found.body, found.headers.find(([n]) => n === "content-type")?.[1]);
+    if (partial?.status === 416) return { status: 416, statusText: "Range Not Satisfiable", headers: [...partial.headers, ["cf-cache-status", "HIT"]], body: null };
+    if (partial !== undefined) {
+      const out = partial.multipart ? headers.filter(([n]) => n !== "content-type") : headers;
+      out.push(...partial.headers, ["content-length", String(partial.body.byteLength)]);
+      return { status: 206, statusText: "Partial Content", headers: out, body: partial.body };
     }
-    if (ranges !== undefined) return partial(found, headers, ranges);
   }
   // Shared with other readers (StoredResponse): whoever gets it copies it (the bridge does).
   const body = found.body;
@@ -224,53 +227,3 @@ function answer(found: StoredResponse, request: Headers): CacheApiResponse {
   return { status: found.status, statusText, headers, body };
 }
 
-/**
- * RFC 9110 §14.1.2 byte ranges against a body of `size` bytes, in the order given:
- * undefined when the header is not a byte range (ignored: the whole response);
- * "unsatisfiable" when it is malformed or no range overlaps the body (416).
- */
-export function parseRanges(value: string, size: number): Array<[start: number, end: number]> | "unsatisfiable" | undefined {
-  const m = /^\s*bytes\s*=(.*)$/i.exec(value);
-  if (m === null) return undefined;
-  const out: Array<[number, number]> = [];
-  for (const part of m[1]!.split(",")) {
-    const spec = part.trim();
-    if (spec === "") continue;
-    const r = /^(\d*)\s*-\s*(\d*)$/.exec(spec);
-    if (r === null || (r[1] === "" && r[2] === "")) return "unsatisfiable";
-    if (r[1] === "") {
-      const suffix = Number(r[2]);
-      if (suffix > 0 && size > 0) out.push([Math.max(0, size - suffix), size - 1]);
-      continue;
-    }
-    const start = Number(r[1]);
-    const end = r[2] === "" ? size - 1 : Number(r[2]);
-    if (end < start) return "unsatisfiable";
-    if (start < size) out.push([start, Math.min(end, size - 1)]);
-  }
-  return out.length === 0 ? "unsatisfiable" : out;
-}
-
-function partial(found: StoredResponse, headers: HeaderList, ranges: Array<[number, number]>): CacheApiResponse {
-  const size = found.body.byteLength;
-  if (ranges.length === 1) {
-    const [start, end] = ranges[0]!;
-    const body = found.body.slice(start, end + 1);
-    headers.push(["content-range", `bytes ${start}-${end}/${size}`], ["content-length", String(body.byteLength)]);
-    return { status: 206, statusText: "Partial Content", headers, body };
-  }
-  // RFC 9110 §14.6: one part per range, each with its Content-Type and Content-Range.
-  const boundary = `verge-${randomUUID()}`;
-  const type = found.headers.find(([n]) => n === "content-type")?.[1];
-  const enc = new TextEncoder();
-  const parts: Uint8Array[] = [];
-  for (const [start, end] of ranges) {
-    const head = `--${boundary}\r\n${type !== undefined ? `Content-Type: ${type}\r\n` : ""}Content-Range: bytes ${start}-${end}/${size}\r\n\r\n`;
-    parts.push(enc.encode(head), found.body.subarray(start, end + 1), enc.encode("\r\n"));
-  }
-  parts.push(enc.encode(`--${boundary}--`));
-  const body = concatBytes(parts);
-  const out = headers.filter(([n]) => n !== "content-type");
-  out.push(["content-type", `multipart/byteranges; boundary=${boundary}`], ["content-length", String(body.byteLength)]);
-  return { status: 206, statusText: "Partial Content", headers: out, body };
-}

@@ -13,6 +13,7 @@
 import { randomUUID } from "node:crypto";
 import { headersInit, partsResponse, type HeaderList } from "../../shared/http.ts";
 import type { Timing } from "./freshness.ts";
+import type { RangeAnswer } from "./range.ts";
 
 export interface CacheEntry extends Timing {
   v: 1;
@@ -179,6 +180,15 @@ export function entryResponse(entry: CacheEntry, headers: Array<[string, string]
   const init = { ...base.init };
   init["age"] = value;
   return partsResponse({ status: entry.status, statusText: entry.statusText, headers: out, body }, init);
+}
+
+/** A 206 or 416 from a stored 200 (range.ts): its headers without the whole body's length (and type, for several ranges), then the range's. */
+export function partialResponse(entry: CacheEntry, partial: RangeAnswer, age: number): Response {
+  const dropped = partial.status === 416 ? ["content-length", "content-type", "content-encoding"] : partial.multipart ? ["content-length", "content-type"] : ["content-length"];
+  const headers: HeaderList = servedHeaders(entry.headers).list.filter(([n]) => !dropped.includes(n));
+  headers.push(...partial.headers, ["age", String(age)]);
+  const statusText = partial.status === 206 ? "Partial Content" : "Range Not Satisfiable";
+  return partsResponse({ status: partial.status, statusText, headers, body: partial.body });
 }
 
 /**

@@ -13,12 +13,16 @@
  *      its body served: RefreshHit.
  *    - anything else: Miss, stored while it streams if it is cacheable.
  * Every answer from the cache gets `Age`, and a 304 when the viewer's own
- * conditionals say its copy is current.
+ * conditionals say its copy is current. A GET with a byte `Range` (and an
+ * `If-Range`, if any, naming the entry) gets a 206 or 416 from the stored body;
+ * on a Miss the origin was asked for the whole body (fill.ts), which is stored
+ * while the viewer gets its one range sliced from it (range.ts).
  */
 import type { CachedResponse, CacheResult, CacheServeOptions } from "../types.ts";
 import { revalidationHeaders, viewerNotModified } from "./conditional.ts";
 import { currentAge, isFresh, storeDecision, usableOnError } from "./freshness.ts";
-import { entryResponse, keyPrefix, mergeHeaders, notModifiedResponse, servedHeaders, sizeOf, tagsOf, withAge, type CacheEntry } from "./records.ts";
+import { entryResponse, keyPrefix, mergeHeaders, notModifiedResponse, partialResponse, servedHeaders, sizeOf, tagsOf, withAge, type CacheEntry } from "./records.ts";
+import { ifRangeAllows, rangeAnswer, rangeOfMiss } from "./range.ts";
 import type { Found } from "./storage.ts";
 import { isOriginError, storeWhileStreaming, type StoreContext } from "./store-response.ts";
 import { requestHeaders } from "./vary.ts";
@@ -75,7 +79,13 @@ export function createServe(ctx: ServeContext): ServeFunctions {
   function respond(entry: CacheEntry, body: Uint8Array, o: CacheServeOptions, head: boolean, result: CacheResult, at: number): Served {
     const age = currentAge(entry, at);
     ctx.counters.hits++;
-    if (viewerNotModified(requestHeaders(o.request), entry)) return { response: notModifiedResponse(entry, age), result };
+    const viewer = requestHeaders(o.request);
+    if (viewerNotModified(viewer, entry)) return { response: notModifiedResponse(entry, age), result };
+    const range = head || entry.status !== 200 ? null : viewer.get("range");
+    if (range !== null && ifRangeAllows(viewer.get("if-range"), entry)) {
+      const partial = rangeAnswer(range, body, entry.headers.find(([n]) => n === "content-type")?.[1]);
+      if (partial !== undefined) return { response: partialResponse(entry, partial, age), result };
+    }
     return { response: entryResponse(entry, entry.headers, head ? null : body, age), result };
   }
 
@@ -169,7 +179,7 @@ export function createServe(ctx: ServeContext): ServeFunctions {
       const response = storeWhileStreaming(ctx, o, res, head, matches, at, (entryKey) =>
         settle(entryKey === null ? null : { entryKey, result: "Hit" }),
       );
-      return { response, result: "Miss" };
+      return { response: head ? response : rangeOfMiss(response, requestHeaders(o.request), ctx.objectLimit), result: "Miss" };
     } finally {
       if (!handedOff) settle(null);
     }
@@ -223,6 +233,8 @@ export function createServe(ctx: ServeContext): ServeFunctions {
     const at = ctx.now();
     const found = ctx.storage.find(o.distribution, o.key, headers)[0];
     if (found === undefined || !isFresh(found.entry, at) || viewerNotModified(headers, found.entry)) return undefined;
+    // A byte range is `serve`'s to answer (a 206 from the stored body).
+    if (method === "GET" && found.entry.status === 200 && headers.get("range") !== null) return undefined;
     const body = ctx.storage.body(found.entry, true);
     if (body === undefined) return undefined;
     ctx.storage.hit(found.entryKey, at);
