@@ -29,7 +29,8 @@ import {
 } from "../shared/cloudfront/index.ts";
 import { deleteHeader, headersToList, stripHopByHop } from "./headers.ts";
 import { peekBody, replacedBody } from "./request-body.ts";
-import type { EventType, Flow, FlowRequest, OriginTarget } from "./flow.ts";
+import type { Context, EventType, Flow, FlowRequest, OriginTarget } from "./flow.ts";
+import type { Invoked } from "./invoker.ts";
 
 /** Statuses whose response has no body. */
 export const NULL_BODY: ReadonlySet<number> = new Set([101, 103, 204, 205, 304]);
@@ -284,3 +285,16 @@ async function returnIterator(it: AsyncIterator<Uint8Array>, started: boolean): 
 }
 
 export type { EventType };
+
+/**
+ * A Lambda@Edge viewer-request handler run on the flow's request: the response
+ * it generated, or null once its request result is applied to `flow.request`.
+ */
+export async function lambdaViewerRequest(ctx: Context, flow: Flow, spec: FunctionSpec, includeBody: boolean): Promise<Invoked<Response | null>> {
+  const built = requestEvent(flow, spec, { eventType: "viewer-request", request: flow.request, includeBody });
+  const event = built instanceof Promise ? await built : built;
+  const r = await ctx.options.runtime.event(spec, event);
+  if (r.kind === "response") return { value: generatedResponse(r.result as CloudFrontGeneratedResponse), cold: r.cold, finished: r.finished };
+  applyRequest(flow.request, r.result as CloudFrontRequest);
+  return { value: null, cold: r.cold, finished: r.finished };
+}

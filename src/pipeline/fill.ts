@@ -15,6 +15,8 @@
  * stale-if-error, else the pipeline renders the error.
  */
 import type { RequestData } from "../shared/http.ts";
+import type { FunctionSpec } from "../runtime/index.ts";
+import type { Invoked } from "./invoker.ts";
 import type { CloudFrontGeneratedResponse, CloudFrontOrigin, CloudFrontRequest } from "../shared/cloudfront/index.ts";
 import { applyRequest, customOrigin, generatedResponse, makeResponse, requestEvent, targetFrom } from "./events.ts";
 import type { Context, Flow, FlowRequest, OriginTarget } from "./flow.ts";
@@ -39,34 +41,11 @@ const ANSWERED_BY_CACHE = new Set(["if-none-match", "if-modified-since", "if-mat
  *   stored) would leave every ranged request a miss.
  */
 export async function fill(ctx: Context, flow: Flow, req: FlowRequest, conditional: Record<string, string>, cached: boolean): Promise<Response> {
-  let target = configuredTarget(flow.origin);
-  let headers = deleteHeader(stripHopByHop(req.headers), "expect");
-  if (cached) headers = headers.filter(([name]) => !ANSWERED_BY_CACHE.has(name));
-  headers = setHeader(headers, "host", targetHost(target));
-  headers = appendForwardedFor(headers, flow.viewer.clientIp);
-  headers = appendVia(headers, ctx.options.nodeId);
-  for (const [name, value] of Object.entries(conditional)) headers = setHeader(headers, name.toLowerCase(), value);
-  const sent: FlowRequest = { ...req, headers };
-
-  const association = flow.behavior.functions["origin-request"];
-  if (association !== undefined) {
-    const given: CloudFrontOrigin = { custom: customOrigin(target) };
-    const current = target;
-    const generated = await ctx.invoker.invoke(flow, "origin-request", association, async (spec, lambda) => {
-      if (!lambda) {
-        return workersOriginRequest(ctx, flow, spec, sent, current, (request) => sendData(ctx, current, request));
-      }
-      const event = await requestEvent(flow, spec, { eventType: "origin-request", request: sent, includeBody: association.includeBody, origin: given });
-      const r = await ctx.options.runtime.event(spec, event);
-      if (r.kind === "response") return { value: generatedResponse(r.result as CloudFrontGeneratedResponse), cold: r.cold, finished: r.finished };
-      const result = r.result as CloudFrontRequest;
-      applyRequest(sent, result);
-      target = targetFrom(current, given, result.origin);
-      return { value: null, cold: r.cold, finished: r.finished };
-    });
-    if (generated !== null) return generated;
-  }
-
+  const prepared = await originRequest(ctx, flow, req, conditional, cached, (spec, sent, current) =>
+    workersOriginRequest(ctx, flow, spec, sent, current, (request) => sendData(ctx, current, request)),
+  );
+  if ("generated" in prepared) return prepared.generated;
+  const { target, sent } = prepared;
   let response = await send(ctx, target, sent);
 
   const onResponse = flow.behavior.functions["origin-response"];
@@ -81,6 +60,49 @@ export async function fill(ctx: Context, flow: Flow, req: FlowRequest, condition
     });
   }
   return response;
+}
+
+/** What origin-request left to send, and where; or the response it generated. */
+export type PreparedOrigin = { target: OriginTarget; sent: FlowRequest } | { generated: Response };
+
+/**
+ * Steps 1–2: the request for the origin, and origin-request on it (a Lambda@Edge
+ * handler here; a Workers one through `workers`, whose answer is the result).
+ */
+export async function originRequest(
+  ctx: Context,
+  flow: Flow,
+  req: FlowRequest,
+  conditional: Record<string, string>,
+  cached: boolean,
+  workers: (spec: FunctionSpec, sent: FlowRequest, target: OriginTarget) => Promise<Invoked<Response | null>>,
+): Promise<PreparedOrigin> {
+  let target = configuredTarget(flow.origin);
+  let headers = deleteHeader(stripHopByHop(req.headers), "expect");
+  if (cached) headers = headers.filter(([name]) => !ANSWERED_BY_CACHE.has(name));
+  headers = setHeader(headers, "host", targetHost(target));
+  headers = appendForwardedFor(headers, flow.viewer.clientIp);
+  headers = appendVia(headers, ctx.options.nodeId);
+  for (const [name, value] of Object.entries(conditional)) headers = setHeader(headers, name.toLowerCase(), value);
+  const sent: FlowRequest = { ...req, headers };
+
+  const association = flow.behavior.functions["origin-request"];
+  if (association !== undefined) {
+    const given: CloudFrontOrigin = { custom: customOrigin(target) };
+    const current = target;
+    const generated = await ctx.invoker.invoke(flow, "origin-request", association, async (spec, lambda) => {
+      if (!lambda) return workers(spec, sent, current);
+      const event = await requestEvent(flow, spec, { eventType: "origin-request", request: sent, includeBody: association.includeBody, origin: given });
+      const r = await ctx.options.runtime.event(spec, event);
+      if (r.kind === "response") return { value: generatedResponse(r.result as CloudFrontGeneratedResponse), cold: r.cold, finished: r.finished };
+      const result = r.result as CloudFrontRequest;
+      applyRequest(sent, result);
+      target = targetFrom(current, given, result.origin);
+      return { value: null, cold: r.cold, finished: r.finished };
+    });
+    if (generated !== null) return { generated };
+  }
+  return { target, sent };
 }
 
 /** Sends one request to `target` (custom headers added) and cleans the answer. */

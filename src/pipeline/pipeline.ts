@@ -15,14 +15,14 @@
  * log line; `handle` never throws.
  */
 import { VergeError, hasCode, type VergeErrorCode } from "../shared/errors.ts";
-import { createRequestId, type CloudFrontGeneratedResponse, type CloudFrontRequest } from "../shared/cloudfront/index.ts";
+import { createRequestId } from "../shared/cloudfront/index.ts";
 import { matchPathPattern } from "../shared/path-pattern.ts";
 import { headersInit, partsOf, type HeaderList } from "../shared/http.ts";
 import { failureReport } from "../runtime/index.ts";
 import type { CacheKeyPolicy } from "../shared/protocol.ts";
 import type { CachedResponse, CacheResult, CacheServeOptions, ImmediateHit, Pipeline, ViewerInfo, ViewerRequest } from "./types.ts";
 import { codeOf, errorResponse, messageOf, statusFor } from "./errors.ts";
-import { applyRequest, generatedResponse, makeResponse, NULL_BODY, requestEvent } from "./events.ts";
+import { lambdaViewerRequest, makeResponse, NULL_BODY } from "./events.ts";
 import { fill } from "./fill.ts";
 import type { Context, Flow, FlowRequest, PipelineOptions } from "./flow.ts";
 import { requestUrl } from "./flow.ts";
@@ -174,12 +174,7 @@ export function createPipeline(options: PipelineOptions): EdgePipeline {
       try {
         answered = await ctx.invoker.invoke(flow, "viewer-request", onRequest, async (spec, lambda) => {
           if (!lambda) return workersViewerRequest(ctx, flow, spec, serveSubrequest);
-          const built = requestEvent(flow, spec, { eventType: "viewer-request", request: flow.request, includeBody: onRequest.includeBody });
-          const event = built instanceof Promise ? await built : built;
-          const r = await ctx.options.runtime.event(spec, event);
-          if (r.kind === "response") return { value: generatedResponse(r.result as CloudFrontGeneratedResponse), cold: r.cold, finished: r.finished };
-          applyRequest(flow.request, r.result as CloudFrontRequest);
-          return { value: null, cold: r.cold, finished: r.finished };
+          return lambdaViewerRequest(ctx, flow, spec, onRequest.includeBody);
         });
       } catch (err) {
         // ctx.passThroughOnException(): on an exception the request goes on as if no function ran,
