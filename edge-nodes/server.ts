@@ -23,6 +23,7 @@ import type { EdgeHealth } from "./app.ts";
 import { createDataPlane, openNodeState, type DataPlane } from "./data-plane.ts";
 import type { CronClock, CronTimeSpec } from "./cron/index.ts";
 import { createEdgeListener, type AppFetch } from "./listener.ts";
+import { handleUpgrades, isWebSocketUpgrade, type WebSockets } from "./upgrade.ts";
 import { createClusterMetrics, shareWithPrimary } from "./metrics.ts";
 import { connectWorker, startSupervisor } from "./supervisor/index.ts";
 import { followPrimaryState } from "./sync/index.ts";
@@ -103,11 +104,13 @@ export async function startEdgeNode(options: EdgeNodeOptions): Promise<EdgeNode>
   mkdirSync(options.dataDir, { recursive: true });
   if (options.workers === 0) {
     const plane = await createDataPlane({ ...planeOptions(options), follow: true, quarantine: noQuarantine, schedule: true, ...(options.cronClock === undefined ? {} : { cronClock: options.cronClock }) });
-    const server = await listen(plane, options.port, options.host);
+    const { server, webSockets } = await listen(plane, options.port, options.host);
     const port = (server.address() as AddressInfo).port;
     return {
       url: `http://${options.host}:${port}`,
       close: async () => {
+        // A tunnel is a connection the server would wait for.
+        webSockets.closeAll();
         await new Promise<void>((r) => server.close(() => r()));
         await plane.close();
       },
@@ -130,16 +133,17 @@ function planeOptions(o: EdgeNodeOptions) {
   };
 }
 
-/** The node's HTTP server: its own listener (listener.ts) in front of the app (`fetch`). */
-function httpServer(plane: DataPlane, fetch: AppFetch): { server: Server; inFlight(): number } {
+/** The node's HTTP server: its own listener (listener.ts) in front of the app (`fetch`), and WebSockets (upgrade.ts). */
+function httpServer(plane: DataPlane, fetch: AppFetch): { server: Server; inFlight(): number; webSockets: WebSockets } {
   const { listener, inFlight } = createEdgeListener(plane.pipeline, fetch);
-  return { server: createServer(listener), inFlight };
+  const server = createServer({ shouldUpgradeCallback: isWebSocketUpgrade }, listener);
+  return { server, inFlight, webSockets: handleUpgrades(server, plane.pipeline) };
 }
 
-function listen(plane: DataPlane, port: number, host: string): Promise<Server> {
+function listen(plane: DataPlane, port: number, host: string): Promise<{ server: Server; webSockets: WebSockets }> {
   return new Promise((resolve, reject) => {
-    const { server } = httpServer(plane, plane.app.fetch);
-    server.listen(port, host, () => resolve(server));
+    const { server, webSockets } = httpServer(plane, plane.app.fetch);
+    server.listen(port, host, () => resolve({ server, webSockets }));
     server.once("error", (err: NodeJS.ErrnoException) => {
       reject(err.code === "EADDRINUSE" ? new VergeError("ERR_PORT_IN_USE", `port ${port} on ${host} is already in use: stop what holds it or pass --port`) : err);
     });
@@ -255,6 +259,7 @@ export async function runEdgeWorker(env: NodeJS.ProcessEnv): Promise<void> {
   };
   const http = httpServer(plane, counted);
   await new Promise<void>((resolve) => http.server.listen(config.port, config.host, () => resolve()));
+  // Open WebSockets do not hold a drain: they end with the process.
   worker.drain(http.server, () => inFlight + http.inFlight());
   worker.ready();
 }

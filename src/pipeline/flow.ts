@@ -10,6 +10,7 @@ import type { Runtime } from "../runtime/index.ts";
 import type { HostServices, InvocationReport } from "../runtime/index.ts";
 import type { AppliedState, CacheResult, Quarantine, RequestRecord, ResponseCache, StateSource, ViewerInfo } from "./types.ts";
 import type { FetchOrigin } from "./origin.ts";
+import type { UpgradeOrigin } from "./origin-upgrade.ts";
 import type { RequestBody } from "./request-body.ts";
 import type { Invoker } from "./invoker.ts";
 
@@ -28,6 +29,8 @@ export interface PipelineOptions {
   log?: (line: object) => void;
   /** Default: undici, one keep-alive pool per origin (see origin.ts). */
   fetchOrigin?: FetchOrigin;
+  /** Sends WebSocket handshakes to origins (tests inject one); default: origin-upgrade.ts over node:http. */
+  upgradeOrigin?: UpgradeOrigin;
   /** Let origins chosen by origin-request functions resolve to private addresses (local development). */
   allowPrivateOrigins?: boolean;
   /**

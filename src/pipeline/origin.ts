@@ -77,12 +77,7 @@ export function createOriginFetcher(options: OriginFetcherOptions = {}): { fetch
 
   async function fetchOrigin(url: string, init: OriginFetchInit): Promise<Response> {
     const target = new URL(url);
-    // An address literal (also one the URL parser made of "0x7f.1") is never looked up: check it here.
-    const literal = target.hostname.replace(/^\[|\]$/g, "");
-    if (init.chosenByFunction && options.allowPrivateAddresses !== true && isIP(literal) !== 0) {
-      const reason = refusedReason(literal);
-      if (reason !== null) throw new VergeError("ERR_FETCH_BLOCKED", `origin ${target.host} refused: ${literal} is ${reason} (operators can allow it)`);
-    }
+    if (init.chosenByFunction && options.allowPrivateAddresses !== true) refuseLiteral(target);
     const flat: string[] = [];
     for (const [name, value] of init.headers) flat.push(name, value);
     const res = await poolFor(target.origin, init).request({
@@ -125,7 +120,7 @@ export function createOriginFetcher(options: OriginFetcherOptions = {}): { fetch
  * A Node readable as a web stream, pulled on demand. (Readable.toWeb throws
  * "Controller is already closed" from a data event after its stream is cancelled.)
  */
-function toWeb(readable: Readable): ReadableStream<Uint8Array> {
+export function toWeb(readable: Readable): ReadableStream<Uint8Array> {
   const it = readable[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;
   return new ReadableStream<Uint8Array>(
     {
@@ -144,8 +139,20 @@ function toWeb(readable: Readable): ReadableStream<Uint8Array> {
   );
 }
 
+/**
+ * Throws ERR_FETCH_BLOCKED when `target`'s host is a refused address literal
+ * (also one the URL parser made of "0x7f.1"): a literal is never looked up, so
+ * {@link guardedLookup} never sees it.
+ */
+export function refuseLiteral(target: URL): void {
+  const literal = target.hostname.replace(/^\[|\]$/g, "");
+  if (isIP(literal) === 0) return;
+  const reason = refusedReason(literal);
+  if (reason !== null) throw new VergeError("ERR_FETCH_BLOCKED", `origin ${target.host} refused: ${literal} is ${reason} (operators can allow it)`);
+}
+
 /** DNS lookup that refuses loopback, private, link-local and metadata addresses (the runtime's fetch rules). */
-const guardedLookup: LookupFunction = (hostname, options, callback) => {
+export const guardedLookup: LookupFunction = (hostname, options, callback) => {
   dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
     if (err) return callback(err, "", 0);
     const list = addresses as unknown as Array<{ address: string; family: number }>;

@@ -20,7 +20,7 @@ import { matchPathPattern } from "../shared/path-pattern.ts";
 import { headersInit, partsOf, type HeaderList } from "../shared/http.ts";
 import { failureReport } from "../runtime/index.ts";
 import type { CacheKeyPolicy } from "../shared/protocol.ts";
-import type { CachedResponse, CacheResult, CacheServeOptions, ImmediateHit, Pipeline, ViewerInfo, ViewerRequest } from "./types.ts";
+import type { CachedResponse, CacheResult, CacheServeOptions, ImmediateHit, Pipeline, UpgradeOutcome, ViewerInfo, ViewerRequest } from "./types.ts";
 import { codeOf, errorResponse, messageOf, statusFor } from "./errors.ts";
 import { lambdaViewerRequest, makeResponse, NULL_BODY } from "./events.ts";
 import { fill } from "./fill.ts";
@@ -30,6 +30,8 @@ import { inspectRequest, hostName } from "./hardening.ts";
 import { headersToList, listToHeaders, setHeader, stripHopByHop, viaEntry, viewerHeaders } from "./headers.ts";
 import { createInvoker } from "./invoker.ts";
 import { createOriginFetcher } from "./origin.ts";
+import { createOriginUpgrader } from "./origin-upgrade.ts";
+import { upgradeFlow } from "./upgrade.ts";
 import { recordSent, withRecord, type RecordDraft } from "./record.ts";
 import { bodyFrom } from "./request-body.ts";
 import { passesThrough, runResponseEvent } from "./response-event.ts";
@@ -62,6 +64,7 @@ export function createPipeline(options: PipelineOptions): EdgePipeline {
   };
   const invoker = createInvoker({ ...options, log });
   const ctx: Context = { options, invoker, fetchOrigin: options.fetchOrigin ?? fetcher!.fetch, framingChecked: fetcher !== null };
+  const upgrader = options.upgradeOrigin ?? createOriginUpgrader({ allowPrivateAddresses: options.allowPrivateOrigins === true });
   const via = viaEntry(options.nodeId);
 
   /** `handle`, but a response that is ready at once (a fresh cache hit with no function to run) is returned as it is. */
@@ -71,16 +74,7 @@ export function createPipeline(options: PipelineOptions): EdgePipeline {
 
   /** `handleNow`, `asParts`: a fresh plain hit comes back as an {@link ImmediateHit} (`Pipeline.answerNow`). */
   function start(request: ViewerRequest, viewer: ViewerInfo, asParts: boolean): ImmediateHit | Response | Promise<Response> {
-    const draft: RecordDraft = {
-      requestId: createRequestId(),
-      started: now(),
-      method: request.method,
-      host: "",
-      path: "",
-      distribution: null,
-      cache: null,
-      invocations: [],
-    };
+    const draft = newDraft(request);
     let out: ImmediateHit | Response | Promise<Response>;
     try {
       out = serve(request, viewer, draft, asParts);
@@ -95,6 +89,27 @@ export function createPipeline(options: PipelineOptions): EdgePipeline {
     }
     // An ImmediateHit's record is on its way already (hitParts).
     return out instanceof Response ? recorded(out, draft) : out;
+  }
+
+  function newDraft(request: ViewerRequest): RecordDraft {
+    return { requestId: createRequestId(), started: now(), method: request.method, host: "", path: "", distribution: null, cache: null, invocations: [] };
+  }
+
+  /** A WebSocket handshake (upgrade.ts), recorded as a request: a 101 when it became a tunnel. */
+  async function upgrade(request: ViewerRequest, viewer: ViewerInfo): Promise<UpgradeOutcome> {
+    const draft = newDraft(request);
+    try {
+      const flow = begin(request, viewer, draft);
+      const step = await upgradeFlow(ctx, upgrader, flow);
+      if (step.kind === "answer") return { kind: "answer", response: recorded(finalize(step.response, flow), draft) };
+      recordSent(101, 0, draft, now, options.onRecord);
+      // The viewer's 101: the origin's lines as any answer's, and the two that switch protocols.
+      const headers = viewerHeaders(step.headers, null, flow.requestId, via);
+      headers.push(["connection", "Upgrade"], ["upgrade", "websocket"]);
+      return { kind: "tunnel", headers, socket: step.socket, head: step.head };
+    } catch (err) {
+      return { kind: "answer", response: recorded(failure(err, draft), draft) };
+    }
   }
 
   function recorded(response: Response, draft: RecordDraft): Response {
@@ -360,6 +375,7 @@ export function createPipeline(options: PipelineOptions): EdgePipeline {
     handle: async (input, viewer) => handleNow(input, viewer),
     handleNow,
     answerNow: (request, viewer) => start(request, viewer, true),
+    upgrade,
     inFlight: () => invoker.inFlight(),
     close: async () => {
       await fetcher?.close();

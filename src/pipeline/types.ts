@@ -14,6 +14,7 @@
 import type { Snapshot, Distribution, CacheKeyPolicy, Ttl, FunctionAssociation } from "../shared/protocol.ts";
 import type { FunctionSpec } from "../runtime/index.ts";
 import type { HeaderList } from "../shared/http.ts";
+import type { Duplex } from "node:stream";
 
 // ─── sync → pipeline ──────────────────────────────────────────────────────────
 
@@ -272,7 +273,20 @@ export interface Pipeline {
    * records. Optional.
    */
   answerNow?(request: ViewerRequest, viewer: ViewerInfo): ImmediateHit | Response | Promise<Response>;
+  /**
+   * A WebSocket handshake (`Upgrade: websocket`; upgrade.ts): an answer for the
+   * viewer, after which its connection closes, or a tunnel: the 101's headers for
+   * the viewer and the origin's socket to join to the viewer's. Never throws;
+   * recorded as a request. Optional: a pipeline without it takes no WebSockets.
+   */
+  upgrade?(request: ViewerRequest, viewer: ViewerInfo): Promise<UpgradeOutcome>;
 }
+
+/** What {@link Pipeline.upgrade} comes back with. */
+export type UpgradeOutcome =
+  | { kind: "answer"; response: Response }
+  /** `head`: bytes the origin sent after its 101, for the viewer. */
+  | { kind: "tunnel"; headers: HeaderList; socket: Duplex; head: Buffer };
 
 /** A response {@link Pipeline.answerNow} found ready: what the viewer gets, as parts. */
 export interface ImmediateHit {

@@ -1,0 +1,67 @@
+/**
+ * A WebSocket handshake through the edge node. CloudFront passes WebSocket
+ * upgrades through on any distribution; here the handshake goes through the
+ * same steps as a request, then the two connections are joined:
+ *
+ * 1. the request checks, the distribution by host, the behavior by path;
+ * 2. viewer-request (Lambda@Edge): a generated response goes to the viewer and
+ *    nothing is upgraded; a request result goes on (so an auth function guards
+ *    WebSockets as it guards pages);
+ * 3. origin-request (Lambda@Edge) on the request for the origin, which keeps the
+ *    handshake's `Sec-WebSocket-*` headers; a generated response goes to the viewer;
+ * 4. the origin, over a connection of its own (origin-upgrade.ts): a 101 becomes a
+ *    tunnel; any other answer goes to the viewer as the origin gave it.
+ * Not run: the cache, origin-response and viewer-response (a 101 has no body, and
+ * the frames after it are not HTTP). A Workers handler at viewer-request or
+ * origin-request cannot take a WebSocket here (Workers do it with
+ * `WebSocketPair`, which verge has not): 501 `ERR_UPGRADE_UNSUPPORTED`.
+ */
+import type { Duplex } from "node:stream";
+import { VergeError } from "../shared/errors.ts";
+import type { HeaderList } from "../shared/http.ts";
+import { lambdaViewerRequest } from "./events.ts";
+import { originRequest } from "./fill.ts";
+import { targetUrl, type Context, type EventType, type Flow } from "./flow.ts";
+import { setHeader } from "./headers.ts";
+import type { UpgradeOrigin } from "./origin-upgrade.ts";
+
+export type UpgradeStep =
+  | { kind: "answer"; response: Response }
+  /** The origin's 101 header lines (not yet the viewer's), its socket, and bytes it sent after the head. */
+  | { kind: "tunnel"; headers: HeaderList; socket: Duplex; head: Buffer };
+
+function unsupported(event: EventType): VergeError {
+  return new VergeError("ERR_UPGRADE_UNSUPPORTED", `a WebSocket handshake cannot go through the Workers handler at ${event}: only Lambda@Edge functions run on WebSocket handshakes`);
+}
+
+/** Steps 2–4 for a flow made of a handshake request. Throws what the pipeline renders as an error answer. */
+export async function upgradeFlow(ctx: Context, upgradeOrigin: UpgradeOrigin, flow: Flow): Promise<UpgradeStep> {
+  if (flow.request.method !== "GET") throw new VergeError("ERR_BAD_REQUEST", `a WebSocket handshake is a GET (RFC 6455 §4.1), not a ${flow.request.method}`);
+  const onRequest = flow.behavior.functions["viewer-request"];
+  if (onRequest !== undefined) {
+    const generated = await ctx.invoker.invoke(flow, "viewer-request", onRequest, async (spec, lambda) => {
+      if (!lambda) throw unsupported("viewer-request");
+      return lambdaViewerRequest(ctx, flow, spec, onRequest.includeBody);
+    });
+    if (generated !== null) return { kind: "answer", response: generated };
+  }
+  const prepared = await originRequest(ctx, flow, flow.request, {}, false, async () => {
+    throw unsupported("origin-request");
+  });
+  if ("generated" in prepared) return { kind: "answer", response: prepared.generated };
+  const { target, sent } = prepared;
+  let headers = sent.headers;
+  for (const [name, value] of target.customHeaders) headers = setHeader(headers, name, value);
+  // The request for the origin lost its hop-by-hop headers; a handshake needs these two back.
+  headers = setHeader(setHeader(headers, "connection", "Upgrade"), "upgrade", "websocket");
+  const out = await upgradeOrigin(targetUrl(target, sent), {
+    headers,
+    connectTimeoutMs: target.connectTimeoutMs,
+    readTimeoutMs: target.readTimeoutMs,
+    chosenByFunction: target.chosenByFunction,
+  });
+  if (!out.upgraded) return { kind: "answer", response: out.response };
+  const lines: HeaderList = [];
+  for (let i = 0; i + 1 < out.rawHeaders.length; i += 2) lines.push([out.rawHeaders[i]!.toLowerCase(), out.rawHeaders[i + 1]!]);
+  return { kind: "tunnel", headers: lines, socket: out.socket, head: out.head };
+}
