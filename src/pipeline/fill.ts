@@ -21,7 +21,7 @@ import type { CloudFrontGeneratedResponse, CloudFrontOrigin, CloudFrontRequest }
 import { applyRequest, customOrigin, generatedResponse, makeResponse, requestEvent, targetFrom } from "./events.ts";
 import type { Context, Flow, FlowRequest, OriginTarget } from "./flow.ts";
 import { configuredTarget, targetHost, targetUrl } from "./flow.ts";
-import { appendForwardedFor, appendVia, deleteHeader, headersToList, setHeader, stripHopByHop } from "./headers.ts";
+import { appendForwardedFor, appendVia, deleteHeader, headersToList, setHeader, stripHopByHop, withNormalizedEncoding } from "./headers.ts";
 import { enforceContentLength, originError } from "./origin.ts";
 import { bodyData } from "./request-body.ts";
 import { runResponseEvent } from "./response-event.ts";
@@ -38,7 +38,8 @@ const ANSWERED_BY_CACHE = new Set(["if-none-match", "if-modified-since", "if-mat
  * @param cached the request goes through the cache: the viewer's conditional
  *   headers are dropped, or the origin's 304 to them would read as the answer to
  *   the cache's own revalidation; so is `Range`, or the origin's 206 (never
- *   stored) would leave every ranged request a miss.
+ *   stored) would leave every ranged request a miss; `Accept-Encoding` is
+ *   normalised as the cache matched it (headers.ts).
  */
 export async function fill(ctx: Context, flow: Flow, req: FlowRequest, conditional: Record<string, string>, cached: boolean): Promise<Response> {
   const prepared = await originRequest(ctx, flow, req, conditional, cached, (spec, sent, current) =>
@@ -79,7 +80,7 @@ export async function originRequest(
 ): Promise<PreparedOrigin> {
   let target = configuredTarget(flow.origin);
   let headers = deleteHeader(stripHopByHop(req.headers), "expect");
-  if (cached) headers = headers.filter(([name]) => !ANSWERED_BY_CACHE.has(name));
+  if (cached) headers = withNormalizedEncoding(headers.filter(([name]) => !ANSWERED_BY_CACHE.has(name)));
   headers = setHeader(headers, "host", targetHost(target));
   headers = appendForwardedFor(headers, flow.viewer.clientIp);
   headers = appendVia(headers, ctx.options.nodeId);

@@ -69,6 +69,53 @@ export function deleteHeader(list: HeaderList, name: string): HeaderList {
   return list.filter(([n]) => n !== name);
 }
 
+/** Normalised `Accept-Encoding` values seen (viewers send few distinct ones); bounded. */
+const ENCODINGS = new Map<string, string | null>();
+
+/**
+ * `Accept-Encoding` as CloudFront normalises it when a cache policy lets the
+ * cache keep compressed objects: `br,gzip`, `br` or `gzip`, the codings of the
+ * two the viewer accepts (q above 0; `*` accepts each one it does not name),
+ * or null for neither. Other codings (deflate, zstd) are never asked of the
+ * origin, so a `Vary: Accept-Encoding` response has at most four variants.
+ */
+export function normalizeAcceptEncoding(value: string): string | null {
+  const known = ENCODINGS.get(value);
+  if (known !== undefined) return known;
+  const q = new Map<string, number>();
+  for (const part of value.split(",")) {
+    const [coding = "", ...params] = part.split(";");
+    const name = coding.trim().toLowerCase();
+    if (name === "") continue;
+    let weight = 1;
+    for (const p of params) {
+      const m = /^\s*q\s*=\s*([0-9.]+)\s*$/i.exec(p);
+      if (m !== null) weight = Number(m[1]);
+    }
+    q.set(name === "x-gzip" ? "gzip" : name, Number.isFinite(weight) ? weight : 0);
+  }
+  const accepts = (name: string): boolean => (q.get(name) ?? q.get("*") ?? 0) > 0;
+  const out = [accepts("br") ? "br" : "", accepts("gzip") ? "gzip" : ""].filter((c) => c !== "").join(",") || null;
+  if (ENCODINGS.size >= 256) ENCODINGS.clear();
+  ENCODINGS.set(value, out);
+  return out;
+}
+
+/** `list` with its `Accept-Encoding` normalised ({@link normalizeAcceptEncoding}); the same list when there is nothing to change. */
+export function withNormalizedEncoding(list: HeaderList): HeaderList {
+  let value: string | null = null;
+  let lines = 0;
+  for (const [name, v] of list) {
+    if (name !== "accept-encoding") continue;
+    value = value === null ? v : `${value}, ${v}`;
+    lines++;
+  }
+  if (value === null) return list;
+  const normalized = normalizeAcceptEncoding(value);
+  if (lines === 1 && normalized === value) return list;
+  return normalized === null ? deleteHeader(list, "accept-encoding") : setHeader(list, "accept-encoding", normalized);
+}
+
 /** `X-Forwarded-For` with the client address appended to what the client sent (as CloudFront does). */
 export function appendForwardedFor(list: HeaderList, clientIp: string): HeaderList {
   const prior = list.filter(([n]) => n === "x-forwarded-for").map(([, v]) => v.trim()).filter((v) => v !== "");

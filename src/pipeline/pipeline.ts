@@ -27,7 +27,7 @@ import { fill } from "./fill.ts";
 import type { Context, Flow, FlowRequest, PipelineOptions } from "./flow.ts";
 import { requestUrl } from "./flow.ts";
 import { inspectRequest, hostName } from "./hardening.ts";
-import { headersToList, listToHeaders, setHeader, stripHopByHop, viaEntry, viewerHeaders } from "./headers.ts";
+import { headersToList, listToHeaders, setHeader, stripHopByHop, viaEntry, viewerHeaders, withNormalizedEncoding } from "./headers.ts";
 import { createInvoker } from "./invoker.ts";
 import { createOriginFetcher } from "./origin.ts";
 import { createOriginUpgrader } from "./origin-upgrade.ts";
@@ -242,7 +242,8 @@ export function createPipeline(options: PipelineOptions): EdgePipeline {
 
   /** What the cache is asked for a GET or HEAD of `flow`'s distribution (all but the fill). */
   function cacheRequest(flow: Flow, req: FlowRequest): Omit<CacheServeOptions, "fill"> {
-    const request = new CacheRequest(req.method, req.headers);
+    // Variants of `Vary: Accept-Encoding` (and a key that names the header) see it normalised, as the origin does (fill.ts).
+    const request = new CacheRequest(req.method, withNormalizedEncoding(req.headers));
     return { key: cacheKeyOf(flow, req, request), request, path: req.uri, distribution: flow.distributionId, ttl: flow.behavior.ttl };
   }
 
