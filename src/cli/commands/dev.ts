@@ -1,6 +1,7 @@
 /** `verge dev [entry | wrangler config]`: build, serve, rebuild and swap on change, with production limits. */
 import { relative } from "node:path";
 import { parseArgs } from "node:util";
+import { VergeError } from "../../shared/errors.ts";
 import { validateLimits } from "../../shared/limits.ts";
 import { resolveDevSettings } from "../dev/config.ts";
 import { createDevHandler } from "../dev/handler.ts";
@@ -24,10 +25,17 @@ node: a distribution with the function on its event(s), a response cache in
 memory (x-verge-cache; empty again with each new version), the origin at the
 URL, and errors answered as 502/503/504 with x-verge-error.
 
+An entry given with a wrangler config in the current directory (or --config)
+replaces its main, as with wrangler dev <script>; the config still gives the
+bindings, name and limits.
+
 Options:
   --port <n>              port to listen on (default 8787; 0 picks a free one)
+  -c, --config <file>     the wrangler.toml / wrangler.json(c) to use
   --env <name>            wrangler [env.<name>] section to use
-  --var KEY=VALUE         a plain env binding (repeatable; overrides the config's vars)
+  --var KEY:VALUE         a plain env binding, as wrangler takes it (KEY=VALUE too;
+                          repeatable; overrides the config's vars)
+  --test-scheduled        accepted for wrangler's sake: /__scheduled is always on
   --strict-lambda-edge    apply the Lambda@Edge limits profile (sizes, headers, timeouts)
   --profile <name>        limits profile: workers (default) or lambda-edge
   --event <type>          the CloudFront event the function runs at (default viewer-request);
@@ -41,13 +49,49 @@ still running as its head went out). GET /__scheduled?cron=<expr> runs the
 Worker's scheduled handler. NO_COLOR turns colour off.
 `;
 
+/** wrangler dev options verge dev does not take, and why (instead of "unknown option"). */
+const WRANGLER_ONLY: Record<string, string> = {
+  remote: "verge dev always runs the Worker locally",
+  r: "verge dev always runs the Worker locally",
+  ip: "verge dev listens on 127.0.0.1 only",
+  host: "verge dev has no remote preview host",
+  "persist-to": "KV data is kept in .verge/kv beside the config",
+  "inspector-port": "verge dev has no inspector (exceptions show source-mapped stacks)",
+  "live-reload": "verge dev reloads the Worker on save, not the browser",
+  "local-protocol": "verge dev serves http only",
+  "upstream-protocol": "use --upstream http(s)://host",
+  "https-key-path": "verge dev serves http only",
+  "https-cert-path": "verge dev serves http only",
+  routes: "routes do not apply in verge dev (every request goes to the Worker)",
+  site: "Workers Sites are not supported by verge",
+  assets: "static assets are not supported by verge",
+  "compatibility-date": "set compatibility_date in the config",
+  "compatibility-flags": "compatibility flags are not applied by verge",
+  "node-compat": "verge has no Node.js compatibility layer",
+};
+
+/** The name of an option in `argv` that wrangler dev takes and verge dev does not, with why. */
+function wranglerOnly(argv: string[]): string | undefined {
+  for (const a of argv) {
+    if (a === "--") break;
+    const name = /^--?([a-z][a-z-]*)(?:=|$)/.exec(a)?.[1];
+    if (name !== undefined && Object.hasOwn(WRANGLER_ONLY, name)) return `${a.split("=")[0]} is a wrangler dev option verge dev does not take: ${WRANGLER_ONLY[name]}`;
+  }
+  return undefined;
+}
+
 export async function run(argv: string[]): Promise<void> {
+  const unsupported = wranglerOnly(argv);
+  if (unsupported !== undefined) throw new UsageError(unsupported);
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
     options: {
       port: { type: "string", default: "8787" },
+      config: { type: "string", short: "c" },
       env: { type: "string" },
+      "test-scheduled": { type: "boolean" },
+      local: { type: "boolean" },
       event: { type: "string", multiple: true },
       upstream: { type: "string" },
       profile: { type: "string" },
@@ -62,6 +106,7 @@ export async function run(argv: string[]): Promise<void> {
   if (values.upstream !== undefined && !/^https?:\/\/[^/?#]+/.test(values.upstream)) throw new UsageError(`--upstream ${values.upstream}: expected an http(s) URL such as http://127.0.0.1:3000`);
   const args = {
     target: positionals[0],
+    config: values.config,
     env: values.env,
     vars: values.var ?? [],
     events: values.event,
@@ -77,7 +122,8 @@ export async function run(argv: string[]): Promise<void> {
   let handler: ReturnType<typeof createDevHandler> | undefined;
   const session = createDevSession({
     settings,
-    reload: () => resolveDevSettings({ ...args, target: settings.configPath }),
+    // The same arguments: an entry given on the command line keeps replacing the config's main.
+    reload: () => resolveDevSettings(args),
     term,
     upstream: values.upstream,
     allowPrivate: values["allow-private"] === true,
@@ -90,7 +136,11 @@ export async function run(argv: string[]): Promise<void> {
   const entry = relative(process.cwd(), settings.entry) || settings.entry;
   handler = createDevHandler({ session, entry, term });
   await session.firstBuild;
-  const server = await serve(handler, port);
+  const server = await serve(handler, port).catch(async (err: NodeJS.ErrnoException) => {
+    await session.close();
+    if (err.code !== "EADDRINUSE") throw err;
+    throw new VergeError("ERR_PORT_IN_USE", `verge dev: port ${port} on 127.0.0.1 is already in use (another verge dev or wrangler dev?): stop what holds it, or pass --port <n> (--port 0 picks a free one)`);
+  });
   const secretNames = Object.keys(settings.secrets);
   term.line(
     banner(term, {

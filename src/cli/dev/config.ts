@@ -11,6 +11,8 @@ import { UsageError } from "../output.ts";
 
 export interface DevArgs {
   target: string | undefined;
+  /** `--config` / `-c`: the wrangler config, as Wrangler's flag names it. */
+  config?: string | undefined;
   env?: string | undefined;
   vars: string[];
   /** `--event` values: each an event, or several separated by commas. */
@@ -44,15 +46,33 @@ export interface DevSettings {
 }
 
 const EVENTS = ["viewer-request", "origin-request", "origin-response", "viewer-response"];
+/**
+ * `--var` as Wrangler writes it, `KEY:VALUE`, or `KEY=VALUE`: the separator is
+ * whichever comes first after a name, so `URL:http://x?a=b` and `A=b:c` both read.
+ */
+export function parseVarFlag(flag: string): [string, string] {
+  const m = /^([A-Za-z_$][A-Za-z0-9_$]*)[:=]/.exec(flag);
+  if (m !== null) return [m[1]!, flag.slice(m[0].length)];
+  // The value may be a secret: only the name part (before a separator) is shown.
+  const sep = flag.search(/[:=]/);
+  const found = sep < 0 ? "no \":\" or \"=\" in it" : sep === 0 ? "no name before the separator" : `the name ${JSON.stringify(flag.slice(0, sep))}`;
+  throw new UsageError(`--var: expected KEY:VALUE (as wrangler dev takes it) or KEY=VALUE, with KEY a JavaScript identifier; found ${found}`);
+}
 
 export function resolveDevSettings(args: DevArgs, cwd = process.cwd()): DevSettings {
-  let target = args.target;
+  let target = args.target === undefined ? undefined : resolve(cwd, args.target);
+  const configFlag = args.config === undefined ? undefined : resolve(cwd, args.config);
+  if (args.config !== undefined) {
+    if (formatOf(args.config) === null) throw new UsageError(`--config ${args.config}: expected a wrangler.toml, wrangler.json or wrangler.jsonc file`);
+    if (!existsSync(configFlag!)) throw new UsageError(`--config ${args.config}: no such file`);
+    if (target !== undefined && formatOf(target) !== null) throw new UsageError(`verge dev: both --config ${args.config} and ${args.target} name a wrangler config; pass one`);
+  }
   if (target === undefined) {
-    target = findWranglerConfig(cwd);
+    target = configFlag ?? findWranglerConfig(cwd);
     if (target === undefined) throw new UsageError("verge dev: missing <entry>, and no wrangler.toml, wrangler.json or wrangler.jsonc in this directory");
   } else if (existsSync(target) && statSync(target).isDirectory()) {
     const found = findWranglerConfig(resolve(target));
-    if (found === undefined) throw new UsageError(`verge dev: ${target} is a directory without a wrangler.toml, wrangler.json or wrangler.jsonc`);
+    if (found === undefined) throw new UsageError(`verge dev: ${args.target} is a directory without a wrangler.toml, wrangler.json or wrangler.jsonc`);
     target = found;
   }
   const events: CloudFrontEventType[] = [];
@@ -65,30 +85,49 @@ export function resolveDevSettings(args: DevArgs, cwd = process.cwd()): DevSetti
   }
   const vars: Record<string, unknown> = {};
   const flagVars: Record<string, string> = {};
-  for (const kv of args.vars) {
-    const i = kv.indexOf("=");
-    if (i <= 0) throw new UsageError(`--var ${kv}: expected KEY=VALUE`);
-    flagVars[kv.slice(0, i)] = kv.slice(i + 1);
+  for (const flag of args.vars) {
+    const [key, value] = parseVarFlag(flag);
+    flagVars[key] = value;
   }
   const profile = args.strictLambdaEdge ? "lambda-edge" : args.profile;
   const limits: LimitsOptions = profile ? { profile } : {};
   const base = { events, compatibilityFlags: [] as string[], watchDirs: [] as string[] };
 
+  /** An entry given on the command line: it replaces the config's `main`, as with `wrangler dev <script>`. */
+  let entry: string | undefined;
   if (formatOf(target) === null) {
-    if (args.env !== undefined) throw new UsageError("--env needs a wrangler.toml, wrangler.json or wrangler.jsonc, not an entry file");
-    if (!existsSync(target)) throw new UsageError(`verge dev: ${target} does not exist`);
-    return { ...base, entry: resolve(target), vars: { ...vars, ...flagVars }, secrets: {}, configFiles: [], kv: {}, kvPersist: join(dirname(resolve(target)), ".verge/kv"), limits, warnings: [] };
+    if (!existsSync(target)) throw new UsageError(`verge dev: ${args.target} does not exist`);
+    entry = resolve(target);
+    // As wrangler dev does, the project's config still gives the bindings, name and limits.
+    const config = configFlag ?? findWranglerConfig(cwd);
+    if (config === undefined) {
+      if (args.env !== undefined) throw new UsageError("--env needs a wrangler.toml, wrangler.json or wrangler.jsonc, not an entry file");
+      return { ...base, entry, vars: { ...vars, ...flagVars }, secrets: {}, configFiles: [], kv: {}, kvPersist: join(dirname(entry), ".verge/kv"), limits, warnings: [] };
+    }
+    target = config;
   }
   const { config, warnings } = readWranglerConfig(target, { env: args.env });
   const shown = relative(cwd, config.configPath) || config.configPath;
   const notes = warnings.map((w) => `${shown}: ${formatDiagnostic(w)}`);
-  if (config.main === undefined) throw new UsageError(`${shown}: no "main" entry module; set main = "src/index.ts" or pass the entry to verge dev`);
+  if (entry !== undefined) config.main = entry;
+  else if (config.main === undefined) throw new UsageError(`${shown}: no "main" entry module; set main = "src/index.ts" or pass the entry to verge dev`);
+  else if (config.build.command === undefined) {
+    // With a build command, main may be what the command writes: the session checks it after the command.
+    const problem = entryProblem(config.main);
+    if (problem !== undefined) throw new UsageError(`${shown}: main = ${JSON.stringify(relative(dirname(config.configPath), config.main))}${config.env === null ? "" : ` (environment ${config.env})`}: ${problem}; expected the path of the Worker's entry module, relative to ${shown}`);
+  }
+  const flags = config.compatibilityFlags;
+  if (flags.length > 0) {
+    const node = flags.filter((f) => f.startsWith("nodejs_"));
+    const hint = node.length > 0 ? `; verge has no Node.js compatibility layer, so imports of node:* built-ins (${node.join(", ")}) fail to bundle` : "";
+    notes.push(`${shown}: compatibility_flags (${flags.join(", ")}) are read but not applied by verge${hint}`);
+  }
   if (config.crons.length > 0) notes.push(`${shown}: cron triggers (${config.crons.join(", ")}) do not fire in verge dev; run one with /__scheduled?cron=...`);
   // A strict Lambda@Edge profile sets its own CPU budget; limits.cpu_ms applies to the Workers one.
   if (config.limits.cpuMs !== undefined && profile !== "lambda-edge") limits.cpuMs = config.limits.cpuMs;
   return {
     ...base,
-    entry: config.main,
+    entry: config.main!,
     configPath: config.configPath,
     configFiles: [config.configPath, ...config.secretsFiles],
     name: config.name,
@@ -103,4 +142,11 @@ export function resolveDevSettings(args: DevArgs, cwd = process.cwd()): DevSetti
     compatibilityFlags: config.compatibilityFlags,
     warnings: notes,
   };
+}
+
+/** Why `file` (absolute) cannot be an entry module, or undefined when it is a file. */
+export function entryProblem(file: string): string | undefined {
+  if (!existsSync(file)) return `${file} does not exist`;
+  if (!statSync(file).isFile()) return `${file} is a directory, not a file`;
+  return undefined;
 }

@@ -5,12 +5,12 @@
  * serving and records the problems for the error page.
  */
 import { spawn } from "node:child_process";
-import { relative } from "node:path";
+import { relative, sep } from "node:path";
 import { bundle, type BuildProblem } from "../../build/bundle.ts";
 import { Verge, type LogSource, type VergeOptions } from "../../harness/index.ts";
 import { validateOptions } from "../../harness/options.ts";
 import { validateLimits } from "../../shared/limits.ts";
-import type { DevSettings } from "./config.ts";
+import { entryProblem, type DevSettings } from "./config.ts";
 import { formatProblems } from "./pages.ts";
 import type { Terminal } from "./terminal.ts";
 import { createVersions, type Version, type VersionsHandle } from "./versions.ts";
@@ -52,6 +52,15 @@ export function createDevSession(o: DevSessionOptions): DevSession {
   let building = false;
   let dirty = false;
   let closed = false;
+  /**
+   * Whether the next build runs build.command: at start, and after a change under
+   * build.watch_dir or to the config, as wrangler dev does. A change elsewhere in the
+   * import graph only bundles again: that is where the command's own output (main =
+   * "dist/worker.js") lives, and running the command for it would rebuild forever.
+   */
+  let commandDue = true;
+  /** What the serving version was built from: an identical build (the command's output seen again) is not swapped in. */
+  let served: { code: string; sourceMap: string; settings: DevSettings } | undefined;
   const versions = createVersions((v) => term.line(term.paint("dim", `version ${v.number} retired (its requests are done)`)));
   const watcher = createGraphWatcher((files) => {
     const names = files.map((f) => relative(process.cwd(), f) || f).join(", ");
@@ -67,6 +76,8 @@ export function createDevSession(o: DevSessionOptions): DevSession {
         return;
       }
     }
+    const under = (f: string, d: string): boolean => f === d || f.startsWith(d.endsWith(sep) ? d : d + sep);
+    if (files.some((f) => settings.configFiles.includes(f) || settings.watchDirs.some((d) => under(f, d)))) commandDue = true;
     void rebuild();
   });
   const watch = (files: string[], failed: boolean): void => watcher.update([...files, ...settings.configFiles], failed, settings.watchDirs);
@@ -77,15 +88,30 @@ export function createDevSession(o: DevSessionOptions): DevSession {
     let next: Verge | undefined;
     let version: Version | undefined;
     try {
-      if (settings.build) term.line(term.paint("dim", `running build.command: ${settings.build.command}`));
-      if (settings.build) await runCommand(settings.build.command, settings.build.cwd);
+      if (settings.build && commandDue) {
+        commandDue = false;
+        term.line(term.paint("dim", `running build.command: ${settings.build.command}`));
+        await runCommand(settings.build.command, settings.build.cwd).catch((err: unknown) => {
+          commandDue = true; // a failed command runs again on the next change, whatever it is
+          throw err;
+        });
+        const problem = entryProblem(settings.entry);
+        if (problem !== undefined) throw buildProblem(`main: ${problem} after build.command "${settings.build.command}" ran; expected the command to write the Worker's entry module there`);
+      }
       const built = await bundle(settings.entry);
       inputs = built.inputs;
+      if (served !== undefined && versions.current() !== undefined && served.code === built.code && served.sourceMap === built.sourceMap && served.settings === settings) {
+        problems = undefined;
+        watch(inputs, false);
+        term.line(term.paint("dim", `bundle unchanged: version ${versions.current()!.number} keeps serving`));
+        return;
+      }
       next = new Verge(vergeOptions(built.code, built.sourceMap, built.format));
       next.onLog((e, from) => version !== undefined && o.onLog(version, e.level, e.message, from));
       await next.ready;
       if (closed) return void (await next.dispose());
       version = versions.swap(next, validateLimits(settings.limits, settings.events[0] ?? "viewer-request").config);
+      served = { code: built.code, sourceMap: built.sourceMap, settings };
       problems = undefined;
       watch(inputs, false);
       const ms = Math.round(performance.now() - started);
@@ -158,9 +184,33 @@ function supportsKv(): boolean {
   return !diagnostics.some((d) => d.path.startsWith("kvNamespaces"));
 }
 
+function buildProblem(text: string): Error {
+  return Object.assign(new Error(text), { details: { problems: [{ text }] } });
+}
+
+/**
+ * What a wrangler user needs to know beside an esbuild message that is about a
+ * Workers feature verge's bundler lacks (node:* built-ins, module rules).
+ */
+export function hintFor(text: string): string | undefined {
+  if (/^Could not resolve "node:/.test(text)) {
+    return "Node.js built-ins are not available in verge (compatibility_flags such as nodejs_compat are not applied): use a Web API or a package that does not need Node";
+  }
+  const ext = /^No loader is configured for "(\.[^"]+)" files/.exec(text)?.[1];
+  if (ext !== undefined) {
+    return `verge's bundler does not apply Wrangler's module rules (Text for .html and .sql, Data for .bin, CompiledWasm for .wasm, or [[rules]]): importing a ${ext} file is not supported yet; .txt and .json import as text and JSON`;
+  }
+  return undefined;
+}
+
 function toProblems(err: unknown): BuildProblem[] {
   const e = err as { code?: string; message?: string; guestStack?: string; details?: { problems?: BuildProblem[] } };
-  if (Array.isArray(e.details?.problems)) return e.details.problems;
+  if (Array.isArray(e.details?.problems)) {
+    return e.details.problems.map((p) => {
+      const hint = hintFor(p.text);
+      return hint === undefined ? p : { ...p, text: `${p.text}\n  hint: ${hint}` };
+    });
+  }
   // A bundle that built but did not load (syntax V8 refused, a top-level throw, no handler).
   const text = `${e.code ? `${e.code}: ` : ""}${e.message ?? String(err)}`;
   return [{ text: e.guestStack ? `${text}\n${e.guestStack}` : text }];
