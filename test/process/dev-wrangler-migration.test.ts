@@ -1,7 +1,8 @@
 /**
  * A wrangler user's habits under `verge dev`: a build.command that writes
  * main (dist/) must not rebuild forever; `verge dev src/index.ts -c
- * wrangler.toml --test-scheduled --var K:V` keeps the config's bindings; a
+ * wrangler.toml --test-scheduled --var K:V` keeps the config's bindings, and
+ * a .dev.vars created while running is read; a
  * taken port is a user error with a fix; a node:* import says why it fails.
  */
 import { test } from "node:test";
@@ -48,7 +49,6 @@ test("build.command writing main under dist/: one command run per save, no rebui
 test("verge dev <entry> -c <config> --test-scheduled --var K:V: the config's vars, secrets and KV bind, /__scheduled runs", { timeout: 30_000 }, async (t) => {
   const dir = project({
     "config/wrangler.toml": 'name = "shop"\nmain = "../src/index.ts"\n[vars]\nMODE = "prod"\n[[kv_namespaces]]\nbinding = "CART"\nid = "cart"\n',
-    "config/.dev.vars": "TOKEN=tok\n",
     "src/index.ts": "export default { fetch() { return new Response('main'); } };\n",
     "src/alt.ts": `export default {
   async fetch(_req: Request, env: any) {
@@ -62,6 +62,10 @@ test("verge dev <entry> -c <config> --test-scheduled --var K:V: the config's var
   const dev = await startDev(t, ["src/alt.ts", "-c", "config/wrangler.toml", "--test-scheduled", "--var", "GIT_SHA:abc:1"], dir);
   assert.match(dev.output(), /name\s+shop/);
   assert.equal((await fetch(`${dev.url}__scheduled?cron=*/5+*+*+*+*`)).status, 200);
+  assert.deepEqual(await (await fetch(dev.url)).json(), { mode: "prod", sha: "abc:1", last: "*/5 * * * *" });
+  // A .dev.vars created while running is read, as an edited one is.
+  writeFileSync(join(dir, "config/.dev.vars"), "TOKEN=tok\n");
+  await dev.waitFor("version 2 serving");
   assert.deepEqual(await (await fetch(dev.url)).json(), { mode: "prod", token: "tok", sha: "abc:1", last: "*/5 * * * *" });
 });
 

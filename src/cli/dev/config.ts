@@ -129,7 +129,8 @@ export function resolveDevSettings(args: DevArgs, cwd = process.cwd()): DevSetti
     ...base,
     entry: config.main!,
     configPath: config.configPath,
-    configFiles: [config.configPath, ...config.secretsFiles],
+    // Every file the secrets could come from, present or not: creating a .dev.vars reloads too.
+    configFiles: [config.configPath, ...new Set([...config.secretsFiles, ...secretsCandidates(dirname(config.configPath), config.env)])],
     name: config.name,
     vars: { ...config.vars, ...flagVars },
     secrets: config.secrets,
@@ -142,6 +143,12 @@ export function resolveDevSettings(args: DevArgs, cwd = process.cwd()): DevSetti
     compatibilityFlags: config.compatibilityFlags,
     warnings: notes,
   };
+}
+
+/** The local secrets files wrangler dev may read for `env` (wrangler-compat/secrets.ts picks among them). */
+function secretsCandidates(dir: string, env: string | null): string[] {
+  const names = env === null ? [".dev.vars", ".env", ".env.local"] : [`.dev.vars.${env}`, ".dev.vars", ".env", ".env.local", `.env.${env}`, `.env.${env}.local`];
+  return names.map((n) => join(dir, n));
 }
 
 /** Why `file` (absolute) cannot be an entry module, or undefined when it is a file. */
