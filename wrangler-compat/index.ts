@@ -1,5 +1,5 @@
 /** wrangler-compat: wrangler.toml / wrangler.jsonc -> verge config, with diagnostics. */
-export { readWranglerConfig, findWranglerConfig, CONFIG_FILE_NAMES } from "./read.ts";
+export { readWranglerConfig, findWranglerConfig, findWranglerConfigUp, CONFIG_FILE_NAMES } from "./read.ts";
 export type { ReadWranglerOptions, ReadWranglerResult } from "./read.ts";
 export { validateWranglerConfig } from "./validate.ts";
 export type { WranglerConfig, WranglerRawConfig, ValidateOptions } from "./validate.ts";

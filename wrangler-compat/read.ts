@@ -29,6 +29,20 @@ export function findWranglerConfig(dir: string): string | undefined {
 }
 
 /**
+ * The wrangler config of the project `dir` is in: `dir`'s, else the nearest
+ * parent's, as Wrangler finds it (so `wrangler dev` works from `src/`).
+ *
+ * @example
+ * findWranglerConfigUp("/work/my-worker/src"); // "/work/my-worker/wrangler.toml"
+ */
+export function findWranglerConfigUp(dir: string): string | undefined {
+  for (let at = resolve(dir); ; at = dirname(at)) {
+    const found = findWranglerConfig(at);
+    if (found !== undefined || dirname(at) === at) return found;
+  }
+}
+
+/**
  * Reads `wrangler.toml`, `wrangler.json` or `wrangler.jsonc` for one environment.
  *
  * @example

@@ -86,3 +86,11 @@ test("compatibility_flags are warned about: nodejs_compat says node:* imports wi
   const { warnings } = resolveDevSettings({ ...args, target: undefined }, dir);
   assert.ok(warnings.some((w) => /compatibility_flags \(nodejs_compat\) are read but not applied by verge; .*node:\* built-ins/.test(w)), warnings.join("\n"));
 });
+
+test("from a subdirectory of the project, the nearest parent's config is used, as wrangler finds it", (t) => {
+  const dir = project(t, { "wrangler.toml": CONFIG, "src/index.ts": WORKER });
+  const s = resolveDevSettings({ ...args, target: undefined }, join(dir, "src"));
+  assert.equal(s.configPath, join(dir, "wrangler.toml"));
+  assert.equal(s.entry, join(dir, "src/index.ts"));
+  assert.equal(resolveDevSettings({ ...args, target: "index.ts" }, join(dir, "src")).name, "shop");
+});

@@ -5,7 +5,7 @@
  */
 import { existsSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
-import { findWranglerConfig, formatDiagnostic, formatOf, readWranglerConfig } from "../../../wrangler-compat/index.ts";
+import { findWranglerConfig, findWranglerConfigUp, formatDiagnostic, formatOf, readWranglerConfig } from "../../../wrangler-compat/index.ts";
 import type { CloudFrontEventType, LimitsOptions } from "../../shared/limits.ts";
 import { UsageError } from "../output.ts";
 
@@ -68,8 +68,8 @@ export function resolveDevSettings(args: DevArgs, cwd = process.cwd()): DevSetti
     if (target !== undefined && formatOf(target) !== null) throw new UsageError(`verge dev: both --config ${args.config} and ${args.target} name a wrangler config; pass one`);
   }
   if (target === undefined) {
-    target = configFlag ?? findWranglerConfig(cwd);
-    if (target === undefined) throw new UsageError("verge dev: missing <entry>, and no wrangler.toml, wrangler.json or wrangler.jsonc in this directory");
+    target = configFlag ?? findWranglerConfigUp(cwd);
+    if (target === undefined) throw new UsageError("verge dev: missing <entry>, and no wrangler.toml, wrangler.json or wrangler.jsonc in this directory or its parents");
   } else if (existsSync(target) && statSync(target).isDirectory()) {
     const found = findWranglerConfig(resolve(target));
     if (found === undefined) throw new UsageError(`verge dev: ${args.target} is a directory without a wrangler.toml, wrangler.json or wrangler.jsonc`);
@@ -99,7 +99,7 @@ export function resolveDevSettings(args: DevArgs, cwd = process.cwd()): DevSetti
     if (!existsSync(target)) throw new UsageError(`verge dev: ${args.target} does not exist`);
     entry = resolve(target);
     // As wrangler dev does, the project's config still gives the bindings, name and limits.
-    const config = configFlag ?? findWranglerConfig(cwd);
+    const config = configFlag ?? findWranglerConfigUp(cwd);
     if (config === undefined) {
       if (args.env !== undefined) throw new UsageError("--env needs a wrangler.toml, wrangler.json or wrangler.jsonc, not an entry file");
       return { ...base, entry, vars: { ...vars, ...flagVars }, secrets: {}, configFiles: [], kv: {}, kvPersist: join(dirname(entry), ".verge/kv"), limits, warnings: [] };
