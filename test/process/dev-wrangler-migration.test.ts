@@ -46,7 +46,7 @@ test("build.command writing main under dist/: one command run per save, no rebui
   assert.ok(!dev.output().includes("version 3 serving"), dev.output());
 });
 
-test("verge dev <entry> -c <config> --test-scheduled --var K:V: the config's vars, secrets and KV bind, /__scheduled runs", { timeout: 30_000 }, async (t) => {
+test("verge dev <entry> -c <config> --test-scheduled --var K:V: the config's vars, secrets and KV bind, /__scheduled and /cdn-cgi/handler/scheduled run", { timeout: 30_000 }, async (t) => {
   const dir = project({
     "config/wrangler.toml": 'name = "shop"\nmain = "../src/index.ts"\n[vars]\nMODE = "prod"\n[[kv_namespaces]]\nbinding = "CART"\nid = "cart"\n',
     "src/index.ts": "export default { fetch() { return new Response('main'); } };\n",
@@ -63,10 +63,13 @@ test("verge dev <entry> -c <config> --test-scheduled --var K:V: the config's var
   assert.match(dev.output(), /name\s+shop/);
   assert.equal((await fetch(`${dev.url}__scheduled?cron=*/5+*+*+*+*`)).status, 200);
   assert.deepEqual(await (await fetch(dev.url)).json(), { mode: "prod", sha: "abc:1", last: "*/5 * * * *" });
+  // Miniflare 4's path for the same.
+  assert.equal((await fetch(`${dev.url}cdn-cgi/handler/scheduled?cron=0+3+*+*+MON`)).status, 200);
+  assert.deepEqual(await (await fetch(dev.url)).json(), { mode: "prod", sha: "abc:1", last: "0 3 * * MON" });
   // A .dev.vars created while running is read, as an edited one is.
   writeFileSync(join(dir, "config/.dev.vars"), "TOKEN=tok\n");
   await dev.waitFor("version 2 serving");
-  assert.deepEqual(await (await fetch(dev.url)).json(), { mode: "prod", token: "tok", sha: "abc:1", last: "*/5 * * * *" });
+  assert.deepEqual(await (await fetch(dev.url)).json(), { mode: "prod", token: "tok", sha: "abc:1", last: "0 3 * * MON" });
 });
 
 test("a taken port: ERR_PORT_IN_USE with what to do, exit 1, not a 'bug or outage'", { timeout: 30_000 }, async (t) => {

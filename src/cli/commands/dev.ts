@@ -45,7 +45,8 @@ Options:
 
 Every response carries x-verge-request-id and x-verge-limits (CPU, wall time,
 heap and subrequests used vs budget; a trailer when a streamed response was
-still running as its head went out). GET /__scheduled?cron=<expr> runs the
+still running as its head went out). GET /__scheduled?cron=<expr> (or
+/cdn-cgi/handler/scheduled?cron=<expr>, as in Miniflare 4) runs the
 Worker's scheduled handler. NO_COLOR turns colour off.
 `;
 

@@ -73,7 +73,8 @@ export function createDevHandler(o: DevHandlerOptions): DevHandler {
     let report: Promise<InvocationReport> | undefined;
     try {
       const url = new URL(req.url ?? "/", `http://${req.headers.host ?? "localhost"}`);
-      if (url.pathname === "/__scheduled") {
+      // wrangler dev --test-scheduled's path, and Miniflare 4's.
+      if (url.pathname === "/__scheduled" || url.pathname === "/cdn-cgi/handler/scheduled") {
         const cron = url.searchParams.get("cron") ?? "* * * * *";
         const time = Number(url.searchParams.get("time") ?? Date.now());
         const r = await version.verge.dispatchScheduled(cron, Number.isFinite(time) ? time : Date.now());
