@@ -58,8 +58,12 @@ export function signingRoutes(ctx: OriginContext): Hono<OriginEnv> {
     const d = new Diagnostics();
     const obj = d.object("body", body) ?? {};
     d.known("", obj, ["publicKey", "name"]);
-    const raw = typeof obj.publicKey === "string" ? parsePublicKey(obj.publicKey) : null;
-    if (raw === null) d.add("publicKey", "expected an Ed25519 public key: 32 raw bytes as base64url/base64, or SPKI PEM");
+    // A private key PEM would parse (its public half is derivable) but must not be accepted, or it
+    // becomes the usual way to trust a key: it says so, and never echoes the key.
+    const isPrivate = typeof obj.publicKey === "string" && /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(obj.publicKey);
+    const raw = typeof obj.publicKey === "string" && !isPrivate ? parsePublicKey(obj.publicKey) : null;
+    if (isPrivate) d.add("publicKey", "expected an Ed25519 public key, found a private key PEM: send only the public key (verge keys generate prints it) and keep the private key with the publisher");
+    else if (raw === null) d.add("publicKey", "expected an Ed25519 public key: 32 raw bytes as base64url/base64, or SPKI PEM");
     const name = obj.name === undefined ? "key" : d.string("name", obj.name, /^[\x20-\x7e]{1,64}$/, "a printable name of at most 64 characters");
     if (!d.ok) throw invalid("ERR_INVALID_REQUEST", "signing key", d.list);
     const result = await ctx.write((tx) => {

@@ -5,6 +5,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -27,8 +29,12 @@ test.after(async () => {
 });
 
 function verge(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return vergeWith(env, ...args);
+}
+
+function vergeWith(withEnv: NodeJS.ProcessEnv, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) => {
-    execFile(process.execPath, ["--no-node-snapshot", MAIN, ...args], { env, cwd: dir }, (err, stdout, stderr) => {
+    execFile(process.execPath, ["--no-node-snapshot", MAIN, ...args], { env: withEnv, cwd: dir }, (err, stdout, stderr) => {
       done({ code: err === null ? 0 : typeof err.code === "number" ? err.code : 1, stdout, stderr });
     });
   });
@@ -79,4 +85,85 @@ test("errors: a bad version digest exits 1 naming the field; a bad token exits 1
   assert.doesNotMatch(missing.stderr, /looks like a bug/);
   const after = await origin.call("GET", "/v1/tenants/acme/functions/hello/versions", { token: env.VERGE_TOKEN! });
   assert.deepEqual(after.body, before.body);
+});
+
+/** A user error: exit 1, the message names what, and no stack or "bug or outage" note. */
+function assertUserError(r: { code: number; stderr: string }, pattern: RegExp): void {
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, pattern);
+  assert.doesNotMatch(r.stderr, /looks like a bug|Cannot read properties|\n\s+at /);
+}
+
+test("names with ?, #, / or .. stay one path segment: refused as invalid names, never sent to another resource", async () => {
+  const v = JSON.parse((await verge("publish", entry("p.js", "p"), "--name", "paths", "--json", "--outdir", join(dir, "dist"))).stdout) as { digest: string };
+  assert.equal((await verge("alias", "set", "paths", "live", v.digest)).code, 0);
+  const aliasBefore = await origin.call("GET", "/v1/tenants/acme/functions/paths/aliases/live");
+  // "paths?x" would be GET …/functions/paths (a function, not a version list) if sent as is.
+  assertUserError(await verge("versions", "list", "paths?x"), /ERR_INVALID_NAME: function name "paths\?x"/);
+  assertUserError(await verge("versions", "list", "paths#x"), /ERR_INVALID_NAME: function name "paths#x"/);
+  // "x/../../paths/aliases/live" would resolve to …/functions/paths/aliases/live/aliases/<alias>.
+  assertUserError(await verge("alias", "show", "x/../../paths/aliases/live", "live"), /ERR_INVALID_NAME: function name "x\/\.\.\/\.\.\/paths/);
+  // ".." alone cannot be escaped in a URL: the CLI refuses it.
+  const dots = await verge("alias", "set", "paths", "..", v.digest);
+  assert.equal(dots.code, 2, dots.stderr);
+  assert.match(dots.stderr, /expected a name, found "\.\."/);
+  assert.deepEqual((await origin.call("GET", "/v1/tenants/acme/functions/paths/aliases/live")).body, aliasBefore.body, "the alias is unchanged");
+});
+
+test("--origin that is not a URL is a usage error; a server that is not a registry is named as such", async () => {
+  const notUrl = await vergeWith({ ...env, VERGE_ORIGIN: "notaurl" }, "versions", "list", "hello");
+  assert.equal(notUrl.code, 2, notUrl.stderr);
+  assert.match(notUrl.stderr, /--origin: expected an http:\/\/ or https:\/\/ URL, found "notaurl"/);
+  // An edge node or a web server answers 200 with some JSON: it is not the registry.
+  const web = createServer((_req, res) => res.writeHead(200, { "content-type": "application/json" }).end('{"hello":"world"}'));
+  await new Promise<void>((r) => web.listen(0, "127.0.0.1", r));
+  try {
+    const url = `http://127.0.0.1:${(web.address() as AddressInfo).port}`;
+    const r = await vergeWith({ ...env, VERGE_ORIGIN: url }, "versions", "list", "hello");
+    assertUserError(r, new RegExp(`${url.replace(/[.:/]/g, "\\$&")} is not a verge registry`));
+  } finally {
+    await new Promise((r) => web.close(r));
+  }
+});
+
+test("bad --revision, bad key files and missing directories are user errors naming the flag or file; nothing is stored", async () => {
+  const revision = await verge("alias", "rollback", "hello", "live", "--revision", "abc");
+  assert.equal(revision.code, 2, revision.stderr);
+  assert.match(revision.stderr, /--revision: expected a positive integer, found "abc"/);
+  const timeout = await verge("deploy", join(dir, "none.json"), "--wait", "--timeout", "soon");
+  assert.equal(timeout.code, 2, timeout.stderr);
+  assert.match(timeout.stderr, /--timeout: expected a number of seconds, found "soon"/);
+
+  const before = await origin.call("GET", "/v1/tenants/acme/functions/hello/versions");
+  writeFileSync(join(dir, "not-a-key.pem"), "not a key\n");
+  assertUserError(await verge("publish", entry("k.js", "k"), "--name", "hello", "--key", join(dir, "not-a-key.pem"), "--outdir", join(dir, "dist")), /--key .*not-a-key\.pem: expected an Ed25519 private key/);
+  assertUserError(await verge("publish", join(dir, "k.js"), "--name", "hello", "--key", join(dir, "absent.pem"), "--outdir", join(dir, "dist")), /absent\.pem: no such file or directory/);
+  assertUserError(await verge("keys", "generate", "--out", join(dir, "no/such/dir/k.pem")), /k\.pem: no such file or directory/);
+  assert.deepEqual((await origin.call("GET", "/v1/tenants/acme/functions/hello/versions")).body, before.body);
+});
+
+test("keys trust refuses a private key file: it never leaves the machine", async () => {
+  const pem = join(dir, "publisher.pem");
+  assert.equal((await verge("keys", "generate", "--out", pem)).code, 0);
+  let seen = false;
+  const spy = createServer((req, res) => {
+    seen = true;
+    req.resume();
+    res.writeHead(500).end();
+  });
+  await new Promise<void>((r) => spy.listen(0, "127.0.0.1", r));
+  try {
+    const r = await vergeWith({ ...env, VERGE_ORIGIN: `http://127.0.0.1:${(spy.address() as AddressInfo).port}` }, "keys", "trust", pem, "--tenant", "acme");
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /publisher\.pem is a private key/);
+    assert.equal(seen, false, "nothing was sent");
+  } finally {
+    await new Promise((r) => spy.close(r));
+  }
+  // The registry refuses one too, for callers other than the CLI.
+  const { readFileSync } = await import("node:fs");
+  const direct = await origin.call("POST", "/v1/tenants/acme/signing/keys", { json: { publicKey: readFileSync(pem, "utf8") } });
+  assert.equal(direct.status, 400);
+  assert.match(direct.body.error.message, /private key/);
+  assert.deepEqual((await origin.call("GET", "/v1/tenants/acme/signing")).body.keys, []);
 });

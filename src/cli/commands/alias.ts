@@ -2,7 +2,7 @@
 import { parseArgs } from "node:util";
 import type { Alias, WeightedRoute } from "../../shared/protocol.ts";
 import { UsageError } from "../output.ts";
-import { CONNECTION_HELP, CONNECTION_OPTIONS, connect, print } from "./registry-client.ts";
+import { apiPath, CONNECTION_HELP, CONNECTION_OPTIONS, connect, print } from "./registry-client.ts";
 
 export const help = `verge alias set <function> <alias> <version>[=<weight>] [<version>=<weight> ...] [--sticky cookie:<name>|header:<name>|query:<name>]
 verge alias rollback <function> <alias> [--revision <n>]
@@ -21,9 +21,11 @@ export async function run(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { ...CONNECTION_OPTIONS, sticky: { type: "string" }, revision: { type: "string" } } });
   const [sub, fn, alias, ...rest] = positionals;
   if (sub === undefined || fn === undefined || alias === undefined) throw new UsageError("verge alias: expected <set|rollback|show> <function> <alias>");
+  const revision = values.revision === undefined ? undefined : Number(values.revision);
+  if (revision !== undefined && !(/^\d+$/.test(values.revision!) && revision >= 1)) throw new UsageError(`--revision: expected a positive integer, found ${JSON.stringify(values.revision)}`);
   const client = connect(values);
   const tenant = await client.tenant();
-  const path = `/v1/tenants/${tenant}/functions/${fn}/aliases/${alias}`;
+  const path = apiPath`/v1/tenants/${tenant}/functions/${fn}/aliases/${alias}`;
   if (sub === "set") {
     if (rest.length === 0) throw new UsageError("verge alias set: missing <version>");
     const routes: WeightedRoute[] = rest.map((r) => {
@@ -40,7 +42,7 @@ export async function run(argv: string[]): Promise<void> {
     const { body: a } = await client.call<Alias>("PUT", path, body);
     print(values.json, a, describe(a));
   } else if (sub === "rollback") {
-    const body = values.revision === undefined ? {} : { revision: Number(values.revision) };
+    const body = revision === undefined ? {} : { revision };
     const { body: a } = await client.call<Alias>("POST", `${path}/rollback`, body);
     print(values.json, a, `rolled back: ${describe(a)}`);
   } else if (sub === "show") {

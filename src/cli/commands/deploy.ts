@@ -3,7 +3,7 @@ import { parseArgs } from "node:util";
 import type { ChangeStatus, Distribution } from "../../shared/protocol.ts";
 import { readDistributionFile } from "../distribution-file.ts";
 import { UsageError } from "../output.ts";
-import { CONNECTION_HELP, CONNECTION_OPTIONS, connect, print } from "./registry-client.ts";
+import { apiPath, CONNECTION_HELP, CONNECTION_OPTIONS, connect, print } from "./registry-client.ts";
 
 export const help = `verge deploy <distribution.json | distribution.toml> [--name <distribution>] [--wait] [--timeout <seconds>]
 
@@ -18,18 +18,20 @@ export async function run(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { ...CONNECTION_OPTIONS, name: { type: "string" }, wait: { type: "boolean" }, timeout: { type: "string" } } });
   const file = positionals[0];
   if (file === undefined) throw new UsageError("verge deploy: missing <distribution file>");
+  const timeoutS = Number(values.timeout ?? 60);
+  if (values.timeout !== undefined && !(values.timeout.trim() !== "" && Number.isFinite(timeoutS) && timeoutS >= 0)) throw new UsageError(`--timeout: expected a number of seconds, found ${JSON.stringify(values.timeout)}`);
   const { name: fileName, document: doc } = readDistributionFile(file);
   const name = values.name ?? fileName;
   const client = connect(values);
   const tenant = await client.tenant();
-  const { body, headers } = await client.call<Distribution>("PUT", `/v1/tenants/${tenant}/distributions/${name}`, doc);
+  const { body, headers } = await client.call<Distribution>("PUT", apiPath`/v1/tenants/${tenant}/distributions/${name}`, doc);
   const seq = Number(headers.get("x-verge-seq"));
   if (!values.wait) return print(values.json, { distribution: body, seq }, `deployed ${tenant}/${name} (change ${seq}, hostnames ${body.hostnames.join(", ")})`);
-  const deadline = Date.now() + Number(values.timeout ?? 60) * 1000;
+  const deadline = Date.now() + timeoutS * 1000;
   for (;;) {
-    const { body: status } = await client.call<ChangeStatus>("GET", `/v1/changes/${seq}`);
+    const { body: status } = await client.call<ChangeStatus>("GET", apiPath`/v1/changes/${seq}`);
     if (status.complete) return print(values.json, { distribution: body, seq, status }, `deployed ${tenant}/${name} (change ${seq}); applied by ${status.applied.length} live node(s)`);
-    if (Date.now() > deadline) throw new Error(`ERR_DEPLOY_TIMEOUT: change ${seq} is still pending on ${status.pending.join(", ")}`);
+    if (Date.now() > deadline) throw new Error(`ERR_DEPLOY_TIMEOUT: distribution ${tenant}/${name} is written (change ${seq}), but after ${timeoutS} s it is still pending on ${status.pending.join(", ")}`);
     await new Promise((r) => setTimeout(r, 500)); // polling the registry, not waiting for own work
   }
 }

@@ -4,7 +4,7 @@ import { parseArgs } from "node:util";
 import { generateSigningKeyPair } from "../../shared/signing.ts";
 import type { TrustedKey } from "../../shared/protocol.ts";
 import { UsageError } from "../output.ts";
-import { CONNECTION_HELP, CONNECTION_OPTIONS, connect, print } from "./registry-client.ts";
+import { apiPath, CONNECTION_HELP, CONNECTION_OPTIONS, connect, print } from "./registry-client.ts";
 
 export const help = `verge keys generate --out <file.pem>
 verge keys trust <public key file or value> [--name <name>]
@@ -29,9 +29,13 @@ export async function run(argv: string[]): Promise<void> {
   if (sub === "trust") {
     if (arg === undefined) throw new UsageError("verge keys trust: missing <public key>");
     const publicKey = existsSync(arg) ? readFileSync(arg, "utf8") : arg;
+    // A private key must never leave this machine, not even to a registry that would only derive its public half.
+    if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(publicKey)) {
+      throw new UsageError(`verge keys trust: ${existsSync(arg) ? arg : "the argument"} is a private key; pass the public key \`verge keys generate\` printed (raw base64url or SPKI PEM), and keep the private key with the publisher`);
+    }
     const client = connect(values);
     const tenant = await client.tenant();
-    const { body } = await client.call<TrustedKey>("POST", `/v1/tenants/${tenant}/signing/keys`, { publicKey, ...(values.name === undefined ? {} : { name: values.name }) });
+    const { body } = await client.call<TrustedKey>("POST", apiPath`/v1/tenants/${tenant}/signing/keys`, { publicKey, ...(values.name === undefined ? {} : { name: values.name }) });
     print(values.json, body, `trusted key ${body.keyId} for tenant ${tenant}`);
     return;
   }

@@ -20,8 +20,8 @@ import { formatDiagnostic, readWranglerConfig, WranglerConfigError, type Wrangle
 import { MAX_KV_BINDINGS, MAX_VALUE_BYTES, VAR_NAME } from "../../../origin/validate/config.ts";
 import { UsageError } from "../output.ts";
 import { attachRoutes, canonicalJson, type DistributionBody } from "../wrangler-routes.ts";
-import { buildTo, describeVersion, NAME_HELP, uploadVersion } from "./publish-upload.ts";
-import { connect, print, type RegistryClient } from "./registry-client.ts";
+import { buildTo, describeVersion, loadSigner, NAME_HELP, uploadVersion } from "./publish-upload.ts";
+import { apiPath, connect, print, type RegistryClient } from "./registry-client.ts";
 
 export interface PublishConfigValues {
   config: string;
@@ -163,9 +163,11 @@ export async function publishFromConfig(values: PublishConfigValues): Promise<vo
   if (!NAME_PATTERN.test(alias)) throw new UsageError(`verge publish: --alias: ${NAME_HELP}`);
   if (values.distribution !== undefined && !NAME_PATTERN.test(values.distribution)) throw new UsageError(`verge publish: --distribution: ${NAME_HELP}`);
 
+  const signer = values.key === undefined ? undefined : loadSigner(values.key);
+
   const client = connect(values);
   const tenant = await client.tenant();
-  const distPath = `/v1/tenants/${tenant}/distributions/${values.distribution}`;
+  const distPath = apiPath`/v1/tenants/${tenant}/distributions/${values.distribution ?? "-"}`;
   let attach: { body: DistributionBody; notes: string[]; before: string } | null = null;
   if (values.distribution !== undefined && config.routes.length > 0) {
     const current = await getOrNull<Distribution>(client, distPath);
@@ -177,12 +179,12 @@ export async function publishFromConfig(values: PublishConfigValues): Promise<vo
 
   runBuildCommand(config);
   const code = await buildTo(config.main!, values.outdir ?? "dist");
-  const fnPath = `/v1/tenants/${tenant}/functions/${name}`;
+  const fnPath = apiPath`/v1/tenants/${tenant}/functions/${name}`;
   await putConfig(client, fnPath, config, env);
-  const { created, version } = await uploadVersion(client, tenant, { code, name, key: values.key });
+  const { created, version } = await uploadVersion(client, tenant, { code, name, signer });
 
-  const current = await getOrNull<Alias>(client, `${fnPath}/aliases/${alias}`);
-  const moved = current?.routes.length === 1 && current.routes[0]!.version === version.digest ? current : (await client.call<Alias>("PUT", `${fnPath}/aliases/${alias}`, { version: version.digest })).body;
+  const current = await getOrNull<Alias>(client, `${fnPath}${apiPath`/aliases/${alias}`}`);
+  const moved = current?.routes.length === 1 && current.routes[0]!.version === version.digest ? current : (await client.call<Alias>("PUT", `${fnPath}${apiPath`/aliases/${alias}`}`, { version: version.digest })).body;
 
   let distribution: { name: string; seq: number | null; hostnames: string[] } | null = null;
   if (attach !== null) {

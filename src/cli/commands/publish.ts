@@ -7,7 +7,7 @@ import { parseArgs } from "node:util";
 import { NAME_PATTERN } from "../../shared/protocol.ts";
 import { UsageError } from "../output.ts";
 import { publishFromConfig } from "./publish-config.ts";
-import { buildTo, describeVersion, NAME_HELP, uploadVersion } from "./publish-upload.ts";
+import { buildTo, describeVersion, loadSigner, NAME_HELP, uploadVersion } from "./publish-upload.ts";
 import { CONNECTION_HELP, CONNECTION_OPTIONS, connect, print } from "./registry-client.ts";
 
 export const help = `verge publish <entry> --name <function> [--key <private key.pem>] [--outdir <dir>]
@@ -53,10 +53,12 @@ export async function run(argv: string[]): Promise<void> {
   for (const flag of ["env", "distribution", "alias"] as const) if (values[flag] !== undefined) throw new UsageError(`verge publish: --${flag} needs --config <wrangler config>`);
   const entry = positionals[0];
   if (entry === undefined) throw new UsageError("verge publish: missing <entry> (or --config <wrangler.toml>)");
-  if (values.name === undefined || !NAME_PATTERN.test(values.name)) throw new UsageError(`verge publish: --name <function> is required: ${NAME_HELP}`);
+  if (values.name === undefined) throw new UsageError(`verge publish: --name <function> is required: ${NAME_HELP}`);
+  if (!NAME_PATTERN.test(values.name)) throw new UsageError(`verge publish: --name: expected ${NAME_HELP}, found ${JSON.stringify(values.name)}`);
+  const signer = values.key === undefined ? undefined : loadSigner(values.key);
   const client = connect(values);
   const code = await buildTo(entry, values.outdir ?? "dist");
   const tenant = await client.tenant();
-  const { created, version } = await uploadVersion(client, tenant, { code, name: values.name, key: values.key });
+  const { created, version } = await uploadVersion(client, tenant, { code, name: values.name, signer });
   print(values.json, version, describeVersion(created, version));
 }

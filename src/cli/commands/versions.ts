@@ -2,7 +2,7 @@
 import { parseArgs } from "node:util";
 import type { VersionInfo } from "../../shared/protocol.ts";
 import { UsageError } from "../output.ts";
-import { CONNECTION_HELP, CONNECTION_OPTIONS, connect, print } from "./registry-client.ts";
+import { apiPath, CONNECTION_HELP, CONNECTION_OPTIONS, connect, print } from "./registry-client.ts";
 
 export const help = `verge versions list <function>
 
@@ -16,7 +16,7 @@ export async function run(argv: string[]): Promise<void> {
   if (sub !== "list" || fn === undefined) throw new UsageError("verge versions: expected `list <function>`");
   const client = connect(values);
   const tenant = await client.tenant();
-  const { body } = await client.call<{ versions: VersionInfo[] }>("GET", `/v1/tenants/${tenant}/functions/${fn}/versions`);
+  const { body } = await client.call<{ versions: VersionInfo[] }>("GET", apiPath`/v1/tenants/${tenant}/functions/${fn}/versions`);
   const lines = body.versions.map((v) => `${v.digest}  ${v.createdAt}  ${v.size} B  ${v.dialect}  ${v.signatureStatus}${v.flagged ? " (flagged)" : ""}`);
   print(values.json, body.versions, lines.join("\n") || `no versions of ${fn}`);
 }
