@@ -176,3 +176,39 @@ test("refusals: invalid configs (every error), a failing build.command, a missin
   const help = await verge(kv, "publish", "--help");
   assert.match(help.stdout, /--config <file>/);
 });
+
+test("a refused version changes nothing: the function's vars and crons stay as they were, a new function is not created", async () => {
+  const toml = (greeting: string, cron: string, main: string) => `name = "steady"\nmain = "${main}"\n[vars]\nGREETING = "${greeting}"\n[triggers]\ncrons = ["${cron}"]\n`;
+  const dir = project("steady", toml("one", "*/5 * * * *", "src/index.ts"), { "src/gen.ts": 'export const built = "steady";\n', "src/nohandler.ts": "export const x = 1;\n" });
+  assert.equal((await verge(dir, "publish", "--config", "wrangler.toml")).code, 0);
+  const before = await get("/functions/steady");
+
+  // Caught before anything is written: the bundle exports no handler.
+  writeFileSync(join(dir, "wrangler.toml"), toml("two", "*/7 * * * *", "src/nohandler.ts"));
+  const noHandler = await verge(dir, "publish", "--config", "wrangler.toml");
+  assert.equal(noHandler.code, 1, noHandler.stderr);
+  assert.match(noHandler.stderr, /ERR_NO_HANDLER/);
+  assert.deepEqual(await get("/functions/steady"), before, "vars and crons unchanged");
+
+  // Refused by the registry after the config was written (the tenant enforces signing): the config is put back.
+  const pub = await origin.call("POST", "/v1/tenants/acme/signing/keys", { token, json: { publicKey: "ayNPcuc40uxnEDajz9NeTXsT11l-rHylNXO-2GKr4MQ" } });
+  assert.equal(pub.status, 201, JSON.stringify(pub.body));
+  assert.equal((await origin.call("PUT", "/v1/tenants/acme/signing/policy", { token, json: { policy: "enforce" } })).status, 200);
+  try {
+    writeFileSync(join(dir, "wrangler.toml"), toml("two", "*/7 * * * *", "src/index.ts"));
+    writeFileSync(join(dir, "src/gen.ts"), 'export const built = "steady, changed";\n'); // a new bundle: the registry judges its signature
+    const unsigned = await verge(dir, "publish", "--config", "wrangler.toml");
+    assert.equal(unsigned.code, 1, unsigned.stderr);
+    assert.match(unsigned.stderr, /ERR_SIGNATURE_REQUIRED/);
+    assert.match(unsigned.stderr, /config .*restored/);
+    const after = await get("/functions/steady");
+    assert.deepEqual({ env: after.config.env, crons: after.config.crons }, { env: before.config.env, crons: before.config.crons });
+    assert.deepEqual((await get("/functions/steady/versions")).versions.length, 1);
+
+    const fresh = project("fresh", toml("x", "*/5 * * * *", "src/nohandler.ts").replace('"steady"', '"fresh"'), { "src/nohandler.ts": "export const x = 1;\n" });
+    assert.equal((await verge(fresh, "publish", "--config", "wrangler.toml")).code, 1);
+    assert.equal((await origin.call("GET", "/v1/tenants/acme/functions/fresh", { token })).status, 404, "not created");
+  } finally {
+    assert.equal((await origin.call("PUT", "/v1/tenants/acme/signing/policy", { token, json: { policy: "off" } })).status, 200);
+  }
+});

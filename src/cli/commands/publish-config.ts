@@ -5,10 +5,12 @@
  *    cannot do, print the warnings;
  * 2. connect; read the distribution named by --distribution and map the
  *    routes onto it (fails before publishing when it does not exist);
- * 3. run build.command, bundle main;
+ * 3. run build.command, bundle main, and check the bundle as the registry
+ *    will (parses, exports a handler), so a bundle it would refuse writes nothing;
  * 4. set the function's config (vars as env, limits.cpu_ms as cpuMs,
  *    triggers.crons as crons, kv_namespaces as kvNamespaces) so the version
- *    snapshots it, upload the version, move the alias;
+ *    snapshots it, upload the version (refused: the config is put back, since
+ *    the live version would otherwise run with the new vars and crons), move the alias;
  * 5. write the distribution.
  */
 import { spawnSync } from "node:child_process";
@@ -17,6 +19,7 @@ import { VergeError } from "../../shared/errors.ts";
 import type { Alias, Distribution, FunctionConfig, FunctionInfo, VersionInfo } from "../../shared/protocol.ts";
 import { NAME_PATTERN } from "../../shared/protocol.ts";
 import { formatDiagnostic, readWranglerConfig, WranglerConfigError, type WranglerConfig, type WranglerDiagnostic } from "../../../wrangler-compat/index.ts";
+import { checkBundle } from "../../../origin/validate/bundle.ts";
 import { MAX_KV_BINDINGS, MAX_VALUE_BYTES, VAR_NAME } from "../../../origin/validate/config.ts";
 import { UsageError } from "../output.ts";
 import { attachRoutes, canonicalJson, type DistributionBody } from "../wrangler-routes.ts";
@@ -140,17 +143,23 @@ async function getOrNull<T>(client: RegistryClient, path: string): Promise<T | n
  * Step 4a: vars, cpu_ms, crons and KV bindings onto the function's config; other settings
  * kept. The config's triggers.crons replaces the function's crons (none: the
  * function's crons are removed), as `wrangler deploy` replaces a Worker's
- * schedules. Skipped when nothing changes.
+ * schedules. Skipped when nothing changes. Returns how to undo the write
+ * (null when nothing was written).
  */
-async function putConfig(client: RegistryClient, fnPath: string, config: WranglerConfig, env: Record<string, string>): Promise<void> {
+async function putConfig(client: RegistryClient, fnPath: string, config: WranglerConfig, env: Record<string, string>): Promise<(() => Promise<string>) | null> {
   const existing = await getOrNull<FunctionInfo>(client, fnPath);
   const { secrets: _secrets, ...kept } = existing?.config ?? ({} as Partial<FunctionConfig>);
   const { crons: _crons, kvNamespaces: _kv, ...rest } = kept;
   // Like crons, the config's KV bindings replace the function's.
   const kv = Object.fromEntries(config.kvNamespaces.map((n) => [n.binding, namespaceOf(n)]));
   const next = { ...rest, env, ...(config.limits.cpuMs === undefined ? {} : { cpuMs: config.limits.cpuMs }), ...(config.crons.length === 0 ? {} : { crons: config.crons }), ...(config.kvNamespaces.length === 0 ? {} : { kvNamespaces: kv }) };
-  if (existing !== null && canonicalJson(next) === canonicalJson(kept)) return; // a re-publish adds no config change to the feed
+  if (existing !== null && canonicalJson(next) === canonicalJson(kept)) return null; // a re-publish adds no config change to the feed
   await client.call<FunctionInfo>("PUT", fnPath, { config: next });
+  // A function this publish created goes back to the defaults: no vars, no crons, nothing runs.
+  return async () => {
+    await client.call<FunctionInfo>("PUT", fnPath, { config: existing === null ? {} : kept });
+    return existing === null ? "the function's config was restored to the defaults (it has no version)" : "the function's config was restored";
+  };
 }
 
 export async function publishFromConfig(values: PublishConfigValues): Promise<void> {
@@ -179,9 +188,22 @@ export async function publishFromConfig(values: PublishConfigValues): Promise<vo
 
   runBuildCommand(config);
   const code = await buildTo(config.main!, values.outdir ?? "dist");
+  checkBundle(new TextEncoder().encode(code));
   const fnPath = apiPath`/v1/tenants/${tenant}/functions/${name}`;
-  await putConfig(client, fnPath, config, env);
-  const { created, version } = await uploadVersion(client, tenant, { code, name, signer });
+  const undoConfig = await putConfig(client, fnPath, config, env);
+  let uploaded: Awaited<ReturnType<typeof uploadVersion>>;
+  try {
+    uploaded = await uploadVersion(client, tenant, { code, name, signer });
+  } catch (err) {
+    if (undoConfig === null) throw err;
+    const restored = await undoConfig().then(
+      (done) => done,
+      (e: unknown) => `the function's config could NOT be restored (${(e as Error).message}); publish again or fix it with PUT ${fnPath}`,
+    );
+    (err as Error).message += `\n${restored}`;
+    throw err;
+  }
+  const { created, version } = uploaded;
 
   const current = await getOrNull<Alias>(client, `${fnPath}${apiPath`/aliases/${alias}`}`);
   const moved = current?.routes.length === 1 && current.routes[0]!.version === version.digest ? current : (await client.call<Alias>("PUT", `${fnPath}${apiPath`/aliases/${alias}`}`, { version: version.digest })).body;
