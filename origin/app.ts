@@ -12,6 +12,7 @@ import type { ApiErrorBody } from "../src/shared/protocol.ts";
 import { authenticate } from "./auth.ts";
 import { createContext, type OriginDeps, type OriginEnv } from "./context.ts";
 import { statusOf } from "./errors.ts";
+import { REGISTRY_API, REGISTRY_HEADER, REQUEST_ID_HEADER } from "./headers.ts";
 import { aliasRoutes } from "./routes/aliases.ts";
 import { cronRoutes } from "./routes/cron.ts";
 import { distributionRoutes } from "./routes/distributions.ts";
@@ -41,7 +42,8 @@ export function createOriginApp(deps: OriginDeps): Hono<OriginEnv> {
     const requestId = randomUUID();
     c.set("requestId", requestId);
     await next();
-    c.res.headers.set("x-verge-request-id", requestId);
+    c.res.headers.set(REQUEST_ID_HEADER, requestId);
+    c.res.headers.set(REGISTRY_HEADER, REGISTRY_API);
     const status = String(c.res.status);
     ctx.metrics.requests.set(status, (ctx.metrics.requests.get(status) ?? 0) + 1);
   });

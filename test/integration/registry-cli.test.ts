@@ -114,8 +114,8 @@ test("--origin that is not a URL is a usage error; a server that is not a regist
   const notUrl = await vergeWith({ ...env, VERGE_ORIGIN: "notaurl" }, "versions", "list", "hello");
   assert.equal(notUrl.code, 2, notUrl.stderr);
   assert.match(notUrl.stderr, /--origin: expected an http:\/\/ or https:\/\/ URL, found "notaurl"/);
-  // An edge node or a web server answers 200 with some JSON: it is not the registry.
-  const web = createServer((_req, res) => res.writeHead(200, { "content-type": "application/json" }).end('{"hello":"world"}'));
+  // An edge node in front of a web server answers 200 with some JSON and a request id of its own: it is not the registry.
+  const web = createServer((_req, res) => res.writeHead(200, { "content-type": "application/json", "x-verge-request-id": "edge-1-abc", via: "1.1 edge-1 (verge)" }).end('{"hello":"world"}'));
   await new Promise<void>((r) => web.listen(0, "127.0.0.1", r));
   try {
     const url = `http://127.0.0.1:${(web.address() as AddressInfo).port}`;

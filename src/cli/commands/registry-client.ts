@@ -1,6 +1,7 @@
 /** The CLI's client for the registry API: `--origin`/`--token` or VERGE_ORIGIN/VERGE_TOKEN, errors as VergeErrors. */
 import { VergeError } from "../../shared/errors.ts";
 import type { ApiErrorBody, WhoAmI } from "../../shared/protocol.ts";
+import { REGISTRY_HEADER, REQUEST_ID_HEADER } from "../../../origin/headers.ts";
 import { UsageError } from "../output.ts";
 
 export const CONNECTION_OPTIONS = {
@@ -74,8 +75,8 @@ export function connect(values: { origin?: string | undefined; token?: string | 
       throw new VergeError("ERR_ORIGIN_UNREACHABLE", `cannot reach the registry at ${origin}: ${(err as { cause?: Error }).cause?.message ?? (err as Error).message}`);
     }
     const text = await res.text();
-    // Every registry answer carries a request id: without one this is another server (an edge node, a web server).
-    const requestId = res.headers.get("x-verge-request-id");
+    // Every registry answer says so (origin/headers.ts): without it this is another server (an edge node, a web server).
+    const requestId = res.headers.get(REGISTRY_HEADER) === null ? null : res.headers.get(REQUEST_ID_HEADER);
     let parsed: unknown;
     try {
       parsed = text === "" ? undefined : JSON.parse(text);
@@ -83,10 +84,10 @@ export function connect(values: { origin?: string | undefined; token?: string | 
       if (requestId !== null) throw new VergeError("ERR_INTERNAL", `the registry answered ${method} ${path} with ${res.status} and a body that is not JSON (request ${requestId})`);
     }
     if (requestId === null && res.status >= 500) {
-      throw new VergeError("ERR_ORIGIN_UNREACHABLE", `${origin} answered ${method} ${path.split("?")[0]} with ${res.status} without a registry request id: the registry, or a proxy in front of it, is failing`);
+      throw new VergeError("ERR_ORIGIN_UNREACHABLE", `${origin} answered ${method} ${path.split("?")[0]} with ${res.status} without ${REGISTRY_HEADER}: the registry, or a proxy in front of it, is failing`);
     }
     if (requestId === null) {
-      throw new VergeError("ERR_INVALID_OPTIONS", `${origin} is not a verge registry: it answered ${method} ${path.split("?")[0]} with ${res.status} and no x-verge-request-id header; check --origin or VERGE_ORIGIN (the registry, not an edge node or your web server)`);
+      throw new VergeError("ERR_INVALID_OPTIONS", `${origin} is not a verge registry: it answered ${method} ${path.split("?")[0]} with ${res.status} and no ${REGISTRY_HEADER} header; check --origin or VERGE_ORIGIN (the registry, not an edge node or your web server)`);
     }
     if (!res.ok) {
       const e = (parsed as ApiErrorBody | undefined)?.error;
