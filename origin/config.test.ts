@@ -3,7 +3,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { concurrencyOf, type FunctionConfig } from "../src/shared/protocol.ts";
 import { bundle, startTestOrigin, type TestOrigin } from "./testing/harness.ts";
-import { validateConfig } from "./validate/config.ts";
+import { validateConfig, validateSecret } from "./validate/config.ts";
 
 let origin: TestOrigin;
 let acme: string;
@@ -60,4 +60,13 @@ test("pure validation and old configs without the fields", () => {
   const old: FunctionConfig = { memoryMb: 128, cpuMs: 50, wallMs: 30_000, subrequests: 50, env: {}, secrets: [] };
   assert.deepEqual(concurrencyOf(old), { reserved: null, provisioned: 0 });
   assert.deepEqual(concurrencyOf({ ...old, reservedConcurrency: 4, provisionedConcurrency: 2 }), { reserved: 4, provisioned: 2 });
+});
+
+test("secret refusals say what was found: the name, and for the value only its type, never the value", () => {
+  const bad = validateSecret("api-key", { value: "x" }, {});
+  assert.deepEqual(bad.diagnostics.list, [{ path: "name", message: 'invalid secret name: expected a letter or _ then letters, digits or _ (at most 128), found "api-key"' }]);
+  const numeric = validateSecret("PIN", { value: 424242 }, {});
+  assert.deepEqual(numeric.diagnostics.list, [{ path: "value", message: "expected a string, found a number" }]);
+  assert.doesNotMatch(JSON.stringify(numeric.diagnostics.list), /424242/);
+  assert.deepEqual(validateSecret("PIN", {}, {}).diagnostics.list, [{ path: "value", message: "expected a string, found nothing" }]);
 });

@@ -90,13 +90,14 @@ function reservedOf(d: Diagnostics, value: unknown): number | null {
 /** A secret's name and body `{ value }`; never puts the value in a message. */
 export function validateSecret(name: string, raw: unknown, env: Record<string, string>): { value: string; diagnostics: Diagnostics } {
   const d = new Diagnostics();
-  if (!VAR_NAME.test(name)) d.add("name", `invalid secret name: expected ${VAR_EXPECTED}`);
+  if (!VAR_NAME.test(name)) d.add("name", `invalid secret name: expected ${VAR_EXPECTED}, found ${describe(name)}`);
   else if (name in env) d.add("name", `"${name}" is already a plain env var of this function; remove it from config.env first`);
   const obj = d.object("body", raw);
   let value = "";
   if (obj !== undefined) {
     d.known("", obj, ["value"]);
-    if (typeof obj.value !== "string") d.add("value", "expected a string");
+    // Only the type: a value sent as a number is still a secret.
+    if (typeof obj.value !== "string") d.add("value", `expected a string, found ${obj.value === undefined ? "nothing" : obj.value === null ? "null" : Array.isArray(obj.value) ? "an array" : typeof obj.value === "object" ? "an object" : `a ${typeof obj.value}`}`);
     else if (Buffer.byteLength(obj.value) > MAX_VALUE_BYTES) d.add("value", `expected at most ${MAX_VALUE_BYTES} bytes, found ${Buffer.byteLength(obj.value)}`);
     else value = obj.value;
   }
