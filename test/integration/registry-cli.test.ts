@@ -167,3 +167,16 @@ test("keys trust refuses a private key file: it never leaves the machine", async
   assert.match(direct.body.error.message, /private key/);
   assert.deepEqual((await origin.call("GET", "/v1/tenants/acme/signing")).body.keys, []);
 });
+
+test("ports outside 0-65535 are usage errors before anything starts", async () => {
+  const origin = await verge("origin", "--port", "70000", "--data", join(dir, "o"));
+  assert.equal(origin.code, 2, origin.stderr);
+  assert.match(origin.stderr, /--port: expected a port from 0 to 65535, found "70000"/);
+  const edge = await verge("edge", "--port", "99999", "--origin", "http://127.0.0.1:9", "--token", "x", "--data", join(dir, "e"), "--workers", "0");
+  assert.equal(edge.code, 2, edge.stderr);
+  assert.match(edge.stderr, /--port: expected a port from 0 to 65535, found "99999"/);
+  assert.equal(edge.stdout, "", "no node started");
+  const up = await verge("up", "--port", "65530", "--data", join(dir, "up"));
+  assert.equal(up.code, 2, up.stderr);
+  assert.match(up.stderr, /--port: the fleet needs ports 65529 to 65540; expected a first edge port from 2 to 65525, found "65530"/);
+});

@@ -47,6 +47,7 @@ export async function run(argv: string[]): Promise<void> {
     const v = values[name];
     if (v !== undefined && !/^\d+$/.test(v)) throw new UsageError(`--${name}: expected a number, found "${v}"`);
   }
+  if (values.port !== undefined && Number(values.port) > 65535) throw new UsageError(`--port: expected a port from 0 to 65535, found "${values.port}"`);
   const maxIsolates = values["max-isolates-per-function"];
   if (maxIsolates !== undefined && Number(maxIsolates) < 1) throw new UsageError(`--max-isolates-per-function: expected a number ≥ 1, found "${maxIsolates}"`);
   const overrides: Partial<EdgeNodeOptions> = {};

@@ -15,7 +15,7 @@ VERGE_ADMIN_TOKEN, or generated on first start and printed once.
 
 export async function run(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: { port: { type: "string" }, host: { type: "string" }, data: { type: "string" } } });
-  if (values.port !== undefined && !/^\d+$/.test(values.port)) throw new UsageError(`--port: expected a number, found "${values.port}"`);
+  if (values.port !== undefined && !(/^\d+$/.test(values.port) && Number(values.port) <= 65535)) throw new UsageError(`--port: expected a port from 0 to 65535, found "${values.port}"`);
   const overrides: Record<string, unknown> = {};
   if (values.port !== undefined) overrides.port = Number(values.port);
   if (values.host !== undefined) overrides.host = values.host;

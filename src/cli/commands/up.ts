@@ -42,6 +42,8 @@ export async function run(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: { port: { type: "string", default: "8787" }, data: { type: "string" }, workers: { type: "string", default: "1" } } });
   for (const name of ["port", "workers"] as const) if (!/^\d+$/.test(values[name])) throw new UsageError(`--${name}: expected a number, found "${values[name]}"`);
   const first = Number(values.port);
+  // The registry takes the port before the first edge node's, the demo origin the tenth after it.
+  if (first < 2 || first + 10 > 65535) throw new UsageError(`--port: the fleet needs ports ${first - 1} to ${first + 10}; expected a first edge port from 2 to 65525, found "${values.port}"`);
   const dataDir = resolve(values.data ?? process.env.VERGE_DATA ?? ".verge");
   mkdirSync(dataDir, { recursive: true });
   const ports = { registry: first - 1, edges: [first, first + 1, first + 2], origin: first + 10 };
