@@ -381,3 +381,71 @@ export interface SecretValues {
   function: string;
   secrets: Record<string, string>;
 }
+
+/**
+ * `verge logs`: one viewer request as an edge node saw it, with what its
+ * functions wrote to the console. Nodes send them to the registry
+ * (`POST /v1/nodes/logs`), which keeps each tenant's recent ones in memory
+ * (`GET /v1/tenants/:tenant/logs`) and streams new ones to live tails
+ * (`GET /v1/tenants/:tenant/logs/tail`, server-sent events `log`).
+ */
+export interface LogEvent {
+  /** ISO time the request arrived at the node. */
+  at: string;
+  node: string;
+  region: string;
+  requestId: string;
+  tenant: string;
+  /** The distribution's name (without the tenant). */
+  distribution: string;
+  method: string;
+  host: string;
+  /** Path and query as the viewer sent them. */
+  path: string;
+  status: number;
+  /** `Hit`, `Miss`, ... as in `x-verge-cache`; null when the cache was not asked. */
+  cache: string | null;
+  durationMs: number;
+  /** The request ended in an error response (`x-verge-error`). */
+  error?: { code: string; message: string };
+  invocations: LogInvocation[];
+}
+
+export interface LogInvocation {
+  event: CloudFrontEventType;
+  /** The function's name (without the tenant). */
+  function: string;
+  digest: string;
+  cold: boolean;
+  cpuMs: number;
+  wallMs: number;
+  /** The invocation's error code, if it failed. */
+  error?: string;
+  logs: Array<{ at: string; level: string; message: string }>;
+}
+
+/**
+ * `POST /v1/nodes/logs` (node scope). Without a live tail a node sends only
+ * requests that ran a function or ended in an error; while the answer says
+ * `tail: true` it sends every request. Either way a node sends at most a
+ * bounded rate and counts what it dropped.
+ */
+export interface LogBatch {
+  node: string;
+  region: string;
+  events: LogEvent[];
+  /** Events this node dropped since its last batch (rate cap, or the registry unreachable). */
+  dropped: number;
+}
+
+export interface LogBatchAnswer {
+  /** Some tenant has a live tail: send every request, not only those with a function or an error. */
+  tail: boolean;
+}
+
+/** `GET /v1/tenants/:tenant/logs?limit=n`: the tenant's recent events, oldest first. */
+export interface LogList {
+  events: LogEvent[];
+  /** Per node, events it reported dropped (all tenants) since the registry started. */
+  dropped: Record<string, number>;
+}
