@@ -19,6 +19,7 @@ import { createClaimClient, createScaledClock, startCronScheduler, type CronCloc
 import { createCacheApi, createResponseCache, tenantScope, type EdgeResponseCache } from "../src/pipeline/cache/index.ts";
 import type { CacheApiHost } from "../src/runtime/index.ts";
 import { createEdgeMetrics, type EdgeMetrics } from "./metrics.ts";
+import { createLogShipper, type LogShipperOptions } from "./log-shipper.ts";
 import { isBehind } from "./worker-health.ts";
 import { createPipeline } from "../src/pipeline/index.ts";
 import { openEdgeStore, type EdgeStore } from "./store/index.ts";
@@ -45,6 +46,10 @@ export interface DataPlaneOptions {
   maxIsolatesPerFunction?: number;
   /** Under a supervisor: the whole node's metrics, summed over its workers by the primary. */
   nodeMetrics?: () => Promise<string>;
+  /** Send request events to the registry for `verge logs` (default true). */
+  shipLogs?: boolean;
+  /** The log shipper's timing and bounds (tests shorten the interval). */
+  logShipping?: Pick<LogShipperOptions, "intervalMs" | "maxQueued" | "maxPerSecond">;
   /** Run the cron scheduler in this process: true in exactly one process per node. */
   schedule?: boolean;
   /** The scheduler's clock (tests drive fires with a manual one); default the system clock. */
@@ -105,6 +110,8 @@ export async function createDataPlane(options: DataPlaneOptions): Promise<DataPl
   services.caches = tenantCaches(cache);
   const runtime = createRuntime({ services, ...(options.idleMemoryBytes !== undefined ? { idleMemoryBytes: options.idleMemoryBytes } : {}), ...(options.maxIsolatesPerFunction !== undefined ? { maxIsolatesPerFunction: options.maxIsolatesPerFunction } : {}) });
   const metrics = createEdgeMetrics({ node: options.nodeId, region: options.region });
+  // verge logs: request events (with functions' console lines) to the registry.
+  const logs = options.shipLogs === false ? null : createLogShipper({ registry: options.registry, nodeId: options.nodeId, region: options.region, log, ...options.logShipping });
   const pipeline = createPipeline({
     runtime,
     state: sync,
@@ -112,7 +119,13 @@ export async function createDataPlane(options: DataPlaneOptions): Promise<DataPl
     quarantine: options.quarantine,
     nodeId: options.nodeId,
     region: options.region,
-    onRecord: (r) => metrics.record(r),
+    onRecord:
+      logs === null
+        ? (r) => metrics.record(r)
+        : (r) => {
+            metrics.record(r);
+            logs.record(r);
+          },
     log,
     // Functions' fetch() to other hosts: the node's guarded fetch (private addresses refused unless allowed).
     outbound: (request, init) => services.fetch(request, init),
@@ -177,6 +190,7 @@ export async function createDataPlane(options: DataPlaneOptions): Promise<DataPl
     metrics,
     async close() {
       scheduler?.stop();
+      await logs?.close();
       unsubscribe();
       await sync.close();
       runtime.dispose();

@@ -20,7 +20,7 @@ import { availableParallelism, hostname } from "node:os";
 import { fileURLToPath } from "node:url";
 import { VergeError } from "../src/shared/errors.ts";
 import type { EdgeHealth } from "./app.ts";
-import { createDataPlane, openNodeState, type DataPlane } from "./data-plane.ts";
+import { createDataPlane, openNodeState, type DataPlane, type DataPlaneOptions } from "./data-plane.ts";
 import type { CronClock, CronTimeSpec } from "./cron/index.ts";
 import { createEdgeListener, type AppFetch } from "./listener.ts";
 import { handleUpgrades, isWebSocketUpgrade, type WebSockets } from "./upgrade.ts";
@@ -62,6 +62,8 @@ export interface EdgeNodeOptions {
    * against the registry's real clock.
    */
   cronTime?: CronTimeSpec;
+  /** `verge logs` shipping: timing and bounds (tests shorten the interval). */
+  logShipping?: DataPlaneOptions["logShipping"];
 }
 
 export interface EdgeNode {
@@ -129,6 +131,7 @@ function planeOptions(o: EdgeNodeOptions) {
     ...(o.cacheMaxBytes !== undefined ? { cacheMaxBytes: o.cacheMaxBytes } : {}),
     ...(o.maxIsolatesPerFunction !== undefined ? { maxIsolatesPerFunction: o.maxIsolatesPerFunction } : {}),
     ...(o.cronTime !== undefined ? { cronTime: o.cronTime } : {}),
+    ...(o.logShipping !== undefined ? { logShipping: o.logShipping } : {}),
     ...(o.log !== undefined ? { log: o.log } : {}),
   };
 }

@@ -147,6 +147,8 @@ function noteUse(entry: InvocationEntry, finished: Promise<InvocationReport>): P
 function noteReport(entry: InvocationEntry, report: InvocationReport): void {
   entry.cpuMs = report.limits.cpuMs.used;
   entry.wallMs = report.limits.wallMs.used;
+  // Most invocations log nothing: no array for them.
+  if (report.logs.length > 0) entry.logs = report.logs.map((l) => ({ at: new Date(l.timestamp).toISOString(), level: l.level, message: l.message }));
 }
 
 /**

@@ -318,6 +318,8 @@ export interface RequestRecord {
     cpuMs: number;
     wallMs: number;
     error?: string;
+    /** What the function wrote to the console, when it wrote anything and its report came before the record. */
+    logs?: Array<{ at: string; level: string; message: string }>;
   }>;
   bytesOut: number;
   durationMs: number;

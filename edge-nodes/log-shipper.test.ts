@@ -1,0 +1,110 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { LogBatch } from "../src/shared/protocol.ts";
+import { createLogShipper } from "./log-shipper.ts";
+import type { RequestRecord } from "./types.ts";
+
+/** A registry stand-in: records the batches, answers `tail` as told (or a status). */
+async function fakeRegistry(t: import("node:test").TestContext) {
+  const batches: Array<{ auth: string | undefined; batch: LogBatch }> = [];
+  const state = { tail: false, status: 200 };
+  const server: Server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (c: Buffer) => (body += c.toString()));
+    req.on("end", () => {
+      if (req.url !== "/v1/nodes/logs" || req.method !== "POST") return void res.writeHead(404).end();
+      if (state.status !== 200) return void res.writeHead(state.status).end("down");
+      batches.push({ auth: req.headers.authorization, batch: JSON.parse(body) as LogBatch });
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ tail: state.tail }));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  t.after(() => new Promise((r) => server.close(r)));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, batches, state, events: () => batches.flatMap((b) => b.batch.events) };
+}
+
+let n = 0;
+function rec(over: Partial<RequestRecord> = {}): RequestRecord {
+  return {
+    requestId: `r${++n}`,
+    at: "2026-12-07T01:00:00.000Z",
+    method: "GET",
+    host: "shop.test",
+    path: "/a",
+    status: 200,
+    cache: "Hit",
+    distribution: "acme/shop",
+    invocations: [],
+    bytesOut: 5,
+    durationMs: 1.5,
+    ...over,
+  };
+}
+const ran = (logs?: Array<{ at: string; level: string; message: string }>) => ({
+  invocations: [{ event: "viewer-request" as const, function: "auth", digest: "d1", cold: false, cpuMs: 0.2, wallMs: 0.3, ...(logs ? { logs } : {}) }],
+});
+
+test("without a tail only requests that ran a function or failed go out, as LogEvents with their console lines", async (t) => {
+  const reg = await fakeRegistry(t);
+  const shipper = createLogShipper({ registry: { url: reg.url, token: "node-token" }, nodeId: "edge-1", region: "eu-west", intervalMs: 60_000 });
+  t.after(() => shipper.close());
+  shipper.record(rec());
+  shipper.record(rec({ ...ran([{ at: "2026-12-07T01:00:00.001Z", level: "log", message: "hello" }]), requestId: "fn" }));
+  shipper.record(rec({ status: 502, error: { code: "ERR_ORIGIN_UNREACHABLE", message: "down" }, requestId: "err" }));
+  shipper.record(rec({ distribution: null, error: { code: "ERR_NO_DISTRIBUTION", message: "x" } }));
+  await shipper.flush();
+  assert.equal(reg.batches[0]!.auth, "Bearer node-token");
+  assert.deepEqual(
+    reg.events().map((e) => e.requestId),
+    ["fn", "err"],
+  );
+  const fn = reg.events()[0]!;
+  assert.deepEqual([fn.tenant, fn.distribution, fn.node, fn.region, fn.status], ["acme", "shop", "edge-1", "eu-west", 200]);
+  assert.deepEqual(fn.invocations[0]!.logs, [{ at: "2026-12-07T01:00:00.001Z", level: "log", message: "hello" }]);
+  assert.deepEqual(reg.events()[1]!.error, { code: "ERR_ORIGIN_UNREACHABLE", message: "down" });
+});
+
+test("while the registry says a tail is live, every request goes out", async (t) => {
+  const reg = await fakeRegistry(t);
+  reg.state.tail = true;
+  const shipper = createLogShipper({ registry: { url: reg.url, token: "x" }, nodeId: "edge-1", region: "r", intervalMs: 60_000 });
+  t.after(() => shipper.close());
+  shipper.record(rec({ requestId: "before" }));
+  await shipper.flush(); // an empty batch: the answer says tail
+  assert.equal(shipper.tailing(), true);
+  shipper.record(rec({ requestId: "plain-hit" }));
+  await shipper.flush();
+  assert.deepEqual(reg.events().map((e) => e.requestId), ["plain-hit"]);
+  reg.state.tail = false;
+  await shipper.flush();
+  shipper.record(rec({ requestId: "after" }));
+  await shipper.flush();
+  assert.deepEqual(reg.events().map((e) => e.requestId), ["plain-hit"]);
+});
+
+test("over the rate cap, and while the registry refuses, events are dropped and counted in the next batch", async (t) => {
+  const reg = await fakeRegistry(t);
+  const shipper = createLogShipper({ registry: { url: reg.url, token: "x" }, nodeId: "edge-1", region: "r", intervalMs: 60_000, maxPerSecond: 3 });
+  t.after(() => shipper.close());
+  for (let i = 0; i < 5; i++) shipper.record(rec(ran()));
+  reg.state.status = 503;
+  await shipper.flush();
+  assert.equal(reg.batches.length, 0);
+  assert.equal(shipper.stats().dropped, 5, "3 sent and lost, 2 over the cap");
+  reg.state.status = 200;
+  await shipper.flush();
+  assert.equal(reg.batches.at(-1)!.batch.dropped, 5);
+  assert.equal(shipper.stats().dropped, 0);
+});
+
+test("the timer sends queued events without a flush, and a heartbeat when idle", async (t) => {
+  const reg = await fakeRegistry(t);
+  const shipper = createLogShipper({ registry: { url: reg.url, token: "x" }, nodeId: "edge-1", region: "r", intervalMs: 80 });
+  t.after(() => shipper.close());
+  shipper.record(rec({ ...ran(), requestId: "timed" }));
+  for (let i = 0; i < 100 && reg.batches.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(reg.batches[0]!.batch.events.map((e) => e.requestId), ["timed"]);
+  assert.equal(reg.batches[1]!.batch.events.length, 0, "then an empty batch, to hear of a tail");
+});
