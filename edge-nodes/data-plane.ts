@@ -133,7 +133,18 @@ export async function createDataPlane(options: DataPlaneOptions): Promise<DataPl
   });
 
   const unsubscribe = sync.subscribe((state) => void provision(state, sync, runtime, log));
-  await sync.start();
+  try {
+    await sync.start();
+  } catch (err) {
+    // A node that cannot start (a refused token) leaves nothing open behind it.
+    unsubscribe();
+    await logs?.close();
+    await sync.close().catch(() => {});
+    runtime.dispose();
+    await services.close();
+    await store.close();
+    throw err;
+  }
   void provision(sync.current(), sync, runtime, log);
   const scheduler =
     options.schedule === true

@@ -161,7 +161,13 @@ function listen(plane: DataPlane, port: number, host: string): Promise<{ server:
 async function startSupervised(options: EdgeNodeOptions): Promise<EdgeNode> {
   const log = options.log ?? ((line) => process.stderr.write(`${JSON.stringify(line)}\n`));
   const { store, cache, sync } = openNodeState(options, true, log);
-  await sync.start();
+  try {
+    await sync.start();
+  } catch (err) {
+    await sync.close().catch(() => {});
+    await store.close();
+    throw err;
+  }
   const workerConfig: WorkerConfig = { ...planeOptions(options), port: options.port, host: options.host };
   delete (workerConfig as { log?: unknown }).log;
   const supervisor = startSupervisor({

@@ -196,6 +196,11 @@ export function createSync(options: SyncOptions): Sync {
         publish(createAppliedState(snapshot), false);
         log({ msg: "sync: cold start from a snapshot", seq: snapshot.seq });
       } catch (err) {
+        // A token the registry refuses will not start working by waiting: the node stops here, saying so.
+        const code = (err as { code?: unknown }).code;
+        if (code === "ERR_UNAUTHORIZED" || code === "ERR_TOKEN_REVOKED" || code === "ERR_MISSING_SCOPE") {
+          throw new VergeError(code, `${(err as Error).message}; the node has no state of its own yet, so it cannot serve: pass an operator token with the node scope (--token or VERGE_NODE_TOKEN)`, { cause: err });
+        }
         log({ msg: "sync: no persisted state and no snapshot yet; serving nothing until the registry answers", reason: (err as Error).message });
       }
     }

@@ -341,3 +341,16 @@ test("a node ahead of its registry (a registry restored or replaced) takes a sna
   assert.deepEqual(e.purges.map((p) => [p.tenant, p.purge.distribution, p.purge.prefix]), [["acme", "site", "/"]]);
   rmSync(first.dir, { recursive: true, force: true });
 });
+
+test("a cold node whose token the registry refuses stops with the registry's code; one with state of its own keeps serving it", async (t) => {
+  const refused = await edge(t, { registry: { url: origin.url, token: "not-a-token" }, start: false });
+  await assert.rejects(refused.sync.start(), (err: Error & { code?: string }) => err.code === "ERR_UNAUTHORIZED" && /node scope/.test(err.message));
+  const tenantOnly = await edge(t, { registry: { url: origin.url, token: acme }, start: false });
+  await assert.rejects(tenantOnly.sync.start(), (err: Error & { code?: string }) => err.code === "ERR_MISSING_SCOPE");
+  // With a persisted state, a refused token is logged and the state served.
+  const good = await edge(t);
+  const seq = good.sync.current().seq;
+  await good.sync.close();
+  const again = await edge(t, { dir: good.dir, registry: { url: origin.url, token: "not-a-token" } });
+  assert.equal(again.sync.current().seq, seq);
+});
