@@ -203,17 +203,6 @@ export function hintFor(text: string): string | undefined {
   return undefined;
 }
 
-/**
- * The function's own frames of a load error's stack: isolated-vm appends the
- * host's frames after its boundary marker (verge's runtime files, which say
- * nothing to the user), and the prelude's frames are verge's too.
- */
-export function userFrames(stack: string): string {
-  const lines = stack.split("\n");
-  const boundary = lines.findIndex((l) => l.includes("<isolated-vm boundary>"));
-  return (boundary < 0 ? lines : lines.slice(0, boundary)).filter((l) => !l.includes("verge:prelude:")).join("\n");
-}
-
 function toProblems(err: unknown): BuildProblem[] {
   const e = err as { code?: string; message?: string; guestStack?: string; details?: { problems?: BuildProblem[] } };
   if (Array.isArray(e.details?.problems)) {
@@ -224,8 +213,8 @@ function toProblems(err: unknown): BuildProblem[] {
   }
   // A bundle that built but did not load (syntax V8 refused, a top-level throw, no handler).
   const text = `${e.code ? `${e.code}: ` : ""}${e.message ?? String(err)}`;
-  const stack = e.guestStack === undefined ? undefined : userFrames(e.guestStack);
-  return [{ text: stack ? `${text}\n${stack}` : text }];
+  // The runtime keeps only the function's own frames (src/runtime/source-map.ts).
+  return [{ text: e.guestStack ? `${text}\n${e.guestStack}` : text }];
 }
 
 function runCommand(command: string, cwd: string): Promise<void> {
