@@ -60,7 +60,13 @@ test("publish is idempotent, versions list shows it, an alias moves and rolls ba
   assert.equal(list.code, 0, list.stderr);
   assert.ok(list.stdout.includes(va.digest) && list.stdout.includes(b.digest));
 
-  assert.equal((await verge("alias", "set", "hello", "live", va.digest)).code, 0);
+  // The start of a digest, as `alias show` prints it, names the version.
+  const short = await verge("alias", "set", "hello", "live", va.digest.slice(0, 12));
+  assert.equal(short.code, 0, short.stderr);
+  assert.match(short.stdout, new RegExp(`${va.digest.slice(0, 12)}`));
+  const unknown = await verge("alias", "set", "hello", "live", "ffffff0000");
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /no version of hello has a digest starting with ffffff0000/);
   assert.equal((await verge("alias", "set", "hello", "live", b.digest)).code, 0);
   const rolled = await verge("alias", "rollback", "hello", "live");
   assert.equal(rolled.code, 0, rolled.stderr);
