@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { readDistributionFile } from "./distribution-file.ts";
+import { distributionInput, readDistributionFile } from "./distribution-file.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "verge-dist-"));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -53,4 +53,15 @@ test("syntax errors name the file and, for TOML, the line and column; other exte
   assert.throws(() => readDistributionFile(file("bad.json", `{"hostnames": [}`)), (e: { code?: string; message: string }) => e.code === "ERR_INVALID_JSON" && e.message.includes("bad.json"));
   assert.throws(() => readDistributionFile(file("site.yaml", "a: 1")), (e: { code?: string; message: string }) => e.code === "ERR_INVALID_OPTIONS" && e.message.includes(".json or .toml"));
   assert.throws(() => readDistributionFile(join(dir, "missing.json")), (e: { code?: string; message: string }) => e.code === "ERR_INVALID_OPTIONS" && e.message.includes("ENOENT"));
+});
+
+test("a distribution saved from the API deploys as it is: updatedAt dropped, its name used, another tenant's refused", () => {
+  const saved = { tenant: "acme", name: "shop", hostnames: ["shop.test"], updatedAt: "2026-12-07T00:00:00Z", origins: [] };
+  assert.deepEqual(distributionInput("d.json", saved, "acme", undefined), { name: "shop", body: { hostnames: ["shop.test"], origins: [] } });
+  assert.equal(distributionInput("d.json", saved, "acme", "other").name, "other", "--name wins");
+  assert.throws(() => distributionInput("d.json", saved, "globex", undefined), /d\.json: tenant: this is tenant "acme"'s distribution, and the token is tenant "globex"'s/);
+  assert.throws(() => distributionInput("d.json", { name: 3 }, "acme", undefined), /d\.json: name: expected the distribution's name, a string, found 3/);
+  // A hand-written document is passed on untouched (the registry validates it).
+  assert.deepEqual(distributionInput("d.json", { hostnames: [] }, "acme", undefined), { name: undefined, body: { hostnames: [] } });
+  assert.deepEqual(distributionInput("d.json", [1], "acme", "x"), { name: "x", body: [1] });
 });

@@ -45,3 +45,19 @@ export function readDistributionFile(file: string): DistributionFile {
     throw new VergeError("ERR_INVALID_TOML", `${file}: not valid TOML: ${where}${what}`, { cause });
   }
 }
+
+/**
+ * A document as `PUT …/distributions/:name` takes it. A distribution saved
+ * from the API (`GET`) carries fields the registry sets itself: `updatedAt` is
+ * dropped, `name` names the distribution when `--name` does not, and `tenant`
+ * must be the caller's (a file of another tenant's is refused, not moved).
+ */
+export function distributionInput(file: string, document: unknown, tenant: string, name: string | undefined): { name: string | undefined; body: unknown } {
+  if (document === null || typeof document !== "object" || Array.isArray(document)) return { name, body: document };
+  const { tenant: owner, name: own, updatedAt: _updatedAt, ...body } = document as Record<string, unknown>;
+  if (owner !== undefined && owner !== tenant) {
+    throw new VergeError("ERR_INVALID_OPTIONS", `${file}: tenant: this is tenant ${JSON.stringify(owner)}'s distribution, and the token is tenant ${JSON.stringify(tenant)}'s; remove the field to deploy it as ${JSON.stringify(tenant)}'s`);
+  }
+  if (own !== undefined && typeof own !== "string") throw new VergeError("ERR_INVALID_OPTIONS", `${file}: name: expected the distribution's name, a string, found ${JSON.stringify(own)}`);
+  return { name: name ?? own, body };
+}

@@ -1,7 +1,7 @@
 /** `verge deploy <distribution.json|.toml>`: write a distribution, optionally wait until every live node applied it. */
 import { parseArgs } from "node:util";
 import type { ChangeStatus, Distribution } from "../../shared/protocol.ts";
-import { readDistributionFile } from "../distribution-file.ts";
+import { distributionInput, readDistributionFile } from "../distribution-file.ts";
 import { UsageError } from "../output.ts";
 import { apiPath, CONNECTION_HELP, CONNECTION_OPTIONS, connect, print } from "./registry-client.ts";
 
@@ -9,7 +9,8 @@ export const help = `verge deploy <distribution.json | distribution.toml> [--nam
 
 Writes the distribution (hostnames, origins, cache behaviors, function
 associations); the registry validates it and names each field in error.
---name defaults to the file name without its extension. With --wait, waits
+--name defaults to the document's "name", else the file name without its
+extension; a distribution saved from the API (GET) deploys as it is. With --wait, waits
 until every live edge node has applied the change (default timeout 60 s).
 ${CONNECTION_HELP}
 `;
@@ -20,10 +21,12 @@ export async function run(argv: string[]): Promise<void> {
   if (file === undefined) throw new UsageError("verge deploy: missing <distribution file>");
   const timeoutS = Number(values.timeout ?? 60);
   if (values.timeout !== undefined && !(values.timeout.trim() !== "" && Number.isFinite(timeoutS) && timeoutS >= 0)) throw new UsageError(`--timeout: expected a number of seconds, found ${JSON.stringify(values.timeout)}`);
-  const { name: fileName, document: doc } = readDistributionFile(file);
-  const name = values.name ?? fileName;
+  const { name: fileName, document } = readDistributionFile(file);
   const client = connect(values);
   const tenant = await client.tenant();
+  const input = distributionInput(file, document, tenant, values.name);
+  const name = input.name ?? fileName;
+  const doc = input.body;
   const { body, headers } = await client.call<Distribution>("PUT", apiPath`/v1/tenants/${tenant}/distributions/${name}`, doc);
   const seq = Number(headers.get("x-verge-seq"));
   if (!values.wait) return print(values.json, { distribution: body, seq }, `deployed ${tenant}/${name} (change ${seq}, hostnames ${body.hostnames.join(", ")})`);
