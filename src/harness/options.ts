@@ -6,14 +6,14 @@
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { basename, resolve } from "node:path";
+import { basename, dirname, relative, resolve, sep } from "node:path";
 import { VergeError } from "../shared/errors.ts";
 import { describe, validateLimits, type CloudFrontEventType, type Diagnostic, type LimitsOptions } from "../shared/limits.ts";
 import type { FunctionDecl } from "../runtime/child-host/messages.ts";
-import type { BindingDecl } from "../runtime/bindings/index.ts";
 import type { FetchPolicy } from "../runtime/fetch-guard.ts";
 import { buildDistribution, validateUpstream, type DistributionOptions } from "./distribution.ts";
 import type { RouteData } from "./route.ts";
+import { validateBindingOptions } from "./binding-options.ts";
 
 export interface ModuleDefinition {
   type: "ESModule";
@@ -69,8 +69,6 @@ export interface VergeOptions {
   kvPersist?: boolean | string;
 }
 
-/** The default directory of `kvPersist: true`, relative to the working directory. */
-export const DEFAULT_KV_PERSIST = ".verge/kv";
 
 export interface ResolvedOptions {
   decl: FunctionDecl;
@@ -100,9 +98,14 @@ export function validateOptions(raw: VergeOptions): { config: ResolvedOptions | 
   let format: "esm" | "script" = "script";
   const extra: Array<{ name: string; code: string }> = [];
   if (Array.isArray(raw.modules)) {
+    const given: Array<{ path: string; contents: string }> = [];
     raw.modules.forEach((m, i) => {
       if (m === null || typeof m !== "object" || m.type !== "ESModule" || typeof m.path !== "string") {
         d.push({ path: `modules[${i}]`, message: `expected { type: "ESModule", path, contents? }, found ${describe(m)}` });
+        return;
+      }
+      if (m.contents !== undefined && typeof m.contents !== "string") {
+        d.push({ path: `modules[${i}].contents`, message: `expected the module's source text (a string), found ${describe(m.contents)}` });
         return;
       }
       let contents = m.contents;
@@ -114,10 +117,17 @@ export function validateOptions(raw: VergeOptions): { config: ResolvedOptions | 
           return;
         }
       }
+      given.push({ path: m.path, contents });
+    });
+    // Modules are named by their path from the directory they all share, so `./lib/x.js` imported
+    // from the entry finds `lib/x.js` wherever the paths start (Miniflare names them from its
+    // modulesRoot, the working directory, and resolves imports the same way).
+    const names = moduleNames(given.map((m) => m.path));
+    given.forEach((m, i) => {
       if (i === 0) {
-        code = contents;
-        filename = basename(m.path);
-      } else extra.push({ name: m.path.replace(/^\.\//, ""), code: contents });
+        code = m.contents;
+        filename = names[i]!;
+      } else extra.push({ name: names[i]!, code: m.contents });
     });
     format = "esm";
     if (raw.modules.length === 0) d.push({ path: "modules", message: "expected at least one module" });
@@ -144,17 +154,12 @@ export function validateOptions(raw: VergeOptions): { config: ResolvedOptions | 
   const { config: limits, diagnostics: ld } = validateLimits(raw.limits, event);
   d.push(...ld);
 
-  const bindings: Record<string, BindingDecl> = {};
-  if (raw.bindings !== undefined) {
-    if (typeof raw.bindings !== "object" || raw.bindings === null) d.push({ path: "bindings", message: `expected an object, found ${describe(raw.bindings)}` });
-    else for (const [k, v] of Object.entries(raw.bindings)) bindings[k] = { type: "var", value: v };
+  const bindings = validateBindingOptions(raw, d);
+  if (raw.compatibilityFlags !== undefined && (!Array.isArray(raw.compatibilityFlags) || raw.compatibilityFlags.some((f) => typeof f !== "string"))) {
+    d.push({ path: "compatibilityFlags", message: `expected an array of strings, found ${describe(raw.compatibilityFlags)}` });
   }
-  if (raw.secrets !== undefined) {
-    if (typeof raw.secrets !== "object" || raw.secrets === null) d.push({ path: "secrets", message: `expected an object, found ${describe(raw.secrets)}` });
-    else for (const [k, v] of Object.entries(raw.secrets)) bindings[k] = { type: "secret", value: v };
-  }
-
-  validateKv(raw, bindings, d);
+  if (raw.name !== undefined && (typeof raw.name !== "string" || raw.name === "")) d.push({ path: "name", message: `expected a non-empty string, found ${describe(raw.name)}` });
+  if (raw.sourceMap !== undefined && typeof raw.sourceMap !== "string") d.push({ path: "sourceMap", message: `expected the source map's JSON text (a string), found ${describe(raw.sourceMap)}` });
 
   const upstream = raw.upstream === undefined ? undefined : validateUpstream(raw.upstream, d);
   if (raw.upstream === undefined && raw.distribution !== undefined) d.push({ path: "distribution", message: "a distribution needs an origin: set `upstream` too" });
@@ -211,27 +216,10 @@ function validateEvents(raw: VergeOptions, d: Diagnostic[]): CloudFrontEventType
   return events;
 }
 
-/** kvNamespaces and kvPersist (Miniflare 4 shapes) become `kv` binding declarations. */
-function validateKv(raw: VergeOptions, bindings: Record<string, BindingDecl>, d: Diagnostic[]): void {
-  let persist: string | undefined;
-  if (raw.kvPersist === true) persist = resolve(DEFAULT_KV_PERSIST);
-  else if (typeof raw.kvPersist === "string" && raw.kvPersist !== "") persist = resolve(raw.kvPersist);
-  else if (raw.kvPersist !== undefined && raw.kvPersist !== false) d.push({ path: "kvPersist", message: `expected a boolean or a directory path, found ${describe(raw.kvPersist)}` });
-  const ns = raw.kvNamespaces;
-  if (ns === undefined) return;
-  let pairs: Array<[string, unknown]>;
-  if (Array.isArray(ns)) pairs = ns.map((name) => [String(name), name]);
-  else if (typeof ns === "object" && ns !== null) pairs = Object.entries(ns);
-  else {
-    d.push({ path: "kvNamespaces", message: `expected an array of binding names or { BINDING: "namespace-id" }, found ${describe(ns)}` });
-    return;
-  }
-  for (const [name, id] of pairs) {
-    if (typeof id !== "string" || id === "") {
-      d.push({ path: `kvNamespaces.${name}`, message: `expected a namespace id string, found ${describe(id)}` });
-      continue;
-    }
-    if (bindings[name] !== undefined) d.push({ path: `kvNamespaces.${name}`, message: `the binding ${name} is also declared in ${bindings[name].type === "secret" ? "secrets" : "bindings"}` });
-    bindings[name] = { type: "kv", value: { id, ...(persist !== undefined ? { persist } : {}) } };
-  }
+/** Each path relative to the deepest directory that holds them all, with `/` separators. */
+function moduleNames(paths: string[]): string[] {
+  const full = paths.map((p) => resolve(p));
+  let root = full.length > 0 ? dirname(full[0]!) : "";
+  while (!full.every((p) => p.startsWith(root.endsWith(sep) ? root : root + sep))) root = dirname(root);
+  return full.map((p) => relative(root, p).split(sep).join("/"));
 }

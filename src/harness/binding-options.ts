@@ -1,0 +1,128 @@
+/**
+ * The harness's `env` options — `bindings`, `secrets`, `kvNamespaces`,
+ * `kvPersist` (Miniflare 4 shapes) — checked here and turned into the
+ * runtime's binding declarations. Every problem is reported with the option
+ * it came from, at construction: the child host would otherwise refuse the
+ * declaration only when the function is first called, and without naming the
+ * option.
+ */
+import { resolve } from "node:path";
+import { describe, type Diagnostic } from "../shared/limits.ts";
+import { validateBindings, type BindingDecl } from "../runtime/bindings/index.ts";
+
+/** The default directory of `kvPersist: true`, relative to the working directory. */
+export const DEFAULT_KV_PERSIST = ".verge/kv";
+
+export interface BindingOptions {
+  bindings?: Record<string, unknown>;
+  secrets?: Record<string, string>;
+  kvNamespaces?: string[] | Record<string, string>;
+  kvPersist?: boolean | string;
+}
+
+/** Which option declares a binding of each runtime kind, for paths in diagnostics. */
+const OPTION_OF: Record<string, string> = { var: "bindings", secret: "secrets", kv: "kvNamespaces" };
+
+export function validateBindingOptions(raw: BindingOptions, d: Diagnostic[]): Record<string, BindingDecl> {
+  const bindings: Record<string, BindingDecl> = {};
+  const problems = new Set<string>();
+  if (raw.bindings !== undefined) {
+    if (!isRecord(raw.bindings)) d.push({ path: "bindings", message: `expected an object, found ${describeValue(raw.bindings)}` });
+    else
+      for (const [k, v] of Object.entries(raw.bindings)) {
+        const bad = jsonProblem(v, `bindings.${k}`);
+        if (bad !== undefined) {
+          d.push({ path: bad.path, message: `expected a string or a JSON value (null, boolean, finite number, array, plain object), found ${bad.found}` });
+          problems.add(k);
+        }
+        bindings[k] = { type: "var", value: v };
+      }
+  }
+  if (raw.secrets !== undefined) {
+    if (!isRecord(raw.secrets)) d.push({ path: "secrets", message: `expected an object of strings, found ${describeValue(raw.secrets)}` });
+    else
+      for (const [k, v] of Object.entries(raw.secrets)) {
+        // Never the value itself: it is a secret.
+        if (typeof v !== "string") {
+          d.push({ path: `secrets.${k}`, message: `expected a string, found ${v === null ? "null" : Array.isArray(v) ? "an array" : typeof v}` });
+          problems.add(k);
+        }
+        if (bindings[k] !== undefined) d.push({ path: `secrets.${k}`, message: `the binding ${k} is also declared in bindings` });
+        bindings[k] = { type: "secret", value: v };
+      }
+  }
+  validateKv(raw, bindings, d);
+  // The runtime's own rules (binding names, KV values), for what the checks above let through.
+  const rest = Object.fromEntries(Object.entries(bindings).filter(([k]) => !problems.has(k)));
+  for (const x of validateBindings(rest)) {
+    const name = x.path.replace(/^bindings\./, "").split(".")[0]!;
+    const option = OPTION_OF[bindings[name]?.type ?? ""] ?? "bindings";
+    d.push({ path: x.path.replace(/^bindings\./, `${option}.`), message: x.message });
+  }
+  return bindings;
+}
+
+/** kvNamespaces and kvPersist (Miniflare 4 shapes) become `kv` binding declarations. */
+function validateKv(raw: BindingOptions, bindings: Record<string, BindingDecl>, d: Diagnostic[]): void {
+  let persist: string | undefined;
+  if (raw.kvPersist === true) persist = resolve(DEFAULT_KV_PERSIST);
+  else if (typeof raw.kvPersist === "string" && raw.kvPersist !== "") persist = resolve(raw.kvPersist);
+  else if (raw.kvPersist !== undefined && raw.kvPersist !== false) d.push({ path: "kvPersist", message: `expected a boolean or a directory path, found ${describe(raw.kvPersist)}` });
+  const ns = raw.kvNamespaces;
+  if (ns === undefined) return;
+  let pairs: Array<[string, unknown]>;
+  if (Array.isArray(ns)) pairs = ns.map((name) => [String(name), name]);
+  else if (typeof ns === "object" && ns !== null) pairs = Object.entries(ns);
+  else {
+    d.push({ path: "kvNamespaces", message: `expected an array of binding names or { BINDING: "namespace-id" }, found ${describe(ns)}` });
+    return;
+  }
+  for (const [name, id] of pairs) {
+    if (typeof id !== "string" || id === "") {
+      d.push({ path: `kvNamespaces.${name}`, message: `expected a namespace id string, found ${describe(id)}` });
+      continue;
+    }
+    if (bindings[name] !== undefined) d.push({ path: `kvNamespaces.${name}`, message: `the binding ${name} is also declared in ${bindings[name].type === "secret" ? "secrets" : "bindings"}` });
+    bindings[name] = { type: "kv", value: { id, ...(persist !== undefined ? { persist } : {}) } };
+  }
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** The first place in `v` that JSON cannot carry as is, with what is there; undefined when all of it can. */
+function jsonProblem(v: unknown, path: string, depth = 0): { path: string; found: string } | undefined {
+  if (depth > 64) return { path, found: "a value nested deeper than 64 levels" };
+  if (v === null || typeof v === "string" || typeof v === "boolean") return undefined;
+  if (typeof v === "number") return Number.isFinite(v) ? undefined : { path, found: `the number ${v}` };
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const bad = jsonProblem(v[i], `${path}[${i}]`, depth + 1);
+      if (bad !== undefined) return bad;
+    }
+    return undefined;
+  }
+  if (typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype) {
+    for (const [k, x] of Object.entries(v)) {
+      const bad = jsonProblem(x, `${path}.${k}`, depth + 1);
+      if (bad !== undefined) return bad;
+    }
+    return undefined;
+  }
+  return { path, found: describeValue(v) };
+}
+
+/** `describe`, naming also what it folds together: undefined, functions, instances of classes. */
+function describeValue(v: unknown): string {
+  if (v === undefined) return "undefined";
+  if (typeof v === "function") return "a function";
+  if (typeof v === "symbol" || typeof v === "bigint") return `a ${typeof v}`;
+  if (typeof v === "object" && v !== null && !Array.isArray(v)) {
+    const proto = Object.getPrototypeOf(v) as { constructor?: { name?: string } } | null;
+    if (proto === null) return "an object with a null prototype";
+    const name = proto.constructor?.name;
+    if (proto !== null && proto !== Object.prototype && name) return `an instance of ${name}`;
+  }
+  return describe(v);
+}

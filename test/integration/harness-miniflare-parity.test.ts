@@ -1,0 +1,113 @@
+/**
+ * What a Miniflare 4 test does, run against Miniflare and against verge's
+ * harness: the same scenario must give the same result, or (for input
+ * Miniflare takes and verge refuses) a clear error at construction.
+ */
+import { test, type TestContext } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { Miniflare } from "miniflare";
+import { Verge, type VergeOptions } from "../../src/index.ts";
+
+const COMPATIBILITY_DATE = "2025-06-01";
+
+/** What the scenarios call, as both classes have it (each with its own undici's types). */
+interface Runtime {
+  dispatchFetch(input: string, init?: RequestInit & { cf?: Record<string, unknown> }): Promise<Response>;
+  setOptions(options: Record<string, unknown>): Promise<void>;
+  dispose(): Promise<void>;
+}
+
+/** Runs `scenario` against a Miniflare and a Verge built from the same options; returns [miniflare, verge]. */
+async function both<T>(options: Record<string, unknown>, scenario: (mf: Runtime) => Promise<T>): Promise<[T, T]> {
+  const out: T[] = [];
+  for (const make of [(o: Record<string, unknown>) => new Miniflare(o as never) as unknown as Runtime, (o: Record<string, unknown>) => new Verge(o as VergeOptions) as unknown as Runtime]) {
+    const mf = make({ compatibilityDate: COMPATIBILITY_DATE, ...options });
+    try {
+      out.push(await scenario(mf));
+    } finally {
+      await mf.dispose();
+    }
+  }
+  return out as [T, T];
+}
+
+function invalid(options: Record<string, unknown>): Array<{ path: string; message: string }> {
+  try {
+    const v = new Verge(options as VergeOptions);
+    void v.dispose();
+  } catch (err) {
+    assert.equal((err as { code?: string }).code, "ERR_INVALID_OPTIONS");
+    return (err as { details: { diagnostics: Array<{ path: string; message: string }> } }).details.diagnostics;
+  }
+  assert.fail(`accepted ${JSON.stringify(Object.keys(options))}`);
+}
+
+const OK = `export default { fetch: () => new Response("ok") }`;
+
+test("env values the runtime cannot take are refused at construction, naming the option and the place", () => {
+  const d = invalid({
+    modules: true,
+    script: OK,
+    bindings: { F: () => 1, D: new Date(0), U: undefined, DEEP: { list: [1, Number.NaN] }, GOOD: { a: [1, "x", null] } },
+    secrets: { S: 5, T: "fine" },
+  });
+  assert.deepEqual(
+    d.map((x) => x.path),
+    ["bindings.F", "bindings.D", "bindings.U", "bindings.DEEP.list[1]", "secrets.S"],
+  );
+  assert.match(d[0]!.message, /expected a string or a JSON value .* found a function/);
+  assert.match(d[1]!.message, /found an instance of Date/);
+  assert.match(d[2]!.message, /found undefined/);
+  assert.match(d[3]!.message, /found the number NaN/);
+  assert.equal(d[4]!.message, "expected a string, found number", "a secret's value is never in a message");
+  assert.deepEqual(invalid({ modules: true, script: OK, bindings: { "not-an-identifier": "x" } }).map((x) => x.path), ["bindings.not-an-identifier"]);
+  assert.deepEqual(invalid({ modules: true, script: OK, bindings: { A: "x" }, secrets: { A: "y" } }).map((x) => x.path), ["secrets.A"]);
+});
+
+test("option types Miniflare checks are checked: compatibilityFlags, name, sourceMap, modules[].contents", () => {
+  const d = invalid({ modules: true, script: OK, compatibilityFlags: "nodejs_compat", name: 5, sourceMap: 5 });
+  assert.deepEqual(
+    d.map((x) => [x.path, x.message]),
+    [
+      ["compatibilityFlags", 'expected an array of strings, found the string "nodejs_compat"'],
+      ["name", "expected a non-empty string, found number 5"],
+      ["sourceMap", "expected the source map's JSON text (a string), found number 5"],
+    ],
+  );
+  assert.deepEqual(invalid({ modules: [{ type: "ESModule", path: "a.js", contents: 1 }] }).map((x) => x.path), ["modules[0].contents"]);
+});
+
+function moduleTree(t: TestContext, under = tmpdir()): string {
+  mkdirSync(under, { recursive: true });
+  const dir = mkdtempSync(join(under, "verge-modules-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(join(dir, "lib"));
+  writeFileSync(join(dir, "index.js"), `import { greet } from "./lib/greet.js"; import data from "./data.js"; export default { fetch: () => new Response(greet(data.name)) };`);
+  writeFileSync(join(dir, "lib/greet.js"), `import data from "../data.js"; export function greet(n) { return "hello " + n + " from " + data.name; }`);
+  writeFileSync(join(dir, "data.js"), `export default { name: "modules" };`);
+  return dir;
+}
+
+test("modules: [...] given by path (relative to the working directory, as Miniflare takes them) resolve their imports", { timeout: 60_000 }, async (t) => {
+  // Under the working directory: workerd refuses module names that climb out of it with "..".
+  const dir = relative(process.cwd(), moduleTree(t, join(process.cwd(), "tmp")));
+  const modules = ["index.js", "lib/greet.js", "data.js"].map((p) => ({ type: "ESModule", path: join(dir, p) }));
+  const [mf, verge] = await both({ modules }, async (w) => (await w.dispatchFetch("http://localhost/")).text());
+  assert.equal(mf, "hello modules from modules");
+  assert.equal(verge, mf);
+});
+
+test("modules: [...] given by absolute path, with contents or from disk, resolve their imports", async (t) => {
+  const dir = moduleTree(t);
+  const modules = [
+    { type: "ESModule" as const, path: join(dir, "index.js") },
+    { type: "ESModule" as const, path: join(dir, "lib/greet.js") },
+    { type: "ESModule" as const, path: join(dir, "data.js"), contents: `export default { name: "given" };` },
+  ];
+  const verge = new Verge({ modules });
+  t.after(() => verge.dispose());
+  assert.equal(await (await verge.dispatchFetch("http://localhost/")).text(), "hello given from given");
+});
