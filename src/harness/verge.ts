@@ -58,6 +58,9 @@ export class Verge {
     this.#child = this.#newChild();
     this.#fn = this.#child.register(this.#options.decl);
     this.#ready = this.#load();
+    // Its failure reaches whoever awaits `ready` or dispatches; an instance never used must not
+    // turn it into an unhandled rejection (which ends a Node process).
+    this.#ready.catch(() => {});
   }
 
   /** Resolves when the function is loaded; rejects with its load error (ERR_BUNDLE_COMPILE, ERR_NO_HANDLER, ...). */
@@ -163,25 +166,50 @@ export class Verge {
     });
   }
 
-  /** Replaces the options; the next dispatch runs the new function. */
+  /**
+   * Replaces the options; the next dispatch runs the new function. As in Miniflare, a new
+   * function that fails to load rejects here and leaves the current one in place: dispatches
+   * made meanwhile wait for the outcome, then run whichever function is in place.
+   */
   async setOptions(options: VergeOptions): Promise<void> {
     this.#check();
     const next = resolveOptions(options);
-    const old = this.#fn;
-    const outboundChanged = JSON.stringify(next.outbound) !== JSON.stringify(this.#options.outbound);
-    this.#options = next;
-    if (outboundChanged) {
+    const previousReady = this.#ready;
+    const swap = this.#swap(next);
+    this.#ready = swap.then(() => undefined, () => previousReady);
+    this.#ready.catch(() => {});
+    await swap;
+  }
+
+  /** Loads `next` beside the current function, and puts it in place only once it loaded. */
+  async #swap(next: ResolvedOptions): Promise<void> {
+    if (JSON.stringify(next.outbound) !== JSON.stringify(this.#options.outbound)) {
       // The subrequest policy belongs to the child host: a new policy needs a new child.
+      const child = this.#newChild(next.outbound);
+      const fn = child.register(next.decl);
+      try {
+        await child.load(fn);
+      } catch (err) {
+        await child.dispose();
+        throw err;
+      }
+      if (this.#disposed) return void (await child.dispose());
       const previous = this.#child;
-      this.#child = this.#newChild();
-      this.#fn = this.#child.register(next.decl);
+      [this.#child, this.#fn, this.#options] = [child, fn, next];
       await previous.dispose();
-    } else {
-      this.#fn = this.#child.register(next.decl);
-      this.#child.unregister(old);
+      return;
     }
-    this.#ready = this.#load();
-    await this.#ready;
+    const child = this.#child;
+    const fn = child.register(next.decl);
+    try {
+      await child.load(fn);
+    } catch (err) {
+      child.unregister(fn);
+      throw err;
+    }
+    const old = this.#fn;
+    [this.#fn, this.#options] = [fn, next];
+    child.unregister(old);
   }
 
   /**
@@ -220,8 +248,8 @@ export class Verge {
     await this.#child.dispose();
   }
 
-  #newChild(): ChildRuntime {
-    return createChildRuntime({ program: PROGRAM, fetch: this.#options.outbound, onLog: (entry, fn) => this.#emitLog(entry, fn) });
+  #newChild(outbound = this.#options.outbound): ChildRuntime {
+    return createChildRuntime({ program: PROGRAM, fetch: outbound, onLog: (entry, fn) => this.#emitLog(entry, fn) });
   }
 
   async #load(): Promise<void> {

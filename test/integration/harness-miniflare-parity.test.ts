@@ -5,9 +5,11 @@
  */
 import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
 import { Verge, type VergeOptions } from "../../src/index.ts";
 
@@ -46,6 +48,20 @@ function invalid(options: Record<string, unknown>): Array<{ path: string; messag
 }
 
 const OK = `export default { fetch: () => new Response("ok") }`;
+
+test("a Worker that fails to load and is never used does not end the process (no unhandled rejection)", () => {
+  const index = fileURLToPath(new URL("../../src/index.ts", import.meta.url));
+  const program = `
+    const { Verge } = await import(${JSON.stringify(index)});
+    const verge = new Verge({ modules: true, script: "export default { fetch( }" });
+    await verge.dispose();
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    console.log("survived");`;
+  const r = spawnSync(process.execPath, ["--no-node-snapshot", "--input-type=module", "--eval", program], { encoding: "utf8", timeout: 30_000 });
+  assert.equal(r.stdout.trim(), "survived", r.stderr);
+  assert.equal(r.status, 0);
+});
 
 test("env values the runtime cannot take are refused at construction, naming the option and the place", () => {
   const d = invalid({
@@ -110,4 +126,26 @@ test("modules: [...] given by absolute path, with contents or from disk, resolve
   const verge = new Verge({ modules });
   t.after(() => verge.dispose());
   assert.equal(await (await verge.dispatchFetch("http://localhost/")).text(), "hello given from given");
+});
+
+test("setOptions with a script that fails to load rejects, and the previous Worker goes on answering", { timeout: 60_000 }, async () => {
+  const [mf, verge] = await both({ modules: true, script: OK }, async (w) => {
+    const failed = await w.setOptions({ modules: true, compatibilityDate: COMPATIBILITY_DATE, script: "export default { fetch( }" }).then(() => "resolved", () => "rejected");
+    const res = await w.dispatchFetch("http://localhost/");
+    return [failed, res.status, await res.text()];
+  });
+  assert.deepEqual(mf, ["rejected", 200, "ok"]);
+  assert.deepEqual(verge, mf);
+});
+
+test("setOptions that fails leaves ready as it was; one that loads replaces the Worker", async (t) => {
+  const verge = new Verge({ modules: true, script: OK });
+  t.after(() => verge.dispose());
+  await verge.ready;
+  await assert.rejects(verge.setOptions({ modules: true, script: "export default { fetch( }" }), { code: "ERR_BUNDLE_COMPILE" });
+  await verge.ready;
+  await verge.setOptions({ modules: true, script: `export default { fetch: () => new Response("two") }`, outbound: { allowPrivateAddresses: true } });
+  assert.equal(await (await verge.dispatchFetch("http://localhost/")).text(), "two");
+  await assert.rejects(verge.setOptions({ modules: true, script: "export default { fetch( }" }), { code: "ERR_BUNDLE_COMPILE" });
+  assert.equal(await (await verge.dispatchFetch("http://localhost/")).text(), "two", "a new child for a new outbound policy is not kept either");
 });
