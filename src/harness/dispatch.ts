@@ -36,7 +36,7 @@ export interface PipelineDispatch {
   events: string[];
 }
 
-export async function dispatchThroughPipeline(child: ChildRuntime, fn: number, request: RequestData): Promise<PipelineDispatch> {
+export async function dispatchThroughPipeline(child: ChildRuntime, fn: number, request: RequestData, signal?: AbortSignal): Promise<PipelineDispatch> {
   let r: Awaited<ReturnType<ChildRuntime["fetch"]>>;
   try {
     r = await child.fetch(fn, request, { clientIp: "127.0.0.1" });
@@ -48,6 +48,6 @@ export async function dispatchThroughPipeline(child: ChildRuntime, fn: number, r
   }
   if (r.type !== "response") throw new TypeError("the edge pipeline answered without a response");
   const meta = (r.meta ?? { events: [] }) as RouteMeta;
-  const response = toResponse(r.response.status, r.response.statusText, r.response.headers, r.response.body, SOCKET_BUFFER_BYTES);
+  const response = toResponse(r.response.status, r.response.statusText, r.response.headers, r.response.body, SOCKET_BUFFER_BYTES, signal);
   return { response, report: meta.events.length > 0 ? r.finished : undefined, events: meta.events };
 }

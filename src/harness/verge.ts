@@ -19,7 +19,6 @@
  */
 import { fileURLToPath } from "node:url";
 import { VergeError } from "../shared/errors.ts";
-import type { RequestData } from "../shared/http.ts";
 import type { CloudFrontEventType } from "../shared/limits.ts";
 import type { CloudFrontEvent } from "../shared/cloudfront/index.ts";
 import { createChildRuntime, type ChildRuntime } from "../runtime/child-host/client.ts";
@@ -31,6 +30,7 @@ import { createHostKvNamespace, type KVNamespace } from "./kv.ts";
 import { dispatchThroughPipeline } from "./dispatch.ts";
 import { PIPELINE_LOG, type PipelineLogEntry } from "./route.ts";
 import { toResponse } from "./response.ts";
+import { abortable, toDispatchRequest, type DispatchInit } from "./request.ts";
 
 /** The child program: the runtime's host, extended with the edge pipeline (child.ts). */
 const PROGRAM = fileURLToPath(new URL("./child.ts", import.meta.url));
@@ -74,27 +74,16 @@ export class Verge {
    * cache, origin) and failures come back as the edge answers them (502/503/504 with
    * `x-verge-error`); without it, the function answers, and its failures are thrown.
    */
-  async dispatchFetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+  async dispatchFetch(input: string | URL | Request, init?: DispatchInit): Promise<Response> {
     this.#check();
-    await this.#ready;
-    const request = new Request(input, init);
-    // What a function sees is what would arrive over HTTP (as on an edge node, and in workerd
-    // behind Miniflare): no #fragment in the URL, and a POST or other method with a body
-    // semantics sent without one arrives as an empty body (Content-Length: 0), not as none.
-    const hash = request.url.indexOf("#");
-    const data: RequestData = {
-      method: request.method,
-      url: hash === -1 ? request.url : request.url.slice(0, hash),
-      headers: [...request.headers],
-      body:
-        request.body !== null
-          ? (request.body as unknown as AsyncIterable<Uint8Array>)
-          : request.method === "GET" || request.method === "HEAD"
-            ? null
-            : new Uint8Array(0),
-    };
+    const { request, data, cf } = toDispatchRequest(input, init, this.#options.pipeline !== undefined);
+    await abortable(request.signal, () => this.#ready, () => {});
+    const signal = request.signal;
     if (this.#options.pipeline !== undefined) {
-      const { response, report } = await dispatchThroughPipeline(this.#child, this.#fn, data);
+      const { response, report } = await abortable(signal, () => dispatchThroughPipeline(this.#child, this.#fn, data, signal), (late) => {
+        if (late.report !== undefined) void this.#track(late.report);
+        void late.response.body?.cancel().catch(() => {});
+      });
       if (report !== undefined) {
         void this.#track(report);
         this.#reports.set(response, report);
@@ -104,12 +93,17 @@ export class Verge {
     const event = this.#options.event;
     // A response event needs the origin's response: only the pipeline (with `upstream`) has one.
     if (event === "origin-response" || event === "viewer-response") throw noUpstream();
-    const r = await this.#failed(this.#child.fetch(this.#fn, data, { eventType: event }));
+    const r = await this.#failed(
+      abortable(signal, () => this.#child.fetch(this.#fn, data, { eventType: event, cf }), (late) => {
+        void this.#track(late.finished);
+        if (late.type === "response") void toResponse(late.response.status, "", [], late.response.body).body?.cancel().catch(() => {});
+      }),
+    );
     void this.#track(r.finished);
     if (r.type === "response") {
       // A response to HEAD carries no body on HTTP, whatever the function returned.
       const body = request.method === "HEAD" ? null : r.response.body;
-      const response = toResponse(r.response.status, r.response.statusText, r.response.headers, body);
+      const response = toResponse(r.response.status, r.response.statusText, r.response.headers, body, undefined, signal);
       this.#reports.set(response, r.finished);
       return response;
     }
