@@ -7,6 +7,14 @@ import { host } from "./host.ts";
 import { defineGlobal } from "./globals.ts";
 import { toGuestError } from "./errors.ts";
 
+/** What `scheduler.wait` reads of an AbortSignal (core has no DOM types). */
+interface SignalLike {
+  aborted: boolean;
+  reason: unknown;
+  addEventListener(type: "abort", fn: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: "abort", fn: () => void): void;
+}
+
 interface Timer {
   fn: unknown;
   args: unknown[];
@@ -72,6 +80,31 @@ export function installTimers(): void {
   defineGlobal("clearInterval", function clearInterval(id: unknown) {
     clear(id);
   });
+  // Workers' `scheduler.wait(ms, { signal })`: an awaitable setTimeout, rejected with the signal's reason on abort.
+  defineGlobal(
+    "scheduler",
+    Object.freeze({
+      wait: function wait(delay?: unknown, options?: unknown): Promise<void> {
+        const signal = options === undefined || options === null ? undefined : (options as { signal?: unknown }).signal;
+        if (signal !== undefined && signal !== null && typeof (signal as SignalLike).addEventListener !== "function") {
+          return Promise.reject(new TypeError("scheduler.wait: options.signal must be an AbortSignal"));
+        }
+        const s = signal as SignalLike | undefined | null;
+        if (s?.aborted === true) return Promise.reject(s.reason);
+        return new Promise<void>((resolve, reject) => {
+          const onAbort = (): void => {
+            clear(id);
+            reject(s!.reason);
+          };
+          const id = schedule(() => {
+            s?.removeEventListener("abort", onAbort);
+            resolve();
+          }, delay, [], false);
+          s?.addEventListener("abort", onAbort, { once: true });
+        });
+      },
+    }),
+  );
   defineGlobal("queueMicrotask", function queueMicrotask(fn: unknown) {
     if (typeof fn !== "function") throw new TypeError("The callback must be a function");
     Promise.resolve().then(() => (fn as () => void)());
