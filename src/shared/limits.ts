@@ -123,8 +123,11 @@ function isPositive(v: unknown): v is number {
 
 export function describe(v: unknown): string {
   if (v === null) return "null";
+  if (v === undefined) return "undefined";
   if (Array.isArray(v)) return "an array";
   if (typeof v === "string") return `the string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + "…" : v)}`;
+  if (typeof v === "function") return "a function";
+  if (v instanceof Date) return "a Date";
   if (typeof v === "object") return "an object";
   return `${typeof v} ${String(v)}`;
 }
