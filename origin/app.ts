@@ -20,6 +20,7 @@ import { feedRoutes } from "./routes/feed.ts";
 import { functionRoutes } from "./routes/functions.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { kvRoutes } from "./routes/kv.ts";
+import { logRoutes } from "./routes/logs.ts";
 import { nodeRoutes } from "./routes/nodes.ts";
 import { purgeRoutes } from "./routes/purges.ts";
 import { signingRoutes } from "./routes/signing.ts";
@@ -57,6 +58,9 @@ export function createOriginApp(deps: OriginDeps): Hono<OriginEnv> {
   for (const routes of [tenantRoutes, functionRoutes, versionRoutes, aliasRoutes, signingRoutes, distributionRoutes, purgeRoutes, feedRoutes, nodeRoutes, kvRoutes]) {
     app.route("/v1", routes(ctx));
   }
+
+  // `verge logs`: nodes post request events; tenants read and tail them.
+  app.route("/v1", logRoutes(ctx));
 
   // Cron arbitration (issue 5): which node runs each fire.
   app.route("/v1", cronRoutes(ctx));

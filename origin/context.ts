@@ -2,6 +2,7 @@
 import type { Store, WriteTx } from "./store/store.ts";
 import type { SecretBox } from "./secrets.ts";
 import { createFeedHub, headSeq, type FeedHub } from "./feed.ts";
+import { createLogHub, type LogHub } from "./logs.ts";
 import type { Scope } from "../src/shared/protocol.ts";
 
 export interface OriginDeps {
@@ -9,6 +10,10 @@ export interface OriginDeps {
   secrets: SecretBox;
   /** Defaults to a hub started at the store's head. */
   hub?: FeedHub;
+  /** `verge logs`: recent events and live tails. Defaults to a hub keeping `logRingSize` events per tenant. */
+  logs?: LogHub;
+  /** Events kept per tenant for `verge logs`. Default 1000. */
+  logRingSize?: number;
   log?: (line: string) => void;
   now?: () => number;
   /** Largest bundle accepted. Default 10 MiB. */
@@ -32,6 +37,7 @@ export interface OriginContext {
   store: Store;
   secrets: SecretBox;
   hub: FeedHub;
+  logs: LogHub;
   log: (line: string) => void;
   now: () => number;
   maxBundleBytes: number;
@@ -65,6 +71,7 @@ export function createContext(deps: OriginDeps): OriginContext {
     store,
     secrets: deps.secrets,
     hub,
+    logs: deps.logs ?? createLogHub(deps.logRingSize === undefined ? {} : { ringSize: deps.logRingSize }),
     log: deps.log ?? (() => {}),
     now,
     maxBundleBytes: deps.maxBundleBytes ?? 10 * 1024 * 1024,

@@ -34,6 +34,10 @@ export interface OriginServerOptions {
   maxBundleBytes?: number;
   signatureMaxAgeMs?: number;
   nodeLiveMs?: number;
+  /** Events kept per tenant for `verge logs` (in memory). Default 1000. */
+  logRingSize?: number;
+  /** Heartbeat of server-sent-event streams (feed, log tails). Default 15 s. */
+  heartbeatMs?: number;
   log?: (line: string) => void;
 }
 
@@ -71,6 +75,8 @@ export async function startOriginServer(options: OriginServerOptions): Promise<O
     ...(options.maxBundleBytes === undefined ? {} : { maxBundleBytes: options.maxBundleBytes }),
     ...(options.signatureMaxAgeMs === undefined ? {} : { signatureMaxAgeMs: options.signatureMaxAgeMs }),
     ...(options.nodeLiveMs === undefined ? {} : { nodeLiveMs: options.nodeLiveMs }),
+    ...(options.logRingSize === undefined ? {} : { logRingSize: options.logRingSize }),
+    ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }),
   });
   const host = options.host ?? "127.0.0.1";
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {

@@ -35,6 +35,12 @@ export function healthRoutes(ctx: OriginContext): Hono<OriginEnv> {
       "# HELP verge_origin_nodes_max_lag Changes the most behind live node has yet to apply.",
       "# TYPE verge_origin_nodes_max_lag gauge",
       `verge_origin_nodes_max_lag ${live.reduce((m, n) => Math.max(m, head - n.appliedSeq), 0)}`,
+      "# HELP verge_origin_log_events_total Request events from edge nodes kept for `verge logs`.",
+      "# TYPE verge_origin_log_events_total counter",
+      `verge_origin_log_events_total ${ctx.logs.accepted}`,
+      "# HELP verge_origin_log_tails Open `verge logs` tails.",
+      "# TYPE verge_origin_log_tails gauge",
+      `verge_origin_log_tails ${ctx.logs.tails()}`,
     ];
     return c.text(lines.join("\n") + "\n", 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
   });

@@ -1,0 +1,133 @@
+/**
+ * Validates a `LogBatch` (`POST /v1/nodes/logs`) as sent by an edge node,
+ * collecting problems with their field paths. Pure: tenant existence is the
+ * route's business. The whole body is at most 1 MiB (body.ts); the per-field
+ * caps below only keep one field from being most of it.
+ */
+import { CLOUDFRONT_EVENT_TYPES } from "../../src/shared/cloudfront/types.ts";
+import { DIGEST_PATTERN, NAME_PATTERN, type FieldDiagnostic, type LogBatch, type LogEvent, type LogInvocation } from "../../src/shared/protocol.ts";
+import { describe, Diagnostics } from "./fields.ts";
+
+export const LOG_BATCH_LIMITS = {
+  events: 1000,
+  invocationsPerEvent: 16,
+  linesPerInvocation: 1000,
+  pathChars: 16 * 1024,
+  messageChars: 64 * 1024,
+  dropped: Number.MAX_SAFE_INTEGER,
+} as const;
+
+/** Problems reported at most; a broken batch of 1000 events would otherwise list thousands. */
+const MAX_DIAGNOSTICS = 20;
+
+const NAME = [NAME_PATTERN, "a name (lowercase letters, digits, - or _, at most 63)"] as const;
+const TEXT = (max: number) => [new RegExp(`^[^\\u0000-\\u001f\\u007f]{1,${max}}$`), `a non-empty string of at most ${max} characters without control characters`] as const;
+const METHOD = [/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,32}$/, "an HTTP method token"] as const;
+const ISO = [/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]\d\d:\d\d)$/, "an ISO 8601 time such as 2026-12-07T01:02:03.004Z"] as const;
+const LEVEL = [/^[a-z]{1,16}$/, "a console level such as log, info, warn, error, debug"] as const;
+const CODE = [/^[A-Za-z0-9_.:-]{1,64}$/, "an error code such as ERR_CPU_LIMIT"] as const;
+
+export function validateLogBatch(body: unknown): { batch: LogBatch | null; diagnostics: FieldDiagnostic[] } {
+  const d = new Diagnostics();
+  const obj = d.object("body", body) ?? {};
+  d.known("", obj, ["node", "region", "events", "dropped"]);
+  const node = d.string("node", obj.node, ...NAME);
+  const region = d.string("region", obj.region, ...TEXT(64));
+  const dropped = obj.dropped === undefined ? (d.add("dropped", "expected an integer from 0, found nothing"), 0) : d.integer("dropped", obj.dropped, 0, LOG_BATCH_LIMITS.dropped, 0);
+  const raw = d.array("events", obj.events, LOG_BATCH_LIMITS.events) ?? [];
+  const events: LogEvent[] = [];
+  for (let i = 0; i < raw.length && d.list.length < MAX_DIAGNOSTICS; i++) {
+    const e = logEvent(d, `events[${i}]`, raw[i]);
+    if (e !== null) events.push(e);
+  }
+  if (d.list.length > MAX_DIAGNOSTICS) d.list.splice(MAX_DIAGNOSTICS);
+  if (!d.ok) return { batch: null, diagnostics: d.list };
+  return { batch: { node: node!, region: region!, events, dropped }, diagnostics: [] };
+}
+
+function logEvent(d: Diagnostics, path: string, value: unknown): LogEvent | null {
+  const before = d.list.length;
+  const o = d.object(path, value);
+  if (o === undefined) return null;
+  const at = (k: string) => `${path}.${k}`;
+  d.known(path, o, ["at", "node", "region", "requestId", "tenant", "distribution", "method", "host", "path", "status", "cache", "durationMs", "error", "invocations"]);
+  const event = {
+    at: d.string(at("at"), o.at, ...ISO),
+    node: d.string(at("node"), o.node, ...NAME),
+    region: d.string(at("region"), o.region, ...TEXT(64)),
+    requestId: d.string(at("requestId"), o.requestId, ...TEXT(128)),
+    tenant: d.string(at("tenant"), o.tenant, ...NAME),
+    distribution: d.string(at("distribution"), o.distribution, ...NAME),
+    method: d.string(at("method"), o.method, ...METHOD),
+    host: d.string(at("host"), o.host, /^[\x21-\x7e]{1,255}$/, "a host of at most 255 printable characters"),
+    path: text(d, at("path"), o.path, /^[^\u0000-\u001f\u007f]+$/, LOG_BATCH_LIMITS.pathChars, "a non-empty path and query without control characters"),
+    status: o.status === undefined ? (d.add(at("status"), "expected an integer from 100 to 599, found nothing"), 0) : d.integer(at("status"), o.status, 100, 599, 0),
+    cache: o.cache === null ? null : d.string(at("cache"), o.cache, /^[A-Za-z-]{1,32}$/, "a cache outcome such as Hit or Miss, or null"),
+    durationMs: milliseconds(d, at("durationMs"), o.durationMs),
+    invocations: [] as LogInvocation[],
+  } as LogEvent;
+  if (o.error !== undefined) {
+    const e = d.object(at("error"), o.error);
+    if (e !== undefined) {
+      d.known(at("error"), e, ["code", "message"]);
+      event.error = { code: d.string(at("error.code"), e.code, ...CODE)!, message: text(d, at("error.message"), e.message, null, 4096, "a message")! };
+    }
+  }
+  const invocations = d.array(at("invocations"), o.invocations, LOG_BATCH_LIMITS.invocationsPerEvent) ?? [];
+  invocations.forEach((inv, j) => {
+    const v = invocation(d, `${path}.invocations[${j}]`, inv);
+    if (v !== null) event.invocations.push(v);
+  });
+  return d.list.length === before ? event : null;
+}
+
+function invocation(d: Diagnostics, path: string, value: unknown): LogInvocation | null {
+  const o = d.object(path, value);
+  if (o === undefined) return null;
+  const at = (k: string) => `${path}.${k}`;
+  d.known(path, o, ["event", "function", "digest", "cold", "cpuMs", "wallMs", "error", "logs"]);
+  if (!(CLOUDFRONT_EVENT_TYPES as readonly unknown[]).includes(o.event)) d.add(at("event"), `expected one of ${CLOUDFRONT_EVENT_TYPES.join(", ")}, found ${describe(o.event)}`);
+  if (typeof o.cold !== "boolean") d.add(at("cold"), `expected true or false, found ${describe(o.cold)}`);
+  const inv = {
+    event: o.event,
+    function: d.string(at("function"), o.function, ...NAME),
+    digest: d.string(at("digest"), o.digest, DIGEST_PATTERN, "a version digest (64 lowercase hex characters)"),
+    cold: o.cold,
+    cpuMs: milliseconds(d, at("cpuMs"), o.cpuMs),
+    wallMs: milliseconds(d, at("wallMs"), o.wallMs),
+    logs: [],
+  } as unknown as LogInvocation;
+  if (o.error !== undefined) inv.error = d.string(at("error"), o.error, ...CODE)!;
+  const lines = d.array(at("logs"), o.logs, LOG_BATCH_LIMITS.linesPerInvocation) ?? [];
+  lines.forEach((line, k) => {
+    const p = `${path}.logs[${k}]`;
+    const l = d.object(p, line);
+    if (l === undefined) return;
+    d.known(p, l, ["at", "level", "message"]);
+    const entry = {
+      at: d.string(`${p}.at`, l.at, ...ISO)!,
+      level: d.string(`${p}.level`, l.level, ...LEVEL)!,
+      message: text(d, `${p}.message`, l.message, null, LOG_BATCH_LIMITS.messageChars, "a console message")!,
+    };
+    inv.logs.push(entry);
+  });
+  return inv;
+}
+
+/** A string of at most `max` characters (checked before any pattern runs over it). */
+function text(d: Diagnostics, path: string, value: unknown, pattern: RegExp | null, max: number, expected: string): string | undefined {
+  if (typeof value === "string" && value.length > max) {
+    d.add(path, `expected ${expected} of at most ${max} characters, found ${value.length} characters`);
+    return undefined;
+  }
+  return d.string(path, value, pattern, `${expected} of at most ${max} characters`);
+}
+
+/** A duration: a finite number of milliseconds from 0 to one day (fractions allowed). */
+function milliseconds(d: Diagnostics, path: string, value: unknown): number {
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0 || value > 86_400_000) {
+    d.add(path, `expected a number of milliseconds from 0 to 86400000, found ${describe(value)}`);
+    return 0;
+  }
+  return value;
+}
