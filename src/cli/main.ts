@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   keys: () => import("./commands/keys.ts"),
   deploy: () => import("./commands/deploy.ts"),
   versions: () => import("./commands/versions.ts"),
+  logs: () => import("./commands/logs.ts"),
   bench: () => import("./commands/bench.ts"),
 };
 
@@ -35,6 +36,7 @@ Commands:
   alias     point an alias at versions (weighted), roll it back
   keys      generate and trust Ed25519 publisher keys
   deploy    write a distribution, optionally wait for the edge nodes
+  logs      every edge node's request logs for a tenant: recent, then live
   bench     run the benchmarks (bench/), results in bench/results/
 
 Run \`verge <command> --help\` for a command's options.
