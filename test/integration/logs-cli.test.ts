@@ -163,3 +163,39 @@ test("follow: prints the recent events, then an event posted after it started; C
   }
   await until("the tail to end at the registry", async () => ((await post([])) === false ? true : undefined));
 });
+
+test("follow survives a registry restart: it says the tail was lost, reconnects and prints what comes next", async () => {
+  const first = await startTestOrigin({ keepDir: true });
+  const { port } = new URL(first.url);
+  await first.call("POST", "/v1/tenants", { json: { name: "acme" } });
+  const reader = await first.token("acme", ["read"]);
+  const nodeToken = await first.token(null, ["node"]);
+  let current: TestOrigin = first;
+  const send = async (events: LogEvent[]) => (await current.call("POST", "/v1/nodes/logs", { token: nodeToken, json: logBatch(events) })).body.tail as boolean;
+  const child = spawn(process.execPath, ["--no-node-snapshot", MAIN, "logs", "--format", "json"], { env: { ...process.env, VERGE_ORIGIN: first.url, VERGE_TOKEN: reader }, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.setEncoding("utf8").on("data", (s: string) => (stdout += s));
+  child.stderr.setEncoding("utf8").on("data", (s: string) => (stderr += s));
+  const exited = new Promise<number | null>((done) => child.on("exit", (code) => done(code)));
+  try {
+    await until("the follow session to start", async () => (stderr.includes("following tenant acme") ? true : undefined));
+    const before = logEvent("acme", { path: "/before-restart" });
+    await send([before]);
+    await until("the first event", async () => (stdout.includes('"/before-restart"') ? true : undefined));
+
+    await first.close();
+    await until("the lost tail to be reported", async () => (/\(lost the tail: .*; reconnecting in/.test(stderr) ? true : undefined));
+    current = await startTestOrigin({ dataDir: first.dataDir, port: Number(port) });
+    await until("the CLI to reconnect", async () => ((await send([])) ? true : undefined));
+    const afterRestart = logEvent("acme", { path: "/after-restart" });
+    await send([afterRestart]);
+    await until("the event after the restart", async () => (stdout.includes('"/after-restart"') ? true : undefined));
+    assert.deepEqual(stdout.split("\n").filter(Boolean).map((l) => JSON.parse(l)), [before, afterRestart]);
+    child.kill("SIGINT");
+    assert.equal(await exited, 0, stderr);
+  } finally {
+    child.kill("SIGKILL");
+    await current.close();
+  }
+});
