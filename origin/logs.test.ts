@@ -132,6 +132,18 @@ test("a bad batch is a 400 naming each field with what was expected and found, a
   assert.deepEqual((await list("acme", acme)).body.events, before, "nothing from refused batches");
 });
 
+test("what a node can produce is taken: 1001 console lines, a 200 KiB line, an unresolved version", async () => {
+  const lines = Array.from({ length: 1001 }, (_, i) => ({ at: "2026-12-07T01:02:03.000Z", level: i === 1000 ? "warn" : "log", message: `line ${i}` }));
+  const e = logEvent("acme", {
+    status: 503,
+    error: { code: "ERR_FUNCTION_NOT_FOUND", message: "m".repeat(10_000) },
+    invocations: [invocation("busy", { logs: lines }), invocation("big", { logs: [{ at: "2026-12-07T01:02:03Z", level: "debug", message: "z".repeat(200 * 1024) }] }), invocation("gone", { digest: "", error: "ERR_FUNCTION_NOT_FOUND" })],
+  });
+  const r = await post(logBatch([e]));
+  assert.equal(r.status, 200, JSON.stringify(r.body).slice(0, 500));
+  assert.deepEqual((await list("acme", acme, "?limit=1")).body.events, [e]);
+});
+
 /** Reads an SSE response until `done(text so far)` holds, or fails after a deadline. */
 async function readUntil(reader: ReadableStreamDefaultReader<string>, state: { text: string }, done: (text: string) => boolean, what: string): Promise<void> {
   const deadline = Date.now() + 10_000;

@@ -8,12 +8,18 @@ import { CLOUDFRONT_EVENT_TYPES } from "../../src/shared/cloudfront/types.ts";
 import { DIGEST_PATTERN, NAME_PATTERN, type FieldDiagnostic, type LogBatch, type LogEvent, type LogInvocation } from "../../src/shared/protocol.ts";
 import { describe, Diagnostics } from "./fields.ts";
 
+/**
+ * A refused batch is lost (nodes do not retry), so these sit above what a node
+ * can produce: the runtime keeps 1000 console lines or 256 KiB per invocation
+ * and then adds one line saying how many it dropped (src/runtime/console-budget.ts).
+ */
 export const LOG_BATCH_LIMITS = {
   events: 1000,
   invocationsPerEvent: 16,
-  linesPerInvocation: 1000,
+  linesPerInvocation: 2000,
   pathChars: 16 * 1024,
-  messageChars: 64 * 1024,
+  messageChars: 256 * 1024,
+  errorMessageChars: 64 * 1024,
   dropped: Number.MAX_SAFE_INTEGER,
 } as const;
 
@@ -70,7 +76,7 @@ function logEvent(d: Diagnostics, path: string, value: unknown): LogEvent | null
     const e = d.object(at("error"), o.error);
     if (e !== undefined) {
       d.known(at("error"), e, ["code", "message"]);
-      event.error = { code: d.string(at("error.code"), e.code, ...CODE)!, message: text(d, at("error.message"), e.message, null, 4096, "a message")! };
+      event.error = { code: d.string(at("error.code"), e.code, ...CODE)!, message: text(d, at("error.message"), e.message, null, LOG_BATCH_LIMITS.errorMessageChars, "a message")! };
     }
   }
   const invocations = d.array(at("invocations"), o.invocations, LOG_BATCH_LIMITS.invocationsPerEvent) ?? [];
@@ -91,7 +97,8 @@ function invocation(d: Diagnostics, path: string, value: unknown): LogInvocation
   const inv = {
     event: o.event,
     function: d.string(at("function"), o.function, ...NAME),
-    digest: d.string(at("digest"), o.digest, DIGEST_PATTERN, "a version digest (64 lowercase hex characters)"),
+    // "": the function's version was never resolved (ERR_FUNCTION_NOT_FOUND, say).
+    digest: o.digest === "" ? "" : d.string(at("digest"), o.digest, DIGEST_PATTERN, "a version digest (64 lowercase hex characters), or \"\" when unresolved"),
     cold: o.cold,
     cpuMs: milliseconds(d, at("cpuMs"), o.cpuMs),
     wallMs: milliseconds(d, at("wallMs"), o.wallMs),
