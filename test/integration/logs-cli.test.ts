@@ -199,3 +199,39 @@ test("follow survives a registry restart: it says the tail was lost, reconnects 
     await current.close();
   }
 });
+
+test("an edge node's log shipper and the registry agree: its batches are taken and the CLI shows them", async () => {
+  const { createLogShipper } = await import("../../edge-nodes/log-shipper.ts");
+  const shipper = createLogShipper({ registry: { url: origin.url, token: node }, nodeId: "edge-ship", region: "ap-south", intervalMs: 60_000 });
+  try {
+    const lines = Array.from({ length: 1001 }, (_, i) => ({ at: "2026-12-07T01:02:03.000Z", level: "log", message: `shipped ${i}` }));
+    shipper.record({
+      requestId: "ship-1",
+      at: "2026-12-07T01:05:00.000Z",
+      method: "GET",
+      host: "shop.test",
+      path: "/shipped?q=1",
+      status: 503,
+      error: { code: "ERR_FUNCTION_NOT_FOUND", message: "the association's function is gone" },
+      cache: null,
+      distribution: "acme/shop",
+      invocations: [
+        { event: "viewer-request", function: "auth", digest: "b".repeat(64), cold: true, cpuMs: 0.4, wallMs: 0.9, logs: lines },
+        { event: "origin-request", function: "gone", digest: "", cold: false, cpuMs: 0, wallMs: 0, error: "ERR_FUNCTION_NOT_FOUND" },
+      ],
+      bytesOut: 0,
+      durationMs: 1.5,
+    });
+    await shipper.flush();
+    assert.deepEqual(shipper.stats(), { queued: 0, sent: 1, dropped: 0 }, "the registry took the batch");
+  } finally {
+    await shipper.close();
+  }
+  const r = await verge(acme, "--no-follow", "--format", "json", "--node", "edge-ship");
+  assert.equal(r.code, 0, r.stderr);
+  const [e] = r.stdout.split("\n").filter(Boolean).map((l) => JSON.parse(l) as LogEvent);
+  assert.equal(e!.path, "/shipped?q=1");
+  assert.equal(e!.region, "ap-south");
+  assert.equal(e!.invocations[0]!.logs.length, 1001);
+  assert.equal(e!.invocations[1]!.digest, "");
+});
