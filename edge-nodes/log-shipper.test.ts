@@ -108,3 +108,19 @@ test("the timer sends queued events without a flush, and a heartbeat when idle",
   assert.deepEqual(reg.batches[0]!.batch.events.map((e) => e.requestId), ["timed"]);
   assert.equal(reg.batches[1]!.batch.events.length, 0, "then an empty batch, to hear of a tail");
 });
+
+test("a request's console text is cut at 32 KiB with a line saying how much more there was; batches stay under 768 KiB", async (t) => {
+  const reg = await fakeRegistry(t);
+  const shipper = createLogShipper({ registry: { url: reg.url, token: "x" }, nodeId: "edge-1", region: "r", intervalMs: 60_000 });
+  t.after(() => shipper.close());
+  const line = (i: number) => ({ at: "2026-12-07T01:00:00.000Z", level: "log", message: `${i}:${"z".repeat(10_000)}` });
+  for (let i = 0; i < 40; i++) shipper.record(rec({ ...ran(Array.from({ length: 10 }, (_, k) => line(k))), requestId: `loud-${i}` }));
+  await shipper.flush();
+  const events = reg.events();
+  assert.equal(events.length, 40, "every event arrives");
+  assert.ok(reg.batches.length >= 2, `split over ${reg.batches.length} batches`);
+  const logs = events[0]!.invocations[0]!.logs;
+  assert.equal(logs.length, 4, "3 lines of 10 KB fit in 32 KiB, then the notice");
+  assert.match(logs[3]!.message, /^7 more console line\(s\) of this invocation not sent to verge logs/);
+  assert.equal(logs[3]!.level, "warn");
+});

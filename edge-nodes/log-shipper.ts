@@ -7,7 +7,8 @@
  *   in an error are sent; while the registry's answer says `tail: true`, every
  *   request is, and batches go out 4× as often.
  * - Bounded: at most `maxPerSecond` events a second are queued and at most
- *   `maxQueued` wait; the rest, and a batch the registry did not take, are
+ *   `maxQueued` wait; a request carries at most 32 KiB of console text and a
+ *   batch at most 768 KiB; the rest, and a batch the registry did not take, are
  *   counted as dropped and the count goes with the next batch. Serving never
  *   waits on any of it, and a plain cache hit costs one comparison.
  * - A batch goes out every `intervalMs` when there are events, and an empty
@@ -44,6 +45,10 @@ export interface LogShipper {
 }
 
 const SEND_TIMEOUT_MS = 5_000;
+/** Console text sent per request (the runtime keeps up to 256 KiB per invocation); the rest is named in a notice line. */
+const MAX_EVENT_LOG_CHARS = 32 * 1024;
+/** A batch's body stays under this (the registry takes up to 1 MiB). */
+const MAX_BATCH_BYTES = 768 * 1024;
 /** An empty batch (a heartbeat) goes out after this many idle intervals. */
 const IDLE_INTERVALS = 2;
 
@@ -85,15 +90,25 @@ export function createLogShipper(options: LogShipperOptions): LogShipper {
   }
 
   async function send(): Promise<void> {
-    const events = queue.splice(0, maxBatch);
-    const batch: LogBatch = { node: options.nodeId, region: options.region, events, dropped };
+    // As many queued events as fit the batch's bounds (at least one: no event is over them, see toEvent).
+    const encoded: string[] = [];
+    let bytes = 0;
+    while (encoded.length < Math.min(maxBatch, queue.length)) {
+      const json = JSON.stringify(queue[encoded.length]);
+      const size = Buffer.byteLength(json);
+      if (encoded.length > 0 && bytes + size > MAX_BATCH_BYTES) break;
+      encoded.push(json);
+      bytes += size + 1;
+    }
+    const events = queue.splice(0, encoded.length);
+    const head: Omit<LogBatch, "events"> = { node: options.nodeId, region: options.region, dropped };
     const droppedNow = dropped;
     dropped = 0;
     try {
       const res = await fetch(url, {
         method: "POST",
         headers: { authorization: `Bearer ${options.registry.token}`, "content-type": "application/json" },
-        body: JSON.stringify(batch),
+        body: `${JSON.stringify(head).slice(0, -1)},"events":[${encoded.join(",")}]}`,
         signal: AbortSignal.timeout(SEND_TIMEOUT_MS),
       });
       if (!res.ok) throw new Error(`HTTP ${res.status}: ${(await res.text()).slice(0, 200)}`);
@@ -114,8 +129,13 @@ export function createLogShipper(options: LogShipperOptions): LogShipper {
     if (sending !== null) return sending;
     sending = (async () => {
       try {
-        do await send();
-        while (queue.length >= maxBatch && !failing);
+        // What was queued when it started goes out, a batch at a time (events queued meanwhile may ride along).
+        let left = queue.length;
+        do {
+          const before = queue.length;
+          await send();
+          left -= before - queue.length;
+        } while (left > 0 && queue.length > 0 && !failing);
       } finally {
         sending = null;
       }
@@ -155,6 +175,20 @@ export function createLogShipper(options: LogShipperOptions): LogShipper {
 /** A record as `verge logs` shows it. `distribution` is `tenant/name` in records. */
 function toEvent(r: RequestRecord, node: string, region: string): LogEvent {
   const slash = r.distribution!.indexOf("/");
+  let budget = MAX_EVENT_LOG_CHARS;
+  /** An invocation's lines while the request's budget lasts, then one line saying how many more there were. */
+  const fit = (logs: LogEvent["invocations"][number]["logs"]): LogEvent["invocations"][number]["logs"] => {
+    let cut = 0;
+    const out: typeof logs = [];
+    for (const l of logs) {
+      if (cut === 0 && l.message.length <= budget) {
+        out.push(l);
+        budget -= l.message.length;
+      } else cut++;
+    }
+    if (cut > 0) out.push({ at: logs[logs.length - 1]!.at, level: "warn", message: `${cut} more console line(s) of this invocation not sent to verge logs (${MAX_EVENT_LOG_CHARS / 1024} KiB of console text per request)` });
+    return out;
+  };
   const event: LogEvent = {
     at: r.at,
     node,
@@ -176,7 +210,7 @@ function toEvent(r: RequestRecord, node: string, region: string): LogEvent {
       cpuMs: i.cpuMs,
       wallMs: i.wallMs,
       ...(i.error !== undefined ? { error: i.error } : {}),
-      logs: i.logs ?? [],
+      logs: i.logs === undefined ? [] : fit(i.logs),
     })),
   };
   if (r.error !== undefined) event.error = r.error;

@@ -54,6 +54,18 @@ test("the hub keeps the last ringSize events per tenant, oldest first, and tells
   assert.equal(seen.length, 5, "an ended tail hears nothing");
 });
 
+test("the ring is bounded by console text too: a tenant that prints a lot keeps its newest events, not all 1000", () => {
+  const hub = createLogHub({ ringSize: 1000, ringBytes: 100_000 });
+  const loud = (i: number) => logEvent("acme", { path: `/${i}`, invocations: [invocation("talky", { logs: [{ at: "2026-12-07T00:00:00.000Z", level: "log", message: "x".repeat(30_000) }] })] });
+  hub.append([1, 2, 3, 4, 5].map(loud));
+  assert.deepEqual(hub.recent("acme", 10).map((e) => e.path), ["/3", "/4", "/5"], "30 KB each, 100 KB kept");
+  hub.append([logEvent("acme", { path: "/quiet" })]);
+  assert.deepEqual(hub.recent("acme", 10).map((e) => e.path), ["/3", "/4", "/5", "/quiet"]);
+  const huge = logEvent("acme", { path: "/huge", invocations: [invocation("talky", { logs: [{ at: "2026-12-07T00:00:00.000Z", level: "log", message: "y".repeat(200_000) }] })] });
+  hub.append([huge]);
+  assert.deepEqual(hub.recent("acme", 10).map((e) => e.path), ["/huge"], "the newest stays, alone, even over the bound");
+});
+
 test("POST /v1/nodes/logs needs the node scope; events go to their own tenant; unknown tenants are dropped", async () => {
   const refused = await post(logBatch([logEvent("acme")]), acme);
   assert.equal(refused.status, 403);

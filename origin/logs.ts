@@ -18,6 +18,19 @@ export interface TailSink {
 export interface LogHubOptions {
   /** Events kept per tenant; the oldest go first. Default 1000. */
   ringSize?: number;
+  /**
+   * Console text (UTF-16 units of log messages, plus a fixed share per event)
+   * kept per tenant; the oldest events go first past it. Default 8 MiB, so a
+   * tenant whose functions print a lot cannot fill the registry's memory.
+   */
+  ringBytes?: number;
+}
+
+/** What an event weighs in a ring: its console text and a share for its other fields. */
+function weight(e: LogEvent): number {
+  let n = 512 + e.path.length;
+  for (const i of e.invocations) for (const l of i.logs) n += l.message.length + 64;
+  return n;
 }
 
 export interface LogHub {
@@ -47,7 +60,10 @@ export interface LogHub {
  */
 export function createLogHub(options: LogHubOptions = {}): LogHub {
   const ringSize = options.ringSize ?? 1000;
+  const ringBytes = options.ringBytes ?? 8 * 1024 * 1024;
   const rings = new Map<string, LogEvent[]>();
+  const weights = new Map<LogEvent, number>();
+  const ringWeight = new Map<string, number>();
   const dropped = new Map<string, number>();
   const sinks = new Map<string, Set<TailSink>>();
   let accepted = 0;
@@ -59,7 +75,18 @@ export function createLogHub(options: LogHubOptions = {}): LogHub {
         let ring = rings.get(e.tenant);
         if (ring === undefined) rings.set(e.tenant, (ring = []));
         ring.push(e);
-        if (ring.length > ringSize) ring.splice(0, ring.length - ringSize);
+        const w = weight(e);
+        weights.set(e, w);
+        let total = (ringWeight.get(e.tenant) ?? 0) + w;
+        // The oldest go first, by count and by weight (the newest event always stays).
+        let cut = 0;
+        while (ring.length - cut > 1 && (ring.length - cut > ringSize || total > ringBytes)) {
+          const old = ring[cut++]!;
+          total -= weights.get(old) ?? 0;
+          weights.delete(old);
+        }
+        if (cut > 0) ring.splice(0, cut);
+        ringWeight.set(e.tenant, total);
         accepted++;
         // A sink that throws must not stop the others (or the batch): tails are best effort.
         for (const sink of sinks.get(e.tenant) ?? []) {
