@@ -1,7 +1,7 @@
 /**
  * `npm start` (verge up): the local fleet starts, every printed edge URL serves
- * the demo distribution through its functions, and Ctrl-C (SIGINT) stops every
- * process it started.
+ * the demo distribution through its functions, the printed `verge logs` line
+ * shows every node's requests, and Ctrl-C (SIGINT) stops every process it started.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -47,6 +47,27 @@ test("verge up runs a registry, 3 edge nodes and the demo, and stops them all on
     const health = (await (await fetch(`${url}/_verge/health`)).json()) as { ok: boolean; connected: boolean };
     assert.equal(health.ok, true);
   }
+  // One place for every node's logs: the printed `verge logs` line sees the three nodes' requests.
+  const logs = /VERGE_ORIGIN=(\S+) VERGE_TOKEN=(\S+) npx verge logs/.exec(out);
+  assert.ok(logs, out);
+  const nodes = new Set<string>();
+  for (let i = 0; i < 50 && nodes.size < 3; i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    const listed = await new Promise<string>((resolve) => {
+      const cli = spawn(process.execPath, ["--no-node-snapshot", MAIN, "logs", "--no-follow", "--format", "json", "--function", "auth"], {
+        env: { ...process.env, VERGE_ORIGIN: logs[1], VERGE_TOKEN: logs[2] },
+        stdio: ["ignore", "pipe", "ignore"],
+      });
+      let text = "";
+      cli.stdout.on("data", (d: Buffer) => (text += d.toString()));
+      cli.on("close", () => resolve(text));
+    });
+    for (const line of listed.split("\n").filter(Boolean)) {
+      const e = JSON.parse(line) as { node: string; path: string; status: number };
+      if (e.path === "/old/page" && e.status === 301) nodes.add(e.node);
+    }
+  }
+  assert.deepEqual([...nodes].sort(), ["edge-1", "edge-2", "edge-3"], "verge logs shows every node's /old/page");
   child.kill("SIGINT");
   assert.equal(await exited, 0, out);
   // Every port is free again: nothing it started is left behind.

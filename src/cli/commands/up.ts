@@ -109,6 +109,7 @@ export async function run(argv: string[]): Promise<void> {
         `  curl -i ${edge(0)}/api/origin                # Workers fetch(request) through the cache to the origin`,
         `  curl -s ${edge(1)}/hash -d 'hello'           # service worker`,
         `  curl -s ${edge(0)}/_verge/metrics | head`,
+        `Every node's requests and console lines, live: VERGE_ORIGIN=${registry.url} VERGE_TOKEN=${deployed.tenantToken} npx verge logs`,
         `Publish your own: VERGE_ORIGIN=${registry.url} VERGE_TOKEN=${deployed.tenantToken} npx verge publish ./my-fn.js --name my-fn`,
         "Ctrl-C stops everything.",
         "",
