@@ -11,7 +11,7 @@
  * edge-nodes/types.ts re-exports them for the node's own code. The wire types
  * come from src/shared/protocol.ts.
  */
-import type { Snapshot, Distribution, CacheKeyPolicy, Ttl, FunctionAssociation } from "../shared/protocol.ts";
+import type { Snapshot, Distribution, CacheKeyPolicy, Ttl, FunctionAssociation, LogInvocation } from "../shared/protocol.ts";
 import type { FunctionSpec } from "../runtime/index.ts";
 import type { HeaderList } from "../shared/http.ts";
 import type { Duplex } from "node:stream";
@@ -310,17 +310,11 @@ export interface RequestRecord {
   error?: { code: string; message: string };
   cache: CacheResult | null;
   distribution: string | null;
-  invocations: Array<{
-    event: "viewer-request" | "origin-request" | "origin-response" | "viewer-response";
-    function: string;
-    digest: string;
-    cold: boolean;
-    cpuMs: number;
-    wallMs: number;
-    error?: string;
-    /** What the function wrote to the console, when it wrote anything and its report came before the record. */
-    logs?: Array<{ at: string; level: string; message: string }>;
-  }>;
+  /**
+   * As `verge logs` shows them (LogInvocation), but `logs` only when the function
+   * wrote anything and its report came before the record.
+   */
+  invocations: Array<Omit<LogInvocation, "logs"> & { logs?: LogInvocation["logs"] }>;
   bytesOut: number;
   durationMs: number;
 }
