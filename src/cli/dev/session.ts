@@ -148,7 +148,8 @@ export function createDevSession(o: DevSessionOptions): DevSession {
       modules: format === "esm",
       script: code,
       sourceMap,
-      bindings: settings.vars,
+      // As in wrangler dev, a .dev.vars value replaces a [vars] one of the same name.
+      bindings: Object.fromEntries(Object.entries(settings.vars).filter(([name]) => !Object.hasOwn(settings.secrets, name))),
       secrets: settings.secrets,
       limits: settings.limits,
       outbound: { allowPrivateAddresses: o.allowPrivate },
