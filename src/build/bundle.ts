@@ -5,6 +5,18 @@
 import * as esbuild from "esbuild";
 import { basename, resolve } from "node:path";
 import { VergeError } from "../shared/errors.ts";
+import { moduleRulesPlugin, type ModuleRule } from "./module-rules.ts";
+
+export type { ModuleRule, ModuleRuleType } from "./module-rules.ts";
+
+export interface BundleOptions {
+  /**
+   * A wrangler config's `[[rules]]`, tried before Wrangler's default module rules
+   * (Text: .txt, .html, .sql; Data: .bin; CompiledWasm: .wasm, .wasm?module).
+   * See module-rules.ts.
+   */
+  rules?: readonly ModuleRule[] | undefined;
+}
 
 export interface BundleResult {
   code: string;
@@ -33,7 +45,14 @@ export interface BuildProblem {
   lineText?: string;
 }
 
-export async function bundle(entry: string): Promise<BundleResult> {
+/**
+ * @example
+ * const built = await bundle("src/index.ts", { rules: [{ type: "Text", globs: ["**\/*.md"], fallthrough: true }] });
+ * built.code; // one ES module: `import page from "./page.html"` is a string in it
+ */
+export async function bundle(entry: string, options: BundleOptions = {}): Promise<BundleResult> {
+  /** Files the module rules loaded: the metafile lists them under the plugin's namespaces. */
+  const ruled = new Set<string>();
   const filename = basename(entry).replace(/\.(ts|mts|tsx|jsx|cjs|mjs)$/, ".js");
   try {
     const result = await esbuild.build({
@@ -51,6 +70,7 @@ export async function bundle(entry: string): Promise<BundleResult> {
       write: false,
       outfile: filename,
       logLevel: "silent",
+      plugins: [moduleRulesPlugin(options.rules ?? [], ruled)],
     });
     const js = result.outputFiles.find((f) => f.path.endsWith(".js"));
     const map = result.outputFiles.find((f) => f.path.endsWith(".map"));
@@ -58,7 +78,8 @@ export async function bundle(entry: string): Promise<BundleResult> {
     // Metafile input keys are relative to esbuild's working directory; some carry a namespace prefix.
     const inputs = Object.keys(result.metafile.inputs)
       .filter((p) => !/^[a-z-]+:/.test(p))
-      .map((p) => resolve(p));
+      .map((p) => resolve(p))
+      .concat([...ruled]);
     const exported = Object.values(result.metafile.outputs).some((o) => o.exports.length > 0);
     return { code: js.text, sourceMap: map?.text ?? "", filename, bytes: js.contents.byteLength, inputs, format: exported ? "esm" : "script" };
   } catch (err) {
