@@ -8,6 +8,7 @@ import { MAX_CRONS_PER_FUNCTION, NAME_PATTERN } from "../src/shared/protocol.ts"
 import { cronNeverFires, cronProblem } from "./cron.ts";
 import { Diagnostics, describe, isTable, join, kindOf } from "./diagnostics.ts";
 import { readRoutes, type WranglerRoute } from "./routes.ts";
+import { readRules, type WranglerModuleRule } from "./rules.ts";
 
 export interface WranglerKvNamespace {
   binding: string;
@@ -35,6 +36,7 @@ export interface TableFields {
   crons?: string[];
   limits?: { cpuMs?: number };
   build?: WranglerBuild;
+  rules?: WranglerModuleRule[];
 }
 
 export const NAME_EXPECTED = "lowercase letters, digits, - or _ (1 to 63, starting with a letter or digit)";
@@ -204,5 +206,7 @@ export function readFields(d: Diagnostics, base: string, t: Record<string, unkno
   if (l !== undefined) f.limits = l;
   const b = build(d, p("build"), t.build, dir);
   if (b !== undefined) f.build = b;
+  const rules = readRules(d, p("rules"), t.rules);
+  if (rules !== undefined) f.rules = rules;
   return f;
 }

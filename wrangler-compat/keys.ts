@@ -8,10 +8,10 @@ import type { Diagnostics } from "./diagnostics.ts";
 import { join } from "./diagnostics.ts";
 
 /** Keys verge reads, at the top level and in an environment. */
-export const SUPPORTED_KEYS = ["name", "main", "compatibility_date", "compatibility_flags", "vars", "kv_namespaces", "routes", "route", "triggers", "limits", "build"] as const;
+export const SUPPORTED_KEYS = ["name", "main", "compatibility_date", "compatibility_flags", "vars", "kv_namespaces", "routes", "route", "triggers", "limits", "build", "rules"] as const;
 
 /** Inherited by an environment that does not set them (`name` becomes `<name>-<env>`). */
-export const INHERITABLE_KEYS = ["main", "compatibility_date", "compatibility_flags", "routes", "triggers", "limits", "build"] as const;
+export const INHERITABLE_KEYS = ["main", "compatibility_date", "compatibility_flags", "routes", "triggers", "limits", "build", "rules"] as const;
 
 /** Bindings: never inherited, an environment restates them or has none. */
 export const NON_INHERITABLE_KEYS = ["vars", "kv_namespaces"] as const;
@@ -20,8 +20,7 @@ export const NON_INHERITABLE_KEYS = ["vars", "kv_namespaces"] as const;
 const KNOWN_UNSUPPORTED = new Set([
   "account_id", "workers_dev", "preview_urls", "durable_objects", "r2_buckets", "d1_databases", "services", "queues",
   "analytics_engine_datasets", "ai", "browser", "hyperdrive", "vectorize", "mtls_certificates", "dispatch_namespaces",
-  "send_email", "tail_consumers", "streaming_tail_consumers", "unsafe", "assets", "site", "rules", "find_additional_modules",
-  "base_dir", "preserve_file_names", "no_bundle", "minify", "node_compat", "tsconfig", "jsx_factory", "jsx_fragment",
+  "send_email", "tail_consumers", "streaming_tail_consumers", "unsafe", "assets", "site", "preserve_file_names", "no_bundle", "minify", "node_compat", "tsconfig", "jsx_factory", "jsx_fragment",
   "define", "usage_model", "placement", "observability", "logpush", "upload_source_maps", "dev", "migrations", "keep_vars",
   "send_metrics", "legacy_env", "compliance_region", "workflows", "version_metadata", "wasm_modules", "text_blobs",
   "data_blobs", "alias", "containers", "cloudchamber", "secrets_store_secrets", "pipelines", "logfwdr", "keep_names",
@@ -40,6 +39,16 @@ const DEPRECATED: Record<string, string> = {
   "kv-namespaces": "the Wrangler 1 spelling, no longer read: rename it kv_namespaces; ignored",
   zone_id: "a Wrangler 1 setting, no longer needed (each route names its zone); ignored",
   experimental_services: "renamed services in Wrangler 2, and not supported by verge yet; ignored",
+};
+
+/**
+ * Wrangler settings verge cannot honour for a reason of its own: warned about
+ * with the reason, ignored.
+ */
+const UNSUPPORTED_BECAUSE: Record<string, string> = {
+  // Both are about uploading files as modules beside the bundle; verge publishes one module.
+  find_additional_modules: "not supported by verge: a function is one bundled module, so the files the rules match are bundled into it when imported (a dynamic import(`./lang/${x}.js`) bundles every file it may name) rather than uploaded beside it; ignored",
+  base_dir: "not supported by verge: it roots find_additional_modules, and a function is one bundled module; ignored",
 };
 
 /**
@@ -64,6 +73,7 @@ export function checkKeys(d: Diagnostics, base: string, table: Record<string, un
     if (!topLevel && TOP_LEVEL_ONLY.has(key)) d.warn(path, `"${key}" is a top-level setting and is not read inside an environment; ignored`);
     else if ((SUPPORTED_KEYS as readonly string[]).includes(key)) continue;
     else if (Object.hasOwn(DEPRECATED, key)) d.warn(path, DEPRECATED[key]!);
+    else if (Object.hasOwn(UNSUPPORTED_BECAUSE, key)) d.warn(path, UNSUPPORTED_BECAUSE[key]!);
     else if (KNOWN_UNSUPPORTED.has(key)) d.warn(path, `not supported by verge yet; ignored`);
     else d.warn(path, `unknown key (not a Wrangler setting verge knows); ignored`);
   }

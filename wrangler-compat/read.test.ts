@@ -304,3 +304,40 @@ command = "make"
     { severity: "warning", path: "env.staging.route", message: "an empty string (Wrangler 1's placeholder for no route); ignored" },
   ]);
 });
+
+test("rules: read from JSONC, inherited by an environment unless it sets its own; Wrangler's shadowing warnings; errors name the field, the value and what was expected", () => {
+  const dir = dirWith({
+    "wrangler.jsonc": `{
+  "name": "w",
+  // Markdown as text, beside the default rules
+  "rules": [{ "type": "Text", "globs": ["**/*.md"], "fallthrough": true }, { "type": "ESModule", "globs": ["**/*.mjs"] }],
+  "env": {
+    "staging": {},
+    "legacy": {
+      "rules": [
+        { "type": "Data", "globs": ["**/*.dat"] },
+        { "type": "Data", "globs": ["**/*.raw"] },
+        { "type": "CompiledWasm", "globs": ["**/*.wasm"], "fallthrough": false },
+        { "type": "CompiledWasm", "globs": ["**/*.wasm2"] },
+      ],
+    },
+    "broken": { "rules": { "type": "Text", "globs": ["**/*.md"] } },
+  },
+}
+`,
+  });
+  const file = join(dir, "wrangler.jsonc");
+  const top = readWranglerConfig(file);
+  assert.deepEqual(top.config.rules, [{ type: "Text", globs: ["**/*.md"], fallthrough: true }, { type: "ESModule", globs: ["**/*.mjs"] }]);
+  assert.deepEqual(top.warnings, [], "fallthrough = true keeps the default Text rule; a JavaScript rule has no default to replace");
+  assert.deepEqual(readWranglerConfig(file, { env: "staging" }).config.rules, top.config.rules, "inherited");
+  const legacy = readWranglerConfig(file, { env: "legacy" });
+  assert.deepEqual(legacy.config.rules.map((r) => r.globs[0]), ["**/*.dat", "**/*.raw", "**/*.wasm", "**/*.wasm2"], "every valid rule is kept; the bundler drops the shadowed ones");
+  assert.deepEqual(legacy.warnings, [
+    { severity: "warning", path: "env.legacy.rules[0]", message: "replaces Wrangler's default Data rule (**/*.bin): importing such a file is then a build error, as in Wrangler; add fallthrough = true to keep the default (or fallthrough = false to silence this)" },
+    { severity: "warning", path: "env.legacy.rules[1]", message: "never used: env.legacy.rules[0] is a Data rule before it without fallthrough = true; add fallthrough = true there to use both (or fallthrough = false to silence this)" },
+  ], "fallthrough = false silences both warnings for CompiledWasm");
+  assert.deepEqual(errorsOf(file, "broken"), [
+    { severity: "error", path: "env.broken.rules", message: "expected an array of { type, globs, fallthrough } tables ([[rules]] in TOML), found a table" },
+  ]);
+});

@@ -2,7 +2,7 @@
  * A wrangler config's plain data -> verge's normalized config, for the top
  * level or one environment, with Wrangler's inheritance rules:
  * - `main`, `compatibility_date`, `compatibility_flags`, `routes`/`route`,
- *   `triggers`, `limits`, `build` are inherited from the top level unless the
+ *   `triggers`, `limits`, `build`, `rules` are inherited from the top level unless the
  *   environment sets them;
  * - `name` becomes `<name>-<env>` unless the environment sets its own;
  * - bindings (`vars`, `kv_namespaces`) are never inherited: an environment
@@ -15,6 +15,7 @@ import { Diagnostics, describe, isTable, join } from "./diagnostics.ts";
 import { NAME_EXPECTED, readFields, type TableFields, type WranglerBuild, type WranglerKvNamespace } from "./fields.ts";
 import { checkKeys, NON_INHERITABLE_KEYS } from "./keys.ts";
 import type { WranglerRoute } from "./routes.ts";
+import type { WranglerModuleRule } from "./rules.ts";
 
 /** What a wrangler.toml / wrangler.jsonc file says, as parsed. */
 export type WranglerRawConfig = Record<string, unknown>;
@@ -38,6 +39,8 @@ export interface WranglerConfig {
   crons: string[];
   limits: { cpuMs?: number };
   build: WranglerBuild;
+  /** `[[rules]]`: module rules for the bundler, before Wrangler's defaults; empty when none. */
+  rules: WranglerModuleRule[];
   /** Secrets from `.dev.vars` or `.env` beside the config (read.ts); empty from validate. */
   secrets: Record<string, string>;
   /** The secrets file(s) read, absolute; empty when none exists. */
@@ -97,6 +100,7 @@ export function validateWranglerConfig(raw: WranglerRawConfig, options: Validate
     crons: fields.crons ?? [],
     limits: fields.limits ?? {},
     build: fields.build ?? { cwd: dir, watchDir: [] },
+    rules: fields.rules ?? [],
     secrets: {},
     secretsFiles: [],
   };

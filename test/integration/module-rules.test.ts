@@ -9,6 +9,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bundle, type BundleOptions } from "../../src/build/bundle.ts";
+import { DEFAULT_MODULE_RULES } from "../../src/build/module-rules.ts";
+import { DEFAULT_RULE_GLOBS } from "../../wrangler-compat/rules.ts";
 import { Verge } from "../../src/index.ts";
 
 /**
@@ -112,4 +114,9 @@ test("a rule without fallthrough replaces the default of its type: .md is text, 
 test("a rule can route an extension esbuild knows: **/*.json as Text gives the file's text, not the parsed value", { timeout: 60_000 }, async (t) => {
   const seen = await run(t, { "index.ts": `import conf from "./conf.json";\nexport default { fetch: () => Response.json({ conf }) };\n`, "conf.json": `{"a": 1}` }, { rules: [{ type: "Text", globs: ["**/*.json"] }] });
   assert.deepEqual(seen, { conf: `{"a": 1}` });
+});
+
+test("wrangler-compat warns about replacing the defaults the bundler applies: the two lists agree", () => {
+  const bundler = Object.fromEntries(DEFAULT_MODULE_RULES.map((r) => [r.type, r.globs]));
+  assert.deepEqual(DEFAULT_RULE_GLOBS, bundler);
 });

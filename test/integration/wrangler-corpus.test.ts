@@ -295,6 +295,24 @@ const RUNS: Record<string, (t: TestContext) => Promise<void>> = {
     assert.match(json(room).error.message, /TypeError: Cannot read properties of undefined \(reading 'get'\)/);
   },
 
+  async "docs-site"(t) {
+    const d = await dev(t, "docs-site");
+    assert.equal(d.settings.rules.length, 1, "the config's [[rules]] reach the bundler");
+    assert.deepEqual(d.settings.warnings, []);
+    const home = await send(d.url, "/");
+    assert.equal(home.status, 200, home.body);
+    assert.equal(home.headers["content-type"], "text/html; charset=utf-8");
+    const html = readFileSync(join(FIXTURES, "docs-site/src/templates/layout.html"), "utf8");
+    const body = "<h1>About</h1>\n<p>These docs are served by a Worker. Every page is Markdown.</p>\n<h2>Contact</h2>\n<p>Write to docs@example.com.</p>";
+    assert.equal(home.body, html.replace("{{title}}", "Example Docs").replace("{{body}}", body), "the .html layout (default Text rule) and the .md page ([[rules]] Text)");
+    const icon = await send(d.url, "/favicon.ico");
+    assert.equal(icon.headers["content-type"], "image/x-icon");
+    assert.equal(icon.body, readFileSync(join(FIXTURES, "docs-site/src/assets/favicon.bin"), "latin1"), "the .bin file's bytes (default Data rule; its bytes are below 0x80, so they read as text)");
+    assert.equal((await send(d.url, "/schema.sql")).body, readFileSync(join(FIXTURES, "docs-site/src/db/schema.sql"), "utf8"));
+    assert.deepEqual(json(await send(d.url, "/api/add?a=40&b=2")), { a: 40, b: 2, sum: 42 }, "the .wasm module instantiated (default CompiledWasm rule)");
+    assert.equal((await send(d.url, "/api/add?a=x")).status, 400);
+  },
+
   async "json-ab-test"(t) {
     const d = await dev(t, "json-ab-test", { env: "production" });
     const first = json(await send(d.url, "/__ab"));

@@ -187,7 +187,7 @@ export async function publishFromConfig(values: PublishConfigValues): Promise<vo
   }
 
   runBuildCommand(config);
-  const code = await buildTo(config.main!, values.outdir ?? "dist");
+  const code = await buildTo(config.main!, values.outdir ?? "dist", { rules: config.rules });
   checkBundle(new TextEncoder().encode(code));
   const fnPath = apiPath`/v1/tenants/${tenant}/functions/${name}`;
   const undoConfig = await putConfig(client, fnPath, config, env);

@@ -1,6 +1,6 @@
 /** What both forms of `verge publish` share: bundle to --outdir, upload (signed when given a key), describe the version. */
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
-import { bundle } from "../../build/bundle.ts";
+import { bundle, type BundleOptions } from "../../build/bundle.ts";
 import { VergeError } from "../../shared/errors.ts";
 import type { VersionInfo } from "../../shared/protocol.ts";
 import { createStatement, digestOf, keyIdOf, publicKeyOf, signStatement } from "../../shared/signing.ts";
@@ -48,9 +48,9 @@ export async function uploadVersion(client: RegistryClient, tenant: string, opts
   return { created: status === 201, version: body };
 }
 
-/** Bundles `entry` and writes the bundle and its source map to `outdir`. */
-export async function buildTo(entry: string, outdir: string): Promise<string> {
-  const built = await bundle(entry);
+/** Bundles `entry` (with a wrangler config's module `rules`) and writes the bundle and its source map to `outdir`. */
+export async function buildTo(entry: string, outdir: string, options: BundleOptions = {}): Promise<string> {
+  const built = await bundle(entry, options);
   mkdirSync(outdir, { recursive: true });
   writeFileSync(`${outdir}/${built.filename}`, built.code);
   writeFileSync(`${outdir}/${built.filename}.map`, built.sourceMap);

@@ -5,7 +5,7 @@
  */
 import { existsSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
-import { findWranglerConfig, findWranglerConfigUp, formatDiagnostic, formatOf, readWranglerConfig } from "../../../wrangler-compat/index.ts";
+import { findWranglerConfig, findWranglerConfigUp, formatDiagnostic, formatOf, readWranglerConfig, type WranglerModuleRule } from "../../../wrangler-compat/index.ts";
 import type { CloudFrontEventType, LimitsOptions } from "../../shared/limits.ts";
 import { UsageError } from "../output.ts";
 
@@ -42,6 +42,8 @@ export interface DevSettings {
   watchDirs: string[];
   compatibilityDate?: string | undefined;
   compatibilityFlags: string[];
+  /** The config's `[[rules]]`, for the bundler (Wrangler's default module rules apply without them). */
+  rules: WranglerModuleRule[];
   warnings: string[];
 }
 
@@ -91,7 +93,7 @@ export function resolveDevSettings(args: DevArgs, cwd = process.cwd()): DevSetti
   }
   const profile = args.strictLambdaEdge ? "lambda-edge" : args.profile;
   const limits: LimitsOptions = profile ? { profile } : {};
-  const base = { events, compatibilityFlags: [] as string[], watchDirs: [] as string[] };
+  const base = { events, compatibilityFlags: [] as string[], watchDirs: [] as string[], rules: [] as WranglerModuleRule[] };
 
   /** An entry given on the command line: it replaces the config's `main`, as with `wrangler dev <script>`. */
   let entry: string | undefined;
@@ -141,6 +143,7 @@ export function resolveDevSettings(args: DevArgs, cwd = process.cwd()): DevSetti
     watchDirs: config.build.command === undefined ? [] : config.build.watchDir,
     compatibilityDate: config.compatibilityDate,
     compatibilityFlags: config.compatibilityFlags,
+    rules: config.rules,
     warnings: notes,
   };
 }

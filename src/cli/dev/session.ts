@@ -98,7 +98,7 @@ export function createDevSession(o: DevSessionOptions): DevSession {
         const problem = entryProblem(settings.entry);
         if (problem !== undefined) throw buildProblem(`main: ${problem} after build.command "${settings.build.command}" ran; expected the command to write the Worker's entry module there`);
       }
-      const built = await bundle(settings.entry);
+      const built = await bundle(settings.entry, { rules: settings.rules });
       inputs = built.inputs;
       if (served !== undefined && versions.current() !== undefined && served.code === built.code && served.sourceMap === built.sourceMap && served.settings === settings) {
         problems = undefined;
