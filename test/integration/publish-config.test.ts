@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startTestOrigin, type TestOrigin } from "../../origin/testing/harness.ts";
+import { Verge } from "../../src/index.ts";
 
 const MAIN = resolve(fileURLToPath(import.meta.url), "../../../src/cli/main.ts");
 const root = mkdtempSync(join(tmpdir(), "verge-publish-config-"));
@@ -134,6 +135,31 @@ test("kv_namespaces become the function's kvNamespaces: the id names the namespa
   assert.equal(r.code, 0, r.stderr);
   const fn = (await origin.call("GET", "/v1/tenants/acme/functions/kv-worker", { token })).body;
   assert.deepEqual(fn.config.kvNamespaces, { CACHE: "0f2ac74b498b48028cb68387c421e279", SESSIONS: "sessions" });
+});
+
+test("module rules: the published bundle holds the .html and .wasm imports and a [[rules]] **/*.md import; a rule that drops the default is a build error and publishes nothing", async (t) => {
+  const dir = join(root, "rules");
+  mkdirSync(join(dir, "src"), { recursive: true });
+  writeFileSync(join(dir, "src/index.ts"), `import page from "./page.html";\nimport notes from "../NOTES.md";\nimport add from "./add.wasm";\nconst { exports } = new WebAssembly.Instance(add, {});\nexport default { fetch: () => new Response(page + notes + (exports.add as (a: number, b: number) => number)(20, 22)) };\n`);
+  writeFileSync(join(dir, "src/page.html"), "<h1>rules</h1>");
+  writeFileSync(join(dir, "NOTES.md"), "*notes*");
+  // add(a: i32, b: i32) -> i32
+  writeFileSync(join(dir, "src/add.wasm"), Buffer.from("0061736d0100000001070160027f7f017f030201000707010361646400000a09010700200020016a0b", "hex"));
+  writeFileSync(join(dir, "wrangler.toml"), `name = "rules"\nmain = "src/index.ts"\n[[rules]]\ntype = "Text"\nglobs = ["**/*.md"]\nfallthrough = true\n`);
+  const r = await verge(dir, "publish", "--config", "wrangler.toml", "--json");
+  assert.equal(r.code, 0, r.stderr);
+  const digest = JSON.parse(r.stdout).version.digest;
+  const bundle = await origin.call("GET", `/v1/tenants/acme/functions/rules/versions/${digest}/bundle`, { token });
+  const worker = new Verge({ modules: true, script: String(bundle.body) });
+  t.after(() => worker.dispose());
+  assert.equal(await (await worker.dispatchFetch("http://localhost/")).text(), "<h1>rules</h1>*notes*42");
+
+  writeFileSync(join(dir, "wrangler.toml"), `name = "rules-dropped"\nmain = "src/index.ts"\n[[rules]]\ntype = "Text"\nglobs = ["**/*.md"]\n`);
+  const dropped = await verge(dir, "publish", "--config", "wrangler.toml");
+  assert.equal(dropped.code, 1, dropped.stderr);
+  assert.match(dropped.stderr, /warning: wrangler\.toml: rules\[0\]: replaces Wrangler's default Text rule/);
+  assert.match(dropped.stderr, /ERR_BUILD_FAILED[\s\S]*\.\/page\.html matches the module rule \{"type":"Text"[\s\S]*fallthrough = true/);
+  assert.equal((await origin.call("GET", "/v1/tenants/acme/functions/rules-dropped", { token })).status, 404, "nothing published");
 });
 
 test("refusals: invalid configs (every error), a failing build.command, a missing distribution; usage errors exit 2; nothing is stored", async () => {

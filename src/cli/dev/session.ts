@@ -190,8 +190,9 @@ function buildProblem(text: string): Error {
 }
 
 /**
- * What a wrangler user needs to know beside an esbuild message that is about a
- * Workers feature verge's bundler lacks (node:* built-ins, module rules).
+ * What a wrangler user needs to know beside an esbuild message: a Workers
+ * feature verge's bundler lacks (node:* built-ins), or a file type no module
+ * rule names (Wrangler gives the same esbuild error; a `[[rules]]` entry fixes it).
  */
 export function hintFor(text: string): string | undefined {
   if (/^Could not resolve "node:/.test(text)) {
@@ -199,7 +200,7 @@ export function hintFor(text: string): string | undefined {
   }
   const ext = /^No loader is configured for "(\.[^"]+)" files/.exec(text)?.[1];
   if (ext !== undefined) {
-    return `verge's bundler does not apply Wrangler's module rules (Text for .html and .sql, Data for .bin, CompiledWasm for .wasm, or [[rules]]): importing a ${ext} file is not supported yet; .txt and .json import as text and JSON`;
+    return `no module rule names ${ext} files (Wrangler's defaults: Text for .txt, .html and .sql, Data for .bin, CompiledWasm for .wasm; .json imports as JSON): add one to the wrangler config, such as [[rules]] type = "Text" (a string; or "Data" for an ArrayBuffer) globs = ["**/*${ext}"], with fallthrough = true to keep the default rule of that type`;
   }
   return undefined;
 }
