@@ -186,3 +186,13 @@ test("ports outside 0-65535 are usage errors before anything starts", async () =
   assert.equal(up.code, 2, up.stderr);
   assert.match(up.stderr, /--port: the fleet needs ports 65529 to 65540; expected a first edge port from 2 to 65525, found "65530"/);
 });
+
+test("publish --key of a bundle already published unsigned says the signature was not applied", async () => {
+  const pem = join(dir, "late.pem");
+  assert.equal((await verge("keys", "generate", "--out", pem)).code, 0);
+  const first = await verge("publish", entry("late.js", "late"), "--name", "hello", "--outdir", join(dir, "dist"));
+  assert.equal(first.code, 0, first.stderr);
+  const again = await verge("publish", join(dir, "late.js"), "--name", "hello", "--key", pem, "--outdir", join(dir, "dist"));
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stdout, /already published .* unsigned\).*--key was not applied/);
+});

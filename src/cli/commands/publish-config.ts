@@ -220,7 +220,7 @@ export async function publishFromConfig(values: PublishConfigValues): Promise<vo
   }
   const result: { version: VersionInfo; alias: Alias; distribution: typeof distribution; warnings: string[] } = { version, alias: moved, distribution, warnings };
   const lines = [
-    describeVersion(created, version),
+    describeVersion(created, version, signer !== undefined),
     `alias ${name}/${alias} -> ${version.digest.slice(0, 12)}… (revision ${moved.revision})`,
     ...(distribution === null ? [] : [`distribution ${tenant}/${distribution.name}: ${distribution.seq === null ? "unchanged" : `change ${distribution.seq}`}, hostnames ${distribution.hostnames.join(", ")}`]),
   ];

@@ -57,9 +57,12 @@ export async function buildTo(entry: string, outdir: string, options: BundleOpti
   return built.code;
 }
 
-export function describeVersion(created: boolean, v: VersionInfo): string {
+/** @param signed the upload carried a signature (`--key`) */
+export function describeVersion(created: boolean, v: VersionInfo, signed = false): string {
   const flag = v.flagged ? ` (flagged: ${v.signatureStatus} under the tenant's warn policy)` : "";
-  return `${created ? "published" : "already published"} ${v.tenant}/${v.function} version ${v.digest} (${v.size} bytes, ${v.dialect}, ${v.signatureStatus})${flag}`;
+  // Versions are immutable: a signature sent with a bundle already published is not added to it.
+  const unsignedNote = !created && signed && v.signatureStatus !== "verified" ? `; this bundle was published before without a verified signature, and versions do not change: --key was not applied (change the bundle to publish a signed version)` : "";
+  return `${created ? "published" : "already published"} ${v.tenant}/${v.function} version ${v.digest} (${v.size} bytes, ${v.dialect}, ${v.signatureStatus})${flag}${unsignedNote}`;
 }
 
 export const NAME_HELP = "lowercase letters, digits, - or _ (at most 63)";

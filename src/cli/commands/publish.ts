@@ -60,5 +60,5 @@ export async function run(argv: string[]): Promise<void> {
   const code = await buildTo(entry, values.outdir ?? "dist");
   const tenant = await client.tenant();
   const { created, version } = await uploadVersion(client, tenant, { code, name: values.name, signer });
-  print(values.json, version, describeVersion(created, version));
+  print(values.json, version, describeVersion(created, version, signer !== undefined));
 }
