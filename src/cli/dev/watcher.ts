@@ -3,7 +3,9 @@
  * calls `onChange` once per burst of edits (debounced). Directories are
  * watched rather than files, so an editor that saves by rename is seen too.
  * After a failed build, any change in a watched directory triggers a rebuild
- * (the fix may be a file the failed build never reached).
+ * (the fix may be a file the failed build never reached), except files no
+ * build reads: logs (`verge dev > dev.log` in the project would otherwise
+ * rebuild on each line it writes) and editors' swap, backup and lock files.
  */
 import { watch, type FSWatcher } from "node:fs";
 import { dirname, join } from "node:path";
@@ -13,6 +15,9 @@ export interface GraphWatcher {
   update(files: string[], failed: boolean, extraDirs?: string[]): void;
   close(): void;
 }
+
+/** Names a build never reads, ignored outside the import graph. */
+const NOT_SOURCE = /\.(?:log|swp|swx|swo|tmp)$|~$|^\.#|^#.*#$|^4913$/;
 
 export function createGraphWatcher(onChange: (files: string[]) => void, debounceMs = 80): GraphWatcher {
   const watchers = new Map<string, FSWatcher>();
@@ -50,7 +55,7 @@ export function createGraphWatcher(onChange: (files: string[]) => void, debounce
           const w = watch(d, { persistent: false }, (_event, name) => {
             if (name === null) return;
             const path = join(d, name.toString());
-            if (files.has(path) || wide.has(d)) fire(path);
+            if (files.has(path) || (wide.has(d) && !NOT_SOURCE.test(name.toString()))) fire(path);
           });
           w.on("error", () => {});
           watchers.set(d, w);
