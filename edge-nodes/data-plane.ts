@@ -156,6 +156,7 @@ export async function createDataPlane(options: DataPlaneOptions): Promise<DataPl
           quarantine: options.quarantine,
           registry: metrics.registry,
           log,
+          ...(logs === null ? {} : { onFire: (record, lines) => logs.scheduled(record, lines) }),
           ...(options.cronClock !== undefined ? { clock: options.cronClock } : options.cronTime !== undefined ? { clock: createScaledClock(options.cronTime) } : {}),
         })
       : undefined;

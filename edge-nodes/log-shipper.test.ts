@@ -124,3 +124,20 @@ test("a request's console text is cut at 32 KiB with a line saying how much more
   assert.match(logs[3]!.message, /^7 more console line\(s\) of this invocation not sent to verge logs/);
   assert.equal(logs[3]!.level, "warn");
 });
+
+test("a cron run this node made goes out as a scheduled LogEvent with its console lines; one another node ran does not", async (t) => {
+  const reg = await fakeRegistry(t);
+  const shipper = createLogShipper({ registry: { url: reg.url, token: "x" }, nodeId: "edge-1", region: "r", intervalMs: 60_000 });
+  t.after(() => shipper.close());
+  const fire = { tenant: "acme", function: "warmer", version: "d".repeat(64), cron: "*/10 * * * *", scheduledTime: "2026-12-07T01:10:00.000Z", cpuMs: 1.5, wallMs: 4 };
+  shipper.scheduled({ ...fire, outcome: "ok" }, [{ at: "2026-12-07T01:10:00.001Z", level: "log", message: "warmed 2/2" }]);
+  shipper.scheduled({ ...fire, outcome: "claimed-elsewhere", claimedBy: "edge-2" });
+  shipper.scheduled({ ...fire, outcome: "ERR_CPU_LIMIT", message: "too long" });
+  await shipper.flush();
+  const [ok, failed, ...rest] = reg.events();
+  assert.equal(rest.length, 0);
+  assert.deepEqual(ok!.scheduled, { cron: "*/10 * * * *", scheduledTime: "2026-12-07T01:10:00.000Z", outcome: "ok" });
+  assert.deepEqual([ok!.method, ok!.host, ok!.path, ok!.distribution, ok!.tenant, ok!.status], ["SCHEDULED", "", "*/10 * * * *", "", "acme", 200]);
+  assert.deepEqual(ok!.invocations.map((i) => [i.event, i.function, i.logs.map((l) => l.message)]), [["scheduled", "warmer", ["warmed 2/2"]]]);
+  assert.deepEqual([failed!.status, failed!.error, failed!.invocations[0]!.error], [500, { code: "ERR_CPU_LIMIT", message: "too long" }, "ERR_CPU_LIMIT"]);
+});

@@ -15,6 +15,7 @@
  *   one every few intervals so the node learns when a tail starts.
  */
 import type { LogBatch, LogBatchAnswer, LogEvent } from "../src/shared/protocol.ts";
+import type { FireLogLine, FireRecord } from "./cron/index.ts";
 import type { RequestRecord } from "./types.ts";
 
 export interface LogShipperOptions {
@@ -35,6 +36,8 @@ export interface LogShipperOptions {
 export interface LogShipper {
   /** The pipeline's `onRecord`. */
   record(r: RequestRecord): void;
+  /** The cron scheduler's `onFire`: a run this node made (or could not make) goes out as a LogEvent with `scheduled`. */
+  scheduled(fire: FireRecord, logs?: FireLogLine[]): void;
   /** Sends what is queued now (tests; close). */
   flush(): Promise<void>;
   /** The registry's last word: a tail is live. */
@@ -83,6 +86,40 @@ export function createLogShipper(options: LogShipperOptions): LogShipper {
       return;
     }
     queue.push(toEvent(r, options.nodeId, options.region));
+    if (queue.length > maxQueued) {
+      queue.shift();
+      dropped++;
+    }
+  }
+
+  /** Fires another node ran, or the registry no longer has, are not this node's to tell. */
+  function scheduled(fire: FireRecord, logs: FireLogLine[] = []): void {
+    if (closed || fire.outcome === "claimed-elsewhere" || fire.outcome === "not-configured") return;
+    const ok = fire.outcome === "ok";
+    queue.push(
+      toEvent(
+        {
+          requestId: `scheduled:${fire.tenant}/${fire.function}@${fire.scheduledTime}`,
+          at: fire.scheduledTime,
+          method: "SCHEDULED",
+          host: "",
+          path: fire.cron,
+          status: ok ? 200 : 500,
+          cache: null,
+          distribution: `${fire.tenant}/`,
+          invocations:
+            fire.version === null
+              ? []
+              : [{ event: "scheduled", function: fire.function, digest: fire.version, cold: false, cpuMs: fire.cpuMs ?? 0, wallMs: fire.wallMs ?? 0, ...(ok ? {} : { error: fire.outcome }), ...(logs.length > 0 ? { logs } : {}) }],
+          ...(ok ? {} : { error: { code: fire.outcome.startsWith("ERR_") ? fire.outcome : "ERR_NOT_RUN", message: fire.message ?? fire.outcome } }),
+          bytesOut: 0,
+          durationMs: fire.wallMs ?? 0,
+        },
+        options.nodeId,
+        options.region,
+        { cron: fire.cron, scheduledTime: fire.scheduledTime, outcome: fire.outcome },
+      ),
+    );
     if (queue.length > maxQueued) {
       queue.shift();
       dropped++;
@@ -160,6 +197,7 @@ export function createLogShipper(options: LogShipperOptions): LogShipper {
 
   return {
     record,
+    scheduled,
     flush,
     tailing: () => tail,
     stats: () => ({ queued: queue.length, sent, dropped }),
@@ -172,8 +210,8 @@ export function createLogShipper(options: LogShipperOptions): LogShipper {
   };
 }
 
-/** A record as `verge logs` shows it. `distribution` is `tenant/name` in records. */
-function toEvent(r: RequestRecord, node: string, region: string): LogEvent {
+/** A record as `verge logs` shows it; a cron run's record with `scheduled` (its distribution "tenant/"). */
+function toEvent(r: Omit<RequestRecord, "invocations"> & { invocations: Array<Omit<RequestRecord["invocations"][number], "event"> & { event: LogEvent["invocations"][number]["event"] }> }, node: string, region: string, scheduled?: LogEvent["scheduled"]): LogEvent {
   const slash = r.distribution!.indexOf("/");
   let budget = MAX_EVENT_LOG_CHARS;
   /** An invocation's lines while the request's budget lasts, then one line saying how many more there were. */
@@ -214,5 +252,6 @@ function toEvent(r: RequestRecord, node: string, region: string): LogEvent {
     })),
   };
   if (r.error !== undefined) event.error = r.error;
+  if (scheduled !== undefined) event.scheduled = scheduled;
   return event;
 }

@@ -209,3 +209,25 @@ test("a tail gets its tenant's new events, drop notices and heartbeats, and stop
   }
   assert.match(await (await fetch(`${origin.url}/metrics`)).text(), /^verge_origin_log_tails 0$/m);
 });
+
+test("a cron run's event (scheduled, no host nor distribution) is taken; a request's without them, or a scheduled one with a request's event, is not", async () => {
+  const cron = logEvent("acme", {
+    method: "SCHEDULED",
+    host: "",
+    path: "*/10 * * * *",
+    distribution: "",
+    cache: null,
+    scheduled: { cron: "*/10 * * * *", scheduledTime: "2026-12-07T01:10:00.000Z", outcome: "ok" },
+    invocations: [invocation("warmer", { event: "scheduled", logs: [{ at: "2026-12-07T01:10:00.001Z", level: "log", message: "warmed" }] })],
+  });
+  const ok = await post(logBatch([cron]));
+  assert.equal(ok.status, 200, JSON.stringify(ok.body));
+  assert.deepEqual((await list("acme", acme, "?limit=1")).body.events.at(-1)?.scheduled, cron.scheduled);
+  const noHost = await post(logBatch([logEvent("acme", { host: "", distribution: "" })]));
+  assert.equal(noHost.status, 400);
+  assert.match(JSON.stringify(noHost.body), /events\[0\]\.distribution/);
+  assert.match(JSON.stringify(noHost.body), /events\[0\]\.host/);
+  const wrongEvent = await post(logBatch([{ ...cron, invocations: [invocation("warmer")] }]));
+  assert.equal(wrongEvent.status, 400);
+  assert.match(JSON.stringify(wrongEvent.body), /events\[0\]\.invocations\[0\]\.event: expected \\"scheduled\\" \(a cron run\)/);
+});

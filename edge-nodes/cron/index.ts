@@ -1,5 +1,5 @@
 export { startCronScheduler, systemClock } from "./scheduler.ts";
-export type { CronClock, CronScheduler, CronSchedulerOptions, FireOutcome, FireRecord } from "./scheduler.ts";
+export type { CronClock, CronScheduler, CronSchedulerOptions, FireLogLine, FireOutcome, FireRecord } from "./scheduler.ts";
 export { createClaimClient } from "./claim.ts";
 export type { ClaimClientOptions, ClaimFn } from "./claim.ts";
 export { jobsOf, versionFor } from "./jobs.ts";

@@ -69,7 +69,15 @@ export interface CronSchedulerOptions {
   clock?: CronClock;
   /** A fire found later than this after its time is not run. Default 60 s. */
   graceMs?: number;
-  onFire?: (record: FireRecord) => void;
+  /** Each fire as `report` logs it, with what the run wrote to the console when it ran (for verge logs). */
+  onFire?: (record: FireRecord, logs?: FireLogLine[]) => void;
+}
+
+/** A console line of a cron run. */
+export interface FireLogLine {
+  at: string;
+  level: string;
+  message: string;
 }
 
 export interface CronScheduler {
@@ -91,10 +99,10 @@ export function startCronScheduler(options: CronSchedulerOptions): CronScheduler
   let timer: { cancel(): void } | undefined;
   let stopped = false;
 
-  function report(record: FireRecord): FireRecord {
+  function report(record: FireRecord, logs?: FireLogLine[]): FireRecord {
     options.log({ msg: "scheduled", node: options.nodeId, ...record });
     counter?.inc({ function: `${record.tenant}/${record.function}`, outcome: record.outcome });
-    options.onFire?.(record);
+    options.onFire?.(record, logs);
     return record;
   }
 
@@ -123,9 +131,10 @@ export function startCronScheduler(options: CronSchedulerOptions): CronScheduler
       const { finished } = await options.runtime.scheduled(spec, job.cron, time);
       const r = await finished;
       const usage = { cpuMs: round(r.limits.cpuMs.used), wallMs: round(r.limits.wallMs.used) };
+      const logs = r.logs.map((l) => ({ at: new Date(l.timestamp).toISOString(), level: l.level, message: l.message }));
       const failure = r.error ?? r.waitUntilErrors[0];
-      if (failure !== undefined) return report({ ...base, version, outcome: failure.code as `ERR_${string}`, message: failure.message, ...usage });
-      return report({ ...base, version, outcome: "ok", ...usage });
+      if (failure !== undefined) return report({ ...base, version, outcome: failure.code as `ERR_${string}`, message: failure.message, ...usage }, logs);
+      return report({ ...base, version, outcome: "ok", ...usage }, logs);
     } catch (err) {
       const e = err as { code?: string; message?: string };
       return report({ ...base, version, outcome: (e.code ?? "ERR_INTERNAL") as `ERR_${string}`, message: e.message ?? String(err) });

@@ -56,16 +56,18 @@ function logEvent(d: Diagnostics, path: string, value: unknown): LogEvent | null
   const o = d.object(path, value);
   if (o === undefined) return null;
   const at = (k: string) => `${path}.${k}`;
-  d.known(path, o, ["at", "node", "region", "requestId", "tenant", "distribution", "method", "host", "path", "status", "cache", "durationMs", "error", "invocations"]);
+  d.known(path, o, ["at", "node", "region", "requestId", "tenant", "distribution", "method", "host", "path", "status", "cache", "durationMs", "error", "invocations", "scheduled"]);
+  // A cron run (LogEvent.scheduled) has no host nor distribution: "" for both.
+  const cron = o.scheduled === undefined ? undefined : scheduled(d, at("scheduled"), o.scheduled);
   const event = {
     at: d.string(at("at"), o.at, ...ISO),
     node: d.string(at("node"), o.node, ...NAME),
     region: d.string(at("region"), o.region, ...TEXT(64)),
     requestId: d.string(at("requestId"), o.requestId, ...TEXT(128)),
     tenant: d.string(at("tenant"), o.tenant, ...NAME),
-    distribution: d.string(at("distribution"), o.distribution, ...NAME),
+    distribution: cron !== undefined && o.distribution === "" ? "" : d.string(at("distribution"), o.distribution, ...NAME),
     method: d.string(at("method"), o.method, ...METHOD),
-    host: d.string(at("host"), o.host, /^[\x21-\x7e]{1,255}$/, "a host of at most 255 printable characters"),
+    host: cron !== undefined && o.host === "" ? "" : d.string(at("host"), o.host, /^[\x21-\x7e]{1,255}$/, "a host of at most 255 printable characters"),
     path: text(d, at("path"), o.path, /^[^\u0000-\u001f\u007f]+$/, LOG_BATCH_LIMITS.pathChars, "a non-empty path and query without control characters"),
     status: o.status === undefined ? (d.add(at("status"), "expected an integer from 100 to 599, found nothing"), 0) : d.integer(at("status"), o.status, 100, 599, 0),
     cache: o.cache === null ? null : d.string(at("cache"), o.cache, /^[A-Za-z-]{1,32}$/, "a cache outcome such as Hit or Miss, or null"),
@@ -79,20 +81,34 @@ function logEvent(d: Diagnostics, path: string, value: unknown): LogEvent | null
       event.error = { code: d.string(at("error.code"), e.code, ...CODE)!, message: text(d, at("error.message"), e.message, null, LOG_BATCH_LIMITS.errorMessageChars, "a message")! };
     }
   }
+  if (cron !== undefined) event.scheduled = cron;
   const invocations = d.array(at("invocations"), o.invocations, LOG_BATCH_LIMITS.invocationsPerEvent) ?? [];
   invocations.forEach((inv, j) => {
-    const v = invocation(d, `${path}.invocations[${j}]`, inv);
+    const v = invocation(d, `${path}.invocations[${j}]`, inv, cron !== undefined);
     if (v !== null) event.invocations.push(v);
   });
   return d.list.length === before ? event : null;
 }
 
-function invocation(d: Diagnostics, path: string, value: unknown): LogInvocation | null {
+function scheduled(d: Diagnostics, path: string, value: unknown): LogEvent["scheduled"] {
+  const o = d.object(path, value);
+  if (o === undefined) return undefined;
+  d.known(path, o, ["cron", "scheduledTime", "outcome"]);
+  return {
+    cron: d.string(`${path}.cron`, o.cron, ...TEXT(256))!,
+    scheduledTime: d.string(`${path}.scheduledTime`, o.scheduledTime, ...ISO)!,
+    outcome: d.string(`${path}.outcome`, o.outcome, ...CODE)!,
+  };
+}
+
+/** @param cron the invocation of a cron run: its event is "scheduled" */
+function invocation(d: Diagnostics, path: string, value: unknown, cron = false): LogInvocation | null {
   const o = d.object(path, value);
   if (o === undefined) return null;
   const at = (k: string) => `${path}.${k}`;
   d.known(path, o, ["event", "function", "digest", "cold", "cpuMs", "wallMs", "error", "logs"]);
-  if (!(CLOUDFRONT_EVENT_TYPES as readonly unknown[]).includes(o.event)) d.add(at("event"), `expected one of ${CLOUDFRONT_EVENT_TYPES.join(", ")}, found ${describe(o.event)}`);
+  const events: readonly unknown[] = cron ? ["scheduled"] : CLOUDFRONT_EVENT_TYPES;
+  if (!events.includes(o.event)) d.add(at("event"), `expected ${cron ? '"scheduled" (a cron run)' : `one of ${CLOUDFRONT_EVENT_TYPES.join(", ")}`}, found ${describe(o.event)}`);
   if (typeof o.cold !== "boolean") d.add(at("cold"), `expected true or false, found ${describe(o.cold)}`);
   const inv = {
     event: o.event,

@@ -409,10 +409,17 @@ export interface LogEvent {
   /** The request ended in an error response (`x-verge-error`). */
   error?: { code: string; message: string };
   invocations: LogInvocation[];
+  /**
+   * Set for a cron trigger's run on this node instead of a request: then
+   * `method` is "SCHEDULED", `path` the cron expression, `host` and
+   * `distribution` are "", `status` 200 when `outcome` is "ok" else 500,
+   * `cache` null, and the one invocation's `event` is "scheduled".
+   */
+  scheduled?: { cron: string; scheduledTime: string; outcome: string };
 }
 
 export interface LogInvocation {
-  event: CloudFrontEventType;
+  event: CloudFrontEventType | "scheduled";
   /** The function's name (without the tenant). */
   function: string;
   digest: string;

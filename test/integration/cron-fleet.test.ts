@@ -21,6 +21,7 @@ let sink: TestWebOrigin;
 const SOURCE = `export default {
   fetch() { return new Response("ok"); },
   async scheduled(controller, env, ctx) {
+    console.log("fired " + controller.cron);
     await fetch(env.SINK + "/fired?cron=" + encodeURIComponent(controller.cron) + "&t=" + controller.scheduledTime);
   },
 };
@@ -73,6 +74,19 @@ test("each fire runs on exactly one of two nodes, with the function's env; the o
   const lost = metrics.map((m) => Number(/verge_scheduled_total\{function="acme\/ticker",outcome="claimed-elsewhere"[^}]*\} (\d+)/.exec(m)?.[1] ?? 0));
   assert.equal(ok[0]! + ok[1]!, 2);
   assert.equal(lost[0]! + lost[1]!, 2);
+  // verge logs: each run once, from the node that ran it, with its console line; never the claimed-elsewhere side.
+  const deadline = Date.now() + 10_000;
+  let runs: Array<{ node: string; scheduled?: { outcome: string; scheduledTime: string }; invocations: Array<{ event: string; logs: Array<{ message: string }> }> }> = [];
+  while (runs.length < 2 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    const listed = await fleet.registry.call("GET", "/v1/tenants/acme/logs?limit=1000", { token: fleet.tenantToken });
+    runs = (listed.body.events as typeof runs).filter((e) => e.scheduled !== undefined);
+  }
+  assert.deepEqual(runs.map((r) => [r.scheduled!.outcome, r.invocations[0]!.event, r.invocations[0]!.logs.map((l) => l.message)]), [
+    ["ok", "scheduled", ["fired * * * * *"]],
+    ["ok", "scheduled", ["fired * * * * *"]],
+  ]);
+  assert.deepEqual(runs.map((r) => r.scheduled!.scheduledTime).sort(), [new Date(firstFire).toISOString(), new Date(firstFire + MIN).toISOString()]);
 });
 
 test("registry down: neither node runs the fire, both log ERR_REGISTRY_UNAVAILABLE", async () => {

@@ -26,3 +26,22 @@ test("status filters: error means an error response, a failed function or a 5xx;
   assert.equal(matches(edgeError, { status: parseStatus("500") }), false);
   for (const bad of ["600", "6xx", "2x", "fine", ""]) assert.throws(() => parseStatus(bad), UsageError, bad);
 });
+
+test("a cron run shows as SCHEDULED with its expression, outcome and node, then its invocation and console lines", () => {
+  const e = logEvent("acme", {
+    at: "2026-12-07T01:10:00.000Z",
+    method: "SCHEDULED",
+    host: "",
+    path: "*/10 * * * *",
+    distribution: "",
+    cache: null,
+    durationMs: 4.25,
+    scheduled: { cron: "*/10 * * * *", scheduledTime: "2026-12-07T01:10:00.000Z", outcome: "ok" },
+    invocations: [invocation("warmer", { event: "scheduled", logs: [{ at: "2026-12-07T01:10:00.001Z", level: "log", message: "warmed 2/2" }] })],
+  });
+  const lines = formatPretty(e).split("\n");
+  assert.match(lines[0]!, /^2026-12-07T01:10:00Z SCHEDULED "\*\/10 \* \* \* \*" ok 4\.3ms edge-1\/eu-west$/);
+  assert.match(lines[1]!, /^ {2}scheduled warmer@/);
+  assert.equal(lines[2], "    [log] warmed 2/2");
+  assert.equal(matches(e, { function: "warmer", search: "warmed" }), true);
+});

@@ -62,15 +62,12 @@ export function matches(e: LogEvent, f: LogFilter): boolean {
  *     [log] checking the session
  */
 export function formatPretty(e: LogEvent): string {
-  const head = [
-    e.at.replace(/\.\d+Z$/, "Z"),
-    e.method,
-    `${e.host}${e.path}`,
-    String(e.status),
-    e.cache ?? "-",
-    `${ms(e.durationMs)}ms`,
-    `${e.node}/${e.region}`,
-  ].join(" ");
+  // A cron run: `<time> SCHEDULED "<cron>" <outcome> <node>` (its scheduled time, not a request's arrival).
+  const head = (
+    e.scheduled !== undefined
+      ? [e.scheduled.scheduledTime.replace(/\.\d+Z$/, "Z"), "SCHEDULED", JSON.stringify(e.scheduled.cron), e.scheduled.outcome, `${ms(e.durationMs)}ms`, `${e.node}/${e.region}`]
+      : [e.at.replace(/\.\d+Z$/, "Z"), e.method, `${e.host}${e.path}`, String(e.status), e.cache ?? "-", `${ms(e.durationMs)}ms`, `${e.node}/${e.region}`]
+  ).join(" ");
   const lines = [clean(e.error === undefined ? head : `${head} ${e.error.code}: ${e.error.message}`)];
   for (const i of e.invocations) {
     const parts = [`  ${i.event}`, `${i.function}@${i.digest.slice(0, 8)}`, `cpu ${ms(i.cpuMs)}ms`, `wall ${ms(i.wallMs)}ms`];
