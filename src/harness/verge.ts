@@ -26,7 +26,7 @@ import type { InvocationReport } from "../runtime/invocation.ts";
 import type { LogEntry } from "../runtime/report.ts";
 import { failureReport } from "../runtime/failure-report.ts";
 import { resolveOptions, type ResolvedOptions, type VergeOptions } from "./options.ts";
-import { createHostKvNamespace, type KVNamespace } from "./kv.ts";
+import { carryMemoryKv, createHostKvNamespace, type KVNamespace } from "./kv.ts";
 import { dispatchThroughPipeline } from "./dispatch.ts";
 import { PIPELINE_LOG, type PipelineLogEntry } from "./route.ts";
 import { toResponse } from "./response.ts";
@@ -189,6 +189,13 @@ export class Verge {
       }
       if (this.#disposed) return void (await child.dispose());
       const previous = this.#child;
+      // KV in memory lives in the child: the new one takes what the old one holds.
+      try {
+        await carryMemoryKv((...a) => previous.binding(...a), this.#options.decl.bindings, (...a) => child.binding(...a), next.decl.bindings);
+      } catch (err) {
+        await child.dispose();
+        throw err;
+      }
       [this.#child, this.#fn, this.#options] = [child, fn, next];
       await previous.dispose();
       return;

@@ -226,3 +226,19 @@ test("with upstream, an abort signal rejects dispatchFetch while the origin has 
   ac.abort();
   await assert.rejects(pending, { name: "AbortError" });
 });
+
+test("KV in memory survives a setOptions that changes outbound (a new child process), with metadata and expiration, as Miniflare keeps KV across setOptions", async (t) => {
+  const W = `export default { async fetch(req, env) { const r = await env.NS.getWithMetadata("k"); return new Response(JSON.stringify([r.value, r.metadata, (await env.NS.list()).keys.length])); } }`;
+  const options = { modules: true, script: W, kvNamespaces: ["NS"] };
+  const verge = new Verge(options as VergeOptions);
+  t.after(() => verge.dispose());
+  const ns = await verge.getKVNamespace("NS");
+  const expiration = Math.floor(Date.now() / 1000) + 3600;
+  await ns.put("k", "kept", { metadata: { by: "test" }, expiration });
+  for (let i = 0; i < 3; i++) await ns.put(`other-${i}`, new Uint8Array([i, 255]));
+  await verge.setOptions({ ...options, outbound: { allowPrivateAddresses: true } } as VergeOptions);
+  assert.equal(await (await verge.dispatchFetch("http://localhost/")).text(), JSON.stringify(["kept", { by: "test" }, 4]));
+  const after = await verge.getKVNamespace("NS");
+  assert.equal((await after.list({ prefix: "k" })).keys[0]?.expiration, expiration);
+  assert.deepEqual([...new Uint8Array((await after.get("other-2", "arrayBuffer"))!)], [2, 255]);
+});
