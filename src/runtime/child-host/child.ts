@@ -97,10 +97,15 @@ function wireReport(r: InvocationReport): WireReport {
   return out;
 }
 
+/** Why a function's declaration was refused at `register`, given again at each use. */
+const refused = new Map<number, unknown>();
+
 function spec(fn: number): FunctionSpec {
   const s = specs.get(fn);
-  if (s === undefined) throw new VergeError("ERR_RUNTIME_INTERNAL", `child host: function ${fn} is not registered`);
-  return s;
+  if (s !== undefined) return s;
+  const why = refused.get(fn);
+  if (why !== undefined) throw why;
+  throw new VergeError("ERR_RUNTIME_INTERNAL", `child host: function ${fn} is not registered`);
 }
 
 function requestBody(id: number): AsyncIterable<Uint8Array> {
@@ -164,13 +169,16 @@ async function handle(m: ToChild): Promise<void> {
     case "register":
       try {
         specs.set(m.fn, toSpec(m.decl));
-      } catch {
-        // reported again at first use through load/fetch
+        refused.delete(m.fn);
+      } catch (err) {
+        // Nobody waits on `register`: its error is what every use of the function gets (load, fetch, ...).
+        refused.set(m.fn, err);
       }
       if (m.decl.route !== undefined) routes.set(m.fn, m.decl.route.data);
       return;
     case "unregister":
       specs.delete(m.fn);
+      refused.delete(m.fn);
       if (routes.delete(m.fn)) extension?.unregister?.(m.fn);
       return;
     case "req-chunk": {

@@ -41,3 +41,18 @@ test("a call made after the watchdog killed a child goes to a new child, and the
     await rt.dispose();
   }
 });
+
+test("a function whose declaration the child refuses: every use says why, not that it is not registered", { timeout: 60_000 }, async () => {
+  const rt = createChildRuntime({ fetch: {} });
+  try {
+    const fn = rt.register({
+      source: { id: "refused-bindings", code: `export default { fetch: () => new Response("hi") }`, format: "esm" },
+      limits: resolveLimits({}),
+      bindings: { "not a name": { type: "var", value: "x" } } as never,
+    });
+    await assert.rejects(rt.load(fn), (err: Error & { code?: string }) => err.code === "ERR_INVALID_OPTIONS" && /invalid bindings/.test(err.message) && !/not registered/.test(err.message));
+    await assert.rejects(rt.fetch(fn, { method: "GET", url: "http://t/", headers: [], body: null }), (err: Error & { code?: string }) => err.code === "ERR_INVALID_OPTIONS");
+  } finally {
+    await rt.dispose();
+  }
+});
