@@ -140,7 +140,7 @@ function planeOptions(o: EdgeNodeOptions) {
 function httpServer(plane: DataPlane, fetch: AppFetch): { server: Server; inFlight(): number; webSockets: WebSockets } {
   const { listener, inFlight } = createEdgeListener(plane.pipeline, fetch);
   const server = createServer({ shouldUpgradeCallback: isWebSocketUpgrade }, listener);
-  return { server, inFlight, webSockets: handleUpgrades(server, plane.pipeline) };
+  return { server, inFlight, webSockets: handleUpgrades(server, plane.pipeline, plane.metrics.registry) };
 }
 
 function listen(plane: DataPlane, port: number, host: string): Promise<{ server: Server; webSockets: WebSockets }> {

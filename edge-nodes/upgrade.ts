@@ -10,6 +10,7 @@
  */
 import { STATUS_CODES, type IncomingMessage, type Server } from "node:http";
 import type { Duplex } from "node:stream";
+import { Gauge, type Registry } from "prom-client";
 import type { HeaderList } from "../src/shared/http.ts";
 import { headerLines, viewerOf } from "./app.ts";
 import type { Pipeline, UpgradeOutcome } from "./types.ts";
@@ -30,10 +31,21 @@ export interface WebSockets {
 /**
  * @example
  * const server = createServer({ shouldUpgradeCallback: isWebSocketUpgrade }, listener);
- * const sockets = handleUpgrades(server, pipeline);
+ * const sockets = handleUpgrades(server, pipeline, metrics.registry);
  */
-export function handleUpgrades(server: Server, pipeline: Pipeline): WebSockets {
+export function handleUpgrades(server: Server, pipeline: Pipeline, metrics?: Registry): WebSockets {
   const open = new Set<Duplex>();
+  if (metrics !== undefined) {
+    new Gauge({
+      name: "verge_websockets_open",
+      help: "WebSocket connections open through this node.",
+      registers: [metrics],
+      aggregator: "sum",
+      collect() {
+        this.set(open.size);
+      },
+    });
+  }
   server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     // A socket error (the viewer went away) must never reach the process.
     socket.on("error", () => socket.destroy());
@@ -108,13 +120,27 @@ function join(viewer: Duplex, viewerHead: Buffer, tunnel: Extract<UpgradeOutcome
   if (tunnel.head.byteLength > 0) viewer.write(tunnel.head);
   if (viewerHead.byteLength > 0) origin.write(viewerHead);
   open.add(viewer);
+  let linger: ReturnType<typeof setTimeout> | undefined;
   const close = (): void => {
+    clearTimeout(linger);
     open.delete(viewer);
     viewer.destroy();
     origin.destroy();
   };
   viewer.on("close", close);
   origin.on("close", close);
+  // A side that ends (FIN) has its end passed on by pipe; the other gets a moment to finish, then
+  // both close: the node's sockets allow half-open connections, and a peer that never ends its
+  // half would otherwise hold the tunnel open for good.
+  const ended = (): void => {
+    linger ??= setTimeout(close, HALF_CLOSED_MS);
+    linger.unref?.();
+  };
+  viewer.on("end", ended);
+  origin.on("end", ended);
   viewer.pipe(origin);
   origin.pipe(viewer);
 }
+
+/** How long a tunnel stays half-closed before both sides are closed. */
+const HALF_CLOSED_MS = 2_000;

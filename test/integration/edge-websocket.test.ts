@@ -199,3 +199,21 @@ test("another Upgrade (h2c) is an ordinary request: the node answers it, without
   });
   assert.deepEqual(res, { status: 200, body: "plain answer to no upgrade" });
 });
+
+test("/_verge/metrics counts the WebSockets open through the node", async () => {
+  const open = () => fetch(`${fleet.nodes[0]!.url}/_verge/metrics`).then((r) => r.text()).then((t) => Number(/verge_websockets_open\{[^}]*\} (\d+)/.exec(t)?.[1]));
+  const settled = async (n: number) => {
+    for (let i = 0; i < 100 && (await open()) !== n; i++) await new Promise((r) => setTimeout(r, 20));
+    return open();
+  };
+  // The tunnels of the tests before close as their close handshakes finish.
+  assert.equal(await settled(0), 0);
+  const ws = new WebSocket(`${fleet.nodes[0]!.url.replace("http:", "ws:")}/chat`);
+  await new Promise((resolve, reject) => {
+    ws.addEventListener("message", resolve, { once: true });
+    ws.addEventListener("error", reject, { once: true });
+  });
+  assert.equal(await open(), 1);
+  ws.close();
+  assert.equal(await settled(0), 0);
+});
