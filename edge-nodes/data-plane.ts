@@ -19,7 +19,8 @@ import { createClaimClient, createScaledClock, startCronScheduler, type CronCloc
 import { createCacheApi, createResponseCache, tenantScope, type EdgeResponseCache } from "../src/pipeline/cache/index.ts";
 import type { CacheApiHost } from "../src/runtime/index.ts";
 import { createEdgeMetrics, type EdgeMetrics } from "./metrics.ts";
-import { createLogShipper, type LogShipperOptions } from "./log-shipper.ts";
+import { createLogShipper, type LogShipper, type LogShipperOptions } from "./log-shipper.ts";
+import { Gauge } from "prom-client";
 import { isBehind } from "./worker-health.ts";
 import { createPipeline } from "../src/pipeline/index.ts";
 import { openEdgeStore, type EdgeStore } from "./store/index.ts";
@@ -112,6 +113,7 @@ export async function createDataPlane(options: DataPlaneOptions): Promise<DataPl
   const metrics = createEdgeMetrics({ node: options.nodeId, region: options.region });
   // verge logs: request events (with functions' console lines) to the registry.
   const logs = options.shipLogs === false ? null : createLogShipper({ registry: options.registry, nodeId: options.nodeId, region: options.region, log, ...options.logShipping });
+  if (logs !== null) logMetrics(metrics.registry, logs);
   const pipeline = createPipeline({
     runtime,
     state: sync,
@@ -258,4 +260,20 @@ async function provision(state: AppliedState, sync: StateSource, runtime: Runtim
       }
     }
   }
+}
+
+/** `verge logs` shipping as operators watch it: events the registry took, and events dropped (rate cap, queue, refused batches). */
+function logMetrics(registry: EdgeMetrics["registry"], logs: LogShipper): void {
+  const gauge = (name: string, help: string, read: () => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      aggregator: "sum",
+      collect() {
+        this.set(read());
+      },
+    });
+  gauge("verge_log_events_sent", "Request events this node sent for verge logs (the registry took them).", () => logs.stats().sent);
+  gauge("verge_log_events_dropped", "Request events this node dropped instead of sending for verge logs (rate cap, full queue, refused batches).", () => logs.stats().droppedTotal);
 }

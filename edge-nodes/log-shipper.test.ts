@@ -97,6 +97,7 @@ test("over the rate cap, and while the registry refuses, events are dropped and 
   await shipper.flush();
   assert.equal(reg.batches.at(-1)!.batch.dropped, 5);
   assert.equal(shipper.stats().dropped, 0);
+  assert.equal(shipper.stats().droppedTotal, 5, "the running total stays");
 });
 
 test("the timer sends queued events without a flush, and a heartbeat when idle", async (t) => {

@@ -42,7 +42,8 @@ export interface LogShipper {
   flush(): Promise<void>;
   /** The registry's last word: a tail is live. */
   tailing(): boolean;
-  stats(): { queued: number; sent: number; dropped: number };
+  /** `dropped`: counted since the last batch the registry took; `droppedTotal`: since the start. */
+  stats(): { queued: number; sent: number; dropped: number; droppedTotal: number };
   /** Stops the timer and sends what is queued (bounded by one request's timeout). */
   close(): Promise<void>;
 }
@@ -65,6 +66,8 @@ export function createLogShipper(options: LogShipperOptions): LogShipper {
   let tail = false;
   let dropped = 0;
   let sent = 0;
+  /** Drops reported to the registry so far (the pending ones are `dropped`). */
+  let droppedReported = 0;
   let second = 0;
   let thisSecond = 0;
   let sending: Promise<void> | null = null;
@@ -152,6 +155,7 @@ export function createLogShipper(options: LogShipperOptions): LogShipper {
       const answer = (await res.json()) as Partial<LogBatchAnswer>;
       tail = answer.tail === true;
       sent += events.length;
+      droppedReported += droppedNow;
       if (failing) options.log?.({ level: "info", msg: "logs: the registry takes log events again" });
       failing = false;
     } catch (err) {
@@ -200,7 +204,7 @@ export function createLogShipper(options: LogShipperOptions): LogShipper {
     scheduled,
     flush,
     tailing: () => tail,
-    stats: () => ({ queued: queue.length, sent, dropped }),
+    stats: () => ({ queued: queue.length, sent, dropped, droppedTotal: droppedReported + dropped }),
     async close() {
       closed = true;
       clearInterval(timer);

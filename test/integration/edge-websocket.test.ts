@@ -217,3 +217,12 @@ test("/_verge/metrics counts the WebSockets open through the node", async () => 
   ws.close();
   assert.equal(await settled(0), 0);
 });
+
+test("/_verge/metrics shows what the node sent for verge logs", async () => {
+  // The guard function ran on /private/feed: that request is an event the node sends.
+  const sent = async () => Number(/verge_log_events_sent\{[^}]*\} (\d+)/.exec(await (await fetch(`${fleet.nodes[0]!.url}/_verge/metrics`)).text())?.[1]);
+  for (let i = 0; i < 100 && !((await sent()) > 0); i++) await new Promise((r) => setTimeout(r, 50));
+  assert.ok((await sent()) > 0);
+  const metrics = await (await fetch(`${fleet.nodes[0]!.url}/_verge/metrics`)).text();
+  assert.match(metrics, /verge_log_events_dropped\{[^}]*\} 0/);
+});
