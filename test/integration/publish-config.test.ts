@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -115,6 +115,14 @@ test("publish --config --distribution: builds, sets vars and cpu_ms, moves the a
   assert.match(again.stdout, /^already published acme\/shop version [0-9a-f]{64}/);
   assert.match(again.stdout, /alias shop\/live -> [0-9a-f]{12}… \(revision 1\)/);
   assert.match(again.stdout, /distribution acme\/site: unchanged/);
+  assert.doesNotMatch(again.stderr, /was published before with/, "the same settings: nothing to say");
+
+  // Only cpu_ms changed: the existing version keeps 120, and the CLI says so (the function's config has 200).
+  writeFileSync(join(dir, "wrangler.toml"), readFileSync(join(dir, "wrangler.toml"), "utf8").replace("cpu_ms = 120", "cpu_ms = 200"));
+  const limits = await verge(dir, "publish", "--config", "wrangler.toml");
+  assert.equal(limits.code, 0, limits.stderr);
+  assert.match(limits.stderr, /warning: version [0-9a-f]{12}… was published before with cpuMs 120 \(now 200\); a version keeps the settings it was published with/);
+  assert.equal((await get("/functions/shop")).config.cpuMs, 200);
 });
 
 test("publish <dir>/wrangler.toml --env staging (a config as the entry): <name>-<env>, the env's vars, inherited limits; routes without --distribution are a warning", async () => {

@@ -40,6 +40,9 @@ export interface PublishConfigValues {
   json?: boolean | undefined;
 }
 
+/** What a version keeps from the function's config when it is published (edge nodes read these from the version). */
+const VERSION_SETTINGS = ["cpuMs", "memoryMb", "wallMs", "subrequests", "kvNamespaces", "reservedConcurrency", "provisionedConcurrency"] as const;
+
 function warn(message: string): void {
   process.stderr.write(`verge: warning: ${message}\n`);
 }
@@ -204,6 +207,18 @@ export async function publishFromConfig(values: PublishConfigValues): Promise<vo
     throw err;
   }
   const { created, version } = uploaded;
+  if (!created) {
+    // A version is its bundle: one published before keeps the settings it was published with.
+    const now = (await client.call<FunctionInfo>("GET", fnPath)).body.config;
+    const stale = VERSION_SETTINGS.filter((k) => canonicalJson(version.config[k] ?? null) !== canonicalJson(now[k] ?? null));
+    if (stale.length > 0) {
+      const shown = (v: unknown) => (v === undefined ? "unset" : JSON.stringify(v));
+      const diffs = stale.map((k) => `${k} ${shown(version.config[k])} (now ${shown(now[k])})`).join(", ");
+      const note = `version ${version.digest.slice(0, 12)}… was published before with ${diffs}; a version keeps the settings it was published with, so the new ones apply to the next version of ${name} (change the code to publish one). Env vars and crons are the function's and apply now`;
+      warnings.push(note);
+      warn(note);
+    }
+  }
 
   const current = await getOrNull<Alias>(client, `${fnPath}${apiPath`/aliases/${alias}`}`);
   const moved = current?.routes.length === 1 && current.routes[0]!.version === version.digest ? current : (await client.call<Alias>("PUT", `${fnPath}${apiPath`/aliases/${alias}`}`, { version: version.digest })).body;
