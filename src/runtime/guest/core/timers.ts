@@ -67,6 +67,24 @@ export function clearAllTimers(): void {
   timers.clear();
 }
 
+const ERRORS = ["Error", "TypeError", "RangeError", "SyntaxError", "ReferenceError", "EvalError", "URIError"];
+
+/**
+ * An abort reason as workerd rejects `scheduler.wait` with it: a new error of the
+ * same built-in kind with the same message (a DOMException keeps its name), and
+ * any other value as `Error(String(value))`; never the reason object itself.
+ */
+function tunneled(reason: unknown): unknown {
+  const g = globalThis as unknown as Record<string, new (message?: string, name?: string) => unknown>;
+  if (typeof reason === "object" && reason !== null) {
+    const { name, message } = reason as { name?: unknown; message?: unknown };
+    const text = typeof message === "string" ? message : "";
+    if (typeof name === "string" && typeof g.DOMException === "function" && reason instanceof g.DOMException) return new g.DOMException(text, name);
+    if (reason instanceof Error) return new g[ERRORS.includes(name as string) ? (name as string) : "Error"]!(text);
+  }
+  return new Error(String(reason));
+}
+
 export function installTimers(): void {
   defineGlobal("setTimeout", function setTimeout(fn: unknown, ms?: unknown, ...args: unknown[]) {
     return schedule(fn, ms, args, false);
@@ -80,7 +98,7 @@ export function installTimers(): void {
   defineGlobal("clearInterval", function clearInterval(id: unknown) {
     clear(id);
   });
-  // Workers' `scheduler.wait(ms, { signal })`: an awaitable setTimeout, rejected with the signal's reason on abort.
+  // Workers' `scheduler.wait(ms, { signal })`: an awaitable setTimeout, rejected on abort as workerd does (tunneled).
   defineGlobal(
     "scheduler",
     Object.freeze({
@@ -90,11 +108,11 @@ export function installTimers(): void {
           return Promise.reject(new TypeError("scheduler.wait: options.signal must be an AbortSignal"));
         }
         const s = signal as SignalLike | undefined | null;
-        if (s?.aborted === true) return Promise.reject(s.reason);
+        if (s?.aborted === true) return Promise.reject(tunneled(s.reason));
         return new Promise<void>((resolve, reject) => {
           const onAbort = (): void => {
             clear(id);
-            reject(s!.reason);
+            reject(tunneled(s!.reason));
           };
           const id = schedule(() => {
             s?.removeEventListener("abort", onAbort);

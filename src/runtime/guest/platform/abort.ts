@@ -56,7 +56,7 @@ export class AbortSignal extends EventTarget {
   static abort(reason?: unknown): AbortSignal {
     const s = new AbortSignal(CONSTRUCT);
     s.#aborted = true;
-    s.#reason = reason === undefined ? new DOMException("This operation was aborted", "AbortError") : reason;
+    s.#reason = reason === undefined ? new DOMException("The operation was aborted", "AbortError") : reason;
     return s;
   }
 
@@ -109,7 +109,7 @@ export class AbortSignal extends EventTarget {
     signalAbortImpl = (signal: AbortSignal, reason: unknown) => {
       if (signal.#aborted) return;
       signal.#aborted = true;
-      signal.#reason = reason === undefined ? new DOMException("This operation was aborted", "AbortError") : reason;
+      signal.#reason = reason === undefined ? new DOMException("The operation was aborted", "AbortError") : reason;
       // DOM "signal abort": mark every dependent aborted first, then run algorithms and fire events.
       const dependents: AbortSignal[] = [];
       for (const d of signal.#dependents) {
