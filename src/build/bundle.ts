@@ -6,8 +6,10 @@ import * as esbuild from "esbuild";
 import { basename, resolve } from "node:path";
 import { VergeError } from "../shared/errors.ts";
 import { moduleRulesPlugin, type ModuleRule } from "./module-rules.ts";
+import { nodeCompatBuildOptions, nodeCompatPlugin } from "./node-compat.ts";
 
 export type { ModuleRule, ModuleRuleType } from "./module-rules.ts";
+export { NODE_COMPAT_MODULES, wantsNodeCompat } from "./node-compat.ts";
 
 export interface BundleOptions {
   /**
@@ -16,6 +18,13 @@ export interface BundleOptions {
    * See module-rules.ts.
    */
   rules?: readonly ModuleRule[] | undefined;
+  /**
+   * Workers' `nodejs_compat` (see node-compat.ts): `node:buffer`, `node:events`, `node:util`,
+   * `node:path`, `node:string_decoder`, `node:assert` resolve to pure-JS polyfills bundled into
+   * the function, and `Buffer`, `process` and `global` are defined where the code uses them.
+   * Without it, any `node:*` import is a build error saying so.
+   */
+  nodeCompat?: boolean | undefined;
 }
 
 export interface BundleResult {
@@ -53,6 +62,7 @@ export interface BuildProblem {
 export async function bundle(entry: string, options: BundleOptions = {}): Promise<BundleResult> {
   /** Files the module rules loaded: the metafile lists them under the plugin's namespaces. */
   const ruled = new Set<string>();
+  const nodeCompat = options.nodeCompat === true;
   const filename = basename(entry).replace(/\.(ts|mts|tsx|jsx|cjs|mjs)$/, ".js");
   try {
     const result = await esbuild.build({
@@ -70,7 +80,8 @@ export async function bundle(entry: string, options: BundleOptions = {}): Promis
       write: false,
       outfile: filename,
       logLevel: "silent",
-      plugins: [moduleRulesPlugin(options.rules ?? [], ruled)],
+      ...nodeCompatBuildOptions(nodeCompat),
+      plugins: [nodeCompatPlugin(nodeCompat), moduleRulesPlugin(options.rules ?? [], ruled)],
     });
     const js = result.outputFiles.find((f) => f.path.endsWith(".js"));
     const map = result.outputFiles.find((f) => f.path.endsWith(".map"));

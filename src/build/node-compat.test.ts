@@ -1,0 +1,116 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { bundle, type BundleOptions, type BundleResult } from "./bundle.ts";
+import { wantsNodeCompat } from "./node-compat.ts";
+
+/** A Worker using each supported built-in (the cases of the brief), answering what each gave. */
+const WORKER = `import { Buffer } from "node:buffer";
+import { EventEmitter } from "node:events";
+import * as util from "node:util";
+import path from "node:path";
+import { StringDecoder } from "node:string_decoder";
+export default {
+  fetch() {
+    const emitter = new EventEmitter();
+    let heard = "";
+    emitter.on("ping", (v: string) => { heard = v; });
+    emitter.emit("ping", "pong");
+    const decoder = new StringDecoder("utf8");
+    // "€" is e2 82 ac: split across two writes, the decoder holds the first two bytes back.
+    const euro = decoder.write(Buffer.from([0xe2, 0x82])) + decoder.end(Buffer.from([0xac]));
+    return Response.json({
+      base64: Buffer.from("hi").toString("base64"),
+      heard,
+      formatted: util.format("%s=%d %j", "a", 1, { b: 2 }),
+      joined: path.join("/a", "b", "../c"),
+      euro,
+    });
+  },
+};
+`;
+
+async function build(t: { after(fn: () => unknown): void }, files: Record<string, string>, options: BundleOptions): Promise<BundleResult> {
+  const dir = mkdtempSync(join(tmpdir(), "verge-node-compat-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
+  return bundle(join(dir, "index.ts"), options);
+}
+
+/** Evaluates a bundle as an ES module in this process and calls its fetch handler. */
+async function answer(code: string): Promise<unknown> {
+  const mod = (await import(`data:text/javascript;base64,${Buffer.from(code).toString("base64")}`)) as { default: { fetch(): Response } };
+  return mod.default.fetch().json();
+}
+
+test("the flags that ask for the polyfills: nodejs_compat and nodejs_compat_v2", () => {
+  assert.equal(wantsNodeCompat(["nodejs_compat"]), true);
+  assert.equal(wantsNodeCompat(["streams_enable_constructors", "nodejs_compat_v2"]), true);
+  assert.equal(wantsNodeCompat(["nodejs_als"]), false);
+  assert.equal(wantsNodeCompat([]), false);
+});
+
+test("nodeCompat: node:buffer, node:events, node:util, node:path, node:string_decoder bundle as polyfills, with no import left", async (t) => {
+  const built = await build(t, { "index.ts": WORKER }, { nodeCompat: true });
+  assert.doesNotMatch(built.code, /from\s*["']node:/);
+  assert.doesNotMatch(built.code, /require\(["'](node:)?(buffer|events|util|path|string_decoder)["']\)/);
+  assert.match(built.code, /The buffer module from node\.js, for the browser/, "the buffer package is in the bundle");
+  assert.ok(built.inputs.some((p) => p.includes("path-browserify")), "path resolves to path-browserify");
+  assert.deepEqual(await answer(built.code), { base64: "aGk=", heard: "pong", formatted: 'a=1 {"b":2}', joined: "/a/c", euro: "€" });
+});
+
+test("without nodeCompat, each node:* import is a build error saying which flag turns it on", async (t) => {
+  await assert.rejects(build(t, { "index.ts": WORKER }, {}), (err: Error & { code?: string; details?: { problems?: { text: string; line?: number }[] } }) => {
+    assert.equal(err.code, "ERR_BUILD_FAILED");
+    const problems = err.details?.problems ?? [];
+    assert.equal(problems.length, 5, "one problem per import");
+    assert.match(problems[0]!.text, /^node:buffer needs compatibility_flags = \["nodejs_compat"\]/);
+    assert.match(problems[0]!.text, /supported: node:buffer, node:events, node:util, node:path, node:string_decoder, node:assert/);
+    assert.equal(problems[0]!.line, 1);
+    return true;
+  });
+});
+
+test("nodeCompat: other node:* built-ins stay a build error listing what is supported", async (t) => {
+  const files = { "index.ts": `import { createHash } from "node:crypto";\nimport { AsyncLocalStorage } from "node:async_hooks";\nexport default { fetch() { return new Response(String(createHash) + String(AsyncLocalStorage)); } };\n` };
+  await assert.rejects(build(t, files, { nodeCompat: true }), (err: Error & { code?: string }) => {
+    assert.equal(err.code, "ERR_BUILD_FAILED");
+    assert.match(err.message, /node:crypto is not available in verge: with nodejs_compat, verge bundles polyfills for node:buffer, node:events, node:util, node:path, node:string_decoder, node:assert only/);
+    assert.match(err.message, /node:async_hooks is not available in verge/);
+    return true;
+  });
+});
+
+test("nodeCompat: the Buffer and process globals are bundled only when the code names them", async (t) => {
+  const plain = await build(t, { "index.ts": `export default { fetch() { return Response.json({ ok: true }); } };\n` }, { nodeCompat: true });
+  assert.doesNotMatch(plain.code, /base64-js|ieee754/, "no Buffer polyfill when nothing uses it");
+  assert.ok(plain.bytes < 2000, `a Worker using no Node API stays small (${plain.bytes} bytes)`);
+
+  const globals = await build(t, {
+    "index.ts": `export default { fetch() {
+  const order: string[] = [];
+  process.nextTick((v: string) => order.push(v), "tick");
+  order.push("sync");
+  return Promise.resolve().then(() => Response.json({ b64: Buffer.from("hi").toString("base64"), isBuffer: Buffer.isBuffer(Buffer.alloc(1)), env: process.env, order, global: global === globalThis }));
+} };\n`,
+  }, { nodeCompat: true });
+  const mod = (await import(`data:text/javascript;base64,${Buffer.from(globals.code).toString("base64")}`)) as { default: { fetch(): Promise<Response> } };
+  assert.deepEqual(await (await mod.default.fetch()).json(), { b64: "aGk=", isBuffer: true, env: {}, order: ["sync", "tick"], global: true });
+});
+
+test("nodeCompat: bare specifiers (buffer, events) and node:assert resolve to the same polyfills", async (t) => {
+  const built = await build(t, {
+    "index.ts": `import { Buffer } from "buffer";
+import EventEmitter from "events";
+import assert from "node:assert";
+export default { fetch() {
+  let message = "";
+  try { assert.strictEqual(1, 2); } catch (err) { message = (err as Error).name; }
+  assert.deepStrictEqual({ a: [1] }, { a: [1] });
+  return Response.json({ hex: Buffer.from("hi").toString("hex"), emitter: typeof new EventEmitter().on, message });
+} };\n`,
+  }, { nodeCompat: true });
+  assert.deepEqual(await answer(built.code), { hex: "6869", emitter: "function", message: "AssertionError" });
+});

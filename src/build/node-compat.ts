@@ -1,0 +1,101 @@
+/**
+ * A first subset of Workers' `nodejs_compat`, the way Wrangler's legacy
+ * `node_compat` did it: imports of a few Node built-ins resolve at bundle time
+ * to well-known pure-JS polyfills, bundled into the function (workers-sdk
+ * `packages/wrangler/src/deployment-bundle/esbuild-plugins/nodejs-compat.ts`
+ * before v4 used the same packages through `@esbuild-plugins/node-modules-polyfill`).
+ * Nothing is added to the runtime: the isolate still has no Node APIs, and a
+ * function that does not import them gets nothing.
+ *
+ * - `node:buffer` / `buffer`          → buffer (feross)
+ * - `node:events` / `events`          → events
+ * - `node:util` / `util`              → util (browserify)
+ * - `node:path` / `path`              → path-browserify (POSIX)
+ * - `node:string_decoder` / `string_decoder` → string_decoder
+ * - `node:assert` / `assert`          → assert (browserify; it bundles util)
+ * - the globals `Buffer`, `process` (`env` is `{}`, `nextTick` queues a
+ *   microtask) and `global` (= `globalThis`), added only where code uses them.
+ *
+ * Any other `node:*` import is a build error naming what is supported, with
+ * the flag or without it.
+ */
+import { createRequire } from "node:module";
+import type { Plugin } from "esbuild";
+
+/** The Node built-ins `nodejs_compat` gives a verge function, and the npm package that stands for each. */
+export const NODE_COMPAT_MODULES: Readonly<Record<string, string>> = {
+  buffer: "buffer",
+  events: "events",
+  util: "util",
+  path: "path-browserify",
+  string_decoder: "string_decoder",
+  assert: "assert",
+};
+
+/** The compatibility flags that turn the polyfills on (Workers' `nodejs_compat` and its former `nodejs_compat_v2`). */
+export const NODE_COMPAT_FLAGS: readonly string[] = ["nodejs_compat", "nodejs_compat_v2"];
+
+/**
+ * Whether a wrangler config's `compatibility_flags` ask for Node.js compatibility.
+ *
+ * @example
+ * wantsNodeCompat(["nodejs_compat"]); // true
+ */
+export function wantsNodeCompat(flags: readonly string[]): boolean {
+  return flags.some((f) => NODE_COMPAT_FLAGS.includes(f));
+}
+
+/** The supported modules as a user reads them in a message. */
+export const SUPPORTED_TEXT = Object.keys(NODE_COMPAT_MODULES).map((m) => `node:${m}`).join(", ");
+
+const NAMESPACE = "verge-node-compat";
+/** The globals, each in a module of its own so esbuild injects only the ones the code names. */
+const GLOBALS: Record<string, string> = {
+  buffer: `export { Buffer } from "node:buffer";\n`,
+  // util reads process.env.NODE_DEBUG when it loads; assert looks for process.emitWarning and process.stderr.
+  process: `export const process = { env: {}, browser: true, version: "", versions: {}, argv: [], nextTick(fn, ...args) { queueMicrotask(() => fn(...args)); } };\n`,
+};
+/** Resolved from verge's own install, not the user's project: the polyfills are verge's dependencies. */
+const require = createRequire(import.meta.url);
+
+/** The esbuild options `nodejs_compat` adds beside the plugin: injected globals and `global`. */
+export function nodeCompatBuildOptions(enabled: boolean): { inject: string[]; define: Record<string, string> } {
+  if (!enabled) return { inject: [], define: {} };
+  return { inject: Object.keys(GLOBALS).map((g) => `${NAMESPACE}:global-${g}`), define: { global: "globalThis" } };
+}
+
+/**
+ * Resolves the supported built-ins to their polyfills when `enabled`, and turns
+ * every other `node:*` import (every one, when not enabled) into an error that
+ * says what verge supports and how to turn it on.
+ */
+export function nodeCompatPlugin(enabled: boolean): Plugin {
+  return {
+    name: NAMESPACE,
+    setup(build) {
+      build.onResolve({ filter: new RegExp(`^${NAMESPACE}:global-`) }, (args) => ({ path: args.path, namespace: NAMESPACE, sideEffects: false }));
+      build.onLoad({ filter: /.*/, namespace: NAMESPACE }, (args) => ({
+        contents: GLOBALS[args.path.slice(`${NAMESPACE}:global-`.length)]!,
+        loader: "js",
+        resolveDir: process.cwd(),
+      }));
+      const names = Object.keys(NODE_COMPAT_MODULES).join("|");
+      if (enabled) {
+        // Bare `buffer` too: npm packages written for browserify (safe-buffer, readable-stream) require it so.
+        build.onResolve({ filter: new RegExp(`^(node:)?(${names})/?$`) }, (args) => {
+          const name = args.path.replace(/^node:/, "").replace(/\/$/, "");
+          return { path: require.resolve(`${NODE_COMPAT_MODULES[name]}/`), sideEffects: false };
+        });
+      }
+      build.onResolve({ filter: /^node:/ }, (args) => {
+        const name = args.path;
+        const text = enabled
+          ? `${name} is not available in verge: with nodejs_compat, verge bundles polyfills for ${SUPPORTED_TEXT} only (there is no Node.js runtime in the isolate); use a Web API instead (crypto.subtle, ReadableStream, fetch)`
+          : Object.hasOwn(NODE_COMPAT_MODULES, name.slice("node:".length))
+            ? `${name} needs compatibility_flags = ["nodejs_compat"] in the wrangler config (verge then bundles a polyfill for it; supported: ${SUPPORTED_TEXT})`
+            : `${name} is not available in verge: there is no Node.js runtime in the isolate (with compatibility_flags = ["nodejs_compat"], verge bundles polyfills for ${SUPPORTED_TEXT} only)`;
+        return { errors: [{ text }] };
+      });
+    },
+  };
+}
