@@ -9,7 +9,7 @@ import { moduleRulesPlugin, type ModuleRule } from "./module-rules.ts";
 import { nodeCompatBuildOptions, nodeCompatPlugin } from "./node-compat.ts";
 
 export type { ModuleRule, ModuleRuleType } from "./module-rules.ts";
-export { NODE_COMPAT_MODULES, wantsNodeCompat } from "./node-compat.ts";
+export { NODE_COMPAT_MODULES, describeCompatibilityFlags, wantsNodeCompat } from "./node-compat.ts";
 
 export interface BundleOptions {
   /**

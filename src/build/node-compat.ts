@@ -99,3 +99,24 @@ export function nodeCompatPlugin(enabled: boolean): Plugin {
     },
   };
 }
+
+/**
+ * What verge makes of a wrangler config's `compatibility_flags`, as one warning
+ * (undefined without flags): `nodejs_compat` is applied in part, the rest not.
+ *
+ * @example
+ * describeCompatibilityFlags(["nodejs_compat"]); // "compatibility_flags: nodejs_compat is applied in part: ..."
+ */
+export function describeCompatibilityFlags(flags: readonly string[]): string | undefined {
+  if (flags.length === 0) return undefined;
+  const node = flags.filter((f) => NODE_COMPAT_FLAGS.includes(f));
+  const other = flags.filter((f) => !NODE_COMPAT_FLAGS.includes(f));
+  const parts: string[] = [];
+  if (node.length > 0) {
+    parts.push(
+      `${node.join(", ")} is applied in part: imports of ${SUPPORTED_TEXT} and the Buffer and process globals are bundled into the function as pure-JS polyfills; other node:* modules (node:crypto, node:stream, node:async_hooks, node:fs, node:net, ...) fail to bundle, as verge has no Node.js runtime`,
+    );
+  }
+  if (other.length > 0) parts.push(`${other.join(", ")} ${other.length === 1 ? "is" : "are"} read but not applied by verge`);
+  return `compatibility_flags: ${parts.join("; ")}`;
+}

@@ -67,8 +67,8 @@ const WRANGLER_ONLY: Record<string, string> = {
   site: "Workers Sites are not supported by verge",
   assets: "static assets are not supported by verge",
   "compatibility-date": "set compatibility_date in the config",
-  "compatibility-flags": "compatibility flags are not applied by verge",
-  "node-compat": "verge has no Node.js compatibility layer",
+  "compatibility-flags": "set compatibility_flags in the wrangler config (verge applies nodejs_compat in part, as polyfills bundled into the function; other flags are not applied)",
+  "node-compat": 'set compatibility_flags = ["nodejs_compat"] in the wrangler config: verge then bundles polyfills for node:buffer, node:events, node:util, node:path, node:string_decoder and node:assert',
 };
 
 /** The name of an option in `argv` that wrangler dev takes and verge dev does not, with why. */

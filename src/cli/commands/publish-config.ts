@@ -15,6 +15,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { basename } from "node:path";
+import { describeCompatibilityFlags, wantsNodeCompat } from "../../build/bundle.ts";
 import { VergeError } from "../../shared/errors.ts";
 import type { Alias, Distribution, FunctionConfig, FunctionInfo, VersionInfo } from "../../shared/protocol.ts";
 import { NAME_PATTERN } from "../../shared/protocol.ts";
@@ -103,7 +104,8 @@ function check(config: WranglerConfig, values: PublishConfigValues, warnings: st
   if (!NAME_PATTERN.test(name!)) throw new UsageError(`verge publish: --name: ${NAME_HELP}`);
   problems.push(...registryProblems(config));
   if (problems.length > 0) throw new WranglerConfigError(shown, problems);
-  if (config.compatibilityFlags.length > 0) warnings.push(`compatibility_flags (${config.compatibilityFlags.join(", ")}): not applied by verge; ignored`);
+  const flags = describeCompatibilityFlags(config.compatibilityFlags);
+  if (flags !== undefined) warnings.push(flags);
   if (config.secretsFiles.length > 0) warnings.push(`${config.secretsFiles.map((f) => basename(f)).join(", ")}: local development secrets, not uploaded; set the function's secrets on the registry (PUT /v1/tenants/<tenant>/functions/${name}/secrets/<name>)`);
   if (config.routes.length > 0 && values.distribution === undefined) {
     warnings.push(`routes (${config.routes.map((r) => r.pattern).join(", ")}) not attached: pass --distribution <name> to add their hostnames and paths to an existing distribution (create one with \`verge deploy\`)`);
@@ -190,7 +192,7 @@ export async function publishFromConfig(values: PublishConfigValues): Promise<vo
   }
 
   runBuildCommand(config);
-  const code = await buildTo(config.main!, values.outdir ?? "dist", { rules: config.rules });
+  const code = await buildTo(config.main!, values.outdir ?? "dist", { rules: config.rules, nodeCompat: wantsNodeCompat(config.compatibilityFlags) });
   checkBundle(new TextEncoder().encode(code));
   const fnPath = apiPath`/v1/tenants/${tenant}/functions/${name}`;
   const undoConfig = await putConfig(client, fnPath, config, env);

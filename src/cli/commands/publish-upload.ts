@@ -48,7 +48,7 @@ export async function uploadVersion(client: RegistryClient, tenant: string, opts
   return { created: status === 201, version: body };
 }
 
-/** Bundles `entry` (with a wrangler config's module `rules`) and writes the bundle and its source map to `outdir`. */
+/** Bundles `entry` (with a wrangler config's module `rules` and `nodejs_compat` as `nodeCompat`) and writes the bundle and its source map to `outdir`. */
 export async function buildTo(entry: string, outdir: string, options: BundleOptions = {}): Promise<string> {
   const built = await bundle(entry, options);
   mkdirSync(outdir, { recursive: true });

@@ -81,10 +81,20 @@ test("main that is missing or a directory is refused naming the key, the file an
   assert.equal(resolveDevSettings({ ...args, target: undefined }, dir).entry, join(dir, "dist/worker.js"));
 });
 
-test("compatibility_flags are warned about: nodejs_compat says node:* imports will not bundle", (t) => {
-  const dir = project(t, { "wrangler.toml": 'name = "x"\nmain = "src/index.ts"\ncompatibility_flags = ["nodejs_compat"]\n', "src/index.ts": WORKER });
-  const { warnings } = resolveDevSettings({ ...args, target: undefined }, dir);
-  assert.ok(warnings.some((w) => /compatibility_flags \(nodejs_compat\) are read but not applied by verge; .*node:\* built-ins/.test(w)), warnings.join("\n"));
+test("compatibility_flags: nodejs_compat turns on the bundler's polyfills and says what it covers; other flags are not applied", (t) => {
+  const dir = project(t, { "wrangler.toml": 'name = "x"\nmain = "src/index.ts"\ncompatibility_flags = ["nodejs_compat", "url_standard"]\n', "src/index.ts": WORKER });
+  const s = resolveDevSettings({ ...args, target: undefined }, dir);
+  assert.equal(s.nodeCompat, true);
+  assert.ok(
+    s.warnings.some((w) => /^wrangler\.toml: compatibility_flags: nodejs_compat is applied in part: imports of node:buffer, .*node:assert .*bundled into the function as pure-JS polyfills; other node:\* modules \(node:crypto, .*fail to bundle.*; url_standard is read but not applied by verge$/.test(w)),
+    s.warnings.join("\n"),
+  );
+  writeFileSync(join(dir, "wrangler.toml"), 'name = "x"\nmain = "src/index.ts"\ncompatibility_flags = ["nodejs_als"]\n');
+  const als = resolveDevSettings({ ...args, target: undefined }, dir);
+  assert.equal(als.nodeCompat, false);
+  assert.ok(als.warnings.includes("wrangler.toml: compatibility_flags: nodejs_als is read but not applied by verge"), als.warnings.join("\n"));
+  writeFileSync(join(dir, "wrangler.toml"), 'name = "x"\nmain = "src/index.ts"\n');
+  assert.equal(resolveDevSettings({ ...args, target: undefined }, dir).nodeCompat, false);
 });
 
 test("from a subdirectory of the project, the nearest parent's config is used, as wrangler finds it", (t) => {

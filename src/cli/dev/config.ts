@@ -6,6 +6,7 @@
 import { existsSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { findWranglerConfig, findWranglerConfigUp, formatDiagnostic, formatOf, readWranglerConfig, type WranglerModuleRule } from "../../../wrangler-compat/index.ts";
+import { describeCompatibilityFlags, wantsNodeCompat } from "../../build/bundle.ts";
 import type { CloudFrontEventType, LimitsOptions } from "../../shared/limits.ts";
 import { UsageError } from "../output.ts";
 
@@ -44,6 +45,8 @@ export interface DevSettings {
   compatibilityFlags: string[];
   /** The config's `[[rules]]`, for the bundler (Wrangler's default module rules apply without them). */
   rules: WranglerModuleRule[];
+  /** `compatibility_flags` has `nodejs_compat`: the bundler adds its Node.js polyfills (src/build/node-compat.ts). */
+  nodeCompat: boolean;
   warnings: string[];
 }
 
@@ -93,7 +96,7 @@ export function resolveDevSettings(args: DevArgs, cwd = process.cwd()): DevSetti
   }
   const profile = args.strictLambdaEdge ? "lambda-edge" : args.profile;
   const limits: LimitsOptions = profile ? { profile } : {};
-  const base = { events, compatibilityFlags: [] as string[], watchDirs: [] as string[], rules: [] as WranglerModuleRule[] };
+  const base = { events, compatibilityFlags: [] as string[], watchDirs: [] as string[], rules: [] as WranglerModuleRule[], nodeCompat: false };
 
   /** An entry given on the command line: it replaces the config's `main`, as with `wrangler dev <script>`. */
   let entry: string | undefined;
@@ -118,12 +121,8 @@ export function resolveDevSettings(args: DevArgs, cwd = process.cwd()): DevSetti
     const problem = entryProblem(config.main);
     if (problem !== undefined) throw new UsageError(`${shown}: main = ${JSON.stringify(relative(dirname(config.configPath), config.main))}${config.env === null ? "" : ` (environment ${config.env})`}: ${problem}; expected the path of the Worker's entry module, relative to ${shown}`);
   }
-  const flags = config.compatibilityFlags;
-  if (flags.length > 0) {
-    const node = flags.filter((f) => f.startsWith("nodejs_"));
-    const hint = node.length > 0 ? `; verge has no Node.js compatibility layer, so imports of node:* built-ins (${node.join(", ")}) fail to bundle` : "";
-    notes.push(`${shown}: compatibility_flags (${flags.join(", ")}) are read but not applied by verge${hint}`);
-  }
+  const flags = describeCompatibilityFlags(config.compatibilityFlags);
+  if (flags !== undefined) notes.push(`${shown}: ${flags}`);
   if (config.crons.length > 0) notes.push(`${shown}: cron triggers (${config.crons.join(", ")}) do not fire in verge dev; run one with /__scheduled?cron=...`);
   // A strict Lambda@Edge profile sets its own CPU budget; limits.cpu_ms applies to the Workers one.
   if (config.limits.cpuMs !== undefined && profile !== "lambda-edge") limits.cpuMs = config.limits.cpuMs;
@@ -144,6 +143,7 @@ export function resolveDevSettings(args: DevArgs, cwd = process.cwd()): DevSetti
     compatibilityDate: config.compatibilityDate,
     compatibilityFlags: config.compatibilityFlags,
     rules: config.rules,
+    nodeCompat: wantsNodeCompat(config.compatibilityFlags),
     warnings: notes,
   };
 }

@@ -6,7 +6,7 @@
  */
 import { spawn } from "node:child_process";
 import { relative, sep } from "node:path";
-import { bundle, type BuildProblem } from "../../build/bundle.ts";
+import { bundle, NODE_COMPAT_MODULES, type BuildProblem } from "../../build/bundle.ts";
 import { Verge, type LogSource, type VergeOptions } from "../../harness/index.ts";
 import { validateOptions } from "../../harness/options.ts";
 import { validateLimits } from "../../shared/limits.ts";
@@ -98,7 +98,7 @@ export function createDevSession(o: DevSessionOptions): DevSession {
         const problem = entryProblem(settings.entry);
         if (problem !== undefined) throw buildProblem(`main: ${problem} after build.command "${settings.build.command}" ran; expected the command to write the Worker's entry module there`);
       }
-      const built = await bundle(settings.entry, { rules: settings.rules });
+      const built = await bundle(settings.entry, { rules: settings.rules, nodeCompat: settings.nodeCompat });
       inputs = built.inputs;
       if (served !== undefined && versions.current() !== undefined && served.code === built.code && served.sourceMap === built.sourceMap && served.settings === settings) {
         problems = undefined;
@@ -190,13 +190,15 @@ function buildProblem(text: string): Error {
 }
 
 /**
- * What a wrangler user needs to know beside an esbuild message: a Workers
- * feature verge's bundler lacks (node:* built-ins), or a file type no module
+ * What a wrangler user needs to know beside an esbuild message: a Node.js
+ * built-in imported by its bare name without nodejs_compat, or a file type no module
  * rule names (Wrangler gives the same esbuild error; a `[[rules]]` entry fixes it).
  */
 export function hintFor(text: string): string | undefined {
-  if (/^Could not resolve "node:/.test(text)) {
-    return "Node.js built-ins are not available in verge (compatibility_flags such as nodejs_compat are not applied): use a Web API or a package that does not need Node";
+  // Without nodejs_compat a bare built-in name is looked for in node_modules (node:* names get the bundler's own message).
+  const builtin = /^Could not resolve "([a-z_]+)"/.exec(text)?.[1];
+  if (builtin !== undefined && Object.hasOwn(NODE_COMPAT_MODULES, builtin)) {
+    return `${builtin} is a Node.js built-in: with compatibility_flags = ["nodejs_compat"] in the wrangler config, verge bundles a polyfill for it (${Object.keys(NODE_COMPAT_MODULES).map((m) => `node:${m}`).join(", ")}); or add the npm package to the project`;
   }
   const ext = /^No loader is configured for "(\.[^"]+)" files/.exec(text)?.[1];
   if (ext !== undefined) {
