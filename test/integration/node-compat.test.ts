@@ -76,7 +76,7 @@ test("a Worker bundled with nodeCompat runs in the isolate: Buffer, EventEmitter
   });
 });
 
-test("the isolate has no Buffer or process of its own: typeof Buffer and typeof process are "undefined" without nodeCompat, a function and an object with it", { timeout: 60_000 }, async (t) => {
+test("the isolate has no Buffer or process of its own: typeof Buffer and typeof process are undefined without nodeCompat, a function and an object with it", { timeout: 60_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "verge-node-compat-"));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, "index.ts"), `export default { fetch() { return new Response(typeof Buffer + " " + typeof process); } };\n`);
