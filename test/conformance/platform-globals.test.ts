@@ -7,7 +7,7 @@ const INTERFACES = [
   "DOMException", "Event", "EventTarget", "CustomEvent", "AbortController", "AbortSignal", "URL", "URLSearchParams", "URLPattern",
   "TextEncoder", "TextDecoder", "Crypto", "SubtleCrypto", "CryptoKey", "Performance", "Navigator",
 ];
-const FUNCTIONS = ["atob", "btoa", "structuredClone"];
+const FUNCTIONS = ["atob", "btoa", "structuredClone", "reportError"];
 const OBJECTS = ["crypto", "performance", "navigator"];
 
 test("platform globals are non-enumerable, writable, configurable and carry their WebIDL names", async () => {
@@ -109,4 +109,15 @@ test("scheduler.wait(ms) resolves after ms, as Workers' does; an aborted signal 
   assert.equal(r.aborted, "rejected: Error: stop");
   assert.equal(r.early, "rejected: already (a copy)");
   assert.equal(r.bad, "TypeError");
+});
+
+test("self is the global scope, navigator.hardwareConcurrency is 1 and reportError reports without throwing, as in workerd", async () => {
+  const r = await evalGuest(`
+    let threw = false;
+    try { reportError(new Error("reported")); } catch { threw = true; }
+    let noArg = "";
+    try { reportError(); } catch (e) { noArg = e.name; }
+    return { self: self === globalThis, cores: navigator.hardwareConcurrency, threw, noArg };
+  `);
+  assert.deepEqual(r, { self: true, cores: 1, threw: false, noArg: "TypeError" });
 });

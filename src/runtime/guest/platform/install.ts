@@ -8,6 +8,8 @@
  * part loads, however it loads (a global read or trusted code that needs it).
  */
 import { defineGlobal, defineLazyGlobal, markNative } from "../core/globals.ts";
+import { toGuestError } from "../core/errors.ts";
+import { host } from "../core/host.ts";
 import { chunk, whenLoaded, type ChunkName, type Chunks } from "../core/lazy.ts";
 import { atob, btoa } from "./base64.ts";
 import { forbidClone } from "./clone-rules.ts";
@@ -87,4 +89,11 @@ export function installPlatform(): void {
   defineGlobal("crypto", createCrypto());
   defineGlobal("performance", createPerformance());
   defineGlobal("navigator", createNavigator());
+  // As in workerd: `self` is the global scope, and reportError(e) reports e as uncaught without throwing.
+  defineGlobal("self", globalThis);
+  exposeFunction("reportError", function reportError(error: unknown) {
+    if (arguments.length === 0) throw new TypeError("Failed to execute 'reportError': 1 argument required, but only 0 present.");
+    const g = toGuestError(error);
+    host.log("error", `Uncaught ${g.stack || `${g.name}: ${g.message}`}`);
+  });
 }

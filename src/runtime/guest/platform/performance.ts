@@ -43,6 +43,11 @@ export class Navigator {
   get userAgent(): string {
     return "verge";
   }
+
+  /** As workerd reports it: one, whatever the host has (a function must not size work by it). */
+  get hardwareConcurrency(): number {
+    return 1;
+  }
 }
 
 export function createPerformance(): Performance {
