@@ -112,7 +112,7 @@ test("the timer sends queued events without a flush, and a heartbeat when idle",
 
 test("a request's console text is cut at 32 KiB with a line saying how much more there was; batches stay under 768 KiB", async (t) => {
   const reg = await fakeRegistry(t);
-  const shipper = createLogShipper({ registry: { url: reg.url, token: "x" }, nodeId: "edge-1", region: "r", intervalMs: 60_000 });
+  const shipper = createLogShipper({ registry: { url: reg.url, token: "x" }, nodeId: "edge-1", region: "r", intervalMs: 60_000, maxBytesPerSecond: 1e9 });
   t.after(() => shipper.close());
   const line = (i: number) => ({ at: "2026-12-07T01:00:00.000Z", level: "log", message: `${i}:${"z".repeat(10_000)}` });
   for (let i = 0; i < 40; i++) shipper.record(rec({ ...ran(Array.from({ length: 10 }, (_, k) => line(k))), requestId: `loud-${i}` }));
@@ -141,4 +141,26 @@ test("a cron run this node made goes out as a scheduled LogEvent with its consol
   assert.deepEqual([ok!.method, ok!.host, ok!.path, ok!.distribution, ok!.tenant, ok!.status], ["SCHEDULED", "", "*/10 * * * *", "", "acme", 200]);
   assert.deepEqual(ok!.invocations.map((i) => [i.event, i.function, i.logs.map((l) => l.message)]), [["scheduled", "warmer", ["warmed 2/2"]]]);
   assert.deepEqual([failed!.status, failed!.error, failed!.invocations[0]!.error], [500, { code: "ERR_CPU_LIMIT", message: "too long" }, "ERR_CPU_LIMIT"]);
+});
+
+test("a function that prints a lot is held to the byte rate, and what waits is bounded by bytes (the oldest dropped, counted)", async (t) => {
+  const reg = await fakeRegistry(t);
+  const loud = (i: number) => rec({ ...ran([{ at: "2026-12-07T01:00:00.000Z", level: "log", message: "x".repeat(30_000) }]), requestId: `loud-${i}` });
+  // Bounded by bytes: 30 events of ~30 KB, of which about 400 KB may wait.
+  const small = createLogShipper({ registry: { url: reg.url, token: "x" }, nodeId: "edge-1", region: "r", intervalMs: 60_000, maxQueuedBytes: 400_000 });
+  t.after(() => small.close());
+  for (let i = 0; i < 30; i++) small.record(loud(i));
+  const waiting = small.stats();
+  assert.ok(waiting.queued >= 11 && waiting.queued <= 13, `queued ${waiting.queued}`);
+  assert.equal(waiting.dropped, 30 - waiting.queued, "the oldest went, counted");
+  // Held to the byte rate: one flush sends at most a batch's worth (768 KiB), the rest waits its turn.
+  const slow = createLogShipper({ registry: { url: reg.url, token: "x" }, nodeId: "edge-2", region: "r", intervalMs: 60_000, maxBytesPerSecond: 100_000 });
+  t.after(() => slow.close());
+  for (let i = 0; i < 40; i++) slow.record(loud(i));
+  await slow.flush();
+  const sent = reg.events().filter((e) => e.node === "edge-2").length;
+  assert.ok(sent >= 20 && sent <= 26, `sent ${sent}`);
+  assert.equal(slow.stats().queued, 40 - sent, "the rest waits");
+  await slow.flush();
+  assert.ok(reg.events().filter((e) => e.node === "edge-2").length <= sent + 1, "at most one more event before the allowance refills");
 });

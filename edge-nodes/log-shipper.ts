@@ -6,9 +6,10 @@
  * - Without a live tail anywhere, only requests that ran a function or ended
  *   in an error are sent; while the registry's answer says `tail: true`, every
  *   request is, and batches go out 4× as often.
- * - Bounded: at most `maxPerSecond` events a second are queued and at most
- *   `maxQueued` wait; a request carries at most 32 KiB of console text and a
- *   batch at most 768 KiB; the rest, and a batch the registry did not take, are
+ * - Bounded: at most `maxPerSecond` events a second are queued, at most
+ *   `maxQueued` (and `maxQueuedBytes`) wait, at most `maxBytesPerSecond` go
+ *   out; a request carries at most 32 KiB of console text and a batch at most
+ *   768 KiB; the rest, and a batch the registry did not take, are
  *   counted as dropped and the count goes with the next batch. Serving never
  *   waits on any of it, and a plain cache hit costs one comparison.
  * - A batch goes out every `intervalMs` when there are events, and an empty
@@ -30,6 +31,10 @@ export interface LogShipperOptions {
   maxPerSecond?: number;
   /** Most events per batch (default 500; the registry takes up to 1000). */
   maxBatch?: number;
+  /** Most bytes of events waiting to be sent (default 4 MiB; estimated from their console text). */
+  maxQueuedBytes?: number;
+  /** Most bytes of events sent per second, on average (default 512 KiB; bursts up to one batch). */
+  maxBytesPerSecond?: number;
   log?: (line: object) => void;
 }
 
@@ -61,8 +66,15 @@ export function createLogShipper(options: LogShipperOptions): LogShipper {
   const maxQueued = options.maxQueued ?? 5000;
   const maxPerSecond = options.maxPerSecond ?? 1000;
   const maxBatch = options.maxBatch ?? 500;
+  const maxQueuedBytes = options.maxQueuedBytes ?? 4 * 1024 * 1024;
+  const maxBytesPerSecond = options.maxBytesPerSecond ?? 512 * 1024;
   const url = `${options.registry.url.replace(/\/+$/, "")}/v1/nodes/logs`;
   let queue: LogEvent[] = [];
+  /** The queue's weight (weightOf), kept bounded so a function that prints a lot cannot fill the worker's memory. */
+  let queuedBytes = 0;
+  /** Bytes that may be sent now (a token bucket: refilled at maxBytesPerSecond, up to one batch). */
+  let allowance = MAX_BATCH_BYTES;
+  let refilledAt = Date.now();
   let tail = false;
   let dropped = 0;
   let sent = 0;
@@ -88,9 +100,15 @@ export function createLogShipper(options: LogShipperOptions): LogShipper {
       dropped++;
       return;
     }
-    queue.push(toEvent(r, options.nodeId, options.region));
-    if (queue.length > maxQueued) {
-      queue.shift();
+    enqueue(toEvent(r, options.nodeId, options.region));
+  }
+
+  /** Queues an event; the oldest go (counted) past the bounds, by count and by weight. */
+  function enqueue(e: LogEvent): void {
+    queue.push(e);
+    queuedBytes += weightOf(e);
+    while (queue.length > 1 && (queue.length > maxQueued || queuedBytes > maxQueuedBytes)) {
+      queuedBytes -= weightOf(queue.shift()!);
       dropped++;
     }
   }
@@ -99,7 +117,7 @@ export function createLogShipper(options: LogShipperOptions): LogShipper {
   function scheduled(fire: FireRecord, logs: FireLogLine[] = []): void {
     if (closed || fire.outcome === "claimed-elsewhere" || fire.outcome === "not-configured") return;
     const ok = fire.outcome === "ok";
-    queue.push(
+    enqueue(
       toEvent(
         {
           requestId: `scheduled:${fire.tenant}/${fire.function}@${fire.scheduledTime}`,
@@ -123,24 +141,26 @@ export function createLogShipper(options: LogShipperOptions): LogShipper {
         { cron: fire.cron, scheduledTime: fire.scheduledTime, outcome: fire.outcome },
       ),
     );
-    if (queue.length > maxQueued) {
-      queue.shift();
-      dropped++;
-    }
   }
 
   async function send(): Promise<void> {
     // As many queued events as fit the batch's bounds (at least one: no event is over them, see toEvent).
+    const now = Date.now();
+    allowance = Math.min(MAX_BATCH_BYTES, allowance + ((now - refilledAt) / 1000) * maxBytesPerSecond);
+    refilledAt = now;
     const encoded: string[] = [];
     let bytes = 0;
     while (encoded.length < Math.min(maxBatch, queue.length)) {
       const json = JSON.stringify(queue[encoded.length]);
       const size = Buffer.byteLength(json);
-      if (encoded.length > 0 && bytes + size > MAX_BATCH_BYTES) break;
+      // Over the batch's size or the byte rate: the rest waits (within the queue's bounds).
+      if (encoded.length > 0 && (bytes + size > MAX_BATCH_BYTES || bytes + size > allowance)) break;
       encoded.push(json);
       bytes += size + 1;
     }
+    allowance -= bytes;
     const events = queue.splice(0, encoded.length);
+    for (const e of events) queuedBytes -= weightOf(e);
     const head: Omit<LogBatch, "events"> = { node: options.nodeId, region: options.region, dropped };
     const droppedNow = dropped;
     dropped = 0;
@@ -176,7 +196,7 @@ export function createLogShipper(options: LogShipperOptions): LogShipper {
           const before = queue.length;
           await send();
           left -= before - queue.length;
-        } while (left > 0 && queue.length > 0 && !failing);
+        } while (left > 0 && queue.length > 0 && !failing && allowance > 0);
       } finally {
         sending = null;
       }
@@ -212,6 +232,13 @@ export function createLogShipper(options: LogShipperOptions): LogShipper {
       if (queue.length > 0 || dropped > 0) await flush();
     },
   };
+}
+
+/** What an event weighs while it waits: its console text and a share for its other fields (as the registry counts it). */
+function weightOf(e: LogEvent): number {
+  let n = 512 + e.path.length;
+  for (const i of e.invocations) for (const l of i.logs) n += l.message.length + 64;
+  return n;
 }
 
 /** A record as `verge logs` shows it; a cron run's record with `scheduled` (its distribution "tenant/"). */
