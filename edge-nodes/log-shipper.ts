@@ -15,7 +15,7 @@
  * - A batch goes out every `intervalMs` when there are events, and an empty
  *   one every few intervals so the node learns when a tail starts.
  */
-import type { LogBatch, LogBatchAnswer, LogEvent } from "../src/shared/protocol.ts";
+import { logEventWeight, type LogBatch, type LogBatchAnswer, type LogEvent } from "../src/shared/protocol.ts";
 import type { FireLogLine, FireRecord } from "./cron/index.ts";
 import type { RequestRecord } from "./types.ts";
 
@@ -70,7 +70,7 @@ export function createLogShipper(options: LogShipperOptions): LogShipper {
   const maxBytesPerSecond = options.maxBytesPerSecond ?? 512 * 1024;
   const url = `${options.registry.url.replace(/\/+$/, "")}/v1/nodes/logs`;
   let queue: LogEvent[] = [];
-  /** The queue's weight (weightOf), kept bounded so a function that prints a lot cannot fill the worker's memory. */
+  /** The queue's weight (logEventWeight), kept bounded so a function that prints a lot cannot fill the worker's memory. */
   let queuedBytes = 0;
   /** Bytes that may be sent now (a token bucket: refilled at maxBytesPerSecond, up to one batch). */
   let allowance = MAX_BATCH_BYTES;
@@ -106,9 +106,9 @@ export function createLogShipper(options: LogShipperOptions): LogShipper {
   /** Queues an event; the oldest go (counted) past the bounds, by count and by weight. */
   function enqueue(e: LogEvent): void {
     queue.push(e);
-    queuedBytes += weightOf(e);
+    queuedBytes += logEventWeight(e);
     while (queue.length > 1 && (queue.length > maxQueued || queuedBytes > maxQueuedBytes)) {
-      queuedBytes -= weightOf(queue.shift()!);
+      queuedBytes -= logEventWeight(queue.shift()!);
       dropped++;
     }
   }
@@ -160,7 +160,7 @@ export function createLogShipper(options: LogShipperOptions): LogShipper {
     }
     allowance -= bytes;
     const events = queue.splice(0, encoded.length);
-    for (const e of events) queuedBytes -= weightOf(e);
+    for (const e of events) queuedBytes -= logEventWeight(e);
     const head: Omit<LogBatch, "events"> = { node: options.nodeId, region: options.region, dropped };
     const droppedNow = dropped;
     dropped = 0;
@@ -232,13 +232,6 @@ export function createLogShipper(options: LogShipperOptions): LogShipper {
       if (queue.length > 0 || dropped > 0) await flush();
     },
   };
-}
-
-/** What an event weighs while it waits: its console text and a share for its other fields (as the registry counts it). */
-function weightOf(e: LogEvent): number {
-  let n = 512 + e.path.length;
-  for (const i of e.invocations) for (const l of i.logs) n += l.message.length + 64;
-  return n;
 }
 
 /** A record as `verge logs` shows it; a cron run's record with `scheduled` (its distribution "tenant/"). */

@@ -6,7 +6,7 @@
  *
  * One registry process owns the hub, like the feed hub (feed.ts).
  */
-import type { LogEvent } from "../src/shared/protocol.ts";
+import { logEventWeight, type LogEvent } from "../src/shared/protocol.ts";
 
 /** What a live tail receives: a new event of its tenant, or new drop totals. */
 export interface TailSink {
@@ -24,13 +24,6 @@ export interface LogHubOptions {
    * tenant whose functions print a lot cannot fill the registry's memory.
    */
   ringBytes?: number;
-}
-
-/** What an event weighs in a ring: its console text and a share for its other fields. */
-function weight(e: LogEvent): number {
-  let n = 512 + e.path.length;
-  for (const i of e.invocations) for (const l of i.logs) n += l.message.length + 64;
-  return n;
 }
 
 export interface LogHub {
@@ -75,7 +68,7 @@ export function createLogHub(options: LogHubOptions = {}): LogHub {
         let ring = rings.get(e.tenant);
         if (ring === undefined) rings.set(e.tenant, (ring = []));
         ring.push(e);
-        const w = weight(e);
+        const w = logEventWeight(e);
         weights.set(e, w);
         let total = (ringWeight.get(e.tenant) ?? 0) + w;
         // The oldest go first, by count and by weight (the newest event always stays).

@@ -432,6 +432,17 @@ export interface LogInvocation {
 }
 
 /**
+ * What a LogEvent weighs in memory, for the bounds both ends keep (a node's
+ * queue, the registry's ring per tenant): its console text and a fixed share
+ * for its other fields.
+ */
+export function logEventWeight(e: LogEvent): number {
+  let n = 512 + e.path.length;
+  for (const i of e.invocations) for (const l of i.logs) n += l.message.length + 64;
+  return n;
+}
+
+/**
  * `POST /v1/nodes/logs` (node scope). Without a live tail a node sends only
  * requests that ran a function or ended in an error; while the answer says
  * `tail: true` it sends every request. Either way a node sends at most a
