@@ -55,7 +55,6 @@ export function createLogHub(options: LogHubOptions = {}): LogHub {
   const ringSize = options.ringSize ?? 1000;
   const ringBytes = options.ringBytes ?? 8 * 1024 * 1024;
   const rings = new Map<string, LogEvent[]>();
-  const weights = new Map<LogEvent, number>();
   const ringWeight = new Map<string, number>();
   const dropped = new Map<string, number>();
   const sinks = new Map<string, Set<TailSink>>();
@@ -68,15 +67,11 @@ export function createLogHub(options: LogHubOptions = {}): LogHub {
         let ring = rings.get(e.tenant);
         if (ring === undefined) rings.set(e.tenant, (ring = []));
         ring.push(e);
-        const w = logEventWeight(e);
-        weights.set(e, w);
-        let total = (ringWeight.get(e.tenant) ?? 0) + w;
+        let total = (ringWeight.get(e.tenant) ?? 0) + logEventWeight(e);
         // The oldest go first, by count and by weight (the newest event always stays).
         let cut = 0;
         while (ring.length - cut > 1 && (ring.length - cut > ringSize || total > ringBytes)) {
-          const old = ring[cut++]!;
-          total -= weights.get(old) ?? 0;
-          weights.delete(old);
+          total -= logEventWeight(ring[cut++]!);
         }
         if (cut > 0) ring.splice(0, cut);
         ringWeight.set(e.tenant, total);
