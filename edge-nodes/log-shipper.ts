@@ -100,7 +100,9 @@ export function createLogShipper(options: LogShipperOptions): LogShipper {
       dropped++;
       return;
     }
-    enqueue(toEvent(r, options.nodeId, options.region));
+    // Records name their distribution `tenant/name`.
+    const slash = r.distribution.indexOf("/");
+    enqueue(toEvent(r, { tenant: r.distribution.slice(0, slash), distribution: r.distribution.slice(slash + 1) }, options.nodeId, options.region));
   }
 
   /** Queues an event; the oldest go (counted) past the bounds, by count and by weight. */
@@ -127,15 +129,14 @@ export function createLogShipper(options: LogShipperOptions): LogShipper {
           path: fire.cron,
           status: ok ? 200 : 500,
           cache: null,
-          distribution: `${fire.tenant}/`,
           invocations:
             fire.version === null
               ? []
               : [{ event: "scheduled", function: fire.function, digest: fire.version, cold: false, cpuMs: fire.cpuMs ?? 0, wallMs: fire.wallMs ?? 0, ...(ok ? {} : { error: fire.outcome }), ...(logs.length > 0 ? { logs } : {}) }],
           ...(ok ? {} : { error: { code: fire.outcome.startsWith("ERR_") ? fire.outcome : "ERR_NOT_RUN", message: fire.message ?? fire.outcome } }),
-          bytesOut: 0,
           durationMs: fire.wallMs ?? 0,
         },
+        { tenant: fire.tenant, distribution: "" },
         options.nodeId,
         options.region,
         { cron: fire.cron, scheduledTime: fire.scheduledTime, outcome: fire.outcome },
@@ -234,9 +235,13 @@ export function createLogShipper(options: LogShipperOptions): LogShipper {
   };
 }
 
-/** A record as `verge logs` shows it; a cron run's record with `scheduled` (its distribution "tenant/"). */
-function toEvent(r: Omit<RequestRecord, "invocations"> & { invocations: Array<Omit<RequestRecord["invocations"][number], "event"> & { event: LogEvent["invocations"][number]["event"] }> }, node: string, region: string, scheduled?: LogEvent["scheduled"]): LogEvent {
-  const slash = r.distribution!.indexOf("/");
+/** What toEvent reads: a request record's fields, or a cron run's in their shape (its invocation's event "scheduled"). */
+type EventSource = Pick<RequestRecord, "requestId" | "at" | "method" | "host" | "path" | "status" | "cache" | "durationMs" | "error"> & {
+  invocations: Array<Omit<RequestRecord["invocations"][number], "event"> & { event: LogEvent["invocations"][number]["event"] }>;
+};
+
+/** A request (or, with `scheduled`, a cron run) as `verge logs` shows it. */
+function toEvent(r: EventSource, where: { tenant: string; distribution: string }, node: string, region: string, scheduled?: LogEvent["scheduled"]): LogEvent {
   let budget = MAX_EVENT_LOG_CHARS;
   /** An invocation's lines while the request's budget lasts, then one line saying how many more there were. */
   const fit = (logs: LogEvent["invocations"][number]["logs"]): LogEvent["invocations"][number]["logs"] => {
@@ -256,8 +261,8 @@ function toEvent(r: Omit<RequestRecord, "invocations"> & { invocations: Array<Om
     node,
     region,
     requestId: r.requestId,
-    tenant: r.distribution!.slice(0, slash),
-    distribution: r.distribution!.slice(slash + 1),
+    tenant: where.tenant,
+    distribution: where.distribution,
     method: r.method,
     host: r.host,
     path: r.path,
