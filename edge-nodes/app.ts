@@ -4,7 +4,7 @@
  * `fetch` (Request in, Response out); this file only adapts.
  */
 import { Hono } from "hono";
-import type { HeaderList } from "../src/shared/http.ts";
+import { headerLines } from "../src/shared/http.ts";
 import type { Pipeline, ViewerInfo } from "./types.ts";
 
 export interface EdgeAppDeps {
@@ -83,12 +83,6 @@ export function createEdgeApp(deps: EdgeAppDeps): Hono<{ Bindings: NodeBindings 
   return app;
 }
 
-/** Node's `rawHeaders` ([name, value, name, value, ...]) as a list with lowercase names. */
-export function headerLines(raw: string[]): HeaderList {
-  const out: HeaderList = [];
-  for (let i = 0; i + 1 < raw.length; i += 2) out.push([raw[i]!.toLowerCase(), raw[i + 1]!]);
-  return out;
-}
 
 /** The viewer as the node's socket shows it: its address (`::ffff:127.0.0.1`, an IPv4 peer on a dual-stack socket, as `127.0.0.1`) and scheme. */
 export function viewerOf(socket: { remoteAddress?: string; encrypted?: boolean } | undefined): ViewerInfo {

@@ -15,8 +15,8 @@
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
 import { getRequestListener, type HttpBindings } from "@hono/node-server";
-import { partsOf } from "../src/shared/http.ts";
-import { headerLines, viewerOf } from "./app.ts";
+import { headerLines, partsOf } from "../src/shared/http.ts";
+import { viewerOf } from "./app.ts";
 import type { ImmediateHit, Pipeline, ViewerInfo, ViewerRequest } from "./types.ts";
 
 /** Largest body written as one latin1 string with the head (one write instead of a writev of head and body). */

@@ -11,8 +11,8 @@
 import { STATUS_CODES, type IncomingMessage, type Server } from "node:http";
 import type { Duplex } from "node:stream";
 import { Gauge, type Registry } from "prom-client";
-import type { HeaderList } from "../src/shared/http.ts";
-import { headerLines, viewerOf } from "./app.ts";
+import { headerLines, type HeaderList } from "../src/shared/http.ts";
+import { viewerOf } from "./app.ts";
 import type { Pipeline, UpgradeOutcome } from "./types.ts";
 
 /** For `createServer({ shouldUpgradeCallback })`: only WebSocket upgrades leave the request path. */

@@ -15,7 +15,8 @@ import { request as httpsRequest } from "node:https";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { VergeError } from "../shared/errors.ts";
-import type { HeaderList } from "../shared/http.ts";
+import { headerLines, type HeaderList } from "../shared/http.ts";
+import { listToHeaders } from "./headers.ts";
 import { guardedLookup, originError, refuseLiteral, toWeb } from "./origin.ts";
 
 export interface OriginUpgradeInit {
@@ -29,7 +30,7 @@ export interface OriginUpgradeInit {
 
 export type OriginUpgrade =
   /** The origin switched protocols: its 101's header lines, its socket, and bytes it sent after the head. */
-  | { upgraded: true; rawHeaders: string[]; socket: Duplex; head: Buffer }
+  | { upgraded: true; headers: HeaderList; socket: Duplex; head: Buffer }
   /** The origin answered otherwise (its body streams from the connection, closed after it). */
   | { upgraded: false; response: Response };
 
@@ -84,7 +85,7 @@ export function createOriginUpgrader(options: { allowPrivateAddresses?: boolean 
         clearTimeout(timer);
         if (settled) return void socket.destroy();
         settled = true;
-        resolve({ upgraded: true, rawHeaders: res.rawHeaders, socket, head });
+        resolve({ upgraded: true, headers: headerLines(res.rawHeaders), socket, head });
       });
       req.on("response", (res: IncomingMessage) => {
         clearTimeout(timer);
@@ -92,8 +93,7 @@ export function createOriginUpgrader(options: { allowPrivateAddresses?: boolean 
         settled = true;
         const bodiless = res.statusCode === 204 || res.statusCode === 304;
         try {
-          const headers = new Headers();
-          for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) headers.append(res.rawHeaders[i]!, res.rawHeaders[i + 1]!);
+          const headers = listToHeaders(headerLines(res.rawHeaders));
           resolve({ upgraded: false, response: new Response(bodiless ? null : toWeb(res), { status: res.statusCode ?? 502, statusText: res.statusMessage ?? "", headers }) });
           if (bodiless) res.resume();
         } catch (err) {

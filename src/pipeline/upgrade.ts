@@ -61,7 +61,5 @@ export async function upgradeFlow(ctx: Context, upgradeOrigin: UpgradeOrigin, fl
     chosenByFunction: target.chosenByFunction,
   });
   if (!out.upgraded) return { kind: "answer", response: out.response };
-  const lines: HeaderList = [];
-  for (let i = 0; i + 1 < out.rawHeaders.length; i += 2) lines.push([out.rawHeaders[i]!.toLowerCase(), out.rawHeaders[i + 1]!]);
-  return { kind: "tunnel", headers: lines, socket: out.socket, head: out.head };
+  return { kind: "tunnel", headers: out.headers, socket: out.socket, head: out.head };
 }

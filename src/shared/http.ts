@@ -133,3 +133,10 @@ export function partsResponse(parts: ResponseParts, init: Record<string, string>
 export function partsOf(response: Response): ResponseParts | undefined {
   return (response as WithParts)[PARTS];
 }
+
+/** Node's `rawHeaders` ([name, value, name, value, ...]) as a list with lowercase names. */
+export function headerLines(raw: string[]): HeaderList {
+  const out: HeaderList = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) out.push([raw[i]!.toLowerCase(), raw[i + 1]!]);
+  return out;
+}
