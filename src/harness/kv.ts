@@ -2,12 +2,11 @@
  * The harness's host-side KV namespace (`verge.getKVNamespace("NS")`, Miniflare 4's
  * `getKVNamespace`): the same namespace code the isolate runs, with Node's own
  * classes, calling the child process's KV handler over the child channel. The
- * storage lives where the runtime runs (the child), so one path serves both
- * in-memory and LMDB namespaces and the parent never loads lmdb; a test that
- * seeds a key sees exactly what the function will see.
+ * child opens the storage (an LMDB directory: `kvPersist`'s, or the instance's
+ * scratch directory, scratch.ts), so the parent never loads lmdb, and a test
+ * that seeds a key sees exactly what the function will see.
  */
 import { createKvNamespace, type KvRealm } from "../runtime/guest/bindings/kv-namespace.ts";
-import type { BindingDecl } from "../runtime/index.ts";
 
 /** The Workers KV API on the host (types as @cloudflare/workers-types `KVNamespace`, loosely). */
 export interface KVNamespace {
@@ -69,39 +68,4 @@ const nodeRealm: KvRealm = {
 /** A host-side namespace whose calls go to `call(method, args)` (the child's KV handler). */
 export function createHostKvNamespace(call: (method: string, args: unknown[]) => Promise<unknown>): KVNamespace {
   return createKvNamespace(call, nodeRealm) as KVNamespace;
-}
-
-type BindingCall = (name: string, decl: BindingDecl, method: string, args: unknown[]) => Promise<unknown>;
-
-/**
- * Copies every in-memory KV namespace that both declarations bind (the same
- * namespace id, not persisted) from one child process to another, keys with
- * their metadata and expiration: a new child (another outbound policy) keeps
- * what a test stored, as Miniflare keeps KV across `setOptions`. Namespaces on
- * disk (`kvPersist`) are shared by both already.
- */
-export async function carryMemoryKv(from: BindingCall, fromDecls: Record<string, BindingDecl>, to: BindingCall, toDecls: Record<string, BindingDecl>): Promise<void> {
-  const inMemory = (decls: Record<string, BindingDecl>) =>
-    new Map(
-      Object.entries(decls)
-        .filter(([, d]) => d.type === "kv" && !(d.value as { persist?: unknown }).persist)
-        .map(([name, d]) => [(d.value as { id: string }).id, { name, decl: d }]),
-    );
-  const sources = inMemory(fromDecls);
-  for (const [id, target] of inMemory(toDecls)) {
-    const source = sources.get(id);
-    if (source === undefined) continue;
-    const src = createHostKvNamespace((method, args) => from(source.name, source.decl, method, args));
-    const dst = createHostKvNamespace((method, args) => to(target.name, target.decl, method, args));
-    let cursor: string | undefined;
-    do {
-      const page = await src.list({ limit: 1000, ...(cursor === undefined ? {} : { cursor }) });
-      for (const key of page.keys) {
-        const { value, metadata } = await src.getWithMetadata(key.name, "arrayBuffer");
-        if (value === null) continue;
-        await dst.put(key.name, value as ArrayBuffer, { ...(key.expiration !== undefined ? { expiration: key.expiration } : {}), ...(metadata !== null ? { metadata } : {}) });
-      }
-      cursor = page.list_complete ? undefined : page.cursor;
-    } while (cursor !== undefined);
-  }
 }

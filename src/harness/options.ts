@@ -63,8 +63,8 @@ export interface VergeOptions {
    */
   kvNamespaces?: string[] | Record<string, string>;
   /**
-   * Where KV data lives, as Miniflare 4's `kvPersist`: absent or false in memory (gone with the
-   * instance), true in `.verge/kv` under the working directory, a string in that directory (LMDB).
+   * Where KV data lives, as Miniflare 4's `kvPersist`: absent or false in a temporary directory of
+   * the instance's (gone with `dispose()`, kept across its child process's crashes), true in `.verge/kv` under the working directory, a string in that directory (LMDB).
    */
   kvPersist?: boolean | string;
 }

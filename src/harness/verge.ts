@@ -26,7 +26,8 @@ import type { InvocationReport } from "../runtime/invocation.ts";
 import type { LogEntry } from "../runtime/report.ts";
 import { failureReport } from "../runtime/failure-report.ts";
 import { resolveOptions, type ResolvedOptions, type VergeOptions } from "./options.ts";
-import { carryMemoryKv, createHostKvNamespace, type KVNamespace } from "./kv.ts";
+import { createHostKvNamespace, type KVNamespace } from "./kv.ts";
+import { ScratchKv } from "./scratch.ts";
 import { dispatchThroughPipeline } from "./dispatch.ts";
 import { PIPELINE_LOG, type PipelineLogEntry } from "./route.ts";
 import { toResponse } from "./response.ts";
@@ -52,9 +53,11 @@ export class Verge {
   #lastReport: InvocationReport | undefined;
   #logListeners = new Set<(entry: LogEntry, from: LogSource) => void>();
   #reports = new WeakMap<Response, Promise<InvocationReport>>();
+  /** Where KV namespaces that are not persisted live (scratch.ts): outside the child, which a function may crash. */
+  #scratch = new ScratchKv();
 
   constructor(options: VergeOptions) {
-    this.#options = resolveOptions(options);
+    this.#options = this.#resolve(options);
     this.#child = this.#newChild();
     this.#fn = this.#child.register(this.#options.decl);
     this.#ready = this.#load();
@@ -167,7 +170,7 @@ export class Verge {
    */
   async setOptions(options: VergeOptions): Promise<void> {
     this.#check();
-    const next = resolveOptions(options);
+    const next = this.#resolve(options);
     const previousReady = this.#ready;
     const swap = this.#swap(next);
     this.#ready = swap.then(() => undefined, () => previousReady);
@@ -189,13 +192,6 @@ export class Verge {
       }
       if (this.#disposed) return void (await child.dispose());
       const previous = this.#child;
-      // KV in memory lives in the child: the new one takes what the old one holds.
-      try {
-        await carryMemoryKv((...a) => previous.binding(...a), this.#options.decl.bindings, (...a) => child.binding(...a), next.decl.bindings);
-      } catch (err) {
-        await child.dispose();
-        throw err;
-      }
       [this.#child, this.#fn, this.#options] = [child, fn, next];
       await previous.dispose();
       return;
@@ -246,7 +242,18 @@ export class Verge {
   async dispose(): Promise<void> {
     if (this.#disposed) return;
     this.#disposed = true;
-    await this.#child.dispose();
+    try {
+      await this.#child.dispose();
+    } finally {
+      this.#scratch.remove();
+    }
+  }
+
+  /** The options checked, with KV namespaces that are not persisted placed in this instance's scratch directory. */
+  #resolve(options: VergeOptions): ResolvedOptions {
+    const r = resolveOptions(options);
+    r.decl.bindings = this.#scratch.place(r.decl.bindings);
+    return r;
   }
 
   #newChild(outbound = this.#options.outbound): ChildRuntime {

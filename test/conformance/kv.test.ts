@@ -8,11 +8,12 @@
  */
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { Verge } from "../../src/index.ts";
 import { createLmdbKvStorage } from "../../src/runtime/bindings/kv/lmdb-storage.ts";
+import { harnessChildren, openFiles } from "../helpers/children.ts";
 
 /** A Worker that runs the posted body as an async function of `env`, answering { ok } or { err: { name, message } }. */
 const EVAL_WORKER = `export default { async fetch(req, env) {
@@ -235,5 +236,32 @@ test("kvPersist: data survives into a second Verge; in-memory data does not; exp
     assert.equal(await host.get("short-lived"), null);
   } finally {
     await second.dispose();
+  }
+});
+
+test("KV that is not persisted survives its child process dying (as when a function aborts it), and goes with dispose()", async () => {
+  const others = new Set(harnessChildren());
+  const v = new Verge({ modules: true, script: EVAL_WORKER, kvNamespaces: ["NS"] });
+  const own = () => harnessChildren().filter((pid) => !others.has(pid));
+  try {
+    await (await v.getKVNamespace("NS")).put("seeded", "by the test", { metadata: { from: "test" } });
+    await ok(`await env.NS.put("written", "by the function")`, v);
+    const [child] = own();
+    assert.ok(child !== undefined, "the instance runs one child process");
+    const store = openFiles(child).find((f) => f.includes("verge-kv-") && f.endsWith("data.mdb"));
+    assert.ok(store !== undefined, `the child holds the instance's KV store open: ${openFiles(child).join(", ")}`);
+    process.kill(child, "SIGKILL");
+    // The call that finds the child gone fails; the next runs in a new child.
+    await v.dispatchFetch("http://kv.test/", { method: "POST", body: "return 1" }).catch(() => {});
+    assert.deepEqual(
+      await ok(`return [await env.NS.getWithMetadata("seeded"), await env.NS.get("written"), (await env.NS.list()).keys.map((k) => k.name)]`, v),
+      [{ value: "by the test", metadata: { from: "test" }, cacheStatus: null }, "by the function", ["seeded", "written"]],
+    );
+    assert.equal(own().length, 1);
+    assert.notEqual(own()[0], child, "a new child process serves");
+    await v.dispose();
+    assert.equal(existsSync(dirname(store)), false, "dispose() removes the instance's KV directory");
+  } finally {
+    await v.dispose();
   }
 });

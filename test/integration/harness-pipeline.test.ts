@@ -10,7 +10,7 @@
 import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { readdirSync, readFileSync } from "node:fs";
+import { harnessChildren } from "../helpers/children.ts";
 import { Verge, failureReport, type VergeOptions, type LogEntry, type LogSource } from "../../src/index.ts";
 import { startOrigin, type TestOrigin } from "../../src/pipeline/testing-edge.ts";
 
@@ -353,22 +353,6 @@ test("without upstream nothing changes, and a failed call's report is there", as
   const through = verge(t, { script: lambda(`return cf.request;`) });
   await assert.rejects(through.dispatchFetch("http://localhost/"), { code: "ERR_NO_UPSTREAM" });
 });
-
-/** The harness's child processes of this process (Linux /proc), by pid. */
-function harnessChildren(): number[] {
-  const out: number[] = [];
-  for (const name of readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      if (ppid === process.pid && readFileSync(`/proc/${name}/cmdline`, "utf8").includes("harness/child.ts")) out.push(Number(name));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out;
-}
 
 test("the process running the pipeline dies mid-request (as on a V8 abort): a 503 for that request, the next one is served", async (t) => {
   let arrived!: () => void;
