@@ -27,7 +27,7 @@ export function validateBindingOptions(raw: BindingOptions, d: Diagnostic[]): Re
   const bindings: Record<string, BindingDecl> = {};
   const problems = new Set<string>();
   if (raw.bindings !== undefined) {
-    if (!isRecord(raw.bindings)) d.push({ path: "bindings", message: `expected an object, found ${describeValue(raw.bindings)}` });
+    if (!isRecord(raw.bindings)) d.push({ path: "bindings", message: `expected an object, found ${describe(raw.bindings)}` });
     else
       for (const [k, v] of Object.entries(raw.bindings)) {
         const bad = jsonProblem(v, `bindings.${k}`);
@@ -39,7 +39,7 @@ export function validateBindingOptions(raw: BindingOptions, d: Diagnostic[]): Re
       }
   }
   if (raw.secrets !== undefined) {
-    if (!isRecord(raw.secrets)) d.push({ path: "secrets", message: `expected an object of strings, found ${describeValue(raw.secrets)}` });
+    if (!isRecord(raw.secrets)) d.push({ path: "secrets", message: `expected an object of strings, found ${describe(raw.secrets)}` });
     else
       for (const [k, v] of Object.entries(raw.secrets)) {
         // Never the value itself: it is a secret.
@@ -110,19 +110,5 @@ function jsonProblem(v: unknown, path: string, depth = 0): { path: string; found
     }
     return undefined;
   }
-  return { path, found: describeValue(v) };
-}
-
-/** `describe`, naming also what it folds together: undefined, functions, instances of classes. */
-function describeValue(v: unknown): string {
-  if (v === undefined) return "undefined";
-  if (typeof v === "function") return "a function";
-  if (typeof v === "symbol" || typeof v === "bigint") return `a ${typeof v}`;
-  if (typeof v === "object" && v !== null && !Array.isArray(v)) {
-    const proto = Object.getPrototypeOf(v) as { constructor?: { name?: string } } | null;
-    if (proto === null) return "an object with a null prototype";
-    const name = proto.constructor?.name;
-    if (proto !== null && proto !== Object.prototype && name) return `an instance of ${name}`;
-  }
-  return describe(v);
+  return { path, found: describe(v) };
 }

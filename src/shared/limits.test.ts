@@ -10,6 +10,10 @@ test("describe names what was found, for the messages that say what, where, expe
   assert.equal(describeValue(() => 1), "a function");
   assert.equal(describeValue(new Date(0)), "a Date");
   assert.equal(describeValue({}), "an object");
+  assert.equal(describeValue(new Map()), "an instance of Map");
+  assert.equal(describeValue(Object.create(null)), "an object with a null prototype");
+  assert.equal(describeValue(Symbol("s")), "a symbol");
+  assert.equal(describeValue(1n), "a bigint");
   assert.equal(describeValue(NaN), "number NaN");
   assert.equal(describeValue(true), "boolean true");
 });

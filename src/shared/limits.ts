@@ -128,6 +128,12 @@ export function describe(v: unknown): string {
   if (typeof v === "string") return `the string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + "…" : v)}`;
   if (typeof v === "function") return "a function";
   if (v instanceof Date) return "a Date";
-  if (typeof v === "object") return "an object";
+  if (typeof v === "symbol" || typeof v === "bigint") return `a ${typeof v}`;
+  if (typeof v === "object") {
+    const proto = Object.getPrototypeOf(v) as { constructor?: { name?: unknown } } | null;
+    if (proto === null) return "an object with a null prototype";
+    const name = proto.constructor?.name;
+    return proto !== Object.prototype && typeof name === "string" && name !== "" ? `an instance of ${name}` : "an object";
+  }
   return `${typeof v} ${String(v)}`;
 }

@@ -77,7 +77,7 @@ test("env values the runtime cannot take are refused at construction, naming the
     ["bindings.F", "bindings.D", "bindings.U", "bindings.DEEP.list[1]", "secrets.S"],
   );
   assert.match(d[0]!.message, /expected a string or a JSON value .* found a function/);
-  assert.match(d[1]!.message, /found an instance of Date/);
+  assert.match(d[1]!.message, /found a Date/);
   assert.match(d[2]!.message, /found undefined/);
   assert.match(d[3]!.message, /found the number NaN/);
   assert.equal(d[4]!.message, "expected a string, found number", "a secret's value is never in a message");
