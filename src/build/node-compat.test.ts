@@ -41,8 +41,8 @@ async function build(t: { after(fn: () => unknown): void }, files: Record<string
 
 /** Evaluates a bundle as an ES module in this process and calls its fetch handler. */
 async function answer(code: string): Promise<unknown> {
-  const mod = (await import(`data:text/javascript;base64,${Buffer.from(code).toString("base64")}`)) as { default: { fetch(): Response } };
-  return mod.default.fetch().json();
+  const mod = (await import(`data:text/javascript;base64,${Buffer.from(code).toString("base64")}`)) as { default: { fetch(): Response | Promise<Response> } };
+  return (await mod.default.fetch()).json();
 }
 
 test("the flags that ask for the polyfills: nodejs_compat and nodejs_compat_v2", () => {
@@ -74,13 +74,41 @@ test("without nodeCompat, each node:* import is a build error saying which flag 
 });
 
 test("nodeCompat: other node:* built-ins stay a build error listing what is supported", async (t) => {
-  const files = { "index.ts": `import { createHash } from "node:crypto";\nimport { AsyncLocalStorage } from "node:async_hooks";\nexport default { fetch() { return new Response(String(createHash) + String(AsyncLocalStorage)); } };\n` };
+  const files = { "index.ts": `import { readFileSync } from "node:fs";\nimport { AsyncLocalStorage } from "node:async_hooks";\nexport default { fetch() { return new Response(String(readFileSync) + String(AsyncLocalStorage)); } };\n` };
   await assert.rejects(build(t, files, { nodeCompat: true }), (err: Error & { code?: string }) => {
     assert.equal(err.code, "ERR_BUILD_FAILED");
-    assert.match(err.message, /node:crypto is not available in verge: with nodejs_compat, verge bundles polyfills for node:buffer, node:events, node:util, node:path, node:string_decoder, node:assert only/);
+    assert.match(
+      err.message,
+      /node:fs is not available in verge: with nodejs_compat, verge bundles polyfills for node:buffer, node:events, node:util, node:path, node:string_decoder, node:assert, node:crypto only/,
+    );
     assert.match(err.message, /node:async_hooks is not available in verge/);
     return true;
   });
+});
+
+test("nodeCompat: node:crypto is verge's own module over @noble/hashes, bundled only when imported, with Node's digests", async (t) => {
+  const built = await build(t, {
+    "index.ts": `import { createHash, createHmac } from "node:crypto";
+import nodeCrypto from "crypto";
+export default { fetch() {
+  return Response.json({
+    sha256: createHash("SHA256").update("abc").digest("hex"),
+    hmac: createHmac("sha1", "key").update("The quick brown fox jumps over the lazy dog").digest("base64"),
+    same: nodeCrypto.createHash === createHash,
+  });
+} };\n`,
+  }, { nodeCompat: true });
+  assert.doesNotMatch(built.code, /from\s*["'](node:)?crypto["']/);
+  assert.ok(built.inputs.some((p) => p.endsWith("src/build/node-polyfills/crypto.js")), "node:crypto resolves to node-polyfills/crypto.js");
+  assert.ok(built.inputs.some((p) => p.includes("@noble/hashes")), "the hashes come from @noble/hashes");
+  assert.deepEqual(await answer(built.code), {
+    sha256: "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+    hmac: "3nybhbi3iqa8ino29wqQcBydtNk=",
+    same: true,
+  });
+  const plain = await build(t, { "index.ts": `import { Buffer } from "node:buffer";\nexport default { fetch() { return new Response(Buffer.from("x").toString("hex")); } };\n` }, { nodeCompat: true });
+  assert.ok(!plain.inputs.some((p) => p.includes("@noble/hashes") || p.endsWith("crypto.js")), "nothing of node:crypto in a function that does not import it");
+  assert.doesNotMatch(plain.code, /Digest already called|nodejs_compat provides/);
 });
 
 test("nodeCompat: the Buffer and process globals are bundled only when the code names them", async (t) => {

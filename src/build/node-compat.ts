@@ -1,7 +1,7 @@
 /**
- * A first subset of Workers' `nodejs_compat`, the way Wrangler's legacy
- * `node_compat` did it: imports of a few Node built-ins resolve at bundle time
- * to well-known pure-JS polyfills, bundled into the function (workers-sdk
+ * Workers' `nodejs_compat`, the way Wrangler's legacy `node_compat` did it:
+ * imports of Node built-ins resolve at bundle time to pure-JS polyfills,
+ * bundled into the function (workers-sdk
  * `packages/wrangler/src/deployment-bundle/esbuild-plugins/nodejs-compat.ts`
  * before v4 used the same packages through `@esbuild-plugins/node-modules-polyfill`).
  * Nothing is added to the runtime: the isolate still has no Node APIs, and a
@@ -13,16 +13,22 @@
  * - `node:path` / `path`              → path-browserify (POSIX)
  * - `node:string_decoder` / `string_decoder` → string_decoder
  * - `node:assert` / `assert`          → assert (browserify; it bundles util)
+ * - `node:crypto` / `crypto`          → node-polyfills/crypto.js, verge's own over @noble/hashes:
+ *   hashes, HMAC, pbkdf2, hkdf, random, timingSafeEqual, webcrypto; the rest throws when called
  * - the globals `Buffer`, `process` (`env` is `{}`, `nextTick` queues a
  *   microtask) and `global` (= `globalThis`), added only where code uses them.
  *
- * Any other `node:*` import is a build error naming what is supported, with
- * the flag or without it.
+ * Any other `node:*` import (node:stream, node:async_hooks, node:fs, node:net,
+ * node:http, node:zlib...) is a build error naming what is supported, with the flag or without it.
  */
 import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
 import type { Plugin } from "esbuild";
 
-/** The Node built-ins `nodejs_compat` gives a verge function, and the npm package that stands for each. */
+/**
+ * The Node built-ins `nodejs_compat` gives a verge function, and what stands for each:
+ * an npm package (its main entry), a file in a package, or (`./`) a polyfill of verge's own beside this file.
+ */
 export const NODE_COMPAT_MODULES: Readonly<Record<string, string>> = {
   buffer: "buffer",
   events: "events",
@@ -30,6 +36,7 @@ export const NODE_COMPAT_MODULES: Readonly<Record<string, string>> = {
   path: "path-browserify",
   string_decoder: "string_decoder",
   assert: "assert",
+  crypto: "./node-polyfills/crypto.js",
 };
 
 /** The compatibility flags that turn the polyfills on (Workers' `nodejs_compat` and its former `nodejs_compat_v2`). */
@@ -58,6 +65,14 @@ const GLOBALS: Record<string, string> = {
 /** Resolved from verge's own install, not the user's project: the polyfills are verge's dependencies. */
 const require = createRequire(import.meta.url);
 
+/** The absolute path a supported built-in resolves to. */
+function polyfillPath(name: string): string {
+  const target = NODE_COMPAT_MODULES[name]!;
+  if (target.startsWith("./")) return fileURLToPath(new URL(target, import.meta.url));
+  // "buffer/" (not "buffer"): the package, not Node's own built-in of that name.
+  return require.resolve(target.includes("/") ? target : `${target}/`);
+}
+
 /** The esbuild options `nodejs_compat` adds beside the plugin: injected globals and `global`. */
 export function nodeCompatBuildOptions(enabled: boolean): { inject: string[]; define: Record<string, string> } {
   if (!enabled) return { inject: [], define: {} };
@@ -84,13 +99,13 @@ export function nodeCompatPlugin(enabled: boolean): Plugin {
         // Bare `buffer` too: npm packages written for browserify (safe-buffer, readable-stream) require it so.
         build.onResolve({ filter: new RegExp(`^(node:)?(${names})/?$`) }, (args) => {
           const name = args.path.replace(/^node:/, "").replace(/\/$/, "");
-          return { path: require.resolve(`${NODE_COMPAT_MODULES[name]}/`), sideEffects: false };
+          return { path: polyfillPath(name), sideEffects: false };
         });
       }
       build.onResolve({ filter: /^node:/ }, (args) => {
         const name = args.path;
         const text = enabled
-          ? `${name} is not available in verge: with nodejs_compat, verge bundles polyfills for ${SUPPORTED_TEXT} only (there is no Node.js runtime in the isolate); use a Web API instead (crypto.subtle, ReadableStream, fetch)`
+          ? `${name} is not available in verge: with nodejs_compat, verge bundles polyfills for ${SUPPORTED_TEXT} only (there is no Node.js runtime in the isolate); use a Web API instead (fetch, ReadableStream, CompressionStream, caches)`
           : Object.hasOwn(NODE_COMPAT_MODULES, name.slice("node:".length))
             ? `${name} needs compatibility_flags = ["nodejs_compat"] in the wrangler config (verge then bundles a polyfill for it; supported: ${SUPPORTED_TEXT})`
             : `${name} is not available in verge: there is no Node.js runtime in the isolate (with compatibility_flags = ["nodejs_compat"], verge bundles polyfills for ${SUPPORTED_TEXT} only)`;
@@ -114,7 +129,7 @@ export function describeCompatibilityFlags(flags: readonly string[]): string | u
   const parts: string[] = [];
   if (node.length > 0) {
     parts.push(
-      `${node.join(", ")} is applied in part: imports of ${SUPPORTED_TEXT} and the Buffer and process globals are bundled into the function as pure-JS polyfills; other node:* modules (node:crypto, node:stream, node:async_hooks, node:fs, node:net, ...) fail to bundle, as verge has no Node.js runtime`,
+      `${node.join(", ")} is applied in part: imports of ${SUPPORTED_TEXT} and the Buffer and process globals are bundled into the function as pure-JS polyfills; other node:* modules (node:stream, node:async_hooks, node:fs, node:net, ...) fail to bundle, as verge has no Node.js runtime`,
     );
   }
   if (other.length > 0) parts.push(`${other.join(", ")} ${other.length === 1 ? "is" : "are"} read but not applied by verge`);
