@@ -20,8 +20,9 @@ export interface BundleOptions {
   rules?: readonly ModuleRule[] | undefined;
   /**
    * Workers' `nodejs_compat` (see node-compat.ts): `node:buffer`, `node:events`, `node:util`,
-   * `node:path`, `node:string_decoder`, `node:assert` and `node:crypto` resolve to pure-JS
-   * polyfills bundled into the function (NODE_COMPAT_MODULES lists them), and `Buffer`,
+   * `node:path`, `node:string_decoder`, `node:assert`, `node:crypto`, `node:stream`, `node:url`,
+   * `node:querystring`, `node:timers` and `node:process` resolve to pure-JS polyfills bundled
+   * into the function (NODE_COMPAT_MODULES lists them), and `Buffer`,
    * `process` and `global` are defined where the code uses them.
    * Without it, any `node:*` import is a build error saying so.
    */

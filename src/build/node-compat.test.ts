@@ -79,7 +79,7 @@ test("nodeCompat: other node:* built-ins stay a build error listing what is supp
     assert.equal(err.code, "ERR_BUILD_FAILED");
     assert.match(
       err.message,
-      /node:fs is not available in verge: with nodejs_compat, verge bundles polyfills for node:buffer, node:events, node:util, node:path, node:string_decoder, node:assert, node:crypto only/,
+      /node:fs is not available in verge: with nodejs_compat, verge bundles polyfills for node:buffer, node:events, node:util, node:path, node:string_decoder, node:assert, node:crypto, node:stream, node:stream\/promises, node:url, node:querystring, node:timers, node:timers\/promises, node:process only/,
     );
     assert.match(err.message, /node:async_hooks is not available in verge/);
     return true;
@@ -109,6 +109,46 @@ export default { fetch() {
   const plain = await build(t, { "index.ts": `import { Buffer } from "node:buffer";\nexport default { fetch() { return new Response(Buffer.from("x").toString("hex")); } };\n` }, { nodeCompat: true });
   assert.ok(!plain.inputs.some((p) => p.includes("@noble/hashes") || p.endsWith("crypto.js")), "nothing of node:crypto in a function that does not import it");
   assert.doesNotMatch(plain.code, /Digest already called|nodejs_compat provides/);
+});
+
+test("nodeCompat: node:stream, node:url, node:querystring, node:timers and node:process resolve to their polyfills", async (t) => {
+  const built = await build(t, {
+    "index.ts": `import { Readable, Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { parse, URL as NodeURL, URLSearchParams as NodeParams } from "node:url";
+import querystring from "node:querystring";
+import { setImmediate } from "node:timers";
+import { setTimeout as sleep } from "node:timers/promises";
+import nodeProcess, { nextTick } from "node:process";
+export default { async fetch() {
+  const out: string[] = [];
+  const upper = new Transform({ transform(chunk, _enc, done) { done(null, String(chunk).toUpperCase()); } });
+  upper.on("data", (c) => out.push(String(c)));
+  await pipeline(Readable.from(["a", "b"]), upper);
+  const ticked = await new Promise((resolve) => nextTick(resolve, "tick"));
+  return Response.json({
+    out, ticked,
+    query: parse("http://x.test/p?a=1&b=2").query,
+    globals: NodeURL === globalThis.URL && NodeParams === globalThis.URLSearchParams,
+    qs: querystring.parse("a=1&a=2&b=%20"),
+    immediate: await new Promise((resolve) => setImmediate(resolve, "now")),
+    slept: await sleep(1, "later"),
+    sameProcess: nodeProcess === process,
+  });
+} };\n`,
+  }, { nodeCompat: true });
+  assert.ok(built.inputs.some((p) => p.includes("readable-stream")), "stream is readable-stream");
+  assert.ok(built.inputs.some((p) => p.includes("querystring-es3")), "querystring is querystring-es3");
+  assert.deepEqual(await answer(built.code), {
+    out: ["A", "B"],
+    ticked: "tick",
+    query: "a=1&b=2",
+    globals: true,
+    qs: { a: ["1", "2"], b: " " },
+    immediate: "now",
+    slept: "later",
+    sameProcess: true,
+  });
 });
 
 test("nodeCompat: the Buffer and process globals are bundled only when the code names them", async (t) => {

@@ -15,11 +15,17 @@
  * - `node:assert` / `assert`          → assert (browserify; it bundles util)
  * - `node:crypto` / `crypto`          → node-polyfills/crypto.js, verge's own over @noble/hashes:
  *   hashes, HMAC, pbkdf2, hkdf, random, timingSafeEqual, webcrypto; the rest throws when called
- * - the globals `Buffer`, `process` (`env` is `{}`, `nextTick` queues a
- *   microtask) and `global` (= `globalThis`), added only where code uses them.
+ * - `node:stream` / `stream`, `node:stream/promises` → readable-stream (v4, Node's streams)
+ * - `node:url` / `url`                → node-polyfills/url.js (the url package's legacy API, the URL globals)
+ * - `node:querystring` / `querystring` → querystring-es3
+ * - `node:timers`, `node:timers/promises` → node-polyfills/timers.js (the isolate's timers)
+ * - `node:process` / `process`        → node-polyfills/process.js
+ * - the globals `Buffer`, `process` (the node:process object: `env` is `{}`,
+ *   `nextTick` queues a microtask) and `global` (= `globalThis`), added only
+ *   where code uses them.
  *
- * Any other `node:*` import (node:stream, node:async_hooks, node:fs, node:net,
- * node:http, node:zlib...) is a build error naming what is supported, with the flag or without it.
+ * Any other `node:*` import (node:async_hooks, node:fs, node:net, node:http,
+ * node:zlib...) is a build error naming what is supported, with the flag or without it.
  */
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
@@ -37,6 +43,14 @@ export const NODE_COMPAT_MODULES: Readonly<Record<string, string>> = {
   string_decoder: "string_decoder",
   assert: "assert",
   crypto: "./node-polyfills/crypto.js",
+  // The browser entry (readable-stream's package.json maps its main to it for bundlers; a resolved path skips that map).
+  stream: "readable-stream/lib/ours/browser.js",
+  "stream/promises": "readable-stream/lib/stream/promises.js",
+  url: "./node-polyfills/url.js",
+  querystring: "querystring-es3",
+  timers: "./node-polyfills/timers.js",
+  "timers/promises": "./node-polyfills/timers-promises.js",
+  process: "./node-polyfills/process.js",
 };
 
 /** The compatibility flags that turn the polyfills on (Workers' `nodejs_compat` and its former `nodejs_compat_v2`). */
@@ -59,8 +73,8 @@ const NAMESPACE = "verge-node-compat";
 /** The globals, each in a module of its own so esbuild injects only the ones the code names. */
 const GLOBALS: Record<string, string> = {
   buffer: `export { Buffer } from "node:buffer";\n`,
-  // util reads process.env.NODE_DEBUG when it loads; assert looks for process.emitWarning and process.stderr.
-  process: `export const process = { env: {}, browser: true, version: "", versions: {}, argv: [], nextTick(fn, ...args) { queueMicrotask(() => fn(...args)); } };\n`,
+  // The same object as `import process from "node:process"` (node-polyfills/process.js).
+  process: `export { default as process } from "node:process";\n`,
 };
 /** Resolved from verge's own install, not the user's project: the polyfills are verge's dependencies. */
 const require = createRequire(import.meta.url);
@@ -129,7 +143,7 @@ export function describeCompatibilityFlags(flags: readonly string[]): string | u
   const parts: string[] = [];
   if (node.length > 0) {
     parts.push(
-      `${node.join(", ")} is applied in part: imports of ${SUPPORTED_TEXT} and the Buffer and process globals are bundled into the function as pure-JS polyfills; other node:* modules (node:stream, node:async_hooks, node:fs, node:net, ...) fail to bundle, as verge has no Node.js runtime`,
+      `${node.join(", ")} is applied in part: imports of ${SUPPORTED_TEXT} and the Buffer and process globals are bundled into the function as pure-JS polyfills; other node:* modules (node:async_hooks, node:fs, node:net, node:http, node:zlib, ...) fail to bundle, as verge has no Node.js runtime`,
     );
   }
   if (other.length > 0) parts.push(`${other.join(", ")} ${other.length === 1 ? "is" : "are"} read but not applied by verge`);

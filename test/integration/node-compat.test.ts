@@ -89,3 +89,73 @@ test("the isolate has no Buffer or process of its own: typeof Buffer and typeof 
   t.after(() => compat.dispose());
   assert.equal(await (await compat.dispatchFetch("http://localhost/")).text(), "function object");
 });
+
+test("node:stream, node:url, node:querystring, node:timers, node:timers/promises and node:process run in the isolate", { timeout: 60_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "verge-node-compat-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, "index.ts"), `import { Readable, Writable, Transform, PassThrough, finished } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { parse, format, resolve, URL as NodeURL, URLSearchParams as NodeParams, fileURLToPath, pathToFileURL, domainToASCII } from "node:url";
+import querystring from "node:querystring";
+import { setImmediate, setTimeout as nodeSetTimeout, clearTimeout as nodeClearTimeout } from "node:timers";
+import { setTimeout as sleep } from "node:timers/promises";
+import nodeProcess, { nextTick, env } from "node:process";
+export default { async fetch(request: Request): Promise<Response> {
+  const collected: string[] = [];
+  const upper = new Transform({ transform(chunk, _enc, done) { done(null, String(chunk).toUpperCase()); } });
+  const sink = new Writable({ write(chunk, _enc, done) { collected.push(String(chunk)); done(); } });
+  await pipeline(Readable.from(["a", "b", "c"]), upper, new PassThrough(), sink);
+  const body = Readable.from([new Uint8Array(await request.arrayBuffer())]);
+  let bytes = 0;
+  for await (const chunk of body) bytes += (chunk as Uint8Array).byteLength;
+  const ended = await new Promise((ok) => { const r = Readable.from([]); finished(r, (err) => ok(err ?? "ended")); r.resume(); });
+  let aborted = "";
+  const controller = new AbortController();
+  const pending = sleep(10_000, "never", { signal: controller.signal }).catch((err) => { aborted = err.name + " " + err.code; });
+  controller.abort();
+  await pending;
+  const cleared = await new Promise((ok) => { const id = nodeSetTimeout(() => ok("fired"), 5); nodeClearTimeout(id); nodeSetTimeout(ok, 10, "cleared"); });
+  return Response.json({
+    collected, bytes, ended, aborted, cleared,
+    parsed: parse("https://user@x.test:8080/p/a?q=1#h", true).query,
+    formatted: format({ protocol: "https", hostname: "x.test", pathname: "/a", search: "?b=1" }),
+    resolved: resolve("http://x.test/a/b", "../c"),
+    globals: NodeURL === globalThis.URL && NodeParams === globalThis.URLSearchParams,
+    filePath: fileURLToPath("file:///tmp/a%20b"),
+    fileUrl: pathToFileURL("/tmp/a b#c").href,
+    ascii: domainToASCII("münchen.de"),
+    qs: querystring.stringify({ a: [1, 2], b: "x y" }),
+    qsParsed: querystring.parse("a=1&a=2&b=x%20y"),
+    immediate: await new Promise((ok) => setImmediate(ok, "immediate")),
+    slept: await sleep(1, "slept"),
+    ticked: await new Promise((ok) => nextTick(ok, "ticked")),
+    sameProcess: nodeProcess === process && env === process.env,
+  });
+} };
+`);
+  const built = await bundle(join(dir, "index.ts"), { nodeCompat: true });
+  const verge = new Verge({ modules: true, script: built.code, sourceMap: built.sourceMap, limits: { cpuMs: 2_000 } });
+  t.after(() => verge.dispose());
+  const res = await verge.dispatchFetch("http://localhost/", { method: "POST", body: "12345" });
+  assert.equal(res.status, 200);
+  assert.deepEqual(await res.json(), {
+    collected: ["A", "B", "C"],
+    bytes: 5,
+    ended: "ended",
+    aborted: "AbortError ABORT_ERR",
+    cleared: "cleared",
+    parsed: { q: "1" },
+    formatted: "https://x.test/a?b=1",
+    resolved: "http://x.test/c",
+    globals: true,
+    filePath: "/tmp/a b",
+    fileUrl: "file:///tmp/a%20b%23c",
+    ascii: "xn--mnchen-3ya.de",
+    qs: "a=1&a=2&b=x%20y",
+    qsParsed: { a: ["1", "2"], b: "x y" },
+    immediate: "immediate",
+    slept: "slept",
+    ticked: "ticked",
+    sameProcess: true,
+  });
+});
