@@ -24,6 +24,7 @@ import { readFile } from "node:fs/promises";
 import { Miniflare } from "miniflare";
 import { Verge } from "../../src/index.ts";
 import type { VergeOptions } from "../../src/index.ts";
+import { bundle, wantsNodeCompat } from "../../src/build/bundle.ts";
 
 interface ScriptRequest {
   name: string;
@@ -40,6 +41,11 @@ interface ScriptModule {
   bindings?: Record<string, unknown>;
   /** Workers KV namespaces (binding names), in memory in both runtimes. */
   kvNamespaces?: string[];
+  /**
+   * Compatibility flags, as a wrangler config gives them: Miniflare gets them as they are; with
+   * nodejs_compat, verge runs the script bundled with nodeCompat, as `verge dev` and `verge publish` do.
+   */
+  compatibilityFlags?: string[];
 }
 
 type Outcome =
@@ -235,6 +241,21 @@ const intentional: Record<string, (mf: Outcome, vg: Outcome) => void> = {
   // Cloudflare's and Miniflare's Cache API ignore Vary (only Vary: * is refused).
   "40-cache-api.js › vary": differsExactly(['body $[1]: miniflare "html", verge "miss"']),
   "39-kv.js › errors": kvErrorsNameTheKey,
+  // node:crypto errors follow Node 24 (class, code, message), which workerd's node:crypto does not in these cases;
+  // every digest, HMAC, pbkdf2 and hkdf output, and the other errors, match.
+  "44-node-crypto.js › timingSafeEqual": differsExactly([
+    'body $.lengths.name: miniflare "TypeError", verge "RangeError"',
+    'body $.lengths.code: miniflare null, verge "ERR_CRYPTO_TIMING_SAFE_EQUAL_LENGTH"',
+    'body $.lengths.message: miniflare "Input buffers must have the same byte length.", verge "Input buffers must have the same byte length"',
+  ]),
+  "44-node-crypto.js › errors": differsExactly([
+    'body $.unknownHmac.name: miniflare "Error", verge "TypeError"',
+    'body $.unknownHmac.code: miniflare null, verge "ERR_CRYPTO_INVALID_DIGEST"',
+    'body $.unknownHmac.message: miniflare "Digest method not supported", verge "Invalid digest: nope"',
+    'body $.unknownPbkdf2.code: miniflare null, verge "ERR_CRYPTO_INVALID_DIGEST"',
+    'body $.unknownPbkdf2.message: miniflare "Invalid Pbkdf2 digest: nope.", verge "Invalid digest: nope"',
+    `body $.oddHex: miniflare "no error", verge {"name":"TypeError","code":"ERR_INVALID_ARG_VALUE","message":"The argument 'encoding' is invalid for data of length 3. Received 'hex'"}`,
+  ]),
   "20-uncaught-exception.js › sync throw": uncaught("Error: boom sync", "Error: boom sync"),
   "20-uncaught-exception.js › async throw": uncaught("TypeError: boom async", "TypeError: boom async"),
   // workerd wraps a thrown non-Error into an Error when it crosses the service binding.
@@ -337,9 +358,11 @@ for (const file of files) {
     const script = await readFile(path, "utf8");
     const mod = (await import(pathToFileURL(path).href)) as ScriptModule;
     const bindings = mod.bindings ?? {};
-    const mf = new Miniflare({ modules: true, script, scriptPath: path, bindings: bindings as never, compatibilityDate: COMPATIBILITY_DATE, ...(mod.kvNamespaces ? { kvNamespaces: mod.kvNamespaces } : {}) });
+    const flags = mod.compatibilityFlags ?? [];
+    const mf = new Miniflare({ modules: true, script, scriptPath: path, bindings: bindings as never, compatibilityDate: COMPATIBILITY_DATE, compatibilityFlags: flags, ...(mod.kvNamespaces ? { kvNamespaces: mod.kvNamespaces } : {}) });
     miniflares.add(mf);
-    const options = vergeOptions(file, script, bindings, mod.kvNamespaces);
+    const vergeScript = wantsNodeCompat(flags) ? (await bundle(path, { nodeCompat: true })).code : script;
+    const options = vergeOptions(file, vergeScript, bindings, mod.kvNamespaces);
     const vergeReady = verge === undefined ? (verge = new Verge(options)).ready : verge.setOptions(options);
     const vg = verge;
     try {
