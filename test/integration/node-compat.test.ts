@@ -114,7 +114,7 @@ export default { async fetch(request: Request): Promise<Response> {
   const pending = sleep(10_000, "never", { signal: controller.signal }).catch((err) => { aborted = err.name + " " + err.code; });
   controller.abort();
   await pending;
-  const cleared = await new Promise((ok) => { const id = nodeSetTimeout(() => ok("fired"), 5); nodeClearTimeout(id); nodeSetTimeout(ok, 10, "cleared"); });
+  const cleared = await new Promise((ok) => { const id = nodeSetTimeout(() => ok("fired"), 5).unref(); nodeClearTimeout(id); const other = nodeSetTimeout(() => ok("fired"), 5); clearTimeout(other as never); nodeSetTimeout(ok, 10, "cleared"); });
   return Response.json({
     collected, bytes, ended, aborted, cleared,
     parsed: parse("https://user@x.test:8080/p/a?q=1#h", true).query,
