@@ -115,6 +115,8 @@ function pipelineFor(call: RoutedFetch): EdgePipeline {
     quarantine: NO_QUARANTINE,
     nodeId: LOCAL_NODE,
     allowPrivateOrigins: route.allowPrivateOrigins,
+    // The test (or the developer) is the viewer and stands in for CloudFront's geolocation and device detection.
+    keepViewerCloudFrontHeaders: true,
     // A Workers handler's fetch() to another host: the same guarded fetch as the function's own.
     outbound: (request, init) => services.fetch(request, init),
     log: (line) => forward(services, line as Record<string, unknown>),

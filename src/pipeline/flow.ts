@@ -31,6 +31,12 @@ export interface PipelineOptions {
   fetchOrigin?: FetchOrigin;
   /** Sends WebSocket handshakes to origins (tests inject one); default: origin-upgrade.ts over node:http. */
   upgradeOrigin?: UpgradeOrigin;
+  /**
+   * Keep the CloudFront viewer headers (CloudFront-Viewer-Country, CloudFront-Is-*-Viewer, ...)
+   * a viewer sends (local development, where the developer stands in for CloudFront's
+   * geolocation). Default: an edge node drops them, they are the edge's to set (cloudfront-headers.ts).
+   */
+  keepViewerCloudFrontHeaders?: boolean;
   /** Let origins chosen by origin-request functions resolve to private addresses (local development). */
   allowPrivateOrigins?: boolean;
   /**

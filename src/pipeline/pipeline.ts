@@ -29,6 +29,7 @@ import { requestUrl } from "./flow.ts";
 import { inspectRequest, hostName } from "./hardening.ts";
 import { headersToList, listToHeaders, setHeader, stripHopByHop, viaEntry, viewerHeaders, withNormalizedEncoding } from "./headers.ts";
 import { createInvoker } from "./invoker.ts";
+import { dropViewerCloudFrontHeaders, withCloudFrontHeaders } from "./cloudfront-headers.ts";
 import { createOriginFetcher } from "./origin.ts";
 import { createOriginUpgrader } from "./origin-upgrade.ts";
 import { upgradeFlow } from "./upgrade.ts";
@@ -126,6 +127,7 @@ export function createPipeline(options: PipelineOptions): EdgePipeline {
     const flow = begin(request, viewer, draft);
     // Nothing to run at viewer-request or viewer-response: a fresh hit is answered now.
     if (flow.behavior.functions["viewer-request"] === undefined && flow.behavior.functions["viewer-response"] === undefined) {
+      addCloudFrontHeaders(flow, flow.request);
       const cacheable = flow.request.method === "GET" || flow.request.method === "HEAD" ? cacheRequest(flow, flow.request) : undefined;
       const cached = cacheable === undefined ? undefined : lookupHit(flow, draft, cacheable);
       if (cached === undefined) return afterViewerRequest(flow, draft, cacheable);
@@ -155,7 +157,8 @@ export function createPipeline(options: PipelineOptions): EdgePipeline {
       scheme: head.scheme,
       hostHeader: head.hostHeader,
       host: head.host,
-      request: { method: head.method, uri: head.path, querystring: head.querystring, headers: head.headers, body: bodyFrom(head.method === "GET" || head.method === "HEAD" ? null : request.body()) },
+      // CloudFront's own viewer headers are the edge's to set (cloudfront-headers.ts).
+      request: { method: head.method, uri: head.path, querystring: head.querystring, headers: options.keepViewerCloudFrontHeaders === true ? head.headers : dropViewerCloudFrontHeaders(head.headers), body: bodyFrom(head.method === "GET" || head.method === "HEAD" ? null : request.body()) },
       cache: null,
       invocations: draft.invocations,
     };
@@ -208,6 +211,7 @@ export function createPipeline(options: PipelineOptions): EdgePipeline {
       }
     }
 
+    addCloudFrontHeaders(flow, flow.request);
     const cacheable = flow.request.method === "GET" || flow.request.method === "HEAD" ? cacheRequest(flow, flow.request) : undefined;
     if (cacheable !== undefined && flow.behavior.functions["viewer-response"] === undefined) {
       const cached = lookupHit(flow, draft, cacheable);
@@ -238,6 +242,11 @@ export function createPipeline(options: PipelineOptions): EdgePipeline {
       response = await runResponseEvent(ctx, flow, { eventType: "viewer-response", association: onResponse, request: flow.request, url: requestUrl(flow), response });
     }
     return finalize(response, flow);
+  }
+
+  /** After viewer-request: the CloudFront viewer headers the behavior's cache key names (cloudfront-headers.ts). */
+  function addCloudFrontHeaders(flow: Flow, req: FlowRequest): void {
+    req.headers = withCloudFrontHeaders(req.headers, flow.behavior.cacheKey, flow.scheme);
   }
 
   /** What the cache is asked for a GET or HEAD of `flow`'s distribution (all but the fill). */
@@ -321,6 +330,7 @@ export function createPipeline(options: PipelineOptions): EdgePipeline {
     const sub: Flow = { ...flow, hostHeader, host: hostName(hostHeader), request: req, cache: null };
     try {
       Object.assign(sub, matchBehavior(flow.distribution, req.uri));
+      addCloudFrontHeaders(sub, req);
       response = await throughCache(sub, req);
     } catch (err) {
       // As the viewer would see it: the handler gets the 5xx (with x-verge-error), not an exception.
