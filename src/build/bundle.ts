@@ -6,7 +6,10 @@ import * as esbuild from "esbuild";
 import { basename, resolve } from "node:path";
 import { VergeError } from "../shared/errors.ts";
 import { moduleRulesPlugin, type ModuleRule } from "./module-rules.ts";
-import { nodeCompatBuildOptions, nodeCompatPlugin } from "./node-compat.ts";
+import { nodeCompatBuildOptions, nodeCompatPlugin, usesAsyncContext } from "./node-compat.ts";
+
+/** Async functions, async generators and `for await` compiled to generators stepped by `.then`. */
+const LOWERED_ASYNC: Record<string, boolean> = { "async-await": false, "async-generator": false, "for-await": false };
 
 export type { ModuleRule, ModuleRuleType } from "./module-rules.ts";
 export { NODE_COMPAT_MODULES, describeCompatibilityFlags, wantsNodeCompat } from "./node-compat.ts";
@@ -67,7 +70,7 @@ export async function bundle(entry: string, options: BundleOptions = {}): Promis
   const nodeCompat = options.nodeCompat === true;
   const filename = basename(entry).replace(/\.(ts|mts|tsx|jsx|cjs|mjs)$/, ".js");
   try {
-    const result = await esbuild.build({
+    const build: esbuild.BuildOptions & { write: false; metafile: true } = {
       entryPoints: [entry],
       bundle: true,
       format: "esm",
@@ -84,7 +87,10 @@ export async function bundle(entry: string, options: BundleOptions = {}): Promis
       logLevel: "silent",
       ...nodeCompatBuildOptions(nodeCompat),
       plugins: [nodeCompatPlugin(nodeCompat), moduleRulesPlugin(options.rules ?? [], ruled)],
-    });
+    };
+    let result = await esbuild.build(build);
+    // AsyncLocalStorage follows `.then` only: the bundle's awaits must go through it (polyfills/async_hooks.js).
+    if (usesAsyncContext(Object.keys(result.metafile.inputs))) result = await esbuild.build({ ...build, supported: LOWERED_ASYNC });
     const js = result.outputFiles.find((f) => f.path.endsWith(".js"));
     const map = result.outputFiles.find((f) => f.path.endsWith(".map"));
     if (js === undefined) throw new Error("esbuild produced no JavaScript");

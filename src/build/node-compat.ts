@@ -24,7 +24,11 @@
  *   `nextTick` queues a microtask) and `global` (= `globalThis`), added only
  *   where code uses them.
  *
- * Any other `node:*` import (node:async_hooks, node:fs, node:net, node:http,
+ * - `node:async_hooks`                 → node-polyfills/async_hooks.js: AsyncLocalStorage and
+ *   AsyncResource, the context carried through `then` and timers; a bundle that imports it
+ *   is built with async functions lowered to generators (bundle.ts)
+ *
+ * Any other `node:*` import (node:fs, node:net, node:http,
  * node:zlib...) is a build error naming what is supported, with the flag or without it.
  */
 import { createRequire } from "node:module";
@@ -51,7 +55,13 @@ export const NODE_COMPAT_MODULES: Readonly<Record<string, string>> = {
   timers: "./node-polyfills/timers.js",
   "timers/promises": "./node-polyfills/timers-promises.js",
   process: "./node-polyfills/process.js",
+  async_hooks: "./node-polyfills/async_hooks.js",
 };
+
+/** Whether the bundle includes verge's async context (metafile input paths): it must then be built with async functions lowered (node-polyfills/async_hooks.js). */
+export function usesAsyncContext(inputs: readonly string[]): boolean {
+  return inputs.some((p) => p.replace(/\\/g, "/").endsWith("build/node-polyfills/async_hooks.js"));
+}
 
 /** The compatibility flags that turn the polyfills on (Workers' `nodejs_compat` and its former `nodejs_compat_v2`). */
 export const NODE_COMPAT_FLAGS: readonly string[] = ["nodejs_compat", "nodejs_compat_v2"];
@@ -113,7 +123,8 @@ export function nodeCompatPlugin(enabled: boolean): Plugin {
         // Bare `buffer` too: npm packages written for browserify (safe-buffer, readable-stream) require it so.
         build.onResolve({ filter: new RegExp(`^(node:)?(${names})/?$`) }, (args) => {
           const name = args.path.replace(/^node:/, "").replace(/\/$/, "");
-          return { path: polyfillPath(name), sideEffects: false };
+          // async_hooks changes globals (Promise.prototype.then, timers) as it loads: it has side effects.
+          return { path: polyfillPath(name), sideEffects: name === "async_hooks" };
         });
       }
       build.onResolve({ filter: /^node:/ }, (args) => {
@@ -143,7 +154,7 @@ export function describeCompatibilityFlags(flags: readonly string[]): string | u
   const parts: string[] = [];
   if (node.length > 0) {
     parts.push(
-      `${node.join(", ")} is applied in part: imports of ${SUPPORTED_TEXT} and the Buffer and process globals are bundled into the function as pure-JS polyfills; other node:* modules (node:async_hooks, node:fs, node:net, node:http, node:zlib, ...) fail to bundle, as verge has no Node.js runtime`,
+      `${node.join(", ")} is applied in part: imports of ${SUPPORTED_TEXT} and the Buffer and process globals are bundled into the function as pure-JS polyfills; other node:* modules (node:fs, node:net, node:http, node:zlib, ...) fail to bundle, as verge has no Node.js runtime`,
     );
   }
   if (other.length > 0) parts.push(`${other.join(", ")} ${other.length === 1 ? "is" : "are"} read but not applied by verge`);
