@@ -89,7 +89,7 @@ test("a taken port: ERR_PORT_IN_USE with what to do, exit 1, not a 'bug or outag
   assert.ok(!out.includes("bug or an outage"), out);
 });
 
-test("nodejs_compat: node:buffer, node:events and node:crypto bundle as polyfills and run; node:async_hooks is a build error saying what is supported", { timeout: 30_000 }, async (t) => {
+test("nodejs_compat: node:buffer, node:events and node:crypto bundle as polyfills and run; node:fs is a build error saying what is supported", { timeout: 30_000 }, async (t) => {
   const dir = project({
     "wrangler.toml": 'name = "n"\nmain = "src/index.js"\ncompatibility_date = "2024-09-23"\ncompatibility_flags = ["nodejs_compat"]\n',
     "src/index.js": 'import { Buffer } from "node:buffer";\nimport { EventEmitter } from "node:events";\nimport { createHash } from "node:crypto";\nexport default { fetch() { const e = new EventEmitter(); let v = ""; e.on("x", (s) => { v = s; }); e.emit("x", Buffer.from("x").toString("hex")); return new Response(v + " " + Buffer.from("hi").toString("base64") + " " + createHash("sha256").update("hi").digest("hex").slice(0, 8)); } };\n',
@@ -100,11 +100,11 @@ test("nodejs_compat: node:buffer, node:events and node:crypto bundle as polyfill
   const ok = await fetch(dev.url);
   assert.equal(ok.status, 200);
   assert.equal(await ok.text(), "78 aGk= 8f434346");
-  writeFileSync(join(dir, "src/index.js"), 'import { AsyncLocalStorage } from "node:async_hooks";\nexport default { fetch() { return new Response(typeof AsyncLocalStorage); } };\n');
+  writeFileSync(join(dir, "src/index.js"), 'import { readFileSync } from "node:fs";\nexport default { fetch() { return new Response(typeof readFileSync); } };\n');
   // A failed rebuild keeps the last good version serving (to non-HTML requests) and prints the problem.
-  await dev.waitFor("node:async_hooks is not available");
-  assert.match(dev.output(), /build failed; version 1 keeps serving:[\s\S]*src\/index\.js:1:\d+: node:async_hooks is not available in verge: with nodejs_compat, verge bundles polyfills for node:buffer, .*node:crypto, .*node:process only/);
+  await dev.waitFor("node:fs is not available");
+  assert.match(dev.output(), /build failed; version 1 keeps serving:[\s\S]*src\/index\.js:1:\d+: node:fs is not available in verge: with nodejs_compat, verge bundles polyfills for node:buffer, .*node:crypto, .*node:async_hooks only/);
   const page = await fetch(dev.url, { headers: { accept: "text/html" } });
   assert.equal(page.status, 500);
-  assert.match(await page.text(), /node:async_hooks is not available in verge/);
+  assert.match(await page.text(), /node:fs is not available in verge/);
 });

@@ -1,7 +1,7 @@
 /**
  * `node:async_hooks` for nodejs_compat: AsyncLocalStorage and AsyncResource,
- * the subset workerd gives (run, exit, getStore, bind, snapshot;
- * AsyncResource bind and runInAsyncScope).
+ * the subset workerd gives (run, exit, getStore, name, bind, snapshot;
+ * AsyncResource bind and runInAsyncScope; enterWith and disable throw, as there).
  *
  * The isolate has no async context of its own (V8 keeps it for embedders, and
  * isolated-vm does not expose it), so this module carries it in JavaScript:
@@ -80,9 +80,23 @@ function requireFunction(fn, name) {
 }
 
 export class AsyncLocalStorage {
-  /** The store of this storage in the current context (undefined outside `run`). */
+  #name;
+  #defaultValue;
+
+  /** Options as Node 24's: `name` and `defaultValue` (what getStore gives outside a run). */
+  constructor(options = {}) {
+    if (options === null || typeof options !== "object") throw new TypeError(`The "options" argument must be of type object. Received ${options === null ? "null" : typeof options}`);
+    this.#name = options.name === undefined ? "" : String(options.name);
+    this.#defaultValue = options.defaultValue;
+  }
+
+  get name() {
+    return this.#name;
+  }
+
+  /** The store of this storage in the current context (the default value outside `run`). */
   getStore() {
-    return current.get(this);
+    return current.has(this) ? current.get(this) : this.#defaultValue;
   }
 
   /** Runs `callback(...args)` synchronously with `store` as this storage's store, in it and in everything it schedules. */
@@ -91,6 +105,16 @@ export class AsyncLocalStorage {
     const next = new Map(current);
     next.set(this, store);
     return within(next, callback, undefined, args);
+  }
+
+  /** Not in workerd, nor here: a store must be given with `run`. */
+  enterWith() {
+    throw new Error("asyncLocalStorage.enterWith() is not implemented");
+  }
+
+  /** Not in workerd, nor here. */
+  disable() {
+    throw new Error("asyncLocalStorage.disable() is not implemented");
   }
 
   /** Runs `callback(...args)` synchronously outside this storage's context. */
