@@ -1,8 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { bundle, type BundleOptions, type BundleResult } from "./bundle.ts";
 import { wantsNodeCompat } from "./node-compat.ts";
 
@@ -35,7 +35,10 @@ export default {
 async function build(t: { after(fn: () => unknown): void }, files: Record<string, string>, options: BundleOptions): Promise<BundleResult> {
   const dir = mkdtempSync(join(tmpdir(), "verge-node-compat-"));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
+  for (const [name, content] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, name)), { recursive: true });
+    writeFileSync(join(dir, name), content);
+  }
   return bundle(join(dir, "index.ts"), options);
 }
 
@@ -181,4 +184,18 @@ export default { fetch() {
 } };\n`,
   }, { nodeCompat: true });
   assert.deepEqual(await answer(built.code), { hex: "6869", emitter: "function", message: "AssertionError" });
+});
+
+test("a bare built-in name (require(\"querystring\"), as Node code writes it) says why it does not bundle; an installed package of that name is used", async (t) => {
+  const files = { "index.ts": `const qs = require("querystring");\nexport default { fetch() { return new Response(qs.stringify({ a: 1 })); } };\n` };
+  await assert.rejects(build(t, files, {}), (err: Error) => {
+    assert.match(err.message, /"querystring" is no installed package but Node's built-in: node:querystring needs compatibility_flags = \["nodejs_compat"\] in the wrangler config, or --node-compat with an entry/);
+    return true;
+  });
+  const withFlag = await build(t, files, { nodeCompat: true });
+  assert.match(withFlag.code, /querystring-es3|qs\.stringify|stringify/);
+  await assert.rejects(build(t, { "index.ts": `import fs from "fs";\nexport default { fetch() { return new Response(String(fs)); } };\n` }, { nodeCompat: true }), /"fs" is no installed package but Node's built-in: node:fs is not available in verge: with nodejs_compat/);
+  // A project's own package named like a built-in (punycode on npm) wins, flag or not.
+  const own = await build(t, { "index.ts": `import p from "punycode";\nexport default { fetch() { return new Response(p.mine); } };\n`, "node_modules/punycode/package.json": `{ "name": "punycode", "main": "index.js" }`, "node_modules/punycode/index.js": `module.exports = { mine: "the project's punycode" };\n` }, {});
+  assert.match(own.code, /the project's punycode/);
 });

@@ -31,7 +31,7 @@
  * Any other `node:*` import (node:fs, node:net, node:http,
  * node:zlib...) is a build error naming what is supported, with the flag or without it.
  */
-import { createRequire } from "node:module";
+import { builtinModules, createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import type { Plugin } from "esbuild";
 
@@ -103,6 +103,20 @@ export function nodeCompatBuildOptions(enabled: boolean): { inject: string[]; de
   return { inject: Object.keys(GLOBALS).map((g) => `${NAMESPACE}:global-${g}`), define: { global: "globalThis" } };
 }
 
+/** Node's built-in module names (without `node:`). */
+const NODE_BUILTINS = new Set(builtinModules.filter((m) => !m.startsWith("_")));
+/** Marks the resolution the bare-name check asks esbuild for, so that it does not ask itself again. */
+const BARE_TRY = Symbol("verge-node-compat-bare");
+
+/** Why an import of built-in `name` (`node:x`) does not bundle, and what would make it. */
+function refusal(name: string, enabled: boolean): string {
+  if (enabled) return `${name} is not available in verge: with nodejs_compat, verge bundles polyfills for ${SUPPORTED_TEXT} only (there is no Node.js runtime in the isolate); use a Web API instead (fetch, ReadableStream, CompressionStream, caches)`;
+  if (Object.hasOwn(NODE_COMPAT_MODULES, name.slice("node:".length))) {
+    return `${name} needs compatibility_flags = ["nodejs_compat"] in the wrangler config, or --node-compat with an entry (verge then bundles a polyfill for it; supported: ${SUPPORTED_TEXT})`;
+  }
+  return `${name} is not available in verge: there is no Node.js runtime in the isolate (with compatibility_flags = ["nodejs_compat"] or --node-compat, verge bundles polyfills for ${SUPPORTED_TEXT} only)`;
+}
+
 /**
  * Resolves the supported built-ins to their polyfills when `enabled`, and turns
  * every other `node:*` import (every one, when not enabled) into an error that
@@ -127,14 +141,14 @@ export function nodeCompatPlugin(enabled: boolean): Plugin {
           return { path: polyfillPath(name), sideEffects: name === "async_hooks" };
         });
       }
-      build.onResolve({ filter: /^node:/ }, (args) => {
-        const name = args.path;
-        const text = enabled
-          ? `${name} is not available in verge: with nodejs_compat, verge bundles polyfills for ${SUPPORTED_TEXT} only (there is no Node.js runtime in the isolate); use a Web API instead (fetch, ReadableStream, CompressionStream, caches)`
-          : Object.hasOwn(NODE_COMPAT_MODULES, name.slice("node:".length))
-            ? `${name} needs compatibility_flags = ["nodejs_compat"] in the wrangler config (verge then bundles a polyfill for it; supported: ${SUPPORTED_TEXT})`
-            : `${name} is not available in verge: there is no Node.js runtime in the isolate (with compatibility_flags = ["nodejs_compat"], verge bundles polyfills for ${SUPPORTED_TEXT} only)`;
-        return { errors: [{ text }] };
+      build.onResolve({ filter: /^node:/ }, (args) => ({ errors: [{ text: refusal(args.path, enabled) }] }));
+      // A bare built-in name (`require("querystring")`, as code written for Node has it) that is not
+      // an npm package of the project: esbuild's own "Could not resolve" would not say why.
+      build.onResolve({ filter: /^[a-z_]+(\/[a-z_]+)?$/ }, async (args) => {
+        if (args.pluginData === BARE_TRY || !NODE_BUILTINS.has(args.path)) return undefined;
+        const found = await build.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: BARE_TRY });
+        if (found.errors.length === 0) return { path: found.path, namespace: found.namespace, external: found.external, sideEffects: found.sideEffects };
+        return { errors: [{ text: `"${args.path}" is no installed package but Node's built-in: ${refusal(`node:${args.path}`, enabled)}` }] };
       });
     },
   };

@@ -42,6 +42,9 @@ Options:
                           with --upstream, repeat it (or use commas) to attach it to several
   --upstream <url>        the origin: run the full edge pipeline in front of it
   --allow-private         let the function fetch (and choose origins at) private and loopback addresses
+  --node-compat           bundle Node built-ins (node:buffer, node:crypto, ...) as with
+                          compatibility_flags = ["nodejs_compat"]: for an entry without a wrangler
+                          config, such as a Lambda@Edge handler
 
 Every response carries x-verge-request-id and x-verge-limits (CPU, wall time,
 heap and subrequests used vs budget; a trailer when a streamed response was
@@ -68,7 +71,6 @@ const WRANGLER_ONLY: Record<string, string> = {
   assets: "static assets are not supported by verge",
   "compatibility-date": "set compatibility_date in the config",
   "compatibility-flags": "set compatibility_flags in the wrangler config (verge applies nodejs_compat in part, as polyfills bundled into the function; other flags are not applied)",
-  "node-compat": 'set compatibility_flags = ["nodejs_compat"] in the wrangler config: verge then bundles polyfills for node:buffer, node:events, node:util, node:path, node:string_decoder and node:assert',
 };
 
 /** The name of an option in `argv` that wrangler dev takes and verge dev does not, with why. */
@@ -99,6 +101,7 @@ export async function run(argv: string[]): Promise<void> {
       "strict-lambda-edge": { type: "boolean" },
       var: { type: "string", multiple: true },
       "allow-private": { type: "boolean" },
+      "node-compat": { type: "boolean" },
     },
   });
   if (positionals.length > 1) throw new UsageError(`verge dev: expected one entry or config, found ${positionals.length}`);
@@ -113,6 +116,7 @@ export async function run(argv: string[]): Promise<void> {
     events: values.event,
     profile: values.profile,
     strictLambdaEdge: values["strict-lambda-edge"] === true,
+    nodeCompat: values["node-compat"] === true,
   };
   const settings = resolveDevSettings(args);
   if (settings.events.length > 1 && values.upstream === undefined) throw new UsageError(`--event ${settings.events.join(",")}: several events need --upstream (the function then runs at each in its distribution)`);

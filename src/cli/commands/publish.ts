@@ -10,13 +10,16 @@ import { publishFromConfig } from "./publish-config.ts";
 import { buildTo, describeVersion, loadSigner, NAME_HELP, uploadVersion } from "./publish-upload.ts";
 import { CONNECTION_HELP, CONNECTION_OPTIONS, connect, print } from "./registry-client.ts";
 
-export const help = `verge publish <entry> --name <function> [--key <private key.pem>] [--outdir <dir>]
+export const help = `verge publish <entry> --name <function> [--key <private key.pem>] [--outdir <dir>] [--node-compat]
 verge publish --config <wrangler.toml|wrangler.jsonc> [--env <name>] [--distribution <name>] [--alias <name>] [--name <function>] [--key <pem>] [--outdir <dir>]
 
 Bundles <entry> with esbuild (the source map is kept beside the bundle in
 --outdir, default dist/), signs it when given an Ed25519 private key, and
 uploads it. Prints the version (the bundle's sha256). Publishing the same
-bundle again returns the same version.
+bundle again returns the same version. --node-compat bundles Node built-ins
+(node:buffer, node:crypto, querystring, ...) as Workers' nodejs_compat does, for
+a Lambda@Edge handler written for Node (with --config, compatibility_flags
+says it instead).
 
 With --config (or an entry named wrangler.toml, wrangler.json or
 wrangler.jsonc), reads a Worker's wrangler config instead:
@@ -42,12 +45,13 @@ export async function run(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { ...CONNECTION_OPTIONS, name: { type: "string" }, key: { type: "string" }, outdir: { type: "string" }, config: { type: "string" }, env: { type: "string" }, distribution: { type: "string" }, alias: { type: "string" } },
+    options: { ...CONNECTION_OPTIONS, name: { type: "string" }, key: { type: "string" }, outdir: { type: "string" }, config: { type: "string" }, env: { type: "string" }, distribution: { type: "string" }, alias: { type: "string" }, "node-compat": { type: "boolean" } },
   });
   // `verge publish wrangler.toml` is `verge publish --config wrangler.toml` (issue 3: <entry|wrangler config>).
   const config = values.config ?? (positionals.length === 1 && /(^|[\\/])wrangler\.(toml|jsonc?)$/i.test(positionals[0]!) ? positionals[0] : undefined);
   if (config !== undefined) {
     if (values.config !== undefined && positionals.length > 0) throw new UsageError("verge publish: give either <entry> or --config <wrangler config>, not both");
+    if (values["node-compat"] === true) throw new UsageError('verge publish: --node-compat is for an <entry>; with a wrangler config, set compatibility_flags = ["nodejs_compat"] in it');
     return publishFromConfig({ ...values, config });
   }
   for (const flag of ["env", "distribution", "alias"] as const) if (values[flag] !== undefined) throw new UsageError(`verge publish: --${flag} needs --config <wrangler config>`);
@@ -57,7 +61,7 @@ export async function run(argv: string[]): Promise<void> {
   if (!NAME_PATTERN.test(values.name)) throw new UsageError(`verge publish: --name: expected ${NAME_HELP}, found ${JSON.stringify(values.name)}`);
   const signer = values.key === undefined ? undefined : loadSigner(values.key);
   const client = connect(values);
-  const code = await buildTo(entry, values.outdir ?? "dist");
+  const code = await buildTo(entry, values.outdir ?? "dist", { nodeCompat: values["node-compat"] === true });
   const tenant = await client.tenant();
   const { created, version } = await uploadVersion(client, tenant, { code, name: values.name, signer });
   print(values.json, version, describeVersion(created, version, signer !== undefined));

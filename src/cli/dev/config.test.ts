@@ -95,6 +95,11 @@ test("compatibility_flags: nodejs_compat turns on the bundler's polyfills and sa
   assert.ok(als.warnings.includes("wrangler.toml: compatibility_flags: nodejs_als is read but not applied by verge"), als.warnings.join("\n"));
   writeFileSync(join(dir, "wrangler.toml"), 'name = "x"\nmain = "src/index.ts"\n');
   assert.equal(resolveDevSettings({ ...args, target: undefined }, dir).nodeCompat, false);
+  // --node-compat: with the config, or for an entry with no config at all (a Lambda@Edge handler).
+  assert.equal(resolveDevSettings({ ...args, target: undefined, nodeCompat: true }, dir).nodeCompat, true);
+  rmSync(join(dir, "wrangler.toml"));
+  assert.equal(resolveDevSettings({ ...args, target: "src/index.ts", nodeCompat: true }, dir).nodeCompat, true);
+  assert.equal(resolveDevSettings({ ...args, target: "src/index.ts" }, dir).nodeCompat, false);
 });
 
 test("from a subdirectory of the project, the nearest parent's config is used, as wrangler finds it", (t) => {

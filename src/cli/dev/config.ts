@@ -20,6 +20,8 @@ export interface DevArgs {
   events?: string[] | undefined;
   profile?: string | undefined;
   strictLambdaEdge: boolean;
+  /** `--node-compat`: bundle Node built-ins as `nodejs_compat` does, config or not. */
+  nodeCompat?: boolean | undefined;
 }
 
 export interface DevSettings {
@@ -96,7 +98,7 @@ export function resolveDevSettings(args: DevArgs, cwd = process.cwd()): DevSetti
   }
   const profile = args.strictLambdaEdge ? "lambda-edge" : args.profile;
   const limits: LimitsOptions = profile ? { profile } : {};
-  const base = { events, compatibilityFlags: [] as string[], watchDirs: [] as string[], rules: [] as WranglerModuleRule[], nodeCompat: false };
+  const base = { events, compatibilityFlags: [] as string[], watchDirs: [] as string[], rules: [] as WranglerModuleRule[], nodeCompat: args.nodeCompat === true };
 
   /** An entry given on the command line: it replaces the config's `main`, as with `wrangler dev <script>`. */
   let entry: string | undefined;
@@ -143,7 +145,7 @@ export function resolveDevSettings(args: DevArgs, cwd = process.cwd()): DevSetti
     compatibilityDate: config.compatibilityDate,
     compatibilityFlags: config.compatibilityFlags,
     rules: config.rules,
-    nodeCompat: wantsNodeCompat(config.compatibilityFlags),
+    nodeCompat: args.nodeCompat === true || wantsNodeCompat(config.compatibilityFlags),
     warnings: notes,
   };
 }
