@@ -140,6 +140,10 @@ export function nodeCompatPlugin(enabled: boolean): Plugin {
           // async_hooks changes globals (Promise.prototype.then, timers) as it loads: it has side effects.
           return { path: polyfillPath(name), sideEffects: name === "async_hooks" };
         });
+        // The url package asks for qs where Node's url uses querystring (node-polyfills/url-qs.js).
+        build.onResolve({ filter: /^qs$/ }, (args) =>
+          /[\\/]node_modules[\\/]url[\\/]/.test(args.importer) ? { path: fileURLToPath(new URL("./node-polyfills/url-qs.js", import.meta.url)), sideEffects: false } : undefined,
+        );
       }
       build.onResolve({ filter: /^node:/ }, (args) => ({ errors: [{ text: refusal(args.path, enabled) }] }));
       // A bare built-in name (`require("querystring")`, as code written for Node has it) that is not

@@ -118,6 +118,9 @@ export default { async fetch(request: Request): Promise<Response> {
   return Response.json({
     collected, bytes, ended, aborted, cleared,
     parsed: parse("https://user@x.test:8080/p/a?q=1#h", true).query,
+    // Node's url parses and formats queries with querystring: y[z] stays a key, repeated keys an array.
+    parsedQuery: { ...parse("http://a/b?x=1&x=2&y[z]=3&e=", true).query },
+    formattedQuery: format({ protocol: "http", host: "a", pathname: "/p", query: { a: [1, 2], s: "x y", n: "\u00e9" } }),
     formatted: format({ protocol: "https", hostname: "x.test", pathname: "/a", search: "?b=1" }),
     resolved: resolve("http://x.test/a/b", "../c"),
     globals: NodeURL === globalThis.URL && NodeParams === globalThis.URLSearchParams,
@@ -145,6 +148,8 @@ export default { async fetch(request: Request): Promise<Response> {
     aborted: "AbortError ABORT_ERR",
     cleared: "cleared",
     parsed: { q: "1" },
+    parsedQuery: { x: ["1", "2"], "y[z]": "3", e: "" },
+    formattedQuery: "http://a/p?a=1&a=2&s=x%20y&n=%C3%A9",
     formatted: "https://x.test/a?b=1",
     resolved: "http://x.test/c",
     globals: true,
