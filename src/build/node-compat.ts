@@ -7,7 +7,7 @@
  * Nothing is added to the runtime: the isolate still has no Node APIs, and a
  * function that does not import them gets nothing.
  *
- * - `node:buffer` / `buffer`          → buffer (feross)
+ * - `node:buffer` / `buffer`          → node-polyfills/buffer.js: buffer (feross), plus base64url
  * - `node:events` / `events`          → events
  * - `node:util` / `util`              → util (browserify)
  * - `node:path` / `path`              → path-browserify (POSIX)
@@ -40,7 +40,7 @@ import type { Plugin } from "esbuild";
  * an npm package (its main entry), a file in a package, or (`./`) a polyfill of verge's own beside this file.
  */
 export const NODE_COMPAT_MODULES: Readonly<Record<string, string>> = {
-  buffer: "buffer",
+  buffer: "./node-polyfills/buffer.js",
   events: "events",
   util: "util",
   path: "path-browserify",

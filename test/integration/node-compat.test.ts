@@ -33,6 +33,12 @@ export default {
     const body = Buffer.from(await request.arrayBuffer());
     return Response.json({
       base64: Buffer.from("hi").toString("base64"),
+      base64url: (() => {
+        const b = Buffer.from([251, 255, 191, 0, 1]);
+        const w = Buffer.alloc(4);
+        const n = w.write("-_8", "base64url");
+        return [b.toString("base64url"), Buffer.from("-_-_AAE", "base64url").toString("hex"), Buffer.byteLength("-_-_AAE", "base64url"), Buffer.isEncoding("base64url"), Buffer.isEncoding("BASE64URL"), [n, w.toString("hex")], Buffer.alloc(3, "-_8", "base64url").toString("hex"), b.toString("base64url", 1, 4)];
+      })(),
       fromBase64: Buffer.from("aGk=", "base64").toString("utf8"),
       body: body.toString("hex"),
       isUint8Array: body instanceof Uint8Array,
@@ -61,6 +67,8 @@ test("a Worker bundled with nodeCompat runs in the isolate: Buffer, EventEmitter
   assert.equal(res.status, 200);
   assert.deepEqual(await res.json(), {
     base64: "aGk=",
+    // As Node 24 gives them (the buffer package has no base64url: node-polyfills/buffer.js adds it).
+    base64url: ["-_-_AAE", "fbffbf0001", 5, true, true, [2, "fbff0000"], "fbfffb", "_78A"],
     fromBase64: "hi",
     body: "686579",
     isUint8Array: true,
