@@ -7,7 +7,7 @@ import { open, type Database, type RootDatabase } from "lmdb";
 import { VergeError } from "../../src/shared/errors.ts";
 import type { Key, RangeOptions, ReadTx, Store, Table, WriteTx } from "./store.ts";
 
-const TABLES: readonly Table[] = ["meta", "tenants", "tokens", "functions", "secrets", "versions", "aliases", "alias-history", "signing", "distributions", "hostnames", "feed", "nodes", "kv", "kv-namespaces", "cron-claims"];
+const TABLES: readonly Table[] = ["meta", "tenants", "tokens", "functions", "secrets", "versions", "aliases", "alias-history", "signing", "distributions", "hostnames", "feed", "nodes", "kv", "kv-namespaces", "cron-claims", "logs"];
 
 export interface LmdbStoreOptions {
   /** Directory of the LMDB environment; created if missing. */
@@ -51,7 +51,21 @@ export function openLmdbStore(options: LmdbStoreOptions): Store {
       ? { start: typeof end === "number" ? end - 1 : end, end: typeof start === "number" ? start - 1 : start, reverse: true }
       : { start, end };
     const out: Array<{ key: Key; value: T }> = [];
-    const iterable = db(t).getRange({ ...spec, ...(o.limit === undefined ? {} : { limit: o.limit }), ...(transaction === undefined ? {} : { transaction }) });
+    const tx = transaction === undefined ? {} : { transaction };
+    if (o.onUndecodable !== undefined) {
+      // A value that fails to decode throws out of getRange's iterator and ends it; walk the
+      // keys instead and decode each value on its own, so one bad entry costs only itself.
+      for (const key of db(t).getKeys({ ...spec, ...tx })) {
+        if (o.limit !== undefined && out.length >= o.limit) break;
+        try {
+          out.push({ key: key as Key, value: db(t).get(key, tx) as T });
+        } catch (err) {
+          o.onUndecodable(key as Key, err instanceof Error ? err : new Error(String(err)));
+        }
+      }
+      return out;
+    }
+    const iterable = db(t).getRange({ ...spec, ...(o.limit === undefined ? {} : { limit: o.limit }), ...tx });
     for (const { key, value } of iterable) out.push({ key: key as Key, value: value as T });
     return out;
   }

@@ -7,7 +7,7 @@
  */
 
 /** Tables of plain values, keyed by strings (`feed` by sequence number). */
-export type Table = "meta" | "tenants" | "tokens" | "functions" | "secrets" | "versions" | "aliases" | "alias-history" | "signing" | "distributions" | "hostnames" | "feed" | "nodes" | "kv" | "kv-namespaces" | "cron-claims";
+export type Table = "meta" | "tenants" | "tokens" | "functions" | "secrets" | "versions" | "aliases" | "alias-history" | "signing" | "distributions" | "hostnames" | "feed" | "nodes" | "kv" | "kv-namespaces" | "cron-claims" | "logs";
 
 export type Key = string | number;
 
@@ -22,6 +22,13 @@ export interface RangeOptions {
   through?: number;
   limit?: number;
   reverse?: boolean;
+  /**
+   * With it, a value that cannot be decoded (a damaged or foreign entry) is
+   * skipped and reported here instead of failing the whole range; without it
+   * the range throws. For readers that must get past bad entries (`verge logs`
+   * loading its rings at start).
+   */
+  onUndecodable?: (key: Key, error: Error) => void;
 }
 
 export interface ReadTx {
