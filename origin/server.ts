@@ -21,6 +21,7 @@ import { VergeError } from "../src/shared/errors.ts";
 import { createOriginApp } from "./app.ts";
 import { bootstrap } from "./bootstrap.ts";
 import { createFeedHub, headSeq } from "./feed.ts";
+import { createLogHub } from "./logs.ts";
 import { createSecretBox } from "./secrets.ts";
 import { openLmdbStore } from "./store/lmdb.ts";
 
@@ -34,7 +35,7 @@ export interface OriginServerOptions {
   maxBundleBytes?: number;
   signatureMaxAgeMs?: number;
   nodeLiveMs?: number;
-  /** Events kept per tenant for `verge logs` (in memory). Default 1000. */
+  /** Events kept per tenant for `verge logs` (in memory and in the store). Default 1000. */
   logRingSize?: number;
   /** Heartbeat of server-sent-event streams (feed, log tails). Default 15 s. */
   heartbeatMs?: number;
@@ -67,15 +68,17 @@ export async function startOriginServer(options: OriginServerOptions): Promise<O
   const store = openLmdbStore({ path: join(options.dataDir, "lmdb") });
   const { generatedToken } = await bootstrap(store, options.adminToken === undefined ? {} : { adminToken: options.adminToken });
   const hub = createFeedHub(store.read(headSeq));
+  // `verge logs`: the rings come back from the store, and are written behind each batch.
+  const logs = createLogHub({ store, log, ...(options.logRingSize === undefined ? {} : { ringSize: options.logRingSize }) });
   const app = createOriginApp({
     store,
     hub,
+    logs,
     secrets: createSecretBox(secretKeyFor(options, log)),
     log,
     ...(options.maxBundleBytes === undefined ? {} : { maxBundleBytes: options.maxBundleBytes }),
     ...(options.signatureMaxAgeMs === undefined ? {} : { signatureMaxAgeMs: options.signatureMaxAgeMs }),
     ...(options.nodeLiveMs === undefined ? {} : { nodeLiveMs: options.nodeLiveMs }),
-    ...(options.logRingSize === undefined ? {} : { logRingSize: options.logRingSize }),
     ...(options.heartbeatMs === undefined ? {} : { heartbeatMs: options.heartbeatMs }),
   });
   const host = options.host ?? "127.0.0.1";
@@ -93,6 +96,8 @@ export async function startOriginServer(options: OriginServerOptions): Promise<O
         server.close(() => resolve());
         (server as { closeAllConnections?: () => void }).closeAllConnections?.();
       });
+      // Log events still queued are written before the store goes.
+      await logs.close();
       await store.close();
     },
   };

@@ -2,8 +2,9 @@
  * `verge logs` (DESIGN.md §7): edge nodes post batches of request events
  * (`POST /v1/nodes/logs`, node scope); a tenant reads its recent ones
  * (`GET /v1/tenants/:tenant/logs?limit=n`) and follows new ones as server-sent
- * events (`GET /v1/tenants/:tenant/logs/tail`). Events live in memory only
- * (logs.ts); an event of a tenant the registry does not know is dropped.
+ * events (`GET /v1/tenants/:tenant/logs/tail`). Events are read from memory
+ * and kept in the store behind it (logs.ts, log-store.ts); an event of a
+ * tenant the registry does not know is dropped.
  */
 import { Hono } from "hono";
 import { streamSSE } from "hono/streaming";
@@ -49,8 +50,11 @@ export function logRoutes(ctx: OriginContext): Hono<OriginEnv> {
         return exists;
       }),
     );
-    ctx.logs.append(events);
+    // Readers and tails see the events at once; the answer waits for the store, as every
+    // registry write does, in a write shared with the batches that arrive meanwhile.
+    const stored = ctx.logs.append(events);
     ctx.logs.addDropped(batch.node, batch.dropped);
+    await stored;
     return c.json<LogBatchAnswer>({ tail: ctx.logs.tails() > 0 });
   });
 

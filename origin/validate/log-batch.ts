@@ -51,6 +51,17 @@ export function validateLogBatch(body: unknown): { batch: LogBatch | null; diagn
   return { batch: { node: node!, region: region!, events, dropped }, diagnostics: [] };
 }
 
+/**
+ * One `LogEvent` on its own, by the same rules as in a batch: the registry
+ * checks again each event it stored (origin/log-store.ts) when it loads them.
+ */
+export function validateLogEvent(value: unknown): { event: LogEvent | null; diagnostics: FieldDiagnostic[] } {
+  const d = new Diagnostics();
+  const event = logEvent(d, "event", value);
+  if (d.list.length > MAX_DIAGNOSTICS) d.list.splice(MAX_DIAGNOSTICS);
+  return d.ok && event !== null ? { event, diagnostics: [] } : { event: null, diagnostics: d.list };
+}
+
 function logEvent(d: Diagnostics, path: string, value: unknown): LogEvent | null {
   const before = d.list.length;
   const o = d.object(path, value);
