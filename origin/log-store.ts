@@ -73,7 +73,7 @@ export function loadLogEvents(store: Store, log: (line: string) => void): Loaded
     }
     const { event, diagnostics } = validateLogEvent(value);
     if (event === null) {
-      skip(key, `not a valid log event (${diagnostics.slice(0, 3).map((d) => `${d.path}: ${d.message}`).join("; ").slice(0, 300)})`);
+      skip(key, `not a valid log event (${diagnostics.slice(0, 3).map((d) => `${d.path}: ${d.message.slice(0, 120)}`).join("; ")})`);
       continue;
     }
     if (event.tenant !== m[1]) {
