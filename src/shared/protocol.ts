@@ -385,8 +385,8 @@ export interface SecretValues {
 /**
  * `verge logs`: one viewer request as an edge node saw it, with what its
  * functions wrote to the console. Nodes send them to the registry
- * (`POST /v1/nodes/logs`), which keeps each tenant's recent ones in memory
- * (`GET /v1/tenants/:tenant/logs`) and streams new ones to live tails
+ * (`POST /v1/nodes/logs`), which keeps each tenant's recent ones, in memory
+ * and in its store (`GET /v1/tenants/:tenant/logs`) and streams new ones to live tails
  * (`GET /v1/tenants/:tenant/logs/tail`, server-sent events `log`).
  */
 export interface LogEvent {
