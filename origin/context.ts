@@ -10,7 +10,7 @@ export interface OriginDeps {
   secrets: SecretBox;
   /** Defaults to a hub started at the store's head. */
   hub?: FeedHub;
-  /** `verge logs`: recent events and live tails. Defaults to a hub keeping `logRingSize` events per tenant. */
+  /** `verge logs`: recent events and live tails. Defaults to a hub keeping `logRingSize` events per tenant, in memory only (server.ts passes one over the store). */
   logs?: LogHub;
   /** Events kept per tenant for `verge logs`. Default 1000. */
   logRingSize?: number;
