@@ -348,3 +348,17 @@ export function cfJson(cf: Record<string, unknown>): string {
   if (json === undefined) frozenCf.set(cf, (json = JSON.stringify(cf)));
   return json;
 }
+
+/** The "response" emit of a head string `${status}\n${inline}\n${headersJson}\n${statusText}` (GuestApi.dispatchFetch). */
+export function responseFromHead(invocation: number, head: string, readInline: (length: number) => Uint8Array): Emit {
+  const i1 = head.indexOf("\n");
+  const i2 = head.indexOf("\n", i1 + 1);
+  const i3 = head.indexOf("\n", i2 + 1);
+  const inline = Number(head.slice(i1 + 1, i2));
+  return {
+    type: "response",
+    invocation,
+    head: { status: Number(head.slice(0, i1)), statusText: head.slice(i3 + 1), headers: JSON.parse(head.slice(i2 + 1, i3)) as Array<[string, string]> },
+    body: inline >= 0 ? readInline(inline) : null,
+  };
+}

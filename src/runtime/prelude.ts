@@ -19,6 +19,7 @@ import { VergeError } from "../shared/errors.ts";
 const DEFAULT_DIR = fileURLToPath(new URL("./guest/", import.meta.url));
 const ENTRY = "prelude.generated.js";
 const PART_FILE = /^prelude-([a-z][a-z0-9-]*)\.generated\.js$/;
+const WASM_FILE = /^prelude-([a-z][a-z0-9-]*)\.generated\.wasm$/;
 
 export interface Prelude {
   /** The eager part's source (what every isolate compiles and keeps). */
@@ -31,6 +32,14 @@ export interface Prelude {
   readonly refreshed: boolean;
   /** Runs the eager part in a new context; the returned linker loads the lazy parts. */
   instantiate(isolate: ivm.Isolate, context: ivm.Context): PreludeLinker;
+  /**
+   * Lazy part `name`'s WebAssembly module, compiled on first use once per process (in Node's
+   * own isolate, ~10 ms for the HTMLRewriter parser), as a new copy to move into one isolate
+   * (`copyInto({ release: true })`): V8 shares the compiled code, each isolate makes its own
+   * instances. Not one copy kept for good: a process holding an unreleased ExternalCopy of a
+   * WebAssembly module does not exit (isolated-vm 7).
+   */
+  wasm(name: string): ivm.ExternalCopy<WasmModule>;
 }
 
 /** One isolate's prelude scripts. */
@@ -57,6 +66,10 @@ interface ScriptSource {
   cache: ivm.ExternalCopy<ArrayBuffer> | undefined;
   refreshed: boolean;
 }
+
+/** A compiled `WebAssembly.Module` (the project's lib settings carry no WebAssembly types). */
+export type WasmModule = object & { readonly __wasmModule?: never };
+const Wasm = (globalThis as unknown as { WebAssembly: { Module: new (bytes: Uint8Array) => WasmModule } }).WebAssembly;
 
 let shared: Prelude | undefined;
 
@@ -91,11 +104,15 @@ export function loadPrelude(dir: string = DEFAULT_DIR): Prelude {
   if (dir === DEFAULT_DIR && shared !== undefined) return shared;
   let entry: ScriptSource;
   const parts = new Map<string, ScriptSource>();
+  const wasmFiles = new Map<string, string>();
+  const wasmModules = new Map<string, WasmModule>();
   try {
     entry = source(readFileSync(join(dir, ENTRY), "utf8"), "verge:prelude");
     for (const file of readdirSync(dir)) {
       const m = PART_FILE.exec(file);
       if (m !== null) parts.set(m[1]!, source(readFileSync(join(dir, file), "utf8"), `verge:prelude:${m[1]!}`));
+      const w = WASM_FILE.exec(file);
+      if (w !== null) wasmFiles.set(w[1]!, join(dir, file));
     }
   } catch (cause) {
     throw new VergeError(
@@ -133,6 +150,16 @@ export function loadPrelude(dir: string = DEFAULT_DIR): Prelude {
         },
       };
     },
+    wasm(name) {
+      let module = typeof name === "string" ? wasmModules.get(name) : undefined;
+      if (module === undefined) {
+        const file = typeof name === "string" ? wasmFiles.get(name) : undefined;
+        if (file === undefined) throw new TypeError(`verge prelude: no WebAssembly module ${JSON.stringify(name)}`);
+        module = new Wasm.Module(readFileSync(file));
+        wasmModules.set(name, module);
+      }
+      return new ivm.ExternalCopy(module);
+    },
   };
   if (dir === DEFAULT_DIR) shared = prelude;
   return prelude;
@@ -157,6 +184,9 @@ export function scriptPrelude(code: string, filename = "verge:prelude"): Prelude
         },
         refreshAfterUse: () => refresh(isolate, src),
       };
+    },
+    wasm(name) {
+      throw new TypeError(`verge prelude: no WebAssembly module ${JSON.stringify(name)}`);
     },
   };
 }

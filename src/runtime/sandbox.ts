@@ -22,7 +22,7 @@ import { loadPrelude } from "./prelude.ts";
 import { createStackMapper, type StackMapper } from "./source-map.ts";
 import { HostOps } from "./host-ops.ts";
 import { shellFor, type GuestFn, type GuestShell } from "./shell.ts";
-import { ActiveInvocation, cfJson, type InvocationOutcome } from "./invocation.ts";
+import { ActiveInvocation, cfJson, responseFromHead, type InvocationOutcome } from "./invocation.ts";
 import { ConsoleBudget, STARTUP_LOGS } from "./console-budget.ts";
 import { backstopMs, busyFactor, clockRef, EXACT_AFTER_US, threadCpuUs } from "./cpu-clock.ts";
 import { evaluateBundle, produceCodeCache } from "./bundle-loader.ts";
@@ -92,6 +92,8 @@ export class Sandbox {
   #active: ActiveInvocation | null = null;
   #nextInvocation = 1;
   #heapBytes = 0;
+  /** Linear memory of the prelude's WebAssembly instances (HTMLRewriter), which the heap limit does not see. */
+  #wasmBytes = 0;
 
   /** Creates the isolate and evaluates the bundle. Throws a VergeError (ERR_BUNDLE_COMPILE, ERR_NO_HANDLER, ...). */
   constructor(options: SandboxOptions) {
@@ -127,6 +129,10 @@ export class Sandbox {
       platformWork: (start) => {
         if (start) this.#platformCpu0 = threadCpuUs(true);
         else this.#platformUs += Math.max(0, threadCpuUs(true) - this.#platformCpu0);
+      },
+      wasmMemory: (bytes) => {
+        this.#wasmBytes = Math.max(0, bytes);
+        return this.#heapBytes + this.#wasmBytes > this.limits.memoryMb * 1048576;
       },
     });
     try {
@@ -172,7 +178,7 @@ export class Sandbox {
     return this.#active !== null;
   }
   get heapBytes(): number {
-    return this.#heapBytes;
+    return this.#heapBytes + this.#wasmBytes;
   }
   /**
    * CPU the guest has used in this sandbox, in µs: an upper bound of this thread's
@@ -340,7 +346,7 @@ export class Sandbox {
     }
     // A response head returned by dispatchFetch (GuestApi.dispatchFetch), then an idle posted through
     // the shared mailbox during this entry (see shell.ts): after the entry's other emits, in that order.
-    if (typeof result === "string" && this.#dead === null && a !== null && a === this.#active) this.#respondFrom(a, result);
+    if (typeof result === "string" && this.#dead === null && a !== null && a === this.#active) a.onEmit(responseFromHead(a.id, result, this.#shell.readInline));
     const idle = this.#mailbox[0]!;
     if (idle !== 0) {
       this.#mailbox[0] = 0;
@@ -348,21 +354,11 @@ export class Sandbox {
     }
   }
 
-  /** The response of a head string `${status}\n${inline}\n${headersJson}\n${statusText}` (GuestApi.dispatchFetch). */
-  #respondFrom(a: ActiveInvocation, head: string): void {
-    const i1 = head.indexOf("\n");
-    const i2 = head.indexOf("\n", i1 + 1);
-    const i3 = head.indexOf("\n", i2 + 1);
-    const inline = Number(head.slice(i1 + 1, i2));
-    a.onEmit({
-      type: "response",
-      invocation: a.id,
-      head: { status: Number(head.slice(0, i1)), statusText: head.slice(i3 + 1), headers: JSON.parse(head.slice(i2 + 1, i3)) as Array<[string, string]> },
-      body: inline >= 0 ? this.#shell.readInline(inline) : null,
-    });
-  }
-
   #afterEnter(a: ActiveInvocation, cpuBefore: number): void {
+    if (this.#wasmBytes > 0 && this.#heapBytes + this.#wasmBytes > this.limits.memoryMb * 1048576) {
+      this.kill("ERR_MEMORY_LIMIT", `exceeded the memory limit of ${this.limits.memoryMb} MB (${Math.ceil(this.#wasmBytes / 1048576)} MB of it HTMLRewriter's parser memory)`);
+      return;
+    }
     const used = a.cpuMs(this.#cpuUs);
     if (used > this.limits.cpuMs) {
       this.kill("ERR_CPU_LIMIT", `exceeded the CPU budget of ${this.limits.cpuMs} ms (used ${used.toFixed(1)} ms)`);
@@ -375,7 +371,7 @@ export class Sandbox {
   #sampleHeap(a: ActiveInvocation): void {
     const heap = this.#isolate.getHeapStatisticsSync();
     this.#heapBytes = heap.used_heap_size + heap.externally_allocated_size;
-    a.noteHeap(this.#heapBytes);
+    a.noteHeap(this.#heapBytes + this.#wasmBytes);
   }
 
   /** Disposes the isolate for good and fails the running invocation with `code`. */
@@ -401,7 +397,7 @@ export class Sandbox {
         // Guest timers and outgoing body streams are the only state `finish` clears.
         if (a.leftGuestState) this.enter("finish", [a.id]);
         if (this.#dead === null && (this.invocations % HEAP_SAMPLE_EVERY === 1 || a.cpuUsedMs >= HEAP_SAMPLE_CPU_MS)) this.#sampleHeap(a);
-        a.noteHeap(this.#heapBytes);
+        a.noteHeap(this.#heapBytes + this.#wasmBytes);
         this.#shell.linker.refreshAfterUse();
         if (this.codeCache === undefined && this.invocations === 1) this.#produceCodeCache();
       } catch {

@@ -21,6 +21,8 @@ export interface ShellOwner {
   emit(message: Emit): void;
   /** A lazy prelude part starts / finished loading (outermost only): its CPU is the platform's. */
   platformWork(start: boolean): void;
+  /** The prelude's WebAssembly instances hold `bytes` of linear memory now; true when that puts the isolate over its limit. */
+  wasmMemory(bytes: number): boolean;
 }
 
 export type GuestFn = "init" | "prepareEnv" | "dispatch" | "dispatchFetch" | "dispatchCloudFront" | "settle" | "fireTimer" | "pull" | "cancelStream" | "finish" | "warm";
@@ -154,6 +156,8 @@ export function createShell(prelude: Prelude, memoryMb: number, options: ShellOp
         if (chunkDepth === 0) return;
         if (--chunkDepth === 0) owner?.platformWork(false);
       },
+      loadWasm: (name: string) => prelude.wasm(name).copyInto({ release: true }),
+      wasmMemory: (bytes: number) => (typeof bytes === "number" && owner !== null ? owner.wasmMemory(bytes) : false),
     }, shared);
     linker = prelude.instantiate(isolate, context);
     const guest = takeGuestApi(context);

@@ -69,6 +69,18 @@ export interface HostBridge {
   loadChunk(name: string): unknown;
   /** The guest finished setting up the part `loadChunk` gave it (called even when that failed). */
   chunkLoaded(): void;
+  /**
+   * The WebAssembly module of lazy part `name` (`prelude-<name>.generated.wasm`, the HTMLRewriter
+   * parser), compiled once per process and copied in: isolates share its code, never an instance
+   * or a memory. Called by the part while it loads, so the cost is the platform's.
+   */
+  loadWasm(name: string): unknown;
+  /**
+   * The bytes of linear memory the prelude's own WebAssembly instances hold now, which the
+   * isolate's heap limit does not see. True when, added to the heap, they are over the memory
+   * limit: the host then ends the invocation with ERR_MEMORY_LIMIT as the entry returns.
+   */
+  wasmMemory(bytes: number): boolean;
 }
 
 /** A parsed URL: href, protocol, username, password, host, hostname, port, pathname, search, hash, origin, joined by "\n". */

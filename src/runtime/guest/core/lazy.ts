@@ -16,6 +16,7 @@ import type * as Clone from "../lazy/clone.ts";
 import type * as Events from "../lazy/events.ts";
 import type * as Fflate from "../lazy/fflate.ts";
 import type * as Form from "../lazy/form.ts";
+import type * as HtmlRewriter from "../lazy/html-rewriter.ts";
 import type * as Kv from "../lazy/kv.ts";
 import type * as Streams from "../lazy/streams.ts";
 import type * as Subtle from "../lazy/subtle.ts";
@@ -29,6 +30,7 @@ export interface Chunks {
   events: typeof Events;
   fflate: typeof Fflate;
   form: typeof Form;
+  "html-rewriter": typeof HtmlRewriter;
   kv: typeof Kv;
   streams: typeof Streams;
   subtle: typeof Subtle;

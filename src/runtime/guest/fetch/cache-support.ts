@@ -1,6 +1,6 @@
 /**
- * What the "caches" lazy part (fetch/cache.ts) uses of the eager part, as one
- * object: each module a lazy part imports from the eager part is an entry of
+ * What the "caches" lazy part (fetch/cache.ts) and the "html-rewriter" part
+ * (html-rewriter/rewriter.ts) use of the eager part, as one object: each module a lazy part imports from the eager part is an entry of
  * the eager part's module table (`verge:core-table`), and every entry costs
  * every isolate its namespace object. fetch/index.ts imports this module so it
  * is part of the eager build.
@@ -8,7 +8,7 @@
 import { registerOutgoing } from "../core/streams-out.ts";
 import { bodyForBridge, bodyHeaders, bodyState, bytesBody } from "./body.ts";
 import { trustedHeaders } from "./fetch.ts";
-import { headerList } from "./headers.ts";
+import { copyHeaders, headerList } from "./headers.ts";
 import { Request, isRequest, requestState } from "./request.ts";
 import { isResponse, makeResponse, responseState } from "./response.ts";
 
@@ -19,6 +19,7 @@ export const cacheSupport = Object.freeze({
   bodyState,
   bytesBody,
   trustedHeaders,
+  copyHeaders,
   headerList,
   Request,
   isRequest,

@@ -78,6 +78,8 @@ export function installPlatform(): void {
   whenLoaded("subtle", (ns) => forbidClone(ns.SubtleCrypto as unknown as Ctor));
   exposeLazyInterfaces("url-pattern", ["URLPattern"]);
   whenLoaded("url-pattern", (ns) => forbidClone(ns.URLPattern as unknown as Ctor));
+  exposeLazyInterfaces("html-rewriter", ["HTMLRewriter"]);
+  whenLoaded("html-rewriter", (ns) => forbidClone(ns.HTMLRewriter as unknown as Ctor));
 
   exposeFunction("atob", atob);
   exposeFunction("btoa", btoa);
