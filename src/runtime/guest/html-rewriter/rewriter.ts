@@ -154,8 +154,11 @@ function transformSource(registrations: Registration[], input: Uint8Array | Read
   let cancelled = false;
   let busy = false;
 
+  let enqueued = 0;
   const sink = (out: Uint8Array) => {
-    if (!cancelled && out.byteLength > 0) controller.enqueue(out);
+    if (cancelled || out.byteLength === 0) return;
+    controller.enqueue(out);
+    enqueued++;
   };
   const begin = (e: Engine) => {
     rw = newRewriter(e, sink);
@@ -182,6 +185,8 @@ function transformSource(registrations: Registration[], input: Uint8Array | Read
     start(c: ReadableStreamDefaultController<Uint8Array>) {
       controller = c;
     },
+    // A pull must enqueue or close: the stream calls it again only if a read arrives meanwhile
+    // (Streams §4.5.9), so input chunks lol-html only buffers (half a tag) are read in a loop.
     async pull(): Promise<void> {
       if (engine === null) {
         engine = acquire();
@@ -194,41 +199,44 @@ function transformSource(registrations: Registration[], input: Uint8Array | Read
         }
       }
       const e = engine;
-      let next: { done: boolean; value?: unknown };
-      try {
-        if (stream === null) {
-          next = bytes === null || bytes.byteLength === 0 ? { done: true } : { done: false, value: bytes };
-          bytes = null;
-        } else next = await (reader ??= stream.getReader()).read();
-      } catch (err) {
-        finish();
-        throw err;
-      }
-      if (cancelled) return;
-      busy = true;
-      try {
-        if (next.done) {
-          await e.run(stackPtr, "htmlrewriter_end", [rw]);
-          // end() consumed the native rewriter; its wrapper is freed with it.
-          freeUnits(e);
+      const before = enqueued;
+      while (enqueued === before) {
+        let next: { done: boolean; value?: unknown };
+        try {
+          if (stream === null) {
+            next = bytes === null || bytes.byteLength === 0 ? { done: true } : { done: false, value: bytes };
+            bytes = null;
+          } else next = await (reader ??= stream.getReader()).read();
+        } catch (err) {
           finish();
-          reportMemory();
-          if (!cancelled) controller.close();
-          return;
+          throw err;
         }
-        const bytes = chunk("streams").chunkBytes(next.value);
-        const [ptr, len] = e.bytes(bytes);
-        await e.run(stackPtr, "htmlrewriter_write", [rw, ptr, len]);
-        freeUnits(e);
-        reportMemory();
-      } catch (err) {
-        e.broken = true;
-        finish();
-        reader?.cancel(err).catch(() => {});
-        throw asBodyError(err);
-      } finally {
-        busy = false;
-        if (cancelled) finish();
+        if (cancelled) return;
+        busy = true;
+        try {
+          if (next.done) {
+            await e.run(stackPtr, "htmlrewriter_end", [rw]);
+            freeUnits(e);
+            // end() consumed the native rewriter; its wrapper is freed with it.
+            finish();
+            reportMemory();
+            if (!cancelled) controller.close();
+            return;
+          }
+          const [ptr, len] = e.bytes(chunk("streams").chunkBytes(next.value));
+          await e.run(stackPtr, "htmlrewriter_write", [rw, ptr, len]);
+          freeUnits(e);
+          reportMemory();
+        } catch (err) {
+          e.broken = true;
+          finish();
+          reader?.cancel(err).catch(() => {});
+          throw asBodyError(err);
+        } finally {
+          busy = false;
+          if (cancelled) finish();
+        }
+        if (cancelled) return;
       }
     },
     cancel(reason: unknown): Promise<void> | undefined {
