@@ -130,9 +130,13 @@ export class Sandbox {
         if (start) this.#platformCpu0 = threadCpuUs(true);
         else this.#platformUs += Math.max(0, threadCpuUs(true) - this.#platformCpu0);
       },
+      // Over the limit, the isolate goes now, as V8 ends one whose heap is (disposing it inside
+      // this callback ends the running entry: "Isolate was disposed during execution").
       wasmMemory: (bytes) => {
         this.#wasmBytes = Math.max(0, bytes);
-        return this.#heapBytes + this.#wasmBytes > this.limits.memoryMb * 1048576;
+        if (this.#heapBytes + this.#wasmBytes <= this.limits.memoryMb * 1048576) return false;
+        this.kill("ERR_MEMORY_LIMIT", `exceeded the memory limit of ${this.limits.memoryMb} MB (${Math.ceil(this.#wasmBytes / 1048576)} MB of it HTMLRewriter's parser memory)`);
+        return true;
       },
     });
     try {
@@ -355,10 +359,6 @@ export class Sandbox {
   }
 
   #afterEnter(a: ActiveInvocation, cpuBefore: number): void {
-    if (this.#wasmBytes > 0 && this.#heapBytes + this.#wasmBytes > this.limits.memoryMb * 1048576) {
-      this.kill("ERR_MEMORY_LIMIT", `exceeded the memory limit of ${this.limits.memoryMb} MB (${Math.ceil(this.#wasmBytes / 1048576)} MB of it HTMLRewriter's parser memory)`);
-      return;
-    }
     const used = a.cpuMs(this.#cpuUs);
     if (used > this.limits.cpuMs) {
       this.kill("ERR_CPU_LIMIT", `exceeded the CPU budget of ${this.limits.cpuMs} ms (used ${used.toFixed(1)} ms)`);
