@@ -6,6 +6,8 @@
  * handler returned settles); later use throws workerd's TypeError. The native side is freed
  * when the rewriter's current write ends (engine.ts `units`).
  */
+import { loadedChunk } from "../core/lazy.ts";
+import { cacheSupport } from "../fetch/cache-support.ts";
 import type { Engine, Wrappers } from "./engine.ts";
 
 const TypeErrorCtor = TypeError;
@@ -57,6 +59,10 @@ class Unit {
   /** `content` and its `{ html }` option as the module takes them: string pointer, length, options (0 = none). */
   static content(u: Unit, who: string, content: unknown, options: unknown): [number, number, number] {
     if (!u.#valid) throw new TypeErrorCtor(STALE);
+    if (typeof content === "object" && content !== null && (cacheSupport.isResponse(content) || loadedChunk("streams")?.isReadableStream(content) === true)) {
+      // workerd streams such content in; this lol-html build inserts strings only (README, Known divergences).
+      throw new TypeErrorCtor(`Failed to execute '${who}' on '${u.#name()}': verge inserts string content only, not a Response or ReadableStream; read it first (await response.text()).`);
+    }
     const s = StringFn(content);
     let type = 0;
     if (options !== undefined && options !== null) {
