@@ -31,27 +31,21 @@ proto.toString = function (encoding, start, end) {
   return isUrl(encoding) ? toUrl(toString.call(this, "base64", start, end)) : Reflect.apply(toString, this, arguments);
 };
 proto.toLocaleString = proto.toString;
-proto.write = function (string, offset, length, encoding) {
-  const args = [...arguments];
-  // The encoding is the last string argument: write(s, enc), write(s, off, enc), write(s, off, len, enc).
-  for (let i = args.length - 1; i > 0; i--) {
-    if (typeof args[i] === "string") {
-      args[i] = decodeAs(args[i]);
-      break;
+/** `native` with its encoding argument (the last string argument after the first) read as `decodeAs` reads it. */
+function decodingLastEncoding(native) {
+  return function (...args) {
+    // write(s, enc), write(s, off, enc), write(s, off, len, enc); fill(v, enc), fill(v, off, enc), fill(v, off, end, enc).
+    for (let i = args.length - 1; i > 0; i--) {
+      if (typeof args[i] === "string") {
+        args[i] = decodeAs(args[i]);
+        break;
+      }
     }
-  }
-  return Reflect.apply(write, this, args);
-};
-proto.fill = function (value, offset, end, encoding) {
-  const args = [...arguments];
-  for (let i = args.length - 1; i > 0; i--) {
-    if (typeof args[i] === "string") {
-      args[i] = decodeAs(args[i]);
-      break;
-    }
-  }
-  return Reflect.apply(fill, this, args);
-};
+    return Reflect.apply(native, this, args);
+  };
+}
+proto.write = decodingLastEncoding(write);
+proto.fill = decodingLastEncoding(fill);
 
 export { Buffer };
 export default { ...pkg, Buffer };
