@@ -118,7 +118,34 @@ function insert(u: Unit, kind: string, method: string, content: unknown, options
   Unit.call(u, method, ptr, len, type);
 }
 
-export class Element extends Unit {
+/** A unit in the document's flow: content goes before or after it, and it can go (EndTag, and below). */
+class Placed extends Unit {
+  before(content: string, options?: ContentOptions): this {
+    insert(this, "before", "before", content, options);
+    return this;
+  }
+  after(content: string, options?: ContentOptions): this {
+    insert(this, "after", "after", content, options);
+    return this;
+  }
+  remove(): this {
+    Unit.call(this, "remove");
+    return this;
+  }
+}
+
+/** A unit that can also be replaced and says whether it was removed: Element, Comment, Text. */
+class Replaceable extends Placed {
+  get removed(): boolean {
+    return Unit.call(this, "removed") !== 0;
+  }
+  replace(content: string, options?: ContentOptions): this {
+    insert(this, "replace", "replace", content, options);
+    return this;
+  }
+}
+
+export class Element extends Replaceable {
   get tagName(): string {
     return Unit.string(this, "tag_name");
   }
@@ -128,9 +155,6 @@ export class Element extends Unit {
   }
   get namespaceURI(): string {
     return Unit.take(this, "namespace_uri") as string;
-  }
-  get removed(): boolean {
-    return Unit.call(this, "removed") !== 0;
   }
   /** An iterator of [name, value] pairs (workerd: an iterator, not an array). */
   get attributes(): IterableIterator<[string, string]> {
@@ -155,14 +179,6 @@ export class Element extends Unit {
     Unit.call(this, "removeAttribute", ptr, len);
     return this;
   }
-  before(content: string, options?: ContentOptions): this {
-    insert(this, "before", "before", content, options);
-    return this;
-  }
-  after(content: string, options?: ContentOptions): this {
-    insert(this, "after", "after", content, options);
-    return this;
-  }
   prepend(content: string, options?: ContentOptions): this {
     insert(this, "prepend", "prepend", content, options);
     return this;
@@ -171,16 +187,8 @@ export class Element extends Unit {
     insert(this, "append", "append", content, options);
     return this;
   }
-  replace(content: string, options?: ContentOptions): this {
-    insert(this, "replace", "replace", content, options);
-    return this;
-  }
   setInnerContent(content: string, options?: ContentOptions): this {
     insert(this, "setInnerContent", "setInnerContent", content, options);
-    return this;
-  }
-  remove(): this {
-    Unit.call(this, "remove");
     return this;
   }
   removeAndKeepContent(): this {
@@ -195,7 +203,7 @@ export class Element extends Unit {
   }
 }
 
-export class EndTag extends Unit {
+export class EndTag extends Placed {
   get name(): string {
     return Unit.string(this, "name");
   }
@@ -203,21 +211,9 @@ export class EndTag extends Unit {
     const [ptr, len] = Unit.str(this, name);
     Unit.call(this, "set_name", ptr, len);
   }
-  before(content: string, options?: ContentOptions): this {
-    insert(this, "before", "before", content, options);
-    return this;
-  }
-  after(content: string, options?: ContentOptions): this {
-    insert(this, "after", "after", content, options);
-    return this;
-  }
-  remove(): this {
-    Unit.call(this, "remove");
-    return this;
-  }
 }
 
-export class Comment extends Unit {
+export class Comment extends Replaceable {
   get text(): string {
     return Unit.string(this, "text");
   }
@@ -225,53 +221,15 @@ export class Comment extends Unit {
     const [ptr, len] = Unit.str(this, text);
     Unit.call(this, "set_text", ptr, len);
   }
-  get removed(): boolean {
-    return Unit.call(this, "removed") !== 0;
-  }
-  before(content: string, options?: ContentOptions): this {
-    insert(this, "before", "before", content, options);
-    return this;
-  }
-  after(content: string, options?: ContentOptions): this {
-    insert(this, "after", "after", content, options);
-    return this;
-  }
-  replace(content: string, options?: ContentOptions): this {
-    insert(this, "replace", "replace", content, options);
-    return this;
-  }
-  remove(): this {
-    Unit.call(this, "remove");
-    return this;
-  }
 }
 
 /** A text chunk: workerd's class is named `Text`. */
-export class Text extends Unit {
+export class Text extends Replaceable {
   get text(): string {
     return Unit.string(this, "text");
   }
   get lastInTextNode(): boolean {
     return Unit.call(this, "last_in_text_node") !== 0;
-  }
-  get removed(): boolean {
-    return Unit.call(this, "removed") !== 0;
-  }
-  before(content: string, options?: ContentOptions): this {
-    insert(this, "before", "before", content, options);
-    return this;
-  }
-  after(content: string, options?: ContentOptions): this {
-    insert(this, "after", "after", content, options);
-    return this;
-  }
-  replace(content: string, options?: ContentOptions): this {
-    insert(this, "replace", "replace", content, options);
-    return this;
-  }
-  remove(): this {
-    Unit.call(this, "remove");
-    return this;
   }
 }
 
