@@ -4,6 +4,7 @@
  * cron triggers).
  */
 import { cronNeverFires, cronProblem } from "../../src/shared/cron.ts";
+import { MAX_MEMORY_MB } from "../../src/shared/limits.ts";
 import { MAX_CRONS_PER_FUNCTION, NAME_PATTERN, type FunctionConfig, type FunctionConfigInput } from "../../src/shared/protocol.ts";
 import { describe, Diagnostics } from "./fields.ts";
 
@@ -31,7 +32,7 @@ export function validateConfig(raw: unknown): { config: ValidConfig; diagnostics
   if (obj === undefined) return { config: { ...DEFAULT_CONFIG, env: {} }, diagnostics: d };
   d.known("config", obj as Record<string, unknown>, ["memoryMb", "cpuMs", "wallMs", "subrequests", "env", "reservedConcurrency", "provisionedConcurrency", "kvNamespaces", "crons"]);
   const config: ValidConfig = {
-    memoryMb: d.integer("config.memoryMb", obj.memoryMb, 8, 4096, DEFAULT_CONFIG.memoryMb),
+    memoryMb: d.integer("config.memoryMb", obj.memoryMb, 8, MAX_MEMORY_MB, DEFAULT_CONFIG.memoryMb),
     cpuMs: d.integer("config.cpuMs", obj.cpuMs, 1, 900_000, DEFAULT_CONFIG.cpuMs),
     wallMs: d.integer("config.wallMs", obj.wallMs, 1, 900_000, DEFAULT_CONFIG.wallMs),
     subrequests: d.integer("config.subrequests", obj.subrequests, 0, 1000, DEFAULT_CONFIG.subrequests),

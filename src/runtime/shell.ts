@@ -11,6 +11,8 @@ import ivm from "isolated-vm";
 import { MAILBOX_BODY, type Emit, type LogLevel } from "./bridge/protocol.ts";
 import type { Prelude, PreludeLinker } from "./prelude.ts";
 import { urlParse, urlSet } from "./url-host.ts";
+// Caps each WebAssembly memory before the first isolate exists (see wasm-cap.ts).
+import "./wasm-cap.ts";
 
 /** What the host bridge calls into: the Sandbox that adopted the shell. */
 export interface ShellOwner {
@@ -21,7 +23,7 @@ export interface ShellOwner {
   emit(message: Emit): void;
   /** A lazy prelude part starts / finished loading (outermost only): its CPU is the platform's. */
   platformWork(start: boolean): void;
-  /** The prelude's WebAssembly instances hold `bytes` of linear memory now; true when that puts the isolate over its limit. */
+  /** The isolate's WebAssembly memories hold `bytes` of linear memory now; true when that puts the isolate over its limit. */
   wasmMemory(bytes: number): boolean;
 }
 

@@ -27,6 +27,13 @@ export interface Limits {
 
 export type LimitsOptions = Partial<Omit<Limits, "profile">> & { profile?: LimitsProfile };
 
+/**
+ * The largest memory budget a function may have (the registry refuses more). It also caps each
+ * WebAssembly linear memory in a process that runs functions (src/runtime/wasm-cap.ts), so no one
+ * memory can reserve more than any function may use.
+ */
+export const MAX_MEMORY_MB = 4096;
+
 const WORKERS: Limits = {
   profile: "workers",
   cpuMs: 50,
@@ -100,7 +107,8 @@ export function validateLimits(raw: unknown, event?: CloudFrontEventType): { con
       continue;
     }
     const v = input[key];
-    if (isPositive(v)) config[key as (typeof NUMERIC)[number]] = v;
+    if (key === "memoryMb" && isPositive(v) && v > MAX_MEMORY_MB) diagnostics.push({ path: "limits.memoryMb", message: `expected at most ${MAX_MEMORY_MB} (MB), found ${v}` });
+    else if (isPositive(v)) config[key as (typeof NUMERIC)[number]] = v;
     else diagnostics.push({ path: `limits.${key}`, message: `expected a positive number, found ${describe(v)}` });
   }
   return { config, diagnostics };
