@@ -92,7 +92,7 @@ export class Sandbox {
   #active: ActiveInvocation | null = null;
   #nextInvocation = 1;
   #heapBytes = 0;
-  /** Linear memory of the prelude's WebAssembly instances (HTMLRewriter), which the heap limit does not see. */
+  /** WebAssembly linear memory of the isolate (user code's and HTMLRewriter's), which the heap limit does not see. */
   #wasmBytes = 0;
 
   /** Creates the isolate and evaluates the bundle. Throws a VergeError (ERR_BUNDLE_COMPILE, ERR_NO_HANDLER, ...). */
@@ -135,7 +135,7 @@ export class Sandbox {
       wasmMemory: (bytes) => {
         this.#wasmBytes = Math.max(0, bytes);
         if (this.#heapBytes + this.#wasmBytes <= this.limits.memoryMb * 1048576) return false;
-        this.kill("ERR_MEMORY_LIMIT", `exceeded the memory limit of ${this.limits.memoryMb} MB (${Math.ceil(this.#wasmBytes / 1048576)} MB of it HTMLRewriter's parser memory)`);
+        this.kill("ERR_MEMORY_LIMIT", `exceeded the memory limit of ${this.limits.memoryMb} MB (${Math.ceil(this.#wasmBytes / 1048576)} MB of it WebAssembly linear memory)`);
         return true;
       },
     });
@@ -438,6 +438,8 @@ export class Sandbox {
 
   #startupError(err: unknown): VergeError {
     if (err instanceof VergeError) return err;
+    // Killed from a host callback during startup (WebAssembly memory over the limit at the top level).
+    if (this.#dead !== null) return this.#dead;
     const msg = err instanceof Error ? err.message : String(err);
     if (/memory limit/i.test(msg)) return new VergeError("ERR_MEMORY_LIMIT", `${this.#name()}: exceeded the memory limit of ${this.limits.memoryMb} MB while starting`);
     if (/timed out/i.test(msg)) return new VergeError("ERR_STARTUP_CPU_LIMIT", `${this.#name()}: evaluating the top level exceeded the startup budget of ${this.limits.startupCpuMs} ms`);

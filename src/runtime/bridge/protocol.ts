@@ -76,9 +76,10 @@ export interface HostBridge {
    */
   loadWasm(name: string): unknown;
   /**
-   * The bytes of linear memory the prelude's own WebAssembly instances hold now, which the
-   * isolate's heap limit does not see. True when, added to the heap, they are over the memory
-   * limit: the host then ends the invocation with ERR_MEMORY_LIMIT as the entry returns.
+   * The bytes of WebAssembly linear memory every live memory of the isolate holds now (user
+   * code's and the prelude's, guest/wasm/accounting.ts), which the isolate's heap limit does not
+   * see. True when, added to the heap, they are over the memory limit: the host then has disposed
+   * the isolate inside this call (ERR_MEMORY_LIMIT), so the entry ends here.
    */
   wasmMemory(bytes: number): boolean;
 }

@@ -4,6 +4,8 @@
  * 1. capture the host bridge (core/host.ts runs first and deletes the global);
  * 2. install the Web platform globals;
  * 3. publish the guest entry points for the host, which takes them and deletes the global.
+ *    Each entry that may have run user code ends by reporting the isolate's WebAssembly memory
+ *    (wasm/accounting.ts): a `memory.grow` inside wasm is seen by no JS until then.
  */
 import type { GuestApi } from "../bridge/protocol.ts";
 import { settleOp } from "./core/host.ts";
@@ -12,8 +14,11 @@ import { installTimers, fireTimer, clearAllTimers } from "./core/timers.ts";
 import { pull, cancelOutgoing, cancelAllOutgoing } from "./core/streams-out.ts";
 import { installPlatform } from "./platform/index.ts";
 import { installFetchApi } from "./fetch/index.ts";
+import { installWasm } from "./wasm/install.ts";
+import { reportWasmMemory } from "./wasm/accounting.ts";
 import { prepareEnv, init, dispatch, dispatchCloudFront, dispatchFetch, installServiceWorkerGlobals, installWorkersModule, warm } from "./core/dispatch.ts";
 
+installWasm();
 installConsole();
 installTimers();
 installPlatform();
@@ -21,19 +26,78 @@ installFetchApi();
 installServiceWorkerGlobals();
 installWorkersModule();
 
+// Fixed arities, no Function.prototype.apply: user code may have replaced it by the time these run.
 const api: GuestApi = {
-  init,
-  prepareEnv,
-  dispatch,
-  dispatchFetch,
-  dispatchCloudFront,
-  settle: settleOp,
-  fireTimer,
-  pull,
-  cancelStream: cancelOutgoing,
+  init(namespace, env, specs) {
+    try {
+      return init(namespace, env, specs);
+    } finally {
+      reportWasmMemory();
+    }
+  },
+  prepareEnv(env, specs, asGlobals) {
+    try {
+      prepareEnv(env, specs, asGlobals);
+    } finally {
+      reportWasmMemory();
+    }
+  },
+  dispatch(invocation, job) {
+    try {
+      dispatch(invocation, job);
+    } finally {
+      reportWasmMemory();
+    }
+  },
+  dispatchFetch(invocation, method, url, headers, body, cf) {
+    try {
+      return dispatchFetch(invocation, method, url, headers, body, cf);
+    } finally {
+      reportWasmMemory();
+    }
+  },
+  dispatchCloudFront(invocation, eventJson, contextJson, startedAt) {
+    try {
+      dispatchCloudFront(invocation, eventJson, contextJson, startedAt);
+    } finally {
+      reportWasmMemory();
+    }
+  },
+  settle(opId, ok, value) {
+    try {
+      settleOp(opId, ok, value);
+    } finally {
+      reportWasmMemory();
+    }
+  },
+  fireTimer(timerId) {
+    try {
+      fireTimer(timerId);
+    } finally {
+      reportWasmMemory();
+    }
+  },
+  pull(stream) {
+    try {
+      pull(stream);
+    } finally {
+      reportWasmMemory();
+    }
+  },
+  cancelStream(stream, reason) {
+    try {
+      cancelOutgoing(stream, reason);
+    } finally {
+      reportWasmMemory();
+    }
+  },
   finish() {
-    clearAllTimers();
-    cancelAllOutgoing();
+    try {
+      clearAllTimers();
+      cancelAllOutgoing();
+    } finally {
+      reportWasmMemory();
+    }
   },
   warm,
 };

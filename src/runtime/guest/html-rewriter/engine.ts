@@ -20,6 +20,7 @@
  * share its shadow stack, so an instance serves one transform at a time (see pool.ts).
  */
 import { TextDecoder, TextEncoder } from "../platform/encoding.ts";
+import { apply as reflectApply, instanceExports, native } from "../wasm/captured.ts";
 
 export interface Exports {
   memory: WebAssembly.Memory;
@@ -55,8 +56,8 @@ export interface Engine {
   take(idx: number): unknown;
   /** Runs `name(...args)` on the rewriter whose asyncify area is `stackPtr`, resuming it after each promise a handler returned. */
   run(stackPtr: number, name: string, args: number[]): Promise<void>;
-  /** Bytes of linear memory this instance holds (it never shrinks). */
-  memoryBytes(): number;
+  /** The instance's linear memory (a WebAssembly.Memory; it never shrinks), counted by wasm/accounting.ts. */
+  readonly memory: object;
   /** Units made during the current call, freed (and made invalid) when it ends. */
   readonly units: Array<{ free(): void }>;
   /** An exception or a trap went through the module: its state is not to be trusted again. */
@@ -209,8 +210,9 @@ export function createEngine(module: WebAssembly.Module, wrappers: Wrappers): En
     },
   };
 
-  const instance = new WebAssembly.Instance(module, { __wbindgen_placeholder__: imports as WebAssembly.ModuleImports });
-  x = instance.exports as unknown as Exports;
+  // V8's own constructor and getter, captured before user code ran (the globals are user code's to replace).
+  const instance = new native.Instance(module, { __wbindgen_placeholder__: imports as WebAssembly.ModuleImports });
+  x = reflectApply(instanceExports, instance, []) as Exports;
 
   const engine: Engine = {
     units: [],
@@ -254,7 +256,7 @@ export function createEngine(module: WebAssembly.Module, wrappers: Wrappers): En
         throw e;
       }
     },
-    memoryBytes: () => x.memory.buffer.byteLength,
+    memory: x.memory,
   };
   return engine;
 }

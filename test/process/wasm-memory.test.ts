@@ -1,0 +1,149 @@
+/**
+ * WebAssembly linear memory counts against a function's memory budget (src/runtime/guest/wasm/):
+ * V8's heap limit does not see it. Each hostile function runs in the child-process host beside a
+ * healthy one; the hostile call must fail with ERR_MEMORY_LIMIT (not crash the host, not succeed)
+ * and the healthy function must answer right after. A legitimate module keeps its exports' shape.
+ */
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import { createChildRuntime, type FunctionDecl } from "../../src/runtime/index.ts";
+import { resolveLimits, type LimitsOptions } from "../../src/shared/limits.ts";
+import { readBody } from "../../src/shared/http.ts";
+import { bytes, bytesLiteral, exportFunc, exportMemory, internalMemoryModule, I32_TO_I32, leb, section, vec } from "../../src/runtime/testing/wasm-bytes.ts";
+
+const rt = createChildRuntime({ fetch: {} });
+after(() => rt.dispose());
+
+let n = 0;
+function decl(code: string, limits: LimitsOptions = {}): FunctionDecl {
+  return { source: { id: `wasm-${++n}`, code, format: "esm" }, limits: resolveLimits({ cpuMs: 20_000, wallMs: 20_000, memoryMb: 64, ...limits }), bindings: {} };
+}
+
+const healthy = rt.register(decl(`export default { fetch: () => new Response("healthy") }`));
+
+async function call(fn: ReturnType<typeof rt.register>): Promise<string> {
+  const r = await rt.fetch(fn, { method: "GET", url: "http://t/", headers: [], body: null });
+  assert.equal(r.type, "response");
+  if (r.type !== "response") return "";
+  return Buffer.from(await readBody(r.response.body)).toString();
+}
+
+async function expectMemoryLimit(body: string, limits: LimitsOptions = {}): Promise<void> {
+  const fn = rt.register(decl(`const WASM = ${bytesLiteral(internalMemoryModule())};\nexport default { async fetch(request, env, ctx) { ${body} } }`, limits));
+  let caught: { code: string; message: string } | undefined;
+  let answered = "";
+  try {
+    answered = await call(fn);
+  } catch (e) {
+    caught = e as { code: string; message: string };
+  }
+  assert.ok(caught, `expected ERR_MEMORY_LIMIT, but the call answered ${JSON.stringify(answered.slice(0, 200))}`);
+  assert.equal(caught.code, "ERR_MEMORY_LIMIT", caught.message);
+  assert.match(caught.message, /WebAssembly linear memory/);
+  assert.equal(await call(healthy), "healthy");
+  rt.unregister(fn);
+}
+
+const GROW_AND_TOUCH = `
+  const { grow, touch } = new WebAssembly.Instance(new WebAssembly.Module(WASM)).exports;
+  for (let step = 0; step < 1024; step++) {
+    const old = grow(16);
+    if (old < 0) return new Response("grow refused at " + step);
+    for (let page = old; page < old + 16; page++) touch(page * 65536);
+    STEP_END
+  }
+  return new Response("grew to 1 GiB");`;
+
+test("an internal memory grown to 1 GiB in awaited steps, pages touched: ERR_MEMORY_LIMIT at the step past the budget", () =>
+  expectMemoryLimit(GROW_AND_TOUCH.replace("STEP_END", "await new Promise((r) => setTimeout(r, 0));")));
+
+test("an internal memory grown to 1 GiB within one synchronous call: ERR_MEMORY_LIMIT when the call returns", () => expectMemoryLimit(GROW_AND_TOUCH.replace("STEP_END", "")));
+
+test("many small instances, each with its own memory, summing past the budget", () =>
+  expectMemoryLimit(`
+    const module = new WebAssembly.Module(WASM);
+    const keep = [];
+    for (let i = 0; i < 1000; i++) { const x = new WebAssembly.Instance(module).exports; x.grow(15); x.touch(15 * 65536); keep.push(x); }
+    return new Response("kept " + keep.length);`));
+
+test("WebAssembly.instantiate(bytes) in a loop, each instance growing", () =>
+  expectMemoryLimit(`
+    const keep = [];
+    for (let i = 0; i < 1000; i++) { const { instance } = await WebAssembly.instantiate(WASM); instance.exports.grow(31); keep.push(instance); }
+    return new Response("kept " + keep.length);`));
+
+test("new WebAssembly.Memory in a loop", () =>
+  expectMemoryLimit(`
+    const keep = [];
+    for (let i = 0; i < 1000; i++) { const m = new WebAssembly.Memory({ initial: 16 }); new Uint8Array(m.buffer).fill(1); keep.push(m); }
+    return new Response("kept " + keep.length);`));
+
+test("Memory.prototype.grow from JS, one memory", () =>
+  expectMemoryLimit(`
+    const m = new WebAssembly.Memory({ initial: 1 });
+    for (let i = 0; i < 1000; i++) { m.grow(16); }
+    return new Response("grew to " + m.buffer.byteLength);`));
+
+test("a memory made at the top level and grown there counts from the first call", async () => {
+  const fn = rt.register(
+    decl(`const WASM = ${bytesLiteral(internalMemoryModule())};
+      const x = new WebAssembly.Instance(new WebAssembly.Module(WASM)).exports;
+      x.grow(2000);
+      export default { fetch: () => new Response("served") }`),
+  );
+  await assert.rejects(call(fn), (e: { code: string }) => e.code === "ERR_MEMORY_LIMIT");
+  assert.equal(await call(healthy), "healthy");
+});
+
+test("a legitimate module under the budget works and its exports look as they did", async () => {
+  // One exporting its memory (untouched) and one keeping it (rewritten with a hidden export).
+  const exported = bytes(
+    section(1, vec([I32_TO_I32])),
+    section(3, vec([[0x00]])),
+    section(5, vec([[0x00, ...leb(1)]])),
+    section(7, vec([exportFunc("grow", 0), exportMemory("memory", 0)])),
+    section(10, vec([[...leb(6), 0x00, 0x20, 0x00, 0x40, 0x00, 0x0b]])),
+  );
+  const fn = rt.register(
+    decl(`const INTERNAL = ${bytesLiteral(internalMemoryModule())}; const EXPORTED = ${bytesLiteral(exported)};
+      export default { async fetch() {
+        const m = new WebAssembly.Module(INTERNAL);
+        const i = new WebAssembly.Instance(m);
+        const { module: m2, instance: i2 } = await WebAssembly.instantiate(EXPORTED);
+        const i3 = await WebAssembly.instantiate(await WebAssembly.compile(INTERNAL));
+        let compileError = "none";
+        try { new WebAssembly.Module(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 99])); } catch (e) { compileError = e.constructor.name + (e instanceof WebAssembly.CompileError); }
+        let rejected = "none";
+        await WebAssembly.instantiate(new Uint8Array([1, 2, 3])).catch((e) => { rejected = e.constructor.name; });
+        return Response.json({
+          keys: Object.keys(i.exports), names: Object.getOwnPropertyNames(i.exports), frozen: Object.isFrozen(i.exports), proto: Object.getPrototypeOf(i.exports),
+          moduleExports: WebAssembly.Module.exports(m), moduleExports2: WebAssembly.Module.exports(m2),
+          instanceOf: [i instanceof WebAssembly.Instance, m instanceof WebAssembly.Module, i3 instanceof WebAssembly.Instance, i2.exports.memory instanceof WebAssembly.Memory],
+          ctor: m.constructor === WebAssembly.Module && Object.getPrototypeOf(i) === WebAssembly.Instance.prototype,
+          keys2: Object.keys(i2.exports), keys3: Object.keys(i3.exports),
+          grew: [i.exports.grow(3), i.exports.grow(0), i2.exports.grow(1), i2.exports.memory.buffer.byteLength],
+          touched: i.exports.touch(65536 * 3),
+          compileError, rejected,
+          source: String(WebAssembly.Module),
+        });
+      } }`),
+  );
+  const body = JSON.parse(await call(fn));
+  assert.deepEqual(body, {
+    keys: ["grow", "touch"],
+    names: ["grow", "touch"],
+    frozen: true,
+    proto: null,
+    moduleExports: [{ name: "grow", kind: "function" }, { name: "touch", kind: "function" }],
+    moduleExports2: [{ name: "grow", kind: "function" }, { name: "memory", kind: "memory" }],
+    instanceOf: [true, true, true, true],
+    ctor: true,
+    keys2: ["grow", "memory"],
+    keys3: ["grow", "touch"],
+    grew: [1, 4, 1, 2 * 65536],
+    touched: 65536 * 3,
+    compileError: "CompileErrortrue",
+    rejected: "CompileError",
+    source: "function Module() { [native code] }",
+  });
+});
