@@ -21,6 +21,7 @@ import type * as Kv from "../lazy/kv.ts";
 import type * as Streams from "../lazy/streams.ts";
 import type * as Subtle from "../lazy/subtle.ts";
 import type * as UrlPattern from "../lazy/url-pattern.ts";
+import type * as WasmBinary from "../lazy/wasm-binary.ts";
 import { coreTable } from "verge:core-table";
 import { host } from "./host.ts";
 
@@ -35,6 +36,7 @@ export interface Chunks {
   streams: typeof Streams;
   subtle: typeof Subtle;
   "url-pattern": typeof UrlPattern;
+  "wasm-binary": typeof WasmBinary;
 }
 
 export type ChunkName = keyof Chunks;

@@ -16,7 +16,11 @@
  */
 import { markNative } from "../core/globals.ts";
 import { trackMemory, reportWasmMemory } from "./accounting.ts";
-import { exposeMemories, UNREADABLE } from "./binary.ts";
+import { chunk } from "../core/lazy.ts";
+import type { UNREADABLE as Unreadable } from "./binary.ts";
+
+/** binary.ts's UNREADABLE (a value import of it would put the reader in the eager part). */
+const UNREADABLE: typeof Unreadable = false;
 import {
   abByteLength,
   apply,
@@ -79,7 +83,8 @@ function isBuffer(byteLength: Function, value: object): boolean {
 
 /** Compiles copied bytes with their memories exposed; errors are V8's own, for the bytes as given. */
 function compileBytes(bytes: Uint8Array, newTarget: Ctor): object {
-  const exposed = exposeMemories(bytes);
+  // The reader is a lazy part (binary.ts): only a function that compiles a module loads it.
+  const exposed = chunk("wasm-binary").exposeMemories(bytes);
   if (exposed === null) return construct(native.Module, [bytes], newTarget) as object;
   if (exposed === UNREADABLE) {
     construct(native.Module, [bytes]);
