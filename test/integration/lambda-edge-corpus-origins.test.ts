@@ -8,12 +8,10 @@
  */
 import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { Verge, originRequestEvent, viewerRequestEvent, type VergeOptions, type LogEntry, type LogSource } from "../../src/index.ts";
+import { originRequestEvent, viewerRequestEvent, type VergeOptions, type LogEntry, type LogSource } from "../../src/index.ts";
 import { startOrigin, type TestOrigin } from "../../src/pipeline/testing-edge.ts";
-
-const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/lambda-edge/${name}`, import.meta.url));
+import { fixture, verge, why } from "../helpers/lambda-edge.ts";
 
 function echo(name: string): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
@@ -26,16 +24,6 @@ async function origin(t: TestContext, name = "origin"): Promise<TestOrigin> {
   const o = await startOrigin(echo(name));
   t.after(() => o.close());
   return o;
-}
-
-function verge(t: TestContext, options: VergeOptions): Verge {
-  const v = new Verge({ limits: { cpuMs: 2_000 }, ...options });
-  t.after(() => v.dispose());
-  return v;
-}
-
-async function why(v: Verge, res: Response): Promise<string> {
-  return `${res.status} ${res.headers.get("x-verge-error") ?? ""} ${JSON.stringify((await v.reportOf(res))?.error ?? null)}`;
 }
 
 const COUNTRY_KEY = { headers: { behavior: "allowList" as const, items: ["CloudFront-Viewer-Country"] } };

@@ -12,12 +12,10 @@
 import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { gunzipSync } from "node:zlib";
-import { fileURLToPath } from "node:url";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { Verge, originRequestEvent, viewerRequestEvent, type VergeOptions } from "../../src/index.ts";
+import { originRequestEvent, viewerRequestEvent } from "../../src/index.ts";
 import { startOrigin, type TestOrigin } from "../../src/pipeline/testing-edge.ts";
-
-const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/lambda-edge/${name}`, import.meta.url));
+import { fixture, verge, why } from "../helpers/lambda-edge.ts";
 
 /** The origin most tests use: 404 under /missing, 503 under /broken, else 200 with what it saw. */
 function defaultOrigin(req: IncomingMessage, res: ServerResponse): void {
@@ -36,17 +34,6 @@ async function origin(t: TestContext, handler: (req: IncomingMessage, res: Serve
   const o = await startOrigin(handler);
   t.after(() => o.close());
   return o;
-}
-
-function verge(t: TestContext, options: VergeOptions): Verge {
-  const v = new Verge({ limits: { cpuMs: 2_000 }, ...options });
-  t.after(() => v.dispose());
-  return v;
-}
-
-/** The edge's reason when a response is an error, for assertion messages. */
-async function why(v: Verge, res: Response): Promise<string> {
-  return `${res.status} ${res.headers.get("x-verge-error") ?? ""} ${JSON.stringify((await v.reportOf(res))?.error ?? null)}`;
 }
 
 test("A/B testing (viewer-request, callback): the cookie picks the object, the URL stays", async (t) => {
