@@ -22,12 +22,9 @@ export interface BundleOptions {
    */
   rules?: readonly ModuleRule[] | undefined;
   /**
-   * Workers' `nodejs_compat` (see node-compat.ts): `node:buffer`, `node:events`, `node:util`,
-   * `node:path`, `node:string_decoder`, `node:assert`, `node:crypto`, `node:stream`, `node:url`,
-   * `node:querystring`, `node:timers` and `node:process` resolve to pure-JS polyfills bundled
-   * into the function (NODE_COMPAT_MODULES lists them), and `Buffer`,
-   * `process` and `global` are defined where the code uses them.
-   * Without it, any `node:*` import is a build error saying so.
+   * Workers' `nodejs_compat` (see node-compat.ts): the Node built-ins NODE_COMPAT_MODULES lists
+   * resolve to polyfills bundled into the function, and `Buffer`, `process` and `global` are
+   * defined where the code uses them. Without it, any `node:*` import is a build error saying so.
    */
   nodeCompat?: boolean | undefined;
 }
@@ -89,16 +86,18 @@ export async function bundle(entry: string, options: BundleOptions = {}): Promis
       plugins: [nodeCompatPlugin(nodeCompat), moduleRulesPlugin(options.rules ?? [], ruled)],
     };
     let result = await esbuild.build(build);
-    // AsyncLocalStorage follows `.then` only: the bundle's awaits must go through it (polyfills/async_hooks.js).
-    if (usesAsyncContext(Object.keys(result.metafile.inputs))) result = await esbuild.build({ ...build, supported: LOWERED_ASYNC });
+    // Metafile input keys are relative to esbuild's working directory; some carry a namespace prefix.
+    const filesOf = (r: typeof result) => Object.keys(r.metafile.inputs).filter((p) => !/^[a-z-]+:/.test(p)).map((p) => resolve(p));
+    let files = filesOf(result);
+    // AsyncLocalStorage follows `.then` only: the bundle's awaits must go through it (node-polyfills/async_hooks.js).
+    if (usesAsyncContext(files)) {
+      result = await esbuild.build({ ...build, supported: LOWERED_ASYNC });
+      files = filesOf(result);
+    }
     const js = result.outputFiles.find((f) => f.path.endsWith(".js"));
     const map = result.outputFiles.find((f) => f.path.endsWith(".map"));
     if (js === undefined) throw new Error("esbuild produced no JavaScript");
-    // Metafile input keys are relative to esbuild's working directory; some carry a namespace prefix.
-    const inputs = Object.keys(result.metafile.inputs)
-      .filter((p) => !/^[a-z-]+:/.test(p))
-      .map((p) => resolve(p))
-      .concat([...ruled]);
+    const inputs = files.concat([...ruled]);
     const exported = Object.values(result.metafile.outputs).some((o) => o.exports.length > 0);
     return { code: js.text, sourceMap: map?.text ?? "", filename, bytes: js.contents.byteLength, inputs, format: exported ? "esm" : "script" };
   } catch (err) {

@@ -23,7 +23,6 @@
  * - the globals `Buffer`, `process` (the node:process object: `env` is `{}`,
  *   `nextTick` queues a microtask) and `global` (= `globalThis`), added only
  *   where code uses them.
- *
  * - `node:async_hooks`                 → node-polyfills/async_hooks.js: AsyncLocalStorage and
  *   AsyncResource, the context carried through `then` and timers; a bundle that imports it
  *   is built with async functions lowered to generators (bundle.ts)
@@ -58,9 +57,9 @@ export const NODE_COMPAT_MODULES: Readonly<Record<string, string>> = {
   async_hooks: "./node-polyfills/async_hooks.js",
 };
 
-/** Whether the bundle includes verge's async context (metafile input paths): it must then be built with async functions lowered (node-polyfills/async_hooks.js). */
+/** Whether a bundle's inputs (absolute paths) include verge's async context: it must then be built with async functions lowered (node-polyfills/async_hooks.js). */
 export function usesAsyncContext(inputs: readonly string[]): boolean {
-  return inputs.some((p) => p.replace(/\\/g, "/").endsWith("build/node-polyfills/async_hooks.js"));
+  return inputs.includes(polyfillPath("async_hooks"));
 }
 
 /** The compatibility flags that turn the polyfills on (Workers' `nodejs_compat` and its former `nodejs_compat_v2`). */
@@ -89,10 +88,13 @@ const GLOBALS: Record<string, string> = {
 /** Resolved from verge's own install, not the user's project: the polyfills are verge's dependencies. */
 const require = createRequire(import.meta.url);
 
+/** The absolute path of one of verge's own polyfills (`./node-polyfills/...`, beside this file). */
+const ownPath = (file: string): string => fileURLToPath(new URL(file, import.meta.url));
+
 /** The absolute path a supported built-in resolves to. */
 function polyfillPath(name: string): string {
   const target = NODE_COMPAT_MODULES[name]!;
-  if (target.startsWith("./")) return fileURLToPath(new URL(target, import.meta.url));
+  if (target.startsWith("./")) return ownPath(target);
   // "buffer/" (not "buffer"): the package, not Node's own built-in of that name.
   return require.resolve(target.includes("/") ? target : `${target}/`);
 }
@@ -142,7 +144,7 @@ export function nodeCompatPlugin(enabled: boolean): Plugin {
         });
         // The url package asks for qs where Node's url uses querystring (node-polyfills/url-qs.js).
         build.onResolve({ filter: /^qs$/ }, (args) =>
-          /[\\/]node_modules[\\/]url[\\/]/.test(args.importer) ? { path: fileURLToPath(new URL("./node-polyfills/url-qs.js", import.meta.url)), sideEffects: false } : undefined,
+          /[\\/]node_modules[\\/]url[\\/]/.test(args.importer) ? { path: ownPath("./node-polyfills/url-qs.js"), sideEffects: false } : undefined,
         );
       }
       build.onResolve({ filter: /^node:/ }, (args) => ({ errors: [{ text: refusal(args.path, enabled) }] }));

@@ -70,6 +70,14 @@ function updateBytes(data, encoding) {
 }
 
 const STATE = Symbol("state");
+
+/** update() of a Hash or an Hmac: adds the bytes, refuses after digest(). */
+function update(self, data, encoding) {
+  const state = self[STATE];
+  if (state.done) throw finalized();
+  state.hash.update(updateBytes(data, encoding));
+  return self;
+}
 const COPY = Symbol("copy");
 
 /**
@@ -95,10 +103,7 @@ export class Hash {
   }
 
   update(data, encoding) {
-    const state = this[STATE];
-    if (state.done) throw finalized();
-    state.hash.update(updateBytes(data, encoding));
-    return this;
+    return update(this, data, encoding);
   }
 
   digest(outputEncoding) {
@@ -135,10 +140,7 @@ export class Hmac {
   }
 
   update(data, encoding) {
-    const state = this[STATE];
-    if (state.done) throw finalized();
-    state.hash.update(updateBytes(data, encoding));
-    return this;
+    return update(this, data, encoding);
   }
 
   digest(outputEncoding) {
