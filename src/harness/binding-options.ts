@@ -8,7 +8,7 @@
  */
 import { resolve } from "node:path";
 import { describe, type Diagnostic } from "../shared/limits.ts";
-import { validateBindings, type BindingDecl } from "../runtime/bindings/index.ts";
+import { jsonProblem, validateBindings, type BindingDecl } from "../runtime/bindings/index.ts";
 
 /** The default directory of `kvPersist: true`, relative to the working directory. */
 export const DEFAULT_KV_PERSIST = ".verge/kv";
@@ -89,26 +89,4 @@ function validateKv(raw: BindingOptions, bindings: Record<string, BindingDecl>, 
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-/** The first place in `v` that JSON cannot carry as is, with what is there; undefined when all of it can. */
-function jsonProblem(v: unknown, path: string, depth = 0): { path: string; found: string } | undefined {
-  if (depth > 64) return { path, found: "a value nested deeper than 64 levels" };
-  if (v === null || typeof v === "string" || typeof v === "boolean") return undefined;
-  if (typeof v === "number") return Number.isFinite(v) ? undefined : { path, found: `the number ${v}` };
-  if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) {
-      const bad = jsonProblem(v[i], `${path}[${i}]`, depth + 1);
-      if (bad !== undefined) return bad;
-    }
-    return undefined;
-  }
-  if (typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype) {
-    for (const [k, x] of Object.entries(v)) {
-      const bad = jsonProblem(x, `${path}.${k}`, depth + 1);
-      if (bad !== undefined) return bad;
-    }
-    return undefined;
-  }
-  return { path, found: describe(v) };
 }

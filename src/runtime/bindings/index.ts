@@ -23,13 +23,30 @@ export interface BindingKind {
   create(name: string, value: unknown): Made;
 }
 
-function isJson(v: unknown, depth = 0): boolean {
-  if (depth > 64) return false;
-  if (v === null || typeof v === "string" || typeof v === "boolean") return true;
-  if (typeof v === "number") return Number.isFinite(v);
-  if (Array.isArray(v)) return v.every((x) => isJson(x, depth + 1));
-  if (typeof v === "object") return Object.getPrototypeOf(v) === Object.prototype && Object.values(v as object).every((x) => isJson(x, depth + 1));
-  return false;
+export /** The first place in `v` that JSON cannot carry as is, with what is there; undefined when all of it can. */
+function jsonProblem(v: unknown, path: string, depth = 0): { path: string; found: string } | undefined {
+  if (depth > 64) return { path, found: "a value nested deeper than 64 levels" };
+  if (v === null || typeof v === "string" || typeof v === "boolean") return undefined;
+  if (typeof v === "number") return Number.isFinite(v) ? undefined : { path, found: `the number ${v}` };
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const bad = jsonProblem(v[i], `${path}[${i}]`, depth + 1);
+      if (bad !== undefined) return bad;
+    }
+    return undefined;
+  }
+  if (typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype) {
+    for (const [k, x] of Object.entries(v)) {
+      const bad = jsonProblem(x, `${path}.${k}`, depth + 1);
+      if (bad !== undefined) return bad;
+    }
+    return undefined;
+  }
+  return { path, found: describe(v) };
+}
+
+function isJson(v: unknown): boolean {
+  return jsonProblem(v, "") === undefined;
 }
 
 export const BINDING_KINDS: Record<string, BindingKind> = {
