@@ -23,8 +23,8 @@ export interface BindingKind {
   create(name: string, value: unknown): Made;
 }
 
-export /** The first place in `v` that JSON cannot carry as is, with what is there; undefined when all of it can. */
-function jsonProblem(v: unknown, path: string, depth = 0): { path: string; found: string } | undefined {
+/** The first place in `v` that JSON cannot carry as is, with what is there; undefined when all of it can. */
+export function jsonProblem(v: unknown, path: string, depth = 0): { path: string; found: string } | undefined {
   if (depth > 64) return { path, found: "a value nested deeper than 64 levels" };
   if (v === null || typeof v === "string" || typeof v === "boolean") return undefined;
   if (typeof v === "number") return Number.isFinite(v) ? undefined : { path, found: `the number ${v}` };
