@@ -134,7 +134,7 @@ export class Sandbox {
       // this callback ends the running entry: "Isolate was disposed during execution").
       wasmMemory: (bytes) => {
         this.#wasmBytes = Math.max(0, bytes);
-        if (this.#heapBytes + this.#wasmBytes <= this.limits.memoryMb * 1048576) return false;
+        if (this.heapBytes <= this.limits.memoryMb * 1048576) return false;
         this.kill("ERR_MEMORY_LIMIT", `exceeded the memory limit of ${this.limits.memoryMb} MB (${Math.ceil(this.#wasmBytes / 1048576)} MB of it WebAssembly linear memory)`);
         return true;
       },
@@ -371,7 +371,7 @@ export class Sandbox {
   #sampleHeap(a: ActiveInvocation): void {
     const heap = this.#isolate.getHeapStatisticsSync();
     this.#heapBytes = heap.used_heap_size + heap.externally_allocated_size;
-    a.noteHeap(this.#heapBytes + this.#wasmBytes);
+    a.noteHeap(this.heapBytes);
   }
 
   /** Disposes the isolate for good and fails the running invocation with `code`. */
@@ -397,7 +397,7 @@ export class Sandbox {
         // Guest timers and outgoing body streams are the only state `finish` clears.
         if (a.leftGuestState) this.enter("finish", [a.id]);
         if (this.#dead === null && (this.invocations % HEAP_SAMPLE_EVERY === 1 || a.cpuUsedMs >= HEAP_SAMPLE_CPU_MS)) this.#sampleHeap(a);
-        a.noteHeap(this.#heapBytes + this.#wasmBytes);
+        a.noteHeap(this.heapBytes);
         this.#shell.linker.refreshAfterUse();
         if (this.codeCache === undefined && this.invocations === 1) this.#produceCodeCache();
       } catch {
