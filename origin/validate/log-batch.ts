@@ -28,6 +28,10 @@ const MAX_DIAGNOSTICS = 20;
 
 const NAME = [NAME_PATTERN, "a name (lowercase letters, digits, - or _, at most 63)"] as const;
 const TEXT = (max: number) => [new RegExp(`^[^\\u0000-\\u001f\\u007f]{1,${max}}$`), `a non-empty string of at most ${max} characters without control characters`] as const;
+// Made once: a batch checks up to 1000 events, and the registry checks each stored one again at start.
+const TEXT_64 = TEXT(64);
+const TEXT_128 = TEXT(128);
+const TEXT_256 = TEXT(256);
 const METHOD = [/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,32}$/, "an HTTP method token"] as const;
 const ISO = [/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]\d\d:\d\d)$/, "an ISO 8601 time such as 2026-12-07T01:02:03.004Z"] as const;
 const LEVEL = [/^[a-z]{1,16}$/, "a console level such as log, info, warn, error, debug"] as const;
@@ -38,7 +42,7 @@ export function validateLogBatch(body: unknown): { batch: LogBatch | null; diagn
   const obj = d.object("body", body) ?? {};
   d.known("", obj, ["node", "region", "events", "dropped"]);
   const node = d.string("node", obj.node, ...NAME);
-  const region = d.string("region", obj.region, ...TEXT(64));
+  const region = d.string("region", obj.region, ...TEXT_64);
   const dropped = obj.dropped === undefined ? (d.add("dropped", "expected an integer from 0, found nothing"), 0) : d.integer("dropped", obj.dropped, 0, LOG_BATCH_LIMITS.dropped, 0);
   const raw = d.array("events", obj.events, LOG_BATCH_LIMITS.events) ?? [];
   const events: LogEvent[] = [];
@@ -73,8 +77,8 @@ function logEvent(d: Diagnostics, path: string, value: unknown): LogEvent | null
   const event = {
     at: d.string(at("at"), o.at, ...ISO),
     node: d.string(at("node"), o.node, ...NAME),
-    region: d.string(at("region"), o.region, ...TEXT(64)),
-    requestId: d.string(at("requestId"), o.requestId, ...TEXT(128)),
+    region: d.string(at("region"), o.region, ...TEXT_64),
+    requestId: d.string(at("requestId"), o.requestId, ...TEXT_128),
     tenant: d.string(at("tenant"), o.tenant, ...NAME),
     distribution: cron !== undefined && o.distribution === "" ? "" : d.string(at("distribution"), o.distribution, ...NAME),
     method: d.string(at("method"), o.method, ...METHOD),
@@ -106,7 +110,7 @@ function scheduled(d: Diagnostics, path: string, value: unknown): LogEvent["sche
   if (o === undefined) return undefined;
   d.known(path, o, ["cron", "scheduledTime", "outcome"]);
   return {
-    cron: d.string(`${path}.cron`, o.cron, ...TEXT(256))!,
+    cron: d.string(`${path}.cron`, o.cron, ...TEXT_256)!,
     scheduledTime: d.string(`${path}.scheduledTime`, o.scheduledTime, ...ISO)!,
     outcome: d.string(`${path}.outcome`, o.outcome, ...CODE)!,
   };
