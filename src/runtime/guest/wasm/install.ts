@@ -102,8 +102,8 @@ function compileBytes(bytes: Uint8Array, newTarget: Ctor): object {
   return module;
 }
 
-function compileSource(source: unknown, newTarget: Ctor): object {
-  const bytes = copyBytes(source);
+/** Compiles `source` from its copied bytes (copyBytes); with none, V8's error for `source`, else a TypeError. */
+function compileCopy(bytes: Uint8Array | null, source: unknown, newTarget: Ctor): object {
   if (bytes !== null) return compileBytes(bytes, newTarget);
   construct(native.Module, [source]);
   throw new TypeErrorCtor("WebAssembly.Module(): Argument 0 must be a buffer source");
@@ -161,7 +161,7 @@ function isModule(value: unknown): boolean {
 
 function Module(this: unknown, bytes: unknown): object {
   if (new.target === undefined) throw new TypeErrorCtor("WebAssembly.Module must be invoked with 'new'");
-  return compileSource(bytes, new.target as unknown as Ctor);
+  return compileCopy(copyBytes(bytes), bytes, new.target as unknown as Ctor);
 }
 
 function Instance(this: unknown, module: unknown): object {
@@ -189,7 +189,7 @@ async function compile(bytes: unknown): Promise<object> {
   // The bytes as they are at the call (V8 copies them then too); compiled a microtask later.
   const copied = copyBytes(bytes);
   await undefined;
-  return copied !== null ? compileBytes(copied, native.Module) : compileSource(bytes, native.Module);
+  return compileCopy(copied, bytes, native.Module);
 }
 
 async function instantiate(source: unknown, ..._imports: unknown[]): Promise<unknown> {
@@ -201,7 +201,7 @@ async function instantiate(source: unknown, ..._imports: unknown[]): Promise<unk
   }
   const copied = copyBytes(source);
   await undefined;
-  const module = copied !== null ? compileBytes(copied, native.Module) : compileSource(source, native.Module);
+  const module = compileCopy(copied, source, native.Module);
   return { module, instance: newInstance(module, imports, withImports, native.Instance) };
 }
 
