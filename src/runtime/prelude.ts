@@ -151,9 +151,10 @@ export function loadPrelude(dir: string = DEFAULT_DIR): Prelude {
       };
     },
     wasm(name) {
-      let module = typeof name === "string" ? wasmModules.get(name) : undefined;
+      // `name` comes from the guest: a Map lookup of anything but a known string finds nothing.
+      let module = wasmModules.get(name);
       if (module === undefined) {
-        const file = typeof name === "string" ? wasmFiles.get(name) : undefined;
+        const file = wasmFiles.get(name);
         if (file === undefined) throw new TypeError(`verge prelude: no WebAssembly module ${JSON.stringify(name)}`);
         module = new Wasm.Module(readFileSync(file));
         wasmModules.set(name, module);
