@@ -113,19 +113,20 @@ class Unit {
 
 const NAMES: Record<string, string> = { element: "Element", endtag: "EndTag", comment: "Comment", textchunk: "Text", doctype: "Doctype", documentend: "DocumentEnd" };
 
-function insert(u: Unit, kind: string, method: string, content: unknown, options: unknown): void {
-  const [ptr, len, type] = Unit.content(u, kind, content, options);
+/** Calls `method` with string content: the method's name is also the `who` in its error messages. */
+function insert(u: Unit, method: string, content: unknown, options: unknown): void {
+  const [ptr, len, type] = Unit.content(u, method, content, options);
   Unit.call(u, method, ptr, len, type);
 }
 
 /** A unit in the document's flow: content goes before or after it, and it can go (EndTag, and below). */
 class Placed extends Unit {
   before(content: string, options?: ContentOptions): this {
-    insert(this, "before", "before", content, options);
+    insert(this, "before", content, options);
     return this;
   }
   after(content: string, options?: ContentOptions): this {
-    insert(this, "after", "after", content, options);
+    insert(this, "after", content, options);
     return this;
   }
   remove(): this {
@@ -140,7 +141,7 @@ class Replaceable extends Placed {
     return Unit.call(this, "removed") !== 0;
   }
   replace(content: string, options?: ContentOptions): this {
-    insert(this, "replace", "replace", content, options);
+    insert(this, "replace", content, options);
     return this;
   }
 }
@@ -180,15 +181,15 @@ export class Element extends Replaceable {
     return this;
   }
   prepend(content: string, options?: ContentOptions): this {
-    insert(this, "prepend", "prepend", content, options);
+    insert(this, "prepend", content, options);
     return this;
   }
   append(content: string, options?: ContentOptions): this {
-    insert(this, "append", "append", content, options);
+    insert(this, "append", content, options);
     return this;
   }
   setInnerContent(content: string, options?: ContentOptions): this {
-    insert(this, "setInnerContent", "setInnerContent", content, options);
+    insert(this, "setInnerContent", content, options);
     return this;
   }
   removeAndKeepContent(): this {
@@ -198,8 +199,7 @@ export class Element extends Replaceable {
   /** Registers a handler for this element's end tag (called with `this` the global scope, as workerd does). */
   onEndTag(handler: (end: EndTag) => void | Promise<void>): void {
     if (typeof handler !== "function") throw new TypeErrorCtor("Failed to execute 'onEndTag' on 'Element': parameter 1 is not of type 'Function'.");
-    const call = endTagCaller(handler);
-    Unit.call(this, "onEndTag", Unit.give(this, call));
+    Unit.call(this, "onEndTag", Unit.give(this, handlerCaller(handler, globalThis)));
   }
 }
 
@@ -247,7 +247,7 @@ export class Doctype extends Unit {
 
 export class DocumentEnd extends Unit {
   append(content: string, options?: ContentOptions): this {
-    insert(this, "append", "append", content, options);
+    insert(this, "append", content, options);
     return this;
   }
 }
@@ -261,10 +261,6 @@ export function handlerCaller(fn: Function, self: unknown): (unit: unknown) => u
   return function (unit: unknown) {
     return settle(apply(fn, self, [unit]), unit as Unit);
   };
-}
-
-function endTagCaller(fn: Function): (unit: Unit) => unknown {
-  return handlerCaller(fn, globalThis);
 }
 
 const PromiseCtor = Promise;
