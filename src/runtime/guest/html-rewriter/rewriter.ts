@@ -59,20 +59,7 @@ function handlerRecord(handlers: unknown, fields: readonly string[], dict: strin
 /** Parses `selector` in a scratch rewriter: lol-html's TypeError if it does not parse. */
 function checkSelector(selector: string): void {
   if (validSelectors.has(selector)) return;
-  const engine = acquire();
-  let rw = 0;
-  try {
-    rw = newRewriter(engine, () => {});
-    const [ptr, len] = engine.str(selector);
-    engine.call("htmlrewriter_on", rw, ptr, len, engine.give({ __proto__: null }));
-  } catch (e) {
-    // The module threw from inside a call: that instance is not reused.
-    engine.broken = true;
-    throw e;
-  } finally {
-    if (rw !== 0 && !engine.broken) engine.call("__wbg_htmlrewriter_free", rw);
-    release(engine);
-  }
+  scratch((engine, rw) => register(engine, rw, selector, { __proto__: null } as unknown as Record_));
   if (validSelectors.size >= MAX_REMEMBERED) validSelectors.clear();
   validSelectors.set(selector, true);
 }
@@ -83,6 +70,33 @@ function newRewriter(engine: Engine, sink: (chunk: Uint8Array) => void): number 
     return engine.call("htmlrewriter_new", idx, 0);
   } finally {
     engine.take(idx);
+  }
+}
+
+/** Registers handlers on rewriter `rw`: for `selector`'s elements, or (null) for the document. */
+function register(engine: Engine, rw: number, selector: string | null, record: Record_): void {
+  if (selector === null) {
+    engine.call("htmlrewriter_onDocument", rw, engine.give(record));
+    return;
+  }
+  const [ptr, len] = engine.str(selector);
+  engine.call("htmlrewriter_on", rw, ptr, len, engine.give(record));
+}
+
+/** Runs `body` on a rewriter of its own (output discarded) in a pooled instance, then frees both. */
+function scratch(body: (engine: Engine, rw: number) => void): void {
+  const engine = acquire();
+  let rw = 0;
+  try {
+    rw = newRewriter(engine, () => {});
+    body(engine, rw);
+  } catch (e) {
+    // The module threw from inside a call: that instance is not reused.
+    engine.broken = true;
+    throw e;
+  } finally {
+    if (rw !== 0 && !engine.broken) engine.call("__wbg_htmlrewriter_free", rw);
+    release(engine);
   }
 }
 
@@ -162,13 +176,7 @@ function transformSource(registrations: Registration[], input: Uint8Array | Read
   };
   const begin = (e: Engine) => {
     rw = newRewriter(e, sink);
-    for (const r of registrations) {
-      if (r.selector === null) e.call("htmlrewriter_onDocument", rw, e.give(r.record));
-      else {
-        const [ptr, len] = e.str(r.selector);
-        e.call("htmlrewriter_on", rw, ptr, len, e.give(r.record));
-      }
-    }
+    for (const r of registrations) register(e, rw, r.selector, r.record);
     stackPtr = e.call("htmlrewriter_asyncify_stack_ptr", rw);
   };
   /** The rewriter is done (ended, failed or cancelled): free it and give the instance back. */
@@ -257,29 +265,23 @@ function transformSource(registrations: Registration[], input: Uint8Array | Read
  * was charged ~2x its later ones without this.
  */
 function warmUp(): void {
-  const engine = acquire();
-  let rw = 0;
+  const touch = (u: { before?: (c: string, o?: object) => unknown }) => void u.before?.("<!---->", { html: true });
+  const element = (e: { getAttribute(n: string): unknown; setAttribute(n: string, v: string): unknown; tagName: string; append(c: string): unknown; onEndTag(h: Function): void }) => {
+    e.setAttribute("x", String(e.getAttribute("href")) + e.tagName);
+    e.append("&");
+    e.onEndTag(touch);
+  };
   try {
-    rw = newRewriter(engine, () => {});
-    const touch = (u: { before?: (c: string, o?: object) => unknown }) => void u.before?.("<!---->", { html: true });
-    const [ptr, len] = engine.str("a[href], p");
-    const element = (e: { getAttribute(n: string): unknown; setAttribute(n: string, v: string): unknown; tagName: string; append(c: string): unknown; onEndTag(h: Function): void }) => {
-      e.setAttribute("x", String(e.getAttribute("href")) + e.tagName);
-      e.append("&");
-      e.onEndTag(touch);
-    };
-    engine.call("htmlrewriter_on", rw, ptr, len, engine.give(handlerRecord({ element, text: touch, comments: touch }, ELEMENT_FIELDS, "", "")));
-    engine.call("htmlrewriter_onDocument", rw, engine.give(handlerRecord({ doctype: () => {}, text: touch, end: (e: { append(c: string): unknown }) => e.append("") }, DOCUMENT_FIELDS, "", "")));
-    const [p2, l2] = engine.bytes(new Uint8Array([...'<!DOCTYPE html><p class="a">t<a href="/h">l</a><!--c--></p>'].map((c) => c.charCodeAt(0))));
-    engine.call("htmlrewriter_write", rw, p2, l2);
-    engine.call("htmlrewriter_end", rw);
-    freeUnits(engine);
+    scratch((engine, rw) => {
+      register(engine, rw, "a[href], p", handlerRecord({ element, text: touch, comments: touch }, ELEMENT_FIELDS, "", ""));
+      register(engine, rw, null, handlerRecord({ doctype: () => {}, text: touch, end: (e: { append(c: string): unknown }) => e.append("") }, DOCUMENT_FIELDS, "", ""));
+      const [ptr, len] = engine.bytes(new Uint8Array([...'<!DOCTYPE html><p class="a">t<a href="/h">l</a><!--c--></p>'].map((c) => c.charCodeAt(0))));
+      engine.call("htmlrewriter_write", rw, ptr, len);
+      engine.call("htmlrewriter_end", rw);
+      freeUnits(engine);
+    });
   } catch {
     // Not reachable with this module; a failed warm-up only costs the first transform its compile.
-    engine.broken = true;
-  } finally {
-    if (rw !== 0 && !engine.broken) engine.call("__wbg_htmlrewriter_free", rw);
-    release(engine);
   }
 }
 
