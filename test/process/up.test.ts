@@ -16,8 +16,9 @@ const MAIN = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
 test("verge up runs a registry, 3 edge nodes and the demo, and stops them all on SIGINT", { timeout: 120_000 }, async (t) => {
   const data = mkdtempSync(join(tmpdir(), "verge-up-"));
   t.after(() => rmSync(data, { recursive: true, force: true }));
-  // A base port unlikely to be taken; verge up uses base-1 .. base+2 and base+10.
-  const base = 30_000 + Math.floor(Math.random() * 20_000);
+  // A base port unlikely to be taken; verge up uses base-1 .. base+2 and base+10. Below Linux's
+  // ephemeral range (32768 up), where the other tests' port-0 servers and client sockets land.
+  const base = 20_000 + Math.floor(Math.random() * 12_000);
   const child = spawn(process.execPath, ["--no-node-snapshot", MAIN, "up", "--port", String(base), "--data", data], { stdio: ["ignore", "pipe", "pipe"] });
   t.after(() => {
     if (child.exitCode === null) child.kill("SIGKILL");
