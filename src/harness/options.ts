@@ -159,6 +159,7 @@ export function validateOptions(raw: VergeOptions): { config: ResolvedOptions | 
     d.push({ path: "compatibilityFlags", message: `expected an array of strings, found ${describe(raw.compatibilityFlags)}` });
   }
   if (raw.name !== undefined && (typeof raw.name !== "string" || raw.name === "")) d.push({ path: "name", message: `expected a non-empty string, found ${describe(raw.name)}` });
+  validateOutbound(raw.outbound, d);
   if (raw.sourceMap !== undefined && typeof raw.sourceMap !== "string") d.push({ path: "sourceMap", message: `expected the source map's JSON text (a string), found ${describe(raw.sourceMap)}` });
 
   const upstream = raw.upstream === undefined ? undefined : validateUpstream(raw.upstream, d);
@@ -178,7 +179,7 @@ export function validateOptions(raw: VergeOptions): { config: ResolvedOptions | 
   if (upstream !== undefined) {
     const distribution = buildDistribution(raw.distribution, upstream, { name: id, digest, events }, d);
     if (d.length > 0) return { config: null, diagnostics: d };
-    const data: RouteData = { distribution, function: id, digest, anyHost: distribution.hostnames.length === 0, allowPrivateOrigins: outbound.allowPrivateAddresses === true };
+    const data: RouteData = { distribution, function: id, digest, anyHost: distribution.hostnames.length === 0, allowPrivateOrigins: outbound.allowPrivateAddresses === true, allowOriginHosts: outbound.allowHosts ?? [] };
     const origin = distribution.origins[0]!;
     // Everything a request may wait on before its answer: each event's wall budget, a collapsed fill, the origin.
     const answerWithinMs = events.length * limits.wallMs + COLLAPSE_WAIT_MS + origin.connectTimeoutMs + origin.readTimeoutMs + WATCHDOG_GRACE_MS;
@@ -222,4 +223,28 @@ function moduleNames(paths: string[]): string[] {
   let root = full.length > 0 ? dirname(full[0]!) : "";
   while (!full.every((p) => p.startsWith(root.endsWith(sep) ? root : root + sep))) root = dirname(root);
   return full.map((p) => relative(root, p).split(sep).join("/"));
+}
+
+/** `outbound`: the subrequest (and function-chosen origin) address policy. */
+function validateOutbound(raw: unknown, d: Diagnostic[]): void {
+  if (raw === undefined) return;
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+    d.push({ path: "outbound", message: `expected { allowPrivateAddresses?, allowHosts?, timeoutMs? }, found ${describe(raw)}` });
+    return;
+  }
+  const o = raw as Record<string, unknown>;
+  for (const key of Object.keys(o)) {
+    if (key !== "allowPrivateAddresses" && key !== "allowHosts" && key !== "timeoutMs") d.push({ path: `outbound.${key}`, message: "unknown option; expected allowPrivateAddresses, allowHosts or timeoutMs" });
+  }
+  if (o["allowPrivateAddresses"] !== undefined && typeof o["allowPrivateAddresses"] !== "boolean") {
+    d.push({ path: "outbound.allowPrivateAddresses", message: `expected a boolean, found ${describe(o["allowPrivateAddresses"])}` });
+  }
+  const hosts = o["allowHosts"];
+  if (hosts !== undefined && (!Array.isArray(hosts) || hosts.some((h) => typeof h !== "string" || h === ""))) {
+    d.push({ path: "outbound.allowHosts", message: `expected an array of host names or IP addresses, found ${describe(hosts)}` });
+  }
+  const timeout = o["timeoutMs"];
+  if (timeout !== undefined && (typeof timeout !== "number" || !Number.isFinite(timeout) || timeout <= 0)) {
+    d.push({ path: "outbound.timeoutMs", message: `expected a positive number of milliseconds, found ${describe(timeout)}` });
+  }
 }

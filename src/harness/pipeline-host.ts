@@ -115,6 +115,7 @@ function pipelineFor(call: RoutedFetch): EdgePipeline {
     quarantine: NO_QUARANTINE,
     nodeId: LOCAL_NODE,
     allowPrivateOrigins: route.allowPrivateOrigins,
+    allowOriginHosts: route.allowOriginHosts,
     // The test (or the developer) is the viewer and stands in for CloudFront's geolocation and device detection.
     keepViewerCloudFrontHeaders: true,
     // A Workers handler's fetch() to another host: the same guarded fetch as the function's own.

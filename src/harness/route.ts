@@ -16,6 +16,8 @@ export interface RouteData {
   anyHost: boolean;
   /** Origins chosen by a function may resolve to private addresses (the harness's `outbound` policy). */
   allowPrivateOrigins: boolean;
+  /** Host names such origins may use even at refused addresses (the `outbound` policy's allowHosts). */
+  allowOriginHosts: string[];
 }
 
 /** What the parent gets beside a routed response. */

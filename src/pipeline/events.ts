@@ -135,7 +135,7 @@ export function targetFrom(current: OriginTarget, given: CloudFrontOrigin, resul
   if (result.custom !== undefined) {
     const o = result.custom;
     const dflt = o.protocol === "https" ? 443 : 80;
-    const configured = new URL(current.base).hostname;
+    const configured = new URL(current.base);
     const host = o.domainName;
     return {
       base: `${o.protocol}://${host}${o.port === dflt ? "" : `:${o.port}`}`,
@@ -144,8 +144,9 @@ export function targetFrom(current: OriginTarget, given: CloudFrontOrigin, resul
       readTimeoutMs: (o.readTimeout ?? 30) * 1000,
       keepAliveTimeoutMs: (o.keepaliveTimeout ?? 5) * 1000,
       customHeaders: cfHeadersToHeaderList(o.customHeaders),
-      // The operator's own host stays trusted; any other is checked like a function's fetch.
-      chosenByFunction: host !== configured,
+      // The operator's own host and port stay trusted; any other (another port on that host
+      // included: it may be a service the operator never exposed) is checked like a function's fetch.
+      chosenByFunction: host !== configured.hostname || o.port !== effectivePort(configured),
     };
   }
   // An S3 origin is reached as a plain HTTPS origin (no request signing: authMethod "none").
@@ -159,6 +160,11 @@ export function targetFrom(current: OriginTarget, given: CloudFrontOrigin, resul
     customHeaders: cfHeadersToHeaderList(s3.customHeaders),
     chosenByFunction: true,
   };
+}
+
+/** The port a configured origin URL connects to. */
+function effectivePort(url: URL): number {
+  return url.port !== "" ? Number(url.port) : url.protocol === "https:" ? 443 : 80;
 }
 
 /** A response a function generated (at a request event). */

@@ -39,6 +39,8 @@ export interface PipelineOptions {
   keepViewerCloudFrontHeaders?: boolean;
   /** Let origins chosen by origin-request functions resolve to private addresses (local development). */
   allowPrivateOrigins?: boolean;
+  /** Host names or IP literals an origin-request function may choose even where they resolve to a refused address. */
+  allowOriginHosts?: readonly string[];
   /**
    * Where `fetch()` from a Workers handler goes when its URL is not one of the
    * distribution's host names (nor, at origin-request, the origin): pass the

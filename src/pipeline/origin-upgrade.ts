@@ -17,7 +17,7 @@ import type { Duplex } from "node:stream";
 import { VergeError } from "../shared/errors.ts";
 import { headerLines, type HeaderList } from "../shared/http.ts";
 import { listToHeaders } from "./headers.ts";
-import { guardedLookup, originError, refuseLiteral, toWeb } from "./origin.ts";
+import { guardedLookup, originError, originGuard, refuseLiteral, toWeb } from "./origin.ts";
 
 export interface OriginUpgradeInit {
   /** Final headers, `host`, `connection: upgrade` and `upgrade` included. */
@@ -37,11 +37,12 @@ export type OriginUpgrade =
 /** Sends one handshake to an origin; rejects as origin requests do (mapped by `originError`). */
 export type UpgradeOrigin = (url: string, init: OriginUpgradeInit) => Promise<OriginUpgrade>;
 
-export function createOriginUpgrader(options: { allowPrivateAddresses?: boolean } = {}): UpgradeOrigin {
+export function createOriginUpgrader(options: { allowPrivateAddresses?: boolean; allowHosts?: readonly string[] } = {}): UpgradeOrigin {
+  const guardedFor = originGuard(options);
   return (url, init) =>
     new Promise<OriginUpgrade>((resolve, reject) => {
       const target = new URL(url);
-      const guarded = init.chosenByFunction && options.allowPrivateAddresses !== true;
+      const guarded = guardedFor(init.chosenByFunction, target.origin);
       try {
         if (guarded) refuseLiteral(target);
       } catch (err) {

@@ -214,6 +214,43 @@ test("an origin chosen by an origin-request function is refused at a private add
   }
 });
 
+test("another port on the configured origin's host is a function's choice: refused at a private address unless allowed", async (t) => {
+  // A second server on the same loopback host stands for a service the operator never exposed.
+  const inner = await startOrigin((req, res) => res.end(`inner ${req.url}`));
+  t.after(() => inner.close());
+  const code = lambda(`cf.request.origin = { custom: { ...cf.request.origin.custom, port: ${inner.port} } }; return cf.request;`);
+  for (const allow of [false, true]) {
+    const edge = createTestEdge(runtime, { allowPrivateOrigins: allow });
+    const digest = edge.state.addVersion("port", code);
+    edge.state.putDistribution(testDistribution({ originUrl: `http://127.0.0.1:${origin.port}`, functions: { "origin-request": { function: "port", version: digest, includeBody: false } } }));
+    const res = await edge.request("/other-port");
+    if (allow) assert.equal(await res.text(), "inner /other-port");
+    else {
+      assert.equal(res.status, 502, "the configured host, but not the configured port");
+      assert.equal(res.headers.get("x-verge-error"), "ERR_FETCH_BLOCKED");
+      await res.arrayBuffer();
+    }
+    await edge.close();
+  }
+});
+
+test("an origin host the operator allows by name is reachable at a private address, other names are still refused", async () => {
+  const code = lambda(`cf.request.origin = { custom: { ...cf.request.origin.custom, domainName: "localhost", port: ${origin.port} } }; return cf.request;`);
+  for (const allowed of [["LocalHost"], ["origin.internal"]]) {
+    const edge = createTestEdge(runtime, { allowPrivateOrigins: false, allowOriginHosts: allowed });
+    const digest = edge.state.addVersion("named", code);
+    edge.state.putDistribution(testDistribution({ originUrl: "http://unused.test", functions: { "origin-request": { function: "named", version: digest, includeBody: false } } }));
+    const res = await edge.request("/named");
+    if (allowed[0] === "LocalHost") assert.equal(await res.text(), "origin /named", "allowed by name, in any case");
+    else {
+      assert.equal(res.status, 502, "another name is allowed, not this one");
+      assert.equal(res.headers.get("x-verge-error"), "ERR_FETCH_BLOCKED");
+      await res.arrayBuffer();
+    }
+    await edge.close();
+  }
+});
+
 test("origin failures map to what the viewer is told, also when wrapped by fetch", () => {
   const url = "http://origin.test:8080/x";
   const err = (code: string, name = "Error") => Object.assign(new Error(code), { code, name });

@@ -35,6 +35,8 @@ export type FetchOrigin = (url: string, init: OriginFetchInit) => Promise<Respon
 export interface OriginFetcherOptions {
   /** Let function-chosen origins resolve to private addresses (local development). */
   allowPrivateAddresses?: boolean;
+  /** Host names or IP literals a function may choose even where they resolve to a refused address. */
+  allowHosts?: readonly string[];
   /** Pools idle this long are closed (default 60 s). */
   idlePoolMs?: number;
 }
@@ -60,8 +62,10 @@ export function createOriginFetcher(options: OriginFetcherOptions = {}): { fetch
   }, idleMs);
   sweep.unref();
 
+  const guardedFor = originGuard(options);
+
   function poolFor(origin: string, init: OriginFetchInit): Pool {
-    const guarded = init.chosenByFunction && options.allowPrivateAddresses !== true;
+    const guarded = guardedFor(init.chosenByFunction, origin);
     const key = `${origin}\u0000${init.connectTimeoutMs}\u0000${init.keepAliveTimeoutMs}\u0000${guarded}`;
     let p = pools.get(key);
     if (p === undefined) {
@@ -77,7 +81,7 @@ export function createOriginFetcher(options: OriginFetcherOptions = {}): { fetch
 
   async function fetchOrigin(url: string, init: OriginFetchInit): Promise<Response> {
     const target = new URL(url);
-    if (init.chosenByFunction && options.allowPrivateAddresses !== true) refuseLiteral(target);
+    if (guardedFor(init.chosenByFunction, target.origin)) refuseLiteral(target);
     const flat: string[] = [];
     for (const [name, value] of init.headers) flat.push(name, value);
     const res = await poolFor(target.origin, init).request({
@@ -149,6 +153,18 @@ export function refuseLiteral(target: URL): void {
   if (isIP(literal) === 0) return;
   const reason = refusedReason(literal);
   if (reason !== null) throw new VergeError("ERR_FETCH_BLOCKED", `origin ${target.host} refused: ${literal} is ${reason} (operators can allow it)`);
+}
+
+/**
+ * Whether a request to `origin` (a URL's origin) goes through the address policy: only when a
+ * function chose it, and neither private addresses in general nor its host in particular are allowed.
+ */
+export function originGuard(options: { allowPrivateAddresses?: boolean; allowHosts?: readonly string[] }): (chosenByFunction: boolean, origin: string) => boolean {
+  const allowed = new Set((options.allowHosts ?? []).map((h) => h.toLowerCase().replace(/^\[|\]$/g, "")));
+  return (chosenByFunction, origin) => {
+    if (!chosenByFunction || options.allowPrivateAddresses === true) return false;
+    return allowed.size === 0 || !allowed.has(new URL(origin).hostname.toLowerCase().replace(/^\[|\]$/g, ""));
+  };
 }
 
 /** DNS lookup that refuses loopback, private, link-local and metadata addresses (the runtime's fetch rules). */

@@ -55,7 +55,7 @@ export interface EdgePipeline extends Pipeline {
  */
 export function createPipeline(options: PipelineOptions): EdgePipeline {
   const now = options.now ?? Date.now;
-  const fetcher = options.fetchOrigin === undefined ? createOriginFetcher({ allowPrivateAddresses: options.allowPrivateOrigins === true }) : null;
+  const fetcher = options.fetchOrigin === undefined ? createOriginFetcher({ allowPrivateAddresses: options.allowPrivateOrigins === true, allowHosts: options.allowOriginHosts ?? [] }) : null;
   const log = (line: object): void => {
     try {
       options.log?.(line);
@@ -65,7 +65,7 @@ export function createPipeline(options: PipelineOptions): EdgePipeline {
   };
   const invoker = createInvoker({ ...options, log });
   const ctx: Context = { options, invoker, fetchOrigin: options.fetchOrigin ?? fetcher!.fetch, framingChecked: fetcher !== null };
-  const upgrader = options.upgradeOrigin ?? createOriginUpgrader({ allowPrivateAddresses: options.allowPrivateOrigins === true });
+  const upgrader = options.upgradeOrigin ?? createOriginUpgrader({ allowPrivateAddresses: options.allowPrivateOrigins === true, allowHosts: options.allowOriginHosts ?? [] });
   const via = viaEntry(options.nodeId);
 
   /** `handle`, but a response that is ready at once (a fresh cache hit with no function to run) is returned as it is. */

@@ -30,3 +30,41 @@ test("setOptions applies a new outbound policy (loopback refused, allowed, refus
   assert.equal(again.status, 500);
   await again.text();
 });
+
+test("outbound.allowHosts lets an origin-request function choose that host at a loopback address; other hosts stay refused", async (t) => {
+  const server = createServer((req, res) => res.writeHead(200, { "cache-control": "no-store" }).end(`chosen ${req.url}`));
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  t.after(() => server.close());
+  const port = (server.address() as AddressInfo).port;
+  const script = `export const handler = async (event) => {
+    const req = event.Records[0].cf.request;
+    req.origin = { custom: { ...req.origin.custom, domainName: "localhost", port: ${port} } };
+    return req;
+  };`;
+  // The configured origin is never reached: the function always moves the request.
+  const options = { modules: true, script, event: "origin-request" as const, upstream: "http://unused.example" };
+  const refused = new Verge(options);
+  t.after(() => refused.dispose());
+  const blocked = await refused.dispatchFetch("http://site.test/a");
+  assert.equal(blocked.status, 502);
+  assert.equal(blocked.headers.get("x-verge-error"), "ERR_FETCH_BLOCKED");
+  await blocked.arrayBuffer();
+
+  const allowed = new Verge({ ...options, outbound: { allowHosts: ["localhost"] } });
+  t.after(() => allowed.dispose());
+  const res = await allowed.dispatchFetch("http://site.test/b");
+  assert.equal(res.status, 200, `${res.headers.get("x-verge-error")}`);
+  assert.equal(await res.text(), "chosen /b");
+});
+
+test("outbound options are checked: each problem named by its path", () => {
+  assert.throws(
+    () => new Verge({ script: "export default {}", outbound: { allowHosts: "localhost", allowPrivateAddresses: "yes", timeoutMs: -1, retries: 2 } as never }),
+    (err: Error & { code?: string }) => {
+      assert.equal(err.code, "ERR_INVALID_OPTIONS");
+      for (const path of ["outbound.allowHosts", "outbound.allowPrivateAddresses", "outbound.timeoutMs", "outbound.retries"]) assert.ok(err.message.includes(`- ${path}:`), `${path} in ${err.message}`);
+      return true;
+    },
+  );
+  assert.throws(() => new Verge({ script: "export default {}", outbound: [] as never }), /- outbound: expected \{ allowPrivateAddresses\?, allowHosts\?, timeoutMs\? \}, found/);
+});

@@ -131,6 +131,8 @@ test("another custom origin (origin-request): the request reaches it, with its p
     bindings: { ALT_HOST: "localhost", ALT_PORT: String(alt.port) },
     // The function reads the query: it is in the cache key, or the first answer would serve both URLs.
     distribution: { cacheKey: { queryStrings: { behavior: "all", items: [] } } },
+    // The configured host, but another port: a choice of the function, allowed here by name.
+    outbound: { allowHosts: ["localhost"] },
   });
   const res = await v.dispatchFetch("http://example.com/page?useCustomOrigin=true");
   assert.equal(res.status, 200, await why(v, res));
