@@ -27,3 +27,29 @@ const w :Workerd.Worker = (
 );
 `;
 }
+
+/**
+ * A capnp config serving several ES-module Workers, each `<name>.js` beside the
+ * config, each on its own port of 127.0.0.1, with the given compatibility flags.
+ */
+export function workerdServicesConfig(workers: Array<{ name: string; port: number }>, flags: string[] = []): string {
+  for (const w of workers) {
+    if (!/^[a-z][a-z0-9]*$/.test(w.name)) throw new Error(`workerdServicesConfig: worker name ${JSON.stringify(w.name)} must be lowercase letters and digits (it names a capnp constant)`);
+  }
+  const flagList = flags.map((f) => JSON.stringify(f)).join(", ");
+  return `using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [ ${workers.map((w) => `(name = "${w.name}", worker = .${w.name})`).join(", ")} ],
+  sockets = [ ${workers.map((w) => `(name = "${w.name}", address = "127.0.0.1:${w.port}", http = (), service = "${w.name}")`).join(", ")} ],
+);
+${workers
+  .map(
+    (w) => `const ${w.name} :Workerd.Worker = (
+  modules = [ (name = "${w.name}.js", esModule = embed "${w.name}.js") ],
+  compatibilityDate = "2024-09-23",
+  compatibilityFlags = [ ${flagList} ],
+);`,
+  )
+  .join("\n")}
+`;
+}

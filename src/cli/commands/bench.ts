@@ -17,9 +17,9 @@ Runs verge's benchmarks, each against its baselines measured in the same run
 (medians and raw rounds), and writes bench/results/<date>-<name>.{json,md,svg}
 and the summary bench/results/<date>.{json,md,svg}. Without a name: all of
 cold-start, warm-dispatch, density, registry, fleet, functions and edge (up to
-15 minutes on 2 cores); profile runs only when named.
+15 minutes on 2 cores); profile and guest-apis run only when named.
 
-Names: cold-start, warm-dispatch, density, registry, fleet, functions, edge, profile
+Names: cold-start, warm-dispatch, density, registry, fleet, functions, edge, profile, guest-apis
 
 Options:
   --quick        fewer rounds and samples (~5 minutes for all)
