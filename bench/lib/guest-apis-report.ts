@@ -133,6 +133,23 @@ function ratioOf(rounds: Rounds, a: (r: Rounds[number]) => number, b: (r: Rounds
   return { median: ok.length * 2 > rounds.length ? median(ok) : NaN, rounds: per.map((x) => round(x)) };
 }
 
+/**
+ * The share of a request's samples (all rounds) whose CPU is over twice its round's median:
+ * a second mode (a GC, a slow path) that the median leaves out.
+ */
+function slowShare(rounds: Rounds, variant: string, key: string): number {
+  let slow = 0;
+  let all = 0;
+  for (const r of rounds) {
+    const xs = r.results[variant]?.samples[key]?.cpuUs;
+    if (xs === undefined || xs.length === 0) continue;
+    const m = median(xs);
+    slow += xs.filter((x) => x > 2 * m).length;
+    all += xs.length;
+  }
+  return all === 0 ? NaN : round(slow / all);
+}
+
 const show = (us: number, unit: "µs" | "ms") => (unit === "ms" ? fmt(us / 1000) : fmt(us));
 
 export function report(res: RoundsResult<VariantResult>, env: Record<string, unknown>, variants: string[]): { json: unknown; md: string; svg: string } {
@@ -188,6 +205,7 @@ export function report(res: RoundsResult<VariantResult>, env: Record<string, unk
       ]),
     ),
     vergeChargedUs: round(medianOf(rounds.map((r) => r.results.verge?.med[q.key]?.chargedUs ?? NaN))),
+    ...Object.fromEntries(variants.map((v) => [`${v}SlowShare`, slowShare(rounds, v, q.key)])),
   }));
   const json = {
     benchmark: "guest-apis",
@@ -233,10 +251,18 @@ export function report(res: RoundsResult<VariantResult>, env: Record<string, unk
     ["ratio", "verge", "workerd", ...roundCols.map((c) => `verge ${c}`)],
     within.map((w) => [w.label, fmt(w.verge.median), w.workerd ? fmt(w.workerd.median) : "–", ...w.verge.rounds.map((x) => fmt(x))]),
   );
-  md += `\nPer request (medians over rounds of each round's median, µs; n = 0 is the same Worker doing none):\n\n`;
+  md += `\nPer request (medians over rounds of each round's median, µs; n = 0 is the same Worker doing none; "> 2× median" is the share of all its samples whose CPU was over twice their round's median, a second mode the medians leave out):\n\n`;
+  const cell = (p: Record<string, unknown>, k: string) => p[k] as number;
+  const pct = (x: number) => (Number.isFinite(x) ? `${Math.round(x * 100)} %` : "–");
   md += mdTable(
-    ["request", "n", ...variants.flatMap((v) => [`${v} CPU`, `${v} wall`]), "verge charged"],
-    perRequest.map((p) => [`${p.worker} ${p.mode === "-" ? "" : p.mode}`.trim(), p.n, ...variants.flatMap((v) => [fmt((p as Record<string, unknown>)[`${v}CpuUs`] as number), fmt((p as Record<string, unknown>)[`${v}WallUs`] as number)]), fmt(p.vergeChargedUs)]),
+    ["request", "n", ...variants.flatMap((v) => [`${v} CPU`, `${v} wall`]), "verge charged", ...variants.map((v) => `${v} > 2× median`)],
+    perRequest.map((p) => [
+      `${p.worker} ${p.mode === "-" ? "" : p.mode}`.trim(),
+      p.n,
+      ...variants.flatMap((v) => [fmt(cell(p, `${v}CpuUs`)), fmt(cell(p, `${v}WallUs`))]),
+      fmt(p.vergeChargedUs),
+      ...variants.map((v) => pct(cell(p, `${v}SlowShare`))),
+    ]),
   );
   md += `\nAnswers: ${mismatches.length === 0 ? "every request's answer (sum, store id, bytes and handler calls, digest) was checked in its process, and verge's matched workerd's in every round" : `**verge and workerd differ**: ${mismatches.join("; ")}`}.\n`;
   if (res.failures.length) md += `\nFailures: ${res.failures.map((f) => `round ${f.round + 1} ${f.variant}: ${f.error.split("\n")[0]}`).join("; ")}\n`;
