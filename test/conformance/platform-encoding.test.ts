@@ -153,3 +153,61 @@ test("btoa and atob follow forgiving-base64 and throw InvalidCharacterError", as
   assert.deepEqual(r.coerced, ["bnVsbA==", "null"]);
   assert.deepEqual((r.missing as unknown[])[0], "TypeError");
 });
+
+test("TextDecoder and TextEncoder agree with Node on random text cut at random places (ASCII runs long and short, multi-byte, invalid bytes)", async () => {
+  // Seeded, so a failure repeats. Pieces: long ASCII runs (the decoder's fast path), short ones,
+  // 2/3/4-byte characters, and bytes no UTF-8 allows, joined in random order and sizes.
+  let seed = 0x9e3779b9;
+  const rand = (n: number) => {
+    seed = (Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
+    return seed % n;
+  };
+  const pieces = ["a".repeat(40), "<p>hello, world</p>\n".repeat(3), "x", "é", "日本", "😀", "\u0000", "z".repeat(33)];
+  const invalid = [[0xff], [0xc0, 0x80], [0xe2, 0x82], [0xed, 0xa0, 0x80], [0xf0, 0x9f], [0x80]];
+  const cases: Array<{ bytes: number[]; cuts: number[]; text: string }> = [];
+  for (let c = 0; c < 60; c++) {
+    const bytes: number[] = [];
+    let text = "";
+    const parts = 1 + rand(400);
+    for (let p = 0; p < parts; p++) {
+      if (rand(8) === 0) bytes.push(...invalid[rand(invalid.length)]!);
+      else {
+        const s = pieces[rand(pieces.length)]!;
+        text += s;
+        bytes.push(...new TextEncoder().encode(s));
+      }
+    }
+    const cuts = [...new Set(Array.from({ length: rand(6) }, () => rand(bytes.length + 1)))].sort((a, b) => a - b);
+    cases.push({ bytes, cuts, text: text + "\ud800".repeat(rand(2)) });
+  }
+  const r = (await evalGuest(`
+    return ${JSON.stringify(cases)}.map(({ bytes, cuts, text }) => {
+      const u = new Uint8Array(bytes);
+      const whole = new TextDecoder().decode(u);
+      const d = new TextDecoder();
+      let streamed = "", from = 0;
+      for (const to of cuts) { streamed += d.decode(u.subarray(from, to), { stream: true }); from = to; }
+      streamed += d.decode(u.subarray(from));
+      let fatal; try { fatal = new TextDecoder("utf-8", { fatal: true }).decode(u); } catch (e) { fatal = e.name; }
+      return [whole, streamed, fatal, Array.from(new TextEncoder().encode(text))];
+    });
+  `)) as Array<[string, string, string, number[]]>;
+  cases.forEach(({ bytes, cuts, text }, k) => {
+    const u = new Uint8Array(bytes);
+    const d = new TextDecoder();
+    let streamed = "";
+    let from = 0;
+    for (const to of cuts) {
+      streamed += d.decode(u.subarray(from, to), { stream: true });
+      from = to;
+    }
+    streamed += d.decode(u.subarray(from));
+    let fatal: string;
+    try {
+      fatal = new TextDecoder("utf-8", { fatal: true }).decode(u);
+    } catch (e) {
+      fatal = (e as Error).name;
+    }
+    assert.deepEqual(r[k], [new TextDecoder().decode(u), streamed, fatal, Array.from(new TextEncoder().encode(text))], `case ${k}: cuts ${JSON.stringify(cuts)}`);
+  });
+});

@@ -15,18 +15,52 @@ export interface Decoder {
 
 const REPLACEMENT = 0xfffd;
 const CHUNK = 0x2000;
+// Captured: user code replacing String.fromCharCode must not change what a decoder returns.
+const fromCharCode = String.fromCharCode;
+const apply = Reflect.apply;
 
 /** Joins UTF-16 code units without spreading huge arrays onto the stack. */
 export function unitsToString(units: Uint16Array, length: number): string {
-  if (length <= CHUNK) return String.fromCharCode.apply(null, units.subarray(0, length) as unknown as number[]);
+  if (length <= CHUNK) return apply(fromCharCode, null, units.subarray(0, length) as unknown as number[]);
   let out = "";
   for (let i = 0; i < length; i += CHUNK) {
-    out += String.fromCharCode.apply(null, units.subarray(i, Math.min(i + CHUNK, length)) as unknown as number[]);
+    out += apply(fromCharCode, null, units.subarray(i, Math.min(i + CHUNK, length)) as unknown as number[]);
   }
   return out;
 }
 
-/** UTF-8 decoder, §8.1.1, with the spec's lower/upper boundary handling of invalid sequences. */
+/**
+ * Code units a UTF-8 decode collects before they become string: shared by every decoder of the
+ * isolate (a decode runs to its end without calling out, so two never use it at once).
+ */
+const SCRATCH_UNITS = 8192;
+const scratch = new Uint16Array(SCRATCH_UNITS);
+
+/** ASCII runs at least this long become string straight from the bytes (asciiString). */
+const LONG_ASCII_RUN = 32;
+
+/** Bytes `from`..`to` (all below 0x80) as a string: 16 per `String.fromCharCode` call. */
+function asciiString(bytes: Uint8Array, from: number, to: number): string {
+  let out = "";
+  let i = from;
+  for (; i + 16 <= to; i += 16) {
+    out += fromCharCode(
+      bytes[i]!, bytes[i + 1]!, bytes[i + 2]!, bytes[i + 3]!, bytes[i + 4]!, bytes[i + 5]!, bytes[i + 6]!, bytes[i + 7]!,
+      bytes[i + 8]!, bytes[i + 9]!, bytes[i + 10]!, bytes[i + 11]!, bytes[i + 12]!, bytes[i + 13]!, bytes[i + 14]!, bytes[i + 15]!,
+    );
+  }
+  for (; i < to; i++) out += fromCharCode(bytes[i]!);
+  return out;
+}
+
+/**
+ * UTF-8 decoder, §8.1.1, with the spec's lower/upper boundary handling of invalid sequences.
+ *
+ * Speed (an isolate has no native decoder): long runs of ASCII go 16 bytes per `String.fromCharCode`
+ * call, everything else through the spec's state machine into a scratch array turned into string
+ * 8192 units at a time. A 50 KB ASCII page decodes about 3x faster than code units
+ * collected in one array and joined with `fromCharCode.apply` (tmp measurements, plain V8).
+ */
 export function createUtf8Decoder(): Decoder {
   let codePoint = 0;
   let needed = 0;
@@ -41,16 +75,36 @@ export function createUtf8Decoder(): Decoder {
   return {
     reset,
     decode(bytes, flush, fatal) {
-      // A byte yields at most one code unit, except that up to 3 bytes carried over from the
-      // previous call may complete here as a surrogate pair, plus one U+FFFD at a flush.
-      const out = new Uint16Array(bytes.length + 4);
-      let j = 0;
       const n = bytes.length;
+      const units = scratch;
+      let out = "";
+      let k = 0;
       for (let i = 0; i < n; i++) {
         const b = bytes[i]!;
         if (needed === 0) {
+          // Room for what this sequence can write: one unit here, or a U+FFFD and a byte
+          // processed again, or a surrogate pair when it completes; one more at the flush.
+          if (k > SCRATCH_UNITS - 4) {
+            out += apply(fromCharCode, null, units.subarray(0, k) as unknown as number[]);
+            k = 0;
+          }
           if (b < 0x80) {
-            out[j++] = b;
+            let end = i + 1;
+            while (end < n && bytes[end]! < 0x80) end++;
+            if (end - i >= LONG_ASCII_RUN) {
+              if (k !== 0) {
+                out += apply(fromCharCode, null, units.subarray(0, k) as unknown as number[]);
+                k = 0;
+              }
+              out += asciiString(bytes, i, end);
+            } else {
+              if (k + (end - i) > SCRATCH_UNITS - 4) {
+                out += apply(fromCharCode, null, units.subarray(0, k) as unknown as number[]);
+                k = 0;
+              }
+              for (let a = i; a < end; a++) units[k++] = bytes[a]!;
+            }
+            i = end - 1;
           } else if (b >= 0xc2 && b <= 0xdf) {
             needed = 1;
             codePoint = b & 0x1f;
@@ -66,7 +120,7 @@ export function createUtf8Decoder(): Decoder {
             codePoint = b & 0x7;
           } else {
             if (fatal) return null;
-            out[j++] = REPLACEMENT;
+            units[k++] = REPLACEMENT;
           }
           continue;
         }
@@ -74,7 +128,7 @@ export function createUtf8Decoder(): Decoder {
           // The byte is not a valid continuation: error, then process the byte again from the start state.
           reset();
           if (fatal) return null;
-          out[j++] = REPLACEMENT;
+          units[k++] = REPLACEMENT;
           i--;
           continue;
         }
@@ -85,18 +139,20 @@ export function createUtf8Decoder(): Decoder {
         const cp = codePoint;
         reset();
         if (cp < 0x10000) {
-          out[j++] = cp;
+          units[k++] = cp;
         } else {
-          out[j++] = 0xd800 + ((cp - 0x10000) >> 10);
-          out[j++] = 0xdc00 + ((cp - 0x10000) & 0x3ff);
+          units[k++] = 0xd800 + ((cp - 0x10000) >> 10);
+          units[k++] = 0xdc00 + ((cp - 0x10000) & 0x3ff);
         }
       }
       if (flush && needed !== 0) {
         reset();
         if (fatal) return null;
-        out[j++] = REPLACEMENT;
+        // Room left by the check at the sequence's start.
+        units[k++] = REPLACEMENT;
       }
-      return unitsToString(out, j);
+      if (k !== 0) out += apply(fromCharCode, null, units.subarray(0, k) as unknown as number[]);
+      return out;
     },
   };
 }
@@ -173,11 +229,11 @@ export function createWindows1252Decoder(): Decoder {
   };
 }
 
-/** Byte length of `s` in UTF-8, lone surrogates counted as U+FFFD (3 bytes). */
-function utf8Length(s: string): number {
+/** Byte length in UTF-8 of `s` from index `from`, lone surrogates counted as U+FFFD (3 bytes). */
+function utf8Length(s: string, from: number): number {
   let n = 0;
   const len = s.length;
-  for (let i = 0; i < len; i++) {
+  for (let i = from; i < len; i++) {
     const c = s.charCodeAt(i);
     if (c < 0x80) n += 1;
     else if (c < 0x800) n += 2;
@@ -194,10 +250,13 @@ function utf8Length(s: string): number {
  * that does not fit whole (TextEncoder#encodeInto). Lone surrogates become U+FFFD.
  */
 export function utf8EncodeInto(s: string, dest: Uint8Array): { read: number; written: number } {
+  return encodeFrom(s, 0, dest, 0);
+}
+
+/** utf8EncodeInto from code unit `i` of `s` and byte `w` of `dest`. */
+function encodeFrom(s: string, i: number, dest: Uint8Array, w: number): { read: number; written: number } {
   const len = s.length;
   const cap = dest.length;
-  let i = 0;
-  let w = 0;
   while (i < len) {
     let c = s.charCodeAt(i);
     if (c < 0x80) {
@@ -235,9 +294,33 @@ export function utf8EncodeInto(s: string, dest: Uint8Array): { read: number; wri
   return { read: i, written: w };
 }
 
-/** `s` as UTF-8 bytes in a buffer of exactly the right size. */
+/**
+ * `s` as UTF-8 bytes in a buffer of exactly the right size. Text whose first 64 code units are
+ * ASCII is written in one pass into a buffer sized by `s.length`, until a code unit that is not
+ * (then the rest's length is counted and the prefix copied into a buffer of the full size);
+ * other text is measured first, then written (no buffer made for nothing: an isolate's
+ * ArrayBuffers are not cheap to allocate).
+ */
 export function utf8Encode(s: string): Uint8Array {
-  const out = new Uint8Array(utf8Length(s));
-  utf8EncodeInto(s, out);
+  const len = s.length;
+  const probe = len < 64 ? len : 64;
+  let i = 0;
+  while (i < probe && s.charCodeAt(i) < 0x80) i++;
+  if (i < probe) {
+    const out = new Uint8Array(i + utf8Length(s, i));
+    for (let a = 0; a < i; a++) out[a] = s.charCodeAt(a);
+    encodeFrom(s, i, out, i);
+    return out;
+  }
+  const ascii = new Uint8Array(len);
+  for (i = 0; i < len; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) break;
+    ascii[i] = c;
+  }
+  if (i === len) return ascii;
+  const out = new Uint8Array(i + utf8Length(s, i));
+  out.set(ascii.subarray(0, i));
+  encodeFrom(s, i, out, i);
   return out;
 }
