@@ -26,9 +26,11 @@
  * - `node:async_hooks`                 → node-polyfills/async_hooks.js: AsyncLocalStorage and
  *   AsyncResource, the context carried through `then` and timers; a bundle that imports it
  *   is built with async functions lowered to generators (bundle.ts)
+ * - `node:zlib` / `zlib`              → node-polyfills/zlib.js, verge's own: an inflater of its own
+ *   and fflate's DEFLATE, gzip/deflate/raw/unzip in the Sync, callback and stream forms, crc32;
+ *   Brotli and Zstandard throw when called
  *
- * Any other `node:*` import (node:fs, node:net, node:http,
- * node:zlib...) is a build error naming what is supported, with the flag or without it.
+ * Any other `node:*` import (node:fs, node:net, node:http...) is a build error naming what is supported, with the flag or without it.
  */
 import { builtinModules, createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
@@ -55,6 +57,7 @@ export const NODE_COMPAT_MODULES: Readonly<Record<string, string>> = {
   "timers/promises": "./node-polyfills/timers-promises.js",
   process: "./node-polyfills/process.js",
   async_hooks: "./node-polyfills/async_hooks.js",
+  zlib: "./node-polyfills/zlib.js",
 };
 
 /** Whether a bundle's inputs (absolute paths) include verge's async context: it must then be built with async functions lowered (node-polyfills/async_hooks.js). */
@@ -174,7 +177,7 @@ export function describeCompatibilityFlags(flags: readonly string[]): string | u
   const parts: string[] = [];
   if (node.length > 0) {
     parts.push(
-      `${node.join(", ")} is applied in part: imports of ${SUPPORTED_TEXT} and the Buffer and process globals are bundled into the function as pure-JS polyfills; other node:* modules (node:fs, node:net, node:http, node:zlib, ...) fail to bundle, as verge has no Node.js runtime`,
+      `${node.join(", ")} is applied in part: imports of ${SUPPORTED_TEXT} and the Buffer and process globals are bundled into the function as pure-JS polyfills; other node:* modules (node:fs, node:net, node:http, ...) fail to bundle, as verge has no Node.js runtime`,
     );
   }
   if (other.length > 0) parts.push(`${other.join(", ")} ${other.length === 1 ? "is" : "are"} read but not applied by verge`);

@@ -54,9 +54,10 @@ function withSeparators(text) {
   return `${text.slice(0, i)}${out}`;
 }
 
-/** `The "name" argument must be <what>. Received …` (TypeError, ERR_INVALID_ARG_TYPE). */
+/** `The "name" argument must be <what>. Received …` (TypeError, ERR_INVALID_ARG_TYPE); a dotted name (`options.level`) is a "property", as Node says. */
 export function invalidArgType(name, what, value) {
-  return nodeError(TypeError, "ERR_INVALID_ARG_TYPE", `The "${name}" argument must be ${what}. Received ${describeValue(value)}`);
+  const kind = name.includes(".") ? "property" : "argument";
+  return nodeError(TypeError, "ERR_INVALID_ARG_TYPE", `The "${name}" ${kind} must be ${what}. Received ${describeValue(value)}`);
 }
 
 /** `The argument 'name' is invalid. Received …` (TypeError, ERR_INVALID_ARG_VALUE). */
