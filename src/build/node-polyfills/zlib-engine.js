@@ -107,7 +107,7 @@ export class ZlibEngine {
       this.inner = new Compressor(mode === DEFLATE ? "zlib" : mode === GZIP ? "gzip" : "raw", options, out);
     } else {
       const wrap = mode === INFLATE ? "zlib" : mode === GUNZIP ? "gzip" : mode === UNZIP ? "auto" : "raw";
-      this.inner = new Inflater(wrap, mode === INFLATERAW ? options.windowBits : mode === INFLATE ? options.windowBits : 15, options.dictionary, out);
+      this.inner = new Inflater(wrap, options.windowBits, options.dictionary, out);
     }
     this.failed = undefined;
   }
