@@ -82,7 +82,7 @@ test("nodeCompat: other node:* built-ins stay a build error listing what is supp
     assert.equal(err.code, "ERR_BUILD_FAILED");
     assert.match(
       err.message,
-      /node:fs is not available in verge: with nodejs_compat, verge bundles polyfills for node:buffer, node:events, node:util, node:path, node:string_decoder, node:assert, node:crypto, node:stream, node:stream\/promises, node:url, node:querystring, node:timers, node:timers\/promises, node:process, node:async_hooks only/,
+      /node:fs is not available in verge: with nodejs_compat, verge bundles polyfills for node:buffer, node:events, node:util, node:path, node:string_decoder, node:assert, node:crypto, node:stream, node:stream\/promises, node:url, node:querystring, node:timers, node:timers\/promises, node:process, node:async_hooks, node:zlib only/,
     );
     assert.match(err.message, /node:net is not available in verge/);
     return true;
@@ -112,6 +112,25 @@ export default { fetch() {
   const plain = await build(t, { "index.ts": `import { Buffer } from "node:buffer";\nexport default { fetch() { return new Response(Buffer.from("x").toString("hex")); } };\n` }, { nodeCompat: true });
   assert.ok(!plain.inputs.some((p) => p.includes("@noble/hashes") || p.endsWith("crypto.js")), "nothing of node:crypto in a function that does not import it");
   assert.doesNotMatch(plain.code, /Digest already called|nodejs_compat provides/);
+});
+
+test("nodeCompat: node:zlib is verge's own module; named imports leave node:stream out, and fflate evaluates on the first compression only", async (t) => {
+  const named = await build(t, {
+    "index.ts": `import { gzipSync, gunzipSync, crc32 } from "node:zlib";
+import zlib from "zlib";
+export default { fetch() {
+  return Response.json({ back: gunzipSync(gzipSync("abc".repeat(100))).toString(), crc: crc32("hello"), same: zlib.gzipSync === gzipSync });
+} };\n`,
+  }, { nodeCompat: true });
+  assert.deepEqual(await answer(named.code), { back: "abc".repeat(100), crc: 907060870, same: true });
+  // The default import names the stream classes: node:stream comes with it.
+  assert.match(named.code, /ERR_STREAM_PUSH_AFTER_EOF/);
+  const small = await build(t, { "index.ts": `import { gzipSync, gunzipSync } from "node:zlib";\nimport * as zlib from "node:zlib";\nexport default { fetch() { return new Response(gunzipSync(gzipSync(String(zlib.crc32("x"))))); } };\n` }, { nodeCompat: true });
+  assert.doesNotMatch(small.code, /ERR_STREAM_PUSH_AFTER_EOF/, "named and namespace imports of the buffer functions do not bundle node:stream");
+  assert.ok(small.bytes < 140_000, `${small.bytes} bytes`);
+  assert.ok(named.bytes > small.bytes + 150_000, `${named.bytes} bytes with the streams`);
+  // fflate's module (its Huffman tables) sits behind a lazy initializer that runs on the first compression.
+  assert.match(small.code, /var init_zlib_fflate = __esm\(/);
 });
 
 test("nodeCompat: node:stream, node:url, node:querystring, node:timers and node:process resolve to their polyfills", async (t) => {

@@ -9,7 +9,6 @@
  * window, so `strategy` only sets the header bits and `windowBits` is
  * validated but the header always announces 32 KiB.
  */
-import { Deflate } from "fflate";
 import { adler32Update, crc32Update } from "./zlib-checksum.js";
 
 const Z_FINISH = 4;
@@ -39,6 +38,8 @@ export class Compressor {
   newEngine() {
     const options = { level: this.level, mem: Math.max(0, this.memLevel - 5) };
     if (this.dictionary !== undefined && this.dictionary.length > 0) options.dictionary = this.dictionary;
+    // Loaded on first use (zlib-fflate.js says why); esbuild resolves this require() at bundle time.
+    const { Deflate } = require("./zlib-fflate.js");
     return new Deflate(options, (bytes) => {
       if (bytes.length > 0) this.onOutput(bytes);
     });

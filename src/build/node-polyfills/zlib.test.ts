@@ -11,11 +11,15 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as nodeZlib from "node:zlib";
 import { promisify } from "node:util";
+import { createRequire } from "node:module";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 
 type Fn = (...args: unknown[]) => unknown;
 type ZlibModule = Record<string, Fn> & { constants: Record<string, number>; codes: Record<string, unknown>; default: Record<string, unknown> };
+// zlib-deflate.js loads fflate with require() on first use, which esbuild resolves when it bundles;
+// run unbundled here, as an ES module, it finds Node's require in its place.
+(globalThis as { require?: NodeJS.Require }).require = createRequire(new URL("./zlib-deflate.js", import.meta.url));
 const ours = (await import(new URL("./zlib.js", import.meta.url).href)) as ZlibModule;
 const node = nodeZlib as unknown as Record<string, Fn>;
 
