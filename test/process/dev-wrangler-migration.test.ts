@@ -103,7 +103,7 @@ test("nodejs_compat: node:buffer, node:events and node:crypto bundle as polyfill
   writeFileSync(join(dir, "src/index.js"), 'import { readFileSync } from "node:fs";\nexport default { fetch() { return new Response(typeof readFileSync); } };\n');
   // A failed rebuild keeps the last good version serving (to non-HTML requests) and prints the problem.
   await dev.waitFor("node:fs is not available");
-  assert.match(dev.output(), /build failed; version 1 keeps serving:[\s\S]*src\/index\.js:1:\d+: node:fs is not available in verge: with nodejs_compat, verge bundles polyfills for node:buffer, .*node:crypto, .*node:async_hooks only/);
+  assert.match(dev.output(), /build failed; version 1 keeps serving:[\s\S]*src\/index\.js:1:\d+: node:fs is not available in verge: with nodejs_compat, verge bundles polyfills for node:buffer, .*node:crypto, .*node:async_hooks, node:zlib only/);
   const page = await fetch(dev.url, { headers: { accept: "text/html" } });
   assert.equal(page.status, 500);
   assert.match(await page.text(), /node:fs is not available in verge/);

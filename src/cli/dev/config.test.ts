@@ -86,7 +86,7 @@ test("compatibility_flags: nodejs_compat turns on the bundler's polyfills and sa
   const s = resolveDevSettings({ ...args, target: undefined }, dir);
   assert.equal(s.nodeCompat, true);
   assert.ok(
-    s.warnings.some((w) => /^wrangler\.toml: compatibility_flags: nodejs_compat is applied in part: imports of node:buffer, .*node:assert, node:crypto, .*node:process, node:async_hooks .*bundled into the function as pure-JS polyfills; other node:\* modules \(node:fs, .*fail to bundle.*; url_standard is read but not applied by verge$/.test(w)),
+    s.warnings.some((w) => /^wrangler\.toml: compatibility_flags: nodejs_compat is applied in part: imports of node:buffer, .*node:assert, node:crypto, .*node:process, node:async_hooks, node:zlib .*bundled into the function as pure-JS polyfills; other node:\* modules \(node:fs, .*fail to bundle.*; url_standard is read but not applied by verge$/.test(w)),
     s.warnings.join("\n"),
   );
   writeFileSync(join(dir, "wrangler.toml"), 'name = "x"\nmain = "src/index.ts"\ncompatibility_flags = ["nodejs_als"]\n');
