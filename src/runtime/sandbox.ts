@@ -26,6 +26,7 @@ import { ActiveInvocation, cfJson, responseFromHead, type InvocationOutcome } fr
 import { ConsoleBudget, STARTUP_LOGS } from "./console-budget.ts";
 import { backstopMs, busyFactor, clockRef, EXACT_AFTER_US, threadCpuUs } from "./cpu-clock.ts";
 import { evaluateBundle, produceCodeCache } from "./bundle-loader.ts";
+import { asVergeError, startupError } from "./sandbox-errors.ts";
 
 export interface FunctionSource {
   /** Stable identity of this code (a version digest); keys the pool and the code cache. */
@@ -92,6 +93,9 @@ export class Sandbox {
   #active: ActiveInvocation | null = null;
   #nextInvocation = 1;
   #heapBytes = 0;
+  /** Guest entries running now (see enter) and the emits they made, delivered when they end. */
+  #entries = 0;
+  #held: Emit[] = [];
   /** WebAssembly linear memory of the isolate (user code's and HTMLRewriter's), which the heap limit does not see. */
   #wasmBytes = 0;
 
@@ -125,7 +129,9 @@ export class Sandbox {
         this.#ops.setTimer(this.#active, timerId, delay);
       },
       clearTimer: (timerId) => this.#ops.clearTimer(timerId),
-      emit: (message) => this.#active?.onEmit(message),
+      // Held until the entry that made them is charged (#enter's finally): a response made in an
+      // entry that ran past the CPU budget must not reach the caller.
+      emit: (message) => (this.#entries > 0 ? this.#held.push(message) : this.#active?.onEmit(message)),
       platformWork: (start) => {
         if (start) this.#platformCpu0 = threadCpuUs(true);
         else this.#platformUs += Math.max(0, threadCpuUs(true) - this.#platformCpu0);
@@ -289,7 +295,7 @@ export class Sandbox {
         this.enter("dispatchCloudFront", [id, JSON.stringify(job.event), JSON.stringify(job.context), this.#shell.now()], false);
       } else this.enter("dispatch", [id, job]);
     } catch (err) {
-      active.fail(this.#asError(err));
+      active.fail(asVergeError(err, this.#name()));
     }
     // The wall deadline covers the time the guest waits for host work (timers, fetches, a body
     // read, a promise that never settles). An invocation that ended within this first entry,
@@ -318,6 +324,7 @@ export class Sandbox {
     const timeout = backstopMs(Math.min(byCpu, wallLeft));
     this.#services.onEnter?.(this.source.id);
     let result: unknown;
+    this.#entries++;
     try {
       result = this.#measured(() => {
         try {
@@ -347,6 +354,12 @@ export class Sandbox {
       throw err;
     } finally {
       if (this.#dead === null && a !== null) this.#afterEnter(a, cpuBefore);
+      if (--this.#entries === 0 && this.#held.length > 0) {
+        const held = this.#held;
+        this.#held = [];
+        // A kill (CPU, wall, memory) already answered the invocation: what the entry made is dropped.
+        if (this.#dead === null) for (const m of held) this.#active?.onEmit(m);
+      }
     }
     // A response head returned by dispatchFetch (GuestApi.dispatchFetch), then an idle posted through
     // the shared mailbox during this entry (see shell.ts): after the entry's other emits, in that order.
@@ -430,21 +443,9 @@ export class Sandbox {
     return `function ${this.source.id}`;
   }
 
-  #asError(err: unknown): VergeError {
-    if (err instanceof VergeError) return err;
-    const msg = err instanceof Error ? err.message : String(err);
-    return new VergeError("ERR_FUNCTION_EXCEPTION", `${this.#name()}: ${msg}`, { cause: err });
-  }
-
   #startupError(err: unknown): VergeError {
-    if (err instanceof VergeError) return err;
-    // Killed from a host callback during startup (WebAssembly memory over the limit at the top level).
-    if (this.#dead !== null) return this.#dead;
-    const msg = err instanceof Error ? err.message : String(err);
-    if (/memory limit/i.test(msg)) return new VergeError("ERR_MEMORY_LIMIT", `${this.#name()}: exceeded the memory limit of ${this.limits.memoryMb} MB while starting`);
-    if (/timed out/i.test(msg)) return new VergeError("ERR_STARTUP_CPU_LIMIT", `${this.#name()}: evaluating the top level exceeded the startup budget of ${this.limits.startupCpuMs} ms`);
-    const stack = err instanceof Error && typeof err.stack === "string" ? this.#stack.map(err.stack) : undefined;
-    return new VergeError("ERR_BUNDLE_COMPILE", `${this.#name()}: the bundle failed to load: ${msg}`, { guestStack: stack, cause: err });
+    // this.#dead: killed from a host callback during startup (WebAssembly memory over the limit at the top level).
+    return err instanceof VergeError ? err : (this.#dead ?? startupError(err, this.#name(), this.limits, this.#stack));
   }
 
   /**
