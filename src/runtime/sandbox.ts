@@ -109,6 +109,10 @@ export class Sandbox {
     this.#ops = new HostOps(this, options.services, options.bindings);
     let shell: GuestShell;
     try {
+      // The guest reserves WebAssembly memory against the budget its shell was made with.
+      if (options.shell !== undefined && options.shell.memoryMb !== options.limits.memoryMb) {
+        throw new Error(`verge: a shell made for ${options.shell.memoryMb} MB cannot run a function with a ${options.limits.memoryMb} MB budget`);
+      }
       shell = options.shell ?? shellFor(options.prelude ?? loadPrelude(), options.limits.memoryMb);
     } catch (err) {
       throw this.#startupError(err);

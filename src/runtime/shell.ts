@@ -12,7 +12,7 @@ import { MAILBOX_BODY, type Emit, type LogLevel } from "./bridge/protocol.ts";
 import type { Prelude, PreludeLinker } from "./prelude.ts";
 import { urlParse, urlSet } from "./url-host.ts";
 // Caps each WebAssembly memory before the first isolate exists (see wasm-cap.ts).
-import "./wasm-cap.ts";
+import { gcFunctionOf } from "./wasm-cap.ts";
 
 /** What the host bridge calls into: the Sandbox that adopted the shell. */
 export interface ShellOwner {
@@ -160,7 +160,8 @@ export function createShell(prelude: Prelude, memoryMb: number, options: ShellOp
       },
       loadWasm: (name: string) => prelude.wasm(name).copyInto({ release: true }),
       wasmMemory: (bytes: number) => (typeof bytes === "number" && owner !== null ? owner.wasmMemory(bytes) : false),
-    }, shared);
+      loadGc: () => gcFunctionOf(isolate),
+    }, shared, memoryMb);
     linker = prelude.instantiate(isolate, context);
     const guest = takeGuestApi(context);
     if (options.warm === true) {
@@ -190,13 +191,18 @@ export function createShell(prelude: Prelude, memoryMb: number, options: ShellOp
   }
 }
 
-/** Installs the host bridge in one call into the isolate (a setSync per function was ~15 entries). */
-function installHost(context: ivm.Context, fns: Record<string, (...args: never[]) => unknown>, mailbox: SharedArrayBuffer): void {
+/**
+ * Installs the host bridge in one call into the isolate (a setSync per function was ~15 entries),
+ * with the isolate's memory budget: the shell is made for one (a spare too, for functions of that
+ * budget only: pool.ts), and the guest reserves WebAssembly memory against it (guest/wasm/).
+ */
+function installHost(context: ivm.Context, fns: Record<string, (...args: never[]) => unknown>, mailbox: SharedArrayBuffer, memoryMb: number): void {
   const names = Object.keys(fns);
   const fields = names.map((n, i) => `${n}: $${i}`).join(", ");
-  context.evalClosureSync(`globalThis.__verge_host = { ${fields}, mailbox: $${names.length} };`, [
+  context.evalClosureSync(`globalThis.__verge_host = { ${fields}, mailbox: $${names.length}, memoryMb: $${names.length + 1} };`, [
     ...names.map((n) => new ivm.Callback(fns[n]!)),
     new ivm.ExternalCopy(mailbox).copyInto({ release: true }),
+    memoryMb,
   ]);
 }
 

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { createChildRuntime, type FunctionDecl } from "../../src/runtime/index.ts";
 import { resolveLimits, type LimitsOptions } from "../../src/shared/limits.ts";
 import { readBody } from "../../src/shared/http.ts";
-import { bytes, bytesLiteral, exportFunc, exportMemory, internalMemoryModule, I32_TO_I32, leb, section, vec } from "../../src/runtime/testing/wasm-bytes.ts";
+import { bytes, bytesLiteral, chainGrabModule, exportFunc, exportMemory, internalMemoryModule, I32_TO_I32, leb, multiMemoryGrabModule, section, vec } from "../../src/runtime/testing/wasm-bytes.ts";
 
 const rt = createChildRuntime({ fetch: {} });
 after(() => rt.dispose());
@@ -54,16 +54,40 @@ const GROW_AND_TOUCH = `
   }
   return new Response("grew to 1 GiB");`;
 
-test("an internal memory grown to 1 GiB in awaited steps, pages touched: ERR_MEMORY_LIMIT at the step past the budget", () =>
-  expectMemoryLimit(GROW_AND_TOUCH.replace("STEP_END", "await new Promise((r) => setTimeout(r, 0));")));
+/**
+ * One memory grown in steps toward 1 GiB: it gets a maximum of the budget (64 MB, 1024 pages), so
+ * `memory.grow` fails at the step past it (1 + 16 * 64 pages); or, should the heap and it together
+ * pass the budget first, the call ends with ERR_MEMORY_LIMIT. Never further.
+ */
+async function expectRefusedOrStopped(body: string): Promise<void> {
+  const fn = rt.register(decl(`const WASM = ${bytesLiteral(internalMemoryModule())};\nexport default { async fetch(request, env, ctx) { ${body} } }`));
+  try {
+    const answered = await call(fn);
+    const step = Number(/refused at (\d+)/.exec(answered)?.[1]);
+    assert.ok(step <= 64, answered);
+  } catch (e) {
+    assert.equal((e as { code: string }).code, "ERR_MEMORY_LIMIT", (e as Error).message);
+  }
+  assert.equal(await call(healthy), "healthy");
+  rt.unregister(fn);
+}
 
-test("an internal memory grown to 1 GiB within one synchronous call: ERR_MEMORY_LIMIT when the call returns", () => expectMemoryLimit(GROW_AND_TOUCH.replace("STEP_END", "")));
+test("an internal memory grown toward 1 GiB in awaited steps, pages touched: refused at the budget", () =>
+  expectRefusedOrStopped(GROW_AND_TOUCH.replace("STEP_END", "await new Promise((r) => setTimeout(r, 0));")));
+
+test("an internal memory grown toward 1 GiB within one synchronous call: refused at the budget", () => expectRefusedOrStopped(GROW_AND_TOUCH.replace("STEP_END", "")));
+
+test("Memory.prototype.grow from JS, one memory: a RangeError at the budget", () =>
+  expectRefusedOrStopped(`
+    const m = new WebAssembly.Memory({ initial: 1 });
+    for (let step = 0; step < 1000; step++) { try { m.grow(16); } catch (e) { return new Response(e.constructor.name + ": grow refused at " + step); } }
+    return new Response("grew to " + m.buffer.byteLength);`));
 
 test("many small instances, each with its own memory, summing past the budget", () =>
   expectMemoryLimit(`
     const module = new WebAssembly.Module(WASM);
     const keep = [];
-    for (let i = 0; i < 1000; i++) { const x = new WebAssembly.Instance(module).exports; x.grow(15); x.touch(15 * 65536); keep.push(x); }
+    for (let i = 0; i < 1000; i++) { const x = new WebAssembly.Instance(module).exports; if (x.grow(15) >= 0) x.touch(15 * 65536); keep.push(x); }
     return new Response("kept " + keep.length);`));
 
 test("WebAssembly.instantiate(bytes) in a loop, each instance growing", () =>
@@ -78,17 +102,13 @@ test("new WebAssembly.Memory in a loop", () =>
     for (let i = 0; i < 1000; i++) { const m = new WebAssembly.Memory({ initial: 16 }); new Uint8Array(m.buffer).fill(1); keep.push(m); }
     return new Response("kept " + keep.length);`));
 
-test("Memory.prototype.grow from JS, one memory", () =>
-  expectMemoryLimit(`
-    const m = new WebAssembly.Memory({ initial: 1 });
-    for (let i = 0; i < 1000; i++) { m.grow(16); }
-    return new Response("grew to " + m.buffer.byteLength);`));
-
 test("a memory made at the top level and grown there counts from the first call", async () => {
   const fn = rt.register(
     decl(`const WASM = ${bytesLiteral(internalMemoryModule())};
-      const x = new WebAssembly.Instance(new WebAssembly.Module(WASM)).exports;
-      x.grow(2000);
+      const module = new WebAssembly.Module(WASM);
+      const x = new WebAssembly.Instance(module).exports, y = new WebAssembly.Instance(module).exports;
+      x.grow(1000);
+      y.grow(1000);
       export default { fetch: () => new Response("served") }`),
   );
   await assert.rejects(call(fn), (e: { code: string }) => e.code === "ERR_MEMORY_LIMIT");
@@ -117,7 +137,7 @@ test("a legitimate module under the budget works and its exports look as they di
         await WebAssembly.instantiate(new Uint8Array([1, 2, 3])).catch((e) => { rejected = e.constructor.name; });
         return Response.json({
           keys: Object.keys(i.exports), names: Object.getOwnPropertyNames(i.exports), frozen: Object.isFrozen(i.exports), proto: Object.getPrototypeOf(i.exports),
-          moduleExports: WebAssembly.Module.exports(m), moduleExports2: WebAssembly.Module.exports(m2),
+          moduleExports: WebAssembly.Module.exports(m), moduleExports2: WebAssembly.Module.exports(m2), moduleImports: WebAssembly.Module.imports(m),
           instanceOf: [i instanceof WebAssembly.Instance, m instanceof WebAssembly.Module, i3 instanceof WebAssembly.Instance, i2.exports.memory instanceof WebAssembly.Memory],
           ctor: m.constructor === WebAssembly.Module && Object.getPrototypeOf(i) === WebAssembly.Instance.prototype,
           keys2: Object.keys(i2.exports), keys3: Object.keys(i3.exports),
@@ -136,6 +156,7 @@ test("a legitimate module under the budget works and its exports look as they di
     proto: null,
     moduleExports: [{ name: "grow", kind: "function" }, { name: "touch", kind: "function" }],
     moduleExports2: [{ name: "grow", kind: "function" }, { name: "memory", kind: "memory" }],
+    moduleImports: [],
     instanceOf: [true, true, true, true],
     ctor: true,
     keys2: ["grow", "memory"],
@@ -146,4 +167,85 @@ test("a legitimate module under the budget works and its exports look as they di
     rejected: "CompileError",
     source: "function Module() { [native code] }",
   });
+});
+
+/**
+ * Growth inside wasm, within one call into it: the runtime sees it only when control comes back.
+ * Every memory a function can grow is reserved against its budget when it is made (together at most
+ * twice the budget, each at most the budget), so what one call reaches is bounded: the call ends
+ * with ERR_MEMORY_LIMIT and the linear memory counted then is at most twice the budget (64 MB
+ * here), not the process cap of 4096 MB per memory times the memories.
+ */
+async function expectBoundedGrab(setup: string): Promise<void> {
+  const fn = rt.register(decl(`export default { async fetch() { ${setup}; return new Response("grabbed " + grab() + " pages"); } }`));
+  let caught: { code: string; message: string } | undefined;
+  let answered = "";
+  try {
+    answered = await call(fn);
+  } catch (e) {
+    caught = e as { code: string; message: string };
+  }
+  if (caught === undefined) {
+    // Within the budget: the grab stopped where memory.grow failed.
+    const pages = Number(/grabbed (\d+)/.exec(answered)?.[1]);
+    assert.ok(pages * 65536 <= 64 * 1048576, answered);
+  } else {
+    assert.equal(caught.code, "ERR_MEMORY_LIMIT", caught.message);
+    const wasmMb = Number(/\((\d+) MB of it WebAssembly linear memory\)/.exec(caught.message)?.[1]);
+    assert.ok(wasmMb <= 2 * 64, `one call reached ${wasmMb} MB of linear memory: ${caught.message}`);
+  }
+  assert.equal(await call(healthy), "healthy");
+  rt.unregister(fn);
+}
+
+test("one call into a module with 8 memories (multi-memory), each grown inside wasm as far as it goes: bounded", () =>
+  expectBoundedGrab(`const { grab } = new WebAssembly.Instance(new WebAssembly.Module(${bytesLiteral(multiMemoryGrabModule(8))})).exports`));
+
+test("one call through a chain of 8 instances, each growing its own memory inside wasm: bounded", () =>
+  expectBoundedGrab(`
+    const module = new WebAssembly.Module(${bytesLiteral(chainGrabModule())});
+    let next = () => 0;
+    for (let i = 0; i < 8; i++) next = new WebAssembly.Instance(module, { env: { next } }).exports.grab;
+    const grab = next`));
+
+test("one call through a chain of 8 instances, each growing a memory made in JS without a maximum: bounded", () =>
+  expectBoundedGrab(`
+    const module = new WebAssembly.Module(${bytesLiteral(chainGrabModule(true))});
+    let next = () => 0;
+    for (let i = 0; i < 8; i++) next = new WebAssembly.Instance(module, { env: { next, memory: new WebAssembly.Memory({ initial: 0 }) } }).exports.grab;
+    const grab = next`));
+
+test("a module declaring a maximum above the budget instantiates; growth past the budget fails (-1 in wasm, RangeError from JS)", async () => {
+  // (memory 1 65536) exported, and grow(pages) -> memory.grow.
+  const declared = bytes(
+    section(1, vec([I32_TO_I32])),
+    section(3, vec([[0x00]])),
+    section(5, vec([[0x01, 0x01, ...leb(65536)]])),
+    section(7, vec([exportFunc("grow", 0), exportMemory("memory", 0)])),
+    section(10, vec([[...leb(6), 0x00, 0x20, 0x00, 0x40, 0x00, 0x0b]])),
+  );
+  const fn = rt.register(
+    decl(`export default { async fetch() {
+      const { grow, memory } = new WebAssembly.Instance(new WebAssembly.Module(${bytesLiteral(declared)})).exports;
+      const inWasm = [grow(64 * 16), grow(16)];
+      let fromJs;
+      try { memory.grow(64 * 16); fromJs = "grew"; } catch (e) { fromJs = e.constructor.name; }
+      const js = new WebAssembly.Memory({ initial: 1, maximum: 60000 });
+      let jsMemory;
+      try { js.grow(64 * 16); jsMemory = "grew"; } catch (e) { jsMemory = e.constructor.name; }
+      return Response.json({ inWasm, fromJs, jsMemory, small: js.grow(1), bytes: memory.buffer.byteLength });
+    } }`),
+  );
+  assert.deepEqual(JSON.parse(await call(fn)), { inWasm: [-1, 1], fromJs: "RangeError", jsMemory: "RangeError", small: 1, bytes: 17 * 65536 });
+  rt.unregister(fn);
+});
+
+test("a fresh instance per request keeps getting memory to grow: the reservations of collected instances are given back", async () => {
+  const fn = rt.register(
+    decl(`const module = new WebAssembly.Module(${bytesLiteral(internalMemoryModule(1))});
+      export default { async fetch() { const { grow } = new WebAssembly.Instance(module).exports; return new Response(grow(16) + " " + typeof gc + " " + ("gc" in globalThis)); } }`),
+  );
+  // From the third on, V8's collector runs first (given to the prelude only: user code has no gc).
+  for (let i = 0; i < 6; i++) assert.equal(await call(fn), "1 undefined false", `request ${i}`);
+  rt.unregister(fn);
 });

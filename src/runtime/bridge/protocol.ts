@@ -82,6 +82,14 @@ export interface HostBridge {
    * the isolate inside this call (ERR_MEMORY_LIMIT), so the entry ends here.
    */
   wasmMemory(bytes: number): boolean;
+  /**
+   * V8's `gc` for this isolate (made in a context of its own, never on a global user code can
+   * read): the guest collects before it refuses a WebAssembly memory room to grow, so memories of
+   * instances nobody holds any more give their reservation back (guest/wasm/accounting.ts).
+   */
+  loadGc(): () => void;
+  /** The isolate's memory budget in MB (`limits.memoryMb` of the functions it may run). */
+  readonly memoryMb: number;
 }
 
 /** A parsed URL: href, protocol, username, password, host, hostname, port, pathname, search, hash, origin, joined by "\n". */

@@ -32,63 +32,63 @@ const api: GuestApi = {
     try {
       return init(namespace, env, specs);
     } finally {
-      reportWasmMemory();
+      reportWasmMemory(true);
     }
   },
   prepareEnv(env, specs, asGlobals) {
     try {
       prepareEnv(env, specs, asGlobals);
     } finally {
-      reportWasmMemory();
+      reportWasmMemory(true);
     }
   },
   dispatch(invocation, job) {
     try {
       dispatch(invocation, job);
     } finally {
-      reportWasmMemory();
+      reportWasmMemory(true);
     }
   },
   dispatchFetch(invocation, method, url, headers, body, cf) {
     try {
       return dispatchFetch(invocation, method, url, headers, body, cf);
     } finally {
-      reportWasmMemory();
+      reportWasmMemory(true);
     }
   },
   dispatchCloudFront(invocation, eventJson, contextJson, startedAt) {
     try {
       dispatchCloudFront(invocation, eventJson, contextJson, startedAt);
     } finally {
-      reportWasmMemory();
+      reportWasmMemory(true);
     }
   },
   settle(opId, ok, value) {
     try {
       settleOp(opId, ok, value);
     } finally {
-      reportWasmMemory();
+      reportWasmMemory(true);
     }
   },
   fireTimer(timerId) {
     try {
       fireTimer(timerId);
     } finally {
-      reportWasmMemory();
+      reportWasmMemory(true);
     }
   },
   pull(stream) {
     try {
       pull(stream);
     } finally {
-      reportWasmMemory();
+      reportWasmMemory(true);
     }
   },
   cancelStream(stream, reason) {
     try {
       cancelOutgoing(stream, reason);
     } finally {
-      reportWasmMemory();
+      reportWasmMemory(true);
     }
   },
   finish() {
@@ -96,7 +96,7 @@ const api: GuestApi = {
       clearAllTimers();
       cancelAllOutgoing();
     } finally {
-      reportWasmMemory();
+      reportWasmMemory(true);
     }
   },
   warm,

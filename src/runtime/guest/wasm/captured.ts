@@ -22,6 +22,7 @@ const TypedArrayProto = Reflect.getPrototypeOf(Uint8Array.prototype)!;
 export const native: NativeWasm = { Module: W.Module, Instance: W.Instance, Memory: W.Memory, compile: W.compile, instantiate: W.instantiate, CompileError: W.CompileError };
 export const moduleExports = (W.Module as unknown as { exports: (m: object) => Array<{ name: string; kind: string }> }).exports;
 export const instanceExports = getter(W.Instance.prototype, "exports");
+export const moduleImports = (W.Module as unknown as { imports: (m: object) => Array<{ module: string; name: string; kind: string }> }).imports;
 export const memoryBuffer = getter(W.Memory.prototype, "buffer");
 export const memoryGrow = (W.Memory.prototype as { grow: Function }).grow;
 
@@ -32,12 +33,14 @@ export const getOwnPropertyDescriptor = Reflect.getOwnPropertyDescriptor;
 export const ownKeys = Reflect.ownKeys;
 export const freeze = Object.freeze;
 export const ObjectCtor = Object;
-const create = Object.create;
+export const create = Object.create;
 /** A fresh object with no prototype: reading or writing it consults nothing user code can change. */
 export const nullObject = (): Record<PropertyKey, unknown> => create(null) as Record<PropertyKey, unknown>;
 export const PromiseCtor = Promise;
 export const TypeErrorCtor = TypeError;
 export const U8 = Uint8Array;
+export const NumberCtor = Number;
+export const BigIntCtor = BigInt;
 export const fromCharCode = String.fromCharCode;
 export const charCodeAt = String.prototype.charCodeAt;
 export const isView = ArrayBuffer.isView;

@@ -15,27 +15,28 @@
  * can replace, and track in synchronous code, so no promise hook can hide an instance.
  */
 import { markNative } from "../core/globals.ts";
-import { trackMemory, reportWasmMemory } from "./accounting.ts";
+import { grantPages, trackMemory, reportWasmMemory } from "./accounting.ts";
 import { chunk } from "../core/lazy.ts";
-import type { UNREADABLE as Unreadable } from "./binary.ts";
+import type { Moved, UNREADABLE as Unreadable } from "./binary.ts";
+import { descriptorOf } from "./descriptor.ts";
 
 /** binary.ts's UNREADABLE (a value import of it would put the reader in the eager part). */
 const UNREADABLE: typeof Unreadable = false;
 import {
   abByteLength,
   apply,
+  BigIntCtor,
   construct,
+  create,
   defineProperty,
   dvBuffer,
   dvByteLength,
   dvByteOffset,
-  freeze,
   getOwnPropertyDescriptor,
-  instanceExports,
   isView,
-  memoryBuffer,
   memoryGrow,
   moduleExports,
+  moduleImports,
   native,
   nullObject,
   ownKeys,
@@ -52,10 +53,8 @@ import {
 } from "./captured.ts";
 
 type Ctor = new (...args: never[]) => object;
-/** Module → the export names binary.ts added to it. */
-const hiddenOf = new WeakMapCtor<object, ArrayLike<string>>();
-/** Instance → its exports without the hidden names (only instances of modules that have some). */
-const shownExports = new WeakMapCtor<object, object>();
+/** Module → the memories binary.ts moved to imports (only modules that define some). */
+const movedOf = new WeakMapCtor<object, Moved>();
 
 /** A copy of a BufferSource's bytes (the call's bytes, whatever user code does with them later); null for anything else. */
 function copyBytes(source: unknown): Uint8Array | null {
@@ -84,21 +83,21 @@ function isBuffer(byteLength: Function, value: object): boolean {
 /** Compiles copied bytes with their memories exposed; errors are V8's own, for the bytes as given. */
 function compileBytes(bytes: Uint8Array, newTarget: Ctor): object {
   // The reader is a lazy part (binary.ts): only a function that compiles a module loads it.
-  const exposed = chunk("wasm-binary").exposeMemories(bytes);
-  if (exposed === null) return construct(native.Module, [bytes], newTarget) as object;
-  if (exposed === UNREADABLE) {
+  const moved = chunk("wasm-binary").importMemories(bytes);
+  if (moved === null) return construct(native.Module, [bytes], newTarget) as object;
+  if (moved === UNREADABLE) {
     construct(native.Module, [bytes]);
     throw new native.CompileError("WebAssembly.Module(): verge could not read this module's sections to count its memory");
   }
   let module: object;
   try {
-    module = construct(native.Module, [exposed.bytes], newTarget) as object;
+    module = construct(native.Module, [moved.bytes], newTarget) as object;
   } catch (e) {
     // Invalid somewhere the layout did not show: V8's error for the original bytes (same offsets).
     construct(native.Module, [bytes]);
     throw e;
   }
-  apply(weakMapSet, hiddenOf, [module, exposed.hidden]);
+  apply(weakMapSet, movedOf, [module, moved]);
   return module;
 }
 
@@ -109,45 +108,54 @@ function compileCopy(bytes: Uint8Array | null, source: unknown, newTarget: Ctor)
   throw new TypeErrorCtor("WebAssembly.Module(): Argument 0 must be a buffer source");
 }
 
-function isHidden(hidden: ArrayLike<string>, name: unknown): boolean {
-  for (let i = 0; i < hidden.length; i++) if (hidden[i] === name) return true;
-  return false;
+/**
+ * A memory of `initial` pages whose maximum is what accounting.ts grants (`wanted`: the declared
+ * maximum, -1 for none), counted with that reservation.
+ */
+function grantedMemory(initial: number, wanted: number, shared: boolean, i64: boolean, newTarget: Ctor): object {
+  const grant = grantPages(initial, wanted);
+  const descriptor = nullObject();
+  if (i64) descriptor.address = "i64";
+  descriptor.initial = i64 ? BigIntCtor(initial) : initial;
+  descriptor.maximum = i64 ? BigIntCtor(grant) : grant;
+  if (shared) descriptor.shared = true;
+  const memory = construct(native.Memory, [descriptor], newTarget) as object;
+  trackMemory(memory, grant);
+  return memory;
 }
 
-function isMemory(value: unknown): value is object {
-  if (typeof value !== "object" || value === null) return false;
-  try {
-    apply(memoryBuffer, value, []);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Counts the instance's exported memories (hidden ones included) and keeps the exports user code sees. */
-function adoptInstance(instance: object, module: unknown): object {
-  const exports = apply(instanceExports, instance, []) as Record<PropertyKey, unknown>;
-  const keys = ownKeys(exports);
-  for (let i = 0; i < keys.length; i++) {
-    const value = exports[keys[i]!];
-    if (isMemory(value)) trackMemory(value);
-  }
-  const hidden = apply(weakMapGet, hiddenOf, [module]) as ArrayLike<string> | undefined;
-  if (hidden !== undefined) {
-    // V8's exports object: null prototype, frozen, in export order.
-    const shown = nullObject();
-    for (let i = 0; i < keys.length; i++) {
-      if (!isHidden(hidden, keys[i])) defineProperty(shown, keys[i]!, getOwnPropertyDescriptor(exports, keys[i]!)!);
-    }
-    apply(weakMapSet, shownExports, [instance, freeze(shown)]);
-  }
-  reportWasmMemory();
-  return instance;
-}
-
+/**
+ * Instantiates `module`; one whose memories binary.ts moved gets them made here (granted, counted)
+ * under its hidden import module name, beside the caller's imports: the object V8 reads inherits
+ * from the caller's, so every other import is read from it as before.
+ */
 function newInstance(module: unknown, imports: unknown, withImports: boolean, newTarget: Ctor): object {
-  const instance = construct(native.Instance, withImports ? [module, imports] : [module], newTarget) as object;
-  return adoptInstance(instance, module);
+  const moved = typeof module === "object" && module !== null ? (apply(weakMapGet, movedOf, [module]) as Moved | undefined) : undefined;
+  if (moved === undefined) {
+    const instance = construct(native.Instance, withImports ? [module, imports] : [module], newTarget) as object;
+    reportWasmMemory();
+    return instance;
+  }
+  const isObject = (typeof imports === "object" && imports !== null) || typeof imports === "function";
+  // No imports object for a module with imports of its own: V8's TypeError.
+  if (!isObject && hasOwnImports(module as object, moved)) construct(native.Instance, withImports ? [module, imports] : [module], newTarget);
+  const memories = nullObject();
+  for (let i = 0; i < moved.memories.length; i++) {
+    const m = moved.memories[i]!;
+    memories[m.field] = grantedMemory(m.initial, m.maximum, m.shared, m.i64, native.Memory);
+  }
+  const linked = create(isObject ? (imports as object) : null) as Record<string, unknown>;
+  defineProperty(linked, moved.module, { value: memories, enumerable: true });
+  try {
+    return construct(native.Instance, [module, linked], newTarget) as object;
+  } finally {
+    reportWasmMemory();
+  }
+}
+
+/** True when `module` imports anything besides the memories binary.ts moved. */
+function hasOwnImports(module: object, moved: Moved): boolean {
+  return (apply(moduleImports, native.Module, [module]) as ArrayLike<unknown>).length > moved.memories.length;
 }
 
 function isModule(value: unknown): boolean {
@@ -173,8 +181,11 @@ function Instance(this: unknown, module: unknown): object {
 
 function Memory(this: unknown, descriptor: unknown): object {
   if (new.target === undefined) throw new TypeErrorCtor("WebAssembly.Memory must be invoked with 'new'");
-  const memory = construct(native.Memory, arguments.length > 0 ? [descriptor] : [], new.target) as object;
-  trackMemory(memory);
+  const d = descriptorOf(descriptor);
+  // Not a descriptor verge can grant a maximum to: one V8 refuses (it throws here).
+  if (d === null) construct(native.Memory, arguments.length > 0 ? [descriptor] : [], new.target);
+  if (d === null) throw new TypeErrorCtor("WebAssembly.Memory(): verge could not read this memory descriptor");
+  const memory = grantedMemory(d.initial, d.maximum, d.shared, d.i64, new.target as unknown as Ctor);
   reportWasmMemory();
   return memory;
 }
@@ -205,14 +216,14 @@ async function instantiate(source: unknown, ..._imports: unknown[]): Promise<unk
   return { module, instance: newInstance(module, imports, withImports, native.Instance) };
 }
 
-/** `WebAssembly.Module.exports(module)` without the hidden names. */
-function exports(module: unknown): unknown {
-  const list = apply(moduleExports, native.Module, [module]) as Array<{ name: string }>;
-  const hidden = apply(weakMapGet, hiddenOf, [module]) as ArrayLike<string> | undefined;
-  if (hidden === undefined) return list;
-  const shown: Array<{ name: string }> = [];
+/** `WebAssembly.Module.imports(module)` without the memories binary.ts moved there. */
+function imports(module: unknown): unknown {
+  const list = apply(moduleImports, native.Module, [module]) as Array<{ module: string }>;
+  const moved = apply(weakMapGet, movedOf, [module]) as Moved | undefined;
+  if (moved === undefined) return list;
+  const shown: Array<{ module: string }> = [];
   let n = 0;
-  for (let i = 0; i < list.length; i++) if (!isHidden(hidden, list[i]!.name)) shown[n++] = list[i]!;
+  for (let i = 0; i < list.length; i++) if (list[i]!.module !== moved.module) shown[n++] = list[i]!;
   return shown;
 }
 
@@ -236,20 +247,12 @@ function replaceMethod(target: object, name: string, fn: Function): void {
 export function installWasm(): void {
   const ns = (globalThis as unknown as { WebAssembly: Record<string, unknown> }).WebAssembly;
   replaceConstructor(ns, "Module", native.Module, Module);
-  replaceMethod(Module, "exports", exports);
+  replaceMethod(Module, "imports", imports);
   replaceConstructor(ns, "Instance", native.Instance, Instance);
   replaceConstructor(ns, "Memory", native.Memory, Memory);
   replaceMethod(native.Memory.prototype, "grow", grow);
   replaceMethod(ns, "compile", compile);
   replaceMethod(ns, "instantiate", instantiate);
-  const exportsGetter = {
-    get exports(): object {
-      const own = apply(instanceExports, this, []) as object;
-      return (apply(weakMapGet, shownExports, [this]) as object | undefined) ?? own;
-    },
-  };
-  const getter = getOwnPropertyDescriptor(exportsGetter, "exports")!.get!;
-  defineProperty(native.Instance.prototype, "exports", { ...getOwnPropertyDescriptor(native.Instance.prototype, "exports"), get: markNative(getter, "get exports") });
   // Not in bare V8 (isolated-vm): no embedder streams a response into the compiler. Should a
   // build have them, they go through the counted path on the response's bytes.
   for (const name of ["compileStreaming", "instantiateStreaming"]) {
