@@ -249,3 +249,58 @@ test("a fresh instance per request keeps getting memory to grow: the reservation
   for (let i = 0; i < 6; i++) assert.equal(await call(fn), "1 undefined false", `request ${i}`);
   rt.unregister(fn);
 });
+
+test("new WebAssembly.Memory: the descriptor is read once, in V8's order; shared, memory64 and subclasses work; V8's errors stay", async () => {
+  const fn = rt.register(
+    decl(`export default { async fetch() {
+      const reads = [];
+      const d = new Proxy({ initial: 1, maximum: 4 }, { get(t, k) { reads.push(String(k)); return t[k]; } });
+      const m = new WebAssembly.Memory(d);
+      const err = (f) => { try { f(); return "none"; } catch (e) { return e.constructor.name; } };
+      const shared = new WebAssembly.Memory({ initial: 1, maximum: 2, shared: true });
+      const m64 = new WebAssembly.Memory({ address: "i64", initial: 1n });
+      class Sub extends WebAssembly.Memory {}
+      const sub = new Sub({ initial: 1 });
+      return Response.json({
+        reads, grown: [m.grow(3), err(() => m.grow(1))],
+        shared: [shared.buffer.constructor.name, shared.grow(1), err(() => shared.grow(1))],
+        m64: [typeof m64.grow(1n), err(() => m64.grow(BigInt(64 * 16)))],
+        sub: [sub instanceof Sub, sub instanceof WebAssembly.Memory, sub.grow(1)],
+        errors: [
+          err(() => new WebAssembly.Memory()), err(() => new WebAssembly.Memory({})), err(() => new WebAssembly.Memory({ initial: 2, maximum: 1 })),
+          err(() => new WebAssembly.Memory({ initial: 1, shared: true })), err(() => new WebAssembly.Memory({ initial: 1, maximum: 70000 })),
+          err(() => new WebAssembly.Memory({ address: "i64", initial: 1 })), err(() => WebAssembly.Memory({ initial: 1 })),
+        ],
+      });
+    } }`),
+  );
+  assert.deepEqual(JSON.parse(await call(fn)), {
+    reads: ["address", "initial", "maximum", "shared"],
+    grown: [1, "RangeError"],
+    shared: ["SharedArrayBuffer", 1, "RangeError"],
+    m64: ["bigint", "RangeError"],
+    sub: [true, true, 1],
+    errors: ["TypeError", "TypeError", "RangeError", "TypeError", "RangeError", "TypeError", "TypeError"],
+  });
+  rt.unregister(fn);
+});
+
+test("a module with a moved memory and imports of its own: V8's errors for missing imports, and its imports read from the caller's object", async () => {
+  const fn = rt.register(
+    decl(`const module = new WebAssembly.Module(${bytesLiteral(chainGrabModule())});
+      export default { async fetch() {
+        const err = (f) => { try { f(); return "none"; } catch (e) { return e.constructor.name; } };
+        let getterThis;
+        const imports = { get env() { getterThis = this === imports; return { next: () => 5 }; } };
+        const x = new WebAssembly.Instance(module, imports).exports;
+        const rejected = await WebAssembly.instantiate(module).then(() => "none", (e) => e.constructor.name);
+        return Response.json({ missing: [err(() => new WebAssembly.Instance(module)), err(() => new WebAssembly.Instance(module, {})), rejected], getterThis: typeof getterThis, imports: WebAssembly.Module.imports(module) });
+      } }`),
+  );
+  assert.deepEqual(JSON.parse(await call(fn)), {
+    missing: ["TypeError", "TypeError", "TypeError"],
+    getterThis: "boolean",
+    imports: [{ module: "env", name: "next", kind: "function" }],
+  });
+  rt.unregister(fn);
+});
