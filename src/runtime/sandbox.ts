@@ -110,9 +110,7 @@ export class Sandbox {
     let shell: GuestShell;
     try {
       // The guest reserves WebAssembly memory against the budget its shell was made with.
-      if (options.shell !== undefined && options.shell.memoryMb !== options.limits.memoryMb) {
-        throw new Error(`verge: a shell made for ${options.shell.memoryMb} MB cannot run a function with a ${options.limits.memoryMb} MB budget`);
-      }
+      if (options.shell !== undefined && options.shell.memoryMb !== options.limits.memoryMb) throw new Error(`verge: a shell made for ${options.shell.memoryMb} MB cannot run a function with a ${options.limits.memoryMb} MB budget`);
       shell = options.shell ?? shellFor(options.prelude ?? loadPrelude(), options.limits.memoryMb);
     } catch (err) {
       throw this.#startupError(err);
@@ -464,9 +462,8 @@ export class Sandbox {
 
   /**
    * The bundle's code cache, produced after its first invocation rather than when it was compiled:
-   * off the cold start's path (~0.5 ms for 50 KiB), and so it holds the bytecode of every function
-   * that request ran: the next isolate of this version compiles none of them again. The pool keeps
-   * it per version.
+   * off the cold start's path (~0.5 ms for 50 KiB), and holding the bytecode of every function that
+   * request ran, so the next isolate of this version (the pool keeps it per version) compiles none.
    */
   #produceCodeCache(): void {
     this.codeCache = produceCodeCache(this.#isolate, this.source);
