@@ -108,6 +108,7 @@ import querystring from "node:querystring";
 import { setImmediate, setTimeout as nodeSetTimeout, clearTimeout as nodeClearTimeout } from "node:timers";
 import { setTimeout as sleep } from "node:timers/promises";
 import nodeProcess, { nextTick, env } from "node:process";
+import path from "node:path";
 export default { async fetch(request: Request): Promise<Response> {
   const collected: string[] = [];
   const upper = new Transform({ transform(chunk, _enc, done) { done(null, String(chunk).toUpperCase()); } });
@@ -141,6 +142,9 @@ export default { async fetch(request: Request): Promise<Response> {
     slept: await sleep(1, "slept"),
     ticked: await new Promise((ok) => nextTick(ok, "ticked")),
     sameProcess: nodeProcess === process && env === process.env,
+    // As in workerd: relative paths resolve from "/", exit() cancels (here: throws).
+    pathResolved: [path.resolve("a/b"), path.resolve("/x", "../y"), nodeProcess.cwd(), nodeProcess.platform],
+    exited: (() => { try { nodeProcess.exit(1); return "returned"; } catch (err) { return (err as Error).message; } })(),
   });
 } };
 `);
@@ -170,5 +174,7 @@ export default { async fetch(request: Request): Promise<Response> {
     slept: "slept",
     ticked: "ticked",
     sameProcess: true,
+    pathResolved: ["/a/b", "/y", "/", "linux"],
+    exited: "The Node.js process.exit(1) API was called. Canceling the request.",
   });
 });
