@@ -32,6 +32,7 @@ import { dispatchThroughPipeline } from "./dispatch.ts";
 import { PIPELINE_LOG, type PipelineLogEntry } from "./route.ts";
 import { toResponse } from "./response.ts";
 import { abortable, toDispatchRequest, type DispatchInit } from "./request.ts";
+import { WebSocket, WebSocketResponse } from "./websocket.ts";
 
 /** The child program: the runtime's host, extended with the edge pipeline (child.ts). */
 const PROGRAM = fileURLToPath(new URL("./child.ts", import.meta.url));
@@ -103,6 +104,11 @@ export class Verge {
       }),
     );
     void this.#track(r.finished);
+    if (r.type === "response" && r.response.webSocket !== undefined) {
+      const response = new WebSocketResponse(r.response.statusText, r.response.headers, new WebSocket(r.response.webSocket));
+      this.#reports.set(response, r.finished);
+      return response;
+    }
     if (r.type === "response") {
       // A response to HEAD carries no body on HTTP, whatever the function returned.
       const body = request.method === "HEAD" ? null : r.response.body;

@@ -11,9 +11,13 @@ import { ConsoleBudget, MAX_LOGS } from "./console-budget.ts";
 import { round } from "./report.ts";
 import type { CacheApiHost, HostServices } from "./host-services.ts";
 import type { Sandbox } from "./sandbox.ts";
+import type { WebSocketEnd } from "../shared/websocket.ts";
+import { HostSocket } from "./websocket.ts";
 
 export interface InvocationResponse extends GuestResponseHead {
   body: null | Uint8Array | AsyncIterable<Uint8Array>;
+  /** A 101's WebSocket: the connection to the function (its side is the pair's other socket). */
+  webSocket?: WebSocketEnd;
 }
 
 export interface InvocationReport {
@@ -53,7 +57,14 @@ export class ActiveInvocation {
   /** The sandbox's CPU clock (µs) when the invocation started. */
   #cpuStart: number;
   #cpuUsedMs = 0;
+  /** Where the CPU budget's window starts (µs of the sandbox's clock): the start, then each WebSocket peer event. */
+  #cpuWindowStart: number;
   #wallStart = performance.now();
+  /** Where the wall budget starts: the start, then the end of a WebSocket connection (none while one is open). */
+  #wallBudgetStart = this.#wallStart;
+  #onWallExpire: (() => void) | undefined;
+  #socket: HostSocket | undefined;
+  #socketOpen = false;
   #heapPeak = 0;
   readonly console = new ConsoleBudget(MAX_LOGS, "this invocation's");
   #deadline: NodeJS.Timeout | undefined;
@@ -72,6 +83,7 @@ export class ActiveInvocation {
     this.#sandbox = sandbox;
     this.#limits = limits;
     this.#cpuStart = cpuStart;
+    this.#cpuWindowStart = cpuStart;
     this.outcome = new Promise((r) => (this.#resolveOutcome = r));
     this.finished = new Promise((r) => (this.#resolveFinished = r));
   }
@@ -93,8 +105,21 @@ export class ActiveInvocation {
     return this.#cpuUsedMs;
   }
 
+  /** CPU used in the budget's current window (the invocation, or since the last WebSocket peer event). */
+  windowCpuMs(now: number): number {
+    this.cpuMs(now);
+    return (now - this.#cpuWindowStart) / 1000;
+  }
+
+  /** A WebSocket peer event is about to enter the guest: the CPU budget starts again (Durable Objects' rule per message). */
+  newCpuWindow(now: number): void {
+    this.#cpuWindowStart = now;
+  }
+
+  /** Wall time left; unbounded while a WebSocket is open (Workers: no duration limit while the client is connected). */
   wallLeftMs(): number {
-    return this.#limits.wallMs - (performance.now() - this.#wallStart);
+    if (this.#socketOpen) return Infinity;
+    return this.#limits.wallMs - (performance.now() - this.#wallBudgetStart);
   }
 
   noteHeap(bytes: number): void {
@@ -108,18 +133,24 @@ export class ActiveInvocation {
 
   /** Arms the wall deadline for the time the invocation has left (it started at construction). */
   armDeadline(onExpire: () => void): void {
+    this.#onWallExpire = onExpire;
+    if (this.#socketOpen || this.#ended) return;
+    clearTimeout(this.#deadline);
     this.#deadline = setTimeout(onExpire, Math.max(1, this.wallLeftMs()));
   }
 
-  /** Over, or only its end is left (answered, idle, no body to read): no deadline needed. */
+  /** Over, or only its end is left (answered, idle, no body to read, no WebSocket open): no deadline needed. */
   get settled(): boolean {
-    return this.#ended || (this.#answered && this.#idle && !this.#bodyOpen);
+    return this.#ended || (this.#answered && this.#idle && !this.#bodyOpen && !this.#socketOpen);
   }
 
   onEmit(m: Emit): void {
     switch (m.type) {
       case "response":
-        return this.#answerResponse(m.head, m.body);
+        return this.#answerResponse(m.head, m.body, m.webSocket);
+      case "socket":
+        this.#socket?.fromGuest(m.data, m.code, m.reason);
+        return;
       case "result":
         if (this.#answer()) this.#resolveOutcome({ kind: "result", result: m.value, finished: this.finished });
         return;
@@ -153,6 +184,7 @@ export class ActiveInvocation {
   fail(err: VergeError): void {
     if (this.#answer()) this.#resolveOutcome({ kind: "error", error: err, finished: this.finished });
     else this.#lateError ??= err;
+    this.#socket?.kill();
     for (const w of this.#waiters.values()) w.reject(err);
     this.#waiters.clear();
     this.#end();
@@ -164,7 +196,8 @@ export class ActiveInvocation {
     return true;
   }
 
-  #answerResponse(head: GuestResponseHead, body: null | Uint8Array | { stream: number }): void {
+  #answerResponse(head: GuestResponseHead, body: null | Uint8Array | { stream: number }, webSocket?: number): void {
+    if (webSocket !== undefined) return this.#answerSocket(head, webSocket);
     if (!this.#answered) {
       let headerBytes = 0;
       for (const [name, value] of head.headers) headerBytes += name.length + value.length + 4;
@@ -203,6 +236,32 @@ export class ActiveInvocation {
       });
     }
     this.#resolveOutcome({ kind: "response", response: { ...head, body: out }, finished: this.finished });
+  }
+
+  /**
+   * A 101 with the function's WebSocket: the invocation stays open until the connection is over,
+   * without a wall deadline meanwhile; then the wall budget starts again for what is left (waitUntil).
+   */
+  #answerSocket(head: GuestResponseHead, id: number): void {
+    if (!this.#answer()) return;
+    this.leftGuestState = true;
+    this.#socketOpen = true;
+    clearTimeout(this.#deadline);
+    const socket = new HostSocket({
+      deliver: (data, code, reason) => {
+        if (this.#ended) return;
+        this.newCpuWindow(this.#sandbox.cpuClock);
+        this.#sandbox.enter("socket", [id, data, code, reason], data instanceof Uint8Array);
+      },
+      onOver: () => {
+        this.#socketOpen = false;
+        this.#wallBudgetStart = performance.now();
+        if (!this.#ended && !this.settled && this.#onWallExpire !== undefined) this.armDeadline(this.#onWallExpire);
+        this.#maybeEnd();
+      },
+    });
+    this.#socket = socket;
+    this.#resolveOutcome({ kind: "response", response: { ...head, body: null, webSocket: socket }, finished: this.finished });
   }
 
   /** The next chunk of guest stream `stream` (null: its end), pulled by entering the guest. */
@@ -279,7 +338,7 @@ export class ActiveInvocation {
   }
 
   #maybeEnd(): void {
-    if (this.#answered && this.#idle && !this.#bodyOpen) {
+    if (this.#answered && this.#idle && !this.#bodyOpen && !this.#socketOpen) {
       // Deferred: emits arrive while the guest is on the stack; leave it first.
       queueMicrotask(() => this.#end());
     }
@@ -289,6 +348,7 @@ export class ActiveInvocation {
     if (this.#ended) return;
     this.#ended = true;
     clearTimeout(this.#deadline);
+    this.#socket?.kill();
     this.#abort?.abort();
     if (!this.#sandbox.disposed) this.cpuMs(this.#sandbox.cpuClock);
     this.#sandbox.release(this);

@@ -24,6 +24,7 @@ import type { InvocationOutcome, InvocationReport } from "./invocation.ts";
 import { IsolatePool, type FunctionSpec, type PoolStats } from "./pool.ts";
 import { withFailureReport } from "./failure-report.ts";
 import type { DialectInfo, Invocation } from "./bridge/protocol.ts";
+import type { WebSocketEnd } from "../shared/websocket.ts";
 
 export interface RuntimeOptions {
   services: HostServices;
@@ -52,7 +53,8 @@ export interface FetchInvokeOptions {
 }
 
 export type FetchInvokeResult =
-  | { type: "response"; response: ResponseData; cold: boolean; finished: Promise<InvocationReport> }
+  /** `response.webSocket`: a Workers handler's 101 with a WebSocket, the connection to it (the invocation lasts as long). */
+  | { type: "response"; response: ResponseData & { webSocket?: WebSocketEnd }; cold: boolean; finished: Promise<InvocationReport> }
   /** A Lambda@Edge request handler let the request continue (possibly changed). */
   | { type: "request"; request: RequestData; cold: boolean; finished: Promise<InvocationReport> };
 
@@ -158,6 +160,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     const { outcome, cold } = await run(spec, { kind: "fetch", request: { ...request, body: request.body instanceof Uint8Array ? request.body : null } }, null, subrequest);
     try {
       if (outcome.kind !== "response") throw new VergeError("ERR_INVALID_RESULT", `function ${spec.source.id}: expected a Response`);
+      refuseSocket(spec, outcome.response, eventType);
       const res = outcome.response;
       const bytes = res.body === null ? null : await readBody(res.body);
       const headers = keepReadOnlyHeaders(eventType, cf.response!.headers, res.headers);
@@ -208,6 +211,15 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     outcome.finished.then(() => pool.release(spec, sandbox));
     if (outcome.kind === "error") throw withFailureReport(outcome.error, outcome.finished);
     if (outcome.kind !== "response") throw new VergeError("ERR_INVALID_RESULT", `function ${spec.source.id}: expected a Response`);
+    const socket = outcome.response.webSocket;
+    if (socket !== undefined && !asksForWebSocket(request.headers)) {
+      // As workerd: a WebSocket answers a handshake only.
+      socket.abort();
+      throw withFailureReport(
+        new VergeError("ERR_INVALID_RESULT", `function ${spec.source.id}: returned a WebSocket (status 101) in a response to a request which did not contain the header "Upgrade: websocket"`),
+        outcome.finished,
+      );
+    }
     return { type: "response", response: outcome.response, cold, finished: outcome.finished };
   }
 
@@ -219,6 +231,11 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     if (eventType === "origin-response" || eventType === "viewer-response") return workersAtResponse(spec, event, eventType, request);
     const { outcome, cold } = await run(spec, { kind: "fetch", request: { ...request, body: request.body } }, null);
     if (outcome.kind !== "response") throw new VergeError("ERR_INVALID_RESULT", `function ${spec.source.id}: expected a Response`);
+    try {
+      refuseSocket(spec, outcome.response, eventType);
+    } catch (err) {
+      throw withFailureReport(err, outcome.finished);
+    }
     const res = outcome.response;
     const bytes = await readBody(res.body);
     const generated = responseDataToCfResponse({ status: res.status, statusText: res.statusText, headers: res.headers, body: bytes });
@@ -266,6 +283,18 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     stats: () => pool.stats(),
     dispose: () => pool.dispose(),
   };
+}
+
+/** A WebSocket in a response that becomes a CloudFront event's result: the connection is refused (there is no viewer to join it to). */
+function refuseSocket(spec: FunctionSpec, response: { webSocket?: WebSocketEnd }, eventType: string): void {
+  if (response.webSocket === undefined) return;
+  response.webSocket.abort();
+  throw new VergeError("ERR_INVALID_RESULT", `function ${spec.source.id}: returned a WebSocket (status 101) at ${eventType}, where the result is a CloudFront event's; a WebSocket answers a handshake a Workers fetch handler receives`);
+}
+
+/** The request is a WebSocket handshake (`Upgrade: websocket`). */
+function asksForWebSocket(headers: ReadonlyArray<readonly [string, string]>): boolean {
+  return headers.some(([name, value]) => name.toLowerCase() === "upgrade" && value.split(",").some((v) => v.trim().toLowerCase() === "websocket"));
 }
 
 /** Lambda@Edge's generated-response quota when the profile sets none. */

@@ -316,7 +316,8 @@ export class Sandbox {
   enter(fn: GuestFn, args: unknown[], copy = true): void {
     if (this.#dead !== null) throw this.#dead;
     const a = this.#active;
-    const cpuBefore = a === null ? 0 : a.cpuMs(this.#cpuUs);
+    // The budget's window: the invocation, or since the last WebSocket peer event (invocation.ts).
+    const cpuBefore = a === null ? 0 : a.windowCpuMs(this.#cpuUs);
     const cpuLeft = a === null ? this.limits.startupCpuMs : this.limits.cpuMs - cpuBefore;
     const wallLeft = a === null ? this.limits.wallMs : a.wallLeftMs();
     // Wall time bounds CPU time on this thread; three times the CPU left plus 50 ms, times the
@@ -346,7 +347,7 @@ export class Sandbox {
       }
       if (/timed out/i.test(msg)) {
         // The backstop is wall time: say CPU only when the CPU was really used (a host stall is not).
-        const used = a === null ? 0 : a.cpuMs(this.#cpuUs);
+        const used = a === null ? 0 : a.windowCpuMs(this.#cpuUs);
         if (a !== null && used >= this.limits.cpuMs) {
           throw this.kill("ERR_CPU_LIMIT", `exceeded the CPU budget of ${this.limits.cpuMs} ms (used ${used.toFixed(1)} ms)`);
         }
@@ -374,7 +375,7 @@ export class Sandbox {
   }
 
   #afterEnter(a: ActiveInvocation, cpuBefore: number): void {
-    const used = a.cpuMs(this.#cpuUs);
+    const used = a.windowCpuMs(this.#cpuUs);
     if (used > this.limits.cpuMs) {
       this.kill("ERR_CPU_LIMIT", `exceeded the CPU budget of ${this.limits.cpuMs} ms (used ${used.toFixed(1)} ms)`);
       return;

@@ -27,8 +27,8 @@ export interface ShellOwner {
   wasmMemory(bytes: number): boolean;
 }
 
-export type GuestFn = "init" | "prepareEnv" | "dispatch" | "dispatchFetch" | "dispatchCloudFront" | "settle" | "fireTimer" | "pull" | "cancelStream" | "finish" | "warm";
-const GUEST_FNS: GuestFn[] = ["init", "prepareEnv", "dispatch", "dispatchFetch", "dispatchCloudFront", "settle", "fireTimer", "pull", "cancelStream", "finish", "warm"];
+export type GuestFn = "init" | "prepareEnv" | "dispatch" | "dispatchFetch" | "dispatchCloudFront" | "settle" | "fireTimer" | "pull" | "cancelStream" | "socket" | "finish" | "warm";
+const GUEST_FNS: GuestFn[] = ["init", "prepareEnv", "dispatch", "dispatchFetch", "dispatchCloudFront", "settle", "fireTimer", "pull", "cancelStream", "socket", "finish", "warm"];
 
 /**
  * The mailbox (MAILBOX_BODY in bridge/protocol.ts): memory shared with the guest's trusted prelude (never reachable from user code), read by the
@@ -146,6 +146,8 @@ export function createShell(prelude: Prelude, memoryMb: number, options: ShellOp
       result: (invocation: number, json: string) => posted({ type: "result", invocation, value: JSON.parse(json) }),
       idle: (invocation: number, errors: string) => posted({ type: "idle", invocation, waitUntilErrors: errors === "" ? [] : JSON.parse(errors) }),
       chunk: (stream: number, chunk: Uint8Array | null) => posted({ type: "chunk", stream, chunk }),
+      socket: (socket: number, data: string | Uint8Array | null, code: number, reason: string) =>
+        posted({ type: "socket", socket, data: typeof data === "string" || data instanceof Uint8Array ? data : null, code: Number(code), reason: String(reason) }),
       // Runs inside the guest entry that asked (its CPU and timeout backstop cover it); the guest
       // gets the part's module namespace itself, not a Reference.
       loadChunk: (name: string) => {

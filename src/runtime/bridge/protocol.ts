@@ -60,6 +60,13 @@ export interface HostBridge {
   /** Emit "chunk": the next chunk of guest stream `stream` (null = end). */
   chunk(stream: number, chunk: Uint8Array | null): void;
   /**
+   * Emit "socket": the function sent on WebSocket connection `socket` (the id its response's
+   * `webSocket` got, see the "response" emit): a message (`data`, text or bytes), or with `data`
+   * null a close (`code`, `reason`), or with code -1 the function failed the connection (a
+   * listener threw; the peer sees an abnormal close).
+   */
+  socket(socket: number, data: string | Uint8Array | null, code: number, reason: string): void;
+  /**
    * Links and evaluates lazy prelude part `name` (src/runtime/guest/lazy/<name>.ts, built as an
    * ES module) into this context, once, and returns its module namespace. Only the prelude's
    * trusted code holds this function (guest/core/lazy.ts); it runs inside the guest entry that
@@ -161,8 +168,13 @@ export interface GuestError {
 }
 
 export type Emit =
-  /** A fetch-style invocation produced its response head; body as GuestBody (a stream id is a guest stream to pull). */
-  | { type: "response"; invocation: number; head: GuestResponseHead; body: GuestBody }
+  /**
+   * A fetch-style invocation produced its response head; body as GuestBody (a stream id is a guest stream to pull).
+   * `webSocket`: a 101 that hands the host one side of a WebSocketPair, by the id its "socket" emits carry.
+   */
+  | { type: "response"; invocation: number; head: GuestResponseHead; body: GuestBody; webSocket?: number }
+  /** The function sent on WebSocket connection `socket` (HostBridge.socket). */
+  | { type: "socket"; socket: number; data: string | Uint8Array | null; code: number; reason: string }
   /** A Lambda@Edge-style invocation produced its result (plain JSON data). */
   | { type: "result"; invocation: number; value: unknown }
   /** The handler threw or its promise rejected. */
@@ -222,6 +234,11 @@ export interface GuestApi {
   /** Host wants the next chunk of guest stream `stream`; answered by an emit of type chunk. */
   pull(stream: number): void;
   cancelStream(stream: number, reason: string): void;
+  /**
+   * The host's peer on WebSocket connection `socket` sent a message (`data`), closed it (`data`
+   * null, `code`, `reason`), or was lost (`code` -1: the function sees close 1006, not clean).
+   */
+  socket(socket: number, data: string | Uint8Array | null, code: number, reason: string): void;
   /** The invocation is over: drop its timers and pending work. */
   finish(invocation: number): void;
   /** Runs the request path once on synthetic data, before any user code is in the isolate (spare shells). */

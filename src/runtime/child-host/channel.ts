@@ -15,6 +15,8 @@ const MARK = "\u0000";
 
 export interface Channel<In, Out> {
   send(message: Out): void;
+  /** Bytes written and not yet taken by the other side's pipe (a flood's measure). */
+  pending(): number;
   ref(): void;
   unref(): void;
   close(): void;
@@ -143,6 +145,7 @@ export function createChannel<In, Out>(socket: Duplex & { ref?(): unknown; unref
     send(message) {
       if (!socket.destroyed) socket.write(encodeFrame(message));
     },
+    pending: () => socket.writableLength,
     ref: () => void socket.ref?.(),
     unref: () => void socket.unref?.(),
     close: () => void socket.end(),

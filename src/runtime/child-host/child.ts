@@ -16,6 +16,7 @@ import type { HostServices } from "../host-services.ts";
 import { createChannel } from "./channel.ts";
 import type { BindingCallResult, ChildConfig, FunctionDecl, ToChild, ToParent, WireReport } from "./messages.ts";
 import type { BindingHandler } from "../host-services.ts";
+import { MAX_WEBSOCKET_BUFFERED_BYTES, type WebSocketEnd } from "../../shared/websocket.ts";
 
 // fd 3 is the pipe the parent reads and writes (client.ts); the process ends with it.
 const socket = new Socket({ fd: 3, readable: true, writable: true });
@@ -66,6 +67,37 @@ export function extendHost(ext: HostExtension): void {
   extension = ext;
 }
 const bodies = new Map<number, AsyncIterator<Uint8Array>>();
+/** WebSockets functions answered fetch calls with, by call id (the parent's peer talks to them with "ws-*"). */
+const sockets = new Map<number, WebSocketEnd>();
+
+/**
+ * Relays a function's WebSocket to the parent. A function that sends faster than the parent
+ * reads fills the pipe's buffer: past MAX_WEBSOCKET_BUFFERED_BYTES the connection fails (1006)
+ * instead of the child's memory.
+ */
+function relaySocket(id: number, end: WebSocketEnd): void {
+  sockets.set(id, end);
+  let over = false;
+  end.attach({
+    message(data) {
+      if (over) return;
+      if (channel.pending() > MAX_WEBSOCKET_BUFFERED_BYTES) {
+        over = true;
+        sockets.delete(id);
+        end.abort();
+        send({ t: "ws-close", id, code: 1006, reason: "" });
+        return;
+      }
+      send({ t: "ws-msg", id, data });
+    },
+    close(code, reason) {
+      if (over) return;
+      over = true;
+      sockets.delete(id);
+      send({ t: "ws-close", id, code, reason });
+    },
+  });
+}
 const reqStreams = new Map<number, (chunk: Uint8Array | null) => void>();
 
 function getRuntime(): Runtime {
@@ -202,6 +234,15 @@ async function handle(m: ToChild): Promise<void> {
       }
       return;
     }
+    case "ws-send":
+      sockets.get(m.id)?.send(m.data);
+      return;
+    case "ws-close":
+      sockets.get(m.id)?.close(m.code, m.reason);
+      return;
+    case "ws-abort":
+      sockets.get(m.id)?.abort();
+      return;
     case "cancel": {
       const it = bodies.get(m.id);
       bodies.delete(m.id);
@@ -227,6 +268,11 @@ async function handle(m: ToChild): Promise<void> {
           const bytes = b === null || b instanceof Uint8Array ? b : null;
           return answer(m.id, { type: "request", cold: r.cold, request: { ...r.request, body: bytes } }, r.finished, true);
         }
+        const { webSocket, ...response } = r.response;
+        if (webSocket !== undefined) {
+          relaySocket(m.id, webSocket);
+          return answer(m.id, { type: "response", cold: r.cold, response: { ...response, body: null, webSocket: true } }, r.finished, false);
+        }
         const b = r.response.body;
         let wireBody: Uint8Array | null | "stream";
         if (b === null || b instanceof Uint8Array) wireBody = b;
@@ -235,7 +281,7 @@ async function handle(m: ToChild): Promise<void> {
           wireBody = "stream";
         }
         const meta = r.meta !== undefined ? { meta: r.meta } : {};
-        return answer(m.id, { type: "response", cold: r.cold, response: { ...r.response, body: wireBody }, ...meta }, r.finished, wireBody !== "stream");
+        return answer(m.id, { type: "response", cold: r.cold, response: { ...response, body: wireBody }, ...meta }, r.finished, wireBody !== "stream");
       }
       case "event": {
         const r = await rt.event(spec(m.fn), m.event as never);

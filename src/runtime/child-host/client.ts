@@ -16,6 +16,8 @@ import { createChannel, type Channel } from "./channel.ts";
 import type { BindingCallResult, ChildConfig, FunctionDecl, ToChild, ToParent, WireReport, WireRequest } from "./messages.ts";
 import type { BindingDecl } from "../bindings/index.ts";
 import { withFailureReport } from "../failure-report.ts";
+import type { WebSocketEnd } from "../../shared/websocket.ts";
+import { RemoteSocket } from "./remote-socket.ts";
 
 const CHILD = fileURLToPath(new URL("./child.ts", import.meta.url));
 /** Time past a call's wall budget after which the watchdog kills a child that has not answered. */
@@ -32,8 +34,8 @@ export interface ChildRuntimeOptions extends ChildConfig {
 }
 
 export type RemoteFetchResult =
-  /** `meta`: what a routed call's extension added (FunctionDecl.route), as it sent it. */
-  | { type: "response"; response: ResponseData; cold: boolean; finished: Promise<InvocationReport>; meta?: unknown }
+  /** `meta`: what a routed call's extension added (FunctionDecl.route), as it sent it. `response.webSocket`: a 101's connection to the function. */
+  | { type: "response"; response: ResponseData & { webSocket?: WebSocketEnd }; cold: boolean; finished: Promise<InvocationReport>; meta?: unknown }
   | { type: "request"; request: RequestData; cold: boolean; finished: Promise<InvocationReport> };
 
 interface Call {
@@ -55,6 +57,8 @@ interface Call {
   answered: boolean;
   /** The child process the call was sent to: its exit fails this call, not calls sent to its successor. */
   owner: ChildProcess | null;
+  /** The WebSocket the function answered with (a 101). */
+  socket?: RemoteSocket;
 }
 
 export interface ChildRuntime {
@@ -192,6 +196,7 @@ export function createChildRuntime(options: ChildRuntimeOptions = {}): ChildRunt
 
   function fail(id: number, call: Call, err: VergeError): void {
     if (!call.answered) call.reject(err);
+    call.socket?.closed(1006, "");
     call.chunk?.reject(err);
     call.finished({ limits: emptyLimits(), logs: [], error: err, waitUntilErrors: [] });
     calls.delete(id);
@@ -205,10 +210,27 @@ export function createChildRuntime(options: ChildRuntimeOptions = {}): ChildRunt
     const call = calls.get(m.id);
     if (call === undefined) return;
     switch (m.t) {
+      case "ws-msg":
+        call.socket?.message(m.data);
+        return;
+      case "ws-close":
+        call.socket?.closed(m.code, m.reason);
+        return;
       case "ok":
         call.answered = true;
-        // A routed call's watchdog covers the answer only (FunctionDecl.route).
+        // A routed call's watchdog covers the answer only (FunctionDecl.route); so does one that
+        // opened a WebSocket, which lasts as long as its peer keeps it (the runtime's CPU backstop
+        // still stops a function that spins in a handler).
         if (call.answerOnly) call.deadline = undefined;
+        const v = m.value as { response?: { webSocket?: unknown } } | null;
+        if (v !== null && typeof v === "object" && v.response?.webSocket === true) {
+          call.deadline = undefined;
+          call.socket = new RemoteSocket(m.id, (out) => {
+            if (calls.has(m.id)) send(out);
+          });
+          // The caller gets the socket itself with the answer (the call may be over before it reads it).
+          v.response.webSocket = call.socket;
+        }
         call.resolve(m.value);
         if (m.report !== undefined) {
           calls.delete(m.id);
@@ -344,6 +366,8 @@ export function createChildRuntime(options: ChildRuntimeOptions = {}): ChildRunt
       const v = await c.value;
       if (v.type === "request") return { type: "request", request: v.request!, cold: v.cold, finished: c.finished };
       const r = v.response!;
+      const socket = (r as { webSocket?: unknown }).webSocket;
+      if (socket instanceof RemoteSocket) return { type: "response", response: { ...r, body: null, webSocket: socket }, cold: v.cold, finished: c.finished };
       const body = r.body === "stream" ? responseBody(c.id) : r.body;
       return { type: "response", response: { ...r, body }, cold: v.cold, finished: c.finished, ...(v.meta !== undefined ? { meta: v.meta } : {}) };
     },

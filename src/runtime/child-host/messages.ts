@@ -52,6 +52,10 @@ export type ToChild =
   | { t: "read"; id: number }
   | { t: "cancel"; id: number }
   | { t: "req-chunk"; id: number; chunk: Uint8Array | null }
+  /** The peer of the WebSocket fetch call `id` answered with (its response's `webSocket: true`) sent a message, closed, or is gone. */
+  | { t: "ws-send"; id: number; data: string | Uint8Array }
+  | { t: "ws-close"; id: number; code?: number; reason?: string }
+  | { t: "ws-abort"; id: number }
   /** A host-side call on a binding (the harness's getKVNamespace): answered by "ok" with a `BindingCallResult`. */
   | { t: "binding"; id: number; name: string; decl: BindingDecl; method: string; args: unknown[] };
 
@@ -67,7 +71,10 @@ export type ToParent =
   | { t: "chunk-err"; id: number; error: SerializedError }
   | { t: "finished"; id: number; report: WireReport }
   | { t: "req-read"; id: number }
-  | { t: "log"; fn: string; entry: LogEntry };
+  | { t: "log"; fn: string; entry: LogEntry }
+  /** The function sent on the WebSocket of fetch call `id`, or closed it (1006: the connection failed). */
+  | { t: "ws-msg"; id: number; data: string | Uint8Array }
+  | { t: "ws-close"; id: number; code: number; reason: string };
 
 export type WireReport = Omit<InvocationReport, "error" | "waitUntilErrors"> & {
   error?: SerializedError;

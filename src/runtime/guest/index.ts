@@ -16,6 +16,7 @@ import { installPlatform } from "./platform/index.ts";
 import { installFetchApi } from "./fetch/index.ts";
 import { installWasm } from "./wasm/install.ts";
 import { reportWasmMemory } from "./wasm/accounting.ts";
+import { loadedChunk } from "./core/lazy.ts";
 import { prepareEnv, init, dispatch, dispatchCloudFront, dispatchFetch, installServiceWorkerGlobals, installWorkersModule, warm } from "./core/dispatch.ts";
 
 installWasm();
@@ -91,10 +92,19 @@ const api: GuestApi = {
       reportWasmMemory(true);
     }
   },
+  socket(socket, data, code, reason) {
+    try {
+      // Only a function that made a WebSocketPair has the part (and a connection to deliver to).
+      loadedChunk("websocket")?.hostSocketEvent(socket, data, code, reason);
+    } finally {
+      reportWasmMemory();
+    }
+  },
   finish() {
     try {
       clearAllTimers();
       cancelAllOutgoing();
+      loadedChunk("websocket")?.finishSockets();
     } finally {
       reportWasmMemory(true);
     }

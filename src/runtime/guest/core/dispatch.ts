@@ -11,7 +11,8 @@ import { defineGlobal } from "./globals.ts";
 import { installCloudflareWorkers } from "./cloudflare-workers.ts";
 import { bindingObject } from "../bindings/index.ts";
 import { requestFromData, isResponse, responseToData } from "../fetch/index.ts";
-import { Response } from "../fetch/response.ts";
+import { Response, responseState } from "../fetch/response.ts";
+import { chunk } from "./lazy.ts";
 import { URL } from "../platform/url.ts";
 
 type Fn = (...args: unknown[]) => unknown;
@@ -192,6 +193,8 @@ function answerFetch(invocation: number, r: Running, value: unknown, asResult = 
   if (!isResponse(value)) {
     throw invalidResult(`the fetch handler must return a Response (or a Promise of one), found ${value === null ? "null" : typeof value}`);
   }
+  const socket = responseState(value as Response).webSocket;
+  if (socket !== null) return answerWithSocket(invocation, r, value, socket);
   const { head, body } = responseToData(value);
   r.answered = true;
   const headers = headersJson(head.headers);
@@ -201,6 +204,21 @@ function answerFetch(invocation: number, r: Running, value: unknown, asResult = 
     if (asResult && (body === null || inline >= 0)) return `${head.status}\n${inline}\n${headers}\n${head.statusText}`;
     host.respond(invocation, head.status, head.statusText, headers, inline < 0 ? body : null, inline);
   } else host.respond(invocation, head.status, head.statusText, headers, registerOutgoing(body), -1);
+  return undefined;
+}
+
+/**
+ * A 101 whose `webSocket` the client gets: the socket is coupled to the host (the lazy part is
+ * loaded: the Response constructor checked the socket with it) and the head crosses as an emit
+ * naming the connection (rare: no fast path).
+ */
+function answerWithSocket(invocation: number, r: Running, value: unknown, socket: unknown): undefined {
+  const ws = chunk("websocket");
+  const { head } = responseToData(value);
+  ws.coupleToHost(socket as InstanceType<typeof ws.WebSocket>, invocation, (id) => {
+    r.answered = true;
+    host.emit({ type: "response", invocation, head, body: null, webSocket: id });
+  });
   return undefined;
 }
 

@@ -22,6 +22,7 @@ import type * as Streams from "../lazy/streams.ts";
 import type * as Subtle from "../lazy/subtle.ts";
 import type * as UrlPattern from "../lazy/url-pattern.ts";
 import type * as WasmBinary from "../lazy/wasm-binary.ts";
+import type * as Websocket from "../lazy/websocket.ts";
 import { coreTable } from "verge:core-table";
 import { host } from "./host.ts";
 
@@ -37,6 +38,7 @@ export interface Chunks {
   subtle: typeof Subtle;
   "url-pattern": typeof UrlPattern;
   "wasm-binary": typeof WasmBinary;
+  websocket: typeof Websocket;
 }
 
 export type ChunkName = keyof Chunks;

@@ -64,7 +64,7 @@ export class Cache {
     const found = await callOp<CacheOpMatch | null>("cache", payload);
     if (found === null) return undefined;
     return makeResponse(
-      { status: found.status, statusText: found.statusText, type: "default", url: "", redirected: false, cf: undefined },
+      { status: found.status, statusText: found.statusText, type: "default", url: "", redirected: false, cf: undefined, webSocket: null },
       trustedHeaders(found.headers),
       found.body === null ? null : bytesBody(found.body),
     );

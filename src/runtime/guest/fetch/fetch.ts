@@ -39,7 +39,7 @@ function toResponse(r: FetchResult, method: string, url: string, signal: AbortSi
         ? bytesBody(r.body)
         : hostBody(r.body.stream, signal);
   return makeResponse(
-    { status: r.status, statusText: r.statusText, type: "default", url: r.url ?? url, redirected: r.redirected ?? false, cf: undefined },
+    { status: r.status, statusText: r.statusText, type: "default", url: r.url ?? url, redirected: r.redirected ?? false, cf: undefined, webSocket: null },
     trustedHeaders(r.headers),
     body,
   );

@@ -1,18 +1,22 @@
 /**
  * Response (https://fetch.spec.whatwg.org/#response-class), plus Workers'
- * `cf` and `webSocket` (always null here) properties.
+ * `cf` and `webSocket`: a 101 (the only status below 200 it allows) carries one
+ * side of a WebSocketPair, which the runtime hands to the client when the
+ * handler returns it (core/dispatch.ts).
  */
 import { Body, BODY_TOKEN, bodyHeaders, bodyState, bytesBody, cloneBody, extractBody, setBodyHeaders, setBodyState } from "./body.ts";
 import type { BodyInit, BodyState } from "./body.ts";
 import { Headers, copyHeaders, setGuard } from "./headers.ts";
 import type { HeadersInit } from "./headers.ts";
 import { isObject, platform, tag, toByteString, toUSVString, utf8Encode } from "./webidl.ts";
+import { loadedChunk } from "../core/lazy.ts";
 
 export interface ResponseInit {
   status?: number;
   statusText?: string;
   headers?: HeadersInit;
   cf?: unknown;
+  webSocket?: unknown;
   [key: string]: unknown;
 }
 
@@ -25,6 +29,8 @@ export interface ResponseState {
   url: string;
   redirected: boolean;
   cf: unknown;
+  /** Workers: one side of a WebSocketPair (status 101), else null. */
+  webSocket: unknown;
 }
 
 const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
@@ -46,7 +52,7 @@ export let makeResponse: (s: ResponseState, headers: Headers, body: BodyState | 
 export let isResponse: (v: unknown) => boolean;
 
 function defaults(status: number, statusText: string): ResponseState {
-  return { status, statusText, type: "default", url: "", redirected: false, cf: undefined };
+  return { status, statusText, type: "default", url: "", redirected: false, cf: undefined, webSocket: null };
 }
 
 export class Response extends Body {
@@ -65,13 +71,21 @@ export class Response extends Body {
     const o: ResponseInit = init ?? {};
     // WebIDL unsigned short: truncated toward zero.
     const status = o.status === undefined ? 200 : Math.trunc(Number(o.status));
-    if (!(status >= 200 && status <= 599)) {
+    const webSocket = o.webSocket === undefined || o.webSocket === null ? null : o.webSocket;
+    if (webSocket !== null) {
+      // Only a function that made a WebSocketPair has the part: anything else is not a WebSocket.
+      if (loadedChunk("websocket")?.isWebSocket(webSocket) !== true) {
+        throw new TypeError("Incorrect type for the 'webSocket' field on 'InitializerDict': the provided value is not of type 'WebSocket'.");
+      }
+      if (status !== 101) throw new RangeError("Responses with a WebSocket must have status code 101.");
+    } else if (!(status >= 200 && status <= 599)) {
       throw new RangeError(`Response constructor: the status provided (${String(o.status)}) must be in the range 200 to 599`);
     }
     const statusText = o.statusText === undefined ? "" : toByteString(o.statusText, "Response statusText");
     if (!REASON.test(statusText)) throw new TypeError(`Response constructor: invalid statusText ${JSON.stringify(statusText)}`);
     this.#s = defaults(status, statusText);
     if (o.cf !== undefined) this.#s.cf = o.cf;
+    this.#s.webSocket = webSocket;
     const headers = new Headers(o.headers);
     setBodyHeaders(this, headers);
     if (body !== undefined && body !== null) {
@@ -108,10 +122,9 @@ export class Response extends Body {
   get cf(): unknown {
     return this.#s.cf;
   }
-  /** Workers: a WebSocket upgrade response's socket; verge has none. */
-  get webSocket(): null {
-    void this.#s;
-    return null;
+  /** Workers: the WebSocket a 101 response hands to the client, else null. */
+  get webSocket(): unknown {
+    return this.#s.webSocket;
   }
 
   clone(): Response {

@@ -14,6 +14,7 @@ import {
   Event as ShimEvent,
   EventTarget as ShimEventTarget,
   defineEventAttribute,
+  setErrorHandler,
   setWarningHandler,
 } from "event-target-shim";
 
@@ -67,4 +68,25 @@ export class EventTarget extends ShimEventTarget {
 /** Defines the `on<type>` event handler attribute on a prototype (e.g. `AbortSignal.prototype.onabort`). */
 export function defineEventHandler(prototype: object, type: string): void {
   defineEventAttribute(prototype as ShimEventTarget, type);
+}
+
+let catching = 0;
+let caught: { error: unknown } | undefined;
+
+/**
+ * Dispatches `event` on `target` and returns the first error one of its listeners threw (the
+ * listeners after it still run), or undefined. The shim reports a listener's error instead of
+ * throwing it; here it is kept for the caller (a WebSocket fails its connection on one, as workerd).
+ */
+export function dispatchCatching(target: EventTarget, event: Event): { error: unknown } | undefined {
+  const outer = caught;
+  caught = undefined;
+  if (catching++ === 0) setErrorHandler((error) => void (caught ??= { error }));
+  try {
+    target.dispatchEvent(event);
+    return caught;
+  } finally {
+    caught = outer;
+    if (--catching === 0) setErrorHandler(undefined);
+  }
 }

@@ -79,6 +79,8 @@ export function installPlatform(): void {
   exposeLazyInterfaces("url-pattern", ["URLPattern"]);
   whenLoaded("url-pattern", (ns) => forbidClone(ns.URLPattern as unknown as Ctor));
   exposeLazyInterfaces("html-rewriter", ["HTMLRewriter"]);
+  exposeLazyInterfaces("websocket", ["WebSocket", "WebSocketPair", "MessageEvent", "CloseEvent", "ErrorEvent"]);
+  whenLoaded("websocket", (ns) => forbidClone(...([ns.WebSocket, ns.WebSocketPair, ns.MessageEvent, ns.CloseEvent, ns.ErrorEvent] as unknown as Ctor[])));
   whenLoaded("html-rewriter", (ns) => forbidClone(ns.HTMLRewriter as unknown as Ctor));
 
   exposeFunction("atob", atob);

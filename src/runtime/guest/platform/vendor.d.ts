@@ -20,6 +20,7 @@ declare module "event-target-shim" {
   }
   export function defineEventAttribute(target: object, type: string): void;
   export function setWarningHandler(handler: ((warning: unknown) => void) | undefined): void;
+  export function setErrorHandler(handler: ((error: Error) => void) | undefined): void;
 }
 
 /**

@@ -1,0 +1,3 @@
+/** Lazy part "websocket": WebSocketPair, WebSocket and their events, loaded on first use. */
+export { WebSocket, WebSocketPair, isWebSocket, coupleToHost, hostSocketEvent, finishSockets } from "../websocket/websocket.ts";
+export { MessageEvent, CloseEvent, ErrorEvent } from "../websocket/events.ts";

@@ -1,0 +1,154 @@
+/**
+ * The host's side of a WebSocket a function returned in a 101 response (the
+ * guest side is guest/websocket/websocket.ts). It is the `WebSocketEnd` the
+ * runtime's caller gets: what the caller sends enters the guest (`socket`
+ * entry) on a later microtask, never inside another entry; what the function
+ * sends (its "socket" emits) goes to the attached peer, also on a microtask.
+ *
+ * The connection is over when the function has seen the peer's close, or it
+ * failed (abort, a listener that threw, the function killed). Until then the
+ * invocation stays open (invocation.ts); each peer message or close starts a
+ * new CPU window for the function (see README "Budgets").
+ */
+import { MAX_WEBSOCKET_BUFFERED_BYTES, MAX_WEBSOCKET_MESSAGE_BYTES, type WebSocketEnd, type WebSocketPeer } from "../shared/websocket.ts";
+
+type Out = { kind: "message"; data: string | Uint8Array } | { kind: "close"; code: number; reason: string };
+
+export interface HostSocketOptions {
+  /** Enters the guest with a peer event (GuestApi.socket); throws when the sandbox is dead. */
+  deliver(data: string | Uint8Array | null, code: number, reason: string): void;
+  /** The connection is over (called once). */
+  onOver(): void;
+}
+
+function sizeOf(data: string | Uint8Array): number {
+  return typeof data === "string" ? Buffer.byteLength(data) : data.byteLength;
+}
+
+export class HostSocket implements WebSocketEnd {
+  #options: HostSocketOptions;
+  #peer: WebSocketPeer | null = null;
+  #kept: Out[] = [];
+  #keptBytes = 0;
+  /** The function has closed its side (or failed it). */
+  #guestClosed = false;
+  /** The peer's close (or loss) was given to the function. */
+  #peerClosed = false;
+  #over = false;
+
+  constructor(options: HostSocketOptions) {
+    this.#options = options;
+  }
+
+  get over(): boolean {
+    return this.#over;
+  }
+
+  // ---- the caller's side (WebSocketEnd) ----
+
+  send(data: string | Uint8Array): void {
+    if (this.#over || this.#peerClosed) return;
+    if (typeof data !== "string" && !(data instanceof Uint8Array)) throw new TypeError("WebSocketEnd.send: expected a string or a Uint8Array");
+    if (sizeOf(data) > MAX_WEBSOCKET_MESSAGE_BYTES) {
+      // As Cloudflare: the connection closes with 1009 on both sides.
+      this.#toPeer({ kind: "close", code: 1009, reason: "Message is too large" });
+      this.#guestClosed = true;
+      this.close(1009, "Message is too large");
+      return;
+    }
+    queueMicrotask(() => this.#enter(data, 0, ""));
+  }
+
+  close(code = 1005, reason = ""): void {
+    if (this.#over || this.#peerClosed) return;
+    this.#peerClosed = true;
+    queueMicrotask(() => {
+      this.#enter(null, code, reason);
+      if (this.#guestClosed) this.#end();
+    });
+  }
+
+  abort(): void {
+    if (this.#over || this.#peerClosed) return;
+    this.#peerClosed = true;
+    this.#guestClosed = true;
+    queueMicrotask(() => {
+      this.#enter(null, -1, "");
+      this.#end();
+    });
+  }
+
+  attach(peer: WebSocketPeer): void {
+    if (this.#peer !== null) throw new Error("verge: this WebSocket already has a peer");
+    this.#peer = peer;
+    const kept = this.#kept;
+    this.#kept = [];
+    this.#keptBytes = 0;
+    if (kept.length > 0) queueMicrotask(() => kept.forEach((m) => this.#give(peer, m)));
+  }
+
+  // ---- the function's side (its "socket" emits) ----
+
+  /** The function sent a message, closed (code ≥ 0), or failed the connection (code -1). */
+  fromGuest(data: string | Uint8Array | null, code: number, reason: string): void {
+    if (this.#over || this.#guestClosed) return;
+    if (data !== null) return this.#toPeer({ kind: "message", data });
+    this.#guestClosed = true;
+    if (code === -1) {
+      this.#toPeer({ kind: "close", code: 1006, reason: "" });
+      this.#peerClosed = true;
+      return this.#end();
+    }
+    this.#toPeer({ kind: "close", code, reason });
+    if (this.#peerClosed) this.#end();
+  }
+
+  /** The function is gone (killed, its invocation failed or ended): the peer sees 1006 unless the function closed first. */
+  kill(): void {
+    if (this.#over) return;
+    if (!this.#guestClosed) this.#toPeer({ kind: "close", code: 1006, reason: "" });
+    this.#guestClosed = true;
+    this.#peerClosed = true;
+    this.#end();
+  }
+
+  #toPeer(m: Out): void {
+    const peer = this.#peer;
+    if (peer !== null) {
+      queueMicrotask(() => this.#give(peer, m));
+      return;
+    }
+    this.#kept.push(m);
+    if (m.kind === "message") this.#keptBytes += sizeOf(m.data);
+    // A function that floods a socket nobody reads fails it rather than filling the host's memory.
+    if (this.#keptBytes > MAX_WEBSOCKET_BUFFERED_BYTES && !this.#guestClosed) {
+      this.#kept = [{ kind: "close", code: 1006, reason: "" }];
+      this.#keptBytes = 0;
+      this.abort();
+    }
+  }
+
+  #give(peer: WebSocketPeer, m: Out): void {
+    try {
+      if (m.kind === "message") peer.message(m.data);
+      else peer.close(m.code, m.reason);
+    } catch {
+      // A peer's failure is its own (a closed viewer socket); the function is not told twice.
+    }
+  }
+
+  #enter(data: string | Uint8Array | null, code: number, reason: string): void {
+    if (this.#over && code !== -1) return;
+    try {
+      this.#options.deliver(data, code, reason);
+    } catch {
+      // The sandbox was killed in that entry: the invocation's failure ends the connection.
+    }
+  }
+
+  #end(): void {
+    if (this.#over) return;
+    this.#over = true;
+    this.#options.onOver();
+  }
+}
