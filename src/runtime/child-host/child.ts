@@ -75,15 +75,16 @@ const sockets = new Map<number, WebSocketEnd>();
  * reads fills the pipe's buffer: past MAX_WEBSOCKET_BUFFERED_BYTES the connection fails (1006)
  * instead of the child's memory.
  */
-function relaySocket(id: number, end: WebSocketEnd): void {
+function relaySocket(id: number, end: WebSocketEnd, finished: Promise<unknown>): void {
   sockets.set(id, end);
+  // Kept until the invocation is over: the peer answers the function's close with its own.
+  void finished.finally(() => sockets.delete(id));
   let over = false;
   end.attach({
     message(data) {
       if (over) return;
       if (channel.pending() > MAX_WEBSOCKET_BUFFERED_BYTES) {
         over = true;
-        sockets.delete(id);
         end.abort();
         send({ t: "ws-close", id, code: 1006, reason: "" });
         return;
@@ -93,7 +94,6 @@ function relaySocket(id: number, end: WebSocketEnd): void {
     close(code, reason) {
       if (over) return;
       over = true;
-      sockets.delete(id);
       send({ t: "ws-close", id, code, reason });
     },
   });
@@ -270,7 +270,7 @@ async function handle(m: ToChild): Promise<void> {
         }
         const { webSocket, ...response } = r.response;
         if (webSocket !== undefined) {
-          relaySocket(m.id, webSocket);
+          relaySocket(m.id, webSocket, r.finished);
           return answer(m.id, { type: "response", cold: r.cold, response: { ...response, body: null, webSocket: true } }, r.finished, false);
         }
         const b = r.response.body;

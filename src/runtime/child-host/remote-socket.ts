@@ -24,19 +24,20 @@ export class RemoteSocket implements WebSocketEnd {
     this.#send = send;
   }
 
+  // The function's close does not stop the peer: it may still send, and answers with its own close.
   send(data: string | Uint8Array): void {
-    if (this.#closedByPeer || this.#closedByChild) return;
+    if (this.#closedByPeer) return;
     this.#send({ t: "ws-send", id: this.#id, data });
   }
 
   close(code?: number, reason?: string): void {
-    if (this.#closedByPeer || this.#closedByChild) return;
+    if (this.#closedByPeer) return;
     this.#closedByPeer = true;
     this.#send({ t: "ws-close", id: this.#id, ...(code !== undefined ? { code } : {}), ...(reason !== undefined ? { reason } : {}) });
   }
 
   abort(): void {
-    if (this.#closedByPeer || this.#closedByChild) return;
+    if (this.#closedByPeer) return;
     this.#closedByPeer = true;
     this.#send({ t: "ws-abort", id: this.#id });
   }

@@ -281,26 +281,33 @@ function pairPeer(target: WebSocket): Peer {
   return { receive: (d) => later(() => arrive(target, d)) };
 }
 
-export class WebSocketPair {
-  declare 0: WebSocket;
-  declare 1: WebSocket;
-  constructor() {
-    if (new.target === undefined) throw new TypeError("Failed to construct 'WebSocketPair': Please use the 'new' operator, this object constructor cannot be called as a function.");
-    const a = new WebSocket(undefined, TOKEN);
-    const b = new WebSocket(undefined, TOKEN);
-    stateOf(a).peer = pairPeer(b);
-    stateOf(b).peer = pairPeer(a);
-    partnerOf.set(a, b);
-    partnerOf.set(b, a);
-    // Own, enumerable, read-only: Object.values(pair) and `const [client, server] = ...` work.
-    Object.defineProperty(this, 0, { value: a, enumerable: true, configurable: true, writable: false });
-    Object.defineProperty(this, 1, { value: b, enumerable: true, configurable: true, writable: false });
-  }
-  *[Symbol.iterator](): Generator<WebSocket> {
+export interface WebSocketPair {
+  readonly 0: WebSocket;
+  readonly 1: WebSocket;
+  [Symbol.iterator](): Iterator<WebSocket>;
+}
+
+/** A function, not a class: called without `new` it must say what workerd says (a class's own check comes first). */
+export const WebSocketPair = function WebSocketPair(this: object) {
+  if (new.target === undefined) throw new TypeError("Failed to construct 'WebSocketPair': Please use the 'new' operator, this object constructor cannot be called as a function.");
+  const a = new WebSocket(undefined, TOKEN);
+  const b = new WebSocket(undefined, TOKEN);
+  stateOf(a).peer = pairPeer(b);
+  stateOf(b).peer = pairPeer(a);
+  partnerOf.set(a, b);
+  partnerOf.set(b, a);
+  // Own, enumerable, read-only: Object.values(pair) and `const [client, server] = ...` work.
+  Object.defineProperty(this, 0, { value: a, enumerable: true, configurable: true, writable: false });
+  Object.defineProperty(this, 1, { value: b, enumerable: true, configurable: true, writable: false });
+} as unknown as new () => WebSocketPair;
+Object.defineProperty(WebSocketPair.prototype, Symbol.iterator, {
+  value: function* (this: WebSocketPair) {
     yield this[0];
     yield this[1];
-  }
-}
+  },
+  writable: true,
+  configurable: true,
+});
 
 /** Each side of a pair to the other. */
 const partnerOf = new WeakMap<WebSocket, WebSocket>();
