@@ -25,6 +25,7 @@ import { Miniflare } from "miniflare";
 import { Verge } from "../../src/index.ts";
 import type { VergeOptions } from "../../src/index.ts";
 import { bundle, wantsNodeCompat } from "../../src/build/bundle.ts";
+import { assertSameTranscript, runSocket, type SocketScenario } from "./sockets.ts";
 
 interface ScriptRequest {
   name: string;
@@ -46,6 +47,8 @@ interface ScriptModule {
    * nodejs_compat, verge runs the script bundled with nodeCompat, as `verge dev` and `verge publish` do.
    */
   compatibilityFlags?: string[];
+  /** WebSocket handshakes whose 101's socket both runtimes' clients drive the same way (sockets.ts). */
+  sockets?: SocketScenario[];
 }
 
 type Outcome =
@@ -458,6 +461,13 @@ for (const file of files) {
             return;
           }
           if (diffs.length > 0) assert.fail(`${key} differs from Miniflare:\n  ${diffs.join("\n  ")}`);
+        });
+      }
+      for (const s of mod.sockets ?? []) {
+        await t.test(`socket: ${s.name}`, async () => {
+          const mfOut = await runSocket((u, i) => mf.dispatchFetch(u, i as never) as unknown as Promise<Response>, ORIGIN, s, DISPATCH_DEADLINE_MS);
+          const vgOut = await runSocket((u, i) => vg.dispatchFetch(u, i), ORIGIN, s, DISPATCH_DEADLINE_MS);
+          assertSameTranscript(`${file} › ${s.name}`, mfOut, vgOut);
         });
       }
     } finally {

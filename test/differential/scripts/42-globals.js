@@ -1,9 +1,9 @@
 // Exercises: which Workers globals exist (typeof), self, navigator.hardwareConcurrency
 // and reportError (reports without throwing). Globals verge does not have on purpose
-// (WebSocketPair, EventSource, ...) are listed in README's known divergences.
+// (EventSource, ...) are listed in README's known divergences.
 export const requests = [{ name: "globals", path: "/" }];
 
-const NAMES = ["self", "reportError", "scheduler", "structuredClone", "queueMicrotask", "caches", "crypto", "navigator", "URLPattern", "HTMLRewriter", "CompressionStream", "TextEncoderStream", "Blob", "File", "FormData", "AbortSignal", "EventTarget", "CustomEvent", "WebAssembly", "SharedArrayBuffer", "setImmediate", "Buffer", "process", "global"];
+const NAMES = ["self", "reportError", "scheduler", "structuredClone", "queueMicrotask", "caches", "crypto", "navigator", "URLPattern", "HTMLRewriter", "CompressionStream", "TextEncoderStream", "Blob", "File", "FormData", "AbortSignal", "EventTarget", "CustomEvent", "WebAssembly", "SharedArrayBuffer", "WebSocketPair", "WebSocket", "MessageEvent", "CloseEvent", "ErrorEvent", "setImmediate", "Buffer", "process", "global"];
 
 export default {
   async fetch() {

@@ -144,8 +144,9 @@ export class WebSocket extends EventTarget {
     if (s.used) throw new TypeError("Can't accept() WebSocket that was already used in a response.");
     if (s.accepted) return;
     s.accepted = true;
-    // Delivered after the code that called accept() has added its listeners.
-    if (s.inbox !== null && s.inbox.length > 0) later(() => this.#flush());
+    // Delivered after the code that called accept() has added its listeners, and (as workerd, whose
+    // reader starts with accept) after what that code sends to sockets already reading.
+    if (s.inbox !== null && s.inbox.length > 0) later(() => later(() => this.#flush()));
     else s.inbox = null;
   }
 
