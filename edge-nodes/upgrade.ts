@@ -6,7 +6,8 @@
  * (`Pipeline.upgrade`, src/pipeline/upgrade.ts: functions, origin, the
  * origin's answer); this file writes its answer on the raw socket and closes
  * it, or writes the 101 and joins the viewer's socket to the origin's until
- * either side closes.
+ * either side closes, or hands a Workers handler's WebSocket to the relay
+ * (websocket-relay.ts), which speaks the protocol with the viewer.
  */
 import { STATUS_CODES, type IncomingMessage, type Server } from "node:http";
 import type { Duplex } from "node:stream";
@@ -14,6 +15,7 @@ import { Gauge, type Registry } from "prom-client";
 import { headerLines, type HeaderList } from "../src/shared/http.ts";
 import { viewerOf } from "./app.ts";
 import type { Pipeline, UpgradeOutcome } from "./types.ts";
+import { createRelay } from "./websocket-relay.ts";
 
 /** For `createServer({ shouldUpgradeCallback })`: only WebSocket upgrades leave the request path. */
 export function isWebSocketUpgrade(req: IncomingMessage): boolean {
@@ -35,6 +37,7 @@ export interface WebSockets {
  */
 export function handleUpgrades(server: Server, pipeline: Pipeline, metrics?: Registry): WebSockets {
   const open = new Set<Duplex>();
+  const relay = createRelay();
   if (metrics !== undefined) {
     new Gauge({
       name: "verge_websockets_open",
@@ -62,7 +65,16 @@ export function handleUpgrades(server: Server, pipeline: Pipeline, metrics?: Reg
     const url = target.startsWith("/") ? `${viewer.scheme}://${host}${target}` : target;
     const request = { method: req.method ?? "GET", url, headers: headerLines(req.rawHeaders), body: () => null };
     upgrade(request, viewer).then(
-      (outcome) => (outcome.kind === "tunnel" ? join(socket, head, outcome, open) : answer(socket, outcome.response)),
+      (outcome) => {
+        if (outcome.kind === "tunnel") return join(socket, head, outcome, open);
+        if (outcome.kind === "answer") return answer(socket, outcome.response);
+        // A Workers handler's WebSocket: counted while its viewer's connection is open.
+        if (!socket.destroyed) {
+          open.add(socket);
+          socket.once("close", () => open.delete(socket));
+        }
+        relay(req, socket, head, outcome);
+      },
       () => socket.destroy(),
     );
   });

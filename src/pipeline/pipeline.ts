@@ -96,17 +96,18 @@ export function createPipeline(options: PipelineOptions): EdgePipeline {
     return { requestId: createRequestId(), started: now(), method: request.method, host: "", path: "", distribution: null, cache: null, invocations: [] };
   }
 
-  /** A WebSocket handshake (upgrade.ts), recorded as a request: a 101 when it became a tunnel. */
+  /** A WebSocket handshake (upgrade.ts), recorded as a request: a 101 when it became a tunnel or a Worker's socket. */
   async function upgrade(request: ViewerRequest, viewer: ViewerInfo): Promise<UpgradeOutcome> {
     const draft = newDraft(request);
     try {
       const flow = begin(request, viewer, draft);
-      const step = await upgradeFlow(ctx, upgrader, flow);
+      const step = await upgradeFlow(ctx, upgrader, flow, serveSubrequest);
       if (step.kind === "answer") return { kind: "answer", response: recorded(finalize(step.response, flow), draft) };
       recordSent(101, 0, draft, now, options.onRecord);
-      // The viewer's 101: the origin's lines as any answer's, and the two that switch protocols.
+      // The viewer's 101: the origin's (or the Worker's) lines as any answer's, and the two that switch protocols.
       const headers = viewerHeaders(step.headers, null, flow.requestId, via);
       headers.push(["connection", "Upgrade"], ["upgrade", "websocket"]);
+      if (step.kind === "socket") return { kind: "socket", headers, end: step.end };
       return { kind: "tunnel", headers, socket: step.socket, head: step.head };
     } catch (err) {
       return { kind: "answer", response: recorded(failure(err, draft), draft) };

@@ -15,6 +15,7 @@ import type { Snapshot, Distribution, CacheKeyPolicy, Ttl, FunctionAssociation, 
 import type { FunctionSpec } from "../runtime/index.ts";
 import type { HeaderList } from "../shared/http.ts";
 import type { Duplex } from "node:stream";
+import type { WebSocketEnd } from "../shared/websocket.ts";
 
 // ─── sync → pipeline ──────────────────────────────────────────────────────────
 
@@ -275,8 +276,9 @@ export interface Pipeline {
   answerNow?(request: ViewerRequest, viewer: ViewerInfo): ImmediateHit | Response | Promise<Response>;
   /**
    * A WebSocket handshake (`Upgrade: websocket`; upgrade.ts): an answer for the
-   * viewer, after which its connection closes, or a tunnel: the 101's headers for
-   * the viewer and the origin's socket to join to the viewer's. Never throws;
+   * viewer, after which its connection closes, a tunnel: the 101's headers for
+   * the viewer and the origin's socket to join to the viewer's, or a socket: a
+   * Workers handler's WebSocket, whose frames the server relays. Never throws;
    * recorded as a request. Optional: a pipeline without it takes no WebSockets.
    */
   upgrade?(request: ViewerRequest, viewer: ViewerInfo): Promise<UpgradeOutcome>;
@@ -286,7 +288,9 @@ export interface Pipeline {
 export type UpgradeOutcome =
   | { kind: "answer"; response: Response }
   /** `head`: bytes the origin sent after its 101, for the viewer. */
-  | { kind: "tunnel"; headers: HeaderList; socket: Duplex; head: Buffer };
+  | { kind: "tunnel"; headers: HeaderList; socket: Duplex; head: Buffer }
+  /** A Workers handler's WebSocket: the viewer's 101 headers and the connection to the function, for the server to relay frames to. */
+  | { kind: "socket"; headers: HeaderList; end: WebSocketEnd };
 
 /** A response {@link Pipeline.answerNow} found ready: what the viewer gets, as parts. */
 export interface ImmediateHit {

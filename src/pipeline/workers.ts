@@ -41,7 +41,7 @@ import { hostName } from "./hardening.ts";
 import { bodyData } from "./request-body.ts";
 import { cachesFor } from "./caches.ts";
 
-type Subrequest = HostServices["fetch"];
+export type Subrequest = HostServices["fetch"];
 
 /** Runs steps 3–6 for a request to this distribution (cache, origin events, origin). */
 export type ServeSubrequest = (flow: Flow, request: FlowRequest, hostHeader: string) => Promise<Response>;
@@ -49,7 +49,7 @@ export type ServeSubrequest = (flow: Flow, request: FlowRequest, hostHeader: str
 /** `request.cf` for the node's functions: the same for every request, so made once per pipeline, frozen (the runtime serialises a frozen one once). */
 const cfByContext = new WeakMap<Context, Record<string, unknown>>();
 
-function cfOf(ctx: Context): Record<string, unknown> {
+export function cfOf(ctx: Context): Record<string, unknown> {
   let value = cfByContext.get(ctx);
   if (value === undefined) {
     value = Object.freeze({ colo: ctx.options.nodeId, ...(ctx.options.region !== undefined ? { region: ctx.options.region } : {}) });
@@ -67,9 +67,13 @@ function outbound(ctx: Context, request: RequestData, options: Parameters<Subreq
 /** A Workers handler's answer with its body in memory (or none): the pipeline makes the viewer's response from it directly. */
 export type AnswerData = ResponseData & { body: Uint8Array | null };
 
-export async function workersViewerRequest(ctx: Context, flow: Flow, spec: FunctionSpec, serve: ServeSubrequest): Promise<Invoked<Response | AnswerData>> {
+/**
+ * A viewer-request handler's `fetch()` routing (see the top of this file): its distribution's
+ * host names through `serve`, anything else outbound.
+ */
+export function viewerSubrequest(ctx: Context, flow: Flow, serve: ServeSubrequest): Subrequest {
   let hostnames: Set<string> | undefined;
-  const subrequest: Subrequest = async (request, options) => {
+  return async (request, options) => {
     const url = new URL(request.url);
     hostnames ??= new Set(flow.distribution.hostnames.map((h) => h.toLowerCase()));
     if (!hostnames.has(hostName(url.host))) return outbound(ctx, request, options);
@@ -84,6 +88,10 @@ export async function workersViewerRequest(ctx: Context, flow: Flow, spec: Funct
     };
     return responseToData(await serve(flow, sub, url.host));
   };
+}
+
+export async function workersViewerRequest(ctx: Context, flow: Flow, spec: FunctionSpec, serve: ServeSubrequest): Promise<Invoked<Response | AnswerData>> {
+  const subrequest = viewerSubrequest(ctx, flow, serve);
   const data: RequestData = {
     method: flow.request.method,
     url: requestUrl(flow),

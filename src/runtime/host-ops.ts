@@ -143,7 +143,8 @@ export class HostOps {
       }
     }
     if (entry.stream === undefined) this.#fetches.delete(opId);
-    return { status: res.status, statusText: res.statusText, headers: res.headers, body: out, url: res.url ?? req.url, redirected: res.redirected ?? false };
+    const tunnel = typeof res.tunnel === "number" ? { tunnel: res.tunnel } : {};
+    return { status: res.status, statusText: res.statusText, headers: res.headers, body: out, url: res.url ?? req.url, redirected: res.redirected ?? false, ...tunnel };
   }
 
   /**

@@ -65,7 +65,13 @@ export interface CacheApiHost {
 
 export interface HostServices {
   /** Subrequests from functions; applies the address policy (see fetch-guard.ts). */
-  fetch(request: RequestData, options: FetchOptions): Promise<ResponseData & { url?: string; redirected?: boolean }>;
+  /**
+   * `tunnel`: the subrequest was a WebSocket handshake the host completed and keeps (an edge
+   * pipeline's pass-through to its origin, by its own token): the guest's response has a
+   * `webSocket` that stands for it, and returning that response hands the token back
+   * (`InvocationResponse.tunnel`).
+   */
+  fetch(request: RequestData, options: FetchOptions): Promise<ResponseData & { url?: string; redirected?: boolean; tunnel?: number }>;
   /** One per isolate: key material lives here, never in the guest. */
   createSubtle(): SubtleHost;
   /** Called for every console line as it happens (after it is added to the invocation's logs). */

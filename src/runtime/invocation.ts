@@ -18,6 +18,8 @@ export interface InvocationResponse extends GuestResponseHead {
   body: null | Uint8Array | AsyncIterable<Uint8Array>;
   /** A 101's WebSocket: the connection to the function (its side is the pair's other socket). */
   webSocket?: WebSocketEnd;
+  /** A 101 that returns the connection a handshake subrequest opened, by the token the host's fetch gave it. */
+  tunnel?: number;
 }
 
 export interface InvocationReport {
@@ -147,6 +149,10 @@ export class ActiveInvocation {
   onEmit(m: Emit): void {
     switch (m.type) {
       case "response":
+        if (m.tunnel !== undefined) {
+          if (this.#answer()) this.#resolveOutcome({ kind: "response", response: { ...m.head, body: null, tunnel: m.tunnel }, finished: this.finished });
+          return;
+        }
         return this.#answerResponse(m.head, m.body, m.webSocket);
       case "socket":
         this.#socket?.fromGuest(m.data, m.code, m.reason);

@@ -54,7 +54,7 @@ export interface FetchInvokeOptions {
 
 export type FetchInvokeResult =
   /** `response.webSocket`: a Workers handler's 101 with a WebSocket, the connection to it (the invocation lasts as long). */
-  | { type: "response"; response: ResponseData & { webSocket?: WebSocketEnd }; cold: boolean; finished: Promise<InvocationReport> }
+  | { type: "response"; response: ResponseData & { webSocket?: WebSocketEnd; tunnel?: number }; cold: boolean; finished: Promise<InvocationReport> }
   /** A Lambda@Edge request handler let the request continue (possibly changed). */
   | { type: "request"; request: RequestData; cold: boolean; finished: Promise<InvocationReport> };
 
@@ -212,9 +212,9 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     if (outcome.kind === "error") throw withFailureReport(outcome.error, outcome.finished);
     if (outcome.kind !== "response") throw new VergeError("ERR_INVALID_RESULT", `function ${spec.source.id}: expected a Response`);
     const socket = outcome.response.webSocket;
-    if (socket !== undefined && !asksForWebSocket(request.headers)) {
+    if ((socket !== undefined || outcome.response.tunnel !== undefined) && !asksForWebSocket(request.headers)) {
       // As workerd: a WebSocket answers a handshake only.
-      socket.abort();
+      socket?.abort();
       throw withFailureReport(
         new VergeError("ERR_INVALID_RESULT", `function ${spec.source.id}: returned a WebSocket (status 101) in a response to a request which did not contain the header "Upgrade: websocket"`),
         outcome.finished,

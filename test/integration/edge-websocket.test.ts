@@ -1,7 +1,8 @@
 /**
  * WebSockets through an edge node: the handshake runs viewer-request and
  * origin-request (Lambda@Edge) like a request, a 101 from the origin joins the
- * two connections, anything else goes to the viewer as an answer. The origin
+ * two connections, anything else goes to the viewer as an answer. A Workers
+ * handler's own WebSockets are in edge-websocket-workers.test.ts. The origin
  * here is a small WebSocket echo server written on node:http (RFC 6455 framing
  * for short text frames), the client is Node's own `WebSocket`.
  */
@@ -74,6 +75,7 @@ before(async () => {
     behaviors: [
       { pathPattern: "/private/*", originId: "web", functions: { "viewer-request": fn("guard"), "origin-request": fn("oreq") } },
       { pathPattern: "/worker/*", originId: "web", functions: { "viewer-request": fn("worker") } },
+      { pathPattern: "/worker-oreq/*", originId: "web", functions: { "origin-request": fn("worker") } },
       { pathPattern: "/down/*", originId: "down", functions: {} },
     ],
     defaultBehavior: { originId: "web", functions: {} },
@@ -162,13 +164,20 @@ test("viewer-request guards the handshake: its generated response refuses the We
   assert.equal(seen.at(-1)!.headers["x-oreq"], "ran");
 });
 
-test("the origin's refusal, an unreachable origin and a Workers handler are answers, never a tunnel", async () => {
+test("a Workers handler at viewer-request that fetches the handshake passes it through to the origin", async () => {
+  const { messages } = await talk("/worker/chat", ["through the worker"], 2);
+  assert.deepEqual(messages, ["hello from the origin", "echo: through the worker"]);
+  assert.equal(seen.at(-1)!.url, "/worker/chat");
+  assert.equal(seen.at(-1)!.headers.upgrade, "websocket");
+});
+
+test("the origin's refusal, an unreachable origin and a Workers handler at origin-request are answers, never a tunnel", async () => {
   const refused = await handshake("/refused");
   assert.deepEqual([refused.status, refused.body], [403, "not for you\r\n"]);
   const down = await handshake("/down/x");
   assert.equal(down.status, 502);
   assert.equal(down.headers["x-verge-error"], "ERR_ORIGIN_UNREACHABLE");
-  const worker = await handshake("/worker/x");
+  const worker = await handshake("/worker-oreq/x");
   assert.equal(worker.status, 501);
   assert.equal(worker.headers["x-verge-error"], "ERR_UPGRADE_UNSUPPORTED");
   const statusOf = (method: string, host: string) =>

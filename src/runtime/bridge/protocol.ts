@@ -104,7 +104,8 @@ export type UrlParts = string;
 
 /**
  * Async host operations. Payload and settled value per kind:
- * - "fetch": `FetchOpPayload` → `GuestResponseHead & { body: GuestBody }` (body is a host stream)
+ * - "fetch": `FetchOpPayload` → `GuestResponseHead & { body: GuestBody; tunnel?: number }` (body is a host stream;
+ *   `tunnel`: the host completed a WebSocket handshake, the response's `webSocket` stands for it)
  * - "stream.read": `{ stream: number }` → `Uint8Array | null` (null = end)
  * - "stream.cancel": `{ stream: number }` → `null`
  * - "subtle": `{ method: string, args: unknown[] }` → method result (keys as `KeyHandle`)
@@ -171,8 +172,9 @@ export type Emit =
   /**
    * A fetch-style invocation produced its response head; body as GuestBody (a stream id is a guest stream to pull).
    * `webSocket`: a 101 that hands the host one side of a WebSocketPair, by the id its "socket" emits carry.
+   * `tunnel`: a 101 that returns the connection a handshake fetch() opened, by the host's token for it.
    */
-  | { type: "response"; invocation: number; head: GuestResponseHead; body: GuestBody; webSocket?: number }
+  | { type: "response"; invocation: number; head: GuestResponseHead; body: GuestBody; webSocket?: number; tunnel?: number }
   /** The function sent on WebSocket connection `socket` (HostBridge.socket). */
   | { type: "socket"; socket: number; data: string | Uint8Array | null; code: number; reason: string }
   /** A Lambda@Edge-style invocation produced its result (plain JSON data). */

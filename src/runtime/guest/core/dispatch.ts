@@ -215,6 +215,13 @@ function answerFetch(invocation: number, r: Running, value: unknown, asResult = 
 function answerWithSocket(invocation: number, r: Running, value: unknown, socket: unknown): undefined {
   const ws = chunk("websocket");
   const { head } = responseToData(value);
+  const tunnel = ws.tunnelOf(socket as InstanceType<typeof ws.WebSocket>);
+  if (tunnel !== 0) {
+    // A connection the host opened for a fetch(): handed back by its token, as it is.
+    r.answered = true;
+    host.emit({ type: "response", invocation, head, body: null, tunnel });
+    return undefined;
+  }
   ws.coupleToHost(socket as InstanceType<typeof ws.WebSocket>, invocation, (id) => {
     r.answered = true;
     host.emit({ type: "response", invocation, head, body: null, webSocket: id });

@@ -11,11 +11,12 @@ import { Headers, appendTrusted, headerList, setGuard } from "./headers.ts";
 import { Request, requestState } from "./request.ts";
 import type { RequestInit } from "./request.ts";
 import { isNullBodyStatus, makeResponse } from "./response.ts";
+import { chunk } from "../core/lazy.ts";
 import type { Response } from "./response.ts";
 import type { AbortSignalLike } from "./webidl.ts";
 
 /** What the host answers; `url` and `redirected` are optional extras (the final URL after redirects). */
-type FetchResult = GuestResponseHead & { body: GuestBody; url?: string; redirected?: boolean };
+type FetchResult = GuestResponseHead & { body: GuestBody; url?: string; redirected?: boolean; tunnel?: number };
 
 /** Headers from the host: already valid, lowercased here; the guard makes them immutable. */
 export function trustedHeaders(list: Array<[string, string]>): Headers {
@@ -39,7 +40,16 @@ function toResponse(r: FetchResult, method: string, url: string, signal: AbortSi
         ? bytesBody(r.body)
         : hostBody(r.body.stream, signal);
   return makeResponse(
-    { status: r.status, statusText: r.statusText, type: "default", url: r.url ?? url, redirected: r.redirected ?? false, cf: undefined, webSocket: null },
+    {
+      status: r.status,
+      statusText: r.statusText,
+      type: "default",
+      url: r.url ?? url,
+      redirected: r.redirected ?? false,
+      cf: undefined,
+      // A WebSocket handshake the host completed (an edge node's pass-through to the origin).
+      webSocket: typeof r.tunnel === "number" ? chunk("websocket").tunnelSocket(r.tunnel) : null,
+    },
     trustedHeaders(r.headers),
     body,
   );

@@ -77,6 +77,8 @@ interface SocketState {
   /** Set on the side whose peer is the host: the coupling's id and invocation. */
   hostId: number;
   invocation: number;
+  /** A connection fetch() opened (the host's pass-through token); 0 for a pair's socket. */
+  tunnel: number;
 }
 
 let stateOf: (ws: WebSocket) => SocketState;
@@ -112,7 +114,7 @@ export class WebSocket extends EventTarget {
       throw new TypeError("verge: outbound WebSockets (new WebSocket(url)) are not supported; a Worker can accept WebSockets with WebSocketPair");
     }
     super();
-    this.#s = { accepted: false, used: false, closedOut: false, closedIn: false, inbox: [], peer: null, forward: null, binaryType: "arraybuffer", handlers: {}, hostId: 0, invocation: 0 };
+    this.#s = { accepted: false, used: false, closedOut: false, closedIn: false, inbox: [], peer: null, forward: null, binaryType: "arraybuffer", handlers: {}, hostId: 0, invocation: 0, tunnel: 0 };
   }
 
   get readyState(): number {
@@ -142,6 +144,7 @@ export class WebSocket extends EventTarget {
   accept(): void {
     const s = this.#s;
     if (s.used) throw new TypeError("Can't accept() WebSocket that was already used in a response.");
+    if (s.tunnel !== 0) throw new TypeError("verge: a WebSocket that fetch() opened cannot be used inside the Worker (not supported); return its response to pass the connection on to the client");
     if (s.accepted) return;
     s.accepted = true;
     // Delivered after the code that called accept() has added its listeners, and (as workerd, whose
@@ -309,6 +312,19 @@ Object.defineProperty(WebSocketPair.prototype, Symbol.iterator, {
   writable: true,
   configurable: true,
 });
+
+/** A WebSocket for a connection a handshake fetch() opened (`token`): it can only be returned in a response. */
+export function tunnelSocket(token: number): WebSocket {
+  const ws = new WebSocket(undefined, TOKEN);
+  stateOf(ws).tunnel = token;
+  stateOf(ws).inbox = null;
+  return ws;
+}
+
+/** The host's token of a socket fetch() opened, or 0. */
+export function tunnelOf(ws: WebSocket): number {
+  return stateOf(ws).tunnel;
+}
 
 /** Each side of a pair to the other. */
 const partnerOf = new WeakMap<WebSocket, WebSocket>();
