@@ -180,3 +180,22 @@ test("a function that floods a socket nobody reads fails it (1006) instead of fi
   assert.ok(got.length <= 17, `at most 16 MiB kept, found ${got.length - 1} messages`);
   assert.equal(got.at(-1), 1006);
 });
+
+test("one handler call that sends more than 16 MiB to a connected client fails the connection: 1006 both ways", async () => {
+  const code = `export default { fetch() {
+    const [client, server] = Object.values(new WebSocketPair());
+    server.accept();
+    const mib = "x".repeat(1024 * 1024);
+    server.addEventListener("message", () => { for (let i = 0; i < 40; i++) server.send(mib); });
+    server.addEventListener("close", (e) => console.log("server saw", e.code));
+    return new Response(null, { status: 101, webSocket: client });
+  } };`;
+  const c = await open(spec(code, { cpuMs: 2_000 }));
+  c.end.send("go");
+  await c.closed;
+  const report = await c.r.finished;
+  const messages = c.got.filter(([kind]) => kind === "msg").length;
+  assert.ok(messages <= 16, `at most 16 MiB went to the client, found ${messages} MiB`);
+  assert.deepEqual(c.got.at(-1), ["close", 1006, ""]);
+  assert.ok(report.logs.some((l) => l.message === "server saw 1006"));
+});

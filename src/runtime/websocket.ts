@@ -30,6 +30,8 @@ export class HostSocket implements WebSocketEnd {
   #peer: WebSocketPeer | null = null;
   #kept: Out[] = [];
   #keptBytes = 0;
+  /** Bytes handed to the peer on microtasks that have not run yet (one guest entry's sends). */
+  #inFlight = 0;
   /** The function has closed its side (or failed it). */
   #guestClosed = false;
   /** The peer's close (or loss) was given to the function. */
@@ -70,12 +72,8 @@ export class HostSocket implements WebSocketEnd {
 
   abort(): void {
     if (this.#over || this.#peerClosed) return;
-    this.#peerClosed = true;
     this.#guestClosed = true;
-    queueMicrotask(() => {
-      this.#enter(null, -1, "");
-      this.#end();
-    });
+    this.#lost();
   }
 
   attach(peer: WebSocketPeer): void {
@@ -115,7 +113,17 @@ export class HostSocket implements WebSocketEnd {
   #toPeer(m: Out): void {
     const peer = this.#peer;
     if (peer !== null) {
-      queueMicrotask(() => this.#give(peer, m));
+      const size = m.kind === "message" ? sizeOf(m.data) : 0;
+      this.#inFlight += size;
+      // One entry that sends more than a connection may hold fails it, before the host holds it all.
+      if (this.#inFlight > MAX_WEBSOCKET_BUFFERED_BYTES && m.kind === "message") {
+        if (!this.#guestClosed) this.#flooded(peer);
+        return;
+      }
+      queueMicrotask(() => {
+        this.#inFlight -= size;
+        this.#give(peer, m);
+      });
       return;
     }
     this.#kept.push(m);
@@ -124,8 +132,26 @@ export class HostSocket implements WebSocketEnd {
     if (this.#keptBytes > MAX_WEBSOCKET_BUFFERED_BYTES && !this.#guestClosed) {
       this.#kept = [{ kind: "close", code: 1006, reason: "" }];
       this.#keptBytes = 0;
-      this.abort();
+      this.#guestClosed = true;
+      this.#lost();
     }
+  }
+
+  /** The function sent more than MAX_WEBSOCKET_BUFFERED_BYTES in one go: the peer and the function see 1006. */
+  #flooded(peer: WebSocketPeer): void {
+    this.#guestClosed = true;
+    queueMicrotask(() => this.#give(peer, { kind: "close", code: 1006, reason: "" }));
+    this.#lost();
+  }
+
+  /** The function is told the connection is lost (close 1006), then it is over. */
+  #lost(): void {
+    const tell = !this.#peerClosed;
+    this.#peerClosed = true;
+    queueMicrotask(() => {
+      if (tell) this.#enter(null, -1, "");
+      this.#end();
+    });
   }
 
   #give(peer: WebSocketPeer, m: Out): void {
