@@ -6,4 +6,4 @@ export { failureReport } from "../runtime/failure-report.ts";
 export type { KVNamespace } from "./kv.ts";
 export { cloudFrontEvent, originRequestEvent, originResponseEvent, viewerRequestEvent, viewerResponseEvent } from "./fixtures.ts";
 export type { EventFixtureOptions } from "./fixtures.ts";
-export { WebSocket as VergeWebSocket, WebSocketResponse } from "./websocket.ts";
+export { WebSocket as VergeWebSocket, WebSocketResponse, asWebSocketEnd } from "./websocket.ts";

@@ -16,6 +16,8 @@
 import type { WebSocketEnd } from "../shared/websocket.ts";
 
 const RESERVED = new Set([1004, 1005, 1006, 1015]);
+/** Each socket's connection, for `asWebSocketEnd`'s abort. */
+const ends = new WeakMap<WebSocket, WebSocketEnd>();
 
 type Arrival = { kind: "message"; data: string | ArrayBuffer } | { kind: "close"; code: number; reason: string; wasClean: boolean };
 
@@ -35,6 +37,7 @@ export class WebSocket extends EventTarget {
   constructor(end: WebSocketEnd) {
     super();
     this.#end = end;
+    ends.set(this, end);
     end.attach({
       message: (data) => this.#arrive({ kind: "message", data: typeof data === "string" ? data : bufferOf(data) }),
       close: (code, reason) => this.#arrive({ kind: "close", code, reason, wasClean: code !== 1006 }),
@@ -104,6 +107,39 @@ export class WebSocket extends EventTarget {
     }
     this.dispatchEvent(new CloseEvent("close", { code: a.code, reason: a.reason, wasClean: a.wasClean }));
   }
+}
+
+/**
+ * The client side `ws` as a `WebSocketEnd` again, accepted, for a server that relays it to a
+ * real viewer (`verge dev`, src/cli/dev/websocket.ts): the viewer's sends, closes and loss go
+ * to the function; what the function sends goes to `attach`'s peer.
+ */
+export function asWebSocketEnd(ws: WebSocket): WebSocketEnd {
+  const end = ends.get(ws);
+  if (end === undefined) throw new TypeError("asWebSocketEnd: not a harness WebSocket");
+  return {
+    send(data) {
+      try {
+        ws.send(data);
+      } catch {
+        // Closed on this side (the function's close was answered): the message has nowhere to go.
+      }
+    },
+    close(code, reason) {
+      if (ws.readyState === 3) return;
+      if (code === undefined || code === 1005) ws.close();
+      else ws.close(code, reason);
+    },
+    abort: () => end.abort(),
+    attach(peer) {
+      ws.addEventListener("message", (e) => {
+        const data = (e as MessageEvent).data as string | ArrayBuffer;
+        peer.message(typeof data === "string" ? data : new Uint8Array(data));
+      });
+      ws.addEventListener("close", (e) => peer.close((e as CloseEvent).code, (e as CloseEvent).reason));
+      ws.accept();
+    },
+  };
 }
 
 function bufferOf(bytes: Uint8Array): ArrayBuffer {

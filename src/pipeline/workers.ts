@@ -185,6 +185,11 @@ export async function workersResponseEvent(ctx: Context, flow: Flow, spec: Funct
     if (!atHand.taken) void original.body?.cancel().catch(() => {});
   });
   if (r.type !== "response") throw withFailureReport(new TypeError("expected a Workers handler to answer with a Response"), r.finished);
+  if (r.response.webSocket !== undefined) {
+    // Only a handshake at viewer-request takes a WebSocket (workers-upgrade.ts).
+    r.response.webSocket.abort();
+    throw withFailureReport(new TypeError(`a Workers handler at ${eventType} cannot answer with a WebSocket`), r.finished);
+  }
   const answer = r.response;
   try {
     const value = replacedByWorkers(original, event, { ...answer, headers: ownLength(answer.headers, record.request.method) }, () => toStream(answer.body));

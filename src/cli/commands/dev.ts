@@ -4,6 +4,7 @@ import { parseArgs } from "node:util";
 import { VergeError } from "../../shared/errors.ts";
 import { validateLimits } from "../../shared/limits.ts";
 import { resolveDevSettings } from "../dev/config.ts";
+import { createDevUpgrade } from "../dev/websocket.ts";
 import { createDevHandler } from "../dev/handler.ts";
 import { createDevSession } from "../dev/session.ts";
 import { banner, createTerminal } from "../dev/terminal.ts";
@@ -141,7 +142,9 @@ export async function run(argv: string[]): Promise<void> {
   const entry = relative(process.cwd(), settings.entry) || settings.entry;
   handler = createDevHandler({ session, entry, term });
   await session.firstBuild;
-  const server = await serve(handler, port).catch(async (err: NodeJS.ErrnoException) => {
+  // Without --upstream a Worker's WebSocketPair answers handshakes; the pipeline's request path takes none.
+  const upgrade = session.pipeline ? undefined : createDevUpgrade(session, term);
+  const server = await serve(handler, port, upgrade).catch(async (err: NodeJS.ErrnoException) => {
     await session.close();
     if (err.code !== "EADDRINUSE") throw err;
     throw new VergeError("ERR_PORT_IN_USE", `verge dev: port ${port} on 127.0.0.1 is already in use (another verge dev or wrangler dev?): stop what holds it, or pass --port <n> (--port 0 picks a free one)`);
