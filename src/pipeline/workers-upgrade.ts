@@ -9,7 +9,8 @@
  *   distribution (auth, then pass through): the origin's connection, a *tunnel*
  *   step joined byte for byte as for a handshake without a function. That fetch
  *   ran origin-request and the origin (`toOrigin`); an origin that did not switch
- *   protocols answered it as an ordinary response;
+ *   protocols answered it as an ordinary response, one that failed as the viewer
+ *   would see it (502/504 with `x-verge-error`);
  * - anything else: an answer for the viewer (the connection then closes).
  * Its other `fetch()` calls are routed as at viewer-request (workers.ts). A
  * connection the handler fetched and did not return is closed when its
@@ -19,7 +20,8 @@ import type { FunctionSpec } from "../runtime/index.ts";
 import { withFailureReport } from "../runtime/index.ts";
 import { splitUrl } from "../shared/cloudfront/index.ts";
 import type { RequestData } from "../shared/http.ts";
-import { VergeError } from "../shared/errors.ts";
+import { VergeError, hasCode } from "../shared/errors.ts";
+import { errorResponse } from "./errors.ts";
 import { dataToResponse } from "./events.ts";
 import { requestUrl, type Context, type Flow, type FlowRequest } from "./flow.ts";
 import { stripHopByHop } from "./headers.ts";
@@ -52,7 +54,14 @@ export async function workersHandshake(
     if (request.method.toUpperCase() !== "GET" || !isHandshake(request.headers) || !hostnames.has(hostName(url.host))) return routed(request, options);
     const { uri, querystring } = splitUrl(request.url);
     const sub: FlowRequest = { method: "GET", uri, querystring, headers: stripHopByHop(request.headers), body: { head: new Uint8Array(0), rest: null, absent: true } };
-    const step = await toOrigin(sub);
+    let step: Awaited<ReturnType<typeof toOrigin>>;
+    try {
+      step = await toOrigin(sub);
+    } catch (err) {
+      // As the viewer would see it (an unreachable origin is a 502 with x-verge-error), not an exception.
+      if (!hasCode(err)) throw err;
+      step = { kind: "answer", response: errorResponse(err.code, flow.requestId, "GET") };
+    }
     if (step.kind === "answer") {
       const r = step.response;
       return { status: r.status, statusText: r.statusText, headers: [...r.headers], body: r.body === null ? null : (r.body as unknown as AsyncIterable<Uint8Array>) };

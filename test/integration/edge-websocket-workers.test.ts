@@ -50,8 +50,11 @@ before(async () => {
   const fn = (name: string) => ({ function: name, alias: "live", includeBody: false });
   const seq = await fleet.distribution("live", {
     hostnames: [HOST],
-    origins: [{ id: "ws", url: `http://${HOST}:${port}`, connectTimeoutMs: 1000, readTimeoutMs: 1000 }],
-    behaviors: [{ pathPattern: "/pass/*", originId: "ws", functions: { "viewer-request": fn("auth") } }],
+    origins: [{ id: "ws", url: `http://${HOST}:${port}`, connectTimeoutMs: 1000, readTimeoutMs: 1000 }, { id: "down", url: "http://127.0.0.1:9", connectTimeoutMs: 500, readTimeoutMs: 500 }],
+    behaviors: [
+      { pathPattern: "/pass/*", originId: "ws", functions: { "viewer-request": fn("auth") } },
+      { pathPattern: "/pass-down/*", originId: "down", functions: { "viewer-request": fn("auth") } },
+    ],
     defaultBehavior: { originId: "ws", functions: { "viewer-request": fn("echo") } },
   });
   await fleet.waitApplied(seq);
@@ -92,6 +95,18 @@ async function open(path: string, protocols?: string[]): Promise<Client> {
     return messages[taken++];
   };
   return { ws, messages, closed, next };
+}
+
+/** What the node answers a raw handshake it does not upgrade (the connection then closes). */
+function rawHandshake(path: string): Promise<string> {
+  const { port } = new URL(fleet.nodes[0]!.url);
+  return new Promise<string>((resolve, reject) => {
+    const s = connect(Number(port), HOST, () => s.write(`GET ${path} HTTP/1.1\r\nHost: ${HOST}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`));
+    let text = "";
+    s.on("data", (d: Buffer) => (text += d.toString("latin1")));
+    s.on("end", () => resolve(text));
+    s.on("error", reject);
+  });
 }
 
 const metric = async (name: string) => Number(new RegExp(`${name}\\{[^}]*\\} (\\d+)`).exec(await (await fetch(`${fleet.nodes[0]!.url}/_verge/metrics`)).text())?.[1]);
@@ -144,18 +159,14 @@ test("a viewer message over 1 MiB closes the connection with 1009", async () => 
   assert.equal(ev.code, 1009);
 });
 
-test("auth, then fetch(request): refused without a token, passed through to the origin with one", async () => {
+test("auth, then fetch(request): refused without a token, passed through to the origin with one (an unreachable one answers 502)", async () => {
   // A raw handshake (fetch() will not send an Upgrade header) shows the answer.
-  const { port } = new URL(fleet.nodes[0]!.url);
-  const status = await new Promise<string>((resolve, reject) => {
-    const s = connect(Number(port), HOST, () => s.write(`GET /pass/feed HTTP/1.1\r\nHost: ${HOST}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`));
-    let text = "";
-    s.on("data", (d: Buffer) => (text += d.toString("latin1")));
-    s.on("end", () => resolve(text));
-    s.on("error", reject);
-  });
+  const status = await rawHandshake("/pass/feed");
   assert.match(status, /^HTTP\/1\.1 401 /);
   assert.match(status, /token needed$/);
+  const down = await rawHandshake("/pass-down/feed?token=ok");
+  assert.match(down, /^HTTP\/1\.1 502 /);
+  assert.match(down, /\r\nx-verge-error: ERR_ORIGIN_UNREACHABLE\r\n/i);
   const c = await open("/pass/feed?token=ok");
   assert.equal(await c.next(), "origin saw /pass/feed?token=ok");
   c.ws.send("through");

@@ -57,7 +57,14 @@ function drain(): void {
   while (queue.length > 0) {
     const batch = queue;
     queue = [];
-    for (let i = 0; i < batch.length; i++) batch[i]!();
+    for (let i = 0; i < batch.length; i++) {
+      // One delivery's failure (its listeners' are caught where they run) must not stop the others.
+      try {
+        batch[i]!();
+      } catch (error) {
+        reportUncaught(error);
+      }
+    }
   }
   draining = false;
 }
