@@ -27,6 +27,7 @@ import { ConsoleBudget, STARTUP_LOGS } from "./console-budget.ts";
 import { backstopMs, busyFactor, clockRef, EXACT_AFTER_US, threadCpuUs } from "./cpu-clock.ts";
 import { evaluateBundle, produceCodeCache } from "./bundle-loader.ts";
 import { asVergeError, startupError } from "./sandbox-errors.ts";
+import { HeldEmits } from "./websocket.ts";
 
 export interface FunctionSource {
   /** Stable identity of this code (a version digest); keys the pool and the code cache. */
@@ -95,7 +96,7 @@ export class Sandbox {
   #heapBytes = 0;
   /** Guest entries running now (see enter) and the emits they made, delivered when they end. */
   #entries = 0;
-  #held: Emit[] = [];
+  #held = new HeldEmits();
   /** WebAssembly linear memory of the isolate (user code's and HTMLRewriter's), which the heap limit does not see. */
   #wasmBytes = 0;
 
@@ -133,7 +134,7 @@ export class Sandbox {
       clearTimer: (timerId) => this.#ops.clearTimer(timerId),
       // Held until the entry that made them is charged (#enter's finally): a response made in an
       // entry that ran past the CPU budget must not reach the caller.
-      emit: (message) => (this.#entries > 0 ? this.#held.push(message) : this.#active?.onEmit(message)),
+      emit: (message) => (this.#entries > 0 ? this.#held.hold(message) : this.#active?.onEmit(message)),
       platformWork: (start) => {
         if (start) this.#platformCpu0 = threadCpuUs(true);
         else this.#platformUs += Math.max(0, threadCpuUs(true) - this.#platformCpu0);
@@ -316,8 +317,7 @@ export class Sandbox {
   enter(fn: GuestFn, args: unknown[], copy = true): void {
     if (this.#dead !== null) throw this.#dead;
     const a = this.#active;
-    // The budget's window: the invocation, or since the last WebSocket peer event (invocation.ts).
-    const cpuBefore = a === null ? 0 : a.windowCpuMs(this.#cpuUs);
+    const cpuBefore = a === null ? 0 : a.windowCpuMs(this.#cpuUs); // since the last WebSocket peer event, if any
     const cpuLeft = a === null ? this.limits.startupCpuMs : this.limits.cpuMs - cpuBefore;
     const wallLeft = a === null ? this.limits.wallMs : a.wallLeftMs();
     // Wall time bounds CPU time on this thread; three times the CPU left plus 50 ms, times the
@@ -357,9 +357,8 @@ export class Sandbox {
       throw err;
     } finally {
       if (this.#dead === null && a !== null) this.#afterEnter(a, cpuBefore);
-      if (--this.#entries === 0 && this.#held.length > 0) {
-        const held = this.#held;
-        this.#held = [];
+      if (--this.#entries === 0 && this.#held.size > 0) {
+        const held = this.#held.take();
         // A kill (CPU, wall, memory) already answered the invocation: what the entry made is dropped.
         if (this.#dead === null) for (const m of held) this.#active?.onEmit(m);
       }

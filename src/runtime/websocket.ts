@@ -11,6 +11,48 @@
  * new CPU window for the function (see README "Budgets").
  */
 import { MAX_WEBSOCKET_BUFFERED_BYTES, MAX_WEBSOCKET_MESSAGE_BYTES, type WebSocketEnd, type WebSocketPeer } from "../shared/websocket.ts";
+import type { Emit } from "./bridge/protocol.ts";
+
+/** A "socket" emit's code for a connection whose function sent more in one entry than a connection may hold. */
+const FLOODED = -2;
+
+/**
+ * The emits of the guest entries running now, which the Sandbox delivers once the outermost is
+ * charged (an answer made in an entry that overran must not reach the caller). A WebSocket's
+ * messages count: past MAX_WEBSOCKET_BUFFERED_BYTES in one entry, the rest of that connection's
+ * are dropped and it is failed instead (one FLOODED emit), so the host never holds a flood.
+ */
+export class HeldEmits {
+  #list: Emit[] = [];
+  #socketBytes = 0;
+  #flooded = new Set<number>();
+
+  get size(): number {
+    return this.#list.length;
+  }
+
+  hold(m: Emit): void {
+    if (m.type === "socket" && m.data !== null) {
+      if (this.#flooded.has(m.socket)) return;
+      this.#socketBytes += sizeOf(m.data);
+      if (this.#socketBytes > MAX_WEBSOCKET_BUFFERED_BYTES) {
+        this.#flooded.add(m.socket);
+        this.#list.push({ type: "socket", socket: m.socket, data: null, code: FLOODED, reason: "" });
+        return;
+      }
+    }
+    this.#list.push(m);
+  }
+
+  /** What was held, in order; the holder starts empty. */
+  take(): Emit[] {
+    const list = this.#list;
+    this.#list = [];
+    this.#socketBytes = 0;
+    this.#flooded.clear();
+    return list;
+  }
+}
 
 type Out = { kind: "message"; data: string | Uint8Array } | { kind: "close"; code: number; reason: string };
 
@@ -87,10 +129,11 @@ export class HostSocket implements WebSocketEnd {
 
   // ---- the function's side (its "socket" emits) ----
 
-  /** The function sent a message, closed (code ≥ 0), or failed the connection (code -1). */
+  /** The function sent a message, closed (code ≥ 0), failed the connection (code -1), or flooded it (FLOODED). */
   fromGuest(data: string | Uint8Array | null, code: number, reason: string): void {
     if (this.#over || this.#guestClosed) return;
     if (data !== null) return this.#toPeer({ kind: "message", data });
+    if (code === FLOODED) return this.#peer === null ? this.#floodedKept() : this.#flooded(this.#peer);
     this.#guestClosed = true;
     if (code === -1) {
       this.#toPeer({ kind: "close", code: 1006, reason: "" });
@@ -129,12 +172,15 @@ export class HostSocket implements WebSocketEnd {
     this.#kept.push(m);
     if (m.kind === "message") this.#keptBytes += sizeOf(m.data);
     // A function that floods a socket nobody reads fails it rather than filling the host's memory.
-    if (this.#keptBytes > MAX_WEBSOCKET_BUFFERED_BYTES && !this.#guestClosed) {
-      this.#kept = [{ kind: "close", code: 1006, reason: "" }];
-      this.#keptBytes = 0;
-      this.#guestClosed = true;
-      this.#lost();
-    }
+    if (this.#keptBytes > MAX_WEBSOCKET_BUFFERED_BYTES && !this.#guestClosed) this.#floodedKept();
+  }
+
+  /** More than MAX_WEBSOCKET_BUFFERED_BYTES wait for a peer: only the connection's failure is kept. */
+  #floodedKept(): void {
+    this.#kept = [{ kind: "close", code: 1006, reason: "" }];
+    this.#keptBytes = 0;
+    this.#guestClosed = true;
+    this.#lost();
   }
 
   /** The function sent more than MAX_WEBSOCKET_BUFFERED_BYTES in one go: the peer and the function see 1006. */
