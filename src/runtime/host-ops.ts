@@ -4,7 +4,9 @@
  * `sandbox.enter("settle" | "fireTimer")`, so they are budgeted like any entry.
  */
 import type { CacheOpMatch, CacheOpPayload, FetchOpPayload } from "./bridge/protocol.ts";
-import type { BindingHandler, CacheApiHost, HostServices } from "./host-services.ts";
+import type { BindingHandler, CacheApiHost, FetchOptions, HostServices } from "./host-services.ts";
+import type { RequestData } from "../shared/http.ts";
+import { fetchService } from "./bindings/service/fetch.ts";
 import type { ActiveInvocation } from "./invocation.ts";
 import type { Sandbox } from "./sandbox.ts";
 
@@ -126,7 +128,8 @@ export class HostOps {
     const options = { signal: AbortSignal.any([a.signal, abort.signal]), redirect: req.redirect };
     let res: Awaited<ReturnType<HostServices["fetch"]>>;
     try {
-      res = await (a.subrequest !== undefined ? a.subrequest(request, options) : this.#services.fetch(request, options));
+      if (req.service !== undefined) res = await this.#serviceFetch(a, String(req.service), request, options);
+      else res = await (a.subrequest !== undefined ? a.subrequest(request, options) : this.#services.fetch(request, options));
     } catch (err) {
       this.#fetches.delete(opId);
       throw err;
@@ -145,6 +148,19 @@ export class HostOps {
     if (entry.stream === undefined) this.#fetches.delete(opId);
     const tunnel = typeof res.tunnel === "number" ? { tunnel: res.tunnel } : {};
     return { status: res.status, statusText: res.statusText, headers: res.headers, body: out, url: res.url ?? req.url, redirected: res.redirected ?? false, ...tunnel };
+  }
+
+  /**
+   * `env.NAME.fetch()` of a service binding: counted as a subrequest (above) as Workers counts
+   * it, run by the invocation's service host (an edge node's, bound to the request's versions),
+   * else the host's default (the harness's).
+   */
+  #serviceFetch(a: ActiveInvocation, binding: string, request: RequestData, options: FetchOptions): ReturnType<typeof fetchService> {
+    const b = this.#bindings[binding];
+    if (b === undefined || b.kind !== "service" || b.service === undefined) throw new TypeError(`env.${binding} is not a service binding`);
+    const host = a.service ?? this.#services.service;
+    if (host === undefined) throw new Error(`env.${binding}.fetch(): this host runs no service bindings, so service ${JSON.stringify(b.service)} cannot be reached`);
+    return fetchService(host, { binding, service: b.service, functionId: this.#sandbox.source.id }, request, options);
   }
 
   /**

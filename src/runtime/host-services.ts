@@ -15,7 +15,24 @@ export interface BindingHandler {
   kind: string;
   methods: string[];
   call(method: string, args: unknown[]): Promise<unknown>;
+  /** A service binding's target (kind "service"): its `fetch()` calls go to a {@link ServiceHost}. */
+  service?: string;
 }
+
+/** One `env.<binding>.fetch()` of function `functionId`, whose binding names service `service`. */
+export interface ServiceCall {
+  binding: string;
+  service: string;
+  functionId: string;
+}
+
+/**
+ * Runs a service binding's target on `request` and gives its response (the body
+ * may stream). A host that cannot reach the target rejects; what the target's own
+ * failure becomes (an error, a 500) is the host's choice. `signal` aborts when
+ * the caller gives up (its invocation ended, or it aborted the fetch).
+ */
+export type ServiceHost = (call: ServiceCall, request: RequestData, options: { signal: AbortSignal }) => Promise<ResponseData>;
 
 export interface SubtleHost {
   call(method: string, args: unknown[]): Promise<unknown>;
@@ -90,4 +107,10 @@ export interface HostServices {
    * calls fail with an Error saying there is no cache here.
    */
   caches?: (functionId: string) => CacheApiHost | undefined;
+  /**
+   * Service bindings of invocations that bring no `FetchInvokeOptions.service`: the harness's
+   * (the binding's function runs in the test process). Undefined: `env.NAME.fetch()` fails
+   * with an Error saying this host runs no service bindings.
+   */
+  service?: ServiceHost;
 }

@@ -19,4 +19,5 @@ export type { FunctionDecl } from "./child-host/messages.ts";
 export type { InvocationReport, InvocationOutcome } from "./invocation.ts";
 export { failureReport, withFailureReport } from "./failure-report.ts";
 export type { LimitReport, LogEntry } from "./report.ts";
-export type { HostServices, BindingHandler, CacheApiHost, CacheApiPut, CacheApiRequest, CacheApiResponse } from "./host-services.ts";
+export type { HostServices, BindingHandler, CacheApiHost, CacheApiPut, CacheApiRequest, CacheApiResponse, ServiceCall, ServiceHost } from "./host-services.ts";
+export { MAX_SERVICE_DEPTH } from "./bindings/service/index.ts";

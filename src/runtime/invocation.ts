@@ -9,7 +9,7 @@ import type { Emit, GuestResponseHead } from "./bridge/protocol.ts";
 import type { LimitReport, LogEntry } from "./report.ts";
 import { ConsoleBudget, MAX_LOGS } from "./console-budget.ts";
 import { round } from "./report.ts";
-import type { CacheApiHost, HostServices } from "./host-services.ts";
+import type { CacheApiHost, HostServices, ServiceHost } from "./host-services.ts";
 import type { Sandbox } from "./sandbox.ts";
 import type { WebSocketEnd } from "../shared/websocket.ts";
 import { HostSocket } from "./websocket.ts";
@@ -53,6 +53,8 @@ export class ActiveInvocation {
   subrequest: HostServices["fetch"] | undefined;
   /** This invocation's Cache API instead of the host's default (an edge pipeline's, with its distribution). */
   caches: CacheApiHost | undefined;
+  /** Where this invocation's service binding calls go instead of the host's default (an edge node's, bound to the request). */
+  service: ServiceHost | undefined;
 
   #sandbox: Sandbox;
   #limits: Limits;

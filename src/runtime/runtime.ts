@@ -19,7 +19,7 @@ import {
   keepReadOnlyHeaders,
   responseDataToCfResponse,
 } from "../shared/cloudfront/index.ts";
-import type { CacheApiHost, HostServices } from "./host-services.ts";
+import type { CacheApiHost, HostServices, ServiceHost } from "./host-services.ts";
 import type { InvocationOutcome, InvocationReport } from "./invocation.ts";
 import { IsolatePool, type FunctionSpec, type PoolStats } from "./pool.ts";
 import { withFailureReport } from "./failure-report.ts";
@@ -50,6 +50,12 @@ export interface FetchInvokeOptions {
    * distribution as `caches.default`.
    */
   caches?: CacheApiHost;
+  /**
+   * Where the function's service binding calls (`env.NAME.fetch()`) go for this invocation,
+   * instead of the host services' (`HostServices.service`): an edge node passes one bound to
+   * the request's tenant, versions and call depth.
+   */
+  service?: ServiceHost;
 }
 
 export type FetchInvokeResult =
@@ -203,7 +209,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     const { sandbox, cold } = pool.acquire(spec);
     let outcome: InvocationOutcome;
     try {
-      outcome = await sandbox.invoke(job, body, opts.subrequest, opts.caches);
+      outcome = await sandbox.invoke(job, body, opts.subrequest, opts.caches, opts.service);
     } catch (err) {
       pool.release(spec, sandbox);
       throw err;

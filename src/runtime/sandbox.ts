@@ -16,7 +16,7 @@ import { VergeError, type VergeErrorCode } from "../shared/errors.ts";
 import type { Limits } from "../shared/limits.ts";
 import type { BindingSpec, DialectInfo, Emit, GuestError, Invocation, LogLevel } from "./bridge/protocol.ts";
 import type { LogEntry } from "./report.ts";
-import type { BindingHandler, CacheApiHost, HostServices, SubtleHost } from "./host-services.ts";
+import type { BindingHandler, CacheApiHost, HostServices, ServiceHost, SubtleHost } from "./host-services.ts";
 import type { Prelude } from "./prelude.ts";
 import { loadPrelude } from "./prelude.ts";
 import { createStackMapper, type StackMapper } from "./source-map.ts";
@@ -271,11 +271,10 @@ export class Sandbox {
   }
 
   /**
-   * Runs one invocation. Resolves once the function answered (response head,
-   * Lambda result, or error); `outcome.finished` settles when it is completely over.
-   * `subrequest` and `caches` replace the host services' fetch and Cache API for it.
+   * Runs one invocation. Resolves once the function answered (response head, Lambda result, or error); `outcome.finished`
+   * settles when it is all over. `subrequest`, `caches`, `service` replace the host's fetch, Cache API, service bindings.
    */
-  invoke(job: Invocation, requestBody: AsyncIterable<Uint8Array> | null = null, subrequest?: HostServices["fetch"], caches?: CacheApiHost): Promise<InvocationOutcome> {
+  invoke(job: Invocation, requestBody: AsyncIterable<Uint8Array> | null = null, subrequest?: HostServices["fetch"], caches?: CacheApiHost, service?: ServiceHost): Promise<InvocationOutcome> {
     if (this.#dead !== null) return Promise.reject(this.#dead);
     if (this.#active !== null) return Promise.reject(new VergeError("ERR_RUNTIME_BUSY", `${this.#name()}: isolate already running an invocation`));
     const id = this.#nextInvocation++;
@@ -284,6 +283,7 @@ export class Sandbox {
     const active = new ActiveInvocation(id, this, this.limits, this.#cpuUs);
     active.subrequest = subrequest;
     active.caches = caches;
+    active.service = service;
     this.#active = active;
     if (requestBody !== null && job.kind === "fetch") job.request.body = { stream: this.#ops.registerStream(requestBody) };
     try {

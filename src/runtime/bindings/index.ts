@@ -2,12 +2,14 @@
  * Binding kinds: a typed record of small plain objects, one per kind (habit 3 of
  * CONVENTIONS.md). A declaration `{ type, value }` becomes either a plain `env`
  * value or a host handler whose methods the guest calls as async ops. A new kind
- * (KV) adds an entry here and touches nothing else.
+ * (KV) adds an entry here and touches nothing else; a service binding's calls
+ * ride on the "fetch" op instead (service/index.ts).
  */
 import type { BindingHandler } from "../host-services.ts";
 import { VergeError } from "../../shared/errors.ts";
 import { describe, type Diagnostic } from "../../shared/limits.ts";
 import { kvKind } from "./kv/index.ts";
+import { serviceKind } from "./service/index.ts";
 
 /** What a caller declares: serializable, so it crosses to the child-process host. */
 export interface BindingDecl {
@@ -62,6 +64,8 @@ export const BINDING_KINDS: Record<string, BindingKind> = {
   },
   /** A Workers KV namespace: `{ id, persist? }` (see kv/index.ts). */
   kv: kvKind,
+  /** A Workers service binding: `{ service }` (see service/index.ts). */
+  service: serviceKind,
 };
 
 const NAME = /^[A-Za-z_$][A-Za-z0-9_$]*$/;

@@ -150,6 +150,8 @@ export interface GuestResponseHead {
 
 export interface FetchOpPayload extends GuestRequestData {
   redirect: "follow" | "manual" | "error";
+  /** Set for `env.NAME.fetch()` of a service binding: the binding's name (the host finds its target). */
+  service?: string;
 }
 
 /** A crypto key lives on the host; the guest holds this copy of its public facts. */

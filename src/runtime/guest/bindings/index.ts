@@ -2,11 +2,13 @@
  * Guest halves of binding kinds: the object `env.NAME` is, built from the
  * host's `BindingSpec`. A kind without an entry gets one async function per
  * method (each a "binding" op); KV gets the Workers KV namespace API (the
- * "kv" lazy part, bindings/kv-binding.ts).
+ * "kv" lazy part, bindings/kv-binding.ts); a service binding gets a Fetcher
+ * (bindings/fetcher.ts).
  */
 import type { BindingSpec } from "../../bridge/protocol.ts";
 import { callOp } from "../core/host.ts";
 import { chunk } from "../core/lazy.ts";
+import { serviceBinding } from "./fetcher.ts";
 
 function opsObject(spec: BindingSpec): Record<string, unknown> {
   const obj: Record<string, unknown> = {};
@@ -18,5 +20,6 @@ function opsObject(spec: BindingSpec): Record<string, unknown> {
 
 export function bindingObject(spec: BindingSpec): unknown {
   if (spec.kind === "kv") return chunk("kv").kvBinding(spec.name);
+  if (spec.kind === "service") return serviceBinding(spec.name);
   return opsObject(spec);
 }

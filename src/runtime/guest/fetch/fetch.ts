@@ -61,6 +61,15 @@ function toResponse(r: FetchResult, method: string, url: string, signal: AbortSi
  * if (!res.ok) throw new Error(`upstream answered ${res.status}`);
  */
 export function fetch(input: unknown, init?: RequestInit): Promise<Response> {
+  return fetchVia(undefined, input, init);
+}
+
+/**
+ * fetch() through `service` (a service binding's name: `env.NAME.fetch()`, the
+ * host runs the bound function), or out to the network when undefined. The same
+ * Request is built either way, as workerd's Fetcher does.
+ */
+export function fetchVia(service: string | undefined, input: unknown, init?: RequestInit): Promise<Response> {
   return new Promise<Response>((resolve, reject) => {
     const request = new Request(input as string, init);
     const s = requestState(request);
@@ -87,6 +96,7 @@ export function fetch(input: unknown, init?: RequestInit): Promise<Response> {
         body,
         redirect: s.redirect,
       };
+      if (service !== undefined) payload.service = service;
       const op = startOp<FetchResult>("fetch", payload);
       opId = op.id;
       const result = await op.done;
