@@ -1,6 +1,6 @@
 /**
  * The harness's `env` options — `bindings`, `secrets`, `kvNamespaces`,
- * `kvPersist` (Miniflare 4 shapes) — checked here and turned into the
+ * `kvPersist`, `serviceBindings` (Miniflare 4 shapes) — checked here and turned into the
  * runtime's binding declarations. Every problem is reported with the option
  * it came from, at construction: the child host would otherwise refuse the
  * declaration only when the function is first called, and without naming the
@@ -18,12 +18,17 @@ export interface BindingOptions {
   secrets?: Record<string, string>;
   kvNamespaces?: string[] | Record<string, string>;
   kvPersist?: boolean | string;
+  serviceBindings?: Record<string, ServiceFunction>;
 }
 
-/** Which option declares a binding of each runtime kind, for paths in diagnostics. */
-const OPTION_OF: Record<string, string> = { var: "bindings", secret: "secrets", kv: "kvNamespaces" };
+/** A service binding's target in the test process, as Miniflare 4 accepts one: it answers `env.NAME.fetch()`. */
+export type ServiceFunction = (request: Request) => Response | Promise<Response>;
 
-export function validateBindingOptions(raw: BindingOptions, d: Diagnostic[]): Record<string, BindingDecl> {
+/** Which option declares a binding of each runtime kind, for paths in diagnostics. */
+const OPTION_OF: Record<string, string> = { var: "bindings", secret: "secrets", kv: "kvNamespaces", service: "serviceBindings" };
+
+/** The binding declarations; `services` gets the functions of `serviceBindings`, which stay in this process. */
+export function validateBindingOptions(raw: BindingOptions, d: Diagnostic[], services: Record<string, ServiceFunction> = {}): Record<string, BindingDecl> {
   const bindings: Record<string, BindingDecl> = {};
   const problems = new Set<string>();
   if (raw.bindings !== undefined) {
@@ -52,6 +57,7 @@ export function validateBindingOptions(raw: BindingOptions, d: Diagnostic[]): Re
       }
   }
   validateKv(raw, bindings, d);
+  validateServices(raw, bindings, services, d);
   // The runtime's own rules (binding names, KV values), for what the checks above let through.
   const rest = Object.fromEntries(Object.entries(bindings).filter(([k]) => !problems.has(k)));
   for (const x of validateBindings(rest)) {
@@ -84,6 +90,27 @@ function validateKv(raw: BindingOptions, bindings: Record<string, BindingDecl>, 
     }
     if (bindings[name] !== undefined) d.push({ path: `kvNamespaces.${name}`, message: `the binding ${name} is also declared in ${bindings[name].type === "secret" ? "secrets" : "bindings"}` });
     bindings[name] = { type: "kv", value: { id, ...(persist !== undefined ? { persist } : {}) } };
+  }
+}
+
+/** serviceBindings (Miniflare 4's function form) become `service` declarations naming the binding itself. */
+function validateServices(raw: BindingOptions, bindings: Record<string, BindingDecl>, services: Record<string, ServiceFunction>, d: Diagnostic[]): void {
+  const sb = raw.serviceBindings;
+  if (sb === undefined) return;
+  if (!isRecord(sb)) {
+    d.push({ path: "serviceBindings", message: `expected { BINDING: (request) => Response }, found ${describe(sb)}` });
+    return;
+  }
+  for (const [name, fn] of Object.entries(sb)) {
+    if (typeof fn !== "function") {
+      const other = typeof fn === "string" || isRecord(fn) ? " (Miniflare's other forms name Workers of the same instance or the network; verge's harness runs one function, so its service bindings are functions)" : "";
+      d.push({ path: `serviceBindings.${name}`, message: `expected a function (request: Request) => Response | Promise<Response>, found ${describe(fn)}${other}` });
+      continue;
+    }
+    const existing = bindings[name];
+    if (existing !== undefined) d.push({ path: `serviceBindings.${name}`, message: `the binding ${name} is also declared in ${OPTION_OF[existing.type] ?? "bindings"}` });
+    bindings[name] = { type: "service", value: { service: name } };
+    services[name] = fn as ServiceFunction;
   }
 }
 

@@ -13,7 +13,7 @@ import type { FunctionDecl } from "../runtime/child-host/messages.ts";
 import type { FetchPolicy } from "../runtime/fetch-guard.ts";
 import { buildDistribution, validateUpstream, type DistributionOptions } from "./distribution.ts";
 import type { RouteData } from "./route.ts";
-import { validateBindingOptions } from "./binding-options.ts";
+import { validateBindingOptions, type ServiceFunction } from "./binding-options.ts";
 
 export interface ModuleDefinition {
   type: "ESModule";
@@ -67,6 +67,11 @@ export interface VergeOptions {
    * the instance's (gone with `dispose()`, kept across its child process's crashes), true in `.verge/kv` under the working directory, a string in that directory (LMDB).
    */
   kvPersist?: boolean | string;
+  /**
+   * Service bindings, as Miniflare 4's function form: `env.NAME.fetch()` calls the function with a
+   * `Request` in this (the test's) process and the function's `Response` is what it gets.
+   */
+  serviceBindings?: Record<string, ServiceFunction>;
 }
 
 
@@ -79,6 +84,8 @@ export interface ResolvedOptions {
   pipeline: { events: CloudFrontEventType[] } | undefined;
   outbound: FetchPolicy;
   env: Record<string, unknown>;
+  /** The functions of `serviceBindings`, by binding name (they never cross to the child). */
+  services: Record<string, ServiceFunction>;
 }
 
 /** How long a pipeline request may take to answer before the harness deems its process wedged (see pipelineRoute). */
@@ -86,7 +93,7 @@ const COLLAPSE_WAIT_MS = 10_000;
 const WATCHDOG_GRACE_MS = 2_000;
 
 const EVENTS: CloudFrontEventType[] = ["viewer-request", "origin-request", "origin-response", "viewer-response"];
-const KNOWN = new Set(["script", "scriptPath", "modules", "sourceMap", "bindings", "secrets", "compatibilityDate", "compatibilityFlags", "limits", "event", "upstream", "distribution", "outbound", "name", "kvNamespaces", "kvPersist"]);
+const KNOWN = new Set(["script", "scriptPath", "modules", "sourceMap", "bindings", "secrets", "compatibilityDate", "compatibilityFlags", "limits", "event", "upstream", "distribution", "outbound", "name", "kvNamespaces", "kvPersist", "serviceBindings"]);
 
 export function validateOptions(raw: VergeOptions): { config: ResolvedOptions | null; diagnostics: Diagnostic[] } {
   const d: Diagnostic[] = [];
@@ -154,7 +161,8 @@ export function validateOptions(raw: VergeOptions): { config: ResolvedOptions | 
   const { config: limits, diagnostics: ld } = validateLimits(raw.limits, event);
   d.push(...ld);
 
-  const bindings = validateBindingOptions(raw, d);
+  const services: Record<string, ServiceFunction> = {};
+  const bindings = validateBindingOptions(raw, d, services);
   if (raw.compatibilityFlags !== undefined && (!Array.isArray(raw.compatibilityFlags) || raw.compatibilityFlags.some((f) => typeof f !== "string"))) {
     d.push({ path: "compatibilityFlags", message: `expected an array of strings, found ${describe(raw.compatibilityFlags)}` });
   }
@@ -172,7 +180,7 @@ export function validateOptions(raw: VergeOptions): { config: ResolvedOptions | 
   const digest = createHash("sha256").update(code).update(JSON.stringify(extra)).digest("hex");
   const id = raw.name ?? `${filename}@${digest.slice(0, 12)}`;
   const env: Record<string, unknown> = {};
-  for (const [k, b] of Object.entries(bindings)) if (b.type !== "kv") env[k] = b.value;
+  for (const [k, b] of Object.entries(bindings)) if (b.type !== "kv" && b.type !== "service") env[k] = b.value;
   const source = { id, code, format, filename, ...(extra.length ? { modules: extra } : {}), ...(raw.sourceMap ? { sourceMap: raw.sourceMap } : {}) };
   const outbound = raw.outbound ?? {};
   const decl: FunctionDecl = { source, limits, bindings };
@@ -186,7 +194,7 @@ export function validateOptions(raw: VergeOptions): { config: ResolvedOptions | 
     decl.route = { data, answerWithinMs };
   }
   return {
-    config: { decl, event, upstream, pipeline: upstream === undefined ? undefined : { events }, outbound, env },
+    config: { decl, event, upstream, pipeline: upstream === undefined ? undefined : { events }, outbound, env, services },
     diagnostics: [],
   };
 }

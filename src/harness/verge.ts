@@ -31,6 +31,7 @@ import { ScratchKv } from "./scratch.ts";
 import { dispatchThroughPipeline } from "./dispatch.ts";
 import { PIPELINE_LOG, type PipelineLogEntry } from "./route.ts";
 import { toResponse } from "./response.ts";
+import { runServiceFunction } from "./services.ts";
 import { abortable, toDispatchRequest, type DispatchInit } from "./request.ts";
 import { WebSocket, WebSocketResponse } from "./websocket.ts";
 
@@ -141,11 +142,15 @@ export class Verge {
     return this.#track(r.finished);
   }
 
-  /** The function's `env`: plain values as copies, KV namespaces as `getKVNamespace` gives them. */
+  /** The function's `env`: plain values as copies, KV namespaces as `getKVNamespace` gives them, service bindings as `{ fetch }`. */
   async getBindings<T = Record<string, unknown>>(): Promise<T> {
     this.#check();
     const env: Record<string, unknown> = structuredClone(this.#options.env);
-    for (const [name, b] of Object.entries(this.#options.decl.bindings)) if (b.type === "kv") env[name] = await this.getKVNamespace(name);
+    for (const [name, b] of Object.entries(this.#options.decl.bindings)) {
+      if (b.type === "kv") env[name] = await this.getKVNamespace(name);
+      // A service binding: its fetch() calls the function here, with the Request fetch() would make.
+      else if (b.type === "service") env[name] = { fetch: async (input: string | URL | Request, init?: RequestInit) => this.#options.services[name]!(new Request(input, init)) };
+    }
     return env as T;
   }
 
@@ -263,7 +268,13 @@ export class Verge {
   }
 
   #newChild(outbound = this.#options.outbound): ChildRuntime {
-    return createChildRuntime({ program: PROGRAM, fetch: outbound, onLog: (entry, fn) => this.#emitLog(entry, fn) });
+    return createChildRuntime({
+      program: PROGRAM,
+      fetch: outbound,
+      onLog: (entry, fn) => this.#emitLog(entry, fn),
+      // Looked up per call: setOptions may have replaced the functions.
+      service: (call, request, signal) => runServiceFunction(this.#options.services[call.binding], call, request, signal),
+    });
   }
 
   async #load(): Promise<void> {

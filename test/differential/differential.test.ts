@@ -42,6 +42,8 @@ interface ScriptModule {
   bindings?: Record<string, unknown>;
   /** Workers KV namespaces (binding names), in memory in both runtimes. */
   kvNamespaces?: string[];
+  /** Service bindings as functions (Miniflare 4's function form), run in this process for both runtimes. */
+  serviceBindings?: Record<string, (request: Request) => Response | Promise<Response>>;
   /**
    * Compatibility flags, as a wrangler config gives them: Miniflare gets them as they are; with
    * nodejs_compat, verge runs the script bundled with nodeCompat, as `verge dev` and `verge publish` do.
@@ -402,10 +404,10 @@ after(async () => {
   await Promise.allSettled([verge?.dispose(), ...[...miniflares].map((m) => m.dispose())]);
 });
 
-function vergeOptions(file: string, script: string, bindings: Record<string, unknown>, kvNamespaces: string[] | undefined): VergeOptions {
+function vergeOptions(file: string, script: string, bindings: Record<string, unknown>, kvNamespaces: string[] | undefined, serviceBindings: ScriptModule["serviceBindings"]): VergeOptions {
   // Miniflare does not enforce CPU limits locally; a generous verge budget keeps
   // this suite about semantics (budgets have their own tests).
-  return { modules: true, script, bindings, compatibilityDate: COMPATIBILITY_DATE, name: file, limits: { cpuMs: 2_000 }, ...(kvNamespaces ? { kvNamespaces } : {}) };
+  return { modules: true, script, bindings, compatibilityDate: COMPATIBILITY_DATE, name: file, limits: { cpuMs: 2_000 }, ...(kvNamespaces ? { kvNamespaces } : {}), ...(serviceBindings ? { serviceBindings } : {}) };
 }
 
 const files = readdirSync(SCRIPTS_DIR).filter((f) => f.endsWith(".js")).sort();
@@ -426,10 +428,10 @@ for (const file of files) {
     const mod = (await import(pathToFileURL(path).href)) as ScriptModule;
     const bindings = mod.bindings ?? {};
     const flags = mod.compatibilityFlags ?? [];
-    const mf = new Miniflare({ modules: true, script, scriptPath: path, bindings: bindings as never, compatibilityDate: COMPATIBILITY_DATE, compatibilityFlags: flags, ...(mod.kvNamespaces ? { kvNamespaces: mod.kvNamespaces } : {}) });
+    const mf = new Miniflare({ modules: true, script, scriptPath: path, bindings: bindings as never, compatibilityDate: COMPATIBILITY_DATE, compatibilityFlags: flags, ...(mod.kvNamespaces ? { kvNamespaces: mod.kvNamespaces } : {}), ...(mod.serviceBindings ? { serviceBindings: mod.serviceBindings } : {}) });
     miniflares.add(mf);
     const vergeScript = wantsNodeCompat(flags) ? (await bundle(path, { nodeCompat: true })).code : script;
-    const options = vergeOptions(file, vergeScript, bindings, mod.kvNamespaces);
+    const options = vergeOptions(file, vergeScript, bindings, mod.kvNamespaces, mod.serviceBindings);
     const vergeReady = verge === undefined ? (verge = new Verge(options)).ready : verge.setOptions(options);
     const vg = verge;
     try {

@@ -14,6 +14,7 @@ import { createRuntime, type FetchInvokeOptions, type FetchInvokeResult, type Ru
 import { createHostServices } from "../services.ts";
 import type { HostServices } from "../host-services.ts";
 import { createChannel } from "./channel.ts";
+import { createServiceCaller } from "./service-calls.ts";
 import type { BindingCallResult, ChildConfig, FunctionDecl, ToChild, ToParent, WireReport } from "./messages.ts";
 import type { BindingHandler } from "../host-services.ts";
 import { MAX_WEBSOCKET_BUFFERED_BYTES, type WebSocketEnd } from "../../shared/websocket.ts";
@@ -24,6 +25,8 @@ const channel = createChannel<ToChild, ToParent>(socket, (m) => void handle(m));
 socket.on("close", () => process.exit(0));
 socket.on("end", () => process.exit(0));
 const send = (m: ToParent): void => channel.send(m);
+/** Service binding calls go to the parent, which runs their targets (service-calls.ts). */
+const serviceCaller = createServiceCaller(send);
 
 let runtime: Runtime | undefined;
 let services: HostServices | undefined;
@@ -107,6 +110,7 @@ function getRuntime(): Runtime {
       ...(config.forwardLogs ? { onLog: (entry, fn) => send({ t: "log", fn, entry }) } : {}),
     });
     if (extension?.caches !== undefined) services.caches = extension.caches;
+    if (config.serviceBindings === true) services.service = serviceCaller.host;
     runtime = createRuntime({ services, ...(config.idleMemoryBytes ? { idleMemoryBytes: config.idleMemoryBytes } : {}) });
   }
   return runtime;
@@ -193,6 +197,9 @@ async function bindingCall(m: Extract<ToChild, { t: "binding" }>): Promise<void>
 
 async function handle(m: ToChild): Promise<void> {
   switch (m.t) {
+    case "service-res":
+    case "service-chunk":
+      return serviceCaller.onMessage(m);
     case "binding":
       return bindingCall(m);
     case "config":

@@ -13,11 +13,12 @@ import type { InvocationReport } from "../invocation.ts";
 import type { DialectInfo } from "../bridge/protocol.ts";
 import type { LogEntry } from "../report.ts";
 import { createChannel, type Channel } from "./channel.ts";
-import type { BindingCallResult, ChildConfig, FunctionDecl, ToChild, ToParent, WireReport, WireRequest } from "./messages.ts";
+import type { BindingCallResult, ChildConfig, FunctionDecl, ServiceToParent, ToChild, ToParent, WireReport, WireRequest } from "./messages.ts";
 import type { BindingDecl } from "../bindings/index.ts";
 import { withFailureReport } from "../failure-report.ts";
 import type { WebSocketEnd } from "../../shared/websocket.ts";
 import { RemoteSocket } from "./remote-socket.ts";
+import { createServiceAnswerer, type ParentServiceHandler } from "./service-calls.ts";
 
 const CHILD = fileURLToPath(new URL("./child.ts", import.meta.url));
 /** Time past a call's wall budget after which the watchdog kills a child that has not answered. */
@@ -31,6 +32,12 @@ export interface ChildRuntimeOptions extends ChildConfig {
    * does, to run its edge pipeline in the child).
    */
   program?: string;
+  /**
+   * Runs the targets of the functions' service bindings in this process (the harness's
+   * `serviceBindings`): a function's `env.NAME.fetch()` in the child crosses here
+   * (service-calls.ts). Without it such calls fail in the child.
+   */
+  service?: ParentServiceHandler;
 }
 
 export type RemoteFetchResult =
@@ -82,8 +89,9 @@ function revive(r: WireReport): InvocationReport {
 }
 
 export function createChildRuntime(options: ChildRuntimeOptions = {}): ChildRuntime {
-  const { onLog, program = CHILD, ...config } = options;
+  const { onLog, program = CHILD, service, ...config } = options;
   if (onLog) config.forwardLogs = true;
+  if (service) config.serviceBindings = true;
   const decls = new Map<number, FunctionDecl>();
   const calls = new Map<number, Call>();
   let child: ChildProcess | null = null;
@@ -106,9 +114,17 @@ export function createChildRuntime(options: ChildRuntimeOptions = {}): ChildRunt
       stderrTail = (stderrTail + d.toString("utf8")).slice(-4096);
       if (process.env.VERGE_DEBUG_CHILD === "1") process.stderr.write(d);
     });
-    const ch = createChannel<ToParent, ToChild>(c.stdio[3] as Socket, (m) => onMessage(m));
+    // Service calls of this child are answered to this child only, and end with it.
+    const services = createServiceAnswerer(service);
+    const ch: Channel<ToParent, ToChild> = createChannel<ToParent, ToChild>(c.stdio[3] as Socket, (m) => {
+      if (m.t === "service" || m.t === "service-read" || m.t === "service-cancel") services.onMessage(m, (r) => ch.send(r));
+      else onMessage(m);
+    });
     channel = ch;
-    c.on("exit", (code, signal) => onExit(c, code, signal));
+    c.on("exit", (code, signal) => {
+      services.closeAll();
+      onExit(c, code, signal);
+    });
     ch.send({ t: "config", config });
     for (const [fn, decl] of decls) ch.send({ t: "register", fn, decl });
     return c;
@@ -202,7 +218,7 @@ export function createChildRuntime(options: ChildRuntimeOptions = {}): ChildRunt
     calls.delete(id);
   }
 
-  function onMessage(m: ToParent): void {
+  function onMessage(m: Exclude<ToParent, ServiceToParent>): void {
     if (m.t === "log") {
       onLog?.(m.entry, m.fn);
       return;

@@ -10,6 +10,7 @@ import type { FunctionSource } from "../sandbox.ts";
 import type { InvocationReport } from "../invocation.ts";
 import type { FetchPolicy } from "../fetch-guard.ts";
 import type { LogEntry } from "../report.ts";
+import type { ServiceCall } from "../host-services.ts";
 
 /** Serializable description of one function: what the child turns into a FunctionSpec. */
 export interface FunctionDecl {
@@ -29,6 +30,8 @@ export interface FunctionDecl {
 
 export interface ChildConfig {
   fetch?: FetchPolicy;
+  /** The parent answers service binding calls (ChildRuntimeOptions.service); else they fail in the child. */
+  serviceBindings?: boolean;
   idleMemoryBytes?: number;
   forwardLogs?: boolean;
 }
@@ -57,7 +60,28 @@ export type ToChild =
   | { t: "ws-close"; id: number; code?: number; reason?: string }
   | { t: "ws-abort"; id: number }
   /** A host-side call on a binding (the harness's getKVNamespace): answered by "ok" with a `BindingCallResult`. */
-  | { t: "binding"; id: number; name: string; decl: BindingDecl; method: string; args: unknown[] };
+  | { t: "binding"; id: number; name: string; decl: BindingDecl; method: string; args: unknown[] }
+  | ServiceToChild;
+
+/** An error as it crosses: the receiver throws the same class (TypeError, RangeError, else Error). */
+export interface WireError {
+  name: string;
+  message: string;
+}
+
+/** A function's service binding call, from the child to the parent that runs the target (service-calls.ts). */
+export type ServiceToParent =
+  | { t: "service"; sid: number; call: ServiceCall; request: WireRequest & { body: Uint8Array | null } }
+  /** The next chunk of a streamed response body. */
+  | { t: "service-read"; sid: number }
+  /** The caller gave up: abort the handler, drop the body. */
+  | { t: "service-cancel"; sid: number };
+
+export type ServiceToChild =
+  | { t: "service-res"; sid: number; ok: true; response: { status: number; statusText: string; headers: HeaderList; body: Uint8Array | null | "stream" } }
+  | { t: "service-res"; sid: number; ok: false; error: WireError }
+  /** `chunk` null: the end (or, with `error`, the body failed). */
+  | { t: "service-chunk"; sid: number; chunk: Uint8Array | null; error?: WireError };
 
 /** A binding call's outcome: errors cross as `{ name, message }` so the caller throws the same class. */
 export type BindingCallResult = { ok: true; value: unknown } | { ok: false; error: { name: string; message: string } };
@@ -74,7 +98,8 @@ export type ToParent =
   | { t: "log"; fn: string; entry: LogEntry }
   /** The function sent on the WebSocket of fetch call `id`, or closed it (1006: the connection failed). */
   | { t: "ws-msg"; id: number; data: string | Uint8Array }
-  | { t: "ws-close"; id: number; code: number; reason: string };
+  | { t: "ws-close"; id: number; code: number; reason: string }
+  | ServiceToParent;
 
 export type WireReport = Omit<InvocationReport, "error" | "waitUntilErrors"> & {
   error?: SerializedError;
