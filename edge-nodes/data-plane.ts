@@ -131,6 +131,8 @@ export async function createDataPlane(options: DataPlaneOptions): Promise<DataPl
     log,
     // Functions' fetch() to other hosts: the node's guarded fetch (private addresses refused unless allowed).
     outbound: (request, init) => services.fetch(request, init),
+    // env.NAME.fetch() runs the tenant's named function on this node (src/pipeline/services.ts).
+    serviceBindings: true,
     allowPrivateOrigins: options.allowPrivateSubrequests === true,
   });
 

@@ -24,6 +24,7 @@ import { resolveLimits } from "../../src/shared/limits.ts";
 import type { Dialect, FunctionInfo, SigningPolicy, VersionInfo } from "../../src/shared/protocol.ts";
 import type { FunctionSpec } from "../../src/runtime/index.ts";
 import { createKvHandler } from "../../src/runtime/bindings/kv/index.ts";
+import { createBindings } from "../../src/runtime/bindings/index.ts";
 import { createEdgeKvStorage } from "./kv.ts";
 import type { EdgeStore } from "../store/index.ts";
 import type { AppliedState, VersionRef } from "../types.ts";
@@ -155,9 +156,13 @@ export function createLoader(options: LoaderOptions): Loader {
       source: { id: `${ref.tenant}/${ref.function}/${ref.digest}`, code, format: formatOf(code, version.dialect), filename: `${ref.function}.js` },
       limits,
       env: { ...fn.config.env, ...secrets },
-      bindings: Object.fromEntries(
-        Object.entries(c.kvNamespaces ?? {}).map(([binding, namespace]) => [binding, createKvHandler(createEdgeKvStorage({ store, client, tenant: ref.tenant, namespace, now }), { now })]),
-      ),
+      bindings: {
+        ...Object.fromEntries(
+          Object.entries(c.kvNamespaces ?? {}).map(([binding, namespace]) => [binding, createKvHandler(createEdgeKvStorage({ store, client, tenant: ref.tenant, namespace, now }), { now })]),
+        ),
+        // A service binding names a function of the same tenant; the pipeline runs it (src/pipeline/services.ts).
+        ...createBindings(Object.fromEntries(Object.entries(c.services ?? {}).map(([binding, service]) => [binding, { type: "service", value: { service } }]))).bindings,
+      },
     };
   }
 

@@ -9,17 +9,19 @@ import { MAX_CRONS_PER_FUNCTION, NAME_PATTERN, type FunctionConfig, type Functio
 import { describe, Diagnostics } from "./fields.ts";
 
 /** The Workers profile of DESIGN.md §3. */
-export const DEFAULT_CONFIG: Required<Omit<FunctionConfig, "secrets" | "kvNamespaces" | "crons">> = { memoryMb: 128, cpuMs: 50, wallMs: 30_000, subrequests: 50, env: {}, reservedConcurrency: null, provisionedConcurrency: 0 };
+export const DEFAULT_CONFIG: Required<Omit<FunctionConfig, "secrets" | "kvNamespaces" | "services" | "crons">> = { memoryMb: 128, cpuMs: 50, wallMs: 30_000, subrequests: 50, env: {}, reservedConcurrency: null, provisionedConcurrency: 0 };
 
 /** Upper bounds: per edge worker process, so a few thousand is already far past one machine. */
 export const MAX_RESERVED_CONCURRENCY = 10_000;
 export const MAX_PROVISIONED_CONCURRENCY = 1_000;
 
-/** `kvNamespaces` is present only when the function binds a namespace (configs before KV stay as they were). */
-export type ValidConfig = Required<Omit<FunctionConfig, "secrets" | "kvNamespaces" | "crons">> & Pick<FunctionConfig, "kvNamespaces" | "crons">;
+/** `kvNamespaces` (and `services`) is present only when the function binds a namespace (configs before KV stay as they were). */
+export type ValidConfig = Required<Omit<FunctionConfig, "secrets" | "kvNamespaces" | "services" | "crons">> & Pick<FunctionConfig, "kvNamespaces" | "services" | "crons">;
 
 /** At most this many KV bindings per function. */
 export const MAX_KV_BINDINGS = 64;
+/** At most this many service bindings per function. */
+export const MAX_SERVICE_BINDINGS = 64;
 
 /** Env var and secret names: what a binding name may be. */
 export const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
@@ -30,7 +32,7 @@ export function validateConfig(raw: unknown): { config: ValidConfig; diagnostics
   const d = new Diagnostics();
   const obj = d.object("config", raw, true) as FunctionConfigInput | undefined;
   if (obj === undefined) return { config: { ...DEFAULT_CONFIG, env: {} }, diagnostics: d };
-  d.known("config", obj as Record<string, unknown>, ["memoryMb", "cpuMs", "wallMs", "subrequests", "env", "reservedConcurrency", "provisionedConcurrency", "kvNamespaces", "crons"]);
+  d.known("config", obj as Record<string, unknown>, ["memoryMb", "cpuMs", "wallMs", "subrequests", "env", "reservedConcurrency", "provisionedConcurrency", "kvNamespaces", "services", "crons"]);
   const config: ValidConfig = {
     memoryMb: d.integer("config.memoryMb", obj.memoryMb, 8, MAX_MEMORY_MB, DEFAULT_CONFIG.memoryMb),
     cpuMs: d.integer("config.cpuMs", obj.cpuMs, 1, 900_000, DEFAULT_CONFIG.cpuMs),
@@ -46,6 +48,13 @@ export function validateConfig(raw: unknown): { config: ValidConfig; diagnostics
     else if (binding in config.env) d.add(`config.kvNamespaces.${binding}`, `"${binding}" is also a var in config.env; a binding name is either a var or a KV namespace`);
   }
   if (Object.keys(kv).length > 0) config.kvNamespaces = kv;
+  const services = d.stringMap("config.services", obj.services, VAR_NAME, VAR_EXPECTED, MAX_SERVICE_BINDINGS, 63);
+  for (const [binding, target] of Object.entries(services)) {
+    if (!NAME_PATTERN.test(target)) d.add(`config.services.${binding}`, `expected the name of a function of this tenant: 1–63 characters, lowercase letters, digits, "-" or "_", starting with a letter or digit; found ${describe(target)}`);
+    else if (binding in config.env) d.add(`config.services.${binding}`, `"${binding}" is also a var in config.env; a binding name is either a var or a service binding`);
+    else if (binding in kv) d.add(`config.services.${binding}`, `"${binding}" is also a KV binding in config.kvNamespaces; a binding name is either a KV namespace or a service binding`);
+  }
+  if (Object.keys(services).length > 0) config.services = services;
   const crons = cronsOf(d, obj.crons);
   if (crons.length > 0) config.crons = crons;
   const { reservedConcurrency: reserved, provisionedConcurrency: provisioned } = config;

@@ -49,6 +49,12 @@ export interface PipelineOptions {
    */
   outbound?: HostServices["fetch"];
   /**
+   * Run the functions' service bindings (`env.NAME.fetch()`) as functions of the same tenant in
+   * this state (services.ts), as an edge node does. Default: the pipeline leaves them to the
+   * runtime's host (the harness runs its `serviceBindings` functions in the test process).
+   */
+  serviceBindings?: boolean;
+  /**
    * Called for each invocation that ran, when it answered (or failed after it
    * started running): its event, and its report (settles when it is over).
    * The harness builds a request's report of its function from these.

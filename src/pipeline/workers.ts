@@ -27,6 +27,9 @@
  * body streamed from where it is. Anything else goes out as above. The
  * Response it returns replaces the response at hand under the Lambda@Edge
  * rules of that event (events.ts `replacedByWorkers`).
+ *
+ * At every event, its service bindings run other functions of the tenant
+ * (services.ts) when the pipeline runs them (`serviceBindings`, an edge node).
  */
 import type { FunctionSpec, HostServices } from "../runtime/index.ts";
 import { partsOf, type HeaderList, type RequestData, type ResponseData } from "../shared/http.ts";
@@ -40,6 +43,7 @@ import type { Invoked } from "./invoker.ts";
 import { hostName } from "./hardening.ts";
 import { bodyData } from "./request-body.ts";
 import { cachesFor } from "./caches.ts";
+import { serviceHostFor } from "./services.ts";
 
 export type Subrequest = HostServices["fetch"];
 
@@ -58,7 +62,7 @@ export function cfOf(ctx: Context): Record<string, unknown> {
   return value;
 }
 
-function outbound(ctx: Context, request: RequestData, options: Parameters<Subrequest>[1]): ReturnType<Subrequest> {
+export function outbound(ctx: Context, request: RequestData, options: Parameters<Subrequest>[1]): ReturnType<Subrequest> {
   if (ctx.options.outbound !== undefined) return ctx.options.outbound(request, options);
   const host = new URL(request.url).host;
   return Promise.reject(new TypeError(`fetch to ${host} is not routed: this edge node sends a function's fetch() only to its own distribution's host names and origin`));
@@ -98,7 +102,7 @@ export async function workersViewerRequest(ctx: Context, flow: Flow, spec: Funct
     headers: stripHopByHop(flow.request.headers),
     body: bodyData(flow.request.body),
   };
-  const r = await ctx.options.runtime.fetch(spec, data, { clientIp: flow.viewer.clientIp, cf: cfOf(ctx), subrequest, caches: cachesFor(ctx.options.cache, flow.distribution) });
+  const r = await ctx.options.runtime.fetch(spec, data, { clientIp: flow.viewer.clientIp, cf: cfOf(ctx), subrequest, caches: cachesFor(ctx.options.cache, flow.distribution), service: serviceHostFor(ctx, flow) });
   if (r.type === "response") r.response.headers = ownLength(r.response.headers, flow.request.method);
   if (r.type === "response" && (r.response.body === null || r.response.body instanceof Uint8Array)) return { value: r.response as AnswerData, cold: r.cold, finished: r.finished };
   return { value: asResponse(r), cold: r.cold, finished: r.finished };
@@ -117,7 +121,7 @@ export async function workersOriginRequest(
     return responseToData(await sendToOrigin(request));
   };
   const data: RequestData = { method: sent.method, url: targetUrl(target, sent), headers: sent.headers, body: bodyData(sent.body) };
-  const r = await ctx.options.runtime.fetch(spec, data, { eventType: "origin-request", clientIp: flow.viewer.clientIp, cf: cfOf(ctx), subrequest, caches: cachesFor(ctx.options.cache, flow.distribution) });
+  const r = await ctx.options.runtime.fetch(spec, data, { eventType: "origin-request", clientIp: flow.viewer.clientIp, cf: cfOf(ctx), subrequest, caches: cachesFor(ctx.options.cache, flow.distribution), service: serviceHostFor(ctx, flow) });
   if (r.type === "response") r.response.headers = ownLength(r.response.headers, sent.method);
   return { value: asResponse(r), cold: r.cold, finished: r.finished };
 }
@@ -178,7 +182,7 @@ export async function workersResponseEvent(ctx: Context, flow: Flow, spec: Funct
     return { ...head, body: body as unknown as AsyncIterable<Uint8Array> };
   };
   const data: RequestData = { method: record.request.method, url, headers: cfHeadersToHeaderList(record.request.headers), body: null };
-  const r = await ctx.options.runtime.fetch(spec, data, { clientIp: flow.viewer.clientIp, cf: cfOf(ctx), subrequest, caches: cachesFor(ctx.options.cache, flow.distribution) });
+  const r = await ctx.options.runtime.fetch(spec, data, { clientIp: flow.viewer.clientIp, cf: cfOf(ctx), subrequest, caches: cachesFor(ctx.options.cache, flow.distribution), service: serviceHostFor(ctx, flow) });
   // When the invocation is over, a response at hand the handler never took is let go.
   void r.finished.finally(() => {
     atHand.closed = true;

@@ -92,6 +92,8 @@ export interface FunctionConfigInput {
   provisionedConcurrency?: number;
   /** Workers KV bindings: `{ BINDING: "namespace" }` (see {@link FunctionConfig.kvNamespaces}). */
   kvNamespaces?: Record<string, string>;
+  /** Service bindings: `{ BINDING: "function" }` (see {@link FunctionConfig.services}). */
+  services?: Record<string, string>;
   /** Cron triggers: 5-field expressions in UTC, at most {@link MAX_CRONS_PER_FUNCTION}. */
   crons?: string[];
 }
@@ -124,6 +126,14 @@ export interface FunctionConfig {
    * says (bindings are part of a version, as in Workers). Missing means none.
    */
   kvNamespaces?: Record<string, string>;
+  /**
+   * Service bindings: binding name (a JS identifier, not also an env var, a
+   * secret or a KV binding) -> the name of a function of the same tenant.
+   * `env.BINDING.fetch()` runs that function's current version on the same
+   * edge node (its `live` alias, else its only alias: {@link cronAliasOf}),
+   * never over the network. Part of a version, as KV bindings. Missing means none.
+   */
+  services?: Record<string, string>;
   /**
    * Cron triggers (issue 5): `scheduled()` runs at each fire of each
    * expression (UTC), on one node of the fleet, with the version the
