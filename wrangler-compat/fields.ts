@@ -9,6 +9,7 @@ import { cronNeverFires, cronProblem } from "./cron.ts";
 import { Diagnostics, describe, isTable, join, kindOf } from "./diagnostics.ts";
 import { readRoutes, type WranglerRoute } from "./routes.ts";
 import { readRules, type WranglerModuleRule } from "./rules.ts";
+import { services, type WranglerService } from "./services.ts";
 
 export interface WranglerKvNamespace {
   binding: string;
@@ -32,6 +33,7 @@ export interface TableFields {
   compatibilityFlags?: string[];
   vars?: Record<string, unknown>;
   kvNamespaces?: WranglerKvNamespace[];
+  services?: WranglerService[];
   routes?: WranglerRoute[];
   crons?: string[];
   limits?: { cpuMs?: number };
@@ -198,6 +200,8 @@ export function readFields(d: Diagnostics, base: string, t: Record<string, unkno
   if (v !== undefined) f.vars = v;
   const kv = kvNamespaces(d, p("kv_namespaces"), t.kv_namespaces, v);
   if (kv !== undefined) f.kvNamespaces = kv;
+  const sv = services(d, p("services"), t.services, [...Object.keys(v ?? {}), ...(kv ?? []).map((n) => n.binding)]);
+  if (sv !== undefined) f.services = sv;
   const routes = readRoutes(d, base, t);
   if (routes !== undefined) f.routes = routes;
   const c = crons(d, p("triggers"), t.triggers);

@@ -16,6 +16,7 @@ import { NAME_EXPECTED, readFields, type TableFields, type WranglerBuild, type W
 import { checkKeys, NON_INHERITABLE_KEYS } from "./keys.ts";
 import type { WranglerRoute } from "./routes.ts";
 import type { WranglerModuleRule } from "./rules.ts";
+import type { WranglerService } from "./services.ts";
 
 /** What a wrangler.toml / wrangler.jsonc file says, as parsed. */
 export type WranglerRawConfig = Record<string, unknown>;
@@ -35,6 +36,8 @@ export interface WranglerConfig {
   /** Plain vars: strings, or JSON values as Wrangler allows. */
   vars: Record<string, unknown>;
   kvNamespaces: WranglerKvNamespace[];
+  /** `[[services]]`: service bindings to other Workers (functions of the same tenant on verge). */
+  services: WranglerService[];
   routes: WranglerRoute[];
   crons: string[];
   limits: { cpuMs?: number };
@@ -96,6 +99,7 @@ export function validateWranglerConfig(raw: WranglerRawConfig, options: Validate
     compatibilityFlags: fields.compatibilityFlags ?? [],
     vars: fields.vars ?? {},
     kvNamespaces: fields.kvNamespaces ?? [],
+    services: fields.services ?? [],
     routes: fields.routes ?? [],
     crons: fields.crons ?? [],
     limits: fields.limits ?? {},
@@ -116,8 +120,10 @@ function inherit(d: Diagnostics, base: string, top: TableFields, own: TableField
   const merged: TableFields = { ...top, ...own };
   delete merged.vars;
   delete merged.kvNamespaces;
+  delete merged.services;
   if (own.vars !== undefined) merged.vars = own.vars;
   if (own.kvNamespaces !== undefined) merged.kvNamespaces = own.kvNamespaces;
+  if (own.services !== undefined) merged.services = own.services;
   for (const key of NON_INHERITABLE_KEYS) {
     if (raw[key] !== undefined && envTable[key] === undefined) {
       // Wrangler's own warning: bindings are per environment.

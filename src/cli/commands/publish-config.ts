@@ -42,7 +42,7 @@ export interface PublishConfigValues {
 }
 
 /** What a version keeps from the function's config when it is published (edge nodes read these from the version). */
-const VERSION_SETTINGS = ["cpuMs", "memoryMb", "wallMs", "subrequests", "kvNamespaces", "reservedConcurrency", "provisionedConcurrency"] as const;
+const VERSION_SETTINGS = ["cpuMs", "memoryMb", "wallMs", "subrequests", "kvNamespaces", "services", "reservedConcurrency", "provisionedConcurrency"] as const;
 
 function warn(message: string): void {
   process.stderr.write(`verge: warning: ${message}\n`);
@@ -154,10 +154,18 @@ async function getOrNull<T>(client: RegistryClient, path: string): Promise<T | n
 async function putConfig(client: RegistryClient, fnPath: string, config: WranglerConfig, env: Record<string, string>): Promise<(() => Promise<string>) | null> {
   const existing = await getOrNull<FunctionInfo>(client, fnPath);
   const { secrets: _secrets, ...kept } = existing?.config ?? ({} as Partial<FunctionConfig>);
-  const { crons: _crons, kvNamespaces: _kv, ...rest } = kept;
-  // Like crons, the config's KV bindings replace the function's.
+  const { crons: _crons, kvNamespaces: _kv, services: _services, ...rest } = kept;
+  // Like crons, the config's KV and service bindings replace the function's.
   const kv = Object.fromEntries(config.kvNamespaces.map((n) => [n.binding, namespaceOf(n)]));
-  const next = { ...rest, env, ...(config.limits.cpuMs === undefined ? {} : { cpuMs: config.limits.cpuMs }), ...(config.crons.length === 0 ? {} : { crons: config.crons }), ...(config.kvNamespaces.length === 0 ? {} : { kvNamespaces: kv }) };
+  const services = Object.fromEntries(config.services.map((b) => [b.binding, b.service]));
+  const next = {
+    ...rest,
+    env,
+    ...(config.limits.cpuMs === undefined ? {} : { cpuMs: config.limits.cpuMs }),
+    ...(config.crons.length === 0 ? {} : { crons: config.crons }),
+    ...(config.kvNamespaces.length === 0 ? {} : { kvNamespaces: kv }),
+    ...(config.services.length === 0 ? {} : { services }),
+  };
   if (existing !== null && canonicalJson(next) === canonicalJson(kept)) return null; // a re-publish adds no config change to the feed
   await client.call<FunctionInfo>("PUT", fnPath, { config: next });
   // A function this publish created goes back to the defaults: no vars, no crons, nothing runs.

@@ -125,6 +125,9 @@ export function resolveDevSettings(args: DevArgs, cwd = process.cwd()): DevSetti
   }
   const flags = describeCompatibilityFlags(config.compatibilityFlags);
   if (flags !== undefined) notes.push(`${shown}: ${flags}`);
+  if (config.services.length > 0) {
+    notes.push(`${shown}: service bindings (${config.services.map((b) => `${b.binding} -> ${b.service}`).join(", ")}) are not run by verge dev, which serves one Worker: env.${config.services[0]!.binding} is undefined there; publish both Workers to run them on an edge node, or test them with the harness's serviceBindings`);
+  }
   if (config.crons.length > 0) notes.push(`${shown}: cron triggers (${config.crons.join(", ")}) do not fire in verge dev; run one with /__scheduled?cron=...`);
   // A strict Lambda@Edge profile sets its own CPU budget; limits.cpu_ms applies to the Workers one.
   if (config.limits.cpuMs !== undefined && profile !== "lambda-edge") limits.cpuMs = config.limits.cpuMs;
