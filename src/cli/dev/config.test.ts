@@ -109,3 +109,9 @@ test("from a subdirectory of the project, the nearest parent's config is used, a
   assert.equal(s.entry, join(dir, "src/index.ts"));
   assert.equal(resolveDevSettings({ ...args, target: "index.ts" }, join(dir, "src")).name, "shop");
 });
+
+test("[[services]] in the config: verge dev notes it does not run them", (t) => {
+  const dir = project(t, { "wrangler.toml": `name = "front"\nmain = "src/index.ts"\n[[services]]\nbinding = "AUTH"\nservice = "auth-worker"\n`, "src/index.ts": WORKER });
+  const s = resolveDevSettings({ ...args, target: undefined }, dir);
+  assert.ok(s.warnings.includes("wrangler.toml: service bindings (AUTH -> auth-worker) are not run by verge dev, which serves one Worker: env.AUTH is undefined there; publish both Workers to run them on an edge node, or test them with the harness's serviceBindings"), s.warnings.join("\n"));
+});
