@@ -46,6 +46,8 @@ export async function workersHandshake(
 ): Promise<Invoked<UpgradeStep>> {
   const tunnels = new Map<number, Tunnel>();
   let nextTunnel = 1;
+  /** The invocation is over: a tunnel its fetch() opens now is closed at once. */
+  let over = false;
   const routed = viewerSubrequest(ctx, flow, serve);
   let hostnames: Set<string> | undefined;
   const subrequest: Subrequest = async (request, options) => {
@@ -66,6 +68,11 @@ export async function workersHandshake(
       const r = step.response;
       return { status: r.status, statusText: r.statusText, headers: [...r.headers], body: r.body === null ? null : (r.body as unknown as AsyncIterable<Uint8Array>) };
     }
+    if (over) {
+      // The invocation ended (or failed) while this fetch was on its way: nobody can return it.
+      step.socket.destroy();
+      throw new Error("the invocation is over");
+    }
     const token = nextTunnel++;
     tunnels.set(token, step);
     return { status: 101, statusText: "Switching Protocols", headers: step.headers, body: null, tunnel: token };
@@ -77,12 +84,20 @@ export async function workersHandshake(
     headers: [...stripHopByHop(flow.request.headers), ["upgrade", "websocket"]],
     body: null,
   };
-  const r = await ctx.options.runtime.fetch(spec, data, { clientIp: flow.viewer.clientIp, cf: cfOf(ctx), subrequest, caches: cachesFor(ctx.options.cache, flow.distribution) });
-  const returned = r.type === "response" ? r.response.tunnel : undefined;
-  // Connections the handler opened and did not return go when it is over.
-  void r.finished.finally(() => {
+  // Connections the handler opened and did not return go when it is over, or when it failed.
+  const closeTunnels = (returned?: number): void => {
+    over = true;
     for (const [token, t] of tunnels) if (token !== returned) t.socket.destroy();
-  });
+  };
+  let r: Awaited<ReturnType<typeof ctx.options.runtime.fetch>>;
+  try {
+    r = await ctx.options.runtime.fetch(spec, data, { clientIp: flow.viewer.clientIp, cf: cfOf(ctx), subrequest, caches: cachesFor(ctx.options.cache, flow.distribution) });
+  } catch (err) {
+    closeTunnels();
+    throw err;
+  }
+  const returned = r.type === "response" ? r.response.tunnel : undefined;
+  void r.finished.finally(() => closeTunnels(returned));
   if (r.type !== "response") throw withFailureReport(new TypeError("expected a Workers handler to answer with a Response"), r.finished);
   const res = r.response;
   if (res.webSocket !== undefined) return { value: { kind: "socket", headers: res.headers, end: res.webSocket }, cold: r.cold, finished: r.finished };

@@ -36,9 +36,20 @@ export default { async fetch(req) {
   return fetch(req);
 } };`;
 
+/** Opens the origin's connection through fetch(), then fails instead of returning it. */
+const OPENS_THEN_THROWS = `
+export default { async fetch(req) {
+  await fetch(req);
+  throw new Error("changed my mind");
+} };`;
+
+/** Origin connections by path, to see which the node closed. */
+const originConnections = new Map<string, import("ws").WebSocket>();
+
 before(async () => {
   origin = new WebSocketServer({ host: HOST, port: 0 });
   origin.on("connection", (ws, req) => {
+    originConnections.set(req.url ?? "", ws);
     ws.send(`origin saw ${req.url}`);
     ws.on("message", (data) => ws.send(`origin echo: ${String(data)}`));
   });
@@ -47,6 +58,7 @@ before(async () => {
   fleet = await startFleet({ nodes: 1 });
   await fleet.publish("echo", ECHO, { cpuMs: 200 });
   await fleet.publish("auth", AUTH);
+  await fleet.publish("throws", OPENS_THEN_THROWS);
   const fn = (name: string) => ({ function: name, alias: "live", includeBody: false });
   const seq = await fleet.distribution("live", {
     hostnames: [HOST],
@@ -54,6 +66,7 @@ before(async () => {
     behaviors: [
       { pathPattern: "/pass/*", originId: "ws", functions: { "viewer-request": fn("auth") } },
       { pathPattern: "/pass-down/*", originId: "down", functions: { "viewer-request": fn("auth") } },
+      { pathPattern: "/opens-then-throws/*", originId: "ws", functions: { "viewer-request": fn("throws") } },
     ],
     defaultBehavior: { originId: "ws", functions: { "viewer-request": fn("echo") } },
   });
@@ -173,6 +186,21 @@ test("auth, then fetch(request): refused without a token, passed through to the 
   assert.equal(await c.next(), "origin echo: through");
   c.ws.close();
   await c.closed;
+});
+
+test("a handler that fetched the origin's WebSocket and then threw: the viewer gets an error and the origin's connection is closed", async () => {
+  const answer = await rawHandshake("/opens-then-throws/feed");
+  assert.match(answer, /^HTTP\/1\.1 5\d\d /);
+  const originSide = originConnections.get("/opens-then-throws/feed");
+  assert.ok(originSide !== undefined, "the function's fetch() reached the origin");
+  if (originSide.readyState !== originSide.CLOSED) {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      new Promise((resolve) => originSide.once("close", resolve)),
+      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error("the origin connection the function opened stayed open")), 10_000))),
+    ]);
+    clearTimeout(timer);
+  }
 });
 
 test("a handler that spins in a message handler loses its connection (1006); the node serves the next one", async () => {
