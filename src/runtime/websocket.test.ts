@@ -199,3 +199,29 @@ test("one handler call that sends more than 16 MiB to a connected client fails t
   assert.deepEqual(c.got.at(-1), ["close", 1006, ""]);
   assert.ok(report.logs.some((l) => l.message === "server saw 1006"));
 });
+
+test("a client's close ends the connection even when the function does not close back: the invocation is over", async () => {
+  const c = await open(
+    spec(`export default { async fetch() {
+      const [client, server] = Object.values(new WebSocketPair());
+      server.accept();
+      server.addEventListener("message", (ev) => server.send("echo:" + ev.data));
+      server.addEventListener("close", (ev) => console.log("saw close", ev.code, ev.reason));
+      return new Response(null, { status: 101, webSocket: client });
+    } };`),
+  );
+  c.end.send("a");
+  await c.until(1);
+  c.end.close(1000, "client done");
+  let timer: NodeJS.Timeout | undefined;
+  const report = await Promise.race([
+    c.r.finished,
+    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error("the invocation stayed open after the client's close")), 5_000))),
+  ]);
+  clearTimeout(timer);
+  assert.equal(report.error, undefined);
+  assert.deepEqual(
+    report.logs.map((l) => l.message),
+    ["saw close 1000 client done"],
+  );
+});

@@ -108,7 +108,14 @@ export class HostSocket implements WebSocketEnd {
     this.#peerClosed = true;
     queueMicrotask(() => {
       this.#enter(null, code, reason);
-      if (this.#guestClosed) this.#end();
+      // A function that did not close back while handling the close gets workerd's automatic
+      // reply (the same code and reason): the connection is over either way, so an invocation
+      // whose function never closes is not held open after its peer left.
+      if (!this.#over && !this.#guestClosed) {
+        this.#guestClosed = true;
+        this.#toPeer({ kind: "close", code, reason });
+      }
+      this.#end();
     });
   }
 
