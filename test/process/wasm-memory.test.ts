@@ -304,3 +304,42 @@ test("a module with a moved memory and imports of its own: V8's errors for missi
   });
   rt.unregister(fn);
 });
+
+test("a fresh instance per WebSocket message keeps getting memory to grow: the collector runs again in later message entries", async () => {
+  const fn = rt.register(
+    decl(`const module = new WebAssembly.Module(${bytesLiteral(internalMemoryModule(1))});
+      export default { async fetch() {
+        const [client, server] = Object.values(new WebSocketPair());
+        server.accept();
+        server.addEventListener("message", () => { const { grow } = new WebAssembly.Instance(module).exports; server.send(String(grow(16))); });
+        return new Response(null, { status: 101, webSocket: client });
+      } }`),
+  );
+  const r = await rt.fetch(fn, { method: "GET", url: "http://t/", headers: [["upgrade", "websocket"]], body: null });
+  assert.ok(r.type === "response" && r.response.webSocket !== undefined, "a 101 with a WebSocket");
+  const end = r.response.webSocket;
+  const replies: string[] = [];
+  let wake: (() => void) | undefined;
+  let closed: string | undefined;
+  end.attach({
+    message: (data) => {
+      replies.push(String(data));
+      wake?.();
+    },
+    close: (code, reason) => {
+      closed = `closed ${code} ${reason}`;
+      wake?.();
+    },
+  });
+  // One message at a time, each its own guest entry with nothing else in between.
+  for (let i = 0; i < 8 && closed === undefined; i++) {
+    const arrived = new Promise<void>((resolve) => (wake = resolve));
+    end.send("grow");
+    await arrived;
+  }
+  if (closed !== undefined) assert.fail(`${closed}: ${(await r.finished).error?.message}`);
+  assert.deepEqual(replies, Array(8).fill("1"));
+  end.close(1000, "done");
+  await r.finished;
+  rt.unregister(fn);
+});

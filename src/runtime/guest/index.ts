@@ -97,7 +97,7 @@ const api: GuestApi = {
       // Only a function that made a WebSocketPair has the part (and a connection to deliver to).
       loadedChunk("websocket")?.hostSocketEvent(socket, data, code, reason);
     } finally {
-      reportWasmMemory();
+      reportWasmMemory(true);
     }
   },
   finish() {
