@@ -71,6 +71,11 @@ function hostOf(ctx: Context, flow: Flow, chain: Chain): ServiceHost {
         service: hostOf(ctx, flow, chain),
       });
       if (r.type !== "response") throw new Error("it is a Lambda@Edge function that let the request continue; a service must answer with a Response");
+      if (r.response.webSocket !== undefined || r.response.tunnel !== undefined) {
+        // Nobody would ever attach to it: dropped now, or the target's invocation stays open for good.
+        r.response.webSocket?.abort();
+        throw new Error("it answered with a WebSocket, which verge does not carry through a service binding");
+      }
       response = r.response;
     } catch (err) {
       throw new Error(chain.ended ?? `${what} failed: ${messageOf(err)}`);

@@ -17,6 +17,7 @@ const FRONT = `export default {
     try {
       if (u.pathname === "/loop") return await env.LOOP.fetch("http://loop.internal/");
       if (u.pathname === "/missing") return await env.GONE.fetch("http://gone.internal/");
+      if (u.pathname === "/ws") { const r = await env.WS.fetch("http://ws.internal/", { headers: { upgrade: "websocket" } }); return new Response("got " + r.status + " " + (r.webSocket === null ? "no socket" : "a socket")); }
       const r = await env.AUTH.fetch("http://auth.internal/check" + u.search, { method: "POST", body: "token-123", headers: { "x-user": "ada" } });
       return new Response("front got: " + r.status + " " + r.headers.get("x-auth") + " " + await r.text());
     } catch (e) {
@@ -28,6 +29,15 @@ const FRONT = `export default {
 const auth = (tag: string) => `export default {
   async fetch(request, env) {
     return new Response("${tag} " + request.method + " " + new URL(request.url).pathname + " " + request.headers.get("x-user") + " " + await request.text(), { status: 201, headers: { "x-auth": "${tag}" } });
+  },
+};`;
+
+/** A target that answers with a WebSocket, which a service binding cannot carry here. */
+const WS_TARGET = `export default {
+  async fetch() {
+    const [client, server] = Object.values(new WebSocketPair());
+    server.accept();
+    return new Response(null, { status: 101, webSocket: client });
   },
 };`;
 
@@ -45,7 +55,8 @@ before(async () => {
   fleet = await startFleet({ nodes: 1 });
   await fleet.publish("auth-worker", auth("v1"));
   await fleet.publish("looper", LOOP, { services: { SELF: "looper" } });
-  await fleet.publish("front", FRONT, { services: { AUTH: "auth-worker", LOOP: "looper", GONE: "no-such-fn" } });
+  await fleet.publish("ws-target", WS_TARGET);
+  await fleet.publish("front", FRONT, { services: { AUTH: "auth-worker", LOOP: "looper", GONE: "no-such-fn", WS: "ws-target" } });
   await fleet.distribution("site", { hostnames: [HOST], origins: [{ id: "web", url: "http://127.0.0.1:9" }], defaultBehavior: { originId: "web", functions: { "viewer-request": { function: "front", alias: "live" } } }, behaviors: [] });
   await fleet.waitApplied();
 });
@@ -74,6 +85,12 @@ test("a binding to a function the tenant does not have fails the call, naming it
   const r = await fleet.get(0, HOST, "/missing");
   assert.equal(r.status, 502);
   assert.equal(r.body, 'Error: env.GONE.fetch() to service "no-such-fn": tenant "acme" has no function "no-such-fn" on this edge node');
+});
+
+test("a target that answers with a WebSocket fails the call, naming it (its connection is dropped, not left open)", async () => {
+  const r = await fleet.get(0, HOST, "/ws");
+  assert.equal(r.status, 502, r.body);
+  assert.match(r.body, /^Error: env\.WS\.fetch\(\) to service "ws-target" failed: .*WebSocket/);
 });
 
 test("the registry checks service bindings", async () => {
