@@ -45,6 +45,8 @@ export interface DataPlaneOptions {
   idleMemoryBytes?: number;
   /** The runtime's cap on isolates (busy + idle) per function version in this process (default 64). */
   maxIsolatesPerFunction?: number;
+  /** The runtime's cap on isolates of every function together in this process (default 512). */
+  maxIsolates?: number;
   /** Under a supervisor: the whole node's metrics, summed over its workers by the primary. */
   nodeMetrics?: () => Promise<string>;
   /** Send request events to the registry for `verge logs` (default true). */
@@ -109,7 +111,7 @@ export async function createDataPlane(options: DataPlaneOptions): Promise<DataPl
   });
   if (options.onEnter !== undefined) services.onEnter = options.onEnter;
   services.caches = tenantCaches(cache);
-  const runtime = createRuntime({ services, ...(options.idleMemoryBytes !== undefined ? { idleMemoryBytes: options.idleMemoryBytes } : {}), ...(options.maxIsolatesPerFunction !== undefined ? { maxIsolatesPerFunction: options.maxIsolatesPerFunction } : {}) });
+  const runtime = createRuntime({ services, ...(options.idleMemoryBytes !== undefined ? { idleMemoryBytes: options.idleMemoryBytes } : {}), ...(options.maxIsolatesPerFunction !== undefined ? { maxIsolatesPerFunction: options.maxIsolatesPerFunction } : {}), ...(options.maxIsolates !== undefined ? { maxIsolates: options.maxIsolates } : {}) });
   const metrics = createEdgeMetrics({ node: options.nodeId, region: options.region });
   // verge logs: request events (with functions' console lines) to the registry.
   const logs = options.shipLogs === false ? null : createLogShipper({ registry: options.registry, nodeId: options.nodeId, region: options.region, log, ...options.logShipping });

@@ -48,6 +48,12 @@ export interface EdgeNodeOptions {
    */
   maxIsolatesPerFunction?: number;
   /**
+   * Most isolates (busy + idle) of all functions together in each worker process (default 512):
+   * past it the least recently used idle one is disposed, and when all are busy (requests, open
+   * WebSockets) a request that needs another is answered 503 ERR_THROTTLED.
+   */
+  maxIsolates?: number;
+  /**
    * The node's structured log lines (default: a JSON line on stderr). Supervised,
    * the workers' lines come here too, through the primary, with `worker` and `pid`.
    */
@@ -84,6 +90,11 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv, overrides: Partial<EdgeNo
     const found = overrides.maxIsolatesPerFunction !== undefined ? overrides.maxIsolatesPerFunction : env.VERGE_MAX_ISOLATES_PER_FUNCTION;
     throw new VergeError("ERR_INVALID_OPTIONS", `VERGE_MAX_ISOLATES_PER_FUNCTION: expected an integer ≥ 1, found ${JSON.stringify(found)}`);
   }
+  const maxIsolates = overrides.maxIsolates ?? (env.VERGE_MAX_ISOLATES !== undefined && env.VERGE_MAX_ISOLATES !== "" ? Number(env.VERGE_MAX_ISOLATES) : undefined);
+  if (maxIsolates !== undefined && !(Number.isInteger(maxIsolates) && maxIsolates > 0)) {
+    const found = overrides.maxIsolates !== undefined ? overrides.maxIsolates : env.VERGE_MAX_ISOLATES;
+    throw new VergeError("ERR_INVALID_OPTIONS", `VERGE_MAX_ISOLATES: expected an integer ≥ 1, found ${JSON.stringify(found)}`);
+  }
   return {
     registry: { url: url.replace(/\/+$/, ""), token },
     nodeId: overrides.nodeId ?? env.VERGE_NODE_ID ?? hostname(),
@@ -95,6 +106,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv, overrides: Partial<EdgeNo
     allowPrivateSubrequests: overrides.allowPrivateSubrequests ?? env.VERGE_ALLOW_PRIVATE_SUBREQUESTS === "1",
     ...(overrides.cacheMaxBytes !== undefined ? { cacheMaxBytes: overrides.cacheMaxBytes } : {}),
     ...(maxIsolatesPerFunction !== undefined ? { maxIsolatesPerFunction } : {}),
+    ...(maxIsolates !== undefined ? { maxIsolates } : {}),
     ...(overrides.log !== undefined ? { log: overrides.log } : {}),
   };
 }
@@ -130,6 +142,7 @@ function planeOptions(o: EdgeNodeOptions) {
     ...(o.allowPrivateSubrequests !== undefined ? { allowPrivateSubrequests: o.allowPrivateSubrequests } : {}),
     ...(o.cacheMaxBytes !== undefined ? { cacheMaxBytes: o.cacheMaxBytes } : {}),
     ...(o.maxIsolatesPerFunction !== undefined ? { maxIsolatesPerFunction: o.maxIsolatesPerFunction } : {}),
+    ...(o.maxIsolates !== undefined ? { maxIsolates: o.maxIsolates } : {}),
     ...(o.cronTime !== undefined ? { cronTime: o.cronTime } : {}),
     ...(o.logShipping !== undefined ? { logShipping: o.logShipping } : {}),
     ...(o.log !== undefined ? { log: o.log } : {}),

@@ -144,3 +144,35 @@ test("user code cannot use the host bridge of a spare before or after adoption",
     pool.dispose();
   }
 });
+
+test("maxIsolates bounds every function's isolates together: a new one takes the least recently used idle one's place, and when all are busy acquire throws ERR_POOL_EXHAUSTED", async () => {
+  const pool = new IsolatePool({ services, spares: 0, maxIsolates: 2 });
+  try {
+    const [a, b, c] = [spec("total-a"), spec("total-b"), spec("total-c")];
+    const first = pool.acquire(a);
+    const second = pool.acquire(b);
+    assert.equal(pool.stats().isolates, 2);
+    // Both busy (requests in flight, or open WebSockets): a third function is refused.
+    assert.throws(() => pool.acquire(c), (err: Error & { code?: string }) => err.code === "ERR_POOL_EXHAUSTED" && /all 2 isolates of this process are busy/.test(err.message));
+    assert.equal(await call(first.sandbox), "total-a");
+    pool.release(a, first.sandbox);
+    // One idle now: the third function's isolate takes its place.
+    const third = pool.acquire(c);
+    assert.equal(third.cold, true);
+    assert.equal(first.sandbox.disposed, true, "the least recently used idle isolate was disposed");
+    assert.equal(pool.stats().isolates, 2);
+    assert.equal(pool.stats().evicted, 1);
+    assert.equal(await call(third.sandbox), "total-c");
+    // Provisioned concurrency fills free room only: at the cap it makes none and disposes none.
+    pool.release(c, third.sandbox);
+    const created = pool.stats().created;
+    pool.warm(a, 5);
+    assert.equal(pool.stats().isolates, 2);
+    assert.equal(pool.stats().created, created);
+    assert.equal(third.sandbox.disposed, false);
+    assert.equal(await call(second.sandbox), "total-b");
+    pool.release(b, second.sandbox);
+  } finally {
+    pool.dispose();
+  }
+});

@@ -26,6 +26,13 @@ export interface IsolatePoolOptions {
   idleMemoryBytes?: number;
   /** Most isolates (busy + idle) per function; beyond it `acquire` throws ERR_POOL_EXHAUSTED. */
   maxIsolatesPerFunction?: number;
+  /**
+   * Most isolates (busy + idle) of every function together (default 512): a new one first
+   * disposes the least recently used idle isolate, and when every one is busy (requests, open
+   * WebSockets) `acquire` throws ERR_POOL_EXHAUSTED, so one tenant's many functions cannot take
+   * the process's memory.
+   */
+  maxIsolates?: number;
   prelude?: Prelude;
   /**
    * Isolates kept ready with the prelude run, so a cold start only loads the
@@ -67,6 +74,7 @@ export class IsolatePool {
   #services: HostServices;
   #idleBudget: number;
   #maxPerFunction: number;
+  #maxTotal: number;
   #prelude: Prelude;
   #idle = new Map<string, Sandbox[]>();
   /**
@@ -91,6 +99,7 @@ export class IsolatePool {
     this.#services = options.services;
     this.#idleBudget = options.idleMemoryBytes ?? 512 * 1024 * 1024;
     this.#maxPerFunction = options.maxIsolatesPerFunction ?? 64;
+    this.#maxTotal = options.maxIsolates ?? 512;
     this.#prelude = options.prelude ?? loadPrelude();
     this.#spareTarget = options.spares ?? 1;
     this.#spareMemoryMb = options.spareMemoryMb ?? 128;
@@ -110,6 +119,9 @@ export class IsolatePool {
     const count = this.#counts.get(key) ?? 0;
     if (count >= this.#maxPerFunction) {
       throw Object.assign(new Error(`function ${spec.source.id}: all ${count} isolates are busy`), { code: "ERR_POOL_EXHAUSTED" });
+    }
+    if (!this.#makeRoom()) {
+      throw Object.assign(new Error(`function ${spec.source.id}: all ${this.#maxTotal} isolates of this process are busy`), { code: "ERR_POOL_EXHAUSTED" });
     }
     const sandbox = this.#create(spec);
     this.#counts.set(key, count + 1);
@@ -136,6 +148,8 @@ export class IsolatePool {
     const key = specKey(spec);
     const have = this.#idle.get(key)?.length ?? 0;
     for (let i = have; i < count; i++) {
+      // Provisioned isolates fill free room only: they never push out another function's.
+      if (!this.#makeRoom(false)) break;
       const s = this.#create(spec);
       this.#counts.set(key, (this.#counts.get(key) ?? 0) + 1);
       this.release(spec, s);
@@ -242,13 +256,28 @@ export class IsolatePool {
   #evict(): void {
     for (const [s, { key }] of this.#idleHeap) {
       if (this.#idleHeapTotal <= this.#idleBudget) break;
-      this.#unidle(s);
-      const list = this.#idle.get(key)!;
-      list.splice(list.indexOf(s), 1);
-      if (list.length === 0) this.#idle.delete(key);
-      s.dispose();
-      this.#forget(key);
-      this.#evicted++;
+      this.#evictOne(s, key);
     }
+  }
+
+  #evictOne(s: Sandbox, key: string): void {
+    this.#unidle(s);
+    const list = this.#idle.get(key)!;
+    list.splice(list.indexOf(s), 1);
+    if (list.length === 0) this.#idle.delete(key);
+    s.dispose();
+    this.#forget(key);
+    this.#evicted++;
+  }
+
+  /** Room for one more isolate under maxIsolates: true when there is (with `evict`, after disposing the least recently used idle one if need be). */
+  #makeRoom(evict = true): boolean {
+    let total = 0;
+    for (const n of this.#counts.values()) total += n;
+    if (total < this.#maxTotal) return true;
+    const lru = this.#idleHeap.entries().next();
+    if (!evict || lru.done === true) return false;
+    this.#evictOne(lru.value[0], lru.value[1].key);
+    return true;
   }
 }

@@ -30,6 +30,8 @@ export interface RuntimeOptions {
   services: HostServices;
   idleMemoryBytes?: number;
   maxIsolatesPerFunction?: number;
+  /** Isolates of every function together in this process (the pool's maxIsolates, default 512). */
+  maxIsolates?: number;
 }
 
 export interface FetchInvokeOptions {
@@ -87,6 +89,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     services: options.services,
     ...(options.idleMemoryBytes !== undefined ? { idleMemoryBytes: options.idleMemoryBytes } : {}),
     ...(options.maxIsolatesPerFunction !== undefined ? { maxIsolatesPerFunction: options.maxIsolatesPerFunction } : {}),
+    ...(options.maxIsolates !== undefined ? { maxIsolates: options.maxIsolates } : {}),
   });
 
   /** Runs one job on a pooled sandbox; the sandbox returns to the pool when the invocation is over. */

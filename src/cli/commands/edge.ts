@@ -5,7 +5,7 @@ import { UsageError } from "../output.ts";
 
 export const help = `verge edge [--port <n>] [--host <addr>] [--origin <url>] [--token <token>]
            [--data <dir>] [--node-id <id>] [--region <name>] [--workers <n>]
-           [--max-isolates-per-function <n>] [--allow-private-subrequests]
+           [--max-isolates-per-function <n>] [--max-isolates <n>] [--allow-private-subrequests]
 
 Runs an edge node: follows the registry's change feed, keeps bundles and a
 response cache in LMDB under --data, and serves viewer traffic through the
@@ -24,6 +24,10 @@ one per line, on stdout.
                     most isolates one function version may use in each worker process,
                     busy and idle (default VERGE_MAX_ISOLATES_PER_FUNCTION or 64);
                     beyond it a request gets 503 ERR_THROTTLED
+  --max-isolates <n>
+                    most isolates of all functions together in each worker process
+                    (default VERGE_MAX_ISOLATES or 512): past it the least recently used
+                    idle one goes; when all are busy a request gets 503 ERR_THROTTLED
   --allow-private-subrequests   let functions fetch loopback/private addresses (local demos)
 `;
 
@@ -40,16 +44,19 @@ export async function run(argv: string[]): Promise<void> {
       region: { type: "string" },
       workers: { type: "string" },
       "max-isolates-per-function": { type: "string" },
+      "max-isolates": { type: "string" },
       "allow-private-subrequests": { type: "boolean" },
     },
   });
-  for (const name of ["port", "workers", "max-isolates-per-function"] as const) {
+  for (const name of ["port", "workers", "max-isolates-per-function", "max-isolates"] as const) {
     const v = values[name];
     if (v !== undefined && !/^\d+$/.test(v)) throw new UsageError(`--${name}: expected a number, found "${v}"`);
   }
   if (values.port !== undefined && Number(values.port) > 65535) throw new UsageError(`--port: expected a port from 0 to 65535, found "${values.port}"`);
   const maxIsolates = values["max-isolates-per-function"];
   if (maxIsolates !== undefined && Number(maxIsolates) < 1) throw new UsageError(`--max-isolates-per-function: expected a number ≥ 1, found "${maxIsolates}"`);
+  const maxTotal = values["max-isolates"];
+  if (maxTotal !== undefined && Number(maxTotal) < 1) throw new UsageError(`--max-isolates: expected a number ≥ 1, found "${maxTotal}"`);
   const overrides: Partial<EdgeNodeOptions> = {};
   if (values.port !== undefined) overrides.port = Number(values.port);
   if (values.host !== undefined) overrides.host = values.host;
@@ -58,6 +65,7 @@ export async function run(argv: string[]): Promise<void> {
   if (values.region !== undefined) overrides.region = values.region;
   if (values.workers !== undefined) overrides.workers = Number(values.workers);
   if (maxIsolates !== undefined) overrides.maxIsolatesPerFunction = Number(maxIsolates);
+  if (maxTotal !== undefined) overrides.maxIsolates = Number(maxTotal);
   // One JSON line per event on stdout, from this process and (through the primary) every worker.
   overrides.log = (line) => void process.stdout.write(`${JSON.stringify(line)}\n`);
   if (values["allow-private-subrequests"]) overrides.allowPrivateSubrequests = true;
