@@ -70,6 +70,8 @@ export function createServiceCaller(send: (m: ServiceToParent) => void): { host:
   const host: ServiceHost = async (call, request, { signal }) => {
     signal.throwIfAborted();
     const bytes = request.body === null ? null : await readBody(request.body);
+    // The caller may have given up while the body was read: the call is then never made.
+    signal.throwIfAborted();
     const sid = nextId++;
     return new Promise<ResponseData>((resolve, reject) => {
       const p: Pending = { resolve, reject, settled: false };
