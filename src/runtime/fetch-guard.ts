@@ -11,6 +11,7 @@ import { Agent, fetch as undiciFetch } from "undici";
 import { VergeError } from "../shared/errors.ts";
 import type { HeaderList, RequestData, ResponseData } from "../shared/http.ts";
 import type { FetchOptions } from "./host-services.ts";
+import { redirectStep } from "./redirects.ts";
 
 export interface FetchPolicy {
   /** Allow every private/loopback/link-local address (local development against a local origin). */
@@ -105,21 +106,13 @@ export function createGuardedFetch(policy: FetchPolicy = {}): GuardedFetch {
           signal: options.signal,
           dispatcher: agent,
         });
-        const location = res.headers.get("location");
-        if (options.redirect === "follow" && location !== null && [301, 302, 303, 307, 308].includes(res.status)) {
+        const step = redirectStep(res.status, res.headers.get("location"), options.redirect, hop, { method, headers, body });
+        if (step !== null) {
           await res.body?.cancel();
-          if (hop >= 20) throw new TypeError("fetch failed: too many redirects");
-          url = new URL(location, url);
-          if (res.status === 303 || ((res.status === 301 || res.status === 302) && method === "POST")) {
-            method = method === "HEAD" ? "HEAD" : "GET";
-            body = null;
-            headers = headers.filter(([k]) => !k.startsWith("content-"));
-          }
+          if ("error" in step) throw step.error;
+          url = new URL(step.location, url);
+          ({ method, headers, body } = step.next);
           continue;
-        }
-        if (options.redirect === "error" && location !== null && res.status >= 300 && res.status < 400) {
-          await res.body?.cancel();
-          throw new TypeError("fetch failed: redirect mode is 'error'");
         }
         const out: HeaderList = [];
         res.headers.forEach((v, k) => {
