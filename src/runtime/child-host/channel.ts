@@ -151,3 +151,40 @@ export function createChannel<In, Out>(socket: Duplex & { ref?(): unknown; unref
     close: () => void socket.end(),
   };
 }
+
+/** Where the answer to one read of a pulled body lands. */
+export interface ChunkWaiter {
+  resolve(chunk: Uint8Array | null): void;
+  reject(err: unknown): void;
+}
+
+/**
+ * A body the other side sends one chunk per read (a response body crossing the channel):
+ * `slot()` is the call's state, where the next chunk's waiter is put (undefined once the call
+ * is gone: the body ends); `read()` asks for the next chunk; `stop(finished)` runs when the
+ * reader is done, `finished` false when it gave up before the end (the other side is to be told).
+ */
+export function pulledBody(slot: () => { chunk?: ChunkWaiter | undefined } | undefined, read: () => void, stop: (finished: boolean) => void): AsyncIterable<Uint8Array> {
+  return {
+    async *[Symbol.asyncIterator]() {
+      let finished = false;
+      try {
+        for (;;) {
+          const s = slot();
+          if (s === undefined) return;
+          const chunk = await new Promise<Uint8Array | null>((resolve, reject) => {
+            s.chunk = { resolve, reject };
+            read();
+          });
+          if (chunk === null) {
+            finished = true;
+            return;
+          }
+          yield chunk;
+        }
+      } finally {
+        stop(finished);
+      }
+    },
+  };
+}

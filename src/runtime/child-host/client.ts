@@ -12,7 +12,7 @@ import type { RequestData, ResponseData } from "../../shared/http.ts";
 import type { InvocationReport } from "../invocation.ts";
 import type { DialectInfo } from "../bridge/protocol.ts";
 import type { LogEntry } from "../report.ts";
-import { createChannel, type Channel } from "./channel.ts";
+import { createChannel, pulledBody, type Channel } from "./channel.ts";
 import type { BindingCallResult, ChildConfig, FunctionDecl, ServiceToParent, ToChild, ToParent, WireReport, WireRequest } from "./messages.ts";
 import type { BindingDecl } from "../bindings/index.ts";
 import { withFailureReport } from "../failure-report.ts";
@@ -324,28 +324,13 @@ export function createChildRuntime(options: ChildRuntimeOptions = {}): ChildRunt
   }
 
   function responseBody(id: number): AsyncIterable<Uint8Array> {
-    return {
-      async *[Symbol.asyncIterator]() {
-        let done = false;
-        try {
-          while (true) {
-            const c = calls.get(id);
-            if (c === undefined) return;
-            const chunk = await new Promise<Uint8Array | null>((resolve, reject) => {
-              c.chunk = { resolve, reject };
-              send({ t: "read", id });
-            });
-            if (chunk === null) {
-              done = true;
-              return;
-            }
-            yield chunk;
-          }
-        } finally {
-          if (!done && calls.has(id)) send({ t: "cancel", id });
-        }
+    return pulledBody(
+      () => calls.get(id),
+      () => send({ t: "read", id }),
+      (finished) => {
+        if (!finished && calls.has(id)) send({ t: "cancel", id });
       },
-    };
+    );
   }
 
   return {

@@ -13,6 +13,7 @@ import type { RequestData, ResponseData } from "../../shared/http.ts";
 import { readBody } from "../../shared/http.ts";
 import type { ServiceCall, ServiceHost } from "../host-services.ts";
 import type { ServiceToChild, ServiceToParent, WireError } from "./messages.ts";
+import { pulledBody, type ChunkWaiter } from "./channel.ts";
 
 /** What the parent runs for a service call (its own errors become the caller's rejection). */
 export type ParentServiceHandler = (call: ServiceCall, request: RequestData, signal: AbortSignal) => Promise<ResponseData>;
@@ -33,7 +34,7 @@ interface Pending {
   resolve(r: ResponseData): void;
   reject(e: unknown): void;
   /** The body's reader waiting for its next chunk. */
-  chunk?: { resolve(c: Uint8Array | null): void; reject(e: unknown): void };
+  chunk?: ChunkWaiter | undefined;
   settled: boolean;
 }
 
@@ -43,28 +44,13 @@ export function createServiceCaller(send: (m: ServiceToParent) => void): { host:
   let nextId = 1;
 
   function body(sid: number): AsyncIterable<Uint8Array> {
-    return {
-      async *[Symbol.asyncIterator]() {
-        let done = false;
-        try {
-          for (;;) {
-            const p = pending.get(sid);
-            if (p === undefined) return;
-            const chunk = await new Promise<Uint8Array | null>((resolve, reject) => {
-              p.chunk = { resolve, reject };
-              send({ t: "service-read", sid });
-            });
-            if (chunk === null) {
-              done = true;
-              return;
-            }
-            yield chunk;
-          }
-        } finally {
-          if (pending.delete(sid) && !done) send({ t: "service-cancel", sid });
-        }
+    return pulledBody(
+      () => pending.get(sid),
+      () => send({ t: "service-read", sid }),
+      (finished) => {
+        if (pending.delete(sid) && !finished) send({ t: "service-cancel", sid });
       },
-    };
+    );
   }
 
   const host: ServiceHost = async (call, request, { signal }) => {
