@@ -4,18 +4,7 @@
  * errors. Inputs come from a seeded generator, so a failure repeats.
  */
 import type { Case } from "./node-crypto-cases.ts";
-
-/** mulberry32: a small seeded PRNG, so the cases are the same at every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from "../../src/shared/testing/seeded.ts";
 
 function hex(random: () => number, n: number): string {
   let s = "";
@@ -56,7 +45,7 @@ function input(random: () => number): unknown[] {
 }
 
 export function hashCases(): Case[] {
-  const random = rng(1);
+  const random = seededRandom(1);
   const cases: Case[] = [];
   for (const name of DIGEST_NAMES) {
     for (const text of STRINGS.slice(0, 4)) cases.push({ make: "createHash", args: [name], steps: [[0, "update", text], [0, "digest", "hex"]] });
@@ -85,7 +74,7 @@ export function hashCases(): Case[] {
 }
 
 export function hmacCases(): Case[] {
-  const random = rng(2);
+  const random = seededRandom(2);
   const cases: Case[] = [];
   const keys: unknown[][] = [
     ["key"], [""], ["k".repeat(200)], ["héllo"], [bytes(hex(random, 16))], [bytes(hex(random, 200), "Uint8Array")], [bytes(hex(random, 64), "DataView")],
@@ -118,7 +107,7 @@ export function hmacCases(): Case[] {
 }
 
 export function kdfCases(): Case[] {
-  const random = rng(3);
+  const random = seededRandom(3);
   const cases: Case[] = [];
   for (const digest of [...CORE, "SHA-256", "RSA-SHA512"]) {
     for (const [iterations, keylen] of [[1, 1], [1, 20], [2, 32], [1000, 64], [3, 100], [1, 200]]) {
