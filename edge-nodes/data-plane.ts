@@ -111,7 +111,7 @@ export async function createDataPlane(options: DataPlaneOptions): Promise<DataPl
   });
   if (options.onEnter !== undefined) services.onEnter = options.onEnter;
   services.caches = tenantCaches(cache);
-  const runtime = createRuntime({ services, ...(options.idleMemoryBytes !== undefined ? { idleMemoryBytes: options.idleMemoryBytes } : {}), ...(options.maxIsolatesPerFunction !== undefined ? { maxIsolatesPerFunction: options.maxIsolatesPerFunction } : {}), ...(options.maxIsolates !== undefined ? { maxIsolates: options.maxIsolates } : {}) });
+  const runtime = createRuntime({ services, node: { id: options.nodeId, region: options.region }, ...(options.idleMemoryBytes !== undefined ? { idleMemoryBytes: options.idleMemoryBytes } : {}), ...(options.maxIsolatesPerFunction !== undefined ? { maxIsolatesPerFunction: options.maxIsolatesPerFunction } : {}), ...(options.maxIsolates !== undefined ? { maxIsolates: options.maxIsolates } : {}) });
   const metrics = createEdgeMetrics({ node: options.nodeId, region: options.region });
   // verge logs: request events (with functions' console lines) to the registry.
   const logs = options.shipLogs === false ? null : createLogShipper({ registry: options.registry, nodeId: options.nodeId, region: options.region, log, ...options.logShipping });

@@ -25,6 +25,7 @@ import { IsolatePool, type FunctionSpec, type PoolStats } from "./pool.ts";
 import { withFailureReport } from "./failure-report.ts";
 import type { DialectInfo, Invocation } from "./bridge/protocol.ts";
 import type { WebSocketEnd } from "../shared/websocket.ts";
+import { lambdaContextBase, type NodeIdentity } from "./lambda-context.ts";
 
 export interface RuntimeOptions {
   services: HostServices;
@@ -32,6 +33,8 @@ export interface RuntimeOptions {
   maxIsolatesPerFunction?: number;
   /** Isolates of every function together in this process (the pool's maxIsolates, default 512). */
   maxIsolates?: number;
+  /** The edge node this runtime serves, named in a Lambda@Edge handler's `context` (ARN region, log stream); absent locally. */
+  node?: NodeIdentity;
 }
 
 export interface FetchInvokeOptions {
@@ -93,6 +96,9 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   });
 
   /** Runs one job on a pooled sandbox; the sandbox returns to the pool when the invocation is over. */
+  // A version's fixed context fields, made on its first Lambda@Edge event in this process.
+  const contextBases = new WeakMap<FunctionSpec["source"], Record<string, string>>();
+
   async function run(spec: FunctionSpec, job: Invocation, body: AsyncIterable<Uint8Array> | null, subrequest?: HostServices["fetch"], caches?: CacheApiHost) {
     const { sandbox, cold } = pool.acquire(spec);
     let outcome: InvocationOutcome;
@@ -114,13 +120,10 @@ export function createRuntime(options: RuntimeOptions): Runtime {
    */
   async function runLambda(spec: FunctionSpec, event: CloudFrontEvent, cf: CloudFrontRecordData): Promise<EventInvokeResult> {
     const eventType = cf.config.eventType as CloudFrontEventType;
-    const context = {
-      functionName: spec.source.id,
-      functionVersion: spec.source.id,
-      awsRequestId: cf.config.requestId,
-      memoryLimitInMB: String(spec.limits.memoryMb),
-      timeoutMs: spec.limits.wallMs,
-    };
+    let base = contextBases.get(spec.source);
+    if (base === undefined) contextBases.set(spec.source, (base = lambdaContextBase(spec.source, options.node, new Date())));
+    // timeoutMs is the guest's, for getRemainingTimeInMillis; the handler does not see it.
+    const context = { ...base, awsRequestId: cf.config.requestId, memoryLimitInMB: String(spec.limits.memoryMb), timeoutMs: spec.limits.wallMs };
     const { sandbox, cold } = pool.acquire(spec);
     let outcome: InvocationOutcome;
     try {
