@@ -33,6 +33,8 @@ export interface RuntimeOptions {
   maxIsolatesPerFunction?: number;
   /** Isolates of every function together in this process (the pool's maxIsolates, default 512). */
   maxIsolates?: number;
+  /** Isolates of one tenant's functions together (the pool's maxIsolatesPerTenant, default half of maxIsolates). */
+  maxIsolatesPerTenant?: number;
   /** The edge node this runtime serves, named in a Lambda@Edge handler's `context` (ARN region, log stream); absent locally. */
   node?: NodeIdentity;
 }
@@ -93,6 +95,7 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     ...(options.idleMemoryBytes !== undefined ? { idleMemoryBytes: options.idleMemoryBytes } : {}),
     ...(options.maxIsolatesPerFunction !== undefined ? { maxIsolatesPerFunction: options.maxIsolatesPerFunction } : {}),
     ...(options.maxIsolates !== undefined ? { maxIsolates: options.maxIsolates } : {}),
+    ...(options.maxIsolatesPerTenant !== undefined ? { maxIsolatesPerTenant: options.maxIsolatesPerTenant } : {}),
   });
 
   /** Runs one job on a pooled sandbox; the sandbox returns to the pool when the invocation is over. */
