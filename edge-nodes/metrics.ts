@@ -78,6 +78,28 @@ export function createEdgeMetrics(labels: { node: string; region: string }): Edg
   };
 }
 
+/**
+ * Isolates per tenant (the runtime pool's tenant shares), read at every scrape:
+ * `verge_tenant_isolates{tenant}` (busy + idle now) and `verge_tenant_share_refusals{tenant}`
+ * (requests refused ERR_TENANT_THROTTLED since the process started), summed over workers.
+ */
+export function tenantMetrics(registry: Registry, read: () => Record<string, { isolates: number; refused: number }>): void {
+  const gauge = (name: string, help: string, pick: (t: { isolates: number; refused: number }) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ["tenant"],
+      registers: [registry],
+      aggregator: "sum",
+      collect() {
+        this.reset();
+        for (const [tenant, t] of Object.entries(read())) this.set({ tenant }, pick(t));
+      },
+    });
+  gauge("verge_tenant_isolates", "Isolates (busy and idle) of each tenant's functions in this node's pools.", (t) => t.isolates);
+  gauge("verge_tenant_share_refusals", "Cold starts refused because the tenant held its share of a pool's isolates, all busy (ERR_TENANT_THROTTLED).", (t) => t.refused);
+}
+
 /** In a cluster worker: answer the primary's aggregation requests with this registry. */
 export function shareWithPrimary(metrics: EdgeMetrics): void {
   AggregatorRegistry.setRegistries([metrics.registry]);
