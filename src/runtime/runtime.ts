@@ -20,7 +20,7 @@ import {
   responseDataToCfResponse,
 } from "../shared/cloudfront/index.ts";
 import type { CacheApiHost, HostServices, ServiceHost } from "./host-services.ts";
-import type { InvocationOutcome, InvocationReport } from "./invocation.ts";
+import type { ActiveInvocation, InvocationOutcome, InvocationReport } from "./invocation.ts";
 import { IsolatePool, type FunctionSpec, type PoolStats } from "./pool.ts";
 import { withFailureReport } from "./failure-report.ts";
 import type { DialectInfo, Invocation } from "./bridge/protocol.ts";
@@ -63,6 +63,13 @@ export interface FetchInvokeOptions {
    * the request's tenant, versions and call depth.
    */
   service?: ServiceHost;
+  /**
+   * The caller gives up when it aborts (a service binding call's caller aborted its fetch, ended,
+   * or its viewer left): a Workers handler that has not answered by then is ended with
+   * ERR_CANCELLED and its isolate goes back to the pool (ActiveInvocation.cancel). Once it
+   * answered, its body and waitUntil run on (a reader that leaves cancels the body).
+   */
+  signal?: AbortSignal;
 }
 
 export type FetchInvokeResult =
@@ -218,7 +225,9 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     const { sandbox, cold } = pool.acquire(spec);
     let outcome: InvocationOutcome;
     try {
-      outcome = await sandbox.invoke(job, body, opts.subrequest, opts.caches, opts.service);
+      const answered = sandbox.invoke(job, body, opts.subrequest, opts.caches, opts.service);
+      if (opts.signal !== undefined) cancelOnAbort(opts.signal, sandbox.active, spec.source.id);
+      outcome = await answered;
     } catch (err) {
       pool.release(spec, sandbox);
       throw err;
@@ -298,6 +307,21 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     stats: () => pool.stats(),
     dispose: () => pool.dispose(),
   };
+}
+
+/**
+ * Ends `active` (the invocation just started) when `signal` aborts before it answered. Deferred
+ * to its own turn: the abort may come from inside another isolate's entry (a caller's
+ * `controller.abort()`, a caller killed over its CPU budget), and the cancel enters this one.
+ */
+function cancelOnAbort(signal: AbortSignal, active: ActiveInvocation | null, id: string): void {
+  if (active === null || active.settled) return;
+  const cancel = (): void => {
+    setImmediate(() => active.cancel(new VergeError("ERR_CANCELLED", `function ${id}: cancelled before it answered: its caller gave up (aborted its fetch, ended, or its viewer went away)`)));
+  };
+  if (signal.aborted) return cancel();
+  signal.addEventListener("abort", cancel, { once: true });
+  void active.outcome.then(() => signal.removeEventListener("abort", cancel));
 }
 
 /** A WebSocket in a response that becomes a CloudFront event's result: the connection is refused (there is no viewer to join it to). */
