@@ -59,10 +59,13 @@ export function createEdgeMetrics(labels: { node: string; region: string }): Edg
   return {
     registry,
     record(r) {
-      requests.inc({ status: String(r.status), cache: r.cache ?? "none" });
-      bytes.inc(r.bytesOut);
-      duration.observe(r.durationMs);
-      if (r.error !== undefined) errors.inc({ code: r.error.code });
+      // A service binding call's target (RequestRecord.service) is an invocation, not a viewer request.
+      if (r.service === undefined) {
+        requests.inc({ status: String(r.status), cache: r.cache ?? "none" });
+        bytes.inc(r.bytesOut);
+        duration.observe(r.durationMs);
+        if (r.error !== undefined) errors.inc({ code: r.error.code });
+      }
       for (const i of r.invocations) {
         const fn = `${i.function}@${i.digest.slice(0, 12)}`;
         invocations.inc({ function: fn, event: i.event, outcome: i.error ?? "ok" });
