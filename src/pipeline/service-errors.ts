@@ -1,6 +1,6 @@
 /**
  * What the caller of a service binding sees when the target fails, as workerd
- * shows it (Miniflare 4 with two Workers, test/integration/service-bindings-miniflare.test.ts):
+ * shows it (Miniflare 4 with two Workers, test/differential/service-workers.test.ts):
  * - the target threw (or its promise rejected): the caller's `fetch()` rejects with the same
  *   exception, rebuilt: its built-in class (Error, TypeError, RangeError, SyntaxError,
  *   ReferenceError, EvalError, URIError) and message, `remote: true`; an instance of another

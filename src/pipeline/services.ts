@@ -24,6 +24,7 @@
  * 4. once its invocation is over, its record (console lines, CPU, wall, error) goes to
  *    `onRecord` under the caller's request id (service-record.ts), for `verge logs`.
  */
+import { STATUS_CODES } from "node:http";
 import { cronAliasOf, type Distribution, type FunctionAssociation } from "../shared/protocol.ts";
 import { VergeError, hasCode } from "../shared/errors.ts";
 import { messageOf } from "./errors.ts";
@@ -140,7 +141,15 @@ async function run(ctx: Context, chain: Chain, service: string, alias: string, r
   }
   outcome.status = r.response.status;
   const body = r.response.body;
-  return { ...r.response, body: body === null || body instanceof Uint8Array ? body : remoteBody(body) };
+  // The answer crosses as HTTP does in workerd: a status without its text gets the standard one.
+  const statusText = r.response.statusText !== "" ? r.response.statusText : reasonPhrase(r.response.status);
+  return { ...r.response, statusText, body: body === null || body instanceof Uint8Array ? body : remoteBody(body) };
+}
+
+/** workerd's reason phrase for a status (Miniflare 4 shows it, test/differential/service-workers.test.ts): Node's table where they agree, else the status class's. */
+function reasonPhrase(status: number): string {
+  const known = status === 418 ? "I'm a teapot" : status === 425 || status === 509 ? undefined : STATUS_CODES[status];
+  return known ?? ["Informational", "Successful", "Redirection", "Client Error", "Server Error"][Math.floor(status / 100) - 1] ?? "";
 }
 
 /** What the caller's `fetch()` rejects with: the chain's end, the target's own exception as workerd passes it, else an Error naming the call. */
