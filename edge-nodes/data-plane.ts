@@ -172,6 +172,8 @@ export async function createDataPlane(options: DataPlaneOptions): Promise<DataPl
           quarantine: options.quarantine,
           registry: metrics.registry,
           log,
+          // scheduled()'s env.NAME.fetch() runs the tenant's function as a request's does.
+          services: (scope) => pipeline.serviceHost(scope),
           ...(logs === null ? {} : { onFire: (record, lines) => logs.scheduled(record, lines) }),
           ...(options.cronClock !== undefined ? { clock: options.cronClock } : options.cronTime !== undefined ? { clock: createScaledClock(options.cronTime) } : {}),
         })

@@ -90,7 +90,8 @@ export interface Runtime {
   load(spec: FunctionSpec): { dialect: DialectInfo; startupCpuMs: number };
   fetch(spec: FunctionSpec, request: RequestData, options?: FetchInvokeOptions): Promise<FetchInvokeResult>;
   event(spec: FunctionSpec, event: CloudFrontEvent): Promise<EventInvokeResult>;
-  scheduled(spec: FunctionSpec, cron: string, scheduledTime?: number): Promise<{ finished: Promise<InvocationReport> }>;
+  /** `options.service`: where the handler's service binding calls go (an edge node's cron run), instead of the host services'. */
+  scheduled(spec: FunctionSpec, cron: string, scheduledTime?: number, options?: { service?: ServiceHost }): Promise<{ finished: Promise<InvocationReport> }>;
   warm(spec: FunctionSpec, count: number): void;
   stats(): PoolStats;
   dispose(): void;
@@ -109,11 +110,11 @@ export function createRuntime(options: RuntimeOptions): Runtime {
   // A version's fixed context fields, made on its first Lambda@Edge event in this process.
   const contextBases = new WeakMap<FunctionSpec["source"], Record<string, string>>();
 
-  async function run(spec: FunctionSpec, job: Invocation, body: AsyncIterable<Uint8Array> | null, subrequest?: HostServices["fetch"], caches?: CacheApiHost) {
+  async function run(spec: FunctionSpec, job: Invocation, body: AsyncIterable<Uint8Array> | null, subrequest?: HostServices["fetch"], caches?: CacheApiHost, service?: ServiceHost) {
     const { sandbox, cold } = pool.acquire(spec);
     let outcome: InvocationOutcome;
     try {
-      outcome = await sandbox.invoke(job, body, subrequest, caches);
+      outcome = await sandbox.invoke(job, body, subrequest, caches, service);
     } catch (err) {
       pool.release(spec, sandbox);
       throw err;
@@ -298,8 +299,8 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       return lambda ? runLambda(spec, event, cf) : workersEvent(spec, event, cf);
     },
 
-    async scheduled(spec, cron, scheduledTime = Date.now()) {
-      const { outcome } = await run(spec, { kind: "scheduled", cron, scheduledTime }, null);
+    async scheduled(spec, cron, scheduledTime = Date.now(), opts = {}) {
+      const { outcome } = await run(spec, { kind: "scheduled", cron, scheduledTime }, null, undefined, undefined, opts.service);
       return { finished: outcome.finished };
     },
 
