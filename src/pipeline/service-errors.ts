@@ -9,8 +9,10 @@
  * - the target answered with something other than a Response: a TypeError with workerd's text;
  * - its response body failed while streaming: the caller's read rejects the same way.
  * Failures that are verge's own (a limit, a missing target, a cancelled call) stay Errors
- * naming the binding and the service.
+ * naming the binding and the service. An answer without a status text gets workerd's
+ * reason phrase ({@link reasonPhrase}).
  */
+import { STATUS_CODES } from "node:http";
 import { hasCode } from "../shared/errors.ts";
 
 /** workerd's words for a target whose fetch handler did not resolve to a Response. */
@@ -54,4 +56,10 @@ export function remoteBody(body: AsyncIterable<Uint8Array>): AsyncIterable<Uint8
       };
     },
   };
+}
+
+/** workerd's reason phrase for a status (Miniflare 4 shows it, test/differential/service-workers.test.ts): Node's table where they agree, else the status class's. */
+export function reasonPhrase(status: number): string {
+  const known = status === 418 ? "I'm a teapot" : status === 425 || status === 509 ? undefined : STATUS_CODES[status];
+  return known ?? ["Informational", "Successful", "Redirection", "Client Error", "Server Error"][Math.floor(status / 100) - 1] ?? "";
 }

@@ -22,7 +22,7 @@ after(async () => {
 });
 
 /** The caller at viewer-request, bound to `targets` (binding -> [function, code], null: a function the tenant does not have). */
-function edgeWith(caller: string, targets: Record<string, [string, string | null]>, limits: { cpuMs?: number } = {}): TestEdge {
+function edgeWith(caller: string, targets: Record<string, [string, string | null]>, limits: { cpuMs?: number; wallMs?: number } = {}): TestEdge {
   const edge = createTestEdge(runtime, { serviceBindings: true });
   const bound: Record<string, string> = {};
   for (const [binding, [fn, code]] of Object.entries(targets)) {
@@ -87,6 +87,16 @@ test("a caller killed over its CPU budget ends the target", async () => {
   const res = await edge.request("/");
   assert.equal(res.status, 503);
   assert.equal(res.headers.get("x-verge-error"), "ERR_CPU_LIMIT");
+  const rec = await serviceRecord(edge);
+  assert.equal(rec.error?.code, "ERR_CANCELLED");
+  await until(() => busy() === 0);
+});
+
+test("a caller past its wall budget while it awaits the target ends the target: the target's time counts in the caller's wall clock", async () => {
+  const edge = edgeWith(worker(`return await env.SLOW.fetch("http://slow.internal/wall");`), { SLOW: ["slow", SLOW] }, { wallMs: 300 });
+  const res = await edge.request("/");
+  assert.equal(res.status, 503);
+  assert.equal(res.headers.get("x-verge-error"), "ERR_WALL_LIMIT");
   const rec = await serviceRecord(edge);
   assert.equal(rec.error?.code, "ERR_CANCELLED");
   await until(() => busy() === 0);

@@ -24,7 +24,6 @@
  * 4. once its invocation is over, its record (console lines, CPU, wall, error) goes to
  *    `onRecord` under the caller's request id (service-record.ts), for `verge logs`.
  */
-import { STATUS_CODES } from "node:http";
 import { cronAliasOf, type Distribution, type FunctionAssociation } from "../shared/protocol.ts";
 import { VergeError, hasCode } from "../shared/errors.ts";
 import { messageOf } from "./errors.ts";
@@ -34,7 +33,7 @@ import type { AppliedState, ViewerInfo } from "./types.ts";
 import { cachesFor } from "./caches.ts";
 import { cfOf, outbound } from "./workers.ts";
 import { recordServiceCall, type ServiceOutcome } from "./service-record.ts";
-import { remoteBody, remoteError } from "./service-errors.ts";
+import { reasonPhrase, remoteBody, remoteError } from "./service-errors.ts";
 
 /** Workers invocations per request: the first handler and each service binding call (Cloudflare's limit is 32). */
 export const MAX_SERVICE_INVOCATIONS = 32;
@@ -146,11 +145,6 @@ async function run(ctx: Context, chain: Chain, service: string, alias: string, r
   return { ...r.response, statusText, body: body === null || body instanceof Uint8Array ? body : remoteBody(body) };
 }
 
-/** workerd's reason phrase for a status (Miniflare 4 shows it, test/differential/service-workers.test.ts): Node's table where they agree, else the status class's. */
-function reasonPhrase(status: number): string {
-  const known = status === 418 ? "I'm a teapot" : status === 425 || status === 509 ? undefined : STATUS_CODES[status];
-  return known ?? ["Informational", "Successful", "Redirection", "Client Error", "Server Error"][Math.floor(status / 100) - 1] ?? "";
-}
 
 /** What the caller's `fetch()` rejects with: the chain's end, the target's own exception as workerd passes it, else an Error naming the call. */
 function callerError(err: unknown, what: string, chain: Chain): Error {

@@ -22,6 +22,8 @@ export interface DevArgs {
   strictLambdaEdge: boolean;
   /** `--node-compat`: bundle Node built-ins as `nodejs_compat` does, config or not. */
   nodeCompat?: boolean | undefined;
+  /** The names of the Workers this `verge dev` runs (several `--config`): service bindings to them are run. */
+  localWorkers?: readonly string[] | undefined;
 }
 
 export interface DevSettings {
@@ -49,6 +51,8 @@ export interface DevSettings {
   rules: WranglerModuleRule[];
   /** `compatibility_flags` has `nodejs_compat`: the bundler adds its Node.js polyfills (src/build/node-compat.ts). */
   nodeCompat: boolean;
+  /** The config's service bindings whose Worker this `verge dev` runs (DevArgs.localWorkers): binding -> Worker name. */
+  services: Record<string, string>;
   warnings: string[];
 }
 
@@ -98,7 +102,7 @@ export function resolveDevSettings(args: DevArgs, cwd = process.cwd()): DevSetti
   }
   const profile = args.strictLambdaEdge ? "lambda-edge" : args.profile;
   const limits: LimitsOptions = profile ? { profile } : {};
-  const base = { events, compatibilityFlags: [] as string[], watchDirs: [] as string[], rules: [] as WranglerModuleRule[], nodeCompat: args.nodeCompat === true };
+  const base = { events, compatibilityFlags: [] as string[], watchDirs: [] as string[], rules: [] as WranglerModuleRule[], nodeCompat: args.nodeCompat === true, services: {} as Record<string, string> };
 
   /** An entry given on the command line: it replaces the config's `main`, as with `wrangler dev <script>`. */
   let entry: string | undefined;
@@ -125,8 +129,13 @@ export function resolveDevSettings(args: DevArgs, cwd = process.cwd()): DevSetti
   }
   const flags = describeCompatibilityFlags(config.compatibilityFlags);
   if (flags !== undefined) notes.push(`${shown}: ${flags}`);
-  if (config.services.length > 0) {
-    notes.push(`${shown}: service bindings (${config.services.map((b) => `${b.binding} -> ${b.service}`).join(", ")}) are not run by verge dev, which serves one Worker: env.${config.services[0]!.binding} is undefined there; publish both Workers to run them on an edge node, or test them with the harness's serviceBindings`);
+  const local = new Set(args.localWorkers ?? []);
+  const services = Object.fromEntries(config.services.filter((b) => local.has(b.service)).map((b) => [b.binding, b.service]));
+  const elsewhere = config.services.filter((b) => !local.has(b.service));
+  if (elsewhere.length > 0) {
+    notes.push(
+      `${shown}: service binding${elsewhere.length > 1 ? "s" : ""} ${elsewhere.map((b) => `${b.binding} -> ${b.service}`).join(", ")} not run: verge dev runs the Workers of the configs it is given (verge dev -c ${shown} -c <the other Worker's config>), and ${elsewhere.length > 1 ? "these are" : "this is"} not among them; env.${elsewhere[0]!.binding} is undefined there`,
+    );
   }
   if (config.crons.length > 0) notes.push(`${shown}: cron triggers (${config.crons.join(", ")}) do not fire in verge dev; run one with /__scheduled?cron=...`);
   // A strict Lambda@Edge profile sets its own CPU budget; limits.cpu_ms applies to the Workers one.
@@ -149,6 +158,7 @@ export function resolveDevSettings(args: DevArgs, cwd = process.cwd()): DevSetti
     compatibilityFlags: config.compatibilityFlags,
     rules: config.rules,
     nodeCompat: args.nodeCompat === true || wantsNodeCompat(config.compatibilityFlags),
+    services,
     warnings: notes,
   };
 }
