@@ -47,7 +47,8 @@ test("verge dev with two configs runs the second Worker behind the first one's s
   writeFileSync(join(dir, "front.toml"), `name = "front"\nmain = "front.js"\n[[services]]\nbinding = "AUTH"\nservice = "auth"\n[[services]]\nbinding = "PAY"\nservice = "payments"\n`);
   writeFileSync(join(dir, "auth.toml"), `name = "auth"\nmain = "auth.js"\n[[services]]\nbinding = "FRONT"\nservice = "front"\n`);
 
-  const dev = await startDev(t, ["-c", "front.toml", "-c", "auth.toml"], dir);
+  // Two Workers build and start their harness processes before the banner: more time on a loaded machine.
+  const dev = await startDev(t, ["-c", "front.toml", "-c", "auth.toml"], dir, {}, 40_000);
   assert.match(dev.output(), /also running, for service bindings: auth \(auth\.toml\)/);
   assert.match(dev.output(), /service binding PAY -> payments not run/);
   const get = async (path: string) => {
@@ -61,6 +62,6 @@ test("verge dev with two configs runs the second Worker behind the first one's s
   assert.deepEqual(await get("/missing"), { status: 200, text: "undefined" });
 
   writeFileSync(join(dir, "auth.js"), auth("v2"));
-  await dev.waitFor(/built auth\.js .*version 2 serving/);
+  await dev.waitFor(/built auth\.js .*version 2 serving/, 40_000);
   assert.deepEqual(await get("/check"), { status: 200, text: "front got 200 OK [v2 POST ada token-1]" });
 });
