@@ -106,6 +106,7 @@ function check(config: WranglerConfig, values: PublishConfigValues, warnings: st
   if (problems.length > 0) throw new WranglerConfigError(shown, problems);
   const flags = describeCompatibilityFlags(config.compatibilityFlags);
   if (flags !== undefined) warnings.push(flags);
+  if (config.d1Databases !== undefined && config.d1Databases.length > 0) warnings.push(`d1_databases (${config.d1Databases.map((x) => x.binding).join(", ")}): edge nodes do not host D1 databases yet (verge dev and the harness do); the published version has no D1 bindings`);
   if (config.secretsFiles.length > 0) warnings.push(`${config.secretsFiles.map((f) => basename(f)).join(", ")}: local development secrets, not uploaded; set the function's secrets on the registry (PUT /v1/tenants/<tenant>/functions/${name}/secrets/<name>)`);
   if (config.routes.length > 0 && values.distribution === undefined) {
     warnings.push(`routes (${config.routes.map((r) => r.pattern).join(", ")}) not attached: pass --distribution <name> to add their hostnames and paths to an existing distribution (create one with \`verge deploy\`)`);
