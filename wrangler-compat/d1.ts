@@ -1,9 +1,9 @@
 /**
  * `[[d1_databases]]`: D1 bindings, as Wrangler reads them: `binding` (the env
  * name), `database_name`, `database_id`, `preview_database_id`,
- * `migrations_dir` (default "migrations"), `migrations_table`. verge dev names
- * each local database by its id (else its name, else the binding), as
- * wrangler dev names its local file.
+ * `migrations_dir` (default "migrations"), `migrations_table`. verge names the
+ * database by {@link databaseOf}, in `verge dev` (the local file) and in a
+ * published function's config alike.
  */
 import { Diagnostics, describe, isTable, join } from "./diagnostics.ts";
 
@@ -49,4 +49,13 @@ export function d1Databases(d: Diagnostics, path: string, value: unknown, taken:
     });
   });
   return out;
+}
+
+/**
+ * The verge database a `[[d1_databases]]` entry binds: its `database_name` (the
+ * name `wrangler d1 execute` takes), else its `database_id`, else the binding
+ * in lowercase (`DB` -> `db`).
+ */
+export function databaseOf(x: WranglerD1Database): string {
+  return x.databaseName ?? x.databaseId ?? x.binding.toLowerCase();
 }

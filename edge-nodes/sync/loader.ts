@@ -10,7 +10,8 @@
  * 5. Build the spec: limits from the version's config (what it was published
  *    with), env vars from the function's config plus the secrets, and a KV
  *    binding per `kvNamespaces` entry of the version's config (bindings belong
- *    to a version, as in Workers): local reads, writes through the registry (kv.ts).
+ *    to a version, as in Workers): local reads, writes through the registry (kv.ts);
+ *    a D1 binding per `d1Databases` entry, whose queries run at the registry (d1.ts).
  *
  * Specs are cached per version and reused while the function's `updatedAt` and
  * the signing policy stay, and kept as the same object when a rebuild comes out
@@ -24,6 +25,8 @@ import { resolveLimits } from "../../src/shared/limits.ts";
 import type { Dialect, FunctionInfo, SigningPolicy, VersionInfo } from "../../src/shared/protocol.ts";
 import type { FunctionSpec } from "../../src/runtime/index.ts";
 import { createKvHandler } from "../../src/runtime/bindings/kv/index.ts";
+import { createD1Handler } from "../../src/runtime/bindings/d1/index.ts";
+import { createEdgeD1Backend } from "./d1.ts";
 import { createBindings } from "../../src/runtime/bindings/index.ts";
 import { createEdgeKvStorage } from "./kv.ts";
 import type { EdgeStore } from "../store/index.ts";
@@ -162,6 +165,7 @@ export function createLoader(options: LoaderOptions): Loader {
         ...Object.fromEntries(
           Object.entries(c.kvNamespaces ?? {}).map(([binding, namespace]) => [binding, createKvHandler(createEdgeKvStorage({ store, client, tenant: ref.tenant, namespace, now }), { now })]),
         ),
+        ...Object.fromEntries(Object.entries(c.d1Databases ?? {}).map(([binding, database]) => [binding, createD1Handler(createEdgeD1Backend({ client, tenant: ref.tenant, database }))])),
         // A service binding names a function of the same tenant; the pipeline runs it (src/pipeline/services.ts).
         ...createBindings(Object.fromEntries(Object.entries(c.services ?? {}).map(([binding, service]) => [binding, { type: "service", value: { service } }]))).bindings,
       },

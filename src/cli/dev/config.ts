@@ -5,7 +5,7 @@
  */
 import { existsSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
-import { findWranglerConfig, findWranglerConfigUp, formatDiagnostic, formatOf, readWranglerConfig, type WranglerModuleRule } from "../../../wrangler-compat/index.ts";
+import { databaseOf, findWranglerConfig, findWranglerConfigUp, formatDiagnostic, formatOf, readWranglerConfig, type WranglerModuleRule } from "../../../wrangler-compat/index.ts";
 import { describeCompatibilityFlags, wantsNodeCompat } from "../../build/bundle.ts";
 import type { CloudFrontEventType, LimitsOptions } from "../../shared/limits.ts";
 import { UsageError } from "../output.ts";
@@ -154,7 +154,7 @@ export function resolveDevSettings(args: DevArgs, cwd = process.cwd()): DevSetti
     secrets: config.secrets,
     kv: Object.fromEntries(config.kvNamespaces.map((k) => [k.binding, k.id ?? k.previewId ?? k.binding])),
     kvPersist: join(dirname(config.configPath), ".verge/kv"),
-    d1: Object.fromEntries((config.d1Databases ?? []).map((x) => [x.binding, x.databaseId ?? x.databaseName ?? x.binding])),
+    d1: Object.fromEntries((config.d1Databases ?? []).map((x) => [x.binding, databaseOf(x)])),
     d1Persist: join(dirname(config.configPath), ".verge/d1"),
     limits,
     build: config.build.command === undefined ? undefined : { command: config.build.command, cwd: config.build.cwd },
