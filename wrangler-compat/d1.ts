@@ -12,7 +12,10 @@ export interface WranglerD1Database {
   databaseName?: string;
   databaseId?: string;
   previewDatabaseId?: string;
+  /** As written (relative to the config file); Wrangler's default is "migrations". */
   migrationsDir?: string;
+  /** Wrangler's default is "d1_migrations". */
+  migrationsTable?: string;
 }
 
 const KEYS = ["binding", "database_name", "database_id", "preview_database_id", "migrations_dir", "migrations_table", "database_internal_env", "remote"];
@@ -40,12 +43,14 @@ export function d1Databases(d: Diagnostics, path: string, value: unknown, taken:
     const databaseId = d.string(join(p, "database_id"), raw.database_id, "the database's id");
     const previewDatabaseId = d.string(join(p, "preview_database_id"), raw.preview_database_id, "a database id");
     const migrationsDir = d.string(join(p, "migrations_dir"), raw.migrations_dir, "a directory of .sql migrations");
+    const migrationsTable = d.string(join(p, "migrations_table"), raw.migrations_table, "a table name");
     out.push({
       binding,
       ...(databaseName === undefined ? {} : { databaseName }),
       ...(databaseId === undefined ? {} : { databaseId }),
       ...(previewDatabaseId === undefined ? {} : { previewDatabaseId }),
       ...(migrationsDir === undefined ? {} : { migrationsDir }),
+      ...(migrationsTable === undefined ? {} : { migrationsTable }),
     });
   });
   return out;
