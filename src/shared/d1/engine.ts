@@ -43,6 +43,7 @@ interface Pending {
 }
 
 export const D1_DEFAULT_TIMEOUT_MS = 30_000;
+const STARTUP_TIMEOUT_MS = 15_000;
 
 export function createD1Engine(options: D1EngineOptions = {}): D1Engine {
   const timeoutMs = options.timeoutMs ?? D1_DEFAULT_TIMEOUT_MS;
@@ -92,6 +93,12 @@ export function createD1Engine(options: D1EngineOptions = {}): D1Engine {
       else pump();
     });
     c.on("error", () => {});
+    // A process that never says it is ready (a machine out of memory, a broken install) is ended: the waiting request fails.
+    const startup = setTimeout(() => {
+      if (child === c && !ready) c.kill("SIGKILL");
+    }, STARTUP_TIMEOUT_MS);
+    startup.unref();
+    c.once("exit", () => clearTimeout(startup));
     // The engine must never keep its host alive by itself.
     c.unref();
     (c.channel as unknown as { unref?(): void } | undefined)?.unref?.();
