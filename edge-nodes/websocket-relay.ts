@@ -11,9 +11,15 @@
  * - a viewer that reads slower than the function sends has at most
  *   MAX_WEBSOCKET_BUFFERED_BYTES queued: past that its connection is dropped and
  *   the function sees 1006 (a flood cannot fill the node's memory);
+ * - a viewer's close frame goes to the function before the node answers it: the
+ *   close the function sends while handling it (its code and reason) is the
+ *   answer, as workerd sends it; a function that does not close back gets the
+ *   viewer's own code and reason (the runtime's automatic reply), and one that
+ *   has not answered within CLOSE_REPLY_MS gets that reply from the node;
  * - a viewer gone without a close frame is a 1006 for the function.
  */
 import type { IncomingMessage } from "node:http";
+import type { EventEmitter } from "node:events";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { HeaderList } from "../src/shared/http.ts";
@@ -21,6 +27,9 @@ import { MAX_WEBSOCKET_BUFFERED_BYTES, MAX_WEBSOCKET_MESSAGE_BYTES, closeReason,
 
 /** Lines `ws` writes itself in the 101 (or that must not be in one). */
 const OWN_LINES = new Set(["upgrade", "connection", "sec-websocket-accept", "sec-websocket-extensions", "sec-websocket-protocol", "content-length", "transfer-encoding"]);
+
+/** How long the node holds its answer to a viewer's close frame for the function's own close. */
+export const CLOSE_REPLY_MS = 2_000;
 
 interface Pending {
   headers: HeaderList;
@@ -64,6 +73,23 @@ export function createRelay(): Relay {
 
 function join(ws: WebSocket, end: WebSocketEnd): void {
   let tooLarge = false;
+  /** The viewer's close frame was given to the function; the node's answer waits for the function's close. */
+  let viewerClosed = false;
+  let replyTimer: ReturnType<typeof setTimeout> | undefined;
+  const answerClose = (code: number | undefined, reason: string): void => {
+    clearTimeout(replyTimer);
+    if (ws.readyState !== ws.OPEN) return;
+    if (code !== undefined && sendableCloseCode(code)) ws.close(code, closeReason(reason));
+    else ws.close();
+  };
+  holdCloseReply(ws, (code, reason) => {
+    viewerClosed = true;
+    const text = reason.toString("utf8");
+    // A function that never answers (its process is stuck) still gets the connection closed.
+    replyTimer = setTimeout(() => answerClose(code, text), CLOSE_REPLY_MS);
+    replyTimer.unref?.();
+    end.close(code, text);
+  });
   ws.on("error", (err: Error & { code?: string }) => {
     if (err.code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH") tooLarge = true;
   });
@@ -72,8 +98,11 @@ function join(ws: WebSocket, end: WebSocketEnd): void {
     end.send(isBinary ? new Uint8Array(bytes) : bytes.toString("utf8"));
   });
   ws.on("close", (code, reason) => {
+    clearTimeout(replyTimer);
+    if (viewerClosed) return;
     if (tooLarge) end.close(1009, "Message is too large");
     else if (code === 1006) end.abort();
+    // Without the hold (a `ws` whose internals changed, the node answered already) or a protocol error `ws` closed on.
     else end.close(code, reason.toString("utf8"));
   });
   end.attach({
@@ -83,11 +112,38 @@ function join(ws: WebSocket, end: WebSocketEnd): void {
       ws.send(data);
     },
     close(code, reason) {
-      if (code === 1006) ws.terminate();
-      else if (ws.readyState === ws.OPEN) {
-        if (sendableCloseCode(code)) ws.close(code, closeReason(reason));
-        else ws.close();
-      }
+      if (code === 1006) {
+        clearTimeout(replyTimer);
+        ws.terminate();
+      } else answerClose(code, reason);
     },
   });
+}
+
+/**
+ * `ws` answers a peer's close frame as soon as it parses it (the same code back). This keeps its
+ * bookkeeping (the frame is recorded, the socket read to its end) but not the answer: `onClose`
+ * gets the frame's code (1005: none) and reason, and whoever calls `ws.close()` later answers.
+ * False when this `ws` does not have the internals this relies on (then it answers itself).
+ */
+function holdCloseReply(ws: WebSocket, onClose: (code: number, reason: Buffer) => void): boolean {
+  const receiver = (ws as unknown as { _receiver?: EventEmitter | null })._receiver;
+  const own = receiver?.listeners("conclude");
+  if (receiver == null || own === undefined || own.length !== 1 || typeof own[0] !== "function") return false;
+  const conclude = own[0] as (this: unknown, code: number, reason: Buffer) => void;
+  receiver.removeListener("conclude", conclude);
+  receiver.on("conclude", function (this: unknown, code: number, reason: Buffer) {
+    // The answer to a close the node sent first: `ws` ends the connection as usual.
+    if (ws.readyState !== ws.OPEN) return conclude.call(this, code, reason);
+    const socket = ws as unknown as { close: WebSocket["close"] };
+    // `ws`'s handler ends with this.close(code, reason): an own no-op hides it for that call only.
+    socket.close = () => {};
+    try {
+      conclude.call(this, code, reason);
+    } finally {
+      delete (socket as { close?: unknown }).close;
+    }
+    onClose(code, reason);
+  });
+  return true;
 }

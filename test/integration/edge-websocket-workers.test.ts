@@ -20,13 +20,21 @@ export default { async fetch(req) {
   if (req.headers.get("upgrade") !== "websocket") return new Response("expected websocket", { status: 426 });
   const [client, server] = Object.values(new WebSocketPair());
   server.accept();
+  let onClose = "same";
   server.addEventListener("message", (ev) => {
     if (ev.data === "spin") for (;;);
+    if (ev.data === "answer-mine" || ev.data === "answer-none" || ev.data === "answer-late") return void (onClose = ev.data);
     if (ev.data === "flood") { const mib = "f".repeat(1024 * 1024); for (let i = 0; i < 12; i++) server.send(mib); return; }
     if (ev.data === "bye") return server.close(4000, "as asked");
     server.send(typeof ev.data === "string" ? "echo:" + ev.data : new Uint8Array(ev.data).reverse());
   });
-  server.addEventListener("close", (ev) => { console.log("closed", ev.code); server.close(ev.code === 1005 ? 1000 : ev.code, "bye"); });
+  server.addEventListener("close", (ev) => {
+    console.log("closed", ev.code);
+    if (onClose === "answer-mine") return server.close(4201, "mine, not " + ev.code + " " + ev.reason);
+    if (onClose === "answer-none") return;
+    if (onClose === "answer-late") return void setTimeout(() => server.close(4202, "later"), 50);
+    server.close(ev.code === 1005 ? 1000 : ev.code, "bye");
+  });
   return new Response(null, { status: 101, webSocket: client, headers: { "x-made-by": "worker", "sec-websocket-protocol": "chat" } });
 } };`;
 
@@ -138,8 +146,32 @@ test("the Worker's WebSocket: echo both ways (text and bytes), its subprotocol, 
   assert.equal(await openSockets(1), 1);
   c.ws.close(4100, "leaving");
   const ev = await c.closed;
-  // The node answers a viewer's close frame itself (the protocol's echo); the function gets the close.
-  assert.deepEqual([ev.code, ev.reason], [4100, "leaving"]);
+  // The function's answer to the viewer's close (its own reason) is what the viewer gets, as from workerd.
+  assert.deepEqual([ev.code, ev.reason], [4100, "bye"]);
+  assert.equal(await openSockets(0), 0);
+});
+
+test("a viewer's close: the code and reason the function closes with reach the viewer; without one, its own come back", async () => {
+  const mine = await open("/close-mine");
+  mine.ws.send("answer-mine");
+  mine.ws.close(4100, "leaving");
+  const a = await mine.closed;
+  assert.deepEqual([a.code, a.reason], [4201, "mine, not 4100 leaving"]);
+  // A close the function makes in a timer after the close event is too late: the runtime's automatic reply went first.
+  const late = await open("/close-late");
+  late.ws.send("answer-late");
+  late.ws.close(4101, "going");
+  const b = await late.closed;
+  assert.deepEqual([b.code, b.reason], [4101, "going"]);
+  const none = await open("/close-none");
+  none.ws.send("answer-none");
+  none.ws.close(4102, "gone");
+  const c = await none.closed;
+  assert.deepEqual([c.code, c.reason], [4102, "gone"]);
+  const empty = await open("/close-empty");
+  empty.ws.close();
+  const d = await empty.closed;
+  assert.deepEqual([d.code, d.reason], [1000, "bye"]);
   assert.equal(await openSockets(0), 0);
 });
 

@@ -1,0 +1,105 @@
+/**
+ * The relay's close handshake with a real viewer (Node's WebSocket over HTTP on
+ * 127.0.0.1) and a scripted function side: the viewer's close frame reaches the
+ * function before the node answers it, the function's own close is the answer,
+ * and a function that never answers still gets the connection closed.
+ */
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { WebSocketEnd, WebSocketPeer } from "../src/shared/websocket.ts";
+import { CLOSE_REPLY_MS, createRelay } from "./websocket-relay.ts";
+
+interface Scripted extends WebSocketEnd {
+  calls: string[];
+  peer: WebSocketPeer | null;
+  closed: Promise<[number | undefined, string | undefined]>;
+}
+
+/** A function side that records what the viewer did and answers a close with `answer` (nothing when undefined). */
+function scripted(answer?: [number, string]): Scripted {
+  let closedWith!: (v: [number | undefined, string | undefined]) => void;
+  const end: Scripted = {
+    calls: [],
+    peer: null,
+    closed: new Promise((resolve) => (closedWith = resolve)),
+    send: (data) => void end.calls.push(`message ${String(data)}`),
+    close(code, reason) {
+      end.calls.push(`close ${code} ${reason}`);
+      closedWith([code, reason]);
+      if (answer !== undefined) queueMicrotask(() => end.peer?.close(answer[0], answer[1]));
+    },
+    abort: () => void end.calls.push("abort"),
+    attach: (peer) => void (end.peer = peer),
+  };
+  return end;
+}
+
+const relay = createRelay();
+let next: Scripted | undefined;
+const server = createServer();
+server.on("upgrade", (req, socket, head) => relay(req, socket, head, { headers: [], end: next! }));
+await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+async function viewer(): Promise<{ ws: WebSocket; closed: Promise<CloseEvent> }> {
+  const ws = new WebSocket(url);
+  const closed = new Promise<CloseEvent>((resolve) => ws.addEventListener("close", resolve));
+  await new Promise((resolve, reject) => {
+    ws.addEventListener("open", resolve, { once: true });
+    ws.addEventListener("error", reject, { once: true });
+  });
+  return { ws, closed };
+}
+
+test("the function's close while it handles the viewer's is the node's answer", async () => {
+  next = scripted([4005, "from the function"]);
+  const end = next;
+  const v = await viewer();
+  v.ws.send("hi");
+  v.ws.close(4001, "leaving");
+  const ev = await v.closed;
+  assert.deepEqual([ev.code, ev.reason], [4005, "from the function"]);
+  assert.deepEqual(end.calls, ["message hi", "close 4001 leaving"]);
+});
+
+test("a code a peer may not send becomes a close without one; a close without a code reaches the function as 1005", async () => {
+  next = scripted([1005, ""]);
+  const end = next;
+  const v = await viewer();
+  v.ws.close();
+  const ev = await v.closed;
+  assert.equal(ev.code, 1005);
+  assert.deepEqual(end.calls, ["close 1005 "]);
+});
+
+test(`a function that does not answer within ${CLOSE_REPLY_MS} ms: the node answers with the viewer's code and reason`, async () => {
+  next = scripted();
+  const end = next;
+  const v = await viewer();
+  v.ws.close(4002, "no answer");
+  assert.deepEqual(await end.closed, [4002, "no answer"]);
+  const ev = await v.closed;
+  assert.deepEqual([ev.code, ev.reason], [4002, "no answer"]);
+});
+
+test("the function failing (1006) while the node holds its answer drops the connection", async () => {
+  next = scripted([1006, ""]);
+  const v = await viewer();
+  v.ws.close(4003, "x");
+  const ev = await v.closed;
+  assert.equal(ev.code, 1006);
+});
+
+test("a close the function starts is answered by the viewer and reaches the function as the viewer's close", async () => {
+  next = scripted();
+  const end = next;
+  const v = await viewer();
+  end.peer!.close(4010, "function first");
+  const ev = await v.closed;
+  assert.deepEqual([ev.code, ev.reason], [4010, "function first"]);
+  // Node's client answers with the code only.
+  assert.equal((await end.closed)[0], 4010);
+});
