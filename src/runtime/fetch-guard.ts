@@ -56,7 +56,14 @@ export interface GuardedFetch {
   close(): Promise<void>;
 }
 
-export function createGuardedFetch(policy: FetchPolicy = {}): GuardedFetch {
+/** The address rules of one policy: a DNS lookup that refuses what they refuse, and the check of a URL (an IP literal is never looked up). */
+export interface AddressGuard {
+  lookup: LookupFunction;
+  /** Throws ERR_FETCH_BLOCKED for a scheme other than http:/https: or a refused IP literal. */
+  check(url: URL): void;
+}
+
+export function createAddressGuard(policy: FetchPolicy = {}): AddressGuard {
   const allowHosts = new Set((policy.allowHosts ?? []).map((h) => h.toLowerCase()));
   const allowAll = policy.allowPrivateAddresses === true;
   const allowed = (host: string) => allowAll || allowHosts.has(host.toLowerCase());
@@ -77,7 +84,6 @@ export function createGuardedFetch(policy: FetchPolicy = {}): GuardedFetch {
       callback(null, first.address, first.family);
     });
   };
-  const agent = new Agent({ connect: { lookup }, headersTimeout: policy.timeoutMs ?? 30_000, bodyTimeout: policy.timeoutMs ?? 30_000 });
 
   function check(url: URL): void {
     if (url.protocol !== "http:" && url.protocol !== "https:") {
@@ -89,6 +95,12 @@ export function createGuardedFetch(policy: FetchPolicy = {}): GuardedFetch {
       if (reason !== null) throw fetchBlocked(url.host, host, reason);
     }
   }
+  return { lookup, check };
+}
+
+export function createGuardedFetch(policy: FetchPolicy = {}): GuardedFetch {
+  const { lookup, check } = createAddressGuard(policy);
+  const agent = new Agent({ connect: { lookup }, headersTimeout: policy.timeoutMs ?? 30_000, bodyTimeout: policy.timeoutMs ?? 30_000 });
 
   return {
     async fetch(request, options) {

@@ -134,6 +134,13 @@ export class HostOps {
       this.#fetches.delete(opId);
       throw err;
     }
+    if (res.webSocket !== undefined) {
+      this.#fetches.delete(opId);
+      // Joined to the guest's socket for it; nobody asked for one (a service binding's call), or the fetch was aborted: dropped.
+      if (typeof req.webSocket !== "number" || abort.signal.aborted || this.#sandbox.active !== a) res.webSocket.drop();
+      else a.openOutbound(req.webSocket, res.webSocket);
+      return { status: res.status, statusText: res.statusText, headers: res.headers, body: null, url: res.url ?? req.url, redirected: false, webSocket: true };
+    }
     let out: unknown = null;
     if (res.body instanceof Uint8Array) out = res.body;
     else if (res.body !== null) {

@@ -4,6 +4,7 @@
  */
 import type { HeaderList, RequestData, ResponseData } from "../shared/http.ts";
 import type { LogEntry } from "./report.ts";
+import type { OutboundWebSocket } from "./outbound-websocket.ts";
 
 export interface FetchOptions {
   signal: AbortSignal;
@@ -89,8 +90,10 @@ export interface HostServices {
    * pipeline's pass-through to its origin, by its own token): the guest's response has a
    * `webSocket` that stands for it, and returning that response hands the token back
    * (`InvocationResponse.tunnel`).
+   * `webSocket`: the subrequest was a WebSocket handshake the server accepted (a 101): its
+   * connection, which the function's socket joins (an outbound WebSocket); one nobody takes is dropped.
    */
-  fetch(request: RequestData, options: FetchOptions): Promise<ResponseData & { url?: string; redirected?: boolean; tunnel?: number }>;
+  fetch(request: RequestData, options: FetchOptions): Promise<ResponseData & { url?: string; redirected?: boolean; tunnel?: number; webSocket?: OutboundWebSocket }>;
   /** One per isolate: key material lives here, never in the guest. */
   createSubtle(): SubtleHost;
   /** Called for every console line as it happens (after it is added to the invocation's logs). */

@@ -12,7 +12,8 @@ import { round } from "./report.ts";
 import type { CacheApiHost, HostServices, ServiceHost } from "./host-services.ts";
 import type { Sandbox } from "./sandbox.ts";
 import type { WebSocketEnd } from "../shared/websocket.ts";
-import { HostSocket } from "./websocket.ts";
+import type { OutboundWebSocket } from "./outbound-websocket.ts";
+import { SocketSet } from "./socket-set.ts";
 
 export interface InvocationResponse extends GuestResponseHead {
   body: null | Uint8Array | AsyncIterable<Uint8Array>;
@@ -64,11 +65,11 @@ export class ActiveInvocation {
   /** Where the CPU budget's window starts (µs of the sandbox's clock): the start, then each WebSocket peer event. */
   #cpuWindowStart: number;
   #wallStart = performance.now();
-  /** Where the wall budget starts: the start, then the end of a WebSocket connection (none while one is open). */
+  /** Where the wall budget starts: the start, then the end of the last WebSocket connection holding it (none while one is open). */
   #wallBudgetStart = this.#wallStart;
   #onWallExpire: (() => void) | undefined;
-  #socket: HostSocket | undefined;
-  #socketOpen = false;
+  /** Its WebSocket connections (made on first use). */
+  #sockets: SocketSet | undefined;
   #heapPeak = 0;
   readonly console = new ConsoleBudget(MAX_LOGS, "this invocation's");
   #deadline: NodeJS.Timeout | undefined;
@@ -120,7 +121,7 @@ export class ActiveInvocation {
     this.#cpuWindowStart = now;
   }
 
-  /** Wall time left; unbounded while a WebSocket is open (Workers: no duration limit while the client is connected). */
+  /** Wall time left; unbounded once answered while a WebSocket holds it (Workers: no duration limit while the client is connected). */
   wallLeftMs(): number {
     if (this.#socketOpen) return Infinity;
     return this.#limits.wallMs - (performance.now() - this.#wallBudgetStart);
@@ -159,7 +160,7 @@ export class ActiveInvocation {
         }
         return this.#answerResponse(m.head, m.body, m.webSocket);
       case "socket":
-        this.#socket?.fromGuest(m.data, m.code, m.reason);
+        this.#sockets?.fromGuest(m);
         return;
       case "result":
         if (this.#answer()) this.#resolveOutcome({ kind: "result", result: m.value, finished: this.finished });
@@ -194,7 +195,7 @@ export class ActiveInvocation {
   fail(err: VergeError): void {
     if (this.#answer()) this.#resolveOutcome({ kind: "error", error: err, finished: this.finished });
     else this.#lateError ??= err;
-    this.#socket?.kill();
+    this.#sockets?.killAll();
     for (const w of this.#waiters.values()) w.reject(err);
     this.#waiters.clear();
     this.#end();
@@ -217,7 +218,38 @@ export class ActiveInvocation {
   #answer(): boolean {
     if (this.#answered) return false;
     this.#answered = true;
+    // Outbound WebSockets the function accepted hold it from now on, without a wall deadline.
+    if (this.#socketOpen) clearTimeout(this.#deadline);
     return true;
+  }
+
+  /** Answered, and a WebSocket connection holds the invocation open. */
+  get #socketOpen(): boolean {
+    return this.#answered && this.#sockets !== undefined && this.#sockets.holding;
+  }
+
+  #socketSet(): SocketSet {
+    this.#sockets ??= new SocketSet({
+      deliver: (id, data, code, reason) => {
+        if (this.#ended) return;
+        this.newCpuWindow(this.#sandbox.cpuClock);
+        this.#sandbox.enter("socket", [id, data, code, reason], data instanceof Uint8Array);
+      },
+      released: () => {
+        if (!this.#answered) return;
+        this.#wallBudgetStart = performance.now();
+        if (!this.#ended && !this.settled && this.#onWallExpire !== undefined) this.armDeadline(this.#onWallExpire);
+        this.#maybeEnd();
+      },
+    });
+    return this.#sockets;
+  }
+
+  /** A handshake subrequest of the function (its socket `id`) was accepted by the server: the connection joins that socket. */
+  openOutbound(id: number, connection: OutboundWebSocket): void {
+    if (this.#ended) return connection.drop();
+    this.leftGuestState = true;
+    this.#socketSet().outbound(id, connection);
   }
 
   #answerResponse(head: GuestResponseHead, body: null | Uint8Array | { stream: number }, webSocket?: number): void {
@@ -267,24 +299,9 @@ export class ActiveInvocation {
    * without a wall deadline meanwhile; then the wall budget starts again for what is left (waitUntil).
    */
   #answerSocket(head: GuestResponseHead, id: number): void {
-    if (!this.#answer()) return;
     this.leftGuestState = true;
-    this.#socketOpen = true;
-    clearTimeout(this.#deadline);
-    const socket = new HostSocket({
-      deliver: (data, code, reason) => {
-        if (this.#ended) return;
-        this.newCpuWindow(this.#sandbox.cpuClock);
-        this.#sandbox.enter("socket", [id, data, code, reason], data instanceof Uint8Array);
-      },
-      onOver: () => {
-        this.#socketOpen = false;
-        this.#wallBudgetStart = performance.now();
-        if (!this.#ended && !this.settled && this.#onWallExpire !== undefined) this.armDeadline(this.#onWallExpire);
-        this.#maybeEnd();
-      },
-    });
-    this.#socket = socket;
+    const socket = this.#socketSet().returned(id);
+    if (!this.#answer()) return socket.kill();
     this.#resolveOutcome({ kind: "response", response: { ...head, body: null, webSocket: socket }, finished: this.finished });
   }
 
@@ -372,7 +389,7 @@ export class ActiveInvocation {
     if (this.#ended) return;
     this.#ended = true;
     clearTimeout(this.#deadline);
-    this.#socket?.kill();
+    this.#sockets?.killAll();
     this.#abort?.abort();
     if (!this.#sandbox.disposed) this.cpuMs(this.#sandbox.cpuClock);
     this.#sandbox.release(this);

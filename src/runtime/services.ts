@@ -1,6 +1,10 @@
-/** The default host services: guarded fetch through undici and WebCrypto-backed crypto.subtle. */
+/**
+ * The default host services: guarded fetch through undici (a WebSocket handshake through `ws`,
+ * outbound-websocket.ts, under the same address rules) and WebCrypto-backed crypto.subtle.
+ */
 import { hasCode } from "../shared/errors.ts";
-import { createGuardedFetch, type FetchPolicy } from "./fetch-guard.ts";
+import { createAddressGuard, createGuardedFetch, type FetchPolicy } from "./fetch-guard.ts";
+import { isWebSocketHandshake, openWebSocket } from "./outbound-websocket.ts";
 import type { HostServices } from "./host-services.ts";
 import type { LogEntry } from "./report.ts";
 import { createSubtleHost } from "./bridge/subtle.ts";
@@ -12,9 +16,12 @@ export interface HostServicesOptions {
 
 export function createHostServices(options: HostServicesOptions = {}): HostServices & { close(): Promise<void> } {
   const guarded = createGuardedFetch(options.fetch);
+  const guard = createAddressGuard(options.fetch);
+  const handshakeMs = options.fetch?.timeoutMs ?? 30_000;
   const services: HostServices & { close(): Promise<void> } = {
     async fetch(request, opts) {
       try {
+        if (isWebSocketHandshake(request.headers)) return await openWebSocket(request, opts, guard, handshakeMs);
         return await guarded.fetch(request, opts);
       } catch (err) {
         // undici wraps connect-time refusals in "fetch failed": surface the reason.

@@ -104,8 +104,9 @@ export type UrlParts = string;
 
 /**
  * Async host operations. Payload and settled value per kind:
- * - "fetch": `FetchOpPayload` → `GuestResponseHead & { body: GuestBody; tunnel?: number }` (body is a host stream;
- *   `tunnel`: the host completed a WebSocket handshake, the response's `webSocket` stands for it)
+ * - "fetch": `FetchOpPayload` → `GuestResponseHead & { body: GuestBody; tunnel?: number; webSocket?: true }` (body is a host stream;
+ *   `tunnel`: the host completed a WebSocket handshake, the response's `webSocket` stands for it;
+ *   `webSocket`: the server accepted the handshake, the payload's socket id is its connection)
  * - "stream.read": `{ stream: number }` → `Uint8Array | null` (null = end)
  * - "stream.cancel": `{ stream: number }` → `null`
  * - "subtle": `{ method: string, args: unknown[] }` → method result (keys as `KeyHandle`)
@@ -152,6 +153,12 @@ export interface FetchOpPayload extends GuestRequestData {
   redirect: "follow" | "manual" | "error";
   /** Set for `env.NAME.fetch()` of a service binding: the binding's name (the host finds its target). */
   service?: string;
+  /**
+   * Set on a WebSocket handshake (`Upgrade: websocket`): the guest's id for the socket. When the
+   * server accepts it, the result has `webSocket: true` and the connection is that socket's
+   * ("socket" emits and entries carry the id; code -3 in a "socket" emit: the function accepted it).
+   */
+  webSocket?: number;
 }
 
 /** A crypto key lives on the host; the guest holds this copy of its public facts. */

@@ -16,7 +16,14 @@ import type { Response } from "./response.ts";
 import type { AbortSignalLike } from "./webidl.ts";
 
 /** What the host answers; `url` and `redirected` are optional extras (the final URL after redirects). */
-type FetchResult = GuestResponseHead & { body: GuestBody; url?: string; redirected?: boolean; tunnel?: number };
+type FetchResult = GuestResponseHead & { body: GuestBody; url?: string; redirected?: boolean; tunnel?: number; webSocket?: true };
+type Outbound = ReturnType<ReturnType<typeof chunk<"websocket">>["outboundSocket"]>;
+
+/** A request with `Upgrade: websocket` is a WebSocket handshake (any method, as workerd sends it as a GET). */
+function isHandshake(headers: Array<[string, string]>): boolean {
+  for (const [name, value] of headers) if (name === "upgrade" && value.toLowerCase().split(",").some((v) => v.trim() === "websocket")) return true;
+  return false;
+}
 
 /** Headers from the host: already valid, lowercased here; the guard makes them immutable. */
 export function trustedHeaders(list: Array<[string, string]>): Headers {
@@ -30,7 +37,7 @@ function cancelHostBody(body: GuestBody): void {
   if (body !== null && !(body instanceof Uint8Array)) callOp("stream.cancel", { stream: body.stream }).catch(() => {});
 }
 
-function toResponse(r: FetchResult, method: string, url: string, signal: AbortSignalLike | null): Response {
+function toResponse(r: FetchResult, method: string, url: string, signal: AbortSignalLike | null, outbound: Outbound | null): Response {
   const noBody = isNullBodyStatus(r.status) || method === "HEAD";
   if (noBody) cancelHostBody(r.body);
   const body =
@@ -47,8 +54,9 @@ function toResponse(r: FetchResult, method: string, url: string, signal: AbortSi
       url: r.url ?? url,
       redirected: r.redirected ?? false,
       cf: undefined,
-      // A WebSocket handshake the host completed (an edge node's pass-through to the origin).
-      webSocket: typeof r.tunnel === "number" ? chunk("websocket").tunnelSocket(r.tunnel) : null,
+      // A WebSocket handshake the host completed: a connection of its own (an outbound WebSocket),
+      // or an edge node's pass-through to the origin, which can only be returned.
+      webSocket: r.webSocket === true && outbound !== null ? outbound.socket : typeof r.tunnel === "number" ? chunk("websocket").tunnelSocket(r.tunnel) : null,
     },
     trustedHeaders(r.headers),
     body,
@@ -78,6 +86,8 @@ export function fetchVia(service: string | undefined, input: unknown, init?: Req
     let settled = false;
     /** The "fetch" op once started: an abort tells the host, which cancels the request (Fetch "abort fetch"). */
     let opId = 0;
+    /** The socket of a handshake, until the server accepts it. */
+    let outbound: Outbound | null = null;
     const onAbort = () => {
       if (opId !== 0) cancelOp(opId);
       if (settled) return;
@@ -97,9 +107,14 @@ export function fetchVia(service: string | undefined, input: unknown, init?: Req
         redirect: s.redirect,
       };
       if (service !== undefined) payload.service = service;
+      else if (isHandshake(payload.headers)) {
+        outbound = chunk("websocket").outboundSocket();
+        payload.webSocket = outbound.id;
+      }
       const op = startOp<FetchResult>("fetch", payload);
       opId = op.id;
       const result = await op.done;
+      if (result.webSocket !== true || settled) outbound?.release();
       if (settled) {
         cancelHostBody(result.body);
         return;
@@ -107,8 +122,9 @@ export function fetchVia(service: string | undefined, input: unknown, init?: Req
       settled = true;
       // The listener stays: an abort after the response still reaches the host, which then drops
       // the response body it holds (and the connection), read or not.
-      resolve(toResponse(result, s.method, url, signal));
+      resolve(toResponse(result, s.method, url, signal, outbound));
     })().catch((e: unknown) => {
+      outbound?.release();
       if (settled) return;
       settled = true;
       signal?.removeEventListener("abort", onAbort);

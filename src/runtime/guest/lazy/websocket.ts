@@ -1,3 +1,3 @@
 /** Lazy part "websocket": WebSocketPair, WebSocket and their events, loaded on first use. */
-export { WebSocket, WebSocketPair, isWebSocket, coupleToHost, hostSocketEvent, finishSockets, tunnelSocket, tunnelOf } from "../websocket/websocket.ts";
+export { WebSocket, WebSocketPair, isWebSocket, coupleToHost, hostSocketEvent, finishSockets, tunnelSocket, tunnelOf, outboundSocket } from "../websocket/websocket.ts";
 export { MessageEvent, CloseEvent, ErrorEvent } from "../websocket/events.ts";

@@ -24,11 +24,13 @@ import { toGuestError } from "../core/errors.ts";
 import { chunk } from "../core/lazy.ts";
 import { DOMException } from "../platform/dom-exception.ts";
 import { CloseEvent, ErrorEvent, MessageEvent } from "./events.ts";
+import { SOCKET_ACCEPTED, connect, protocolList, socketUrl } from "./outbound.ts";
 
-const { EventTarget, dispatchCatching } = chunk("events");
+const { Event, EventTarget, dispatchCatching } = chunk("events");
 type Event = InstanceType<ReturnType<typeof chunk<"events">>["Event"]>;
 
 type Delivery =
+  | { kind: "open" }
   | { kind: "message"; data: string | ArrayBuffer }
   | { kind: "close"; code: number; reason: string; wasClean: boolean }
   | { kind: "error"; message: string; error: unknown };
@@ -86,6 +88,14 @@ interface SocketState {
   invocation: number;
   /** A connection fetch() opened (the host's pass-through token); 0 for a pair's socket. */
   tunnel: number;
+  /** The client side of an outbound connection (fetch() with `Upgrade: websocket`, or `new WebSocket(url)`). */
+  outbound: boolean;
+  /** `new WebSocket(url)` before its handshake completed (readyState 0). */
+  connecting: boolean;
+  /** A close called while connecting, sent once the connection is open. */
+  closeWhenOpen: { code: number; reason: string } | null;
+  url: string | null;
+  protocol: string;
 }
 
 let stateOf: (ws: WebSocket) => SocketState;
@@ -115,26 +125,28 @@ export class WebSocket extends EventTarget {
 
   #s: SocketState;
 
-  constructor(url?: unknown, token?: unknown) {
-    if (token !== TOKEN) {
-      if (typeof url !== "string") throw new TypeError("Failed to construct 'WebSocket': constructor parameter 1 is not of type 'string'.");
-      throw new TypeError("verge: outbound WebSockets (new WebSocket(url)) are not supported; a Worker can accept WebSockets with WebSocketPair");
+  /** `new WebSocket(url, protocols?)`: a connection the host opens (a handshake subrequest); events from "open" on. */
+  constructor(url?: unknown, protocols?: unknown) {
+    let target: { href: string; protocols: string[] } | null = null;
+    if (protocols !== TOKEN) {
+      if (arguments.length === 0) throw new TypeError("Failed to construct 'WebSocket': 1 argument required, but only 0 present.");
+      target = { href: socketUrl(url), protocols: protocolList(protocols) };
     }
     super();
-    this.#s = { accepted: false, used: false, closedOut: false, closedIn: false, inbox: [], peer: null, forward: null, binaryType: "arraybuffer", handlers: {}, hostId: 0, invocation: 0, tunnel: 0 };
+    this.#s = { accepted: false, used: false, closedOut: false, closedIn: false, inbox: [], peer: null, forward: null, binaryType: "arraybuffer", handlers: {}, hostId: 0, invocation: 0, tunnel: 0, outbound: false, connecting: false, closeWhenOpen: null, url: null, protocol: "" };
+    if (target !== null) connect(this, target.href, target.protocols);
   }
 
   get readyState(): number {
     const s = this.#s;
+    if (s.connecting) return 0;
     return s.closedOut && s.closedIn ? 3 : s.closedOut || s.closedIn ? 2 : 1;
   }
-  get url(): null {
-    void this.#s;
-    return null;
+  get url(): string | null {
+    return this.#s.url;
   }
   get protocol(): string {
-    void this.#s;
-    return "";
+    return this.#s.protocol;
   }
   get extensions(): string {
     void this.#s;
@@ -154,6 +166,8 @@ export class WebSocket extends EventTarget {
     if (s.tunnel !== 0) throw new TypeError("verge: a WebSocket that fetch() opened cannot be used inside the Worker (not supported); return its response to pass the connection on to the client");
     if (s.accepted) return;
     s.accepted = true;
+    // An outbound connection the function takes holds its invocation open (the host is told).
+    if (s.outbound && s.peer !== null) host.socket(s.hostId, null, SOCKET_ACCEPTED, "");
     // Delivered after the code that called accept() has added its listeners, and (as workerd, whose
     // reader starts with accept) after what that code sends to sockets already reading.
     if (s.inbox !== null && s.inbox.length > 0) later(() => later(() => this.#flush()));
@@ -163,7 +177,7 @@ export class WebSocket extends EventTarget {
   send(message: unknown): void {
     const s = this.#s;
     if (arguments.length === 0) throw new TypeError("Failed to execute 'send' on 'WebSocket': 1 argument required, but only 0 present.");
-    if (!s.accepted) throw new TypeError(ACCEPT_FIRST);
+    if (!s.accepted || s.connecting) throw new TypeError(ACCEPT_FIRST);
     if (s.closedOut) throw new TypeError("Can't call WebSocket send() after close().");
     let data: string | ArrayBuffer;
     if (message instanceof ArrayBuffer) data = message.slice(0);
@@ -183,7 +197,9 @@ export class WebSocket extends EventTarget {
     if (!s.accepted) throw new TypeError(ACCEPT_FIRST);
     if (s.closedOut) return;
     s.closedOut = true;
-    s.peer?.receive({ kind: "close", code: c ?? 1005, reason: reason === undefined ? "" : String(reason), wasClean: true });
+    const close = { code: c ?? 1005, reason: reason === undefined ? "" : String(reason) };
+    if (s.connecting) s.closeWhenOpen = close;
+    else s.peer?.receive({ kind: "close", ...close, wasClean: true });
   }
 
   /** As workerd: the `on<type>` handler runs before the listeners. */
@@ -222,7 +238,7 @@ export class WebSocket extends EventTarget {
   }
 
   #dispatch(d: Delivery): void {
-    const event = d.kind === "message" ? new MessageEvent("message", { data: d.data }) : d.kind === "close" ? new CloseEvent("close", { code: d.code, reason: d.reason, wasClean: d.wasClean }) : new ErrorEvent("error", { message: d.message, error: d.error });
+    const event = d.kind === "open" ? new Event("open") : d.kind === "message" ? new MessageEvent("message", { data: d.data }) : d.kind === "close" ? new CloseEvent("close", { code: d.code, reason: d.reason, wasClean: d.wasClean }) : new ErrorEvent("error", { message: d.message, error: d.error });
     const outer = handlerFailure;
     const slot: { error?: { error: unknown } } = {};
     handlerFailure = slot;
@@ -276,6 +292,30 @@ export class WebSocket extends EventTarget {
   static arrive(ws: WebSocket, d: Delivery): void {
     ws.#arrive(d);
   }
+  /** `new WebSocket(url)`'s connection is open (`protocol`: the server's choice): "open", then what arrived meanwhile. */
+  static opened(ws: WebSocket, protocol: string): void {
+    const s = ws.#s;
+    s.connecting = false;
+    s.protocol = protocol;
+    host.socket(s.hostId, null, SOCKET_ACCEPTED, "");
+    ws.#dispatch({ kind: "open" });
+    ws.#flush();
+    const close = s.closeWhenOpen;
+    if (close !== null && s.peer !== null) s.peer.receive({ kind: "close", ...close, wasClean: true });
+  }
+  /** `new WebSocket(url)`'s handshake failed: an error event, then close 1006, as workerd. */
+  static failed(ws: WebSocket, message: string): void {
+    const s = ws.#s;
+    s.connecting = false;
+    s.closedIn = true;
+    s.closedOut = true;
+    s.peer = null;
+    s.inbox = null;
+    coupled.delete(s.hostId);
+    const text = `Failed to establish the WebSocket connection: ${message}`;
+    ws.#dispatch({ kind: "error", message: `Uncaught TypeError: ${text}`, error: new TypeError(text) });
+    ws.#dispatch({ kind: "close", code: 1006, reason: "Failed to establish websocket connection", wasClean: false });
+  }
 }
 
 function reportUncaught(error: unknown): void {
@@ -283,9 +323,11 @@ function reportUncaught(error: unknown): void {
   host.log("error", `Uncaught ${g.stack || `${g.name}: ${g.message}`}`);
 }
 
-const arrive = WebSocket.arrive;
+const { arrive, opened, failed } = WebSocket;
 // Not part of the interface workerd exposes.
 delete (WebSocket as { arrive?: unknown }).arrive;
+delete (WebSocket as { opened?: unknown }).opened;
+delete (WebSocket as { failed?: unknown }).failed;
 
 /** The other side of a pair, as a peer: what is sent arrives on a later microtask. */
 function pairPeer(target: WebSocket): Peer {
@@ -356,17 +398,24 @@ export function coupleToHost(ws: WebSocket, invocation: number, announce: (id: n
   const id = nextId++;
   // The host learns of the connection before anything is sent on it.
   announce(id);
-  const toHost: Peer = {
-    receive(d) {
-      if (d.kind === "message") host.socket(id, typeof d.data === "string" ? d.data : new Uint8Array(d.data), 0, "");
-      else if (d.kind === "close") host.socket(id, null, d.code, d.reason);
-    },
-  };
+  const toHost = hostPeer(id);
   s.used = true;
   s.forward = toHost;
   const inbox = s.inbox ?? [];
   s.inbox = null;
   for (let i = 0; i < inbox.length; i++) toHost.receive(inbox[i]!);
+  if (s.outbound) {
+    // A connection fetch() opened, passed on: what its server sends goes to this one's peer (above),
+    // and what that peer sends goes to the server, through a socket that only forwards.
+    const relay = new WebSocket(undefined, TOKEN);
+    const r = stateOf(relay);
+    r.used = true;
+    r.inbox = null;
+    r.forward = s.peer;
+    coupled.set(id, relay);
+    if (s.peer !== null) host.socket(s.hostId, null, SOCKET_ACCEPTED, "");
+    return id;
+  }
   // The other side sends to `ws`, which now forwards to the host; it is the one the host's peer talks to.
   const other = partnerOf.get(ws);
   if (other !== undefined) {
@@ -401,6 +450,44 @@ export function hostSocketEvent(id: number, data: string | Uint8Array | null, co
   }
   arrive(ws, { kind: "close", code, reason, wasClean: true });
 }
+
+/** What a socket sends on the host's connection `id`. */
+function hostPeer(id: number): Peer {
+  return {
+    receive(d) {
+      if (d.kind === "message") host.socket(id, typeof d.data === "string" ? d.data : new Uint8Array(d.data), 0, "");
+      else if (d.kind === "close") host.socket(id, null, d.code, d.reason);
+    },
+  };
+}
+
+/**
+ * A socket for an outbound connection the host is opening under a new id (a fetch() with
+ * `Upgrade: websocket`, or `new WebSocket(url)`): what the server sends before the function
+ * has the socket is kept in it. `release` forgets it when the server does not accept.
+ */
+export function outboundSocket(ws?: WebSocket): { id: number; socket: WebSocket; release(): void } {
+  const socket = ws ?? new WebSocket(undefined, TOKEN);
+  const s = stateOf(socket);
+  const id = nextId++;
+  s.outbound = true;
+  s.hostId = id;
+  s.peer = hostPeer(id);
+  coupled.set(id, socket);
+  return {
+    id,
+    socket,
+    release() {
+      s.peer = null;
+      s.closedIn = true;
+      s.closedOut = true;
+      coupled.delete(id);
+    },
+  };
+}
+
+/** For `new WebSocket(url)` (outbound.ts): its state's setters. */
+export const constructed = { opened: (ws: WebSocket, protocol: string) => opened(ws, protocol), failed: (ws: WebSocket, message: string) => failed(ws, message), markConnecting: (ws: WebSocket, url: string) => Object.assign(stateOf(ws), { connecting: true, accepted: true, url }) };
 
 /** The invocation is over: the host has dropped its connections. */
 export function finishSockets(): void {
