@@ -19,17 +19,16 @@
  * - a viewer gone without a close frame is a 1006 for the function.
  */
 import type { IncomingMessage } from "node:http";
-import type { EventEmitter } from "node:events";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { HeaderList } from "../src/shared/http.ts";
+import { CLOSE_REPLY_MS, holdCloseReply } from "../src/runtime/index.ts";
 import { MAX_WEBSOCKET_BUFFERED_BYTES, MAX_WEBSOCKET_MESSAGE_BYTES, closeReason, sendableCloseCode, type WebSocketEnd } from "../src/shared/websocket.ts";
 
 /** Lines `ws` writes itself in the 101 (or that must not be in one). */
 const OWN_LINES = new Set(["upgrade", "connection", "sec-websocket-accept", "sec-websocket-extensions", "sec-websocket-protocol", "content-length", "transfer-encoding"]);
 
-/** How long the node holds its answer to a viewer's close frame for the function's own close. */
-export const CLOSE_REPLY_MS = 2_000;
+export { CLOSE_REPLY_MS };
 
 interface Pending {
   headers: HeaderList;
@@ -118,32 +117,4 @@ function join(ws: WebSocket, end: WebSocketEnd): void {
       } else answerClose(code, reason);
     },
   });
-}
-
-/**
- * `ws` answers a peer's close frame as soon as it parses it (the same code back). This keeps its
- * bookkeeping (the frame is recorded, the socket read to its end) but not the answer: `onClose`
- * gets the frame's code (1005: none) and reason, and whoever calls `ws.close()` later answers.
- * False when this `ws` does not have the internals this relies on (then it answers itself).
- */
-function holdCloseReply(ws: WebSocket, onClose: (code: number, reason: Buffer) => void): boolean {
-  const receiver = (ws as unknown as { _receiver?: EventEmitter | null })._receiver;
-  const own = receiver?.listeners("conclude");
-  if (receiver == null || own === undefined || own.length !== 1 || typeof own[0] !== "function") return false;
-  const conclude = own[0] as (this: unknown, code: number, reason: Buffer) => void;
-  receiver.removeListener("conclude", conclude);
-  receiver.on("conclude", function (this: unknown, code: number, reason: Buffer) {
-    // The answer to a close the node sent first: `ws` ends the connection as usual.
-    if (ws.readyState !== ws.OPEN) return conclude.call(this, code, reason);
-    const socket = ws as unknown as { close: WebSocket["close"] };
-    // `ws`'s handler ends with this.close(code, reason): an own no-op hides it for that call only.
-    socket.close = () => {};
-    try {
-      conclude.call(this, code, reason);
-    } finally {
-      delete (socket as { close?: unknown }).close;
-    }
-    onClose(code, reason);
-  });
-  return true;
 }

@@ -12,6 +12,7 @@ export type { NodeIdentity } from "./lambda-context.ts";
 export { createHostServices } from "./services.ts";
 export type { HostServicesOptions } from "./services.ts";
 export { createGuardedFetch, refusedReason } from "./fetch-guard.ts";
+export { CLOSE_REPLY_MS, holdCloseReply } from "./ws-close.ts";
 export type { FetchPolicy } from "./fetch-guard.ts";
 export { createBindings, BINDING_KINDS, registerBindingKind } from "./bindings/index.ts";
 export type { BindingDecl, BindingKind } from "./bindings/index.ts";

@@ -20,6 +20,7 @@ import { headerLines, type HeaderList, type RequestData, type ResponseData } fro
 import { MAX_WEBSOCKET_BUFFERED_BYTES, MAX_WEBSOCKET_MESSAGE_BYTES, closeReason, sendableCloseCode, type WebSocketEnd } from "../shared/websocket.ts";
 import type { AddressGuard } from "./fetch-guard.ts";
 import type { FetchOptions } from "./host-services.ts";
+import { CLOSE_REPLY_MS, holdCloseReply } from "./ws-close.ts";
 
 /** A connection a handshake subrequest opened: joined to the function's socket, or dropped when nobody takes it. */
 export interface OutboundWebSocket {
@@ -117,7 +118,19 @@ export function openWebSocket(request: RequestData, options: FetchOptions, guard
         const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
         arrive({ kind: "message", data: isBinary ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : bytes.toString("utf8") });
       });
+      // A server's close frame reaches the function first: its own close (or the automatic reply) answers it.
+      let serverClosed = false;
+      let replyTimer: ReturnType<typeof setTimeout> | undefined;
+      holdCloseReply(ws, (code, reason) => {
+        serverClosed = true;
+        const text = reason.toString("utf8");
+        replyTimer = setTimeout(() => answerClose(ws, code, text), CLOSE_REPLY_MS);
+        replyTimer.unref?.();
+        arrive({ kind: "close", code, reason: text });
+      });
       ws.on("close", (code, reason) => {
+        clearTimeout(replyTimer);
+        if (serverClosed) return;
         if (tooLarge) arrive({ kind: "close", code: 1009, reason: "Message is too large" });
         else if (code === 1006) arrive({ kind: "lost" });
         else arrive({ kind: "close", code, reason: reason.toString("utf8") });
@@ -134,11 +147,9 @@ export function openWebSocket(request: RequestData, options: FetchOptions, guard
               ws.send(data);
             },
             close(code, reason) {
+              clearTimeout(replyTimer);
               if (code === 1006) ws.terminate();
-              else if (ws.readyState === ws.OPEN) {
-                if (sendableCloseCode(code)) ws.close(code, closeReason(reason));
-                else ws.close();
-              }
+              else answerClose(ws, code, reason);
             },
           });
           const early = kept;
@@ -153,6 +164,13 @@ export function openWebSocket(request: RequestData, options: FetchOptions, guard
       resolve({ status: 101, statusText: res?.statusMessage ?? "Switching Protocols", headers: res === undefined ? [] : headerLines(res.rawHeaders), body: null, url: url.href, redirected: false, webSocket: connection });
     });
   });
+}
+
+/** A close frame with `code` (none for a code a peer may not send) and the reason cut to fit. */
+function answerClose(ws: WebSocket, code: number, reason: string): void {
+  if (ws.readyState !== ws.OPEN) return;
+  if (sendableCloseCode(code)) ws.close(code, closeReason(reason));
+  else ws.close();
 }
 
 function give(end: WebSocketEnd, a: Arrival): void {
