@@ -12,6 +12,7 @@ import { WebSocketServer } from "ws";
 import { startFleet, type Fleet } from "../helpers/fleet.ts";
 
 let fleet: Fleet;
+let originPort = 0;
 let origin: WebSocketServer;
 const HOST = "127.0.0.1";
 
@@ -51,6 +52,25 @@ export default { async fetch(req) {
   throw new Error("changed my mind");
 } };`;
 
+/** Outbound WebSockets to the origin's server by another name (localhost: not this distribution's host). */
+const OUTBOUND = `
+export default { async fetch(req, env) {
+  const u = new URL(req.url);
+  const port = u.searchParams.get("port");
+  if (u.pathname.startsWith("/proxy/")) return fetch("http://localhost:" + port + "/proxied", { headers: { Upgrade: "websocket" } });
+  const ws = new WebSocket("ws://localhost:" + port + "/outbound");
+  const seen = [];
+  const next = () => new Promise((r) => ws.addEventListener("message", (e) => r(e.data), { once: true }));
+  let got = next();
+  await new Promise((r) => ws.addEventListener("open", r));
+  seen.push(await got);
+  got = next();
+  ws.send("from the worker");
+  seen.push(await got);
+  ws.close(4300, "done");
+  return new Response(seen.join("|"));
+} };`;
+
 /** Origin connections by path, to see which the node closed. */
 const originConnections = new Map<string, import("ws").WebSocket>();
 
@@ -63,10 +83,12 @@ before(async () => {
   });
   await new Promise((resolve) => origin.once("listening", resolve));
   const port = (origin.address() as { port: number }).port;
+  originPort = port;
   fleet = await startFleet({ nodes: 1 });
   await fleet.publish("echo", ECHO, { cpuMs: 200 });
   await fleet.publish("auth", AUTH);
   await fleet.publish("throws", OPENS_THEN_THROWS);
+  await fleet.publish("outbound", OUTBOUND);
   const fn = (name: string) => ({ function: name, alias: "live", includeBody: false });
   const seq = await fleet.distribution("live", {
     hostnames: [HOST],
@@ -75,6 +97,8 @@ before(async () => {
       { pathPattern: "/pass/*", originId: "ws", functions: { "viewer-request": fn("auth") } },
       { pathPattern: "/pass-down/*", originId: "down", functions: { "viewer-request": fn("auth") } },
       { pathPattern: "/opens-then-throws/*", originId: "ws", functions: { "viewer-request": fn("throws") } },
+      { pathPattern: "/outbound/*", originId: "ws", functions: { "viewer-request": fn("outbound") } },
+      { pathPattern: "/proxy/*", originId: "ws", functions: { "viewer-request": fn("outbound") } },
     ],
     defaultBehavior: { originId: "ws", functions: { "viewer-request": fn("echo") } },
   });
@@ -279,5 +303,20 @@ test("a handler that floods a viewer that does not read loses that connection on
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([closed, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error("the flooded connection was not dropped")), 15_000)))]);
   clearTimeout(timer);
+  assert.equal(await openSockets(0), 0);
+});
+
+test("outbound WebSockets on an edge node: new WebSocket() from a request's handler, and a fetched socket returned to the viewer", async () => {
+  const res = await fetch(`${fleet.nodes[0]!.url}/outbound/x?port=${originPort}`, { headers: { host: HOST } });
+  assert.equal(await res.text(), "origin saw /outbound|origin echo: from the worker");
+  const c = await open(`/proxy/feed?port=${originPort}`);
+  assert.equal(await c.next(), "origin saw /proxied");
+  c.ws.send("through the worker");
+  assert.equal(await c.next(), "origin echo: through the worker");
+  const originSide = originConnections.get("/proxied")!;
+  const originClosed = new Promise<number>((resolve) => originSide.once("close", (code) => resolve(code)));
+  c.ws.close(4100, "viewer done");
+  assert.equal(await originClosed, 4100);
+  await c.closed;
   assert.equal(await openSockets(0), 0);
 });
