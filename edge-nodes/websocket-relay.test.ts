@@ -8,6 +8,7 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { WebSocket as WsClient } from "ws";
 import type { WebSocketEnd, WebSocketPeer } from "../src/shared/websocket.ts";
 import { CLOSE_REPLY_MS, createRelay } from "./websocket-relay.ts";
 
@@ -24,7 +25,7 @@ function scripted(answer?: [number, string]): Scripted {
     calls: [],
     peer: null,
     closed: new Promise((resolve) => (closedWith = resolve)),
-    send: (data) => void end.calls.push(`message ${String(data)}`),
+    send: (data) => void end.calls.push(`message ${data.length > 100 ? `of ${data.length}` : String(data)}`),
     close(code, reason) {
       end.calls.push(`close ${code} ${reason}`);
       closedWith([code, reason]);
@@ -39,7 +40,12 @@ function scripted(answer?: [number, string]): Scripted {
 const relay = createRelay();
 let next: Scripted | undefined;
 const server = createServer();
-server.on("upgrade", (req, socket, head) => relay(req, socket, head, { headers: [], end: next! }));
+/** The node's side of the latest connection, to count what crossed the wire. */
+let lastSocket: import("node:stream").Duplex | undefined;
+server.on("upgrade", (req, socket, head) => {
+  lastSocket = socket;
+  relay(req, socket, head, { headers: [], end: next! });
+});
 await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
 const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/`;
 after(() => new Promise<void>((resolve) => server.close(() => resolve())));
@@ -102,4 +108,54 @@ test("a close the function starts is answered by the viewer and reaches the func
   assert.deepEqual([ev.code, ev.reason], [4010, "function first"]);
   // Node's client answers with the code only.
   assert.equal((await end.closed)[0], 4010);
+});
+
+/** A `ws` client that offers permessage-deflate, once open. */
+async function compressingViewer(): Promise<{ ws: WsClient; closed: Promise<[number, string]>; next(): Promise<string> }> {
+  const ws = new WsClient(url, { perMessageDeflate: true });
+  const closed = new Promise<[number, string]>((resolve) => ws.on("close", (code, reason) => resolve([code, String(reason)])));
+  const messages: string[] = [];
+  const waiting: Array<() => void> = [];
+  ws.on("message", (data) => {
+    messages.push(String(data));
+    waiting.splice(0).forEach((w) => w());
+  });
+  await new Promise((resolve, reject) => {
+    ws.once("open", resolve);
+    ws.once("error", reject);
+  });
+  let taken = 0;
+  const next = async (): Promise<string> => {
+    while (taken >= messages.length) await new Promise<void>((resolve) => waiting.push(resolve));
+    return messages[taken++]!;
+  };
+  return { ws, closed, next };
+}
+
+test("permessage-deflate when the viewer offers it: large messages both ways, compressed on the wire", async () => {
+  next = scripted([1000, ""]);
+  const end = next;
+  const v = await compressingViewer();
+  assert.match(v.ws.extensions, /^permessage-deflate/);
+  const big = "abc".repeat(100_000);
+  v.ws.send(big);
+  end.peer!.message(big.toUpperCase());
+  assert.equal(await v.next(), big.toUpperCase());
+  assert.deepEqual(end.calls, [`message of ${big.length}`]);
+  const socket = lastSocket as import("node:net").Socket;
+  assert.ok(socket.bytesRead < 20_000 && socket.bytesWritten < 20_000, `${socket.bytesRead} bytes read, ${socket.bytesWritten} written for two 300 kB messages`);
+  v.ws.close(1000);
+  await v.closed;
+});
+
+test("a compressed message that inflates past 1 MiB (a zip bomb) closes the connection with 1009 and never reaches the function", async () => {
+  next = scripted();
+  const end = next;
+  const v = await compressingViewer();
+  const bomb = Buffer.alloc(8 * 1024 * 1024);
+  v.ws.send(bomb);
+  const [code] = await v.closed;
+  assert.equal(code, 1009);
+  assert.deepEqual(await end.closed, [1009, "Message is too large"]);
+  assert.deepEqual(end.calls, ["close 1009 Message is too large"]);
 });

@@ -4,7 +4,8 @@
  * Worker's own 101 headers added, its `Sec-WebSocket-Protocol` chosen when the
  * viewer offered it) and frames are relayed both ways between the viewer and
  * the function's connection (`WebSocketEnd`):
- * - a viewer message over 1 MiB closes the connection with 1009, as Cloudflare;
+ * - a viewer message over 1 MiB closes the connection with 1009, as Cloudflare
+ *   (inflated size, when the viewer negotiated permessage-deflate);
  * - the function's close goes to the viewer (a code a peer may not send, such as
  *   1005, becomes a close without a code; the reason is cut to 123 bytes), 1006
  *   (the function failed or was killed) drops the connection;
@@ -42,7 +43,11 @@ export function createRelay(): Relay {
   const wss = new WebSocketServer({
     noServer: true,
     clientTracking: false,
-    perMessageDeflate: false,
+    // Compression when the viewer offers it (RFC 7692). The 1 MiB cap applies to a message as
+    // inflated, so a small compressed frame that inflates past it (a zip bomb) closes with 1009
+    // as soon as the cap is crossed; inflation runs on zlib's thread pool, at most 10 at a time
+    // (`ws`'s default). Messages under 1 KiB go out uncompressed.
+    perMessageDeflate: { threshold: 1024, concurrencyLimit: 10 },
     maxPayload: MAX_WEBSOCKET_MESSAGE_BYTES,
     handleProtocols: (offered, req) => {
       const chosen = pending.get(req)?.protocol ?? null;
