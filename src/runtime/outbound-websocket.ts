@@ -11,8 +11,10 @@
  * MAX_WEBSOCKET_MESSAGE_BYTES closes the connection with 1009 (the function sees
  * it too); a server that reads slower than the function sends has at most
  * MAX_WEBSOCKET_BUFFERED_BYTES queued, then its connection is dropped (1006 for
- * the function). Compression is not offered. Redirects are not followed (a 3xx
- * is the answer).
+ * the function). Compression (permessage-deflate) is offered when the request
+ * asks for it (`new WebSocket` does, as workerd); the message cap then counts
+ * inflated bytes, so a compressed zip bomb closes with 1009 as soon as it
+ * inflates past it. Redirects are not followed (a 3xx is the answer).
  */
 import type { ClientRequest, IncomingMessage } from "node:http";
 import { WebSocket } from "ws";
@@ -55,16 +57,18 @@ export function openWebSocket(request: RequestData, options: FetchOptions, guard
     if (options.signal.aborted) return reject(options.signal.reason);
     const headers: Record<string, string> = {};
     let protocols: string[] = [];
+    let deflate = false;
     for (const [name, value] of request.headers) {
       const lower = name.toLowerCase();
-      if (lower === "sec-websocket-protocol") protocols = protocols.concat(value.split(",").map((p) => p.trim()).filter((p) => p !== ""));
+      if (lower === "sec-websocket-extensions") deflate ||= value.split(",").some((e) => e.split(";")[0]!.trim().toLowerCase() === "permessage-deflate");
+      else if (lower === "sec-websocket-protocol") protocols = protocols.concat(value.split(",").map((p) => p.trim()).filter((p) => p !== ""));
       else if (!OWN_LINES.has(lower)) headers[lower] = lower in headers ? `${headers[lower]}, ${value}` : value;
     }
     const target = new URL(url);
     target.protocol = url.protocol === "https:" ? "wss:" : "ws:";
     let ws: WebSocket;
     try {
-      ws = new WebSocket(target, protocols, { headers, lookup: guard.lookup, perMessageDeflate: false, followRedirects: false, handshakeTimeout: timeoutMs, maxPayload: MAX_WEBSOCKET_MESSAGE_BYTES });
+      ws = new WebSocket(target, protocols, { headers, lookup: guard.lookup, perMessageDeflate: deflate, followRedirects: false, handshakeTimeout: timeoutMs, maxPayload: MAX_WEBSOCKET_MESSAGE_BYTES });
     } catch (err) {
       return reject(new TypeError(`WebSocket handshake with ${url.host}: ${err instanceof Error ? err.message : String(err)}`));
     }

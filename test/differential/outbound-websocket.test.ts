@@ -6,11 +6,14 @@
  * and reports what it saw; the echo server records what it saw of each
  * connection. Both reports must match, per path.
  *
- * Not compared (they differ, recorded in DIVERGENCES.md): the socket's
- * `extensions` (workerd: null; verge: ""), an `error` event workerd dispatches
- * on a constructed socket the Worker closes ("Network connection lost"), the
- * Sec-WebSocket-Protocol line the server gets (workerd "a, b", `ws` "a,b") and
- * the offer of permessage-deflate (workerd offers it for `new WebSocket`).
+ * The echo server takes permessage-deflate when offered: `new WebSocket` offers
+ * it in both, and a fetch() that asks for it gets it.
+ *
+ * Not compared (they differ, recorded in DIVERGENCES.md): an `error` event
+ * workerd dispatches on a constructed socket the Worker closes ("Network
+ * connection lost"), and how the server's request spells the
+ * Sec-WebSocket-Protocol and Sec-WebSocket-Extensions offers (workerd "a, b"
+ * and "permessage-deflate", `ws` "a,b" and "permessage-deflate; client_max_window_bits").
  */
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -32,7 +35,7 @@ export default { async fetch(req, env) {
     if (u.pathname === "/echo") {
       const res = await fetch(target, { headers: { Upgrade: "websocket" } });
       const ws = res.webSocket;
-      out.push(res.status + " " + res.statusText + " " + typeof ws + " rs " + ws.readyState + " url " + ws.url + " protocol " + JSON.stringify(ws.protocol));
+      out.push(res.status + " " + res.statusText + " " + typeof ws + " rs " + ws.readyState + " url " + ws.url + " protocol " + JSON.stringify(ws.protocol) + " extensions " + JSON.stringify(ws.extensions));
       out.push("accept/upgrade headers " + ["upgrade", "connection"].map((h) => res.headers.get(h)).join(" "));
       ws.accept();
       let got = next(ws);
@@ -44,6 +47,15 @@ export default { async fetch(req, env) {
       const closed = closeOf(ws);
       ws.close(4001, "done");
       out.push("after close rs " + ws.readyState, await closed, "rs " + ws.readyState);
+    } else if (u.pathname === "/deflate") {
+      const res = await fetch(target, { headers: { Upgrade: "websocket", "Sec-WebSocket-Extensions": "permessage-deflate" } });
+      const ws = res.webSocket;
+      ws.accept();
+      out.push("header " + res.headers.get("sec-websocket-extensions") + " extensions " + JSON.stringify(ws.extensions));
+      const got = next(ws);
+      ws.send("z".repeat(100000));
+      out.push((await got).length);
+      ws.close(1000);
     } else if (u.pathname === "/noaccept") {
       const res = await fetch(target, { headers: { Upgrade: "websocket" } });
       for (const f of [() => res.webSocket.send("x"), () => res.webSocket.close()]) try { f(); out.push("ok"); } catch (e) { out.push(e.name + ": " + e.message); }
@@ -70,7 +82,7 @@ export default { async fetch(req, env) {
       const ws = new WebSocket(target.replace("http", "ws"), ["a", "b"]);
       out.push("rs " + ws.readyState + " url " + ws.url + " binaryType " + ws.binaryType);
       try { ws.send("early"); } catch (e) { out.push(e.name + ": " + e.message); }
-      await new Promise((resolve) => ws.addEventListener("open", (e) => { out.push("open " + e.type + " rs " + ws.readyState + " protocol " + ws.protocol); resolve(); }));
+      await new Promise((resolve) => ws.addEventListener("open", (e) => { out.push("open " + e.type + " rs " + ws.readyState + " protocol " + ws.protocol + " extensions " + ws.extensions); resolve(); }));
       const got = next(ws);
       ws.send("x");
       out.push(await got);
@@ -104,14 +116,14 @@ let verge: Verge;
 const seen = new Map<string, string[]>();
 
 before(async () => {
-  echo = new WebSocketServer({ host: "127.0.0.1", port: 0, handleProtocols: (offered) => (offered.has("b") ? "b" : false) });
+  echo = new WebSocketServer({ host: "127.0.0.1", port: 0, perMessageDeflate: true, handleProtocols: (offered) => (offered.has("b") ? "b" : false) });
   echo.on("connection", (ws, req) => {
     const path = (req.url ?? "").split("?")[0]!;
     const log = seen.get(path) ?? [];
     seen.set(path, log);
-    log.push(`connected x-custom=${req.headers["x-custom"]}`);
+    log.push(`connected x-custom=${req.headers["x-custom"]} extensions=${ws.extensions}`);
     ws.on("message", (data, isBinary) => {
-      log.push(`got ${isBinary ? "bytes" : "text"} ${String(data)}`);
+      log.push(`got ${isBinary ? "bytes" : "text"} ${String(data).length > 40 ? `${String(data).length} characters` : String(data)}`);
       if (String(data) === "close me") ws.close(4005, "server closing");
       else ws.send(isBinary ? data : `echo:${String(data)}`, { binary: isBinary });
     });
@@ -144,7 +156,7 @@ async function serverSaw(path: string): Promise<string[]> {
   return log;
 }
 
-for (const path of ["/echo", "/noaccept", "/http", "/post", "/proto", "/server-closes", "/ctor", "/ctor-refused", "/ctor-bad"]) {
+for (const path of ["/echo", "/deflate", "/noaccept", "/http", "/post", "/proto", "/server-closes", "/ctor", "/ctor-refused", "/ctor-bad"]) {
   test(`${path}: what the Worker and the server saw`, async () => {
     const mfBody = await (await mf.dispatchFetch(`http://localhost${path}`)).text();
     const mfServer = await serverSaw(path);

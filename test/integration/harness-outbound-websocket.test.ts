@@ -1,7 +1,7 @@
 /**
  * Outbound WebSockets in the harness (a `ws` server on 127.0.0.1): the address
  * rules and the subrequest limit of fetch() apply to handshakes; the caps on a
- * server's message and on what waits for a slow server; an accepted socket
+ * server's message (inflated, when compressed) and on what waits for a slow server; an accepted socket
  * holds the invocation after it answered (its listeners keep running, the report
  * settles when it closes) while one never accepted is dropped; a Worker spinning
  * in a server's message costs that connection (CPU per message, as for a
@@ -62,6 +62,15 @@ export default { async fetch(req, env) {
       await fetch(target, { headers: { Upgrade: "websocket" } });
       return new Response("left it");
     }
+    if (u.pathname === "/bomb") {
+      const ws = new WebSocket(target.replace("http", "ws"));
+      await new Promise((r) => ws.addEventListener("open", r));
+      const closed = closeOf(ws);
+      let messages = 0;
+      ws.addEventListener("message", () => messages++);
+      ws.send("send a bomb");
+      return new Response(ws.extensions + " closed " + await closed + " after " + messages + " messages");
+    }
     if (u.pathname === "/never") {
       const res = await fetch(target, { headers: { Upgrade: "websocket" } });
       res.webSocket.accept();
@@ -82,7 +91,7 @@ const WALL_MS = 2_000;
 const HELD_PAST_MS = WALL_MS + 500;
 
 before(async () => {
-  server = new WebSocketServer({ host: "127.0.0.1", port: 0, maxPayload: 64 * 1024 * 1024 });
+  server = new WebSocketServer({ host: "127.0.0.1", port: 0, maxPayload: 64 * 1024 * 1024, perMessageDeflate: true });
   server.on("connection", (ws, req) => {
     const path = req.url ?? "";
     const log: string[] = [];
@@ -92,6 +101,7 @@ before(async () => {
       const text = String(data);
       log.push(`got ${text.length > 40 ? `${text.length} bytes` : text}`);
       if (text === "send me a big one") ws.send("b".repeat(1024 * 1024 + 1));
+      else if (text === "send a bomb") ws.send(Buffer.alloc(8 * 1024 * 1024), { compress: true });
       else if (text === "ask spin") ws.send("spin");
       // Later than the Worker's wall budget: only an invocation held open past it still listens.
       else if (text === "ping") setTimeout(() => ws.send("echo:ping"), HELD_PAST_MS);
@@ -145,6 +155,12 @@ test("a server message over 1 MiB closes the connection with 1009; a Worker send
   assert.equal(await closedLine("/big"), "closed 1009 ");
   assert.equal(await (await v.dispatchFetch("http://localhost/flood")).text(), "closed 1006 ");
   assert.equal(await closedLine("/flood"), "closed 1006 ");
+});
+
+test("new WebSocket() negotiates compression; a compressed message inflating past 1 MiB closes with 1009 and is never delivered", async () => {
+  const v = verge();
+  assert.match(await (await v.dispatchFetch("http://localhost/bomb")).text(), /^permessage-deflate.* closed 1009 Message is too large after 0 messages$/);
+  assert.equal(await closedLine("/bomb"), "closed 1009 ");
 });
 
 test("an accepted socket holds the invocation after it answered; one never accepted is dropped when it ends", async () => {

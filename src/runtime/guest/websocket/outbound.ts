@@ -49,14 +49,15 @@ type Result = GuestResponseHead & { body: GuestBody; webSocket?: true };
 export function connect(ws: WebSocket, href: string, protocols: string[]): void {
   constructed.markConnecting(ws, href);
   const { id, release } = outboundSocket(ws);
-  const headers: Array<[string, string]> = [["upgrade", "websocket"]];
+  // As workerd, a constructed socket offers compression (the host caps a message as inflated).
+  const headers: Array<[string, string]> = [["upgrade", "websocket"], ["sec-websocket-extensions", "permessage-deflate"]];
   if (protocols.length > 0) headers.push(["sec-websocket-protocol", protocols.join(", ")]);
   const payload: FetchOpPayload = { method: "GET", url: href.replace(/^ws/, "http"), headers, body: null, redirect: "manual", webSocket: id };
   callOp<Result>("fetch", payload).then(
     (r) => {
       if (r.webSocket === true) {
-        const chosen = r.headers.find(([name]) => name.toLowerCase() === "sec-websocket-protocol");
-        constructed.opened(ws, chosen === undefined ? "" : chosen[1]);
+        const chosen = (name: string): string | undefined => r.headers.find(([n]) => n.toLowerCase() === name)?.[1];
+        constructed.opened(ws, chosen("sec-websocket-protocol") ?? "", chosen("sec-websocket-extensions") ?? null);
         return;
       }
       if (r.body !== null && !(r.body instanceof Uint8Array)) callOp("stream.cancel", { stream: r.body.stream }).catch(() => {});

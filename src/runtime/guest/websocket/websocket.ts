@@ -96,6 +96,8 @@ interface SocketState {
   closeWhenOpen: { code: number; reason: string } | null;
   url: string | null;
   protocol: string;
+  /** What the server agreed to for `new WebSocket(url)` (null: nothing); "" for any other socket. */
+  extensions: string | null;
 }
 
 let stateOf: (ws: WebSocket) => SocketState;
@@ -133,7 +135,7 @@ export class WebSocket extends EventTarget {
       target = { href: socketUrl(url), protocols: protocolList(protocols) };
     }
     super();
-    this.#s = { accepted: false, used: false, closedOut: false, closedIn: false, inbox: [], peer: null, forward: null, binaryType: "arraybuffer", handlers: {}, hostId: 0, invocation: 0, tunnel: 0, outbound: false, connecting: false, closeWhenOpen: null, url: null, protocol: "" };
+    this.#s = { accepted: false, used: false, closedOut: false, closedIn: false, inbox: [], peer: null, forward: null, binaryType: "arraybuffer", handlers: {}, hostId: 0, invocation: 0, tunnel: 0, outbound: false, connecting: false, closeWhenOpen: null, url: null, protocol: "", extensions: "" };
     if (target !== null) connect(this, target.href, target.protocols);
   }
 
@@ -148,9 +150,8 @@ export class WebSocket extends EventTarget {
   get protocol(): string {
     return this.#s.protocol;
   }
-  get extensions(): string {
-    void this.#s;
-    return "";
+  get extensions(): string | null {
+    return this.#s.extensions;
   }
   get binaryType(): string {
     return this.#s.binaryType;
@@ -292,11 +293,12 @@ export class WebSocket extends EventTarget {
   static arrive(ws: WebSocket, d: Delivery): void {
     ws.#arrive(d);
   }
-  /** `new WebSocket(url)`'s connection is open (`protocol`: the server's choice): "open", then what arrived meanwhile. */
-  static opened(ws: WebSocket, protocol: string): void {
+  /** `new WebSocket(url)`'s connection is open (`protocol`, `extensions`: the server's choices): "open", then what arrived meanwhile. */
+  static opened(ws: WebSocket, protocol: string, extensions: string | null): void {
     const s = ws.#s;
     s.connecting = false;
     s.protocol = protocol;
+    s.extensions = extensions;
     host.socket(s.hostId, null, SOCKET_ACCEPTED, "");
     ws.#dispatch({ kind: "open" });
     ws.#flush();
@@ -487,7 +489,7 @@ export function outboundSocket(ws?: WebSocket): { id: number; socket: WebSocket;
 }
 
 /** For `new WebSocket(url)` (outbound.ts): its state's setters. */
-export const constructed = { opened: (ws: WebSocket, protocol: string) => opened(ws, protocol), failed: (ws: WebSocket, message: string) => failed(ws, message), markConnecting: (ws: WebSocket, url: string) => Object.assign(stateOf(ws), { connecting: true, accepted: true, url }) };
+export const constructed = { opened: (ws: WebSocket, protocol: string, extensions: string | null) => opened(ws, protocol, extensions), failed: (ws: WebSocket, message: string) => failed(ws, message), markConnecting: (ws: WebSocket, url: string) => Object.assign(stateOf(ws), { connecting: true, accepted: true, url }) };
 
 /** The invocation is over: the host has dropped its connections. */
 export function finishSockets(): void {
