@@ -14,8 +14,10 @@ const rt = createChildRuntime({ fetch: {} });
 after(() => rt.dispose());
 
 let n = 0;
+// The wall budget is roomy so that a CPU-bound attack ends on its CPU budget even when the suite
+// loads the machine (at a load average of 10 on 2 cores, 50 ms of CPU took more than 2 s of wall).
 function decl(code: string, limits: LimitsOptions = {}): FunctionDecl {
-  return { source: { id: `fn-${++n}`, code, format: "esm" }, limits: resolveLimits({ cpuMs: 50, wallMs: 2_000, memoryMb: 64, ...limits }), bindings: {} };
+  return { source: { id: `fn-${++n}`, code, format: "esm" }, limits: resolveLimits({ cpuMs: 50, wallMs: 10_000, memoryMb: 64, ...limits }), bindings: {} };
 }
 
 const healthy = rt.register(decl(`export default { fetch: () => new Response("healthy") }`));
