@@ -14,6 +14,7 @@ import type { FetchPolicy } from "../runtime/fetch-guard.ts";
 import { buildDistribution, validateUpstream, type DistributionOptions } from "./distribution.ts";
 import type { RouteData } from "./route.ts";
 import { validateBindingOptions, type ServiceFunction } from "./binding-options.ts";
+import { assetsBinding, resolveAssetsOption, type AssetsOptions, type ResolvedAssets } from "./assets.ts";
 
 export interface ModuleDefinition {
   type: "ESModule";
@@ -72,6 +73,12 @@ export interface VergeOptions {
    * `Request` in this (the test's) process and the function's `Response` is what it gets.
    */
   serviceBindings?: Record<string, ServiceFunction>;
+  /**
+   * Static assets, as Miniflare 4's `assets`: `{ directory, binding?, assetConfig?, routerConfig? }`.
+   * Requests for files are answered from the directory before the Worker runs (Cloudflare's
+   * routing); `binding` gives the Worker `env.<binding>.fetch()` onto them.
+   */
+  assets?: AssetsOptions;
 }
 
 
@@ -86,6 +93,8 @@ export interface ResolvedOptions {
   env: Record<string, unknown>;
   /** The functions of `serviceBindings`, by binding name (they never cross to the child). */
   services: Record<string, ServiceFunction>;
+  /** `assets`, read: served by dispatchFetch before the Worker. */
+  assets: ResolvedAssets | undefined;
 }
 
 /** How long a pipeline request may take to answer before the harness deems its process wedged (see pipelineRoute). */
@@ -93,7 +102,7 @@ const COLLAPSE_WAIT_MS = 10_000;
 const WATCHDOG_GRACE_MS = 2_000;
 
 const EVENTS: CloudFrontEventType[] = ["viewer-request", "origin-request", "origin-response", "viewer-response"];
-const KNOWN = new Set(["script", "scriptPath", "modules", "sourceMap", "bindings", "secrets", "compatibilityDate", "compatibilityFlags", "limits", "event", "upstream", "distribution", "outbound", "name", "kvNamespaces", "kvPersist", "serviceBindings"]);
+const KNOWN = new Set(["script", "scriptPath", "modules", "sourceMap", "bindings", "secrets", "compatibilityDate", "compatibilityFlags", "limits", "event", "upstream", "distribution", "outbound", "name", "kvNamespaces", "kvPersist", "serviceBindings", "assets"]);
 
 export function validateOptions(raw: VergeOptions): { config: ResolvedOptions | null; diagnostics: Diagnostic[] } {
   const d: Diagnostic[] = [];
@@ -163,6 +172,11 @@ export function validateOptions(raw: VergeOptions): { config: ResolvedOptions | 
 
   const services: Record<string, ServiceFunction> = {};
   const bindings = validateBindingOptions(raw, d, services);
+  const assets = resolveAssetsOption(raw.assets, typeof raw.compatibilityDate === "string" ? raw.compatibilityDate : undefined, Array.isArray(raw.compatibilityFlags) ? raw.compatibilityFlags : undefined, d);
+  if (assets?.binding !== undefined) {
+    if (bindings[assets.binding] !== undefined) d.push({ path: "assets.binding", message: `the binding ${assets.binding} is also declared in ${bindings[assets.binding]!.type === "kv" ? "kvNamespaces" : bindings[assets.binding]!.type === "service" ? "serviceBindings" : bindings[assets.binding]!.type === "secret" ? "secrets" : "bindings"}` });
+    else bindings[assets.binding] = assetsBinding(assets);
+  }
   if (raw.compatibilityFlags !== undefined && (!Array.isArray(raw.compatibilityFlags) || raw.compatibilityFlags.some((f) => typeof f !== "string"))) {
     d.push({ path: "compatibilityFlags", message: `expected an array of strings, found ${describe(raw.compatibilityFlags)}` });
   }
@@ -171,6 +185,7 @@ export function validateOptions(raw: VergeOptions): { config: ResolvedOptions | 
   if (raw.sourceMap !== undefined && typeof raw.sourceMap !== "string") d.push({ path: "sourceMap", message: `expected the source map's JSON text (a string), found ${describe(raw.sourceMap)}` });
 
   const upstream = raw.upstream === undefined ? undefined : validateUpstream(raw.upstream, d);
+  if (raw.upstream !== undefined && raw.assets !== undefined) d.push({ path: "assets", message: "static assets are served without `upstream` only, for now: the edge pipeline does not serve them yet" });
   if (raw.upstream === undefined && raw.distribution !== undefined) d.push({ path: "distribution", message: "a distribution needs an origin: set `upstream` too" });
   if (raw.compatibilityDate !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(String(raw.compatibilityDate))) {
     d.push({ path: "compatibilityDate", message: `expected YYYY-MM-DD, found ${describe(raw.compatibilityDate)}` });
@@ -180,7 +195,7 @@ export function validateOptions(raw: VergeOptions): { config: ResolvedOptions | 
   const digest = createHash("sha256").update(code).update(JSON.stringify(extra)).digest("hex");
   const id = raw.name ?? `${filename}@${digest.slice(0, 12)}`;
   const env: Record<string, unknown> = {};
-  for (const [k, b] of Object.entries(bindings)) if (b.type !== "kv" && b.type !== "service") env[k] = b.value;
+  for (const [k, b] of Object.entries(bindings)) if (b.type !== "kv" && b.type !== "service" && b.type !== "assets") env[k] = b.value;
   const source = { id, code, format, filename, ...(extra.length ? { modules: extra } : {}), ...(raw.sourceMap ? { sourceMap: raw.sourceMap } : {}) };
   const outbound = raw.outbound ?? {};
   const decl: FunctionDecl = { source, limits, bindings };
@@ -194,7 +209,7 @@ export function validateOptions(raw: VergeOptions): { config: ResolvedOptions | 
     decl.route = { data, answerWithinMs };
   }
   return {
-    config: { decl, event, upstream, pipeline: upstream === undefined ? undefined : { events }, outbound, env, services },
+    config: { decl, event, upstream, pipeline: upstream === undefined ? undefined : { events }, outbound, env, services, assets },
     diagnostics: [],
   };
 }

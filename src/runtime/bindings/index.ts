@@ -10,6 +10,7 @@ import { VergeError } from "../../shared/errors.ts";
 import { describe, type Diagnostic } from "../../shared/limits.ts";
 import { kvKind } from "./kv/index.ts";
 import { serviceKind } from "./service/index.ts";
+import { assetsKind } from "./assets/index.ts";
 
 /** What a caller declares: serializable, so it crosses to the child-process host. */
 export interface BindingDecl {
@@ -66,6 +67,8 @@ export const BINDING_KINDS: Record<string, BindingKind> = {
   kv: kvKind,
   /** A Workers service binding: `{ service }` (see service/index.ts). */
   service: serviceKind,
+  /** A Worker's static assets: `{ manifest, config, directory? }` (see assets/index.ts). */
+  assets: assetsKind,
 };
 
 const NAME = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
