@@ -10,7 +10,9 @@
  * 5. Build the spec: limits from the version's config (what it was published
  *    with), env vars from the function's config plus the secrets, and a KV
  *    binding per `kvNamespaces` entry of the version's config (bindings belong
- *    to a version, as in Workers): local reads, writes through the registry (kv.ts).
+ *    to a version, as in Workers): local reads, writes through the registry (kv.ts);
+ *    the version's static assets (`config.assets`), read through assets.ts, for
+ *    the pipeline to serve and as `env.<binding>`.
  *
  * Specs are cached per version and reused while the function's `updatedAt` and
  * the signing policy stay, and kept as the same object when a rebuild comes out
@@ -25,6 +27,8 @@ import type { Dialect, FunctionInfo, SigningPolicy, VersionInfo } from "../../sr
 import type { FunctionSpec } from "../../src/runtime/index.ts";
 import { createKvHandler } from "../../src/runtime/bindings/kv/index.ts";
 import { createBindings } from "../../src/runtime/bindings/index.ts";
+import { assetsHandler } from "../../src/runtime/bindings/assets/index.ts";
+import { createAssetReader } from "./assets.ts";
 import { createEdgeKvStorage } from "./kv.ts";
 import type { EdgeStore } from "../store/index.ts";
 import type { AppliedState, VersionRef } from "../types.ts";
@@ -79,6 +83,7 @@ export function createLoader(options: LoaderOptions): Loader {
   const unavailableRetryMs = options.unavailableRetryMs ?? 1_000;
   const entries = new Map<string, Entry>();
   const bundles = store.bytes("bundles");
+  const readAsset = createAssetReader({ store, client, log });
 
   async function refuse(err: VergeError, version: VersionInfo): Promise<never> {
     log({ msg: "sync: bundle refused", code: err.code, tenant: version.tenant, function: version.function, digest: version.digest, reason: err.message });
@@ -162,7 +167,9 @@ export function createLoader(options: LoaderOptions): Loader {
         ),
         // A service binding names a function of the same tenant; the pipeline runs it (src/pipeline/services.ts).
         ...createBindings(Object.fromEntries(Object.entries(c.services ?? {}).map(([binding, service]) => [binding, { type: "service", value: { service } }]))).bindings,
+        ...(c.assets?.binding === undefined ? {} : { [c.assets.binding]: assetsHandler(c.assets.binding, { manifest: c.assets.manifest, config: c.assets.config, read: readAsset }) }),
       },
+      ...(c.assets === undefined ? {} : { assets: { manifest: c.assets.manifest, config: c.assets.config, read: readAsset } }),
     };
   }
 

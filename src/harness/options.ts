@@ -185,7 +185,6 @@ export function validateOptions(raw: VergeOptions): { config: ResolvedOptions | 
   if (raw.sourceMap !== undefined && typeof raw.sourceMap !== "string") d.push({ path: "sourceMap", message: `expected the source map's JSON text (a string), found ${describe(raw.sourceMap)}` });
 
   const upstream = raw.upstream === undefined ? undefined : validateUpstream(raw.upstream, d);
-  if (raw.upstream !== undefined && raw.assets !== undefined) d.push({ path: "assets", message: "static assets are served without `upstream` only, for now: the edge pipeline does not serve them yet" });
   if (raw.upstream === undefined && raw.distribution !== undefined) d.push({ path: "distribution", message: "a distribution needs an origin: set `upstream` too" });
   if (raw.compatibilityDate !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(String(raw.compatibilityDate))) {
     d.push({ path: "compatibilityDate", message: `expected YYYY-MM-DD, found ${describe(raw.compatibilityDate)}` });
@@ -203,6 +202,8 @@ export function validateOptions(raw: VergeOptions): { config: ResolvedOptions | 
     const distribution = buildDistribution(raw.distribution, upstream, { name: id, digest, events }, d);
     if (d.length > 0) return { config: null, diagnostics: d };
     const data: RouteData = { distribution, function: id, digest, anyHost: distribution.hostnames.length === 0, allowPrivateOrigins: outbound.allowPrivateAddresses === true, allowOriginHosts: outbound.allowHosts ?? [] };
+    // The pipeline serves them at viewer-request, before the Worker, as an edge node does.
+    if (assets !== undefined) data.assets = { manifest: assets.manifest, config: assets.config, directory: assets.directory };
     const origin = distribution.origins[0]!;
     // Everything a request may wait on before its answer: each event's wall budget, a collapsed fill, the origin.
     const answerWithinMs = events.length * limits.wallMs + COLLAPSE_WAIT_MS + origin.connectTimeoutMs + origin.readTimeoutMs + WATCHDOG_GRACE_MS;

@@ -4,6 +4,7 @@
  * process) makes further isolates of the same version cheaper; idle sandboxes
  * are evicted least-recently-used first when their heaps pass the memory budget.
  */
+import type { AssetSite } from "./assets/serve.ts";
 import type ivm from "isolated-vm";
 import type { Limits } from "../shared/limits.ts";
 import type { BindingHandler, HostServices } from "./host-services.ts";
@@ -18,6 +19,8 @@ export interface FunctionSpec {
   limits: Limits;
   env: Record<string, unknown>;
   bindings: Record<string, BindingHandler>;
+  /** The version's static assets, which an edge pipeline serves before (or after) the Worker; the pool ignores them. */
+  assets?: AssetSite;
 }
 
 export interface IsolatePoolOptions {

@@ -10,7 +10,12 @@ import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync, openSync, closeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createServer } from "node:http";
 import { Verge, hasCode } from "../../src/index.ts";
+import { listenDuringTests } from "../helpers/local-server.ts";
+
+let origin = "";
+listenDuringTests(createServer((req, res) => res.end(`origin ${req.url}`)), (url) => (origin = url));
 
 const dir = mkdtempSync(join(tmpdir(), "verge-assets-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -34,6 +39,7 @@ const WORKER = `export default {
       return new Response(r.status + " " + r.headers.get("location"));
     }
     if (url.pathname === "/binding-missing") return env.ASSETS.fetch(new URL("/nothing", request.url));
+    if (url.pathname.startsWith("/origin/")) return fetch(request);
     return new Response("worker " + request.method + " " + url.pathname);
   },
 };`;
@@ -122,4 +128,24 @@ test("bad options and directories are refused at construction, naming the option
   closeSync(openSync(join(big, "video.mp4"), "w"));
   truncateSync(join(big, "video.mp4"), 25 * 1024 * 1024 + 1);
   refused({ directory: big }, /video\.mp4 is 25\.0 MiB; an asset may be at most 25 MiB/);
+});
+
+test("with upstream, the edge pipeline serves the assets at viewer-request; other paths reach the Worker and through it the origin", async () => {
+  const v = new Verge({ modules: true, script: WORKER, compatibilityDate: "2025-06-01", upstream: origin, assets: { directory: site, binding: "ASSETS" } });
+  after(() => v.dispose());
+  const home = await v.dispatchFetch("http://site.test/");
+  assert.equal(await home.text(), "<h1>home</h1>");
+  assert.equal(home.headers.get("content-type"), "text/html; charset=utf-8");
+  assert.match(home.headers.get("x-verge-request-id") ?? "", /./, "answered by the pipeline");
+  assert.equal(v.reportOf(home), undefined, "the Worker did not run");
+  const blog = await v.dispatchFetch("http://site.test/blog");
+  assert.equal(blog.status, 307);
+  assert.equal(blog.headers.get("location"), "/blog/");
+  const etag = home.headers.get("etag")!;
+  assert.equal((await v.dispatchFetch("http://site.test/", { headers: { "If-None-Match": etag } })).status, 304);
+  const worker = await v.dispatchFetch("http://site.test/api");
+  assert.equal(await worker.text(), "worker GET /api");
+  assert.ok(v.reportOf(worker) !== undefined);
+  assert.equal(await (await v.dispatchFetch("http://site.test/origin/x")).text(), "origin /origin/x");
+  assert.equal(await (await v.dispatchFetch("http://site.test/via-binding")).text(), "<h1>about</h1>");
 });

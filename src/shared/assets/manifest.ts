@@ -5,7 +5,9 @@
  * (directory.ts), carried in a version's config, checked again by the
  * registry (the registry never trusts a client's manifest).
  */
+import { createHash } from "node:crypto";
 import type { Diagnostic } from "../limits.ts";
+import type { AssetConfig } from "./config.ts";
 
 /** One file: what serving it needs without reading it. */
 export interface AssetEntry {
@@ -74,4 +76,50 @@ export function validateManifest(raw: unknown, at: string): Diagnostic[] {
     if (e.contentType !== null && (typeof e.contentType !== "string" || e.contentType.length > 256 || !/^[\x21-\x7e][\x20-\x7e]*$/.test(e.contentType))) out.push({ path: `${p}.contentType`, message: "expected a media type string (at most 256 printable ASCII characters) or null" });
   }
   return out;
+}
+
+/** A function's static assets in its config: the files, how they are served, and the binding that reaches them. */
+export interface FunctionAssets {
+  manifest: AssetManifest;
+  config: AssetConfig;
+  /** `env.<binding>` is a Fetcher onto the assets; absent: no binding. */
+  binding?: string;
+}
+
+/** `POST /v1/tenants/:t/assets/missing`: which of these content hashes the tenant has not uploaded. */
+export interface AssetsMissingRequest {
+  hashes: string[];
+}
+
+export interface AssetsMissingResult {
+  missing: string[];
+}
+
+/** JSON with object keys sorted, so equal values give equal text (and digests). */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const keys = Object.keys(value).filter((k) => (value as Record<string, unknown>)[k] !== undefined).sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/**
+ * The sha256 (hex) of a version's assets (manifest, config, binding) as canonical JSON. The
+ * published bundle names it in a last-line comment ({@link assetsMarker}): a version is its
+ * bundle, so new assets make a new version, and a signature over the bundle covers them.
+ */
+export function assetsDigest(assets: unknown): string {
+  return createHash("sha256").update(canonical(assets)).digest("hex");
+}
+
+/** The comment `verge publish` appends to a bundle whose version has assets. */
+export function assetsMarker(digest: string): string {
+  return `\n//# verge-assets=${digest}\n`;
+}
+
+/** The assets digest a bundle names, or undefined. */
+export function markedAssetsDigest(code: string): string | undefined {
+  return /\n\/\/# verge-assets=([0-9a-f]{64})\n?$/.exec(code.slice(-120))?.[1];
 }

@@ -11,7 +11,8 @@
 import type { BindingKind } from "../index.ts";
 import { describe } from "../../../shared/limits.ts";
 import { validateAssetConfig, validateManifest, type AssetConfig, type AssetManifest } from "../../../shared/assets/index.ts";
-import { directoryReader, fetchAsset } from "../../assets/serve.ts";
+import { directoryReader, fetchAsset, type AssetReader, type AssetSite } from "../../assets/serve.ts";
+import type { BindingHandler } from "../../host-services.ts";
 
 export interface AssetsBindingValue {
   manifest: AssetManifest;
@@ -32,17 +33,23 @@ export const assetsKind: BindingKind = {
   create(name, value) {
     const v = value as AssetsBindingValue;
     const local = v.directory === undefined ? undefined : directoryReader(v.directory);
-    return {
-      handler: {
-        kind: "assets",
-        methods: [],
-        call: () => Promise.reject(new TypeError(`env.${name} is the Worker's static assets: call env.${name}.fetch(request)`)),
-        serve: (request, services, signal) => {
-          const read = local ?? services.assetBlobs;
-          if (read === undefined) return Promise.reject(new Error(`env.${name}.fetch(): this host keeps no static assets`));
-          return fetchAsset({ manifest: v.manifest, config: v.config, read }, request, signal);
-        },
-      },
-    };
+    return { handler: assetsHandler(name, { manifest: v.manifest, config: v.config, read: local }) };
   },
 };
+
+/**
+ * The handler of `env.<name>` over `site`; without `site.read`, the bytes come from the host's
+ * blob store (`HostServices.assetBlobs`). An edge node's loader makes one with its own reader.
+ */
+export function assetsHandler(name: string, site: Omit<AssetSite, "read"> & { read: AssetReader | undefined }): BindingHandler {
+  return {
+    kind: "assets",
+    methods: [],
+    call: () => Promise.reject(new TypeError(`env.${name} is the Worker's static assets: call env.${name}.fetch(request)`)),
+    serve: (request, services, signal) => {
+      const read = site.read ?? services.assetBlobs;
+      if (read === undefined) return Promise.reject(new Error(`env.${name}.fetch(): this host keeps no static assets`));
+      return fetchAsset({ manifest: site.manifest, config: site.config, read }, request, signal);
+    },
+  };
+}
