@@ -158,9 +158,11 @@ export function createLoader(options: LoaderOptions): Loader {
     // resolveLimits wants positive numbers; 0 subrequests is a valid config (no fetch at all).
     limits.subrequests = c.subrequests;
     return {
-      source: { id: `${ref.tenant}/${ref.function}/${ref.digest}`, code, format: formatOf(code, version.dialect), filename: `${ref.function}.js` },
+      source: { id: `${ref.tenant}/${ref.function}/${ref.digest}`, code, format: formatOf(code, version.dialect), filename: `${ref.function}.js`, identity: { function: ref.function, version: ref.digest, tenant: ref.tenant } },
       limits,
       env: { ...fn.config.env, ...secrets },
+      // The tenant's isolates share the process's (the pool's maxIsolatesPerTenant).
+      tenant: ref.tenant,
       bindings: {
         ...Object.fromEntries(
           Object.entries(c.kvNamespaces ?? {}).map(([binding, namespace]) => [binding, createKvHandler(createEdgeKvStorage({ store, client, tenant: ref.tenant, namespace, now }), { now })]),

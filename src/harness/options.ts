@@ -195,7 +195,8 @@ export function validateOptions(raw: VergeOptions): { config: ResolvedOptions | 
   const id = raw.name ?? `${filename}@${digest.slice(0, 12)}`;
   const env: Record<string, unknown> = {};
   for (const [k, b] of Object.entries(bindings)) if (b.type !== "kv" && b.type !== "service" && b.type !== "assets") env[k] = b.value;
-  const source = { id, code, format, filename, ...(extra.length ? { modules: extra } : {}), ...(raw.sourceMap ? { sourceMap: raw.sourceMap } : {}) };
+  const identity = { function: raw.name ?? filename.replace(/\.[cm]?[jt]s$/, ""), version: digest };
+  const source = { id, code, format, filename, identity, ...(extra.length ? { modules: extra } : {}), ...(raw.sourceMap ? { sourceMap: raw.sourceMap } : {}) };
   const outbound = raw.outbound ?? {};
   const decl: FunctionDecl = { source, limits, bindings };
   if (upstream !== undefined) {

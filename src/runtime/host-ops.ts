@@ -280,10 +280,15 @@ export class HostOps {
   }
 }
 
-/** Host errors cross into the guest as `{ name, message }` only. */
-function plainError(err: unknown): { name: string; message: string } {
+/**
+ * Host errors cross into the guest as `{ name, message }` only, and `remote` when the error is
+ * another Worker's exception passed through a service binding (the guest rebuilds it as workerd
+ * does: its built-in class, `remote: true`).
+ */
+function plainError(err: unknown): { name: string; message: string; remote?: true } {
   if (err instanceof Error) {
     const name = typeof (err as { name?: unknown }).name === "string" ? err.name : "Error";
+    if ((err as { remote?: unknown }).remote === true) return { name, message: err.message, remote: true };
     return { name: name === "AbortError" ? "AbortError" : name, message: err.message };
   }
   if (typeof err === "object" && err !== null && typeof (err as { message?: unknown }).message === "string") {

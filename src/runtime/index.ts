@@ -7,6 +7,8 @@ export { Sandbox } from "./sandbox.ts";
 export { loadPrelude, scriptPrelude } from "./prelude.ts";
 export type { Prelude, PreludeLinker } from "./prelude.ts";
 export type { FunctionSource, SandboxOptions } from "./sandbox.ts";
+export type { FunctionIdentity } from "./function-source.ts";
+export type { NodeIdentity } from "./lambda-context.ts";
 export { createHostServices } from "./services.ts";
 export type { HostServicesOptions } from "./services.ts";
 export { createGuardedFetch, refusedReason } from "./fetch-guard.ts";

@@ -28,19 +28,9 @@ import { backstopMs, busyFactor, clockRef, EXACT_AFTER_US, threadCpuUs } from ".
 import { evaluateBundle, produceCodeCache } from "./bundle-loader.ts";
 import { asVergeError, startupError } from "./sandbox-errors.ts";
 import { HeldEmits } from "./websocket.ts";
+import type { FunctionSource } from "./function-source.ts";
 
-export interface FunctionSource {
-  /** Stable identity of this code (a version digest); keys the pool and the code cache. */
-  id: string;
-  code: string;
-  /** "esm": an ES module bundle. "script": a classic script (service worker, CommonJS `exports.handler`). */
-  format: "esm" | "script";
-  /** Name used in stacks; default `worker.js`. */
-  filename?: string;
-  /** Further ES modules the entry may import by name (Miniflare's `modules` array). */
-  modules?: Array<{ name: string; code: string }>;
-  sourceMap?: string;
-}
+export type { FunctionSource } from "./function-source.ts";
 
 export interface SandboxOptions {
   source: FunctionSource;
@@ -434,7 +424,7 @@ export class Sandbox {
   guestError(code: VergeErrorCode, e: GuestError, passThrough = false): VergeError {
     const stack = this.#stack.map(e.stack || `${e.name}: ${e.message}`);
     const message = code === "ERR_INVALID_RESULT" ? e.message : `${e.name}: ${e.message}`;
-    return new VergeError(code, `${this.#name()}: ${message}`, { guestStack: stack, details: { passThrough, errorName: e.name } });
+    return new VergeError(code, `${this.#name()}: ${message}`, { guestStack: stack, details: { passThrough, errorName: e.name, errorMessage: e.message } });
   }
 
   get ops(): HostOps {

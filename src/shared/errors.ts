@@ -17,6 +17,7 @@ export type RuntimeErrorCode =
   | "ERR_NO_HANDLER"
   | "ERR_RUNTIME_CRASHED"
   | "ERR_RUNTIME_DISPOSED"
+  | "ERR_CANCELLED"
   | "ERR_FETCH_BLOCKED"
   | "ERR_PRELUDE_MISSING";
 

@@ -438,10 +438,19 @@ export interface LogEvent {
    * `cache` null, and the one invocation's `event` is "scheduled".
    */
   scheduled?: { cron: string; scheduledTime: string; outcome: string };
+  /**
+   * Set for a service binding call's target, run on this node for a request (or a cron run):
+   * `requestId` is the caller's, `method`, `host` and `path` are those of the Request the caller
+   * passed to `env.<binding>.fetch()`, `status` the target's answer (500 when it failed), `cache`
+   * null, `distribution` the request's ("" under a cron run), and the one invocation's `event` is
+   * "service". `caller` is the calling function's name.
+   */
+  service?: { binding: string; caller: string };
 }
 
 export interface LogInvocation {
-  event: CloudFrontEventType | "scheduled";
+  /** "service": the target of a service binding call (LogEvent.service). */
+  event: CloudFrontEventType | "scheduled" | "service";
   /** The function's name (without the tenant). */
   function: string;
   digest: string;

@@ -10,6 +10,7 @@ import { startFleet, startWebOrigin, lambda, type Fleet, type TestWebOrigin } fr
 
 let fleet: Fleet;
 let origin: TestWebOrigin;
+let whoamiDigest: string;
 const HOST = "shop.test";
 
 /** Counts origin requests whose path starts with `prefix`. */
@@ -61,6 +62,7 @@ before(async () => {
   await fleet.publish("throws", lambda(`throw new Error("boom at the edge");`));
   await fleet.publish("spin", lambda(`for (;;) {}`), { cpuMs: 20 });
   await fleet.publish("badresult", lambda(`return { status: "999" };`));
+  whoamiDigest = await fleet.publish("whoami", lambda(`return { status: "200", body: JSON.stringify({ ...context }) };`));
   await fleet.publish("echo", lambda(`const b = cf.request.body; return { status: "200", body: JSON.stringify({ truncated: b.inputTruncated, encoding: b.encoding, length: Buffer_length(b.data) }) }; function Buffer_length(d) { return d.length / 4 * 3 - (d.endsWith("==") ? 2 : d.endsWith("=") ? 1 : 0); }`));
   await fleet.publish(
     "worker",
@@ -117,6 +119,7 @@ before(async () => {
       b("/throws/*", { "viewer-request": fn("throws") }),
       b("/spin/*", { "viewer-request": fn("spin") }),
       b("/badresult/*", { "viewer-request": fn("badresult") }),
+      b("/whoami/*", { "viewer-request": fn("whoami") }),
       b("/echo/*", { "viewer-request": fn("echo", true) }),
       b("/worker/*", { "viewer-request": fn("worker") }),
       b("/wres/*", { "origin-response": fn("wores"), "viewer-response": fn("wvres") }),
@@ -130,6 +133,20 @@ before(async () => {
 after(async () => {
   await fleet?.close();
   await origin?.close();
+});
+
+test("a Lambda@Edge handler's context names the function, its version, the tenant and the node it runs on", async () => {
+  for (const node of [0, 1]) {
+    const r = await fleet.get(node, HOST, "/whoami/x");
+    assert.equal(r.status, 200, r.body);
+    const context = JSON.parse(r.body) as Record<string, string>;
+    assert.equal(context.functionName, "whoami");
+    assert.equal(context.functionVersion, whoamiDigest);
+    assert.equal(context.invokedFunctionArn, `arn:verge:lambda:region-${node}:${fleet.tenant}:function:whoami:${whoamiDigest}`);
+    assert.equal(context.logGroupName, `/verge/lambda/${fleet.tenant}/whoami`);
+    assert.match(context.logStreamName!, new RegExp(`^\\d{4}/\\d{2}/\\d{2}/\\[${whoamiDigest}\\]node-${node}$`));
+    assert.equal(context.awsRequestId, r.headers["x-verge-request-id"]);
+  }
 });
 
 test("an unknown Host gets 404 ERR_NO_DISTRIBUTION with a request id", async () => {

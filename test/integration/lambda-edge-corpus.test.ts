@@ -246,6 +246,9 @@ test("context and cf.config as AWS documents them (callback form)", async (t) =>
   assert.equal(seen.clientIp, "127.0.0.1");
   assert.equal(seen.memoryLimitInMB, "128");
   assert.ok(typeof seen.remaining === "number" && seen.remaining > 0);
-  assert.equal(typeof seen.functionName, "string");
+  assert.equal(seen.functionName, "context-info", "the script's file name, as no name was given");
+  assert.match(String(seen.functionVersion), /^[0-9a-f]{64}$/, "the bundle's digest");
+  assert.equal(seen.invokedFunctionArn, `arn:verge:lambda:local:local:function:context-info:${seen.functionVersion}`);
+  assert.equal(seen.logGroupName, "/verge/lambda/local/context-info");
   assert.deepEqual(seen.headers.sort(), ["host", "user-agent"], "hidden headers (X-Forwarded-Proto, X-Amz-Cf-*) are never shown");
 });

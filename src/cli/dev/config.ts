@@ -25,6 +25,8 @@ export interface DevArgs {
   nodeCompat?: boolean | undefined;
   /** `--assets <dir>`: static assets (wrangler dev's flag), over the config's `[assets] directory`. */
   assets?: string | undefined;
+  /** The names of the Workers this `verge dev` runs (several `--config`): service bindings to them are run. */
+  localWorkers?: readonly string[] | undefined;
 }
 
 export interface DevSettings {
@@ -54,6 +56,8 @@ export interface DevSettings {
   nodeCompat: boolean;
   /** Static assets (`[assets]` or `--assets`), as the harness takes them; the directory is absolute. */
   assets?: AssetsOptions | undefined;
+  /** The config's service bindings whose Worker this `verge dev` runs (DevArgs.localWorkers): binding -> Worker name. */
+  services: Record<string, string>;
   warnings: string[];
 }
 
@@ -104,7 +108,7 @@ export function resolveDevSettings(args: DevArgs, cwd = process.cwd()): DevSetti
   const profile = args.strictLambdaEdge ? "lambda-edge" : args.profile;
   const limits: LimitsOptions = profile ? { profile } : {};
   const flagAssets: AssetsOptions | undefined = args.assets === undefined ? undefined : { directory: resolve(cwd, args.assets) };
-  const base = { events, compatibilityFlags: [] as string[], watchDirs: [] as string[], rules: [] as WranglerModuleRule[], nodeCompat: args.nodeCompat === true, assets: flagAssets };
+  const base = { events, compatibilityFlags: [] as string[], watchDirs: [] as string[], rules: [] as WranglerModuleRule[], nodeCompat: args.nodeCompat === true, services: {} as Record<string, string>, assets: flagAssets };
 
   /** An entry given on the command line: it replaces the config's `main`, as with `wrangler dev <script>`. */
   let entry: string | undefined;
@@ -131,8 +135,13 @@ export function resolveDevSettings(args: DevArgs, cwd = process.cwd()): DevSetti
   }
   const flags = describeCompatibilityFlags(config.compatibilityFlags);
   if (flags !== undefined) notes.push(`${shown}: ${flags}`);
-  if (config.services.length > 0) {
-    notes.push(`${shown}: service bindings (${config.services.map((b) => `${b.binding} -> ${b.service}`).join(", ")}) are not run by verge dev, which serves one Worker: env.${config.services[0]!.binding} is undefined there; publish both Workers to run them on an edge node, or test them with the harness's serviceBindings`);
+  const local = new Set(args.localWorkers ?? []);
+  const services = Object.fromEntries(config.services.filter((b) => local.has(b.service)).map((b) => [b.binding, b.service]));
+  const elsewhere = config.services.filter((b) => !local.has(b.service));
+  if (elsewhere.length > 0) {
+    notes.push(
+      `${shown}: service binding${elsewhere.length > 1 ? "s" : ""} ${elsewhere.map((b) => `${b.binding} -> ${b.service}`).join(", ")} not run: verge dev runs the Workers of the configs it is given (verge dev -c ${shown} -c <the other Worker's config>), and ${elsewhere.length > 1 ? "these are" : "this is"} not among them; env.${elsewhere[0]!.binding} is undefined there`,
+    );
   }
   if (config.crons.length > 0) notes.push(`${shown}: cron triggers (${config.crons.join(", ")}) do not fire in verge dev; run one with /__scheduled?cron=...`);
   // A strict Lambda@Edge profile sets its own CPU budget; limits.cpu_ms applies to the Workers one.
@@ -155,6 +164,7 @@ export function resolveDevSettings(args: DevArgs, cwd = process.cwd()): DevSetti
     compatibilityFlags: config.compatibilityFlags,
     rules: config.rules,
     nodeCompat: args.nodeCompat === true || wantsNodeCompat(config.compatibilityFlags),
+    services,
     assets: assetsOptions(config.assets, flagAssets),
     warnings: [...notes, ...assetNotes(assetsOptions(config.assets, flagAssets))],
   };

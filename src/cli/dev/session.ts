@@ -27,6 +27,8 @@ export interface DevSessionOptions {
   allowPrivate: boolean;
   /** Console lines of a version's function (and, with `upstream`, the pipeline's lines), for the request log. */
   onLog: (version: Version, level: string, message: string, from: LogSource) => void;
+  /** Runs a request on another Worker of this `verge dev` by name (its service bindings, `settings.services`). */
+  callWorker?: (name: string, request: Request) => Promise<Response>;
 }
 
 export interface DevSession {
@@ -191,6 +193,10 @@ export function createDevSession(o: DevSessionOptions): DevSession {
       ...(settings.compatibilityFlags.length ? { compatibilityFlags: settings.compatibilityFlags } : {}),
       ...(settings.assets ? { assets: settings.assets } : {}),
     };
+    // Service bindings to the other Workers this verge dev runs (several --config), as functions that dispatch to them.
+    const call = o.callWorker;
+    const bound = Object.entries(settings.services);
+    if (call !== undefined && bound.length > 0) options.serviceBindings = Object.fromEntries(bound.map(([binding, name]) => [binding, (request: Request) => call(name, request)]));
     // Persisted, so KV data outlives each rebuild's harness instance (and the dev session).
     if (kvSupported) Object.assign(options, { kvNamespaces: settings.kv, kvPersist: settings.kvPersist });
     return options;

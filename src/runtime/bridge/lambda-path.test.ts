@@ -148,12 +148,12 @@ test("each invocation of an isolate gets its own context: its own awsRequestId, 
   const ctx = spec(
     "lambda-context",
     `export const handler = async (event, context) => {
-      const seen = JSON.stringify({ keys: Object.keys(context), id: context.awsRequestId, fn: context.functionName, mem: context.memoryLimitInMB, mark: context.mark ?? null });
+      const seen = JSON.stringify({ keys: Object.keys(context), id: context.awsRequestId, fn: context.functionName, version: context.functionVersion, arn: context.invokedFunctionArn, mem: context.memoryLimitInMB, mark: context.mark ?? null });
       context.mark = "changed"; context.functionName = "changed";
       return { status: "200", headers: { "x-seen": [{ key: "X-Seen", value: seen }] } };
     };`,
   );
-  const seen: Array<{ keys: string[]; id: string; fn: string; mem: string; mark: string | null }> = [];
+  const seen: Array<{ keys: string[]; id: string; fn: string; version: string; arn: string; mem: string; mark: string | null }> = [];
   for (const requestId of ["req-1", "req-2", "req-3"]) {
     const event = buildCloudFrontEvent({ eventType: "viewer-request", request: { method: "GET", url: "https://site.test/", headers: [["host", "site.test"]], body: null }, clientIp: "203.0.113.9", distribution: { domainName: "site.test", id: "D1" }, requestId }) as CloudFrontEvent;
     const r = await runtime.event(ctx, event);
@@ -162,8 +162,32 @@ test("each invocation of an isolate gets its own context: its own awsRequestId, 
   }
   assert.deepEqual(seen.map((s) => s.id), ["req-1", "req-2", "req-3"]);
   for (const s of seen) {
-    assert.deepEqual(s.keys, ["functionName", "functionVersion", "awsRequestId", "memoryLimitInMB", "timeoutMs", "callbackWaitsForEmptyEventLoop", "getRemainingTimeInMillis"]);
+    assert.deepEqual(s.keys, ["functionName", "functionVersion", "invokedFunctionArn", "logGroupName", "logStreamName", "awsRequestId", "memoryLimitInMB", "callbackWaitsForEmptyEventLoop", "getRemainingTimeInMillis"]);
+    // No identity given: the source's id names it and its version.
     assert.equal(s.fn, "lambda-context");
+    assert.equal(s.version, "lambda-context");
+    assert.equal(s.arn, "arn:verge:lambda:local:local:function:lambda-context:lambda-context");
     assert.equal(s.mark, null);
+  }
+});
+
+test("context names the function as its loader identified it, and the edge node it runs on", async () => {
+  const named = createRuntime({ services: createHostServices(), node: { id: "edge-7", region: "eu-west" } });
+  try {
+    const fn = spec("acme/auth/abc123", `export const handler = async (event, context) => ({ status: "200", body: JSON.stringify({ ...context }) });`);
+    fn.source = { ...fn.source, identity: { function: "auth", version: "abc123", tenant: "acme" } } as typeof fn.source;
+    const r = await named.event(fn, viewerRequest());
+    const got = JSON.parse((r.result as { body: string }).body) as Record<string, unknown>;
+    await r.finished;
+    assert.equal(got.functionName, "auth");
+    assert.equal(got.functionVersion, "abc123");
+    assert.equal(got.invokedFunctionArn, "arn:verge:lambda:eu-west:acme:function:auth:abc123");
+    assert.deepEqual(String(got.invokedFunctionArn).split(":").length, 8, "AWS's eight fields");
+    assert.equal(got.logGroupName, "/verge/lambda/acme/auth");
+    assert.match(String(got.logStreamName), /^\d{4}\/\d{2}\/\d{2}\/\[abc123\]edge-7$/);
+    assert.equal(got.memoryLimitInMB, "128");
+    assert.equal("timeoutMs" in got, false, "the guest's deadline is not shown");
+  } finally {
+    named.dispose();
   }
 });

@@ -294,9 +294,10 @@ function runLambda(job: Extract<Invocation, { kind: "cloudfront" }>, startedAt: 
       if (err !== null && err !== undefined) reject(err);
       else resolve(value);
     };
-    const deadline = startedAt + Number(job.context.timeoutMs ?? 0);
+    const { timeoutMs, ...fields } = job.context;
+    const deadline = startedAt + Number(timeoutMs ?? 0);
     const context = {
-      ...job.context,
+      ...fields,
       callbackWaitsForEmptyEventLoop: true,
       getRemainingTimeInMillis: () => Math.max(0, Math.round(deadline - host.now())),
     };
