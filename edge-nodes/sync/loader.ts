@@ -11,6 +11,7 @@
  *    with), env vars from the function's config plus the secrets, and a KV
  *    binding per `kvNamespaces` entry of the version's config (bindings belong
  *    to a version, as in Workers): local reads, writes through the registry (kv.ts);
+ *    a D1 binding per `d1Databases` entry, whose queries run at the registry (d1.ts).
  *    the version's static assets (`config.assets`), read through assets.ts, for
  *    the pipeline to serve and as `env.<binding>`.
  *
@@ -26,6 +27,8 @@ import { resolveLimits } from "../../src/shared/limits.ts";
 import type { Dialect, FunctionInfo, SigningPolicy, VersionInfo } from "../../src/shared/protocol.ts";
 import type { FunctionSpec } from "../../src/runtime/index.ts";
 import { createKvHandler } from "../../src/runtime/bindings/kv/index.ts";
+import { createD1Handler } from "../../src/runtime/bindings/d1/index.ts";
+import { createEdgeD1Backend } from "./d1.ts";
 import { createBindings } from "../../src/runtime/bindings/index.ts";
 import { assetsHandler } from "../../src/runtime/bindings/assets/index.ts";
 import { createAssetReader } from "./assets.ts";
@@ -167,6 +170,7 @@ export function createLoader(options: LoaderOptions): Loader {
         ...Object.fromEntries(
           Object.entries(c.kvNamespaces ?? {}).map(([binding, namespace]) => [binding, createKvHandler(createEdgeKvStorage({ store, client, tenant: ref.tenant, namespace, now }), { now })]),
         ),
+        ...Object.fromEntries(Object.entries(c.d1Databases ?? {}).map(([binding, database]) => [binding, createD1Handler(createEdgeD1Backend({ client, tenant: ref.tenant, database }))])),
         // A service binding names a function of the same tenant; the pipeline runs it (src/pipeline/services.ts).
         ...createBindings(Object.fromEntries(Object.entries(c.services ?? {}).map(([binding, service]) => [binding, { type: "service", value: { service } }]))).bindings,
         ...(c.assets?.binding === undefined ? {} : { [c.assets.binding]: assetsHandler(c.assets.binding, { manifest: c.assets.manifest, config: c.assets.config, read: readAsset }) }),

@@ -10,17 +10,19 @@ import { validateAssetConfig, validateManifest, type AssetConfig, type AssetMani
 import { describe, Diagnostics } from "./fields.ts";
 
 /** The Workers profile of DESIGN.md §3. */
-export const DEFAULT_CONFIG: Required<Omit<FunctionConfig, "secrets" | "kvNamespaces" | "services" | "crons" | "assets">> = { memoryMb: 128, cpuMs: 50, wallMs: 30_000, subrequests: 50, env: {}, reservedConcurrency: null, provisionedConcurrency: 0 };
+export const DEFAULT_CONFIG: Required<Omit<FunctionConfig, "secrets" | "kvNamespaces" | "d1Databases" | "services" | "crons" | "assets">> = { memoryMb: 128, cpuMs: 50, wallMs: 30_000, subrequests: 50, env: {}, reservedConcurrency: null, provisionedConcurrency: 0 };
 
 /** Upper bounds: per edge worker process, so a few thousand is already far past one machine. */
 export const MAX_RESERVED_CONCURRENCY = 10_000;
 export const MAX_PROVISIONED_CONCURRENCY = 1_000;
 
 /** `kvNamespaces` (and `services`) is present only when the function binds a namespace (configs before KV stay as they were). */
-export type ValidConfig = Required<Omit<FunctionConfig, "secrets" | "kvNamespaces" | "services" | "crons" | "assets">> & Pick<FunctionConfig, "kvNamespaces" | "services" | "crons" | "assets">;
+export type ValidConfig = Required<Omit<FunctionConfig, "secrets" | "kvNamespaces" | "d1Databases" | "services" | "crons" | "assets">> & Pick<FunctionConfig, "kvNamespaces" | "d1Databases" | "services" | "crons" | "assets">;
 
 /** At most this many KV bindings per function. */
 export const MAX_KV_BINDINGS = 64;
+/** At most this many D1 bindings per function. */
+export const MAX_D1_BINDINGS = 64;
 /** At most this many service bindings per function. */
 export const MAX_SERVICE_BINDINGS = 64;
 
@@ -33,7 +35,7 @@ export function validateConfig(raw: unknown): { config: ValidConfig; diagnostics
   const d = new Diagnostics();
   const obj = d.object("config", raw, true) as FunctionConfigInput | undefined;
   if (obj === undefined) return { config: { ...DEFAULT_CONFIG, env: {} }, diagnostics: d };
-  d.known("config", obj as Record<string, unknown>, ["memoryMb", "cpuMs", "wallMs", "subrequests", "env", "reservedConcurrency", "provisionedConcurrency", "kvNamespaces", "services", "crons", "assets"]);
+  d.known("config", obj as Record<string, unknown>, ["memoryMb", "cpuMs", "wallMs", "subrequests", "env", "reservedConcurrency", "provisionedConcurrency", "kvNamespaces", "d1Databases", "services", "crons", "assets"]);
   const config: ValidConfig = {
     memoryMb: d.integer("config.memoryMb", obj.memoryMb, 8, MAX_MEMORY_MB, DEFAULT_CONFIG.memoryMb),
     cpuMs: d.integer("config.cpuMs", obj.cpuMs, 1, 900_000, DEFAULT_CONFIG.cpuMs),
@@ -56,9 +58,11 @@ export function validateConfig(raw: unknown): { config: ValidConfig; diagnostics
     else if (binding in kv) d.add(`config.services.${binding}`, `"${binding}" is also a KV binding in config.kvNamespaces; a binding name is either a KV namespace or a service binding`);
   }
   if (Object.keys(services).length > 0) config.services = services;
+  const d1 = d1DatabasesOf(d, obj.d1Databases, [...Object.keys(config.env).map((k) => [k, "a var in config.env"] as const), ...Object.keys(kv).map((k) => [k, "a KV binding in config.kvNamespaces"] as const), ...Object.keys(services).map((k) => [k, "a service binding in config.services"] as const)]);
+  if (Object.keys(d1).length > 0) config.d1Databases = d1;
   const crons = cronsOf(d, obj.crons);
   if (crons.length > 0) config.crons = crons;
-  const assets = assetsOf(d, obj.assets, [...Object.keys(config.env), ...Object.keys(kv), ...Object.keys(services)]);
+  const assets = assetsOf(d, obj.assets, [...Object.keys(config.env), ...Object.keys(kv), ...Object.keys(services), ...Object.keys(d1)]);
   if (assets !== undefined) config.assets = assets;
   const { reservedConcurrency: reserved, provisionedConcurrency: provisioned } = config;
   if (reserved !== null && provisioned > reserved) {
@@ -79,7 +83,7 @@ function assetsOf(d: Diagnostics, value: unknown, taken: string[]): FunctionAsse
   for (const p of problems) d.add(p.path, p.message);
   const binding = obj.binding;
   if (binding !== undefined && (typeof binding !== "string" || !VAR_NAME.test(binding))) d.add("config.assets.binding", `expected a binding name: ${VAR_EXPECTED}; found ${describe(binding)}`);
-  else if (typeof binding === "string" && taken.includes(binding)) d.add("config.assets.binding", `"${binding}" is also a var, a KV binding or a service binding; a binding name is bound once`);
+  else if (typeof binding === "string" && taken.includes(binding)) d.add("config.assets.binding", `"${binding}" is also a var, a KV, D1 or service binding; a binding name is bound once`);
   if (problems.length > 0) return undefined;
   const c = obj.config as AssetConfig;
   // Only the fields the manifest has: a client's extra keys are not stored.
@@ -90,6 +94,17 @@ function assetsOf(d: Diagnostics, value: unknown, taken: string[]): FunctionAsse
     config: { htmlHandling: c.htmlHandling, notFoundHandling: c.notFoundHandling, runWorkerFirst: c.runWorkerFirst, navigationPrefersAssets: c.navigationPrefersAssets },
     ...(typeof binding === "string" ? { binding } : {}),
   };
+}
+
+/** `config.d1Databases`: binding -> a database name of the tenant; a binding name is bound once. */
+function d1DatabasesOf(d: Diagnostics, value: unknown, taken: ReadonlyArray<readonly [string, string]>): Record<string, string> {
+  const map = d.stringMap("config.d1Databases", value, VAR_NAME, VAR_EXPECTED, MAX_D1_BINDINGS, 63);
+  for (const [binding, database] of Object.entries(map)) {
+    const clash = taken.find(([k]) => k === binding);
+    if (!NAME_PATTERN.test(database)) d.add(`config.d1Databases.${binding}`, `expected a database name: 1–63 characters, lowercase letters, digits, "-" or "_", starting with a letter or digit; found ${describe(database)}`);
+    else if (clash !== undefined) d.add(`config.d1Databases.${binding}`, `"${binding}" is also ${clash[1]}; a binding name is bound once`);
+  }
+  return map;
 }
 
 /** Longest cron expression accepted (it is part of claim keys). */

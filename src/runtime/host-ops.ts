@@ -103,8 +103,8 @@ export class HostOps {
         if (b === undefined || typeof p.method !== "string" || !b.methods.includes(p.method)) {
           throw new TypeError(`binding ${String(p.binding)}: no method ${String(p.method)}`);
         }
-        if (++a.bindingOps > MAX_BINDING_OPS) {
-          throw Object.assign(new Error(`${p.binding}.${p.method}(): too many binding operations in one invocation; the limit is ${MAX_BINDING_OPS}, as for Workers KV`), { name: "Error" });
+        if ((a.bindingOps += b.cost?.(p.method, Array.isArray(p.args) ? p.args : []) ?? 1) > MAX_BINDING_OPS) {
+          throw Object.assign(new Error(`${p.binding}.${p.method}(): too many binding operations in one invocation; the limit is ${MAX_BINDING_OPS}, as for Workers KV and D1 (a D1 batch counts each statement)`), { name: "Error" });
         }
         return b.call(p.method, Array.isArray(p.args) ? p.args : []);
       }

@@ -48,8 +48,8 @@ export interface FieldDiagnostic {
  * `kv` the values of the tenant's Workers KV namespaces (read and write; `admin`
  * and `node` imply it: edge nodes write on behalf of their functions).
  */
-export type Scope = "read" | "publish" | "deploy" | "admin" | "node" | "kv";
-export const SCOPES: readonly Scope[] = ["read", "publish", "deploy", "admin", "node", "kv"];
+export type Scope = "read" | "publish" | "deploy" | "admin" | "node" | "kv" | "d1";
+export const SCOPES: readonly Scope[] = ["read", "publish", "deploy", "admin", "node", "kv", "d1"];
 
 export interface Tenant {
   name: string;
@@ -93,6 +93,8 @@ export interface FunctionConfigInput {
   provisionedConcurrency?: number;
   /** Workers KV bindings: `{ BINDING: "namespace" }` (see {@link FunctionConfig.kvNamespaces}). */
   kvNamespaces?: Record<string, string>;
+  /** D1 bindings: `{ BINDING: "database" }` (see {@link FunctionConfig.d1Databases}). */
+  d1Databases?: Record<string, string>;
   /** Service bindings: `{ BINDING: "function" }` (see {@link FunctionConfig.services}). */
   services?: Record<string, string>;
   /** Cron triggers: 5-field expressions in UTC, at most {@link MAX_CRONS_PER_FUNCTION}. */
@@ -129,6 +131,13 @@ export interface FunctionConfig {
    * says (bindings are part of a version, as in Workers). Missing means none.
    */
   kvNamespaces?: Record<string, string>;
+  /**
+   * D1 bindings: binding name (a JS identifier, not also an env var, a secret,
+   * a KV or a service binding) -> database name ({@link NAME_PATTERN}) of the
+   * function's tenant. The registry hosts the database (one primary, as D1);
+   * it exists from its first query. Part of a version. Missing means none.
+   */
+  d1Databases?: Record<string, string>;
   /**
    * Service bindings: binding name (a JS identifier, not also an env var, a
    * secret or a KV binding) -> the name of a function of the same tenant.

@@ -9,7 +9,8 @@
  *    will (parses, exports a handler), so a bundle it would refuse writes nothing;
  * 4. upload the `[assets]` files the registry does not have, set the function's
  *    config (vars as env, limits.cpu_ms as cpuMs, triggers.crons as crons,
- *    kv_namespaces as kvNamespaces, [assets] as assets) so the version
+ *    kv_namespaces as kvNamespaces, d1_databases as d1Databases, [assets] as
+ *    assets) so the version
  *    snapshots it, upload the version (refused: the config is put back, since
  *    the live version would otherwise run with the new vars and crons), move the alias;
  * 5. write the distribution.
@@ -20,9 +21,9 @@ import { describeCompatibilityFlags, wantsNodeCompat } from "../../build/bundle.
 import { VergeError } from "../../shared/errors.ts";
 import type { Alias, Distribution, FunctionConfig, FunctionInfo, VersionInfo } from "../../shared/protocol.ts";
 import { NAME_PATTERN } from "../../shared/protocol.ts";
-import { formatDiagnostic, readWranglerConfig, WranglerConfigError, type WranglerConfig, type WranglerDiagnostic } from "../../../wrangler-compat/index.ts";
+import { databaseOf, formatDiagnostic, readWranglerConfig, WranglerConfigError, type WranglerConfig, type WranglerDiagnostic } from "../../../wrangler-compat/index.ts";
 import { checkBundle } from "../../../origin/validate/bundle.ts";
-import { MAX_KV_BINDINGS, MAX_VALUE_BYTES, VAR_NAME } from "../../../origin/validate/config.ts";
+import { MAX_D1_BINDINGS, MAX_KV_BINDINGS, MAX_VALUE_BYTES, VAR_NAME } from "../../../origin/validate/config.ts";
 import { UsageError } from "../output.ts";
 import { attachRoutes, canonicalJson, type DistributionBody } from "../wrangler-routes.ts";
 import { buildTo, describeVersion, loadSigner, NAME_HELP, uploadVersion } from "./publish-upload.ts";
@@ -45,7 +46,7 @@ export interface PublishConfigValues {
 }
 
 /** What a version keeps from the function's config when it is published (edge nodes read these from the version). */
-const VERSION_SETTINGS = ["cpuMs", "memoryMb", "wallMs", "subrequests", "kvNamespaces", "services", "reservedConcurrency", "provisionedConcurrency"] as const;
+const VERSION_SETTINGS = ["cpuMs", "memoryMb", "wallMs", "subrequests", "kvNamespaces", "d1Databases", "services", "reservedConcurrency", "provisionedConcurrency"] as const;
 
 function warn(message: string): void {
   process.stderr.write(`verge: warning: ${message}\n`);
@@ -92,6 +93,13 @@ function registryProblems(config: WranglerConfig): WranglerDiagnostic[] {
     const ns = namespaceOf(n);
     if (!VAR_NAME.test(n.binding)) error(at(`kv_namespaces[${i}].binding`), `verge cannot publish this binding name: expected ${VAR_EXPECTED}`);
     else if (!NAME_PATTERN.test(ns)) error(at(`kv_namespaces[${i}].${n.id === undefined ? "binding" : "id"}`), `${JSON.stringify(ns)} cannot name a verge KV namespace: expected lowercase letters, digits, "-" or "_" (at most 63), such as a Cloudflare namespace id`);
+  });
+  const d1 = config.d1Databases ?? [];
+  if (d1.length > MAX_D1_BINDINGS) error(at("d1_databases"), `verge publishes at most ${MAX_D1_BINDINGS} D1 bindings per function, found ${d1.length}`);
+  d1.forEach((x, i) => {
+    const db = databaseOf(x);
+    if (!VAR_NAME.test(x.binding)) error(at(`d1_databases[${i}].binding`), `verge cannot publish this binding name: expected ${VAR_EXPECTED}`);
+    else if (!NAME_PATTERN.test(db)) error(at(`d1_databases[${i}].${x.databaseName !== undefined ? "database_name" : x.databaseId !== undefined ? "database_id" : "binding"}`), `${JSON.stringify(db)} cannot name a verge D1 database: expected lowercase letters, digits, "-" or "_" (at most 63)`);
   });
   return problems;
 }
@@ -148,7 +156,7 @@ async function getOrNull<T>(client: RegistryClient, path: string): Promise<T | n
 }
 
 /**
- * Step 4a: vars, cpu_ms, crons and KV bindings onto the function's config; other settings
+ * Step 4a: vars, cpu_ms, crons, KV and D1 bindings onto the function's config; other settings
  * kept. The config's triggers.crons replaces the function's crons (none: the
  * function's crons are removed), as `wrangler deploy` replaces a Worker's
  * schedules. Skipped when nothing changes. Returns how to undo the write
@@ -157,16 +165,18 @@ async function getOrNull<T>(client: RegistryClient, path: string): Promise<T | n
 async function putConfig(client: RegistryClient, fnPath: string, config: WranglerConfig, env: Record<string, string>, assets: PreparedAssets | undefined): Promise<(() => Promise<string>) | null> {
   const existing = await getOrNull<FunctionInfo>(client, fnPath);
   const { secrets: _secrets, ...kept } = existing?.config ?? ({} as Partial<FunctionConfig>);
-  const { crons: _crons, kvNamespaces: _kv, services: _services, assets: _assets, ...rest } = kept;
+  const { crons: _crons, kvNamespaces: _kv, d1Databases: _d1, services: _services, assets: _assets, ...rest } = kept;
   // Like crons, the config's KV and service bindings replace the function's.
   const kv = Object.fromEntries(config.kvNamespaces.map((n) => [n.binding, namespaceOf(n)]));
   const services = Object.fromEntries(config.services.map((b) => [b.binding, b.service]));
+  const d1 = Object.fromEntries((config.d1Databases ?? []).map((x) => [x.binding, databaseOf(x)]));
   const next = {
     ...rest,
     env,
     ...(config.limits.cpuMs === undefined ? {} : { cpuMs: config.limits.cpuMs }),
     ...(config.crons.length === 0 ? {} : { crons: config.crons }),
     ...(config.kvNamespaces.length === 0 ? {} : { kvNamespaces: kv }),
+    ...(Object.keys(d1).length === 0 ? {} : { d1Databases: d1 }),
     ...(config.services.length === 0 ? {} : { services }),
     // Like the bindings, [assets] replaces the function's (none: the function serves none).
     ...(assets === undefined ? {} : { assets: assets.assets }),

@@ -5,7 +5,7 @@
  */
 import { existsSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
-import { findWranglerConfig, findWranglerConfigUp, formatDiagnostic, formatOf, readWranglerConfig, type WranglerConfig, type WranglerModuleRule } from "../../../wrangler-compat/index.ts";
+import { databaseOf, findWranglerConfig, findWranglerConfigUp, formatDiagnostic, formatOf, readWranglerConfig, type WranglerConfig, type WranglerModuleRule } from "../../../wrangler-compat/index.ts";
 import { describeCompatibilityFlags, wantsNodeCompat } from "../../build/bundle.ts";
 import type { CloudFrontEventType, LimitsOptions } from "../../shared/limits.ts";
 import type { AssetsOptions } from "../../harness/index.ts";
@@ -42,6 +42,9 @@ export interface DevSettings {
   kv: Record<string, string>;
   /** Where KV data persists (the project's `.verge/kv`), so it survives rebuilds and restarts. */
   kvPersist: string;
+  /** D1 bindings: binding name -> database id (the local file's name). */
+  d1: Record<string, string>;
+  d1Persist: string;
   limits: LimitsOptions;
   /** The events the function runs at (`--event`); empty: the default, viewer-request. */
   events: CloudFrontEventType[];
@@ -119,7 +122,7 @@ export function resolveDevSettings(args: DevArgs, cwd = process.cwd()): DevSetti
     const config = configFlag ?? findWranglerConfigUp(cwd);
     if (config === undefined) {
       if (args.env !== undefined) throw new UsageError("--env needs a wrangler.toml, wrangler.json or wrangler.jsonc, not an entry file");
-      return { ...base, entry, vars: { ...vars, ...flagVars }, secrets: {}, configFiles: [], kv: {}, kvPersist: join(dirname(entry), ".verge/kv"), limits, warnings: assetNotes(flagAssets) };
+      return { ...base, entry, vars: { ...vars, ...flagVars }, secrets: {}, configFiles: [], kv: {}, kvPersist: join(dirname(entry), ".verge/kv"), d1: {}, d1Persist: join(dirname(entry), ".verge/d1"), limits, warnings: assetNotes(flagAssets) };
     }
     target = config;
   }
@@ -157,6 +160,8 @@ export function resolveDevSettings(args: DevArgs, cwd = process.cwd()): DevSetti
     secrets: config.secrets,
     kv: Object.fromEntries(config.kvNamespaces.map((k) => [k.binding, k.id ?? k.previewId ?? k.binding])),
     kvPersist: join(dirname(config.configPath), ".verge/kv"),
+    d1: Object.fromEntries((config.d1Databases ?? []).map((x) => [x.binding, databaseOf(x)])),
+    d1Persist: join(dirname(config.configPath), ".verge/d1"),
     limits,
     build: config.build.command === undefined ? undefined : { command: config.build.command, cwd: config.build.cwd },
     watchDirs: config.build.command === undefined ? [] : config.build.watchDir,

@@ -199,6 +199,7 @@ export function createDevSession(o: DevSessionOptions): DevSession {
     if (call !== undefined && bound.length > 0) options.serviceBindings = Object.fromEntries(bound.map(([binding, name]) => [binding, (request: Request) => call(name, request)]));
     // Persisted, so KV data outlives each rebuild's harness instance (and the dev session).
     if (kvSupported) Object.assign(options, { kvNamespaces: settings.kv, kvPersist: settings.kvPersist });
+    if (Object.keys(settings.d1).length > 0) Object.assign(options, { d1Databases: settings.d1, d1Persist: settings.d1Persist });
     return options;
   }
 

@@ -9,6 +9,7 @@ import type { BindingHandler } from "../host-services.ts";
 import { VergeError } from "../../shared/errors.ts";
 import { describe, type Diagnostic } from "../../shared/limits.ts";
 import { kvKind } from "./kv/index.ts";
+import { d1Kind } from "./d1/index.ts";
 import { serviceKind } from "./service/index.ts";
 import { assetsKind } from "./assets/index.ts";
 
@@ -65,6 +66,8 @@ export const BINDING_KINDS: Record<string, BindingKind> = {
   },
   /** A Workers KV namespace: `{ id, persist? }` (see kv/index.ts). */
   kv: kvKind,
+  /** A Cloudflare D1 database: `{ id, persist? }` (see d1/index.ts). */
+  d1: d1Kind,
   /** A Workers service binding: `{ service }` (see service/index.ts). */
   service: serviceKind,
   /** A Worker's static assets: `{ manifest, config, directory? }` (see assets/index.ts). */
