@@ -14,6 +14,7 @@ import { createContext, type OriginDeps, type OriginEnv } from "./context.ts";
 import { statusOf } from "./errors.ts";
 import { REGISTRY_API, REGISTRY_HEADER, REQUEST_ID_HEADER } from "./headers.ts";
 import { aliasRoutes } from "./routes/aliases.ts";
+import { assetRoutes } from "./routes/assets.ts";
 import { cronRoutes } from "./routes/cron.ts";
 import { d1Routes } from "./routes/d1.ts";
 import { distributionRoutes } from "./routes/distributions.ts";
@@ -56,7 +57,7 @@ export function createOriginApp(deps: OriginDeps): Hono<OriginEnv> {
     c.set("principal", ctx.store.read((tx) => authenticate(tx, c.req.header("authorization"))));
     await next();
   });
-  for (const routes of [tenantRoutes, functionRoutes, versionRoutes, aliasRoutes, signingRoutes, distributionRoutes, purgeRoutes, feedRoutes, nodeRoutes, kvRoutes]) {
+  for (const routes of [tenantRoutes, functionRoutes, versionRoutes, aliasRoutes, signingRoutes, distributionRoutes, purgeRoutes, feedRoutes, nodeRoutes, kvRoutes, assetRoutes]) {
     app.route("/v1", routes(ctx));
   }
 

@@ -3,6 +3,8 @@ import type { Context } from "hono";
 import { originError } from "./errors.ts";
 
 export const MAX_JSON_BYTES = 1024 * 1024;
+/** A function's config with a static assets manifest (up to 20,000 files) may be larger. */
+export const MAX_CONFIG_JSON_BYTES = 8 * 1024 * 1024;
 
 /** Reads at most `max` bytes; more is refused with `code` (413) before it is all buffered. */
 export async function readBody(c: Context, max: number, code: "ERR_BODY_TOO_LARGE" | "ERR_BUNDLE_TOO_LARGE", what: string): Promise<Uint8Array> {
@@ -21,8 +23,8 @@ export async function readBody(c: Context, max: number, code: "ERR_BODY_TOO_LARG
 }
 
 /** Parses a JSON body; malformed JSON is ERR_INVALID_JSON with the parser's position. */
-export async function readJson(c: Context): Promise<unknown> {
-  const bytes = await readBody(c, MAX_JSON_BYTES, "ERR_BODY_TOO_LARGE", "the JSON body");
+export async function readJson(c: Context, max = MAX_JSON_BYTES): Promise<unknown> {
+  const bytes = await readBody(c, max, "ERR_BODY_TOO_LARGE", "the JSON body");
   const text = new TextDecoder().decode(bytes);
   if (text.trim() === "") throw originError("ERR_INVALID_JSON", "expected a JSON body, found an empty body");
   try {

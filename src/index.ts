@@ -2,7 +2,7 @@
  * verge's public API: the Miniflare-shaped harness, config helpers, error classes and types.
  */
 export { Verge, failureReport } from "./harness/index.ts";
-export type { VergeOptions, ModuleDefinition, DistributionOptions, LogSource } from "./harness/index.ts";
+export type { VergeOptions, ModuleDefinition, DistributionOptions, LogSource, AssetsOptions } from "./harness/index.ts";
 export type { D1Database, D1PreparedStatement, D1Result } from "./harness/index.ts";
 export type { KVNamespace, VergeWebSocket, WebSocketResponse } from "./harness/index.ts";
 export { cloudFrontEvent, originRequestEvent, originResponseEvent, viewerRequestEvent, viewerResponseEvent } from "./harness/index.ts";

@@ -11,6 +11,7 @@ import { Diagnostics, describe, isTable, join, kindOf } from "./diagnostics.ts";
 import { readRoutes, type WranglerRoute } from "./routes.ts";
 import { readRules, type WranglerModuleRule } from "./rules.ts";
 import { services, type WranglerService } from "./services.ts";
+import { readAssets, type WranglerAssets } from "./assets.ts";
 
 export interface WranglerKvNamespace {
   binding: string;
@@ -41,6 +42,7 @@ export interface TableFields {
   limits?: { cpuMs?: number };
   build?: WranglerBuild;
   rules?: WranglerModuleRule[];
+  assets?: WranglerAssets;
 }
 
 export const NAME_EXPECTED = "lowercase letters, digits, - or _ (1 to 63, starting with a letter or digit)";
@@ -206,6 +208,8 @@ export function readFields(d: Diagnostics, base: string, t: Record<string, unkno
   if (sv !== undefined) f.services = sv;
   const d1 = d1Databases(d, p("d1_databases"), t.d1_databases, [...Object.keys(v ?? {}), ...(kv ?? []).map((n) => n.binding), ...(sv ?? []).map((s) => s.binding)]);
   if (d1 !== undefined) f.d1Databases = d1;
+  const assets = readAssets(d, p("assets"), t.assets, dir, [...Object.keys(v ?? {}), ...(kv ?? []).map((n) => n.binding), ...(sv ?? []).map((s) => s.binding), ...(d1 ?? []).map((n) => n.binding)]);
+  if (assets !== undefined) f.assets = assets;
   const routes = readRoutes(d, base, t);
   if (routes !== undefined) f.routes = routes;
   const c = crons(d, p("triggers"), t.triggers);

@@ -6,6 +6,7 @@ export type { WranglerConfig, WranglerRawConfig, ValidateOptions } from "./valid
 export type { WranglerKvNamespace, WranglerBuild } from "./fields.ts";
 export { databaseOf, type WranglerD1Database } from "./d1.ts";
 export type { WranglerService } from "./services.ts";
+export type { WranglerAssets } from "./assets.ts";
 export type { WranglerRoute } from "./routes.ts";
 export type { WranglerModuleRule, WranglerModuleRuleType } from "./rules.ts";
 export { WranglerConfigError, formatDiagnostic } from "./diagnostics.ts";

@@ -8,10 +8,10 @@ import type { Diagnostics } from "./diagnostics.ts";
 import { join } from "./diagnostics.ts";
 
 /** Keys verge reads, at the top level and in an environment. */
-export const SUPPORTED_KEYS = ["name", "main", "compatibility_date", "compatibility_flags", "vars", "kv_namespaces", "d1_databases", "services", "routes", "route", "triggers", "limits", "build", "rules"] as const;
+export const SUPPORTED_KEYS = ["name", "main", "compatibility_date", "compatibility_flags", "vars", "kv_namespaces", "d1_databases", "services", "routes", "route", "triggers", "limits", "build", "rules", "assets"] as const;
 
 /** Inherited by an environment that does not set them (`name` becomes `<name>-<env>`). */
-export const INHERITABLE_KEYS = ["main", "compatibility_date", "compatibility_flags", "routes", "triggers", "limits", "build", "rules"] as const;
+export const INHERITABLE_KEYS = ["main", "compatibility_date", "compatibility_flags", "routes", "triggers", "limits", "build", "rules", "assets"] as const;
 
 /** Bindings: never inherited, an environment restates them or has none. */
 export const NON_INHERITABLE_KEYS = ["vars", "kv_namespaces", "d1_databases", "services"] as const;
@@ -20,7 +20,7 @@ export const NON_INHERITABLE_KEYS = ["vars", "kv_namespaces", "d1_databases", "s
 const KNOWN_UNSUPPORTED = new Set([
   "account_id", "workers_dev", "preview_urls", "durable_objects", "r2_buckets", "queues",
   "analytics_engine_datasets", "ai", "browser", "hyperdrive", "vectorize", "mtls_certificates", "dispatch_namespaces",
-  "send_email", "tail_consumers", "streaming_tail_consumers", "unsafe", "assets", "site", "preserve_file_names", "no_bundle", "minify", "node_compat", "tsconfig", "jsx_factory", "jsx_fragment",
+  "send_email", "tail_consumers", "streaming_tail_consumers", "unsafe", "site", "preserve_file_names", "no_bundle", "minify", "node_compat", "tsconfig", "jsx_factory", "jsx_fragment",
   "define", "usage_model", "placement", "observability", "logpush", "upload_source_maps", "dev", "migrations", "keep_vars",
   "send_metrics", "legacy_env", "compliance_region", "workflows", "version_metadata", "wasm_modules", "text_blobs",
   "data_blobs", "alias", "containers", "cloudchamber", "secrets_store_secrets", "pipelines", "logfwdr", "keep_names",

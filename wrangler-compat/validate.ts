@@ -2,7 +2,7 @@
  * A wrangler config's plain data -> verge's normalized config, for the top
  * level or one environment, with Wrangler's inheritance rules:
  * - `main`, `compatibility_date`, `compatibility_flags`, `routes`/`route`,
- *   `triggers`, `limits`, `build`, `rules` are inherited from the top level unless the
+ *   `triggers`, `limits`, `build`, `rules`, `assets` are inherited from the top level unless the
  *   environment sets them;
  * - `name` becomes `<name>-<env>` unless the environment sets its own;
  * - bindings (`vars`, `kv_namespaces`) are never inherited: an environment
@@ -18,6 +18,7 @@ import type { WranglerD1Database } from "./d1.ts";
 import type { WranglerRoute } from "./routes.ts";
 import type { WranglerModuleRule } from "./rules.ts";
 import type { WranglerService } from "./services.ts";
+import type { WranglerAssets } from "./assets.ts";
 
 /** What a wrangler.toml / wrangler.jsonc file says, as parsed. */
 export type WranglerRawConfig = Record<string, unknown>;
@@ -47,6 +48,8 @@ export interface WranglerConfig {
   build: WranglerBuild;
   /** `[[rules]]`: module rules for the bundler, before Wrangler's defaults; empty when none. */
   rules: WranglerModuleRule[];
+  /** `[assets]`: the Worker's static assets; undefined when the config has none. */
+  assets: WranglerAssets | undefined;
   /** Secrets from `.dev.vars` or `.env` beside the config (read.ts); empty from validate. */
   secrets: Record<string, string>;
   /** The secrets file(s) read, absolute; empty when none exists. */
@@ -109,6 +112,7 @@ export function validateWranglerConfig(raw: WranglerRawConfig, options: Validate
     limits: fields.limits ?? {},
     build: fields.build ?? { cwd: dir, watchDir: [] },
     rules: fields.rules ?? [],
+    assets: fields.assets,
     secrets: {},
     secretsFiles: [],
   };

@@ -8,7 +8,7 @@ import { VergeError } from "../../src/shared/errors.ts";
 import type { BytesTableName, EdgeKv, EdgeKvRow, EdgeStore, EdgeTable, RangeOptions, TableName } from "./store.ts";
 
 const TABLES: readonly TableName[] = ["state", "secrets", "cache-meta"];
-const BYTES: readonly BytesTableName[] = ["bundles", "cache-body"];
+const BYTES: readonly BytesTableName[] = ["bundles", "cache-body", "assets"];
 /** Tables read on every request, whose decoded values are kept (see DecodedMemo). */
 const MEMOIZED = new Set<TableName>(["cache-meta"]);
 const MEMO_ENTRIES = 8192;

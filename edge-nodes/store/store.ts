@@ -8,6 +8,7 @@
  * Tables:
  * - `state`: the applied desired state and the sequence it is at (sync/).
  * - `bundles`: verified bundle bytes by hex digest (sync/).
+ * - `assets`: verified static asset bytes by hex sha256 (sync/assets.ts).
  * - `secrets`: secret values per function, as delivered by the registry (sync/).
  * - `cache-meta`, `cache-body`: the response cache (cache/).
  * - `kv`: Workers KV entries of every tenant, as the feed delivered them, and
@@ -15,7 +16,7 @@
  */
 
 export type TableName = "state" | "secrets" | "cache-meta";
-export type BytesTableName = "bundles" | "cache-body";
+export type BytesTableName = "bundles" | "cache-body" | "assets";
 
 export interface RangeOptions {
   /** Keys starting with this prefix. */

@@ -12,6 +12,8 @@
  *    binding per `kvNamespaces` entry of the version's config (bindings belong
  *    to a version, as in Workers): local reads, writes through the registry (kv.ts);
  *    a D1 binding per `d1Databases` entry, whose queries run at the registry (d1.ts).
+ *    the version's static assets (`config.assets`), read through assets.ts, for
+ *    the pipeline to serve and as `env.<binding>`.
  *
  * Specs are cached per version and reused while the function's `updatedAt` and
  * the signing policy stay, and kept as the same object when a rebuild comes out
@@ -28,6 +30,8 @@ import { createKvHandler } from "../../src/runtime/bindings/kv/index.ts";
 import { createD1Handler } from "../../src/runtime/bindings/d1/index.ts";
 import { createEdgeD1Backend } from "./d1.ts";
 import { createBindings } from "../../src/runtime/bindings/index.ts";
+import { assetsHandler } from "../../src/runtime/bindings/assets/index.ts";
+import { createAssetReader } from "./assets.ts";
 import { createEdgeKvStorage } from "./kv.ts";
 import type { EdgeStore } from "../store/index.ts";
 import type { AppliedState, VersionRef } from "../types.ts";
@@ -82,6 +86,7 @@ export function createLoader(options: LoaderOptions): Loader {
   const unavailableRetryMs = options.unavailableRetryMs ?? 1_000;
   const entries = new Map<string, Entry>();
   const bundles = store.bytes("bundles");
+  const readAsset = createAssetReader({ store, client, log });
 
   async function refuse(err: VergeError, version: VersionInfo): Promise<never> {
     log({ msg: "sync: bundle refused", code: err.code, tenant: version.tenant, function: version.function, digest: version.digest, reason: err.message });
@@ -168,7 +173,9 @@ export function createLoader(options: LoaderOptions): Loader {
         ...Object.fromEntries(Object.entries(c.d1Databases ?? {}).map(([binding, database]) => [binding, createD1Handler(createEdgeD1Backend({ client, tenant: ref.tenant, database }))])),
         // A service binding names a function of the same tenant; the pipeline runs it (src/pipeline/services.ts).
         ...createBindings(Object.fromEntries(Object.entries(c.services ?? {}).map(([binding, service]) => [binding, { type: "service", value: { service } }]))).bindings,
+        ...(c.assets?.binding === undefined ? {} : { [c.assets.binding]: assetsHandler(c.assets.binding, { manifest: c.assets.manifest, config: c.assets.config, read: readAsset }) }),
       },
+      ...(c.assets === undefined ? {} : { assets: { manifest: c.assets.manifest, config: c.assets.config, read: readAsset } }),
     };
   }
 

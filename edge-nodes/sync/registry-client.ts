@@ -22,6 +22,8 @@ export interface RegistryClient {
   /** Opens the SSE stream; resolves with the response once its headers arrived. */
   stream(since: number, signal: AbortSignal): Promise<Response>;
   bundle(digest: string, signal?: AbortSignal): Promise<Uint8Array>;
+  /** A static asset's bytes by sha256 (not yet verified). */
+  asset(hash: string, signal?: AbortSignal): Promise<Uint8Array>;
   secrets(tenant: string, fn: string, signal?: AbortSignal): Promise<SecretValues>;
   report(nodeId: string, report: NodeReport, signal?: AbortSignal): Promise<void>;
   /** A KV value as the registry has it now, or null when absent (or expired). */
@@ -86,6 +88,14 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
         return new Uint8Array(await res.arrayBuffer());
       } catch (err) {
         throw new VergeError("ERR_REGISTRY_UNAVAILABLE", `bundle ${digest.slice(0, 12)}… from the registry at ${base}: the download was cut`, { cause: err });
+      }
+    },
+    async asset(hash, signal) {
+      const res = await call(`/v1/assets/${hash}`, { what: `asset ${hash.slice(0, 12)}…`, ...(signal === undefined ? {} : { signal }) });
+      try {
+        return new Uint8Array(await res.arrayBuffer());
+      } catch (err) {
+        throw new VergeError("ERR_REGISTRY_UNAVAILABLE", `asset ${hash.slice(0, 12)}… from the registry at ${base}: the download was cut`, { cause: err });
       }
     },
     secrets: (tenant, fn, signal) => json<SecretValues>(`/v1/tenants/${tenant}/functions/${fn}/secrets/values`, `secret values of ${tenant}/${fn}`, signal),

@@ -6,7 +6,8 @@
 import { Hono } from "hono";
 import type { FunctionConfig, FunctionInfo, SecretValues } from "../../src/shared/protocol.ts";
 import { need, visibleTenant } from "../auth.ts";
-import { readJson } from "../body.ts";
+import { MAX_CONFIG_JSON_BYTES, readJson } from "../body.ts";
+import { missingAssets } from "./assets.ts";
 import type { OriginContext, OriginEnv } from "../context.ts";
 import { invalid, notFound, originError } from "../errors.ts";
 import { appendChange } from "../feed.ts";
@@ -66,7 +67,7 @@ export function functionRoutes(ctx: OriginContext): Hono<OriginEnv> {
     const p = c.get("principal");
     need(p, "publish");
     const name = checkName("function", c.req.param("fn"));
-    const body = await readJson(c);
+    const body = await readJson(c, MAX_CONFIG_JSON_BYTES);
     const d = new Diagnostics();
     const obj = d.object("body", body) ?? {};
     d.known("", obj, ["config"]);
@@ -79,6 +80,9 @@ export function functionRoutes(ctx: OriginContext): Hono<OriginEnv> {
       const secrets = existing?.config.secrets ?? [];
       const clash = secrets.filter((s) => s in config.env || s in (config.kvNamespaces ?? {}) || s in (config.d1Databases ?? {}) || s in (config.services ?? {}));
       if (clash.length > 0) throw invalid("ERR_INVALID_REQUEST", `config of function "${name}"`, clash.map((s) => ({ path: `config.env.${s}`, message: `"${s}" is a secret of this function; a name is either a var or a secret` })));
+      if (config.assets?.binding !== undefined && secrets.includes(config.assets.binding)) throw invalid("ERR_INVALID_REQUEST", `config of function "${name}"`, [{ path: "config.assets.binding", message: `"${config.assets.binding}" is a secret of this function; a name is bound once` }]);
+      const missing = config.assets === undefined ? [] : missingAssets(tx, tenant, config.assets.manifest);
+      if (missing.length > 0) throw invalid("ERR_INVALID_REQUEST", `config of function "${name}": static assets`, missing);
       const at = ctx.iso();
       const next: FunctionInfo = { tenant, name, config: { ...config, secrets } satisfies FunctionConfig, createdAt: existing?.createdAt ?? at, updatedAt: at };
       putFunction(tx, next, at);

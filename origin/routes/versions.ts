@@ -9,7 +9,8 @@
  * `x-verge-signature: <base64url JSON SignedStatement>` (optional).
  */
 import { Hono } from "hono";
-import type { SigningPolicy, SignatureStatus, VersionInfo } from "../../src/shared/protocol.ts";
+import type { FunctionConfig, SigningPolicy, SignatureStatus, VersionInfo } from "../../src/shared/protocol.ts";
+import { assetsDigest, markedAssetsDigest } from "../../src/shared/assets/index.ts";
 import { digestOf, statementShapeProblem, verifyStatement, type SignedStatement } from "../../src/shared/signing.ts";
 import { need, visibleTenant } from "../auth.ts";
 import { readBody } from "../body.ts";
@@ -61,6 +62,23 @@ function judgeSignature(signing: SigningPolicy, signed: SignedStatement | null, 
   return { status, flagged: signing.policy === "warn" };
 }
 
+/**
+ * A version snapshots the function's config; with static assets, the bundle must name them
+ * (its last line, `verge publish` adds it), so the assets a version serves are the ones it was
+ * built and signed with, and new assets make a new version.
+ */
+function checkAssetsMarker(config: FunctionConfig, bytes: Uint8Array, fn: string): void {
+  const named = markedAssetsDigest(new TextDecoder().decode(bytes.subarray(Math.max(0, bytes.byteLength - 200))));
+  if (config.assets === undefined) {
+    if (named !== undefined) throw originError("ERR_INVALID_REQUEST", `the bundle names static assets ${named.slice(0, 12)}… but function "${fn}" has none in its config: set config.assets first (verge publish --config does both)`);
+    return;
+  }
+  const expected = assetsDigest(config.assets);
+  if (named !== expected) {
+    throw originError("ERR_INVALID_REQUEST", `function "${fn}" has static assets ${expected.slice(0, 12)}… in its config, but the bundle ${named === undefined ? "names none" : `names ${named.slice(0, 12)}…`}: end the bundle with the line "//# verge-assets=${expected}" (verge publish --config adds it)`);
+  }
+}
+
 export function getVersion(tx: ReadTx, tenant: string, fn: string, digest: string): VersionInfo {
   const v = tx.get<VersionInfo>("versions", `${tenant}/${fn}/${checkDigest(digest)}`);
   if (v === undefined) throw notFound(`version ${digest.slice(0, 12)}… of function "${fn}"`);
@@ -93,6 +111,7 @@ export function versionRoutes(ctx: OriginContext): Hono<OriginEnv> {
         const judged = judgeSignature(signingOf(tx, tenant), signed, { tenant, function: fnName, digest }, ctx);
         const at = ctx.iso();
         const fn = ensureFunction(tx, tenant, fnName, at);
+        checkAssetsMarker(fn.config, bytes, fnName);
         const version: VersionInfo = {
           tenant,
           function: fnName,

@@ -7,7 +7,7 @@ import { open, type Database, type RootDatabase } from "lmdb";
 import { VergeError } from "../../src/shared/errors.ts";
 import type { Key, RangeOptions, ReadTx, Store, Table, WriteTx } from "./store.ts";
 
-const TABLES: readonly Table[] = ["meta", "tenants", "tokens", "functions", "secrets", "versions", "aliases", "alias-history", "signing", "distributions", "hostnames", "feed", "nodes", "kv", "kv-namespaces", "cron-claims", "logs"];
+const TABLES: readonly Table[] = ["meta", "tenants", "tokens", "functions", "secrets", "versions", "aliases", "alias-history", "signing", "distributions", "hostnames", "feed", "nodes", "kv", "kv-namespaces", "cron-claims", "logs", "assets"];
 
 export interface LmdbStoreOptions {
   /** Directory of the LMDB environment; created if missing. */
@@ -28,9 +28,10 @@ type Txn = ReturnType<RootDatabase["useReadTransaction"]>;
 export function openLmdbStore(options: LmdbStoreOptions): Store {
   // overlappingSync off: a resolved write has been fsynced, so an acknowledged
   // publish survives a power loss, not only a killed process (issue 3).
-  const env = open({ path: options.path, maxDbs: TABLES.length + 2, overlappingSync: false });
+  const env = open({ path: options.path, maxDbs: TABLES.length + 3, overlappingSync: false });
   const dbs = new Map<Table, Database>(TABLES.map((t) => [t, env.openDB({ name: t, encoding: "msgpack" })]));
   const bundles = env.openDB({ name: "bundles", encoding: "binary" });
+  const blobs = env.openDB({ name: "blobs", encoding: "binary" });
   const db = (t: Table): Database => dbs.get(t)!;
 
   function range<T>(t: Table, o: RangeOptions, transaction?: Txn): Array<{ key: Key; value: T }> {
@@ -74,9 +75,11 @@ export function openLmdbStore(options: LmdbStoreOptions): Store {
     get: <T>(t: Table, key: Key) => db(t).get(key) as T | undefined,
     range: (t, o) => range(t, o),
     getBundle: (digest) => copy(bundles.getBinary(digest)),
+    getBlob: (hash) => copy(blobs.getBinary(hash)),
     put: (t, key, value) => void db(t).putSync(key, value),
     delete: (t, key) => void db(t).removeSync(key),
     putBundle: (digest, bytes) => void bundles.putSync(digest, bytes),
+    putBlob: (hash, bytes) => void blobs.putSync(hash, bytes),
   };
 
   // Set when close() starts. A request handler still running when the server shuts down (its
@@ -97,6 +100,7 @@ export function openLmdbStore(options: LmdbStoreOptions): Store {
           get: <V>(t: Table, key: Key) => db(t).get(key, { transaction }) as V | undefined,
           range: (t, o) => range(t, o, transaction),
           getBundle: (digest) => copy(bundles.get(digest, { transaction }) as Uint8Array | undefined),
+          getBlob: (hash) => copy(blobs.get(hash, { transaction }) as Uint8Array | undefined),
         });
       } finally {
         transaction.done();

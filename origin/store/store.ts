@@ -7,7 +7,7 @@
  */
 
 /** Tables of plain values, keyed by strings (`feed` by sequence number). */
-export type Table = "meta" | "tenants" | "tokens" | "functions" | "secrets" | "versions" | "aliases" | "alias-history" | "signing" | "distributions" | "hostnames" | "feed" | "nodes" | "kv" | "kv-namespaces" | "cron-claims" | "logs";
+export type Table = "meta" | "tenants" | "tokens" | "functions" | "secrets" | "versions" | "aliases" | "alias-history" | "signing" | "distributions" | "hostnames" | "feed" | "nodes" | "kv" | "kv-namespaces" | "cron-claims" | "logs" | "assets";
 
 export type Key = string | number;
 
@@ -36,12 +36,15 @@ export interface ReadTx {
   range<T>(table: Table, options: RangeOptions): Array<{ key: Key; value: T }>;
   /** Raw bundle bytes by hex digest. */
   getBundle(digest: string): Uint8Array | undefined;
+  /** A static asset's bytes by hex sha256 (shared by every tenant that uploaded them). */
+  getBlob(hash: string): Uint8Array | undefined;
 }
 
 export interface WriteTx extends ReadTx {
   put(table: Table, key: Key, value: unknown): void;
   delete(table: Table, key: Key): void;
   putBundle(digest: string, bytes: Uint8Array): void;
+  putBlob(hash: string, bytes: Uint8Array): void;
 }
 
 export interface Store {

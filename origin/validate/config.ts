@@ -6,17 +6,18 @@
 import { cronNeverFires, cronProblem } from "../../src/shared/cron.ts";
 import { MAX_MEMORY_MB } from "../../src/shared/limits.ts";
 import { MAX_CRONS_PER_FUNCTION, NAME_PATTERN, type FunctionConfig, type FunctionConfigInput } from "../../src/shared/protocol.ts";
+import { validateAssetConfig, validateManifest, type AssetConfig, type AssetManifest, type FunctionAssets } from "../../src/shared/assets/index.ts";
 import { describe, Diagnostics } from "./fields.ts";
 
 /** The Workers profile of DESIGN.md §3. */
-export const DEFAULT_CONFIG: Required<Omit<FunctionConfig, "secrets" | "kvNamespaces" | "d1Databases" | "services" | "crons">> = { memoryMb: 128, cpuMs: 50, wallMs: 30_000, subrequests: 50, env: {}, reservedConcurrency: null, provisionedConcurrency: 0 };
+export const DEFAULT_CONFIG: Required<Omit<FunctionConfig, "secrets" | "kvNamespaces" | "d1Databases" | "services" | "crons" | "assets">> = { memoryMb: 128, cpuMs: 50, wallMs: 30_000, subrequests: 50, env: {}, reservedConcurrency: null, provisionedConcurrency: 0 };
 
 /** Upper bounds: per edge worker process, so a few thousand is already far past one machine. */
 export const MAX_RESERVED_CONCURRENCY = 10_000;
 export const MAX_PROVISIONED_CONCURRENCY = 1_000;
 
 /** `kvNamespaces` (and `services`) is present only when the function binds a namespace (configs before KV stay as they were). */
-export type ValidConfig = Required<Omit<FunctionConfig, "secrets" | "kvNamespaces" | "d1Databases" | "services" | "crons">> & Pick<FunctionConfig, "kvNamespaces" | "d1Databases" | "services" | "crons">;
+export type ValidConfig = Required<Omit<FunctionConfig, "secrets" | "kvNamespaces" | "d1Databases" | "services" | "crons" | "assets">> & Pick<FunctionConfig, "kvNamespaces" | "d1Databases" | "services" | "crons" | "assets">;
 
 /** At most this many KV bindings per function. */
 export const MAX_KV_BINDINGS = 64;
@@ -34,7 +35,7 @@ export function validateConfig(raw: unknown): { config: ValidConfig; diagnostics
   const d = new Diagnostics();
   const obj = d.object("config", raw, true) as FunctionConfigInput | undefined;
   if (obj === undefined) return { config: { ...DEFAULT_CONFIG, env: {} }, diagnostics: d };
-  d.known("config", obj as Record<string, unknown>, ["memoryMb", "cpuMs", "wallMs", "subrequests", "env", "reservedConcurrency", "provisionedConcurrency", "kvNamespaces", "d1Databases", "services", "crons"]);
+  d.known("config", obj as Record<string, unknown>, ["memoryMb", "cpuMs", "wallMs", "subrequests", "env", "reservedConcurrency", "provisionedConcurrency", "kvNamespaces", "d1Databases", "services", "crons", "assets"]);
   const config: ValidConfig = {
     memoryMb: d.integer("config.memoryMb", obj.memoryMb, 8, MAX_MEMORY_MB, DEFAULT_CONFIG.memoryMb),
     cpuMs: d.integer("config.cpuMs", obj.cpuMs, 1, 900_000, DEFAULT_CONFIG.cpuMs),
@@ -61,11 +62,38 @@ export function validateConfig(raw: unknown): { config: ValidConfig; diagnostics
   if (Object.keys(d1).length > 0) config.d1Databases = d1;
   const crons = cronsOf(d, obj.crons);
   if (crons.length > 0) config.crons = crons;
+  const assets = assetsOf(d, obj.assets, [...Object.keys(config.env), ...Object.keys(kv), ...Object.keys(services), ...Object.keys(d1)]);
+  if (assets !== undefined) config.assets = assets;
   const { reservedConcurrency: reserved, provisionedConcurrency: provisioned } = config;
   if (reserved !== null && provisioned > reserved) {
     d.add("config.provisionedConcurrency", `expected at most reservedConcurrency (${reserved}): warm isolates beyond the reserved concurrency could never all be used; found ${provisioned}`);
   }
   return { config, diagnostics: d };
+}
+
+/**
+ * Static assets: `{ manifest, config, binding? }` checked whole (src/shared/assets); that every
+ * file was uploaded is checked by the route, in its write transaction (routes/assets.ts).
+ */
+function assetsOf(d: Diagnostics, value: unknown, taken: string[]): FunctionAssets | undefined {
+  const obj = d.object("config.assets", value, true);
+  if (obj === undefined) return undefined;
+  d.known("config.assets", obj, ["manifest", "config", "binding"]);
+  const problems = [...validateManifest(obj.manifest, "config.assets.manifest"), ...validateAssetConfig(obj.config, "config.assets.config")];
+  for (const p of problems) d.add(p.path, p.message);
+  const binding = obj.binding;
+  if (binding !== undefined && (typeof binding !== "string" || !VAR_NAME.test(binding))) d.add("config.assets.binding", `expected a binding name: ${VAR_EXPECTED}; found ${describe(binding)}`);
+  else if (typeof binding === "string" && taken.includes(binding)) d.add("config.assets.binding", `"${binding}" is also a var, a KV, D1 or service binding; a binding name is bound once`);
+  if (problems.length > 0) return undefined;
+  const c = obj.config as AssetConfig;
+  // Only the fields the manifest has: a client's extra keys are not stored.
+  const manifest: AssetManifest = {};
+  for (const [path, e] of Object.entries(obj.manifest as AssetManifest)) manifest[path] = { hash: e.hash, size: e.size, contentType: e.contentType };
+  return {
+    manifest,
+    config: { htmlHandling: c.htmlHandling, notFoundHandling: c.notFoundHandling, runWorkerFirst: c.runWorkerFirst, navigationPrefersAssets: c.navigationPrefersAssets },
+    ...(typeof binding === "string" ? { binding } : {}),
+  };
 }
 
 /** `config.d1Databases`: binding -> a database name of the tenant; a binding name is bound once. */

@@ -1,6 +1,7 @@
 export { Verge } from "./verge.ts";
 export type { LogSource } from "./verge.ts";
 export type { VergeOptions, ModuleDefinition } from "./options.ts";
+export type { AssetsOptions } from "./assets.ts";
 export type { DistributionOptions } from "./distribution.ts";
 export { failureReport } from "../runtime/failure-report.ts";
 export type { KVNamespace } from "./kv.ts";

@@ -14,6 +14,7 @@ import type { FetchPolicy } from "../runtime/fetch-guard.ts";
 import { buildDistribution, validateUpstream, type DistributionOptions } from "./distribution.ts";
 import type { RouteData } from "./route.ts";
 import { validateBindingOptions, type ServiceFunction } from "./binding-options.ts";
+import { assetsBinding, resolveAssetsOption, type AssetsOptions, type ResolvedAssets } from "./assets.ts";
 import type { D1Options } from "./d1.ts";
 
 export interface ModuleDefinition {
@@ -73,6 +74,12 @@ export interface VergeOptions extends D1Options {
    * `Request` in this (the test's) process and the function's `Response` is what it gets.
    */
   serviceBindings?: Record<string, ServiceFunction>;
+  /**
+   * Static assets, as Miniflare 4's `assets`: `{ directory, binding?, assetConfig?, routerConfig? }`.
+   * Requests for files are answered from the directory before the Worker runs (Cloudflare's
+   * routing); `binding` gives the Worker `env.<binding>.fetch()` onto them.
+   */
+  assets?: AssetsOptions;
 }
 
 
@@ -87,6 +94,8 @@ export interface ResolvedOptions {
   env: Record<string, unknown>;
   /** The functions of `serviceBindings`, by binding name (they never cross to the child). */
   services: Record<string, ServiceFunction>;
+  /** `assets`, read: served by dispatchFetch before the Worker. */
+  assets: ResolvedAssets | undefined;
 }
 
 /** How long a pipeline request may take to answer before the harness deems its process wedged (see pipelineRoute). */
@@ -94,7 +103,7 @@ const COLLAPSE_WAIT_MS = 10_000;
 const WATCHDOG_GRACE_MS = 2_000;
 
 const EVENTS: CloudFrontEventType[] = ["viewer-request", "origin-request", "origin-response", "viewer-response"];
-const KNOWN = new Set(["script", "scriptPath", "modules", "sourceMap", "bindings", "secrets", "compatibilityDate", "compatibilityFlags", "limits", "event", "upstream", "distribution", "outbound", "name", "kvNamespaces", "kvPersist", "serviceBindings", "d1Databases", "d1Persist"]);
+const KNOWN = new Set(["script", "scriptPath", "modules", "sourceMap", "bindings", "secrets", "compatibilityDate", "compatibilityFlags", "limits", "event", "upstream", "distribution", "outbound", "name", "kvNamespaces", "kvPersist", "serviceBindings", "d1Databases", "d1Persist", "assets"]);
 
 export function validateOptions(raw: VergeOptions): { config: ResolvedOptions | null; diagnostics: Diagnostic[] } {
   const d: Diagnostic[] = [];
@@ -164,6 +173,11 @@ export function validateOptions(raw: VergeOptions): { config: ResolvedOptions | 
 
   const services: Record<string, ServiceFunction> = {};
   const bindings = validateBindingOptions(raw, d, services);
+  const assets = resolveAssetsOption(raw.assets, typeof raw.compatibilityDate === "string" ? raw.compatibilityDate : undefined, Array.isArray(raw.compatibilityFlags) ? raw.compatibilityFlags : undefined, d);
+  if (assets?.binding !== undefined) {
+    if (bindings[assets.binding] !== undefined) d.push({ path: "assets.binding", message: `the binding ${assets.binding} is also declared in ${bindings[assets.binding]!.type === "kv" ? "kvNamespaces" : bindings[assets.binding]!.type === "service" ? "serviceBindings" : bindings[assets.binding]!.type === "secret" ? "secrets" : "bindings"}` });
+    else bindings[assets.binding] = assetsBinding(assets);
+  }
   if (raw.compatibilityFlags !== undefined && (!Array.isArray(raw.compatibilityFlags) || raw.compatibilityFlags.some((f) => typeof f !== "string"))) {
     d.push({ path: "compatibilityFlags", message: `expected an array of strings, found ${describe(raw.compatibilityFlags)}` });
   }
@@ -181,7 +195,7 @@ export function validateOptions(raw: VergeOptions): { config: ResolvedOptions | 
   const digest = createHash("sha256").update(code).update(JSON.stringify(extra)).digest("hex");
   const id = raw.name ?? `${filename}@${digest.slice(0, 12)}`;
   const env: Record<string, unknown> = {};
-  for (const [k, b] of Object.entries(bindings)) if (b.type !== "kv" && b.type !== "service" && b.type !== "d1") env[k] = b.value;
+  for (const [k, b] of Object.entries(bindings)) if (b.type !== "kv" && b.type !== "service" && b.type !== "d1" && b.type !== "assets") env[k] = b.value;
   const identity = { function: raw.name ?? filename.replace(/\.[cm]?[jt]s$/, ""), version: digest };
   const source = { id, code, format, filename, identity, ...(extra.length ? { modules: extra } : {}), ...(raw.sourceMap ? { sourceMap: raw.sourceMap } : {}) };
   const outbound = raw.outbound ?? {};
@@ -190,13 +204,15 @@ export function validateOptions(raw: VergeOptions): { config: ResolvedOptions | 
     const distribution = buildDistribution(raw.distribution, upstream, { name: id, digest, events }, d);
     if (d.length > 0) return { config: null, diagnostics: d };
     const data: RouteData = { distribution, function: id, digest, anyHost: distribution.hostnames.length === 0, allowPrivateOrigins: outbound.allowPrivateAddresses === true, allowOriginHosts: outbound.allowHosts ?? [] };
+    // The pipeline serves them at viewer-request, before the Worker, as an edge node does.
+    if (assets !== undefined) data.assets = { manifest: assets.manifest, config: assets.config, directory: assets.directory };
     const origin = distribution.origins[0]!;
     // Everything a request may wait on before its answer: each event's wall budget, a collapsed fill, the origin.
     const answerWithinMs = events.length * limits.wallMs + COLLAPSE_WAIT_MS + origin.connectTimeoutMs + origin.readTimeoutMs + WATCHDOG_GRACE_MS;
     decl.route = { data, answerWithinMs };
   }
   return {
-    config: { decl, event, upstream, pipeline: upstream === undefined ? undefined : { events }, outbound, env, services },
+    config: { decl, event, upstream, pipeline: upstream === undefined ? undefined : { events }, outbound, env, services, assets },
     diagnostics: [],
   };
 }

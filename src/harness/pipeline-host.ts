@@ -19,6 +19,7 @@ import { createPipeline, type EdgePipeline, type InvocationNote } from "../pipel
 import { createMemoryCacheStore, createResponseCache } from "../pipeline/cache/index.ts";
 import { createLocalState, NO_QUARANTINE } from "../pipeline/local.ts";
 import type { ViewerRequest } from "../pipeline/types.ts";
+import { directoryReader } from "../runtime/assets/serve.ts";
 import { LOCAL_NODE, PIPELINE_LOG, type PipelineLogEntry, type RouteData, type RouteMeta } from "./route.ts";
 
 interface Invocation {
@@ -105,7 +106,8 @@ export function createPipelineHost(): HostExtension {
 
 function pipelineFor(call: RoutedFetch): EdgePipeline {
   const route = call.data as RouteData;
-  const state = createLocalState({ distribution: route.distribution, versions: [{ function: route.function, digest: route.digest, spec: call.spec }], anyHost: route.anyHost });
+  const spec = route.assets === undefined ? call.spec : { ...call.spec, assets: { manifest: route.assets.manifest, config: route.assets.config, read: directoryReader(route.assets.directory) } };
+  const state = createLocalState({ distribution: route.distribution, versions: [{ function: route.function, digest: route.digest, spec }], anyHost: route.anyHost });
   const services = call.services;
   return createPipeline({
     runtime: call.runtime,

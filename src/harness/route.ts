@@ -5,6 +5,7 @@
  */
 import type { Distribution } from "../shared/protocol.ts";
 import type { LogEntry } from "../runtime/report.ts";
+import type { AssetConfig, AssetManifest } from "../shared/assets/index.ts";
 
 /** Registered with the function (FunctionDecl.route.data). */
 export interface RouteData {
@@ -18,6 +19,8 @@ export interface RouteData {
   allowPrivateOrigins: boolean;
   /** Host names such origins may use even at refused addresses (the `outbound` policy's allowHosts). */
   allowOriginHosts: string[];
+  /** The function's static assets (the `assets` option), read from `directory` by the child. */
+  assets?: { manifest: AssetManifest; config: AssetConfig; directory: string };
 }
 
 /** What the parent gets beside a routed response. */

@@ -35,6 +35,8 @@ import { toResponse } from "./response.ts";
 import { runServiceFunction } from "./services.ts";
 import { abortable, toDispatchRequest, type DispatchInit } from "./request.ts";
 import { WebSocket, WebSocketResponse } from "./websocket.ts";
+import { routeAssetRequest } from "../shared/assets/index.ts";
+import { fetchAsset, respondWithAsset } from "../runtime/assets/serve.ts";
 
 /** The child program: the runtime's host, extended with the edge pipeline (child.ts). */
 const PROGRAM = fileURLToPath(new URL("./child.ts", import.meta.url));
@@ -96,6 +98,16 @@ export class Verge {
       }
       return response;
     }
+    const assets = this.#options.assets;
+    if (assets !== undefined) {
+      // Cloudflare's router: a request for a file is answered here, and the Worker does not run.
+      const head = { method: data.method, url: data.url, headers: data.headers };
+      const route = routeAssetRequest(assets.manifest, assets.config, head);
+      if (route.to === "assets") {
+        const r = await respondWithAsset(assets, route.answer, head, signal);
+        return toResponse(r.status, r.statusText, r.headers, r.body, undefined, signal);
+      }
+    }
     const event = this.#options.event;
     // A response event needs the origin's response: only the pipeline (with `upstream`) has one.
     if (event === "origin-response" || event === "viewer-response") throw noUpstream();
@@ -143,7 +155,7 @@ export class Verge {
     return this.#track(r.finished);
   }
 
-  /** The function's `env`: plain values as copies, KV namespaces as `getKVNamespace` gives them, service bindings as `{ fetch }`. */
+  /** The function's `env`: plain values as copies, KV namespaces as `getKVNamespace` gives them, service bindings and static assets as `{ fetch }`. */
   async getBindings<T = Record<string, unknown>>(): Promise<T> {
     this.#check();
     const env: Record<string, unknown> = structuredClone(this.#options.env);
@@ -152,6 +164,17 @@ export class Verge {
       else if (b.type === "d1") env[name] = await this.getD1Database(name);
       // A service binding: its fetch() calls the function here, with the Request fetch() would make.
       else if (b.type === "service") env[name] = { fetch: async (input: string | URL | Request, init?: RequestInit) => this.#options.services[name]!(new Request(input, init)) };
+      // Static assets: their fetch() answers from the directory, as the Worker's env.ASSETS does.
+      else if (b.type === "assets" && this.#options.assets !== undefined) {
+        const assets = this.#options.assets;
+        env[name] = {
+          fetch: async (input: string | URL | Request, init?: RequestInit) => {
+            const req = new Request(input, init);
+            const r = await fetchAsset(assets, { method: req.method, url: req.url, headers: [...req.headers], body: null });
+            return toResponse(r.status, r.statusText, r.headers, r.body);
+          },
+        };
+      }
     }
     return env as T;
   }

@@ -24,8 +24,17 @@ export interface Invoked<T> {
   finished: Promise<InvocationReport>;
 }
 
+/**
+ * An answer made without running the function: a static asset of its version
+ * (assets.ts). Not an invocation: nothing is recorded, counted or reported for it.
+ */
+export interface Served<T> {
+  value: T;
+  served: true;
+}
+
 /** `lambda`: the version exports a Lambda@Edge handler; otherwise a Workers fetch handler. */
-export type Call<T> = (spec: FunctionSpec, lambda: boolean) => Promise<Invoked<T>>;
+export type Call<T> = (spec: FunctionSpec, lambda: boolean) => Promise<Invoked<T> | Served<T>>;
 
 export interface Invoker {
   invoke<T>(flow: Flow, event: EventType, association: FunctionAssociation, call: Call<T>): Promise<T>;
@@ -87,6 +96,12 @@ export function createInvoker(options: Pick<PipelineOptions, "runtime" | "state"
           const { lambda, loadedNow } = isLambda(spec);
           entry.cold = loadedNow;
           const r = await call(spec, lambda);
+          if ("served" in r) {
+            // The version answered from its assets: the function did not run, so no invocation is noted.
+            flow.invocations.splice(flow.invocations.indexOf(entry), 1);
+            release();
+            return r.value;
+          }
           entry.cold ||= r.cold;
           // One reaction for the whole end of the invocation: its use into the record, a late failure logged, the slot freed.
           r.finished.then(

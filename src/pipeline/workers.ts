@@ -30,6 +30,9 @@
  *
  * At every event, its service bindings run other functions of the tenant
  * (services.ts) when the pipeline runs them (`serviceBindings`, an edge node).
+ *
+ * At viewer-request a version with static assets answers a request for one of
+ * its files without running the handler (assets.ts).
  */
 import type { FunctionSpec, HostServices } from "../runtime/index.ts";
 import { partsOf, type HeaderList, type RequestData, type ResponseData } from "../shared/http.ts";
@@ -39,7 +42,8 @@ import type { Context, Flow, FlowRequest, OriginTarget } from "./flow.ts";
 import { requestUrl, targetUrl } from "./flow.ts";
 import { cancelRuntimeBody, dataToResponse, replacedByWorkers, responseToData, toStream } from "./events.ts";
 import { stripHopByHop } from "./headers.ts";
-import type { Invoked } from "./invoker.ts";
+import type { Invoked, Served } from "./invoker.ts";
+import { assetFirst } from "./assets.ts";
 import { hostName } from "./hardening.ts";
 import { bodyData } from "./request-body.ts";
 import { cachesFor } from "./caches.ts";
@@ -94,7 +98,12 @@ export function viewerSubrequest(ctx: Context, flow: Flow, serve: ServeSubreques
   };
 }
 
-export async function workersViewerRequest(ctx: Context, flow: Flow, spec: FunctionSpec, serve: ServeSubrequest): Promise<Invoked<Response | AnswerData>> {
+export async function workersViewerRequest(ctx: Context, flow: Flow, spec: FunctionSpec, serve: ServeSubrequest): Promise<Invoked<Response | AnswerData> | Served<AnswerData>> {
+  if (spec.assets !== undefined) {
+    // The version's static assets first, as Cloudflare routes them (run_worker_first aside).
+    const asset = await assetFirst(spec.assets, { method: flow.request.method, url: requestUrl(flow), headers: flow.request.headers });
+    if (asset !== undefined) return { value: asset, served: true };
+  }
   const subrequest = viewerSubrequest(ctx, flow, serve);
   const data: RequestData = {
     method: flow.request.method,

@@ -164,10 +164,13 @@ export class HostOps {
    */
   #serviceFetch(a: ActiveInvocation, binding: string, request: RequestData, options: FetchOptions): ReturnType<typeof fetchService> {
     const b = this.#bindings[binding];
+    const call = { binding, service: b?.service ?? binding, functionId: this.#sandbox.source.id };
+    // Static assets answer in this process; their redirects are followed through them as a service's are.
+    if (b?.serve !== undefined) return fetchService((_c, req, o) => b.serve!(req, this.#services, o.signal), call, request, options);
     if (b === undefined || b.kind !== "service" || b.service === undefined) throw new TypeError(`env.${binding} is not a service binding`);
     const host = a.service ?? this.#services.service;
     if (host === undefined) throw new Error(`env.${binding}.fetch(): this host runs no service bindings, so service ${JSON.stringify(b.service)} cannot be reached`);
-    return fetchService(host, { binding, service: b.service, functionId: this.#sandbox.source.id }, request, options);
+    return fetchService(host, call, request, options);
   }
 
   /**

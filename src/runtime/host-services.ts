@@ -5,6 +5,7 @@
 import type { HeaderList, RequestData, ResponseData } from "../shared/http.ts";
 import type { LogEntry } from "./report.ts";
 import type { OutboundWebSocket } from "./outbound-websocket.ts";
+import type { AssetReader } from "./assets/serve.ts";
 
 export interface FetchOptions {
   signal: AbortSignal;
@@ -20,6 +21,11 @@ export interface BindingHandler {
   cost?(method: string, args: unknown[]): number;
   /** A service binding's target (kind "service"): its `fetch()` calls go to a {@link ServiceHost}. */
   service?: string;
+  /**
+   * A binding that answers `env.NAME.fetch()` itself, in this process (kind "assets": the
+   * Worker's static assets); `services` are the host's, for what it reads (`assetBlobs`).
+   */
+  serve?: (request: RequestData, services: HostServices, signal: AbortSignal) => Promise<ResponseData>;
 }
 
 /** One `env.<binding>.fetch()` of function `functionId`, whose binding names service `service`. */
@@ -118,4 +124,10 @@ export interface HostServices {
    * with an Error saying this host runs no service bindings.
    */
   service?: ServiceHost;
+  /**
+   * The bytes of static assets by content hash, for `env.ASSETS` bindings that carry no
+   * directory: an edge node's blob store (LMDB, else the registry, verified). Undefined:
+   * such a binding's fetch() fails with an Error saying this host keeps no assets.
+   */
+  assetBlobs?: AssetReader;
 }

@@ -12,6 +12,7 @@
  * idle isolate of any tenant. Busy isolates are never disposed: with none idle
  * to dispose, `acquire` refuses (ERR_TENANT_THROTTLED, ERR_POOL_EXHAUSTED).
  */
+import type { AssetSite } from "./assets/serve.ts";
 import type ivm from "isolated-vm";
 import { VergeError } from "../shared/errors.ts";
 import type { Limits } from "../shared/limits.ts";
@@ -27,6 +28,8 @@ export interface FunctionSpec {
   limits: Limits;
   env: Record<string, unknown>;
   bindings: Record<string, BindingHandler>;
+  /** The version's static assets, which an edge pipeline serves before (or after) the Worker; the pool ignores them. */
+  assets?: AssetSite;
   /**
    * Whose function this is (an edge node's tenant): its isolates count toward that tenant's
    * share of the process (`maxIsolatesPerTenant`). Without one (the harness, `verge dev`) only

@@ -48,6 +48,8 @@ const USER_ERROR_CODES = new Set<string>([
   // wrangler-compat: the wrangler.toml / wrangler.jsonc needs fixing, or asks for what verge cannot do yet.
   "ERR_WRANGLER_CONFIG",
   "ERR_UNSUPPORTED_BINDING",
+  // A Worker's static assets directory cannot be served (missing, a file over 25 MiB, too many files).
+  "ERR_ASSETS",
   // `verge d1 migrations apply`: a migration file failed (rolled back); fix it and apply again.
   "ERR_D1_MIGRATION",
   // The registry's 4xx answers (origin/errors.ts): the request, token or bundle needs fixing.

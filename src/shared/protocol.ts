@@ -8,6 +8,7 @@
  * short, lowercase, URL- and LMDB-key-safe. Versions are named by the hex sha256
  * of their bundle.
  */
+import type { FunctionAssets } from "./assets/index.ts";
 import type { CloudFrontEventType } from "./limits.ts";
 import type { SignedStatement } from "./signing.ts";
 
@@ -98,6 +99,8 @@ export interface FunctionConfigInput {
   services?: Record<string, string>;
   /** Cron triggers: 5-field expressions in UTC, at most {@link MAX_CRONS_PER_FUNCTION}. */
   crons?: string[];
+  /** Static assets (see {@link FunctionConfig.assets}); every file uploaded first (`PUT …/assets/:hash`). */
+  assets?: FunctionAssets;
 }
 
 /** A function's config as the API shows it: secrets by name only, never their values. */
@@ -150,7 +153,16 @@ export interface FunctionConfig {
    * function's current config counts, not a version's. Missing means none.
    */
   crons?: string[];
+  /**
+   * Static assets (Workers' `[assets]`): the files an edge node serves at
+   * viewer-request before the Worker (src/shared/assets), by content hash from
+   * the tenant's uploads. Part of a version: a bundle published while the
+   * function has assets names their {@link assetsDigest} in its last line
+   * (`verge publish` adds it). Missing means none.
+   */
+  assets?: FunctionAssets;
 }
+
 
 /** Cron triggers per function: Workers Paid's limit (Workers Free allows 3). */
 export const MAX_CRONS_PER_FUNCTION = 5;

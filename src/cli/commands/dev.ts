@@ -50,6 +50,8 @@ Options:
                           with --upstream, repeat it (or use commas) to attach it to several
   --upstream <url>        the origin: run the full edge pipeline in front of it
   --allow-private         let the function fetch (and choose origins at) private and loopback addresses
+  --assets <dir>          serve this directory's files before the Worker, as Cloudflare's static
+                          assets (replaces the config's [assets] directory)
   --node-compat           bundle Node built-ins (node:buffer, node:crypto, ...) as with
                           compatibility_flags = ["nodejs_compat"]: for an entry without a wrangler
                           config, such as a Lambda@Edge handler
@@ -76,7 +78,6 @@ const WRANGLER_ONLY: Record<string, string> = {
   "https-cert-path": "verge dev serves http only",
   routes: "routes do not apply in verge dev (every request goes to the Worker)",
   site: "Workers Sites are not supported by verge",
-  assets: "static assets are not supported by verge",
   "compatibility-date": "set compatibility_date in the config",
   "compatibility-flags": "set compatibility_flags in the wrangler config (verge applies nodejs_compat in part, as polyfills bundled into the function; other flags are not applied)",
 };
@@ -110,6 +111,7 @@ export async function run(argv: string[]): Promise<void> {
       var: { type: "string", multiple: true },
       "allow-private": { type: "boolean" },
       "node-compat": { type: "boolean" },
+      assets: { type: "string" },
     },
   });
   if (positionals.length > 1) throw new UsageError(`verge dev: expected one entry or config, found ${positionals.length}`);
@@ -131,6 +133,7 @@ export async function run(argv: string[]): Promise<void> {
     profile: values.profile,
     strictLambdaEdge: values["strict-lambda-edge"] === true,
     nodeCompat: values["node-compat"] === true,
+    assets: values.assets,
     localWorkers,
   };
   const settings = resolveDevSettings(args);

@@ -7,9 +7,10 @@
  *    routes onto it (fails before publishing when it does not exist);
  * 3. run build.command, bundle main, and check the bundle as the registry
  *    will (parses, exports a handler), so a bundle it would refuse writes nothing;
- * 4. set the function's config (vars as env, limits.cpu_ms as cpuMs,
- *    triggers.crons as crons, kv_namespaces as kvNamespaces, d1_databases as
- *    d1Databases) so the version
+ * 4. upload the `[assets]` files the registry does not have, set the function's
+ *    config (vars as env, limits.cpu_ms as cpuMs, triggers.crons as crons,
+ *    kv_namespaces as kvNamespaces, d1_databases as d1Databases, [assets] as
+ *    assets) so the version
  *    snapshots it, upload the version (refused: the config is put back, since
  *    the live version would otherwise run with the new vars and crons), move the alias;
  * 5. write the distribution.
@@ -27,6 +28,8 @@ import { UsageError } from "../output.ts";
 import { attachRoutes, canonicalJson, type DistributionBody } from "../wrangler-routes.ts";
 import { buildTo, describeVersion, loadSigner, NAME_HELP, uploadVersion } from "./publish-upload.ts";
 import { apiPath, connect, print, type RegistryClient } from "./registry-client.ts";
+import { prepareAssets, uploadAssets, type PreparedAssets } from "./publish-assets.ts";
+import { assetsDigest, assetsMarker } from "../../shared/assets/index.ts";
 
 export interface PublishConfigValues {
   config: string;
@@ -159,10 +162,10 @@ async function getOrNull<T>(client: RegistryClient, path: string): Promise<T | n
  * schedules. Skipped when nothing changes. Returns how to undo the write
  * (null when nothing was written).
  */
-async function putConfig(client: RegistryClient, fnPath: string, config: WranglerConfig, env: Record<string, string>): Promise<(() => Promise<string>) | null> {
+async function putConfig(client: RegistryClient, fnPath: string, config: WranglerConfig, env: Record<string, string>, assets: PreparedAssets | undefined): Promise<(() => Promise<string>) | null> {
   const existing = await getOrNull<FunctionInfo>(client, fnPath);
   const { secrets: _secrets, ...kept } = existing?.config ?? ({} as Partial<FunctionConfig>);
-  const { crons: _crons, kvNamespaces: _kv, d1Databases: _d1, services: _services, ...rest } = kept;
+  const { crons: _crons, kvNamespaces: _kv, d1Databases: _d1, services: _services, assets: _assets, ...rest } = kept;
   // Like crons, the config's KV and service bindings replace the function's.
   const kv = Object.fromEntries(config.kvNamespaces.map((n) => [n.binding, namespaceOf(n)]));
   const services = Object.fromEntries(config.services.map((b) => [b.binding, b.service]));
@@ -175,6 +178,8 @@ async function putConfig(client: RegistryClient, fnPath: string, config: Wrangle
     ...(config.kvNamespaces.length === 0 ? {} : { kvNamespaces: kv }),
     ...(Object.keys(d1).length === 0 ? {} : { d1Databases: d1 }),
     ...(config.services.length === 0 ? {} : { services }),
+    // Like the bindings, [assets] replaces the function's (none: the function serves none).
+    ...(assets === undefined ? {} : { assets: assets.assets }),
   };
   if (existing !== null && canonicalJson(next) === canonicalJson(kept)) return null; // a re-publish adds no config change to the feed
   await client.call<FunctionInfo>("PUT", fnPath, { config: next });
@@ -210,10 +215,19 @@ export async function publishFromConfig(values: PublishConfigValues): Promise<vo
   }
 
   runBuildCommand(config);
-  const code = await buildTo(config.main!, values.outdir ?? "dist", { rules: config.rules, nodeCompat: wantsNodeCompat(config.compatibilityFlags) });
-  checkBundle(new TextEncoder().encode(code));
+  const built = await buildTo(config.main!, values.outdir ?? "dist", { rules: config.rules, nodeCompat: wantsNodeCompat(config.compatibilityFlags) });
+  checkBundle(new TextEncoder().encode(built));
   const fnPath = apiPath`/v1/tenants/${tenant}/functions/${name}`;
-  const undoConfig = await putConfig(client, fnPath, config, env);
+  const assets = prepareAssets(config);
+  let code = built;
+  if (assets !== undefined) {
+    for (const w of assets.warnings) warn(w);
+    const sent = await uploadAssets(client, tenant, assets);
+    process.stderr.write(`verge: assets: ${sent.files} files, ${sent.uploaded} uploaded (${sent.bytes} bytes), the rest already on the registry\n`);
+    // A version is its bundle: the bundle names its assets, so new assets make a new version.
+    code += assetsMarker(assetsDigest(assets.assets));
+  }
+  const undoConfig = await putConfig(client, fnPath, config, env, assets);
   let uploaded: Awaited<ReturnType<typeof uploadVersion>>;
   try {
     uploaded = await uploadVersion(client, tenant, { code, name, signer });

@@ -5,9 +5,10 @@
  */
 import { existsSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
-import { databaseOf, findWranglerConfig, findWranglerConfigUp, formatDiagnostic, formatOf, readWranglerConfig, type WranglerModuleRule } from "../../../wrangler-compat/index.ts";
+import { databaseOf, findWranglerConfig, findWranglerConfigUp, formatDiagnostic, formatOf, readWranglerConfig, type WranglerConfig, type WranglerModuleRule } from "../../../wrangler-compat/index.ts";
 import { describeCompatibilityFlags, wantsNodeCompat } from "../../build/bundle.ts";
 import type { CloudFrontEventType, LimitsOptions } from "../../shared/limits.ts";
+import type { AssetsOptions } from "../../harness/index.ts";
 import { UsageError } from "../output.ts";
 
 export interface DevArgs {
@@ -22,6 +23,8 @@ export interface DevArgs {
   strictLambdaEdge: boolean;
   /** `--node-compat`: bundle Node built-ins as `nodejs_compat` does, config or not. */
   nodeCompat?: boolean | undefined;
+  /** `--assets <dir>`: static assets (wrangler dev's flag), over the config's `[assets] directory`. */
+  assets?: string | undefined;
   /** The names of the Workers this `verge dev` runs (several `--config`): service bindings to them are run. */
   localWorkers?: readonly string[] | undefined;
 }
@@ -54,6 +57,8 @@ export interface DevSettings {
   rules: WranglerModuleRule[];
   /** `compatibility_flags` has `nodejs_compat`: the bundler adds its Node.js polyfills (src/build/node-compat.ts). */
   nodeCompat: boolean;
+  /** Static assets (`[assets]` or `--assets`), as the harness takes them; the directory is absolute. */
+  assets?: AssetsOptions | undefined;
   /** The config's service bindings whose Worker this `verge dev` runs (DevArgs.localWorkers): binding -> Worker name. */
   services: Record<string, string>;
   warnings: string[];
@@ -105,7 +110,8 @@ export function resolveDevSettings(args: DevArgs, cwd = process.cwd()): DevSetti
   }
   const profile = args.strictLambdaEdge ? "lambda-edge" : args.profile;
   const limits: LimitsOptions = profile ? { profile } : {};
-  const base = { events, compatibilityFlags: [] as string[], watchDirs: [] as string[], rules: [] as WranglerModuleRule[], nodeCompat: args.nodeCompat === true, services: {} as Record<string, string> };
+  const flagAssets: AssetsOptions | undefined = args.assets === undefined ? undefined : { directory: resolve(cwd, args.assets) };
+  const base = { events, compatibilityFlags: [] as string[], watchDirs: [] as string[], rules: [] as WranglerModuleRule[], nodeCompat: args.nodeCompat === true, services: {} as Record<string, string>, assets: flagAssets };
 
   /** An entry given on the command line: it replaces the config's `main`, as with `wrangler dev <script>`. */
   let entry: string | undefined;
@@ -116,7 +122,7 @@ export function resolveDevSettings(args: DevArgs, cwd = process.cwd()): DevSetti
     const config = configFlag ?? findWranglerConfigUp(cwd);
     if (config === undefined) {
       if (args.env !== undefined) throw new UsageError("--env needs a wrangler.toml, wrangler.json or wrangler.jsonc, not an entry file");
-      return { ...base, entry, vars: { ...vars, ...flagVars }, secrets: {}, configFiles: [], kv: {}, kvPersist: join(dirname(entry), ".verge/kv"), d1: {}, d1Persist: join(dirname(entry), ".verge/d1"), limits, warnings: [] };
+      return { ...base, entry, vars: { ...vars, ...flagVars }, secrets: {}, configFiles: [], kv: {}, kvPersist: join(dirname(entry), ".verge/kv"), d1: {}, d1Persist: join(dirname(entry), ".verge/d1"), limits, warnings: assetNotes(flagAssets) };
     }
     target = config;
   }
@@ -164,7 +170,31 @@ export function resolveDevSettings(args: DevArgs, cwd = process.cwd()): DevSetti
     rules: config.rules,
     nodeCompat: args.nodeCompat === true || wantsNodeCompat(config.compatibilityFlags),
     services,
-    warnings: notes,
+    assets: assetsOptions(config.assets, flagAssets),
+    warnings: [...notes, ...assetNotes(assetsOptions(config.assets, flagAssets))],
+  };
+}
+
+/** Cloudflare's asset metafiles verge does not apply (they are not served either). */
+function assetNotes(assets: AssetsOptions | undefined): string[] {
+  if (assets === undefined) return [];
+  const shown = relative(process.cwd(), assets.directory) || assets.directory;
+  return ["_headers", "_redirects"].filter((f) => existsSync(join(assets.directory, f))).map((f) => `${shown}/${f}: ${f === "_headers" ? "custom headers" : "redirect rules"} for static assets are not applied by verge (the file is not served either)`);
+}
+
+/** `[assets]` as the harness takes it (Miniflare's shape); `--assets` replaces the directory, as in wrangler dev. */
+function assetsOptions(assets: WranglerConfig["assets"], flag: AssetsOptions | undefined): AssetsOptions | undefined {
+  if (assets === undefined) return flag;
+  const rules = Array.isArray(assets.runWorkerFirst) ? assets.runWorkerFirst : [];
+  return {
+    directory: flag?.directory ?? assets.directory,
+    ...(assets.binding !== undefined ? { binding: assets.binding } : {}),
+    assetConfig: { html_handling: assets.htmlHandling, not_found_handling: assets.notFoundHandling },
+    routerConfig: assets.runWorkerFirst === true
+      ? { invoke_user_worker_ahead_of_assets: true }
+      : rules.length > 0
+        ? { static_routing: { user_worker: rules.filter((r) => !r.startsWith("!")), asset_worker: rules.filter((r) => r.startsWith("!")).map((r) => r.slice(1)) } }
+        : {},
   };
 }
 

@@ -143,7 +143,8 @@ export function createDevHandler(o: DevHandlerOptions): DevHandler {
       }
     }
     const known = done && report ? await Promise.race([report, sleep(deadline - performance.now())]) : undefined;
-    const notRun = session.pipeline && report === undefined;
+    // No report: the function did not run (a cache hit with origin events, a static asset).
+    const notRun = report === undefined;
     const out: Record<string, string | string[]> = {};
     response.headers.forEach((v, k) => {
       if (k !== "set-cookie") out[k] = v;

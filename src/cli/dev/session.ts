@@ -5,6 +5,7 @@
  * serving and records the problems for the error page.
  */
 import { spawn } from "node:child_process";
+import { watch as watchFs, type FSWatcher } from "node:fs";
 import { relative, sep } from "node:path";
 import { bundle, NODE_COMPAT_MODULES, type BuildProblem } from "../../build/bundle.ts";
 import { Verge, type LogSource, type VergeOptions } from "../../harness/index.ts";
@@ -82,10 +83,40 @@ export function createDevSession(o: DevSessionOptions): DevSession {
     if (files.some((f) => settings.configFiles.includes(f) || settings.watchDirs.some((d) => under(f, d)))) commandDue = true;
     void rebuild();
   });
-  const watch = (files: string[], failed: boolean): void => watcher.update([...files, ...settings.configFiles], failed, settings.watchDirs);
+  const watch = (files: string[], failed: boolean): void => {
+    watcher.update([...files, ...settings.configFiles], failed, settings.watchDirs);
+    watchAssets();
+  };
+  /** A change under the assets directory: the next build serves a new manifest even when the bundle is the same. */
+  let assetsChanged = false;
+  let assetsWatch: { dir: string; watcher: FSWatcher } | undefined;
+  let assetsTimer: NodeJS.Timeout | undefined;
+  function watchAssets(): void {
+    const dir = settings.assets?.directory;
+    if (assetsWatch?.dir === dir) return;
+    assetsWatch?.watcher.close();
+    assetsWatch = undefined;
+    if (dir === undefined) return;
+    try {
+      const w = watchFs(dir, { recursive: true, persistent: false }, () => {
+        clearTimeout(assetsTimer);
+        assetsTimer = setTimeout(() => {
+          term.line(term.paint("dim", `changed: assets in ${relative(process.cwd(), dir) || dir}`));
+          assetsChanged = true;
+          void rebuild();
+        }, 80);
+      });
+      w.on("error", () => {});
+      assetsWatch = { dir, watcher: w };
+    } catch {
+      // No such directory yet: the build reports it (ERR_ASSETS), and the next build watches again.
+    }
+  }
 
   async function buildOnce(): Promise<void> {
     const started = performance.now();
+    const assetsDue = assetsChanged;
+    assetsChanged = false;
     term.progress(term.paint("dim", `building ${shownEntry}...`));
     let next: Verge | undefined;
     let version: Version | undefined;
@@ -102,7 +133,7 @@ export function createDevSession(o: DevSessionOptions): DevSession {
       }
       const built = await bundle(settings.entry, { rules: settings.rules, nodeCompat: settings.nodeCompat });
       inputs = built.inputs;
-      if (served !== undefined && versions.current() !== undefined && served.code === built.code && served.sourceMap === built.sourceMap && served.settings === settings) {
+      if (served !== undefined && versions.current() !== undefined && served.code === built.code && served.sourceMap === built.sourceMap && served.settings === settings && !assetsDue) {
         problems = undefined;
         watch(inputs, false);
         term.line(term.paint("dim", `bundle unchanged: version ${versions.current()!.number} keeps serving`));
@@ -160,6 +191,7 @@ export function createDevSession(o: DevSessionOptions): DevSession {
       ...(o.upstream ? { upstream: o.upstream } : {}),
       ...(settings.compatibilityDate ? { compatibilityDate: settings.compatibilityDate } : {}),
       ...(settings.compatibilityFlags.length ? { compatibilityFlags: settings.compatibilityFlags } : {}),
+      ...(settings.assets ? { assets: settings.assets } : {}),
     };
     // Service bindings to the other Workers this verge dev runs (several --config), as functions that dispatch to them.
     const call = o.callWorker;
@@ -181,6 +213,8 @@ export function createDevSession(o: DevSessionOptions): DevSession {
     async close() {
       closed = true;
       watcher.close();
+      clearTimeout(assetsTimer);
+      assetsWatch?.watcher.close();
       await versions.close();
     },
   };

@@ -11,6 +11,7 @@ import { describe, type Diagnostic } from "../../shared/limits.ts";
 import { kvKind } from "./kv/index.ts";
 import { d1Kind } from "./d1/index.ts";
 import { serviceKind } from "./service/index.ts";
+import { assetsKind } from "./assets/index.ts";
 
 /** What a caller declares: serializable, so it crosses to the child-process host. */
 export interface BindingDecl {
@@ -69,6 +70,8 @@ export const BINDING_KINDS: Record<string, BindingKind> = {
   d1: d1Kind,
   /** A Workers service binding: `{ service }` (see service/index.ts). */
   service: serviceKind,
+  /** A Worker's static assets: `{ manifest, config, directory? }` (see assets/index.ts). */
+  assets: assetsKind,
 };
 
 const NAME = /^[A-Za-z_$][A-Za-z0-9_$]*$/;

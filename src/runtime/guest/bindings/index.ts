@@ -3,7 +3,7 @@
  * host's `BindingSpec`. A kind without an entry gets one async function per
  * method (each a "binding" op); KV gets the Workers KV namespace API (the
  * "kv" lazy part, bindings/kv-binding.ts); a service binding gets a Fetcher
- * (bindings/fetcher.ts).
+ * (bindings/fetcher.ts), and so do a Worker's static assets.
  */
 import type { BindingSpec } from "../../bridge/protocol.ts";
 import { callOp } from "../core/host.ts";
@@ -21,6 +21,7 @@ function opsObject(spec: BindingSpec): Record<string, unknown> {
 export function bindingObject(spec: BindingSpec): unknown {
   if (spec.kind === "kv") return chunk("kv").kvBinding(spec.name);
   if (spec.kind === "d1") return chunk("d1").d1Binding(spec.name);
-  if (spec.kind === "service") return serviceBinding(spec.name);
+  // Static assets are a Fetcher too: their fetch() is answered by the host (bindings/assets).
+  if (spec.kind === "service" || spec.kind === "assets") return serviceBinding(spec.name);
   return opsObject(spec);
 }
