@@ -15,6 +15,7 @@ import type { SignedStatement } from "./signing.ts";
 export type { CloudFrontEventType };
 export * from "./kv-wire.ts";
 export * from "./registry-feed.ts";
+export * from "./cron-wire.ts";
 
 /** Tenant, function, alias and distribution names: 1–63 chars, `[a-z0-9]` then `[a-z0-9_-]`. */
 export const NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
@@ -161,43 +162,6 @@ export interface FunctionConfig {
    * (`verge publish` adds it). Missing means none.
    */
   assets?: FunctionAssets;
-}
-
-
-/** Cron triggers per function: Workers Paid's limit (Workers Free allows 3). */
-export const MAX_CRONS_PER_FUNCTION = 5;
-
-/**
- * The alias whose first route a cron fire runs: `live` (what `verge publish`
- * moves by default), else the function's only alias, else none (no fire).
- */
-export function cronAliasOf(aliases: readonly string[]): string | undefined {
-  if (aliases.includes("live")) return "live";
-  return aliases.length === 1 ? aliases[0] : undefined;
-}
-
-/** `POST /v1/cron/claim` (node token): one edge node asks to run one fire. */
-export interface CronClaimRequest {
-  tenant: string;
-  function: string;
-  cron: string;
-  /** The fire's time, ms since the epoch: a whole minute at which `cron` fires. */
-  scheduledTime: number;
-  /** The asking node's id (unique in the fleet, as in node reports). */
-  node: string;
-}
-
-/**
- * The registry's answer: `run: true` to the first node that claimed this
- * (tenant, function, cron, scheduledTime), and again to that same node if it
- * asks again (a retry after a lost answer); `run: false` to every other node
- * (`reason: "claimed"`, `node` the holder), or when the cron is no longer in
- * the function's config (`reason: "not-configured"`).
- */
-export interface CronClaimResult {
-  run: boolean;
-  node?: string;
-  reason?: "claimed" | "not-configured";
 }
 
 /** Defaults of the concurrency settings, for configs that do not carry them. */
