@@ -3,7 +3,7 @@
  */
 export { Verge, failureReport } from "./harness/index.ts";
 export type { VergeOptions, ModuleDefinition, DistributionOptions, LogSource } from "./harness/index.ts";
-export type { KVNamespace, VergeWebSocket, WebSocketResponse } from "./harness/index.ts";
+export type { KVNamespace, R2Bucket, VergeWebSocket, WebSocketResponse } from "./harness/index.ts";
 export { cloudFrontEvent, originRequestEvent, originResponseEvent, viewerRequestEvent, viewerResponseEvent } from "./harness/index.ts";
 export type { EventFixtureOptions } from "./harness/index.ts";
 export { VergeError, isUserError, hasCode } from "./shared/errors.ts";

@@ -9,6 +9,7 @@ import type { BindingHandler } from "../host-services.ts";
 import { VergeError } from "../../shared/errors.ts";
 import { describe, type Diagnostic } from "../../shared/limits.ts";
 import { kvKind } from "./kv/index.ts";
+import { r2Kind } from "./r2/index.ts";
 import { serviceKind } from "./service/index.ts";
 
 /** What a caller declares: serializable, so it crosses to the child-process host. */
@@ -64,6 +65,8 @@ export const BINDING_KINDS: Record<string, BindingKind> = {
   },
   /** A Workers KV namespace: `{ id, persist? }` (see kv/index.ts). */
   kv: kvKind,
+  /** A Cloudflare R2 bucket: `{ bucket, persist?, maxObjectBytes? }` (see r2/index.ts). */
+  r2: r2Kind,
   /** A Workers service binding: `{ service }` (see service/index.ts). */
   service: serviceKind,
 };
