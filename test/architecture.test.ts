@@ -108,7 +108,7 @@ test("each native dependency is named by its owner only", () => {
 });
 
 /** Pure modules of src/shared (no imports, no globals) the prelude may bundle. */
-const GUEST_SHARED = ["src/shared/kv-rules.ts"];
+const GUEST_SHARED = ["src/shared/kv-rules.ts", "src/shared/r2-rules.ts"];
 
 test("the guest prelude imports nothing from the host side but the bridge protocol types", () => {
   const guest = files.filter((f) => relative(ROOT, f).split(sep).join("/").startsWith("src/runtime/guest/"));

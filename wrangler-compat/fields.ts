@@ -10,6 +10,7 @@ import { Diagnostics, describe, isTable, join, kindOf } from "./diagnostics.ts";
 import { readRoutes, type WranglerRoute } from "./routes.ts";
 import { readRules, type WranglerModuleRule } from "./rules.ts";
 import { services, type WranglerService } from "./services.ts";
+import { r2Buckets, type WranglerR2Bucket } from "./r2-buckets.ts";
 
 export interface WranglerKvNamespace {
   binding: string;
@@ -34,6 +35,7 @@ export interface TableFields {
   vars?: Record<string, unknown>;
   kvNamespaces?: WranglerKvNamespace[];
   services?: WranglerService[];
+  r2Buckets?: WranglerR2Bucket[];
   routes?: WranglerRoute[];
   crons?: string[];
   limits?: { cpuMs?: number };
@@ -202,6 +204,8 @@ export function readFields(d: Diagnostics, base: string, t: Record<string, unkno
   if (kv !== undefined) f.kvNamespaces = kv;
   const sv = services(d, p("services"), t.services, [...Object.keys(v ?? {}), ...(kv ?? []).map((n) => n.binding)]);
   if (sv !== undefined) f.services = sv;
+  const r2 = r2Buckets(d, p("r2_buckets"), t.r2_buckets, [...Object.keys(v ?? {}), ...(kv ?? []).map((n) => n.binding), ...(sv ?? []).map((s) => s.binding)]);
+  if (r2 !== undefined) f.r2Buckets = r2;
   const routes = readRoutes(d, base, t);
   if (routes !== undefined) f.routes = routes;
   const c = crons(d, p("triggers"), t.triggers);

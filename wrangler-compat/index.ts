@@ -5,6 +5,7 @@ export { validateWranglerConfig } from "./validate.ts";
 export type { WranglerConfig, WranglerRawConfig, ValidateOptions } from "./validate.ts";
 export type { WranglerKvNamespace, WranglerBuild } from "./fields.ts";
 export type { WranglerService } from "./services.ts";
+export type { WranglerR2Bucket } from "./r2-buckets.ts";
 export type { WranglerRoute } from "./routes.ts";
 export type { WranglerModuleRule, WranglerModuleRuleType } from "./rules.ts";
 export { WranglerConfigError, formatDiagnostic } from "./diagnostics.ts";

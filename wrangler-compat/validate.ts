@@ -17,6 +17,7 @@ import { checkKeys, NON_INHERITABLE_KEYS } from "./keys.ts";
 import type { WranglerRoute } from "./routes.ts";
 import type { WranglerModuleRule } from "./rules.ts";
 import type { WranglerService } from "./services.ts";
+import type { WranglerR2Bucket } from "./r2-buckets.ts";
 
 /** What a wrangler.toml / wrangler.jsonc file says, as parsed. */
 export type WranglerRawConfig = Record<string, unknown>;
@@ -38,6 +39,8 @@ export interface WranglerConfig {
   kvNamespaces: WranglerKvNamespace[];
   /** `[[services]]`: service bindings to other Workers (functions of the same tenant on verge). */
   services: WranglerService[];
+  /** `[[r2_buckets]]`: R2 bucket bindings; absent when the table binds none. */
+  r2Buckets?: WranglerR2Bucket[];
   routes: WranglerRoute[];
   crons: string[];
   limits: { cpuMs?: number };
@@ -100,6 +103,7 @@ export function validateWranglerConfig(raw: WranglerRawConfig, options: Validate
     vars: fields.vars ?? {},
     kvNamespaces: fields.kvNamespaces ?? [],
     services: fields.services ?? [],
+    ...(fields.r2Buckets !== undefined && fields.r2Buckets.length > 0 ? { r2Buckets: fields.r2Buckets } : {}),
     routes: fields.routes ?? [],
     crons: fields.crons ?? [],
     limits: fields.limits ?? {},
@@ -121,9 +125,11 @@ function inherit(d: Diagnostics, base: string, top: TableFields, own: TableField
   delete merged.vars;
   delete merged.kvNamespaces;
   delete merged.services;
+  delete merged.r2Buckets;
   if (own.vars !== undefined) merged.vars = own.vars;
   if (own.kvNamespaces !== undefined) merged.kvNamespaces = own.kvNamespaces;
   if (own.services !== undefined) merged.services = own.services;
+  if (own.r2Buckets !== undefined) merged.r2Buckets = own.r2Buckets;
   for (const key of NON_INHERITABLE_KEYS) {
     if (raw[key] !== undefined && envTable[key] === undefined) {
       // Wrangler's own warning: bindings are per environment.

@@ -37,6 +37,8 @@ export interface DevSettings {
   kv: Record<string, string>;
   /** Where KV data persists (the project's `.verge/kv`), so it survives rebuilds and restarts. */
   kvPersist: string;
+  /** R2 buckets from the config (`[[r2_buckets]]`): binding -> bucket name; persisted in the project's `.verge/r2`. */
+  r2?: Record<string, string>;
   limits: LimitsOptions;
   /** The events the function runs at (`--event`); empty: the default, viewer-request. */
   events: CloudFrontEventType[];
@@ -142,6 +144,7 @@ export function resolveDevSettings(args: DevArgs, cwd = process.cwd()): DevSetti
     secrets: config.secrets,
     kv: Object.fromEntries(config.kvNamespaces.map((k) => [k.binding, k.id ?? k.previewId ?? k.binding])),
     kvPersist: join(dirname(config.configPath), ".verge/kv"),
+    r2: Object.fromEntries((config.r2Buckets ?? []).map((b) => [b.binding, b.bucketName])),
     limits,
     build: config.build.command === undefined ? undefined : { command: config.build.command, cwd: config.build.cwd },
     watchDirs: config.build.command === undefined ? [] : config.build.watchDir,
