@@ -5,6 +5,7 @@
  * version's `config.r2Buckets`. `jurisdiction` is warned and ignored: a verge
  * bucket lives where its registry runs.
  */
+import { R2_BUCKET_NAME } from "../src/shared/r2-rules.ts";
 import { describe, isTable, join, type Diagnostics } from "./diagnostics.ts";
 
 export interface WranglerR2Bucket {
@@ -14,8 +15,6 @@ export interface WranglerR2Bucket {
 }
 
 const BINDING = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
-/** R2's bucket names: 3 to 63 lowercase letters, digits and hyphens, not starting or ending with a hyphen. */
-export const R2_BUCKET_NAME = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
 const BUCKET_EXPECTED = "3 to 63 lowercase letters, digits or -, starting and ending with a letter or digit";
 
 /** `taken`: names already bound (vars, KV, services) in the same table. */

@@ -3,25 +3,28 @@
  * subrequests, env vars, secrets; reserved and provisioned concurrency; issue 5:
  * cron triggers).
  */
+import { R2_BUCKET_NAME } from "../../src/shared/r2-rules.ts";
 import { cronNeverFires, cronProblem } from "../../src/shared/cron.ts";
 import { MAX_MEMORY_MB } from "../../src/shared/limits.ts";
 import { MAX_CRONS_PER_FUNCTION, NAME_PATTERN, type FunctionConfig, type FunctionConfigInput } from "../../src/shared/protocol.ts";
 import { describe, Diagnostics } from "./fields.ts";
 
 /** The Workers profile of DESIGN.md §3. */
-export const DEFAULT_CONFIG: Required<Omit<FunctionConfig, "secrets" | "kvNamespaces" | "services" | "crons">> = { memoryMb: 128, cpuMs: 50, wallMs: 30_000, subrequests: 50, env: {}, reservedConcurrency: null, provisionedConcurrency: 0 };
+export const DEFAULT_CONFIG: Required<Omit<FunctionConfig, "secrets" | "kvNamespaces" | "services" | "crons" | "r2Buckets">> = { memoryMb: 128, cpuMs: 50, wallMs: 30_000, subrequests: 50, env: {}, reservedConcurrency: null, provisionedConcurrency: 0 };
 
 /** Upper bounds: per edge worker process, so a few thousand is already far past one machine. */
 export const MAX_RESERVED_CONCURRENCY = 10_000;
 export const MAX_PROVISIONED_CONCURRENCY = 1_000;
 
 /** `kvNamespaces` (and `services`) is present only when the function binds a namespace (configs before KV stay as they were). */
-export type ValidConfig = Required<Omit<FunctionConfig, "secrets" | "kvNamespaces" | "services" | "crons">> & Pick<FunctionConfig, "kvNamespaces" | "services" | "crons">;
+export type ValidConfig = Required<Omit<FunctionConfig, "secrets" | "kvNamespaces" | "services" | "crons" | "r2Buckets">> & Pick<FunctionConfig, "kvNamespaces" | "services" | "crons" | "r2Buckets">;
 
 /** At most this many KV bindings per function. */
 export const MAX_KV_BINDINGS = 64;
 /** At most this many service bindings per function. */
 export const MAX_SERVICE_BINDINGS = 64;
+/** R2 bucket bindings per function. */
+export const MAX_R2_BINDINGS = 64;
 
 /** Env var and secret names: what a binding name may be. */
 export const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
@@ -32,7 +35,7 @@ export function validateConfig(raw: unknown): { config: ValidConfig; diagnostics
   const d = new Diagnostics();
   const obj = d.object("config", raw, true) as FunctionConfigInput | undefined;
   if (obj === undefined) return { config: { ...DEFAULT_CONFIG, env: {} }, diagnostics: d };
-  d.known("config", obj as Record<string, unknown>, ["memoryMb", "cpuMs", "wallMs", "subrequests", "env", "reservedConcurrency", "provisionedConcurrency", "kvNamespaces", "services", "crons"]);
+  d.known("config", obj as Record<string, unknown>, ["memoryMb", "cpuMs", "wallMs", "subrequests", "env", "reservedConcurrency", "provisionedConcurrency", "kvNamespaces", "services", "crons", "r2Buckets"]);
   const config: ValidConfig = {
     memoryMb: d.integer("config.memoryMb", obj.memoryMb, 8, MAX_MEMORY_MB, DEFAULT_CONFIG.memoryMb),
     cpuMs: d.integer("config.cpuMs", obj.cpuMs, 1, 900_000, DEFAULT_CONFIG.cpuMs),
@@ -55,6 +58,12 @@ export function validateConfig(raw: unknown): { config: ValidConfig; diagnostics
     else if (binding in kv) d.add(`config.services.${binding}`, `"${binding}" is also a KV binding in config.kvNamespaces; a binding name is either a KV namespace or a service binding`);
   }
   if (Object.keys(services).length > 0) config.services = services;
+  const r2 = d.stringMap("config.r2Buckets", obj.r2Buckets, VAR_NAME, VAR_EXPECTED, MAX_R2_BINDINGS, 63);
+  for (const [binding, bucket] of Object.entries(r2)) {
+    if (!R2_BUCKET_NAME.test(bucket)) d.add(`config.r2Buckets.${binding}`, `expected an R2 bucket name: 3–63 lowercase letters, digits or "-", starting and ending with a letter or digit; found ${describe(bucket)}`);
+    else if (binding in config.env || binding in kv || binding in services) d.add(`config.r2Buckets.${binding}`, `"${binding}" is also bound in config.env, config.kvNamespaces or config.services; a binding name is bound once`);
+  }
+  if (Object.keys(r2).length > 0) config.r2Buckets = r2;
   const crons = cronsOf(d, obj.crons);
   if (crons.length > 0) config.crons = crons;
   const { reservedConcurrency: reserved, provisionedConcurrency: provisioned } = config;

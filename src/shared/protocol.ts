@@ -47,8 +47,8 @@ export interface FieldDiagnostic {
  * `kv` the values of the tenant's Workers KV namespaces (read and write; `admin`
  * and `node` imply it: edge nodes write on behalf of their functions).
  */
-export type Scope = "read" | "publish" | "deploy" | "admin" | "node" | "kv";
-export const SCOPES: readonly Scope[] = ["read", "publish", "deploy", "admin", "node", "kv"];
+export type Scope = "read" | "publish" | "deploy" | "admin" | "node" | "kv" | "r2";
+export const SCOPES: readonly Scope[] = ["read", "publish", "deploy", "admin", "node", "kv", "r2"];
 
 export interface Tenant {
   name: string;
@@ -94,6 +94,8 @@ export interface FunctionConfigInput {
   kvNamespaces?: Record<string, string>;
   /** Service bindings: `{ BINDING: "function" }` (see {@link FunctionConfig.services}). */
   services?: Record<string, string>;
+  /** R2 bucket bindings: `{ BINDING: "bucket" }` (see {@link FunctionConfig.r2Buckets}). */
+  r2Buckets?: Record<string, string>;
   /** Cron triggers: 5-field expressions in UTC, at most {@link MAX_CRONS_PER_FUNCTION}. */
   crons?: string[];
 }
@@ -141,6 +143,14 @@ export interface FunctionConfig {
    * function's current config counts, not a version's. Missing means none.
    */
   crons?: string[];
+  /**
+   * R2 bucket bindings: binding name (a JS identifier, not also an env var, a secret,
+   * a KV or a service binding) -> bucket name (R2's: 3–63 lowercase letters, digits
+   * and "-") of the function's tenant. Buckets live at the registry, which edge
+   * nodes call for every operation; a bucket exists from its first put. Part of a
+   * version, as KV bindings. Missing means none.
+   */
+  r2Buckets?: Record<string, string>;
 }
 
 /** Cron triggers per function: Workers Paid's limit (Workers Free allows 3). */

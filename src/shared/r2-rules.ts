@@ -161,6 +161,9 @@ export interface R2ListWire {
   delimitedPrefixes: string[];
 }
 
+/** R2's bucket names: 3 to 63 lowercase letters, digits and hyphens, not starting or ending with a hyphen. */
+export const R2_BUCKET_NAME = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
+
 export const R2_STORAGE_CLASSES = ["Standard", "InfrequentAccess"] as const;
 
 const etagIn = (list: string[], etag: string) => list.some((e) => e === "*" || e === etag);

@@ -145,6 +145,17 @@ test("kv_namespaces become the function's kvNamespaces: the id names the namespa
   assert.deepEqual(fn.config.kvNamespaces, { CACHE: "0f2ac74b498b48028cb68387c421e279", SESSIONS: "sessions" });
 });
 
+test("r2_buckets become the function's r2Buckets (binding -> bucket_name), kept by the version", async () => {
+  const dir = project("r2", `name = "r2-worker"\nmain = "src/index.ts"\n[[r2_buckets]]\nbinding = "FILES"\nbucket_name = "team-files"\n`, { "src/gen.ts": 'export const built = "r2";\n' });
+  const r = await verge(dir, "publish", "--config", "wrangler.toml", "--json");
+  assert.equal(r.code, 0, r.stderr);
+  const fn = (await origin.call("GET", "/v1/tenants/acme/functions/r2-worker", { token })).body;
+  assert.deepEqual(fn.config.r2Buckets, { FILES: "team-files" });
+  const digest = JSON.parse(r.stdout).version.digest;
+  const version = (await origin.call("GET", `/v1/tenants/acme/functions/r2-worker/versions/${digest}`, { token })).body;
+  assert.deepEqual(version.config.r2Buckets, { FILES: "team-files" });
+});
+
 test("module rules: the published bundle holds the .html and .wasm imports and a [[rules]] **/*.md import; a rule that drops the default is a build error and publishes nothing", async (t) => {
   const dir = join(root, "rules");
   mkdirSync(join(dir, "src"), { recursive: true });

@@ -8,7 +8,7 @@
  * 3. run build.command, bundle main, and check the bundle as the registry
  *    will (parses, exports a handler), so a bundle it would refuse writes nothing;
  * 4. set the function's config (vars as env, limits.cpu_ms as cpuMs,
- *    triggers.crons as crons, kv_namespaces as kvNamespaces) so the version
+ *    triggers.crons as crons, kv_namespaces as kvNamespaces, r2_buckets as r2Buckets) so the version
  *    snapshots it, upload the version (refused: the config is put back, since
  *    the live version would otherwise run with the new vars and crons), move the alias;
  * 5. write the distribution.
@@ -42,7 +42,7 @@ export interface PublishConfigValues {
 }
 
 /** What a version keeps from the function's config when it is published (edge nodes read these from the version). */
-const VERSION_SETTINGS = ["cpuMs", "memoryMb", "wallMs", "subrequests", "kvNamespaces", "services", "reservedConcurrency", "provisionedConcurrency"] as const;
+const VERSION_SETTINGS = ["cpuMs", "memoryMb", "wallMs", "subrequests", "kvNamespaces", "services", "r2Buckets", "reservedConcurrency", "provisionedConcurrency"] as const;
 
 function warn(message: string): void {
   process.stderr.write(`verge: warning: ${message}\n`);
@@ -154,10 +154,11 @@ async function getOrNull<T>(client: RegistryClient, path: string): Promise<T | n
 async function putConfig(client: RegistryClient, fnPath: string, config: WranglerConfig, env: Record<string, string>): Promise<(() => Promise<string>) | null> {
   const existing = await getOrNull<FunctionInfo>(client, fnPath);
   const { secrets: _secrets, ...kept } = existing?.config ?? ({} as Partial<FunctionConfig>);
-  const { crons: _crons, kvNamespaces: _kv, services: _services, ...rest } = kept;
+  const { crons: _crons, kvNamespaces: _kv, services: _services, r2Buckets: _r2, ...rest } = kept;
   // Like crons, the config's KV and service bindings replace the function's.
   const kv = Object.fromEntries(config.kvNamespaces.map((n) => [n.binding, namespaceOf(n)]));
   const services = Object.fromEntries(config.services.map((b) => [b.binding, b.service]));
+  const r2 = config.r2Buckets ?? [];
   const next = {
     ...rest,
     env,
@@ -165,6 +166,7 @@ async function putConfig(client: RegistryClient, fnPath: string, config: Wrangle
     ...(config.crons.length === 0 ? {} : { crons: config.crons }),
     ...(config.kvNamespaces.length === 0 ? {} : { kvNamespaces: kv }),
     ...(config.services.length === 0 ? {} : { services }),
+    ...(r2.length === 0 ? {} : { r2Buckets: Object.fromEntries(r2.map((b) => [b.binding, b.bucketName])) }),
   };
   if (existing !== null && canonicalJson(next) === canonicalJson(kept)) return null; // a re-publish adds no config change to the feed
   await client.call<FunctionInfo>("PUT", fnPath, { config: next });

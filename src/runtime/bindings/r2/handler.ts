@@ -7,8 +7,9 @@
  * every body when there is no isolate on the other side, cross as bytes.
  */
 import type { BindingHandler, BindingIo } from "../../host-services.ts";
-import { R2_CHECKSUMS, R2_CODES, R2_LIMITS, checkCustomMetadata, checkR2Key, r2Error, type R2ChecksumName, type R2ConditionalWire, type R2ListOptionsWire, type R2PutOptionsWire, type R2RangeWire } from "../../../shared/r2-rules.ts";
-import type { R2Storage } from "./store.ts";
+import { R2_LIMITS, checkR2Key } from "../../../shared/r2-rules.ts";
+import { isRecord, parseConditional, parseListOptions, parsePutOptions, parseRange } from "../../../shared/r2-wire.ts";
+import type { R2Storage } from "../../../shared/r2-store.ts";
 
 export const R2_WIRE_METHODS = ["head", "get", "put", "delete", "list"];
 
@@ -16,101 +17,6 @@ function key(op: string, v: unknown): string {
   if (typeof v !== "string") throw new TypeError(`R2 ${op}: the key must be a string`);
   checkR2Key(op, v);
   return v;
-}
-
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
-
-function strings(op: string, v: unknown, what: string): Record<string, string> {
-  if (v === undefined || v === null) return {};
-  if (!isRecord(v)) throw new TypeError(`R2 ${op}: ${what} must be an object`);
-  const out: Record<string, string> = {};
-  for (const [k, x] of Object.entries(v)) {
-    if (typeof x !== "string") throw new TypeError(`R2 ${op}: ${what}.${k} must be a string`);
-    out[k] = x;
-  }
-  return out;
-}
-
-function conditional(v: unknown): R2ConditionalWire | undefined {
-  if (v === undefined || v === null) return undefined;
-  if (!isRecord(v)) throw new TypeError("R2: onlyIf must be an object");
-  const list = (x: unknown) => (Array.isArray(x) && x.every((e) => typeof e === "string") ? (x as string[]) : undefined);
-  const time = (x: unknown) => (typeof x === "number" && Number.isFinite(x) ? x : undefined);
-  const out: R2ConditionalWire = {};
-  const m = list(v.etagMatches);
-  const n = list(v.etagDoesNotMatch);
-  const b = time(v.uploadedBefore);
-  const a = time(v.uploadedAfter);
-  if (m !== undefined) out.etagMatches = m;
-  if (n !== undefined) out.etagDoesNotMatch = n;
-  if (b !== undefined) out.uploadedBefore = b;
-  if (a !== undefined) out.uploadedAfter = a;
-  if (v.secondsGranularity === true) out.secondsGranularity = true;
-  return out;
-}
-
-function range(v: unknown): R2RangeWire | undefined {
-  if (v === undefined || v === null) return undefined;
-  if (!isRecord(v)) throw new TypeError("R2: range must be an object");
-  const n = (x: unknown) => (x === undefined ? undefined : typeof x === "number" && Number.isSafeInteger(x) && x >= 0 ? x : NaN);
-  if (v.suffix !== undefined) {
-    const s = n(v.suffix);
-    if (s === undefined || Number.isNaN(s)) throw new TypeError("R2: range.suffix must be a non-negative integer");
-    return { suffix: s };
-  }
-  const offset = n(v.offset);
-  const length = n(v.length);
-  if (Number.isNaN(offset) || Number.isNaN(length)) throw new TypeError("R2: range offset and length must be non-negative integers");
-  return { ...(offset !== undefined ? { offset } : {}), ...(length !== undefined ? { length } : {}) };
-}
-
-function putOptions(v: unknown): R2PutOptionsWire {
-  const o = isRecord(v) ? v : {};
-  const httpMetadata: R2PutOptionsWire["httpMetadata"] = {};
-  if (isRecord(o.httpMetadata)) {
-    for (const f of ["contentType", "contentLanguage", "contentDisposition", "contentEncoding", "cacheControl"] as const) {
-      const x = o.httpMetadata[f];
-      if (typeof x === "string") httpMetadata[f] = x;
-    }
-    const e = o.httpMetadata.cacheExpiry;
-    if (typeof e === "number" && Number.isFinite(e)) httpMetadata.cacheExpiry = e;
-  }
-  const customMetadata = strings("put", o.customMetadata, "customMetadata");
-  checkCustomMetadata("put", customMetadata);
-  const out: R2PutOptionsWire = { httpMetadata, customMetadata, storageClass: typeof o.storageClass === "string" ? o.storageClass : "Standard" };
-  if (isRecord(o.checksum)) {
-    const name = o.checksum.name;
-    const hex = o.checksum.hex;
-    if (typeof name !== "string" || !(name in R2_CHECKSUMS) || typeof hex !== "string" || !/^[0-9a-f]*$/.test(hex) || hex.length !== R2_CHECKSUMS[name as R2ChecksumName].hex) {
-      throw new TypeError("R2 put: malformed checksum");
-    }
-    out.checksum = { name: name as R2ChecksumName, hex };
-  }
-  const c = conditional(o.onlyIf);
-  if (c !== undefined) out.onlyIf = c;
-  return out;
-}
-
-function listOptions(v: unknown): R2ListOptionsWire {
-  const o = isRecord(v) ? v : {};
-  const limit = o.limit === undefined ? R2_LIMITS.maxListKeys : o.limit;
-  if (typeof limit !== "number" || !Number.isInteger(limit) || limit < 1 || limit > R2_LIMITS.maxListKeys) throw r2Error("list", R2_CODES.invalidMaxKeys);
-  const opt = (x: unknown, what: string) => {
-    if (x === undefined || x === null) return undefined;
-    if (typeof x !== "string") throw new TypeError(`R2 list: ${what} must be a string`);
-    return x;
-  };
-  const include = Array.isArray(o.include) ? o.include.filter((x): x is "httpMetadata" | "customMetadata" => x === "httpMetadata" || x === "customMetadata") : [];
-  const out: R2ListOptionsWire = { limit, include };
-  const prefix = opt(o.prefix, "prefix");
-  const delimiter = opt(o.delimiter, "delimiter");
-  const cursor = opt(o.cursor, "cursor");
-  const startAfter = opt(o.startAfter, "startAfter");
-  if (prefix !== undefined) out.prefix = prefix;
-  if (delimiter !== undefined) out.delimiter = delimiter;
-  if (cursor !== undefined) out.cursor = cursor;
-  if (startAfter !== undefined) out.startAfter = startAfter;
-  return out;
 }
 
 async function readAll(body: AsyncIterable<Uint8Array>, length: number): Promise<Uint8Array> {
@@ -129,8 +35,8 @@ export function createR2Handler(storage: R2Storage): BindingHandler {
     async get([k, o], io) {
       const name = key("get", k);
       const opts = isRecord(o) ? o : {};
-      const r = range(opts.range);
-      const onlyIf = conditional(opts.onlyIf);
+      const r = parseRange(opts.range);
+      const onlyIf = parseConditional(opts.onlyIf);
       const found = await storage.get(name, { ...(r !== undefined ? { range: r } : {}), ...(onlyIf !== undefined ? { onlyIf } : {}) });
       if (found === null) return null;
       let body: Uint8Array | { stream: number } | null = null;
@@ -141,7 +47,7 @@ export function createR2Handler(storage: R2Storage): BindingHandler {
     },
     async put([k, body, o], io) {
       const name = key("put", k);
-      const options = putOptions(o);
+      const options = parsePutOptions(o);
       let source: Uint8Array | AsyncIterable<Uint8Array> | null;
       if (body === null || body === undefined) source = null;
       else if (body instanceof Uint8Array) source = body;
@@ -160,7 +66,7 @@ export function createR2Handler(storage: R2Storage): BindingHandler {
       await storage.delete(names);
       return null;
     },
-    list: async ([o]) => storage.list(listOptions(o)),
+    list: async ([o]) => storage.list(parseListOptions(o)),
   };
   return {
     kind: "r2",

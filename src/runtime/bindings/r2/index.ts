@@ -10,7 +10,7 @@ import type { BindingKind } from "../index.ts";
 import { describe, type Diagnostic } from "../../../shared/limits.ts";
 import { createR2Handler } from "./handler.ts";
 import { createMemoryR2Backend } from "./memory-backend.ts";
-import { createR2Store, type R2Backend, type R2Storage } from "./store.ts";
+import { createR2Store, type R2Backend, type R2Storage } from "../../../shared/r2-store.ts";
 
 export interface R2BindingValue {
   /** The bucket name (Miniflare: the value of `r2Buckets: { NAME: "bucket" }`, or the binding name). */
@@ -74,4 +74,4 @@ export const r2Kind: BindingKind = {
 };
 
 export { createR2Handler, R2_WIRE_METHODS } from "./handler.ts";
-export { createR2Store, type R2Backend, type R2GetResult, type R2Row, type R2Storage } from "./store.ts";
+export { createR2Store, type R2Backend, type R2GetResult, type R2Row, type R2Storage } from "../../../shared/r2-store.ts";

@@ -8,7 +8,7 @@
  */
 import { open, type Database, type RootDatabase } from "lmdb";
 import { resolve } from "node:path";
-import type { R2Backend, R2Row } from "./store.ts";
+import type { R2Backend, R2Row } from "../../../shared/r2-store.ts";
 
 const envs = new Map<string, { env: RootDatabase; users: number }>();
 

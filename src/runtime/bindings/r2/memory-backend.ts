@@ -1,5 +1,5 @@
 /** An {@link R2Backend} in memory, for the life of the process (a binding declared without `persist`). */
-import type { R2Backend, R2Row } from "./store.ts";
+import type { R2Backend, R2Row } from "../../../shared/r2-store.ts";
 
 export function createMemoryR2Backend(): R2Backend {
   const rows = new Map<string, R2Row>();

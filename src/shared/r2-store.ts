@@ -1,7 +1,8 @@
 /**
  * An R2 bucket's object store: the R2 semantics (checksums, conditionals,
  * ranges, list with delimiter and cursor, atomic replace) over a {@link R2Backend}
- * that only keeps rows and chunks (memory-backend.ts, lmdb-backend.ts).
+ * that only keeps rows and chunks: in memory or LMDB for a local binding
+ * (src/runtime/bindings/r2/), the registry's store for a fleet (origin/r2.ts).
  *
  * An object's bytes live in fixed-size chunks (R2_LIMITS.chunkBytes) under a blob
  * id of its own; its row (metadata, blob id, chunk count) points at them. A put
@@ -25,7 +26,7 @@ import {
   type R2ObjectWire,
   type R2PutOptionsWire,
   type R2RangeWire,
-} from "../../../shared/r2-rules.ts";
+} from "./r2-rules.ts";
 
 /** What a backend keeps per key: the object's metadata and where its bytes are. */
 export interface R2Row extends R2ObjectWire {

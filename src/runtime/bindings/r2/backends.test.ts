@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { R2_LIMITS, type R2PutOptionsWire } from "../../../shared/r2-rules.ts";
 import { createLmdbR2Backend } from "./lmdb-backend.ts";
 import { createMemoryR2Backend } from "./memory-backend.ts";
-import { createR2Store, type R2Backend, type R2Storage } from "./store.ts";
+import { createR2Store, type R2Backend, type R2Storage } from "../../../shared/r2-store.ts";
 
 const CH = R2_LIMITS.chunkBytes;
 const plain: R2PutOptionsWire = { httpMetadata: {}, customMetadata: {}, storageClass: "Standard" };
