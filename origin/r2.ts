@@ -5,7 +5,7 @@
  * node's binding is a call to the registry (routes/r2.ts), as Cloudflare keeps
  * a bucket in one place. Nothing of it goes through the feed.
  */
-import { createR2Store, type R2Backend, type R2Row, type R2Storage } from "../src/shared/r2-store.ts";
+import { createR2Store, type R2Backend, type R2Row, type R2Storage, type R2UploadRow } from "../src/shared/r2-store.ts";
 import type { Store } from "./store/store.ts";
 
 /** One bucket of a tenant, as `GET /v1/tenants/:t/r2` lists it. */
@@ -58,6 +58,14 @@ function backendOf(store: Store, tenant: string, bucket: string, now: () => numb
     dropBlob: (blob, n) =>
       store.write((tx) => {
         for (let i = 0; i < n; i++) tx.delete("r2-chunks", chunkKey(blob, i));
+      }),
+    getUpload: async (id) => store.read((tx) => tx.get<R2UploadRow>("r2-uploads", `${prefix}${id}`)),
+    swapUpload: (id, row, check) =>
+      store.write((tx) => {
+        const current = tx.get<R2UploadRow>("r2-uploads", `${prefix}${id}`);
+        if (!check(current)) return false;
+        tx.put("r2-uploads", `${prefix}${id}`, row);
+        return current;
       }),
     close: async () => {},
   };

@@ -15,6 +15,10 @@
  *   (httpMetadata, customMetadata, checksum, onlyIf, storageClass) or just a `content-type`;
  *   `{ object }`, `{ object: null }` when `onlyIf` fails
  * - `DELETE /v1/tenants/:t/r2/:bucket/object?key=` and `POST …/:bucket/delete` `{ keys }` — `{}`
+ * - multipart: `POST …/:bucket/uploads?key=` (header `x-verge-r2-put`) — `{ uploadId }`;
+ *   `PUT …/uploads/:id/parts/:n?key=` (body: the part) — `{ partNumber, etag }`;
+ *   `POST …/uploads/:id/complete?key=` `{ parts: [{ partNumber, etag }] }` — `{ object }`;
+ *   `DELETE …/uploads/:id?key=` — `{}`
  */
 import { Hono, type Context } from "hono";
 import { R2_BUCKET_NAME, R2_CODES, checkR2Key } from "../../src/shared/r2-rules.ts";
@@ -141,6 +145,38 @@ export function r2Routes(ctx: OriginContext): Hono<OriginEnv> {
       for (const k of keys) checkR2Key("delete", k);
     });
     await r2.bucket(tenant, bucket).delete(keys);
+    return c.json({});
+  });
+
+  app.post(`${BUCKET}/uploads`, async (c) => {
+    const { tenant, bucket } = target(c);
+    const key = await keyOf(c, "createMultipartUpload");
+    const given = await rule(() => decodeHeaderJson(R2_HEADERS.put, c.req.header(R2_HEADERS.put)));
+    const { httpMetadata, customMetadata, storageClass } = await rule(() => parsePutOptions(given ?? {}));
+    return c.json({ uploadId: await r2.bucket(tenant, bucket).createMultipart(key, { httpMetadata, customMetadata, storageClass }) });
+  });
+
+  app.put(`${BUCKET}/uploads/:id/parts/:n`, async (c) => {
+    const { tenant, bucket } = target(c);
+    const key = await keyOf(c, "uploadPart");
+    const n = Number(c.req.param("n"));
+    const body = c.req.raw.body === null ? null : (c.req.raw.body as unknown as AsyncIterable<Uint8Array>);
+    return c.json(await rule(() => r2.bucket(tenant, bucket).uploadPart(key, c.req.param("id") ?? "", n, body)));
+  });
+
+  app.post(`${BUCKET}/uploads/:id/complete`, async (c) => {
+    const { tenant, bucket } = target(c);
+    const key = await keyOf(c, "completeMultipartUpload");
+    const body = await readJson(c);
+    const parts = isRecord(body) && Array.isArray(body.parts) ? body.parts : undefined;
+    if (parts === undefined || !parts.every((p) => isRecord(p) && typeof p.partNumber === "number" && typeof p.etag === "string")) throw originError("ERR_INVALID_REQUEST", "expected { parts: [{ partNumber, etag }, ...] }");
+    return c.json({ object: await rule(() => r2.bucket(tenant, bucket).completeMultipart(key, c.req.param("id") ?? "", parts as Array<{ partNumber: number; etag: string }>)) });
+  });
+
+  app.delete(`${BUCKET}/uploads/:id`, async (c) => {
+    const { tenant, bucket } = target(c);
+    const key = await keyOf(c, "abortMultipartUpload");
+    await rule(() => r2.bucket(tenant, bucket).abortMultipart(key, c.req.param("id") ?? ""));
     return c.json({});
   });
 

@@ -28,6 +28,7 @@ export const R2_LIMITS = {
 export const R2_CODES = {
   internal: 10001,
   entityTooLarge: 100100,
+  entityTooSmall: 10011,
   metadataTooLarge: 10012,
   invalidObjectName: 10020,
   invalidMaxKeys: 10022,
@@ -41,6 +42,7 @@ export const R2_CODES = {
 const MESSAGES: Record<number, string> = {
   [R2_CODES.internal]: "We encountered an internal error. Please try again.",
   [R2_CODES.entityTooLarge]: "Your proposed upload exceeds the maximum allowed object size.",
+  [R2_CODES.entityTooSmall]: "Your proposed upload is smaller than the minimum allowed object size.",
   [R2_CODES.metadataTooLarge]: "Your metadata headers exceed the maximum allowed metadata size.",
   [R2_CODES.invalidObjectName]: "The specified object name is not valid.",
   [R2_CODES.invalidMaxKeys]: "MaxKeys params must be positive integer <= 1000.",

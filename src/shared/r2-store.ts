@@ -27,11 +27,32 @@ import {
   type R2PutOptionsWire,
   type R2RangeWire,
 } from "./r2-rules.ts";
+import { createMultipart } from "./r2-multipart.ts";
+
+/** Where bytes are: a blob id and how many chunks it has (each full but the last). */
+export interface R2Blob {
+  blob: string;
+  chunks: number;
+  size: number;
+}
 
 /** What a backend keeps per key: the object's metadata and where its bytes are. */
 export interface R2Row extends R2ObjectWire {
   blob: string;
   chunks: number;
+  /** A multipart object: its parts' blobs in order (then `blob` is "" and `chunks` 0). */
+  parts?: R2Blob[];
+}
+
+/** A multipart upload in progress (or finished: kept so a second complete or abort answers as R2 does). */
+export interface R2UploadRow {
+  key: string;
+  state: "open" | "completed" | "aborted";
+  httpMetadata: R2ObjectWire["httpMetadata"];
+  customMetadata: Record<string, string>;
+  storageClass: string;
+  /** By part number: its blob, and its etag and md5 (hex). */
+  parts: Record<string, R2Blob & { etag: string; md5: string }>;
 }
 
 export interface R2Backend {
@@ -47,6 +68,9 @@ export interface R2Backend {
   getChunk(blob: string, index: number): Promise<Uint8Array | undefined>;
   putChunk(blob: string, index: number, bytes: Uint8Array): Promise<void>;
   dropBlob(blob: string, chunks: number): Promise<void>;
+  getUpload(id: string): Promise<R2UploadRow | undefined>;
+  /** Replaces an upload's row in one transaction when `check(current)` holds; false when it did not. */
+  swapUpload(id: string, row: R2UploadRow, check: (current: R2UploadRow | undefined) => boolean): Promise<R2UploadRow | undefined | false>;
   close(): Promise<void>;
 }
 
@@ -65,6 +89,11 @@ export interface R2Storage {
   put(key: string, body: Uint8Array | AsyncIterable<Uint8Array> | null, options: R2PutOptionsWire): Promise<R2ObjectWire | null>;
   delete(keys: string[]): Promise<void>;
   list(options: R2ListOptionsWire): Promise<R2ListWire>;
+  /** A new multipart upload of `key`; resolves with its id. */
+  createMultipart(key: string, options: Omit<R2PutOptionsWire, "checksum" | "onlyIf">): Promise<string>;
+  uploadPart(key: string, uploadId: string, partNumber: number, body: Uint8Array | AsyncIterable<Uint8Array> | null): Promise<{ partNumber: number; etag: string }>;
+  completeMultipart(key: string, uploadId: string, parts: Array<{ partNumber: number; etag: string }>): Promise<R2ObjectWire>;
+  abortMultipart(key: string, uploadId: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -73,6 +102,11 @@ export interface R2StoreOptions {
   maxObjectBytes?: number;
   /** Milliseconds since the epoch (default Date.now). */
   now?: () => number;
+}
+
+/** The blobs an object's bytes are in, in order. */
+export function blobsOf(row: R2Row): R2Blob[] {
+  return row.parts ?? [{ blob: row.blob, chunks: row.chunks, size: row.size }];
 }
 
 export function wireOf(row: R2Row): R2ObjectWire {
@@ -91,48 +125,61 @@ export function createR2Store(backend: R2Backend, options: R2StoreOptions = {}):
   const max = options.maxObjectBytes ?? R2_LIMITS.defaultMaxObjectBytes;
   const now = options.now ?? Date.now;
   const CH = R2_LIMITS.chunkBytes;
+  /** Reads running per object version; the blobs to drop once the last ends. */
   const reading = new Map<string, number>();
-  const dropLater = new Map<string, number>();
+  const dropLater = new Map<string, R2Blob[]>();
+  const dropAll = (blobs: R2Blob[]) => Promise.all(blobs.map((b) => backend.dropBlob(b.blob, b.chunks))).then(() => undefined);
 
   const drop = (row: R2Row | undefined): Promise<void> => {
     if (row === undefined) return Promise.resolve();
-    if ((reading.get(row.blob) ?? 0) > 0) {
-      dropLater.set(row.blob, row.chunks);
+    if ((reading.get(row.version) ?? 0) > 0) {
+      dropLater.set(row.version, blobsOf(row));
       return Promise.resolve();
     }
-    return backend.dropBlob(row.blob, row.chunks);
+    return dropAll(blobsOf(row));
   };
 
+  /** `length` bytes of one blob from `offset`, a chunk at a time. */
+  async function* blobChunks(b: R2Blob, offset: number, length: number): AsyncGenerator<Uint8Array> {
+    let at = offset;
+    const end = offset + length;
+    while (at < end) {
+      const index = Math.floor(at / CH);
+      const chunk = await backend.getChunk(b.blob, index);
+      if (chunk === undefined) throw r2Error("get", R2_CODES.internal);
+      const from = at - index * CH;
+      const to = Math.min(chunk.byteLength, end - index * CH);
+      yield chunk.subarray(from, to);
+      at = index * CH + to;
+    }
+  }
+
   async function* chunksOf(row: R2Row, offset: number, length: number): AsyncGenerator<Uint8Array> {
-    reading.set(row.blob, (reading.get(row.blob) ?? 0) + 1);
+    reading.set(row.version, (reading.get(row.version) ?? 0) + 1);
     try {
-      let at = offset;
-      const end = offset + length;
-      while (at < end) {
-        const index = Math.floor(at / CH);
-        const chunk = await backend.getChunk(row.blob, index);
-        if (chunk === undefined) throw r2Error("get", R2_CODES.internal);
-        const from = at - index * CH;
-        const to = Math.min(chunk.byteLength, end - index * CH);
-        yield chunk.subarray(from, to);
-        at = index * CH + to;
+      let start = 0;
+      for (const b of blobsOf(row)) {
+        const from = Math.max(offset, start);
+        const to = Math.min(offset + length, start + b.size);
+        if (from < to) yield* blobChunks(b, from - start, to - from);
+        start += b.size;
       }
     } finally {
-      const n = (reading.get(row.blob) ?? 1) - 1;
-      if (n > 0) reading.set(row.blob, n);
+      const n = (reading.get(row.version) ?? 1) - 1;
+      if (n > 0) reading.set(row.version, n);
       else {
-        reading.delete(row.blob);
-        const later = dropLater.get(row.blob);
+        reading.delete(row.version);
+        const later = dropLater.get(row.version);
         if (later !== undefined) {
-          dropLater.delete(row.blob);
-          await backend.dropBlob(row.blob, later).catch(() => {});
+          dropLater.delete(row.version);
+          await dropAll(later).catch(() => {});
         }
       }
     }
   }
 
   /** Writes `body` as the chunks of a new blob; hashes and counts it; drops what it wrote on failure. */
-  async function writeBlob(body: Uint8Array | AsyncIterable<Uint8Array> | null, wanted: R2PutOptionsWire["checksum"]) {
+  async function writeBlob(body: Uint8Array | AsyncIterable<Uint8Array> | null, wanted: R2PutOptionsWire["checksum"], op = "put") {
     const blob = randomBytes(16).toString("hex");
     const md5 = createHash("md5");
     const extra: Hash | undefined = wanted !== undefined && wanted.name !== "md5" ? createHash(wanted.name) : undefined;
@@ -160,9 +207,9 @@ export function createR2Store(backend: R2Backend, options: R2StoreOptions = {}):
     try {
       const source: AsyncIterable<Uint8Array> | Iterable<Uint8Array> = body === null ? [] : body instanceof Uint8Array ? [body] : body;
       for await (const part of source) {
-        if (!(part instanceof Uint8Array)) throw new TypeError("put: a body chunk is not bytes");
+        if (!(part instanceof Uint8Array)) throw new TypeError(`${op}: a body chunk is not bytes`);
         size += part.byteLength;
-        if (size > max) throw r2Error("put", R2_CODES.entityTooLarge);
+        if (size > max) throw r2Error(op, R2_CODES.entityTooLarge);
         md5.update(part);
         extra?.update(part);
         // Copied: the producer may reuse its buffer.
@@ -266,6 +313,16 @@ export function createR2Store(backend: R2Backend, options: R2StoreOptions = {}):
       if (truncated && last !== undefined) out.cursor = Buffer.from(last, "utf8").toString("base64");
       return out;
     },
+    ...createMultipart({
+      backend,
+      max,
+      now,
+      writeBlob: (body, _wanted, op) => writeBlob(body, undefined, op),
+      async replace(key, row) {
+        const old = await backend.swap(key, row, () => true);
+        if (old !== false) await drop(old);
+      },
+    }),
     close: () => backend.close(),
   };
 }

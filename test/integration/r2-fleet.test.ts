@@ -4,7 +4,7 @@
  * Cloudflare): an object put through node A is read through node B at once,
  * bodies stream both ways, R2's errors reach the function with R2's message,
  * the tenant's API sees the same bucket, and a registry that is down fails the
- * call with an error that says so.
+ * call with an error that says so. Multipart uploads run there too.
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -47,6 +47,14 @@ const WORKER = `export default {
       }
       if (u.pathname === "/delete") { await env.FILES.delete(key.split(",")); return Response.json(await env.FILES.head(key.split(",")[0])); }
       if (u.pathname === "/head") return Response.json(await env.FILES.head(key));
+      if (u.pathname === "/multipart") {
+        const up = await env.FILES.createMultipartUpload(key, { httpMetadata: { contentType: "x/parts" } });
+        const first = await up.uploadPart(1, new Uint8Array(5 * 1024 * 1024).fill(7));
+        const resumed = env.FILES.resumeMultipartUpload(key, up.uploadId);
+        const second = await resumed.uploadPart(2, "the end");
+        const o = await resumed.complete([first, second]);
+        return Response.json({ size: o.size, etag: o.etag });
+      }
       return new Response("?", { status: 404 });
     } catch (e) {
       return new Response(e.name + ": " + e.message, { status: 500 });
@@ -58,7 +66,7 @@ const WORKER = `export default {
 let fleet: Fleet;
 before(async () => {
   fleet = await startFleet({ nodes: 2 });
-  await fleet.publish("files-app", WORKER, { r2Buckets: { FILES: "app-files" } });
+  await fleet.publish("files-app", WORKER, { r2Buckets: { FILES: "app-files" }, cpuMs: 2_000 });
   await fleet.distribution("site", { hostnames: [HOST], origins: [{ id: "web", url: "http://127.0.0.1:9" }], defaultBehavior: { originId: "web", functions: { "viewer-request": { function: "files-app", alias: "live" } } }, behaviors: [] });
   await fleet.waitApplied();
 });
@@ -104,6 +112,19 @@ test("list with a delimiter, delete, and R2's errors with R2's message, through 
   const deleted = await fleet.get(1, HOST, q("/delete", { k: "docs/a/1,absent" }));
   assert.equal(deleted.body, "null");
   assert.equal((await fleet.get(0, HOST, q("/head", { k: "docs/a/1" }))).body, "null");
+});
+
+test("a multipart upload through node A (a part resumed by id) is one object on node B", async () => {
+  const r = await fleet.get(0, HOST, q("/multipart", { k: "parts.bin" }));
+  assert.equal(r.status, 200, r.body);
+  const { size, etag } = JSON.parse(r.body);
+  assert.equal(size, 5 * 1024 * 1024 + 7);
+  const md5 = (b: Buffer) => createHash("md5").update(b).digest();
+  assert.equal(etag, `${createHash("md5").update(Buffer.concat([md5(Buffer.alloc(5 * 1024 * 1024, 7)), md5(Buffer.from("the end"))])).digest("hex")}-2`);
+  const tail = await fleet.get(1, HOST, q("/get", { k: "parts.bin" }), { headers: { range: "bytes=-9" } });
+  assert.equal(tail.status, 206);
+  assert.equal(tail.body, "\x07\x07the end");
+  assert.equal(tail.headers["content-type"], "x/parts");
 });
 
 test("the tenant's API sees the same bucket; other tenants' tokens do not", async () => {

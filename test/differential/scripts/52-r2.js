@@ -2,7 +2,7 @@
 // metadata and checksums, get (whole, ranges, conditionals), head, the R2Object
 // and R2ObjectBody shapes, writeHttpMetadata, list with prefix / delimiter /
 // limit / cursor / startAfter / include, delete, streamed bodies both ways, and
-// the errors. Upload times and versions differ by nature: the script reports
+// the errors, and multipart uploads. Upload times and versions differ by nature: the script reports
 // their types only. storageClass is left out (Miniflare reports "", Cloudflare
 // and verge "Standard"; see DIVERGENCES.md).
 export const r2Buckets = ["R2"];
@@ -15,6 +15,7 @@ export const requests = [
   { name: "stream", path: "/stream" },
   { name: "serve", path: "/serve" },
   { name: "errors", path: "/errors" },
+  { name: "multipart", path: "/multipart" },
 ];
 
 async function attempt(f) {
@@ -214,6 +215,56 @@ export default {
           noValue: await p(() => b.put("e")),
           noKey: await p(() => b.get()),
         });
+      case "/multipart": {
+        const out = {};
+        const u = await b.createMultipartUpload("mp", { httpMetadata: { contentType: "a/b" }, customMetadata: { x: "y" } });
+        out.upload = { own: Object.keys(u), key: u.key, id: typeof u.uploadId };
+        const p1 = await u.uploadPart(1, new Uint8Array(5 * 1024 * 1024).fill(1));
+        const p2 = await u.uploadPart(2, new Response("tail").body);
+        out.part = { own: Object.keys(p1), partNumber: p1.partNumber, etag: typeof p1.etag };
+        out.headDuring = await b.head("mp");
+        out.reversed = await p(() => u.complete([p2, p1]));
+        const done = await p(() => u.complete([p1, p2]));
+        out.done = done;
+        out.got = await attempt(async () => {
+          const o = await b.get("mp", { range: { suffix: 6 } });
+          return [await o.text(), o.size, o.range];
+        });
+        out.again = await p(() => u.complete([p1, p2]));
+        out.partAfter = await p(() => u.uploadPart(3, "x"));
+        out.abortAfter = await attempt(() => u.abort());
+        const small = await b.createMultipartUpload("small");
+        out.small = await p(async () => small.complete([await small.uploadPart(1, "a"), await small.uploadPart(2, "b")]));
+        const single = await b.createMultipartUpload("single");
+        out.single = await p(async () => single.complete([await single.uploadPart(1, "only")]));
+        const bad = await b.createMultipartUpload("bad");
+        out.badPart = await p(() => bad.complete([{ partNumber: 1, etag: "nope" }]));
+        out.part0 = await p(() => bad.uploadPart(0, "x"));
+        out.part10001 = await p(() => bad.uploadPart(10001, "x"));
+        out.abort = await attempt(() => bad.abort());
+        out.abortTwice = await attempt(() => bad.abort());
+        out.partAfterAbort = await p(() => bad.uploadPart(1, "x"));
+        const bogus = b.resumeMultipartUpload("bogus", "not-an-id");
+        out.resumed = { own: Object.keys(bogus), key: bogus.key, id: bogus.uploadId };
+        out.bogusPart = await p(() => bogus.uploadPart(1, "x"));
+        out.bogusAbort = await attempt(() => bogus.abort());
+        const re = await b.createMultipartUpload("re");
+        const first = await re.uploadPart(1, "a");
+        const second = await re.uploadPart(1, "b");
+        out.stale = await p(() => re.complete([first]));
+        out.replaced = await attempt(async () => { await re.complete([second]); return (await b.get("re")).text(); });
+        const later = await b.createMultipartUpload("later");
+        out.resumeReal = await attempt(async () => {
+          const r = b.resumeMultipartUpload("later", later.uploadId);
+          return (await r.complete([await r.uploadPart(1, "resumed")])).size;
+        });
+        out.wrongKey = await p(async () => b.resumeMultipartUpload("other", (await b.createMultipartUpload("k9")).uploadId).uploadPart(1, "x"));
+        out.emptyPart = await p(async () => { const e = await b.createMultipartUpload("emptypart"); return e.complete([await e.uploadPart(1, "")]); });
+        out.noParts = await p(async () => (await b.createMultipartUpload("noparts")).complete([]));
+        out.dupParts = await p(async () => { const d = await b.createMultipartUpload("dup"); const x = await d.uploadPart(1, "x"); return d.complete([x, x]); });
+        out.keys = (await b.list({ prefix: "" })).objects.map((o) => o.key).filter((k) => !k.startsWith("l/") && k.length < 40);
+        return Response.json(out);
+      }
       default:
         return new Response("not found", { status: 404 });
     }

@@ -112,6 +112,36 @@ for (const [name, make] of backends) {
     assert.equal(await s.head(""), null);
   }));
 
+  test(`${name}: a multipart object reads by ranges across its parts; parts left out, replaced or aborted leave no chunks`, withStore(async (s, backend) => {
+    const MIB5 = 5 * 1024 * 1024;
+    const a = pattern(MIB5, 1);
+    const b = pattern(CH + 7, 2);
+    const id = await s.createMultipart("mp", plain);
+    const pa = await s.uploadPart("mp", id, 1, pieces(a, 100_000));
+    const old = await s.uploadPart("mp", id, 2, new Uint8Array(3));
+    const pb = await s.uploadPart("mp", id, 2, b);
+    const unused = await s.uploadPart("mp", id, 3, new Uint8Array(9));
+    await assert.rejects(s.completeMultipart("mp", id, [pa, old]), /\(10025\)$/);
+    const object = await s.completeMultipart("mp", id, [pa, pb]);
+    assert.equal(object.size, a.length + b.length);
+    assert.match(object.etag, /^[0-9a-f]{32}-2$/);
+    const whole = Buffer.concat([a, b]);
+    for (const [offset, length] of [[0, whole.length], [MIB5 - 3, 10], [MIB5, CH + 7], [MIB5 + CH, 7]] as const) {
+      assert.deepEqual(await bytesOf((await s.get("mp", { range: { offset, length } }))!.body), whole.subarray(offset, offset + length), `range ${offset}+${length}`);
+    }
+    await assert.rejects(s.uploadPart("mp", id, 4, new Uint8Array(1)), /uploadPart: The specified multipart upload does not exist\. \(10024\)/);
+    void unused;
+    const row = (await backend.getRow("mp"))!;
+    assert.equal(row.parts?.length, 2);
+    const aborted = await s.createMultipart("gone", plain);
+    await s.uploadPart("gone", aborted, 1, new Uint8Array(CH * 2));
+    await s.abortMultipart("gone", aborted);
+    await s.abortMultipart("gone", aborted);
+    await s.delete(["mp"]);
+    for (const p of row.parts!) assert.equal(await backend.getChunk(p.blob, 0), undefined);
+    assert.equal((await s.list({ limit: 1000, include: [] })).objects.length, 0);
+  }));
+
   test(`${name}: list pages by byte order with prefix, delimiter, cursor, startAfter and include`, withStore(async (s) => {
     for (const k of ["l/a", "l/b/1", "l/b/2", "l/c/1", "l/d", "l/e/1", "m", "é"]) await s.put(k, new TextEncoder().encode(k), { ...plain, customMetadata: { k } });
     const page = (o: Partial<Parameters<R2Storage["list"]>[0]>) => s.list({ limit: 1000, include: [], ...o });

@@ -11,7 +11,7 @@ import { R2_LIMITS, checkR2Key } from "../../../shared/r2-rules.ts";
 import { isRecord, parseConditional, parseListOptions, parsePutOptions, parseRange } from "../../../shared/r2-wire.ts";
 import type { R2Storage } from "../../../shared/r2-store.ts";
 
-export const R2_WIRE_METHODS = ["head", "get", "put", "delete", "list"];
+export const R2_WIRE_METHODS = ["head", "get", "put", "delete", "list", "createMultipartUpload", "uploadPart", "completeMultipartUpload", "abortMultipartUpload"];
 
 function key(op: string, v: unknown): string {
   if (typeof v !== "string") throw new TypeError(`R2 ${op}: the key must be a string`);
@@ -27,6 +27,21 @@ async function readAll(body: AsyncIterable<Uint8Array>, length: number): Promise
     at += c.byteLength;
   }
   return at === length ? out : out.subarray(0, at);
+}
+
+/** Runs `fn` on a call's body: bytes, or a guest stream the store pulls. */
+async function withBody<T>(op: string, body: unknown, io: BindingIo | undefined, fn: (source: Uint8Array | AsyncIterable<Uint8Array> | null) => Promise<T>): Promise<T> {
+  let source: Uint8Array | AsyncIterable<Uint8Array> | null;
+  if (body === null || body === undefined) source = null;
+  else if (body instanceof Uint8Array) source = body;
+  else if (isRecord(body) && typeof body.stream === "number" && io !== undefined) source = io.guestStream(body.stream);
+  else throw new TypeError(`R2 ${op}: the body crosses as bytes or a stream`);
+  try {
+    return await fn(source);
+  } finally {
+    // A body the store did not read to its end (a failed condition, a size over the cap): the guest stops producing it.
+    if (source !== null && !(source instanceof Uint8Array)) await source[Symbol.asyncIterator]().return?.();
+  }
 }
 
 export function createR2Handler(storage: R2Storage): BindingHandler {
@@ -48,17 +63,30 @@ export function createR2Handler(storage: R2Storage): BindingHandler {
     async put([k, body, o], io) {
       const name = key("put", k);
       const options = parsePutOptions(o);
-      let source: Uint8Array | AsyncIterable<Uint8Array> | null;
-      if (body === null || body === undefined) source = null;
-      else if (body instanceof Uint8Array) source = body;
-      else if (isRecord(body) && typeof body.stream === "number" && io !== undefined) source = io.guestStream(body.stream);
-      else throw new TypeError("R2 put: the body crosses as bytes or a stream");
-      try {
-        return await storage.put(name, source, options);
-      } finally {
-        // A body the store did not read to its end (a failed condition, a size over the cap): the guest stops producing it.
-        if (source !== null && !(source instanceof Uint8Array)) await source[Symbol.asyncIterator]().return?.();
+      return withBody("put", body, io, (source) => storage.put(name, source, options));
+    },
+    async createMultipartUpload([k, o]) {
+      const name = key("createMultipartUpload", k);
+      const { httpMetadata, customMetadata, storageClass } = parsePutOptions(o);
+      return storage.createMultipart(name, { httpMetadata, customMetadata, storageClass });
+    },
+    async uploadPart([k, id, n, body], io) {
+      const name = key("uploadPart", k);
+      if (typeof id !== "string" || typeof n !== "number") throw new TypeError("R2 uploadPart: expected an upload id and a part number");
+      return withBody("uploadPart", body, io, (source) => storage.uploadPart(name, id, n, source));
+    },
+    async completeMultipartUpload([k, id, parts]) {
+      const name = key("completeMultipartUpload", k);
+      if (typeof id !== "string" || !Array.isArray(parts) || !parts.every((p) => isRecord(p) && typeof p.partNumber === "number" && typeof p.etag === "string")) {
+        throw new TypeError("R2 completeMultipartUpload: expected an upload id and [{ partNumber, etag }]");
       }
+      return storage.completeMultipart(name, id, parts as Array<{ partNumber: number; etag: string }>);
+    },
+    async abortMultipartUpload([k, id]) {
+      const name = key("abortMultipartUpload", k);
+      if (typeof id !== "string") throw new TypeError("R2 abortMultipartUpload: expected an upload id");
+      await storage.abortMultipart(name, id);
+      return null;
     },
     async delete([keys]) {
       const list = Array.isArray(keys) ? keys : [keys];

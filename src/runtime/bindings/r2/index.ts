@@ -54,6 +54,8 @@ function lazyLmdb(path: string, bucket: string): R2Backend {
     getChunk: async (b, i) => (await ready).getChunk(b, i),
     putChunk: async (b, i, bytes) => (await ready).putChunk(b, i, bytes),
     dropBlob: async (b, n) => (await ready).dropBlob(b, n),
+    getUpload: async (id) => (await ready).getUpload(id),
+    swapUpload: async (id, row, check) => (await ready).swapUpload(id, row, check),
     close: async () => (await ready).close(),
   };
 }

@@ -207,14 +207,7 @@ export class R2Bucket {
     const realm = this.#realm;
     const name = keyArg("put", key);
     const o = optionsOf(options);
-    let body: Uint8Array | { stream: number } | null;
-    if (value === null) body = null;
-    else if (typeof value === "string") body = realm.encode(value);
-    else if (realm.isArrayBuffer(value)) body = new Uint8Array(value.slice(0));
-    else if (ArrayBuffer.isView(value)) body = new Uint8Array(value.buffer, value.byteOffset, value.byteLength).slice();
-    else if (realm.isBlob(value)) body = await realm.blobBytes(value);
-    else if (realm.isReadableStream(value)) body = null;
-    else throw new TypeError("Failed to execute 'put' on 'R2Bucket': parameter 2 is not of type 'ReadableStream or ArrayBuffer or ArrayBufferView or string or Blob'.");
+    let body = await bodyOf(realm, "put", "R2Bucket", value);
     const httpMetadata = httpMetadataArg(realm, o.httpMetadata);
     const customMetadata = customMetadataArg(o.customMetadata);
     const checksum = checksumArg(realm, o);
@@ -223,7 +216,6 @@ export class R2Bucket {
     if (!(R2_STORAGE_CLASSES as readonly string[]).includes(storageClass)) throw new TypeError(`Unsupported storage class: ${storageClass}. Expected one of ${R2_STORAGE_CLASSES.join(", ")}.`);
     checkR2Key("put", name);
     checkCustomMetadata("put", customMetadata);
-    // A stream is handed over last: once the host has it, it is used.
     if (body === null && value !== null) body = await realm.outgoing(value);
     const w = (await this.#call("put", [name, body, { httpMetadata, customMetadata, checksum, onlyIf, storageClass }])) as R2ObjectWire | null;
     return w === null ? null : new R2Object(TOKEN, realm, w);
@@ -253,6 +245,74 @@ export class R2Bucket {
     return r.truncated && r.cursor !== undefined
       ? { objects, truncated: true, cursor: r.cursor, delimitedPrefixes: r.delimitedPrefixes }
       : { objects, truncated: r.truncated, delimitedPrefixes: r.delimitedPrefixes };
+  }
+
+  async createMultipartUpload(key?: unknown, options?: unknown): Promise<R2MultipartUpload> {
+    const name = keyArg("createMultipartUpload", key);
+    const o = optionsOf(options);
+    const httpMetadata = httpMetadataArg(this.#realm, o.httpMetadata);
+    const customMetadata = customMetadataArg(o.customMetadata);
+    const storageClass = o.storageClass === undefined ? "Standard" : String(o.storageClass);
+    checkR2Key("createMultipartUpload", name);
+    checkCustomMetadata("createMultipartUpload", customMetadata);
+    const id = (await this.#call("createMultipartUpload", [name, { httpMetadata, customMetadata, storageClass }])) as string;
+    return new R2MultipartUpload(TOKEN, this.#call, this.#realm, name, id);
+  }
+
+  resumeMultipartUpload(key?: unknown, uploadId?: unknown): R2MultipartUpload {
+    const name = keyArg("resumeMultipartUpload", key);
+    if (uploadId === undefined) throw new TypeError("Failed to execute 'resumeMultipartUpload' on 'R2Bucket': parameter 2 is not of type 'string'.");
+    return new R2MultipartUpload(TOKEN, this.#call, this.#realm, name, String(uploadId));
+  }
+}
+
+/** A value as a body for the host: bytes, null, or (a stream) `{ stream }` handed over. */
+async function bodyOf(realm: R2Realm, method: string, iface: string, value: unknown, index = 2): Promise<Uint8Array | { stream: number } | null> {
+  if (value === null) return null;
+  if (typeof value === "string") return realm.encode(value);
+  if (realm.isArrayBuffer(value)) return new Uint8Array(value.slice(0));
+  if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength).slice();
+  if (realm.isBlob(value)) return realm.blobBytes(value);
+  // A stream is handed over by the caller last: once the host has it, it is used.
+  if (realm.isReadableStream(value)) return null;
+  throw new TypeError(`Failed to execute '${method}' on '${iface}': parameter ${index} is not of type 'ReadableStream or ArrayBuffer or ArrayBufferView or string or Blob'.`);
+}
+
+/** An upload in progress: `uploadPart`, `complete`, `abort` (R2MultipartUpload). */
+export class R2MultipartUpload {
+  declare readonly uploadId: string;
+  declare readonly key: string;
+  #call: R2Call;
+  #realm: R2Realm;
+
+  constructor(token: unknown, call?: R2Call, realm?: R2Realm, key?: string, uploadId?: string) {
+    if (token !== TOKEN || call === undefined || realm === undefined) throw new TypeError("Illegal constructor");
+    this.#call = call;
+    this.#realm = realm;
+    const self = this as unknown as Record<string, unknown>;
+    self.uploadId = uploadId;
+    self.key = key;
+  }
+
+  async uploadPart(partNumber?: unknown, value?: unknown): Promise<{ partNumber: number; etag: string }> {
+    const n = Number(partNumber);
+    if (!Number.isInteger(n) || n < 1 || n > 10_000) throw new TypeError(`Part number must be between 1 and 10000 (inclusive). Actual value was: ${String(partNumber)}`);
+    if (value === undefined) throw new TypeError("Failed to execute 'uploadPart' on 'R2MultipartUpload': parameter 2 is not of type 'ReadableStream or ArrayBuffer or ArrayBufferView or string or Blob'.");
+    let body = await bodyOf(this.#realm, "uploadPart", "R2MultipartUpload", value);
+    if (body === null && value !== null) body = await this.#realm.outgoing(value);
+    const r = (await this.#call("uploadPart", [this.key, this.uploadId, n, body])) as { partNumber: number; etag: string };
+    return { partNumber: r.partNumber, etag: r.etag };
+  }
+
+  async complete(uploadedParts?: unknown): Promise<R2Object> {
+    if (uploadedParts === undefined || uploadedParts === null || typeof uploadedParts !== "object") throw new TypeError("Failed to execute 'complete' on 'R2MultipartUpload': parameter 1 is not of type 'Array'.");
+    const parts = [...(uploadedParts as Iterable<{ partNumber?: unknown; etag?: unknown }>)].map((p) => ({ partNumber: Number(p?.partNumber), etag: String(p?.etag) }));
+    const w = (await this.#call("completeMultipartUpload", [this.key, this.uploadId, parts])) as R2ObjectWire;
+    return new R2Object(TOKEN, this.#realm, w);
+  }
+
+  async abort(): Promise<void> {
+    await this.#call("abortMultipartUpload", [this.key, this.uploadId]);
   }
 }
 
