@@ -16,8 +16,6 @@ export const R2_LIMITS = {
   maxCustomMetadataBytes: 2048,
   /** Objects (and delimited prefixes) per list() page, and the default. */
   maxListKeys: 1000,
-  /** Keys in one delete(). */
-  maxDeleteKeys: 1000,
   /** Default cap on one object's size (Cloudflare's single put allows 5 GiB; verge stores locally). */
   defaultMaxObjectBytes: 100 * 1024 * 1024,
   /** Bytes per stored chunk, and per chunk a streamed body carries. */
