@@ -69,8 +69,9 @@ export function createEdgeApp(deps: EdgeAppDeps): Hono<{ Bindings: NodeBindings 
   });
   app.all("*", (c) => {
     const incoming = c.env?.incoming;
-    const viewer = viewerOf(incoming?.socket);
     const raw = c.req.raw;
+    // @hono/node-server aborts the request's signal when the viewer's connection closes before the answer is sent.
+    const viewer = viewerOf(incoming?.socket, () => raw.signal);
     // Behind @hono/node-server, the headers as Node parsed them: building the
     // web Request's Headers (and the Request itself, for a GET) costs more than
     // serving a cache hit.
@@ -84,8 +85,22 @@ export function createEdgeApp(deps: EdgeAppDeps): Hono<{ Bindings: NodeBindings 
 }
 
 
-/** The viewer as the node's socket shows it: its address (`::ffff:127.0.0.1`, an IPv4 peer on a dual-stack socket, as `127.0.0.1`) and scheme. */
-export function viewerOf(socket: { remoteAddress?: string; encrypted?: boolean } | undefined): ViewerInfo {
+/**
+ * The viewer as the node's socket shows it: its address (`::ffff:127.0.0.1`, an IPv4 peer on a
+ * dual-stack socket, as `127.0.0.1`) and scheme; with `gone`, its `signal`, made on first read
+ * (only service binding calls read it: most requests never pay for it).
+ */
+export function viewerOf(socket: { remoteAddress?: string; encrypted?: boolean } | undefined, gone?: () => AbortSignal): ViewerInfo {
   const ip = socket?.remoteAddress ?? "127.0.0.1";
-  return { clientIp: ip.startsWith("::ffff:") && ip.includes(".") ? ip.slice(7) : ip, scheme: socket?.encrypted === true ? "https" : "http" };
+  const clientIp = ip.startsWith("::ffff:") && ip.includes(".") ? ip.slice(7) : ip;
+  const scheme = socket?.encrypted === true ? "https" : "http";
+  if (gone === undefined) return { clientIp, scheme };
+  let signal: AbortSignal | undefined;
+  return {
+    clientIp,
+    scheme,
+    get signal() {
+      return (signal ??= gone());
+    },
+  };
 }

@@ -18,7 +18,7 @@ import { createEdgeApp, type EdgeHealth } from "./app.ts";
 import { createClaimClient, createScaledClock, startCronScheduler, type CronClock, type CronTimeSpec } from "./cron/index.ts";
 import { createCacheApi, createResponseCache, tenantScope, type EdgeResponseCache } from "../src/pipeline/cache/index.ts";
 import type { CacheApiHost } from "../src/runtime/index.ts";
-import { createEdgeMetrics, type EdgeMetrics } from "./metrics.ts";
+import { createEdgeMetrics, tenantMetrics, type EdgeMetrics } from "./metrics.ts";
 import { createLogShipper, type LogShipper, type LogShipperOptions } from "./log-shipper.ts";
 import { Gauge } from "prom-client";
 import { isBehind } from "./worker-health.ts";
@@ -47,6 +47,8 @@ export interface DataPlaneOptions {
   maxIsolatesPerFunction?: number;
   /** The runtime's cap on isolates of every function together in this process (default 512). */
   maxIsolates?: number;
+  /** The runtime's cap on isolates of one tenant's functions together in this process (default half of maxIsolates). */
+  maxIsolatesPerTenant?: number;
   /** Under a supervisor: the whole node's metrics, summed over its workers by the primary. */
   nodeMetrics?: () => Promise<string>;
   /** Send request events to the registry for `verge logs` (default true). */
@@ -111,8 +113,16 @@ export async function createDataPlane(options: DataPlaneOptions): Promise<DataPl
   });
   if (options.onEnter !== undefined) services.onEnter = options.onEnter;
   services.caches = tenantCaches(cache);
-  const runtime = createRuntime({ services, node: { id: options.nodeId, region: options.region }, ...(options.idleMemoryBytes !== undefined ? { idleMemoryBytes: options.idleMemoryBytes } : {}), ...(options.maxIsolatesPerFunction !== undefined ? { maxIsolatesPerFunction: options.maxIsolatesPerFunction } : {}), ...(options.maxIsolates !== undefined ? { maxIsolates: options.maxIsolates } : {}) });
+  const runtime = createRuntime({
+    services,
+    node: { id: options.nodeId, region: options.region },
+    ...(options.idleMemoryBytes !== undefined ? { idleMemoryBytes: options.idleMemoryBytes } : {}),
+    ...(options.maxIsolatesPerFunction !== undefined ? { maxIsolatesPerFunction: options.maxIsolatesPerFunction } : {}),
+    ...(options.maxIsolates !== undefined ? { maxIsolates: options.maxIsolates } : {}),
+    ...(options.maxIsolatesPerTenant !== undefined ? { maxIsolatesPerTenant: options.maxIsolatesPerTenant } : {}),
+  });
   const metrics = createEdgeMetrics({ node: options.nodeId, region: options.region });
+  tenantMetrics(metrics.registry, () => runtime.stats().tenants);
   // verge logs: request events (with functions' console lines) to the registry.
   const logs = options.shipLogs === false ? null : createLogShipper({ registry: options.registry, nodeId: options.nodeId, region: options.region, log, ...options.logShipping });
   if (logs !== null) logMetrics(metrics.registry, logs);
@@ -162,6 +172,8 @@ export async function createDataPlane(options: DataPlaneOptions): Promise<DataPl
           quarantine: options.quarantine,
           registry: metrics.registry,
           log,
+          // scheduled()'s env.NAME.fetch() runs the tenant's function as a request's does.
+          services: (scope) => pipeline.serviceHost(scope),
           ...(logs === null ? {} : { onFire: (record, lines) => logs.scheduled(record, lines) }),
           ...(options.cronClock !== undefined ? { clock: options.cronClock } : options.cronTime !== undefined ? { clock: createScaledClock(options.cronTime) } : {}),
         })

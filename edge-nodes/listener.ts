@@ -59,7 +59,7 @@ export function createEdgeListener(pipeline: Pipeline, fetch: AppFetch): EdgeLis
     void next(req, res);
   };
   const listener: RequestListener = (req, res) => {
-    const asked = answerNow === undefined ? undefined : viewerRequestOf(req);
+    const asked = answerNow === undefined ? undefined : viewerRequestOf(req, res);
     if (asked === undefined) {
       void next(req, res);
       return;
@@ -94,14 +94,25 @@ export function createEdgeListener(pipeline: Pipeline, fetch: AppFetch): EdgeLis
 }
 
 /** The request and viewer for the pipeline when `req` may go straight to it (see the file's comment), else undefined. */
-function viewerRequestOf(req: IncomingMessage): { request: ViewerRequest; viewer: ViewerInfo } | undefined {
+function viewerRequestOf(req: IncomingMessage, res: ServerResponse): { request: ViewerRequest; viewer: ViewerInfo } | undefined {
   const method = req.method;
   if (method !== "GET" && method !== "HEAD") return undefined;
   const target = req.url ?? "";
   const host = req.headers.host;
   if (host === undefined || target.startsWith("/_verge/") || !SIMPLE_HOST.test(host) || !SIMPLE_TARGET.test(target) || DOT_SEGMENT.test(target)) return undefined;
-  const viewer = viewerOf(req.socket as { remoteAddress?: string; encrypted?: boolean });
+  const viewer = viewerOf(req.socket as { remoteAddress?: string; encrypted?: boolean }, () => closedEarly(res));
   return { request: { method, url: `${viewer.scheme}://${host}${target}`, headers: headerLines(req.rawHeaders), body: () => null }, viewer };
+}
+
+/** Aborts when `res` closes before its answer was all sent: the viewer went away. */
+function closedEarly(res: ServerResponse): AbortSignal {
+  const controller = new AbortController();
+  const check = () => {
+    if (!res.writableFinished) controller.abort(new Error("the viewer went away before its answer was sent"));
+  };
+  if (res.closed) check();
+  else res.once("close", check);
+  return controller.signal;
 }
 
 /**

@@ -143,6 +143,20 @@ test("a cron run this node made goes out as a scheduled LogEvent with its consol
   assert.deepEqual([failed!.status, failed!.error, failed!.invocations[0]!.error], [500, { code: "ERR_CPU_LIMIT", message: "too long" }, "ERR_CPU_LIMIT"]);
 });
 
+test("a service binding call's record goes out as its own LogEvent with service, under the caller's request id; a cron run's call has no distribution", async (t) => {
+  const reg = await fakeRegistry(t);
+  const shipper = createLogShipper({ registry: { url: reg.url, token: "x" }, nodeId: "edge-1", region: "r", intervalMs: 60_000 });
+  t.after(() => shipper.close());
+  const inv = { event: "service" as const, function: "auth", digest: "d".repeat(64), cold: false, cpuMs: 0.4, wallMs: 2, logs: [{ at: "2026-12-07T01:00:00.001Z", level: "log", message: "checked" }] };
+  shipper.record(rec({ requestId: "req-1", host: "auth.internal", path: "/check", cache: null, bytesOut: 0, invocations: [inv], service: { binding: "AUTH", caller: "front" } }));
+  shipper.record(rec({ requestId: "scheduled:acme/warmer@t", distribution: "acme/", cache: null, invocations: [inv], service: { binding: "AUTH", caller: "warmer" } }));
+  await shipper.flush();
+  const [call, fromCron] = reg.events();
+  assert.deepEqual([call!.requestId, call!.tenant, call!.distribution, call!.host, call!.path, call!.service], ["req-1", "acme", "shop", "auth.internal", "/check", { binding: "AUTH", caller: "front" }]);
+  assert.deepEqual(call!.invocations.map((i) => [i.event, i.function, i.logs.map((l) => l.message)]), [["service", "auth", ["checked"]]]);
+  assert.deepEqual([fromCron!.tenant, fromCron!.distribution, fromCron!.service?.caller], ["acme", "", "warmer"]);
+});
+
 test("a function that prints a lot is held to the byte rate, and what waits is bounded by bytes (the oldest dropped, counted)", async (t) => {
   const reg = await fakeRegistry(t);
   const loud = (i: number) => rec({ ...ran([{ at: "2026-12-07T01:00:00.000Z", level: "log", message: "x".repeat(30_000) }]), requestId: `loud-${i}` });

@@ -236,7 +236,7 @@ export function createLogShipper(options: LogShipperOptions): LogShipper {
 }
 
 /** What toEvent reads: a request record's fields, or a cron run's in their shape (its invocation's event "scheduled"). */
-type EventSource = Pick<RequestRecord, "requestId" | "at" | "method" | "host" | "path" | "status" | "cache" | "durationMs" | "error"> & {
+type EventSource = Pick<RequestRecord, "requestId" | "at" | "method" | "host" | "path" | "status" | "cache" | "durationMs" | "error" | "service"> & {
   invocations: Array<Omit<RequestRecord["invocations"][number], "event"> & { event: LogEvent["invocations"][number]["event"] }>;
 };
 
@@ -282,5 +282,6 @@ function toEvent(r: EventSource, where: { tenant: string; distribution: string }
   };
   if (r.error !== undefined) event.error = r.error;
   if (scheduled !== undefined) event.scheduled = scheduled;
+  if (r.service !== undefined) event.service = { binding: r.service.binding, caller: r.service.caller };
   return event;
 }

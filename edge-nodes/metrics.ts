@@ -59,10 +59,13 @@ export function createEdgeMetrics(labels: { node: string; region: string }): Edg
   return {
     registry,
     record(r) {
-      requests.inc({ status: String(r.status), cache: r.cache ?? "none" });
-      bytes.inc(r.bytesOut);
-      duration.observe(r.durationMs);
-      if (r.error !== undefined) errors.inc({ code: r.error.code });
+      // A service binding call's target (RequestRecord.service) is an invocation, not a viewer request.
+      if (r.service === undefined) {
+        requests.inc({ status: String(r.status), cache: r.cache ?? "none" });
+        bytes.inc(r.bytesOut);
+        duration.observe(r.durationMs);
+        if (r.error !== undefined) errors.inc({ code: r.error.code });
+      }
       for (const i of r.invocations) {
         const fn = `${i.function}@${i.digest.slice(0, 12)}`;
         invocations.inc({ function: fn, event: i.event, outcome: i.error ?? "ok" });
@@ -76,6 +79,28 @@ export function createEdgeMetrics(labels: { node: string; region: string }): Edg
     },
     text: () => registry.metrics(),
   };
+}
+
+/**
+ * Isolates per tenant (the runtime pool's tenant shares), read at every scrape:
+ * `verge_tenant_isolates{tenant}` (busy + idle now) and `verge_tenant_share_refusals{tenant}`
+ * (requests refused ERR_TENANT_THROTTLED since the process started), summed over workers.
+ */
+export function tenantMetrics(registry: Registry, read: () => Record<string, { isolates: number; refused: number }>): void {
+  const gauge = (name: string, help: string, pick: (t: { isolates: number; refused: number }) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ["tenant"],
+      registers: [registry],
+      aggregator: "sum",
+      collect() {
+        this.reset();
+        for (const [tenant, t] of Object.entries(read())) this.set({ tenant }, pick(t));
+      },
+    });
+  gauge("verge_tenant_isolates", "Isolates (busy and idle) of each tenant's functions in this node's pools.", (t) => t.isolates);
+  gauge("verge_tenant_share_refusals", "Cold starts refused because the tenant held its share of a pool's isolates, all busy (ERR_TENANT_THROTTLED).", (t) => t.refused);
 }
 
 /** In a cluster worker: answer the primary's aggregation requests with this registry. */

@@ -9,7 +9,8 @@
  *   VERGE_NODE_ID  (hostname)              VERGE_REGION      (local)
  *   VERGE_PORT     (8787)  VERGE_HOST (127.0.0.1)  VERGE_DATA_DIR (.verge/edge)
  *   VERGE_WORKERS  (one per core)          VERGE_ALLOW_PRIVATE_SUBREQUESTS (0)
- *   VERGE_MAX_ISOLATES_PER_FUNCTION (64, per worker process)
+ *   VERGE_MAX_ISOLATES_PER_FUNCTION (64)   VERGE_MAX_ISOLATES (512)
+ *   VERGE_MAX_ISOLATES_PER_TENANT (half of VERGE_MAX_ISOLATES)   (each per worker process)
  *
  * Worker processes get their settings as JSON in VERGE_EDGE_WORKER.
  */
@@ -54,6 +55,13 @@ export interface EdgeNodeOptions {
    */
   maxIsolates?: number;
   /**
+   * Most isolates (busy + idle) of one tenant's functions together in each worker process
+   * (default half of maxIsolates, rounded up), so one tenant cannot take a worker from the
+   * others: at its share a new isolate replaces the tenant's own least recently used idle one,
+   * and when all of them are busy the request is answered 503 ERR_TENANT_THROTTLED.
+   */
+  maxIsolatesPerTenant?: number;
+  /**
    * The node's structured log lines (default: a JSON line on stderr). Supervised,
    * the workers' lines come here too, through the primary, with `worker` and `pid`.
    */
@@ -84,17 +92,9 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv, overrides: Partial<EdgeNo
   if (token === "") throw new VergeError("ERR_INVALID_OPTIONS", "no node token: pass --token <token> or set VERGE_NODE_TOKEN (a token with the `node` scope)");
   const workers = overrides.workers ?? (env.VERGE_WORKERS !== undefined ? Number(env.VERGE_WORKERS) : availableParallelism());
   if (!Number.isInteger(workers) || workers < 0) throw new VergeError("ERR_INVALID_OPTIONS", `VERGE_WORKERS: expected an integer ≥ 0, found ${JSON.stringify(env.VERGE_WORKERS)}`);
-  const maxIsolatesPerFunction =
-    overrides.maxIsolatesPerFunction ?? (env.VERGE_MAX_ISOLATES_PER_FUNCTION !== undefined && env.VERGE_MAX_ISOLATES_PER_FUNCTION !== "" ? Number(env.VERGE_MAX_ISOLATES_PER_FUNCTION) : undefined);
-  if (maxIsolatesPerFunction !== undefined && !(Number.isInteger(maxIsolatesPerFunction) && maxIsolatesPerFunction > 0)) {
-    const found = overrides.maxIsolatesPerFunction !== undefined ? overrides.maxIsolatesPerFunction : env.VERGE_MAX_ISOLATES_PER_FUNCTION;
-    throw new VergeError("ERR_INVALID_OPTIONS", `VERGE_MAX_ISOLATES_PER_FUNCTION: expected an integer ≥ 1, found ${JSON.stringify(found)}`);
-  }
-  const maxIsolates = overrides.maxIsolates ?? (env.VERGE_MAX_ISOLATES !== undefined && env.VERGE_MAX_ISOLATES !== "" ? Number(env.VERGE_MAX_ISOLATES) : undefined);
-  if (maxIsolates !== undefined && !(Number.isInteger(maxIsolates) && maxIsolates > 0)) {
-    const found = overrides.maxIsolates !== undefined ? overrides.maxIsolates : env.VERGE_MAX_ISOLATES;
-    throw new VergeError("ERR_INVALID_OPTIONS", `VERGE_MAX_ISOLATES: expected an integer ≥ 1, found ${JSON.stringify(found)}`);
-  }
+  const maxIsolatesPerFunction = isolateCap("VERGE_MAX_ISOLATES_PER_FUNCTION", overrides.maxIsolatesPerFunction, env);
+  const maxIsolates = isolateCap("VERGE_MAX_ISOLATES", overrides.maxIsolates, env);
+  const maxIsolatesPerTenant = isolateCap("VERGE_MAX_ISOLATES_PER_TENANT", overrides.maxIsolatesPerTenant, env);
   return {
     registry: { url: url.replace(/\/+$/, ""), token },
     nodeId: overrides.nodeId ?? env.VERGE_NODE_ID ?? hostname(),
@@ -107,8 +107,19 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv, overrides: Partial<EdgeNo
     ...(overrides.cacheMaxBytes !== undefined ? { cacheMaxBytes: overrides.cacheMaxBytes } : {}),
     ...(maxIsolatesPerFunction !== undefined ? { maxIsolatesPerFunction } : {}),
     ...(maxIsolates !== undefined ? { maxIsolates } : {}),
+    ...(maxIsolatesPerTenant !== undefined ? { maxIsolatesPerTenant } : {}),
     ...(overrides.log !== undefined ? { log: overrides.log } : {}),
   };
+}
+
+/** An isolate cap: the option, else the environment variable (unset or empty: the runtime's default); an integer ≥ 1. */
+function isolateCap(name: string, override: number | undefined, env: NodeJS.ProcessEnv): number | undefined {
+  const raw = env[name];
+  const value = override ?? (raw !== undefined && raw !== "" ? Number(raw) : undefined);
+  if (value !== undefined && !(Number.isInteger(value) && value > 0)) {
+    throw new VergeError("ERR_INVALID_OPTIONS", `${name}: expected an integer ≥ 1, found ${JSON.stringify(override !== undefined ? override : raw)}`);
+  }
+  return value;
 }
 
 const noQuarantine: Quarantine = { has: () => false, list: () => [] };
@@ -143,6 +154,7 @@ function planeOptions(o: EdgeNodeOptions) {
     ...(o.cacheMaxBytes !== undefined ? { cacheMaxBytes: o.cacheMaxBytes } : {}),
     ...(o.maxIsolatesPerFunction !== undefined ? { maxIsolatesPerFunction: o.maxIsolatesPerFunction } : {}),
     ...(o.maxIsolates !== undefined ? { maxIsolates: o.maxIsolates } : {}),
+    ...(o.maxIsolatesPerTenant !== undefined ? { maxIsolatesPerTenant: o.maxIsolatesPerTenant } : {}),
     ...(o.cronTime !== undefined ? { cronTime: o.cronTime } : {}),
     ...(o.logShipping !== undefined ? { logShipping: o.logShipping } : {}),
     ...(o.log !== undefined ? { log: o.log } : {}),

@@ -15,6 +15,7 @@ import { statusOf } from "./errors.ts";
 import { REGISTRY_API, REGISTRY_HEADER, REQUEST_ID_HEADER } from "./headers.ts";
 import { aliasRoutes } from "./routes/aliases.ts";
 import { cronRoutes } from "./routes/cron.ts";
+import { d1Routes } from "./routes/d1.ts";
 import { distributionRoutes } from "./routes/distributions.ts";
 import { feedRoutes } from "./routes/feed.ts";
 import { functionRoutes } from "./routes/functions.ts";
@@ -62,6 +63,9 @@ export function createOriginApp(deps: OriginDeps): Hono<OriginEnv> {
 
   // `verge logs`: nodes post request events; tenants read and tail them.
   app.route("/v1", logRoutes(ctx));
+
+  // D1 databases: one primary per database, here; edge nodes send their functions' queries.
+  app.route("/v1", d1Routes(ctx, deps.d1));
 
   // Cron arbitration (issue 5): which node runs each fire.
   app.route("/v1", cronRoutes(ctx));

@@ -1,6 +1,7 @@
 /** What every route needs: the store, the secret box, the feed hub, limits, a clock and a logger. */
 import type { Store, WriteTx } from "./store/store.ts";
 import type { SecretBox } from "./secrets.ts";
+import type { D1Host } from "./d1.ts";
 import { createFeedHub, headSeq, type FeedHub } from "./feed.ts";
 import { createLogHub, type LogHub } from "./logs.ts";
 import type { Scope } from "../src/shared/protocol.ts";
@@ -15,6 +16,8 @@ export interface OriginDeps {
   /** Events kept per tenant for `verge logs`. Default 1000. */
   logRingSize?: number;
   log?: (line: string) => void;
+  /** D1 databases hosted here (server.ts: under the data directory); absent: the D1 routes answer 404. */
+  d1?: D1Host;
   now?: () => number;
   /** Largest bundle accepted. Default 10 MiB. */
   maxBundleBytes?: number;

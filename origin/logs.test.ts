@@ -231,3 +231,29 @@ test("a cron run's event (scheduled, no host nor distribution) is taken; a reque
   assert.equal(wrongEvent.status, 400);
   assert.match(JSON.stringify(wrongEvent.body), /events\[0\]\.invocations\[0\]\.event: expected \\"scheduled\\" \(a cron run\)/);
 });
+
+test("a service binding call's event (service, the caller's request id, \"service\" invocation) is taken, under a cron run without a distribution too; a service event with a request's invocation is not", async () => {
+  const call = logEvent("acme", {
+    requestId: "req-caller",
+    method: "POST",
+    host: "auth.internal",
+    path: "/check",
+    cache: null,
+    service: { binding: "AUTH", caller: "front" },
+    invocations: [invocation("auth", { event: "service", logs: [{ at: "2026-12-07T01:10:00.001Z", level: "log", message: "checked" }] })],
+  });
+  const fromCron = { ...call, requestId: "scheduled:acme/warmer@2026-12-07T01:10:00.000Z", distribution: "" };
+  const ok = await post(logBatch([call, fromCron]));
+  assert.equal(ok.status, 200, JSON.stringify(ok.body));
+  const stored = (await list("acme", acme, "?limit=2")).body.events;
+  assert.deepEqual(stored.map((e) => [e.requestId, e.service, e.invocations[0]?.event]), [
+    ["req-caller", { binding: "AUTH", caller: "front" }, "service"],
+    [fromCron.requestId, { binding: "AUTH", caller: "front" }, "service"],
+  ]);
+  const wrongEvent = await post(logBatch([{ ...call, invocations: [invocation("auth")] }]));
+  assert.equal(wrongEvent.status, 400);
+  assert.match(JSON.stringify(wrongEvent.body), /events\[0\]\.invocations\[0\]\.event: expected \\"service\\" \(a service binding call\)/);
+  const badBinding = await post(logBatch([{ ...call, service: { binding: "not a name", caller: "front" } }]));
+  assert.equal(badBinding.status, 400);
+  assert.match(JSON.stringify(badBinding.body), /events\[0\]\.service\.binding/);
+});

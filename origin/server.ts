@@ -22,6 +22,7 @@ import { createOriginApp } from "./app.ts";
 import { bootstrap } from "./bootstrap.ts";
 import { createFeedHub, headSeq } from "./feed.ts";
 import { createLogHub } from "./logs.ts";
+import { createD1Host } from "./d1.ts";
 import { createSecretBox } from "./secrets.ts";
 import { openLmdbStore } from "./store/lmdb.ts";
 
@@ -39,6 +40,8 @@ export interface OriginServerOptions {
   logRingSize?: number;
   /** Heartbeat of server-sent-event streams (feed, log tails). Default 15 s. */
   heartbeatMs?: number;
+  /** Milliseconds one D1 query may run at the registry (default 30 000). */
+  d1TimeoutMs?: number;
   log?: (line: string) => void;
 }
 
@@ -70,8 +73,11 @@ export async function startOriginServer(options: OriginServerOptions): Promise<O
   const hub = createFeedHub(store.read(headSeq));
   // `verge logs`: the rings come back from the store, and are written behind each batch.
   const logs = createLogHub({ store, log, ...(options.logRingSize === undefined ? {} : { ringSize: options.logRingSize }) });
+  // D1: each tenant's databases, as SQLite files under the data directory.
+  const d1 = createD1Host({ dir: join(options.dataDir, "d1"), ...(options.d1TimeoutMs === undefined ? {} : { timeoutMs: options.d1TimeoutMs }) });
   const app = createOriginApp({
     store,
+    d1,
     hub,
     logs,
     secrets: createSecretBox(secretKeyFor(options, log)),
@@ -98,6 +104,7 @@ export async function startOriginServer(options: OriginServerOptions): Promise<O
       });
       // Log events still queued are written before the store goes.
       await logs.close();
+      await d1.close();
       await store.close();
     },
   };

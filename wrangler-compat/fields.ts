@@ -6,6 +6,7 @@
 import { isAbsolute, resolve } from "node:path";
 import { MAX_CRONS_PER_FUNCTION, NAME_PATTERN } from "../src/shared/protocol.ts";
 import { cronNeverFires, cronProblem } from "./cron.ts";
+import { d1Databases, type WranglerD1Database } from "./d1.ts";
 import { Diagnostics, describe, isTable, join, kindOf } from "./diagnostics.ts";
 import { readRoutes, type WranglerRoute } from "./routes.ts";
 import { readRules, type WranglerModuleRule } from "./rules.ts";
@@ -34,6 +35,7 @@ export interface TableFields {
   compatibilityFlags?: string[];
   vars?: Record<string, unknown>;
   kvNamespaces?: WranglerKvNamespace[];
+  d1Databases?: WranglerD1Database[];
   services?: WranglerService[];
   r2Buckets?: WranglerR2Bucket[];
   routes?: WranglerRoute[];
@@ -204,7 +206,9 @@ export function readFields(d: Diagnostics, base: string, t: Record<string, unkno
   if (kv !== undefined) f.kvNamespaces = kv;
   const sv = services(d, p("services"), t.services, [...Object.keys(v ?? {}), ...(kv ?? []).map((n) => n.binding)]);
   if (sv !== undefined) f.services = sv;
-  const r2 = r2Buckets(d, p("r2_buckets"), t.r2_buckets, [...Object.keys(v ?? {}), ...(kv ?? []).map((n) => n.binding), ...(sv ?? []).map((s) => s.binding)]);
+  const d1 = d1Databases(d, p("d1_databases"), t.d1_databases, [...Object.keys(v ?? {}), ...(kv ?? []).map((n) => n.binding), ...(sv ?? []).map((s) => s.binding)]);
+  if (d1 !== undefined) f.d1Databases = d1;
+  const r2 = r2Buckets(d, p("r2_buckets"), t.r2_buckets, [...Object.keys(v ?? {}), ...(kv ?? []).map((n) => n.binding), ...(sv ?? []).map((s) => s.binding), ...(d1 ?? []).map((x) => x.binding)]);
   if (r2 !== undefined) f.r2Buckets = r2;
   const routes = readRoutes(d, base, t);
   if (routes !== undefined) f.routes = routes;

@@ -4,6 +4,7 @@ export type { ReadWranglerOptions, ReadWranglerResult } from "./read.ts";
 export { validateWranglerConfig } from "./validate.ts";
 export type { WranglerConfig, WranglerRawConfig, ValidateOptions } from "./validate.ts";
 export type { WranglerKvNamespace, WranglerBuild } from "./fields.ts";
+export { databaseOf, type WranglerD1Database } from "./d1.ts";
 export type { WranglerService } from "./services.ts";
 export type { WranglerR2Bucket } from "./r2-buckets.ts";
 export type { WranglerRoute } from "./routes.ts";

@@ -341,3 +341,19 @@ test("rules: read from JSONC, inherited by an environment unless it sets its own
     { severity: "error", path: "env.broken.rules", message: "expected an array of { type, globs, fallthrough } tables ([[rules]] in TOML), found a table" },
   ]);
 });
+
+test("[[d1_databases]] are read (binding, database_name, database_id, migrations_dir), never inherited, and checked", () => {
+  const d1 = '[[d1_databases]]\nbinding = "DB"\ndatabase_name = "prod-db"\ndatabase_id = "0f2ac74b-498b-4d93-9e84-61b3c0a4f1d7"\nmigrations_dir = "db/migrations"\n';
+  const dir = dirWith({
+    "wrangler.toml": `name = "app"\nmain = "index.js"\n${d1}\n[env.staging]\nname = "app-staging"\n`,
+    "twice.toml": `name = "app"\nmain = "index.js"\n${d1}[[d1_databases]]\nbinding = "DB"\ndatabase_name = "x"\n[vars]\nDB2 = "v"\n[[d1_databases]]\nbinding = "DB2"\n`,
+  });
+  const top = readWranglerConfig(join(dir, "wrangler.toml"));
+  assert.deepEqual(top.config.d1Databases, [{ binding: "DB", databaseName: "prod-db", databaseId: "0f2ac74b-498b-4d93-9e84-61b3c0a4f1d7", migrationsDir: "db/migrations" }]);
+  assert.ok(!top.warnings.some((d) => d.path.startsWith("d1_databases")), "no longer an ignored key");
+  assert.equal(readWranglerConfig(join(dir, "wrangler.toml"), { env: "staging" }).config.d1Databases, undefined, "d1_databases are not inherited");
+  assert.deepEqual(errorsOf(join(dir, "twice.toml")).map((d) => `${d.path}: ${d.message}`), [
+    'd1_databases[1].binding: "DB" is bound twice',
+    'd1_databases[2].binding: "DB2" is also bound in vars, kv_namespaces or services; a name is bound once',
+  ]);
+});

@@ -14,6 +14,7 @@ import { NAME_PATTERN } from "../src/shared/protocol.ts";
 import { Diagnostics, describe, isTable, join } from "./diagnostics.ts";
 import { NAME_EXPECTED, readFields, type TableFields, type WranglerBuild, type WranglerKvNamespace } from "./fields.ts";
 import { checkKeys, NON_INHERITABLE_KEYS } from "./keys.ts";
+import type { WranglerD1Database } from "./d1.ts";
 import type { WranglerRoute } from "./routes.ts";
 import type { WranglerModuleRule } from "./rules.ts";
 import type { WranglerService } from "./services.ts";
@@ -37,6 +38,8 @@ export interface WranglerConfig {
   /** Plain vars: strings, or JSON values as Wrangler allows. */
   vars: Record<string, unknown>;
   kvNamespaces: WranglerKvNamespace[];
+  /** `[[d1_databases]]`: D1 bindings; absent when the config has none. */
+  d1Databases?: WranglerD1Database[];
   /** `[[services]]`: service bindings to other Workers (functions of the same tenant on verge). */
   services: WranglerService[];
   /** `[[r2_buckets]]`: R2 bucket bindings; absent when the table binds none. */
@@ -102,6 +105,7 @@ export function validateWranglerConfig(raw: WranglerRawConfig, options: Validate
     compatibilityFlags: fields.compatibilityFlags ?? [],
     vars: fields.vars ?? {},
     kvNamespaces: fields.kvNamespaces ?? [],
+    ...(fields.d1Databases !== undefined ? { d1Databases: fields.d1Databases } : {}),
     services: fields.services ?? [],
     ...(fields.r2Buckets !== undefined && fields.r2Buckets.length > 0 ? { r2Buckets: fields.r2Buckets } : {}),
     routes: fields.routes ?? [],
@@ -124,10 +128,12 @@ function inherit(d: Diagnostics, base: string, top: TableFields, own: TableField
   const merged: TableFields = { ...top, ...own };
   delete merged.vars;
   delete merged.kvNamespaces;
+  delete merged.d1Databases;
   delete merged.services;
   delete merged.r2Buckets;
   if (own.vars !== undefined) merged.vars = own.vars;
   if (own.kvNamespaces !== undefined) merged.kvNamespaces = own.kvNamespaces;
+  if (own.d1Databases !== undefined) merged.d1Databases = own.d1Databases;
   if (own.services !== undefined) merged.services = own.services;
   if (own.r2Buckets !== undefined) merged.r2Buckets = own.r2Buckets;
   for (const key of NON_INHERITABLE_KEYS) {

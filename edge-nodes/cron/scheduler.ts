@@ -15,7 +15,8 @@
  *    `verge_scheduled_total{function,outcome}`.
  */
 import { Counter, type Registry } from "prom-client";
-import type { Runtime } from "../../src/runtime/index.ts";
+import type { Runtime, ServiceHost } from "../../src/runtime/index.ts";
+import type { ServiceScope } from "../../src/pipeline/index.ts";
 import type { CronClaimResult } from "../../src/shared/protocol.ts";
 import type { Quarantine, StateSource } from "../types.ts";
 import type { ClaimFn } from "./claim.ts";
@@ -69,6 +70,11 @@ export interface CronSchedulerOptions {
   clock?: CronClock;
   /** A fire found later than this after its time is not run. Default 60 s. */
   graceMs?: number;
+  /**
+   * Service bindings of a run (`env.NAME.fetch()` in `scheduled()`): the pipeline's, run as a
+   * request's (`EdgePipeline.serviceHost`), under the run's request id. Without it the calls fail.
+   */
+  services?: (scope: ServiceScope) => ServiceHost | undefined;
   /** Each fire as `report` logs it, with what the run wrote to the console when it ran (for verge logs). */
   onFire?: (record: FireRecord, logs?: FireLogLine[]) => void;
 }
@@ -128,7 +134,9 @@ export function startCronScheduler(options: CronSchedulerOptions): CronScheduler
     }
     try {
       const spec = await options.state.load(state, ref);
-      const { finished } = await options.runtime.scheduled(spec, job.cron, time);
+      // Its service calls' records carry the run's id, the one its own LogEvent has (log-shipper.ts).
+      const service = options.services?.({ tenant: job.tenant, state, requestId: `scheduled:${job.tenant}/${job.function}@${base.scheduledTime}` });
+      const { finished } = await options.runtime.scheduled(spec, job.cron, time, service === undefined ? {} : { service });
       const r = await finished;
       const usage = { cpuMs: round(r.limits.cpuMs.used), wallMs: round(r.limits.wallMs.used) };
       const logs = r.logs.map((l) => ({ at: new Date(l.timestamp).toISOString(), level: l.level, message: l.message }));

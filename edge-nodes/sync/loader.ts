@@ -11,7 +11,8 @@
  *    with), env vars from the function's config plus the secrets, and a KV
  *    binding per `kvNamespaces` entry of the version's config (bindings belong
  *    to a version, as in Workers): local reads, writes through the registry (kv.ts);
- *    an R2 binding per `r2Buckets` entry, every operation at the registry (r2.ts).
+ *    an R2 binding per `r2Buckets` entry, every operation at the registry (r2.ts);
+ *    a D1 binding per `d1Databases` entry, whose queries run at the registry (d1.ts).
  *
  * Specs are cached per version and reused while the function's `updatedAt` and
  * the signing policy stay, and kept as the same object when a rebuild comes out
@@ -26,6 +27,8 @@ import type { Dialect, FunctionInfo, SigningPolicy, VersionInfo } from "../../sr
 import type { FunctionSpec } from "../../src/runtime/index.ts";
 import { createKvHandler } from "../../src/runtime/bindings/kv/index.ts";
 import { createR2Handler } from "../../src/runtime/bindings/r2/index.ts";
+import { createD1Handler } from "../../src/runtime/bindings/d1/index.ts";
+import { createEdgeD1Backend } from "./d1.ts";
 import { createBindings } from "../../src/runtime/bindings/index.ts";
 import { createEdgeKvStorage } from "./kv.ts";
 import { createEdgeR2Storage } from "./r2.ts";
@@ -159,12 +162,15 @@ export function createLoader(options: LoaderOptions): Loader {
       source: { id: `${ref.tenant}/${ref.function}/${ref.digest}`, code, format: formatOf(code, version.dialect), filename: `${ref.function}.js`, identity: { function: ref.function, version: ref.digest, tenant: ref.tenant } },
       limits,
       env: { ...fn.config.env, ...secrets },
+      // The tenant's isolates share the process's (the pool's maxIsolatesPerTenant).
+      tenant: ref.tenant,
       bindings: {
         ...Object.fromEntries(
           Object.entries(c.kvNamespaces ?? {}).map(([binding, namespace]) => [binding, createKvHandler(createEdgeKvStorage({ store, client, tenant: ref.tenant, namespace, now }), { now })]),
         ),
         // An R2 binding calls the registry for every operation (sync/r2.ts): buckets are central, as in Workers.
         ...Object.fromEntries(Object.entries(c.r2Buckets ?? {}).map(([binding, bucket]) => [binding, createR2Handler(createEdgeR2Storage({ client, tenant: ref.tenant, bucket }))])),
+        ...Object.fromEntries(Object.entries(c.d1Databases ?? {}).map(([binding, database]) => [binding, createD1Handler(createEdgeD1Backend({ client, tenant: ref.tenant, database }))])),
         // A service binding names a function of the same tenant; the pipeline runs it (src/pipeline/services.ts).
         ...createBindings(Object.fromEntries(Object.entries(c.services ?? {}).map(([binding, service]) => [binding, { type: "service", value: { service } }]))).bindings,
       },

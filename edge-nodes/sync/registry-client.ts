@@ -4,6 +4,7 @@
  * `ERR_REGISTRY_UNAVAILABLE`; a 4xx keeps the registry's own code, with the
  * HTTP status in `details.status`. The token never appears in a message.
  */
+import type { D1Request, D1Response } from "../../src/shared/d1/index.ts";
 import { VergeError } from "../../src/shared/errors.ts";
 import { KV_HEADERS, type ApiErrorBody, type FeedPage, type KvExportPage, type NodeReport, type SecretValues, type Snapshot } from "../../src/shared/protocol.ts";
 
@@ -33,6 +34,8 @@ export interface RegistryClient {
   kvDelete(tenant: string, ns: string, key: string, signal?: AbortSignal): Promise<number | null>;
   /** A request with the node token whose response is the caller's to read, whatever its status (R2, sync/r2.ts); unreachable: ERR_REGISTRY_UNAVAILABLE. */
   send(path: string, init: RequestInit & { what: string }): Promise<Response>;
+  /** Runs a D1 request on the tenant's database at the registry (its one primary). */
+  d1Query(tenant: string, database: string, request: D1Request, signal?: AbortSignal): Promise<D1Response>;
 }
 
 /** True when the error says the registry could not be reached (not that it refused). */
@@ -118,6 +121,15 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
     async kvDelete(tenant, ns, key, signal) {
       const res = await call(`/v1/tenants/${tenant}/kv/${ns}/values/${encodeURIComponent(key)}`, { what: `KV delete in ${tenant}/${ns}`, method: "DELETE", ...(signal === undefined ? {} : { signal }) });
       return ((await res.json()) as { seq: number | null }).seq;
+    },
+    async d1Query(tenant, database, request, signal) {
+      const what = `D1 query on ${tenant}/${database}`;
+      const res = await call(`/v1/tenants/${tenant}/d1/${database}/query`, { what, method: "POST", body: JSON.stringify(request), headers: { "content-type": "application/json" }, ...(signal === undefined ? {} : { signal }) });
+      try {
+        return (await res.json()) as D1Response;
+      } catch (err) {
+        throw new VergeError("ERR_REGISTRY_UNAVAILABLE", `${what} from the registry at ${base}: the answer was cut or is not JSON`, { cause: err });
+      }
     },
     async report(nodeId, report, signal) {
       const res = await call(`/v1/nodes/${nodeId}/report`, {

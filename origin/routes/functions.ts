@@ -77,7 +77,7 @@ export function functionRoutes(ctx: OriginContext): Hono<OriginEnv> {
       const tenant = visibleTenant(tx, p, c.req.param("tenant"));
       const existing = tx.get<FunctionInfo>("functions", `${tenant}/${name}`);
       const secrets = existing?.config.secrets ?? [];
-      const clash = secrets.filter((s) => s in config.env || s in (config.kvNamespaces ?? {}) || s in (config.services ?? {}) || s in (config.r2Buckets ?? {}));
+      const clash = secrets.filter((s) => s in config.env || s in (config.kvNamespaces ?? {}) || s in (config.d1Databases ?? {}) || s in (config.services ?? {}) || s in (config.r2Buckets ?? {}));
       if (clash.length > 0) throw invalid("ERR_INVALID_REQUEST", `config of function "${name}"`, clash.map((s) => ({ path: `config.env.${s}`, message: `"${s}" is a secret of this function; a name is either a var or a secret` })));
       const at = ctx.iso();
       const next: FunctionInfo = { tenant, name, config: { ...config, secrets } satisfies FunctionConfig, createdAt: existing?.createdAt ?? at, updatedAt: at };

@@ -71,16 +71,18 @@ function logEvent(d: Diagnostics, path: string, value: unknown): LogEvent | null
   const o = d.object(path, value);
   if (o === undefined) return null;
   const at = (k: string) => `${path}.${k}`;
-  d.known(path, o, ["at", "node", "region", "requestId", "tenant", "distribution", "method", "host", "path", "status", "cache", "durationMs", "error", "invocations", "scheduled"]);
+  d.known(path, o, ["at", "node", "region", "requestId", "tenant", "distribution", "method", "host", "path", "status", "cache", "durationMs", "error", "invocations", "scheduled", "service"]);
   // A cron run (LogEvent.scheduled) has no host nor distribution: "" for both.
   const cron = o.scheduled === undefined ? undefined : scheduled(d, at("scheduled"), o.scheduled);
+  // A service binding call's target (LogEvent.service): "" for the distribution when a cron run made the call.
+  const call = o.service === undefined ? undefined : service(d, at("service"), o.service);
   const event = {
     at: d.string(at("at"), o.at, ...ISO),
     node: d.string(at("node"), o.node, ...NAME),
     region: d.string(at("region"), o.region, ...TEXT_64),
     requestId: d.string(at("requestId"), o.requestId, ...TEXT_128),
     tenant: d.string(at("tenant"), o.tenant, ...NAME),
-    distribution: cron !== undefined && o.distribution === "" ? "" : d.string(at("distribution"), o.distribution, ...NAME),
+    distribution: (cron !== undefined || call !== undefined) && o.distribution === "" ? "" : d.string(at("distribution"), o.distribution, ...NAME),
     method: d.string(at("method"), o.method, ...METHOD),
     host: cron !== undefined && o.host === "" ? "" : d.string(at("host"), o.host, /^[\x21-\x7e]{1,255}$/, "a host of at most 255 printable characters"),
     path: text(d, at("path"), o.path, /^[^\u0000-\u001f\u007f]+$/, LOG_BATCH_LIMITS.pathChars, "a non-empty path and query without control characters"),
@@ -97,9 +99,10 @@ function logEvent(d: Diagnostics, path: string, value: unknown): LogEvent | null
     }
   }
   if (cron !== undefined) event.scheduled = cron;
+  if (call !== undefined) event.service = call;
   const invocations = d.array(at("invocations"), o.invocations, LOG_BATCH_LIMITS.invocationsPerEvent) ?? [];
   invocations.forEach((inv, j) => {
-    const v = invocation(d, `${path}.invocations[${j}]`, inv, cron !== undefined);
+    const v = invocation(d, `${path}.invocations[${j}]`, inv, cron !== undefined ? "scheduled" : call !== undefined ? "service" : undefined);
     if (v !== null) event.invocations.push(v);
   });
   return d.list.length === before ? event : null;
@@ -116,14 +119,25 @@ function scheduled(d: Diagnostics, path: string, value: unknown): LogEvent["sche
   };
 }
 
-/** @param cron the invocation of a cron run: its event is "scheduled" */
-function invocation(d: Diagnostics, path: string, value: unknown, cron = false): LogInvocation | null {
+function service(d: Diagnostics, path: string, value: unknown): LogEvent["service"] {
+  const o = d.object(path, value);
+  if (o === undefined) return undefined;
+  d.known(path, o, ["binding", "caller"]);
+  return {
+    binding: d.string(`${path}.binding`, o.binding, /^[A-Za-z_$][A-Za-z0-9_$]{0,127}$/, "a binding name (a JavaScript identifier of at most 128 characters)")!,
+    caller: d.string(`${path}.caller`, o.caller, ...TEXT_256)!,
+  };
+}
+
+/** @param only the event of a cron run's invocation ("scheduled"), or of a service call's target ("service"); else a CloudFront event */
+function invocation(d: Diagnostics, path: string, value: unknown, only?: "scheduled" | "service"): LogInvocation | null {
   const o = d.object(path, value);
   if (o === undefined) return null;
   const at = (k: string) => `${path}.${k}`;
   d.known(path, o, ["event", "function", "digest", "cold", "cpuMs", "wallMs", "error", "logs"]);
-  const events: readonly unknown[] = cron ? ["scheduled"] : CLOUDFRONT_EVENT_TYPES;
-  if (!events.includes(o.event)) d.add(at("event"), `expected ${cron ? '"scheduled" (a cron run)' : `one of ${CLOUDFRONT_EVENT_TYPES.join(", ")}`}, found ${describe(o.event)}`);
+  const events: readonly unknown[] = only !== undefined ? [only] : CLOUDFRONT_EVENT_TYPES;
+  const expected = only === "scheduled" ? '"scheduled" (a cron run)' : only === "service" ? '"service" (a service binding call)' : `one of ${CLOUDFRONT_EVENT_TYPES.join(", ")}`;
+  if (!events.includes(o.event)) d.add(at("event"), `expected ${expected}, found ${describe(o.event)}`);
   if (typeof o.cold !== "boolean") d.add(at("cold"), `expected true or false, found ${describe(o.cold)}`);
   const inv = {
     event: o.event,

@@ -6,7 +6,7 @@
 import { DIGEST_PATTERN, NAME_PATTERN } from "../../src/shared/protocol.ts";
 import { originError } from "../errors.ts";
 
-export type NameKind = "tenant" | "function" | "alias" | "distribution" | "node" | "namespace";
+export type NameKind = "tenant" | "function" | "alias" | "distribution" | "node" | "namespace" | "database";
 
 /** Describes a value for a message without echoing much of it (it may be huge or hostile). */
 export function preview(value: string): string {

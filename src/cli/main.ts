@@ -18,6 +18,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   deploy: () => import("./commands/deploy.ts"),
   versions: () => import("./commands/versions.ts"),
   logs: () => import("./commands/logs.ts"),
+  d1: () => import("./commands/d1.ts"),
   bench: () => import("./commands/bench.ts"),
 };
 
@@ -37,6 +38,7 @@ Commands:
   keys      generate and trust Ed25519 publisher keys
   deploy    write a distribution, optionally wait for the edge nodes
   logs      every edge node's request logs for a tenant: recent, then live
+  d1        apply a D1 database's migrations (local or at the registry)
   bench     run the benchmarks (bench/), results in bench/results/
 
 Run \`verge <command> --help\` for a command's options.

@@ -5,7 +5,8 @@
  * and arrives here as plain data. The function gets a `Request` (its signal aborts
  * when the caller gives up) and its `Response` goes back with its body streamed.
  * As in Miniflare, a function that throws, or returns something other than a
- * Response, answers 500 with the error's stack as text.
+ * Response, answers 500 with the error's stack as text; an error marked
+ * `remote: true` (another Worker's exception) rejects the caller's fetch instead.
  */
 import type { HeaderList, RequestData, ResponseData } from "../shared/http.ts";
 import { describe } from "../shared/limits.ts";
@@ -26,6 +27,8 @@ export async function runServiceFunction(fn: ServiceFunction | undefined, call: 
   try {
     res = await fn(req);
   } catch (err) {
+    // Another Worker's exception (`remote: true`, as verge dev passes one between its Workers): the caller's fetch() rejects with it, as in workerd.
+    if ((err as { remote?: unknown } | null)?.remote === true) throw err;
     return failure(err);
   }
   if (!(res instanceof Response)) return failure(new TypeError(`serviceBindings.${call.binding} returned ${describe(res)}; expected a Response`));

@@ -27,6 +27,7 @@ import type { LogEntry } from "../runtime/report.ts";
 import { failureReport } from "../runtime/failure-report.ts";
 import { resolveOptions, type ResolvedOptions, type VergeOptions } from "./options.ts";
 import { createHostKvNamespace, type KVNamespace } from "./kv.ts";
+import { createHostD1Database, type D1Database } from "./d1.ts";
 import { createHostR2Bucket, type R2Bucket } from "./r2.ts";
 import { ScratchKv } from "./scratch.ts";
 import { dispatchThroughPipeline } from "./dispatch.ts";
@@ -149,6 +150,7 @@ export class Verge {
     const env: Record<string, unknown> = structuredClone(this.#options.env);
     for (const [name, b] of Object.entries(this.#options.decl.bindings)) {
       if (b.type === "kv") env[name] = await this.getKVNamespace(name);
+      else if (b.type === "d1") env[name] = await this.getD1Database(name);
       else if (b.type === "r2") env[name] = await this.getR2Bucket(name);
       // A service binding: its fetch() calls the function here, with the Request fetch() would make.
       else if (b.type === "service") env[name] = { fetch: async (input: string | URL | Request, init?: RequestInit) => this.#options.services[name]!(new Request(input, init)) };
@@ -195,6 +197,26 @@ export class Verge {
       this.#check();
       return this.#child.binding(name, decl, method, args);
     }, max);
+  }
+
+  /**
+   * The D1 database bound as `name` (Miniflare 4's `getD1Database`), to create tables, seed or
+   * read what the function sees. Its queries run in the runtime's process, on the same database.
+   * @example
+   * const db = await verge.getD1Database("DB");
+   * await db.exec("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)");
+   */
+  async getD1Database(name: string): Promise<D1Database> {
+    this.#check();
+    const decl = this.#options.decl.bindings[name];
+    if (decl === undefined || decl.type !== "d1") {
+      const known = Object.entries(this.#options.decl.bindings).filter(([, b]) => b.type === "d1").map(([n]) => n);
+      throw new VergeError("ERR_INVALID_OPTIONS", `getD1Database: no D1 database is bound as ${JSON.stringify(name)}; d1Databases declares [${known.join(", ")}]`);
+    }
+    return createHostD1Database((method, args) => {
+      this.#check();
+      return this.#child.binding(name, decl, method, args);
+    });
   }
 
   /**

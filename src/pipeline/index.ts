@@ -7,3 +7,4 @@ export type { FetchOrigin, OriginFetchInit, OriginFetcherOptions } from "./origi
 export { inspectRequest, normalizePath, MAX_HEADER_BYTES } from "./hardening.ts";
 export { statusFor } from "./errors.ts";
 export { cachesFor, distributionScope } from "./caches.ts";
+export type { ServiceScope } from "./services.ts";

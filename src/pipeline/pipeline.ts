@@ -37,6 +37,8 @@ import { recordSent, withRecord, type RecordDraft } from "./record.ts";
 import { bodyFrom } from "./request-body.ts";
 import { passesThrough, runResponseEvent } from "./response-event.ts";
 import { workersViewerRequest, type AnswerData } from "./workers.ts";
+import { serviceHostOutside, type ServiceScope } from "./services.ts";
+import type { ServiceHost } from "../runtime/index.ts";
 
 /** URLs whose cache key each policy remembers (oldest forgotten first). */
 const KNOWN_KEYS = 4096;
@@ -46,6 +48,11 @@ export interface EdgePipeline extends Pipeline {
   inFlight(): Record<string, number>;
   /** Closes the origin connection pools (when the pipeline made them). */
   close(): Promise<void>;
+  /**
+   * Service bindings for an invocation outside a viewer request (a cron run's `scheduled()`), run
+   * as a request's are (services.ts); undefined when the pipeline runs none (`serviceBindings`).
+   */
+  serviceHost(scope: ServiceScope): ServiceHost | undefined;
 }
 
 /**
@@ -392,6 +399,7 @@ export function createPipeline(options: PipelineOptions): EdgePipeline {
     close: async () => {
       await fetcher?.close();
     },
+    serviceHost: (scope) => serviceHostOutside(ctx, scope),
   };
 }
 

@@ -10,7 +10,7 @@ import { createHash } from "node:crypto";
 import { VergeError, type VergeErrorCode } from "../shared/errors.ts";
 import { resolveLimits, type LimitsOptions } from "../shared/limits.ts";
 import type { Alias, CacheBehavior, Distribution, FunctionAssociations, FunctionConfig, Origin, Snapshot, StickyKey, TenantState, WeightedRoute } from "../shared/protocol.ts";
-import type { FunctionSpec } from "../runtime/index.ts";
+import { createBindings, type FunctionSpec } from "../runtime/index.ts";
 import type { AppliedState, Quarantine, StateSource, StickyInput, SyncStatus, VersionRef } from "./types.ts";
 
 export { createTestCache, type TestCache } from "./testing-cache.ts";
@@ -101,7 +101,9 @@ export function createTestState(tenantName = "acme"): TestState {
       let spec = specs.get(key);
       if (spec === undefined) {
         const limits = resolveLimits({ cpuMs: config.cpuMs, wallMs: config.wallMs, memoryMb: config.memoryMb, subrequests: config.subrequests, ...bundle.options.limits });
-        spec = { source: { id: ref.digest, code: bundle.code, format: bundle.options.format ?? "esm" }, limits, env: { ...config.env }, bindings: {} };
+        // Service bindings as an edge node binds them (edge-nodes/sync/loader.ts); ids as a node's, `tenant/function/digest`.
+        const bindings = createBindings(Object.fromEntries(Object.entries(config.services ?? {}).map(([binding, service]) => [binding, { type: "service", value: { service } }]))).bindings;
+        spec = { source: { id: `${ref.tenant}/${ref.function}/${ref.digest}`, code: bundle.code, format: bundle.options.format ?? "esm" }, limits, env: { ...config.env }, bindings };
         specs.set(key, spec);
       }
       return spec;

@@ -241,6 +241,12 @@ export interface ViewerInfo {
   clientIp: string;
   /** "http" or "https" as the viewer reached the node. */
   scheme: "http" | "https";
+  /**
+   * Aborts when the viewer goes away before its answer was sent (its connection closed). Read
+   * only where something can be given up (service binding calls in flight): a server may make
+   * it on first read.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -321,4 +327,6 @@ export interface RequestRecord {
   invocations: Array<Omit<LogInvocation, "logs"> & { logs?: LogInvocation["logs"] }>;
   bytesOut: number;
   durationMs: number;
+  /** The record of a service binding call's target, not of a viewer request (LogEvent.service); `bytesOut` is 0. */
+  service?: { binding: string; caller: string };
 }

@@ -103,8 +103,8 @@ export class HostOps {
         if (b === undefined || typeof p.method !== "string" || !b.methods.includes(p.method)) {
           throw new TypeError(`binding ${String(p.binding)}: no method ${String(p.method)}`);
         }
-        if (++a.bindingOps > MAX_BINDING_OPS) {
-          throw Object.assign(new Error(`${p.binding}.${p.method}(): too many binding operations in one invocation; the limit is ${MAX_BINDING_OPS}, as for Workers KV`), { name: "Error" });
+        if ((a.bindingOps += b.cost?.(p.method, Array.isArray(p.args) ? p.args : []) ?? 1) > MAX_BINDING_OPS) {
+          throw Object.assign(new Error(`${p.binding}.${p.method}(): too many binding operations in one invocation; the limit is ${MAX_BINDING_OPS}, as for Workers KV and D1 (a D1 batch counts each statement)`), { name: "Error" });
         }
         return b.call(p.method, Array.isArray(p.args) ? p.args : [], { guestStream: (id) => a.guestStream(id), hostStream: (body) => this.registerStream(body) });
       }
@@ -277,10 +277,15 @@ export class HostOps {
   }
 }
 
-/** Host errors cross into the guest as `{ name, message }` only. */
-function plainError(err: unknown): { name: string; message: string } {
+/**
+ * Host errors cross into the guest as `{ name, message }` only, and `remote` when the error is
+ * another Worker's exception passed through a service binding (the guest rebuilds it as workerd
+ * does: its built-in class, `remote: true`).
+ */
+function plainError(err: unknown): { name: string; message: string; remote?: true } {
   if (err instanceof Error) {
     const name = typeof (err as { name?: unknown }).name === "string" ? err.name : "Error";
+    if ((err as { remote?: unknown }).remote === true) return { name, message: err.message, remote: true };
     return { name: name === "AbortError" ? "AbortError" : name, message: err.message };
   }
   if (typeof err === "object" && err !== null && typeof (err as { message?: unknown }).message === "string") {

@@ -25,6 +25,8 @@ export interface BindingHandler {
   kind: string;
   methods: string[];
   call(method: string, args: unknown[], io?: BindingIo): Promise<unknown>;
+  /** Binding operations a call counts for against the per-invocation cap (default 1; a D1 batch: its statements). */
+  cost?(method: string, args: unknown[]): number;
   /** A service binding's target (kind "service"): its `fetch()` calls go to a {@link ServiceHost}. */
   service?: string;
 }

@@ -149,6 +149,8 @@ export class ActiveInvocation {
   }
 
   onEmit(m: Emit): void {
+    // Guest code of a cancelled invocation that ran on (a promise it awaited settled later): not this one's answer.
+    if ("invocation" in m && m.invocation !== this.id) return;
     switch (m.type) {
       case "response":
         if (m.tunnel !== undefined) {
@@ -196,6 +198,20 @@ export class ActiveInvocation {
     for (const w of this.#waiters.values()) w.reject(err);
     this.#waiters.clear();
     this.#end();
+  }
+
+  /**
+   * The caller gave up before the function answered (its service binding call was aborted, or the
+   * caller's invocation ended): the invocation ends as failed with `err`, without killing the isolate.
+   * Host ops and timers of an ended invocation never settle in the guest, and the guest drops what it
+   * held for them (`finish`), so the isolate serves the next invocation. After the answer it does
+   * nothing: the body and waitUntil go on as after any answer (a reader that leaves cancels the body).
+   */
+  cancel(err: VergeError): boolean {
+    if (this.#ended || this.#answered) return false;
+    this.leftGuestState = true;
+    this.fail(err);
+    return true;
   }
 
   #answer(): boolean {

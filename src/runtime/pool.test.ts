@@ -176,3 +176,109 @@ test("maxIsolates bounds every function's isolates together: a new one takes the
     pool.dispose();
   }
 });
+
+function tenantSpec(tenant: string, fn: string): FunctionSpec {
+  return { ...spec(`${tenant}/${fn}`), tenant };
+}
+
+const tenantThrottled = (tenant: string, share: number) => (err: Error & { code?: string }) =>
+  err.code === "ERR_TENANT_THROTTLED" && err.message.includes(`tenant ${tenant} is at its share`) && err.message.includes(`max ${share} per tenant`);
+
+test("maxIsolatesPerTenant: a tenant at its share with every isolate busy is refused ERR_TENANT_THROTTLED, and other tenants (and functions without a tenant) still get isolates", async () => {
+  const pool = new IsolatePool({ services, spares: 0, maxIsolates: 5, maxIsolatesPerTenant: 2 });
+  try {
+    const [a1, a2, a3] = [tenantSpec("a", "f1"), tenantSpec("a", "f2"), tenantSpec("a", "f3")];
+    const [b1, b2, b3] = [tenantSpec("b", "f1"), tenantSpec("b", "f2"), tenantSpec("b", "f3")];
+    const held = [pool.acquire(a1), pool.acquire(a2)];
+    // Two functions of its own, both busy (requests in flight, or open WebSockets): a third is refused.
+    assert.throws(() => pool.acquire(a3), tenantThrottled("a", 2));
+    assert.throws(() => pool.acquire(a1), tenantThrottled("a", 2), "another isolate of a function it already runs too");
+    const others = [pool.acquire(b1), pool.acquire(b2), pool.acquire(spec("no-tenant"))];
+    assert.ok(others.every((o) => o.cold));
+    assert.throws(() => pool.acquire(b3), tenantThrottled("b", 2));
+    assert.deepEqual(pool.stats().tenants, { a: { isolates: 2, refused: 2 }, b: { isolates: 2, refused: 1 } });
+    assert.equal(pool.stats().isolates, 5);
+    for (const [i, h] of held.entries()) assert.equal(await call(h.sandbox), `a/f${i + 1}`);
+    assert.equal(await call(others[0]!.sandbox), "b/f1");
+    // A released isolate serves its function again at the share: no new one needed.
+    pool.release(a1, held[0]!.sandbox);
+    assert.equal(pool.acquire(a1).sandbox, held[0]!.sandbox);
+  } finally {
+    pool.dispose();
+  }
+});
+
+test("maxIsolatesPerTenant: at its share a tenant's cold start disposes its own least recently used idle isolate, not another tenant's older one", async () => {
+  const pool = new IsolatePool({ services, spares: 0, maxIsolates: 10, maxIsolatesPerTenant: 2 });
+  try {
+    const b = tenantSpec("b", "old");
+    const [a1, a2, a3, a4] = ["f1", "f2", "f3", "f4"].map((f) => tenantSpec("a", f)) as [FunctionSpec, FunctionSpec, FunctionSpec, FunctionSpec];
+    const bOld = pool.acquire(b);
+    await call(bOld.sandbox);
+    pool.release(b, bOld.sandbox); // the least recently used idle isolate of the process
+    const first = pool.acquire(a1);
+    const second = pool.acquire(a2);
+    await call(first.sandbox);
+    pool.release(a1, first.sandbox);
+    const third = pool.acquire(a3);
+    assert.equal(third.cold, true);
+    assert.equal(first.sandbox.disposed, true, "the tenant's own idle isolate made room");
+    assert.equal(bOld.sandbox.disposed, false, "the other tenant's idle isolate stayed");
+    assert.equal(second.sandbox.disposed, false, "a busy isolate is never disposed");
+    assert.deepEqual([pool.stats().tenants.a, pool.stats().evicted], [{ isolates: 2, refused: 0 }, 1]);
+    // Now both of its isolates are busy: refused, and nothing is disposed for it.
+    assert.throws(() => pool.acquire(a4), tenantThrottled("a", 2));
+    assert.deepEqual([second.sandbox.disposed, third.sandbox.disposed, bOld.sandbox.disposed], [false, false, false]);
+    assert.equal(await call(third.sandbox), "a/f3");
+    assert.equal(pool.acquire(b).sandbox, bOld.sandbox, "tenant b's warm isolate is still there");
+  } finally {
+    pool.dispose();
+  }
+});
+
+test("maxIsolatesPerTenant: a tenant under its share takes the place of another tenant's least recently used idle isolate when the process is full; busy ones are never disposed", async () => {
+  const pool = new IsolatePool({ services, spares: 0, maxIsolates: 3, maxIsolatesPerTenant: 2 });
+  try {
+    const [a1, a2] = [tenantSpec("a", "f1"), tenantSpec("a", "f2")];
+    const [b1, b2, b3] = [tenantSpec("b", "f1"), tenantSpec("b", "f2"), tenantSpec("b", "f3")];
+    const x = pool.acquire(a1);
+    const y = pool.acquire(a2);
+    await call(x.sandbox);
+    await call(y.sandbox);
+    pool.release(a1, x.sandbox);
+    pool.release(a2, y.sandbox);
+    const first = pool.acquire(b1);
+    assert.equal(pool.stats().isolates, 3);
+    // The process is full; b is under its share: a's least recently used idle isolate goes.
+    const second = pool.acquire(b2);
+    assert.equal(second.cold, true);
+    assert.deepEqual([x.sandbox.disposed, y.sandbox.disposed], [true, false]);
+    assert.deepEqual(pool.stats().tenants, { a: { isolates: 1, refused: 0 }, b: { isolates: 2, refused: 0 } });
+    // a takes its idle one back; now every isolate is busy.
+    assert.equal(pool.acquire(a2).sandbox, y.sandbox);
+    // b at its share, all busy: refused by the share. a under its share, the process full and all busy: ERR_POOL_EXHAUSTED.
+    assert.throws(() => pool.acquire(b3), tenantThrottled("b", 2));
+    assert.throws(() => pool.acquire(a1), (err: Error & { code?: string }) => err.code === "ERR_POOL_EXHAUSTED");
+    assert.deepEqual([y.sandbox.disposed, first.sandbox.disposed, second.sandbox.disposed], [false, false, false], "busy isolates were never disposed");
+    assert.equal(await call(first.sandbox), "b/f1");
+    assert.equal(await call(y.sandbox), "a/f2");
+  } finally {
+    pool.dispose();
+  }
+});
+
+test("maxIsolatesPerTenant defaults to half of maxIsolates (rounded up); provisioned isolates stop at the tenant's share", async () => {
+  assert.equal(new IsolatePool({ services, spares: 0, maxIsolates: 5 }).stats().tenantShare, 3);
+  assert.equal(new IsolatePool({ services, spares: 0 }).stats().tenantShare, 256);
+  const pool = new IsolatePool({ services, spares: 0, maxIsolates: 6, maxIsolatesPerTenant: 2 });
+  try {
+    const a1 = tenantSpec("a", "warm");
+    pool.warm(a1, 4);
+    assert.deepEqual([pool.stats().isolates, pool.stats().idle, pool.stats().tenants.a?.refused], [2, 2, 0]);
+    const taken = [pool.acquire(a1), pool.acquire(a1)];
+    assert.ok(taken.every((t) => !t.cold), "the provisioned isolates serve the first requests");
+    assert.throws(() => pool.acquire(a1), tenantThrottled("a", 2));
+  } finally {
+    pool.dispose();
+  }
+});

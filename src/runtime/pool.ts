@@ -3,8 +3,17 @@
  * invocation without recompiling; the bundle's code cache (produced in this
  * process) makes further isolates of the same version cheaper; idle sandboxes
  * are evicted least-recently-used first when their heaps pass the memory budget.
+ *
+ * Caps, on isolates busy and idle: per function version (maxIsolatesPerFunction),
+ * per tenant (maxIsolatesPerTenant: one tenant's functions, requests and open
+ * WebSockets cannot take the whole process), per process (maxIsolates). A cold
+ * start at its tenant's share disposes that tenant's least recently used idle
+ * isolate; one under its share past maxIsolates disposes the least recently used
+ * idle isolate of any tenant. Busy isolates are never disposed: with none idle
+ * to dispose, `acquire` refuses (ERR_TENANT_THROTTLED, ERR_POOL_EXHAUSTED).
  */
 import type ivm from "isolated-vm";
+import { VergeError } from "../shared/errors.ts";
 import type { Limits } from "../shared/limits.ts";
 import type { BindingHandler, HostServices } from "./host-services.ts";
 import type { Prelude } from "./prelude.ts";
@@ -18,6 +27,12 @@ export interface FunctionSpec {
   limits: Limits;
   env: Record<string, unknown>;
   bindings: Record<string, BindingHandler>;
+  /**
+   * Whose function this is (an edge node's tenant): its isolates count toward that tenant's
+   * share of the process (`maxIsolatesPerTenant`). Without one (the harness, `verge dev`) only
+   * the function and process caps apply.
+   */
+  tenant?: string;
 }
 
 export interface IsolatePoolOptions {
@@ -33,6 +48,14 @@ export interface IsolatePoolOptions {
    * the process's memory.
    */
   maxIsolates?: number;
+  /**
+   * Most isolates (busy + idle) of one tenant's functions together (default half of
+   * maxIsolates, rounded up), so a busy or hostile tenant leaves room for the others: at its
+   * share a new isolate first disposes the tenant's own least recently used idle one, and when
+   * all of its isolates are busy `acquire` throws ERR_TENANT_THROTTLED. Specs without a
+   * `tenant` are not counted. A value ≥ maxIsolates turns the share off.
+   */
+  maxIsolatesPerTenant?: number;
   prelude?: Prelude;
   /**
    * Isolates kept ready with the prelude run, so a cold start only loads the
@@ -55,6 +78,16 @@ export interface PoolStats {
   spares: number;
   /** Cold starts that took a spare isolate. */
   sparesUsed: number;
+  /** The cap on one tenant's isolates (maxIsolatesPerTenant). */
+  tenantShare: number;
+  /** Per tenant seen: its isolates now (busy + idle), and the acquires refused because it was at its share. */
+  tenants: Record<string, { isolates: number; refused: number }>;
+}
+
+/** The isolates of one pool key (function version and settings), and whose they are. */
+interface KeyCount {
+  n: number;
+  tenant: string | undefined;
 }
 
 const keys = new WeakMap<FunctionSpec, string>();
@@ -67,7 +100,7 @@ function specKey(spec: FunctionSpec): string {
 }
 
 function computeKey(spec: FunctionSpec): string {
-  return `${spec.source.id}\u0000${JSON.stringify(spec.limits)}\u0000${JSON.stringify(spec.env)}\u0000${Object.keys(spec.bindings).sort().join(",")}`;
+  return `${spec.source.id}\u0000${JSON.stringify(spec.limits)}\u0000${JSON.stringify(spec.env)}\u0000${Object.keys(spec.bindings).sort().join(",")}\u0000${spec.tenant ?? ""}`;
 }
 
 export class IsolatePool {
@@ -75,16 +108,21 @@ export class IsolatePool {
   #idleBudget: number;
   #maxPerFunction: number;
   #maxTotal: number;
+  #maxPerTenant: number;
   #prelude: Prelude;
   #idle = new Map<string, Sandbox[]>();
   /**
-   * Every idle sandbox with its key and the heap bytes it had when it went idle, in the order
-   * they went idle (a Map keeps insertion order: the first entry is the least recently used),
-   * and the sum of those bytes.
+   * Every idle sandbox with its key, its tenant and the heap bytes it had when it went idle, in
+   * the order they went idle (a Map keeps insertion order: the first entry is the least recently
+   * used), and the sum of those bytes.
    */
-  #idleHeap = new Map<Sandbox, { key: string; bytes: number }>();
+  #idleHeap = new Map<Sandbox, { key: string; tenant: string | undefined; bytes: number }>();
   #idleHeapTotal = 0;
-  #counts = new Map<string, number>();
+  #counts = new Map<string, KeyCount>();
+  /** Isolates of every key together (the sum of `#counts`). */
+  #total = 0;
+  /** Per tenant: its isolates, and the acquires refused at its share. */
+  #tenants = new Map<string, { isolates: number; refused: number }>();
   #codeCache = new Map<string, ivm.ExternalCopy<ArrayBuffer>>();
   #created = 0;
   #evicted = 0;
@@ -100,6 +138,7 @@ export class IsolatePool {
     this.#idleBudget = options.idleMemoryBytes ?? 512 * 1024 * 1024;
     this.#maxPerFunction = options.maxIsolatesPerFunction ?? 64;
     this.#maxTotal = options.maxIsolates ?? 512;
+    this.#maxPerTenant = options.maxIsolatesPerTenant ?? Math.ceil(this.#maxTotal / 2);
     this.#prelude = options.prelude ?? loadPrelude();
     this.#spareTarget = options.spares ?? 1;
     this.#spareMemoryMb = options.spareMemoryMb ?? 128;
@@ -116,15 +155,25 @@ export class IsolatePool {
       if (!s.disposed) return { sandbox: s, cold: false };
       this.#forget(key);
     }
-    const count = this.#counts.get(key) ?? 0;
+    const count = this.#counts.get(key)?.n ?? 0;
     if (count >= this.#maxPerFunction) {
       throw Object.assign(new Error(`function ${spec.source.id}: all ${count} isolates are busy`), { code: "ERR_POOL_EXHAUSTED" });
+    }
+    const tenant = spec.tenant;
+    if (tenant !== undefined && this.#tenantIsolates(tenant) >= this.#maxPerTenant && !this.#evictIdleOf(tenant)) {
+      const t = this.#tenants.get(tenant)!;
+      t.refused++;
+      throw new VergeError(
+        "ERR_TENANT_THROTTLED",
+        `function ${spec.source.id}: tenant ${tenant} is at its share of this process's isolates (${t.isolates} of ${this.#maxTotal}, max ${this.#maxPerTenant} per tenant) and all of them are busy`,
+        { details: { tenant, share: this.#maxPerTenant } },
+      );
     }
     if (!this.#makeRoom()) {
       throw Object.assign(new Error(`function ${spec.source.id}: all ${this.#maxTotal} isolates of this process are busy`), { code: "ERR_POOL_EXHAUSTED" });
     }
     const sandbox = this.#create(spec);
-    this.#counts.set(key, count + 1);
+    this.#count(key, tenant);
     return { sandbox, cold: true };
   }
 
@@ -138,7 +187,7 @@ export class IsolatePool {
     let list = this.#idle.get(key);
     if (list === undefined) this.#idle.set(key, (list = []));
     list.push(sandbox);
-    this.#idleHeap.set(sandbox, { key, bytes: sandbox.heapBytes });
+    this.#idleHeap.set(sandbox, { key, tenant: spec.tenant, bytes: sandbox.heapBytes });
     this.#idleHeapTotal += sandbox.heapBytes;
     if (this.#idleHeapTotal > this.#idleBudget) this.#evict();
   }
@@ -148,39 +197,42 @@ export class IsolatePool {
     const key = specKey(spec);
     const have = this.#idle.get(key)?.length ?? 0;
     for (let i = have; i < count; i++) {
-      // Provisioned isolates fill free room only: they never push out another function's.
+      // Provisioned isolates fill free room only, within the tenant's share: they never push out another function's.
+      if (spec.tenant !== undefined && this.#tenantIsolates(spec.tenant) >= this.#maxPerTenant) break;
       if (!this.#makeRoom(false)) break;
       const s = this.#create(spec);
-      this.#counts.set(key, (this.#counts.get(key) ?? 0) + 1);
+      this.#count(key, spec.tenant);
       this.release(spec, s);
     }
   }
 
   stats(): PoolStats {
-    let isolates = 0;
-    for (const n of this.#counts.values()) isolates += n;
+    const tenants: PoolStats["tenants"] = {};
+    for (const [name, t] of this.#tenants) tenants[name] = { isolates: t.isolates, refused: t.refused };
     return {
       functions: this.#counts.size,
-      isolates,
+      isolates: this.#total,
       idle: this.#idleHeap.size,
       idleHeapBytes: this.#idleHeapTotal,
       created: this.#created,
       evicted: this.#evicted,
       spares: this.#spares.length,
       sparesUsed: this.#sparesUsed,
+      tenantShare: this.#maxPerTenant,
+      tenants,
     };
   }
 
-  /** Disposes every idle sandbox of one function version (e.g. it was replaced). */
+  /** Disposes every idle sandbox of one function version (e.g. it was replaced); busy ones stay counted until released. */
   drop(sourceId: string): void {
     for (const [key, list] of this.#idle) {
       if (!key.startsWith(`${sourceId}\u0000`)) continue;
       for (const s of list) {
         this.#unidle(s);
         s.dispose();
+        this.#forget(key);
       }
       this.#idle.delete(key);
-      this.#counts.delete(key);
     }
     this.#codeCache.delete(sourceId);
   }
@@ -194,6 +246,8 @@ export class IsolatePool {
     this.#idleHeap.clear();
     this.#idleHeapTotal = 0;
     this.#counts.clear();
+    this.#total = 0;
+    this.#tenants.clear();
   }
 
   #create(spec: FunctionSpec): Sandbox {
@@ -239,10 +293,43 @@ export class IsolatePool {
     this.#refill.unref();
   }
 
+  /** One more isolate of `key` (and of its tenant). */
+  #count(key: string, tenant: string | undefined): void {
+    const c = this.#counts.get(key);
+    if (c === undefined) this.#counts.set(key, { n: 1, tenant });
+    else c.n++;
+    this.#total++;
+    if (tenant === undefined) return;
+    const t = this.#tenants.get(tenant);
+    if (t === undefined) this.#tenants.set(tenant, { isolates: 1, refused: 0 });
+    else t.isolates++;
+  }
+
+  /** One isolate of `key` fewer (it was disposed); a key no longer counted (the pool was disposed) is left alone. */
   #forget(key: string): void {
-    const n = (this.#counts.get(key) ?? 1) - 1;
-    if (n <= 0) this.#counts.delete(key);
-    else this.#counts.set(key, n);
+    const c = this.#counts.get(key);
+    if (c === undefined) return;
+    if (--c.n <= 0) this.#counts.delete(key);
+    this.#total--;
+    if (c.tenant === undefined) return;
+    const t = this.#tenants.get(c.tenant);
+    if (t !== undefined) t.isolates--;
+  }
+
+  #tenantIsolates(tenant: string): number {
+    let t = this.#tenants.get(tenant);
+    if (t === undefined) this.#tenants.set(tenant, (t = { isolates: 0, refused: 0 }));
+    return t.isolates;
+  }
+
+  /** Disposes the tenant's least recently used idle isolate: false when all of its isolates are busy. */
+  #evictIdleOf(tenant: string): boolean {
+    for (const [s, entry] of this.#idleHeap) {
+      if (entry.tenant !== tenant) continue;
+      this.#evictOne(s, entry.key);
+      return true;
+    }
+    return false;
   }
 
   #unidle(s: Sandbox): void {
@@ -272,9 +359,7 @@ export class IsolatePool {
 
   /** Room for one more isolate under maxIsolates: true when there is (with `evict`, after disposing the least recently used idle one if need be). */
   #makeRoom(evict = true): boolean {
-    let total = 0;
-    for (const n of this.#counts.values()) total += n;
-    if (total < this.#maxTotal) return true;
+    if (this.#total < this.#maxTotal) return true;
     const lru = this.#idleHeap.entries().next();
     if (!evict || lru.done === true) return false;
     this.#evictOne(lru.value[0], lru.value[1].key);

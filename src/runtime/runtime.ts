@@ -20,7 +20,7 @@ import {
   responseDataToCfResponse,
 } from "../shared/cloudfront/index.ts";
 import type { CacheApiHost, HostServices, ServiceHost } from "./host-services.ts";
-import type { InvocationOutcome, InvocationReport } from "./invocation.ts";
+import type { ActiveInvocation, InvocationOutcome, InvocationReport } from "./invocation.ts";
 import { IsolatePool, type FunctionSpec, type PoolStats } from "./pool.ts";
 import { withFailureReport } from "./failure-report.ts";
 import type { DialectInfo, Invocation } from "./bridge/protocol.ts";
@@ -33,6 +33,8 @@ export interface RuntimeOptions {
   maxIsolatesPerFunction?: number;
   /** Isolates of every function together in this process (the pool's maxIsolates, default 512). */
   maxIsolates?: number;
+  /** Isolates of one tenant's functions together (the pool's maxIsolatesPerTenant, default half of maxIsolates). */
+  maxIsolatesPerTenant?: number;
   /** The edge node this runtime serves, named in a Lambda@Edge handler's `context` (ARN region, log stream); absent locally. */
   node?: NodeIdentity;
 }
@@ -61,6 +63,13 @@ export interface FetchInvokeOptions {
    * the request's tenant, versions and call depth.
    */
   service?: ServiceHost;
+  /**
+   * The caller gives up when it aborts (a service binding call's caller aborted its fetch, ended,
+   * or its viewer left): a Workers handler that has not answered by then is ended with
+   * ERR_CANCELLED and its isolate goes back to the pool (ActiveInvocation.cancel). Once it
+   * answered, its body and waitUntil run on (a reader that leaves cancels the body).
+   */
+  signal?: AbortSignal;
 }
 
 export type FetchInvokeResult =
@@ -81,7 +90,8 @@ export interface Runtime {
   load(spec: FunctionSpec): { dialect: DialectInfo; startupCpuMs: number };
   fetch(spec: FunctionSpec, request: RequestData, options?: FetchInvokeOptions): Promise<FetchInvokeResult>;
   event(spec: FunctionSpec, event: CloudFrontEvent): Promise<EventInvokeResult>;
-  scheduled(spec: FunctionSpec, cron: string, scheduledTime?: number): Promise<{ finished: Promise<InvocationReport> }>;
+  /** `options.service`: where the handler's service binding calls go (an edge node's cron run), instead of the host services'. */
+  scheduled(spec: FunctionSpec, cron: string, scheduledTime?: number, options?: { service?: ServiceHost }): Promise<{ finished: Promise<InvocationReport> }>;
   warm(spec: FunctionSpec, count: number): void;
   stats(): PoolStats;
   dispose(): void;
@@ -93,17 +103,18 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     ...(options.idleMemoryBytes !== undefined ? { idleMemoryBytes: options.idleMemoryBytes } : {}),
     ...(options.maxIsolatesPerFunction !== undefined ? { maxIsolatesPerFunction: options.maxIsolatesPerFunction } : {}),
     ...(options.maxIsolates !== undefined ? { maxIsolates: options.maxIsolates } : {}),
+    ...(options.maxIsolatesPerTenant !== undefined ? { maxIsolatesPerTenant: options.maxIsolatesPerTenant } : {}),
   });
 
   /** Runs one job on a pooled sandbox; the sandbox returns to the pool when the invocation is over. */
   // A version's fixed context fields, made on its first Lambda@Edge event in this process.
   const contextBases = new WeakMap<FunctionSpec["source"], Record<string, string>>();
 
-  async function run(spec: FunctionSpec, job: Invocation, body: AsyncIterable<Uint8Array> | null, subrequest?: HostServices["fetch"], caches?: CacheApiHost) {
+  async function run(spec: FunctionSpec, job: Invocation, body: AsyncIterable<Uint8Array> | null, subrequest?: HostServices["fetch"], caches?: CacheApiHost, service?: ServiceHost) {
     const { sandbox, cold } = pool.acquire(spec);
     let outcome: InvocationOutcome;
     try {
-      outcome = await sandbox.invoke(job, body, subrequest, caches);
+      outcome = await sandbox.invoke(job, body, subrequest, caches, service);
     } catch (err) {
       pool.release(spec, sandbox);
       throw err;
@@ -215,7 +226,9 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     const { sandbox, cold } = pool.acquire(spec);
     let outcome: InvocationOutcome;
     try {
-      outcome = await sandbox.invoke(job, body, opts.subrequest, opts.caches, opts.service);
+      const answered = sandbox.invoke(job, body, opts.subrequest, opts.caches, opts.service);
+      if (opts.signal !== undefined) cancelOnAbort(opts.signal, sandbox.active, spec.source.id);
+      outcome = await answered;
     } catch (err) {
       pool.release(spec, sandbox);
       throw err;
@@ -286,8 +299,8 @@ export function createRuntime(options: RuntimeOptions): Runtime {
       return lambda ? runLambda(spec, event, cf) : workersEvent(spec, event, cf);
     },
 
-    async scheduled(spec, cron, scheduledTime = Date.now()) {
-      const { outcome } = await run(spec, { kind: "scheduled", cron, scheduledTime }, null);
+    async scheduled(spec, cron, scheduledTime = Date.now(), opts = {}) {
+      const { outcome } = await run(spec, { kind: "scheduled", cron, scheduledTime }, null, undefined, undefined, opts.service);
       return { finished: outcome.finished };
     },
 
@@ -295,6 +308,21 @@ export function createRuntime(options: RuntimeOptions): Runtime {
     stats: () => pool.stats(),
     dispose: () => pool.dispose(),
   };
+}
+
+/**
+ * Ends `active` (the invocation just started) when `signal` aborts before it answered. Deferred
+ * to its own turn: the abort may come from inside another isolate's entry (a caller's
+ * `controller.abort()`, a caller killed over its CPU budget), and the cancel enters this one.
+ */
+function cancelOnAbort(signal: AbortSignal, active: ActiveInvocation | null, id: string): void {
+  if (active === null || active.settled) return;
+  const cancel = (): void => {
+    setImmediate(() => active.cancel(new VergeError("ERR_CANCELLED", `function ${id}: cancelled before it answered: its caller gave up (aborted its fetch, ended, or its viewer went away)`)));
+  };
+  if (signal.aborted) return cancel();
+  signal.addEventListener("abort", cancel, { once: true });
+  void active.outcome.then(() => signal.removeEventListener("abort", cancel));
 }
 
 /** A WebSocket in a response that becomes a CloudFront event's result: the connection is refused (there is no viewer to join it to). */

@@ -424,7 +424,7 @@ export class Sandbox {
   guestError(code: VergeErrorCode, e: GuestError, passThrough = false): VergeError {
     const stack = this.#stack.map(e.stack || `${e.name}: ${e.message}`);
     const message = code === "ERR_INVALID_RESULT" ? e.message : `${e.name}: ${e.message}`;
-    return new VergeError(code, `${this.#name()}: ${message}`, { guestStack: stack, details: { passThrough, errorName: e.name } });
+    return new VergeError(code, `${this.#name()}: ${message}`, { guestStack: stack, details: { passThrough, errorName: e.name, errorMessage: e.message } });
   }
 
   get ops(): HostOps {

@@ -17,6 +17,7 @@ export type RuntimeErrorCode =
   | "ERR_NO_HANDLER"
   | "ERR_RUNTIME_CRASHED"
   | "ERR_RUNTIME_DISPOSED"
+  | "ERR_CANCELLED"
   | "ERR_FETCH_BLOCKED"
   | "ERR_PRELUDE_MISSING";
 
@@ -47,6 +48,8 @@ const USER_ERROR_CODES = new Set<string>([
   // wrangler-compat: the wrangler.toml / wrangler.jsonc needs fixing, or asks for what verge cannot do yet.
   "ERR_WRANGLER_CONFIG",
   "ERR_UNSUPPORTED_BINDING",
+  // `verge d1 migrations apply`: a migration file failed (rolled back); fix it and apply again.
+  "ERR_D1_MIGRATION",
   // The registry's 4xx answers (origin/errors.ts): the request, token or bundle needs fixing.
   "ERR_INVALID_JSON",
   "ERR_INVALID_TOML",

@@ -47,8 +47,8 @@ export interface FieldDiagnostic {
  * `kv` the values of the tenant's Workers KV namespaces (read and write; `admin`
  * and `node` imply it: edge nodes write on behalf of their functions).
  */
-export type Scope = "read" | "publish" | "deploy" | "admin" | "node" | "kv" | "r2";
-export const SCOPES: readonly Scope[] = ["read", "publish", "deploy", "admin", "node", "kv", "r2"];
+export type Scope = "read" | "publish" | "deploy" | "admin" | "node" | "kv" | "d1" | "r2";
+export const SCOPES: readonly Scope[] = ["read", "publish", "deploy", "admin", "node", "kv", "d1", "r2"];
 
 export interface Tenant {
   name: string;
@@ -92,6 +92,8 @@ export interface FunctionConfigInput {
   provisionedConcurrency?: number;
   /** Workers KV bindings: `{ BINDING: "namespace" }` (see {@link FunctionConfig.kvNamespaces}). */
   kvNamespaces?: Record<string, string>;
+  /** D1 bindings: `{ BINDING: "database" }` (see {@link FunctionConfig.d1Databases}). */
+  d1Databases?: Record<string, string>;
   /** Service bindings: `{ BINDING: "function" }` (see {@link FunctionConfig.services}). */
   services?: Record<string, string>;
   /** R2 bucket bindings: `{ BINDING: "bucket" }` (see {@link FunctionConfig.r2Buckets}). */
@@ -128,6 +130,13 @@ export interface FunctionConfig {
    * says (bindings are part of a version, as in Workers). Missing means none.
    */
   kvNamespaces?: Record<string, string>;
+  /**
+   * D1 bindings: binding name (a JS identifier, not also an env var, a secret,
+   * a KV or a service binding) -> database name ({@link NAME_PATTERN}) of the
+   * function's tenant. The registry hosts the database (one primary, as D1);
+   * it exists from its first query. Part of a version. Missing means none.
+   */
+  d1Databases?: Record<string, string>;
   /**
    * Service bindings: binding name (a JS identifier, not also an env var, a
    * secret or a KV binding) -> the name of a function of the same tenant.
@@ -436,10 +445,19 @@ export interface LogEvent {
    * `cache` null, and the one invocation's `event` is "scheduled".
    */
   scheduled?: { cron: string; scheduledTime: string; outcome: string };
+  /**
+   * Set for a service binding call's target, run on this node for a request (or a cron run):
+   * `requestId` is the caller's, `method`, `host` and `path` are those of the Request the caller
+   * passed to `env.<binding>.fetch()`, `status` the target's answer (500 when it failed), `cache`
+   * null, `distribution` the request's ("" under a cron run), and the one invocation's `event` is
+   * "service". `caller` is the calling function's name.
+   */
+  service?: { binding: string; caller: string };
 }
 
 export interface LogInvocation {
-  event: CloudFrontEventType | "scheduled";
+  /** "service": the target of a service binding call (LogEvent.service). */
+  event: CloudFrontEventType | "scheduled" | "service";
   /** The function's name (without the tenant). */
   function: string;
   digest: string;

@@ -42,6 +42,8 @@ interface ScriptModule {
   bindings?: Record<string, unknown>;
   /** Workers KV namespaces (binding names), in memory in both runtimes. */
   kvNamespaces?: string[];
+  /** D1 databases (binding names), in memory in Miniflare and in the instance's scratch directory in verge. */
+  d1Databases?: string[];
   /** R2 buckets (binding names), in memory in both runtimes. */
   r2Buckets?: string[];
   /** Service bindings as functions (Miniflare 4's function form), run in this process for both runtimes. */
@@ -233,6 +235,16 @@ function differsExactly(lines: string[]) {
 }
 
 const intentional: Record<string, (mf: Outcome, vg: Outcome) => void> = {
+  // node:sqlite does not expose sqlite3_error_offset, so a syntax error has no " at offset N"; a refused SQL
+  // function names itself (SQLite's own message) where workerd's function allowlist says "not authorized".
+  "58-d1.js › errors": differsExactly([
+    'body $.syntax.message: miniflare "D1_ERROR: near \\"SELEC\\": syntax error at offset 0: SQLITE_ERROR", verge "D1_ERROR: near \\"SELEC\\": syntax error: SQLITE_ERROR"',
+    'body $.syntax.cause: miniflare "near \\"SELEC\\": syntax error at offset 0: SQLITE_ERROR", verge "near \\"SELEC\\": syntax error: SQLITE_ERROR"',
+    'body $.exec.message: miniflare "D1_EXEC_ERROR: Error in line 1: SELEC 1;: near \\"SELEC\\": syntax error at offset 0: SQLITE_ERROR", verge "D1_EXEC_ERROR: Error in line 1: SELEC 1;: near \\"SELEC\\": syntax error: SQLITE_ERROR"',
+    'body $.exec.cause: miniflare "Error in line 1: SELEC 1;: near \\"SELEC\\": syntax error at offset 0: SQLITE_ERROR", verge "Error in line 1: SELEC 1;: near \\"SELEC\\": syntax error: SQLITE_ERROR"',
+    'body $.loadExtension.message: miniflare "D1_ERROR: not authorized: SQLITE_ERROR", verge "D1_ERROR: not authorized to use function: load_extension: SQLITE_ERROR"',
+    'body $.loadExtension.cause: miniflare "not authorized: SQLITE_ERROR", verge "not authorized to use function: load_extension: SQLITE_ERROR"',
+  ]),
   // Cloudflare keeps a response without Cache-Control or Expires for its Edge TTL (200: 2 h, 404: 3 min);
   // Miniflare's cache gives it no lifetime.
   "40-cache-api.js › edge ttl": differsExactly(['body $.200: miniflare "miss", verge "hit"', 'body $.404: miniflare "miss", verge "hit"']),
@@ -406,10 +418,10 @@ after(async () => {
   await Promise.allSettled([verge?.dispose(), ...[...miniflares].map((m) => m.dispose())]);
 });
 
-function vergeOptions(file: string, script: string, bindings: Record<string, unknown>, kvNamespaces: string[] | undefined, serviceBindings: ScriptModule["serviceBindings"]): VergeOptions {
+function vergeOptions(file: string, script: string, bindings: Record<string, unknown>, kvNamespaces: string[] | undefined, serviceBindings: ScriptModule["serviceBindings"], d1Databases?: string[]): VergeOptions {
   // Miniflare does not enforce CPU limits locally; a generous verge budget keeps
   // this suite about semantics (budgets have their own tests).
-  return { modules: true, script, bindings, compatibilityDate: COMPATIBILITY_DATE, name: file, limits: { cpuMs: 2_000 }, ...(kvNamespaces ? { kvNamespaces } : {}), ...(serviceBindings ? { serviceBindings } : {}) };
+  return { modules: true, script, bindings, compatibilityDate: COMPATIBILITY_DATE, name: file, limits: { cpuMs: 2_000 }, ...(kvNamespaces ? { kvNamespaces } : {}), ...(d1Databases ? { d1Databases } : {}), ...(serviceBindings ? { serviceBindings } : {}) };
 }
 
 const files = readdirSync(SCRIPTS_DIR).filter((f) => f.endsWith(".js")).sort();
@@ -430,10 +442,10 @@ for (const file of files) {
     const mod = (await import(pathToFileURL(path).href)) as ScriptModule;
     const bindings = mod.bindings ?? {};
     const flags = mod.compatibilityFlags ?? [];
-    const mf = new Miniflare({ modules: true, script, scriptPath: path, bindings: bindings as never, compatibilityDate: COMPATIBILITY_DATE, compatibilityFlags: flags, ...(mod.kvNamespaces ? { kvNamespaces: mod.kvNamespaces } : {}), ...(mod.r2Buckets ? { r2Buckets: mod.r2Buckets } : {}), ...(mod.serviceBindings ? { serviceBindings: mod.serviceBindings } : {}) });
+    const mf = new Miniflare({ modules: true, script, scriptPath: path, bindings: bindings as never, compatibilityDate: COMPATIBILITY_DATE, compatibilityFlags: flags, ...(mod.kvNamespaces ? { kvNamespaces: mod.kvNamespaces } : {}), ...(mod.d1Databases ? { d1Databases: mod.d1Databases } : {}), ...(mod.r2Buckets ? { r2Buckets: mod.r2Buckets } : {}), ...(mod.serviceBindings ? { serviceBindings: mod.serviceBindings } : {}) });
     miniflares.add(mf);
     const vergeScript = wantsNodeCompat(flags) ? (await bundle(path, { nodeCompat: true })).code : script;
-    const options = { ...vergeOptions(file, vergeScript, bindings, mod.kvNamespaces, mod.serviceBindings), ...(mod.r2Buckets ? { r2Buckets: mod.r2Buckets } : {}) };
+    const options = { ...vergeOptions(file, vergeScript, bindings, mod.kvNamespaces, mod.serviceBindings, mod.d1Databases), ...(mod.r2Buckets ? { r2Buckets: mod.r2Buckets } : {}) };
     const vergeReady = verge === undefined ? (verge = new Verge(options)).ready : verge.setOptions(options);
     const vg = verge;
     try {

@@ -17,7 +17,8 @@ export interface DevProcess {
   waitFor(pattern: RegExp | string, timeoutMs?: number): Promise<void>;
 }
 
-export async function startDev(t: TestContext, args: string[], cwd: string, env: Record<string, string> = {}): Promise<DevProcess> {
+/** `startupMs`: how long the banner may take (several Workers build and start their processes first). */
+export async function startDev(t: TestContext, args: string[], cwd: string, env: Record<string, string> = {}, startupMs = 15_000): Promise<DevProcess> {
   const child = spawn(process.execPath, ["--no-node-snapshot", MAIN, "dev", "--port", "0", ...args], {
     cwd,
     env: { ...process.env, NO_COLOR: "1", ...env },
@@ -38,7 +39,7 @@ export async function startDev(t: TestContext, args: string[], cwd: string, env:
       await new Promise((r) => setTimeout(r, 50));
     }
   };
-  await waitFor(/url\s+http:\/\/127\.0\.0\.1:\d+\//);
+  await waitFor(/url\s+http:\/\/127\.0\.0\.1:\d+\//, startupMs);
   const url = /url\s+(http:\/\/127\.0\.0\.1:\d+\/)/.exec(out)![1]!;
   return { url, child, output: () => out, waitFor };
 }

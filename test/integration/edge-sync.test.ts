@@ -231,7 +231,7 @@ test("specs: limits from the version, env and secrets bound, one object per vers
   assert.equal(bundleFetches, 1);
   assert.ok(specs.every((s) => s === specs[0]));
   const spec = specs[0]!;
-  assert.deepEqual(spec.source, { id: `acme/sec/${digest}`, code: bundle("sec"), format: "esm", filename: "sec.js" });
+  assert.deepEqual(spec.source, { id: `acme/sec/${digest}`, code: bundle("sec"), format: "esm", filename: "sec.js", identity: { function: "sec", version: digest, tenant: "acme" } });
   assert.deepEqual([spec.limits.cpuMs, spec.limits.memoryMb, spec.limits.wallMs, spec.limits.subrequests], [20, 64, 1000, 0]);
   assert.deepEqual(spec.env, { MODE: "prod", API_KEY: secret });
   assert.deepEqual(spec.bindings, {});

@@ -156,6 +156,18 @@ test("r2_buckets become the function's r2Buckets (binding -> bucket_name), kept 
   assert.deepEqual(version.config.r2Buckets, { FILES: "team-files" });
 });
 
+test("d1_databases become the function's d1Databases: database_name names the database, else database_id, else the binding in lowercase; a name verge cannot take is refused", async () => {
+  const dir = project("d1", `name = "d1-worker"\nmain = "src/index.ts"\n[[d1_databases]]\nbinding = "DB"\ndatabase_name = "prod-db"\ndatabase_id = "0f2ac74b-498b-4d93-9e84-61b3c0a4f1d7"\n[[d1_databases]]\nbinding = "ARCHIVE"\ndatabase_id = "5a2e7d3f-9b4c-4d6e-8f1a-2b3c4d5e6f7a"\n[[d1_databases]]\nbinding = "LOGS"\n`, { "src/gen.ts": 'export const built = "d1";\n' });
+  const r = await verge(dir, "publish", "--config", "wrangler.toml");
+  assert.equal(r.code, 0, r.stderr);
+  const fn = (await origin.call("GET", "/v1/tenants/acme/functions/d1-worker", { token })).body;
+  assert.deepEqual(fn.config.d1Databases, { DB: "prod-db", ARCHIVE: "5a2e7d3f-9b4c-4d6e-8f1a-2b3c4d5e6f7a", LOGS: "logs" });
+  const bad = project("d1-bad", `name = "d1-bad"\nmain = "src/index.ts"\n[[d1_databases]]\nbinding = "DB"\ndatabase_name = "Prod DB"\n`);
+  const refused = await verge(bad, "publish", "--config", "wrangler.toml");
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /d1_databases\[0\]\.database_name: "Prod DB" cannot name a verge D1 database/);
+});
+
 test("module rules: the published bundle holds the .html and .wasm imports and a [[rules]] **/*.md import; a rule that drops the default is a build error and publishes nothing", async (t) => {
   const dir = join(root, "rules");
   mkdirSync(join(dir, "src"), { recursive: true });

@@ -102,6 +102,21 @@ test("a function that throws, or returns no Response, answers 500 with the error
   assert.match(await wrong.text(), /^TypeError: serviceBindings\.AUTH returned the string "not a response"; expected a Response/);
 });
 
+test("a function that throws another Worker's exception (remote: true) rejects the Worker's fetch with it: class, message, remote", async () => {
+  const script = `export default { async fetch(req, env) {
+    try { await env.AUTH.fetch("https://auth.test" + new URL(req.url).pathname); return new Response("answered"); }
+    catch (e) { return Response.json({ ctor: e.constructor.name, name: e.name, message: e.message, remote: e.remote }); }
+  } }`;
+  const v = verge(script, {
+    AUTH: (request) => {
+      const e = request.url.endsWith("/syntax") ? new SyntaxError("odd") : new Error("MyErr: custom");
+      throw Object.assign(e, { remote: true });
+    },
+  });
+  assert.deepEqual(await (await v.dispatchFetch("http://x/syntax")).json(), { ctor: "SyntaxError", name: "SyntaxError", message: "odd", remote: true });
+  assert.deepEqual(await (await v.dispatchFetch("http://x/custom")).json(), { ctor: "Error", name: "Error", message: "MyErr: custom", remote: true });
+});
+
 test("setOptions replaces the functions; getBindings gives a fetch that calls them", async () => {
   const v = verge(CALLER, { AUTH: () => new Response("one") });
   assert.equal(await (await v.dispatchFetch("http://x/")).text(), "one");

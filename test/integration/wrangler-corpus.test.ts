@@ -283,7 +283,7 @@ const RUNS: Record<string, (t: TestContext) => Promise<void>> = {
 
   async "unsupported-bindings"(t) {
     const d = await dev(t, "unsupported-bindings");
-    for (const key of ["durable_objects", "d1_databases", "queues", "ai"]) assert.ok(d.settings.warnings.includes(`unsupported-bindings/wrangler.toml: ${key}: not supported by verge yet; ignored`), key);
+    for (const key of ["durable_objects", "queues", "ai"]) assert.ok(d.settings.warnings.includes(`unsupported-bindings/wrangler.toml: ${key}: not supported by verge yet; ignored`), key);
     const home = await send(d.url, "/");
     assert.equal(home.status, 200);
     assert.equal(home.body, "<!doctype html><title>Team Chat</title><h1>Team Chat</h1>");

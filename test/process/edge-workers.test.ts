@@ -116,13 +116,21 @@ async function workerPids(node: EdgeNode): Promise<number[]> {
   return (JSON.parse((o as { body: string }).body) as { workers: Array<{ pid: number }> }).workers.map((w) => w.pid);
 }
 
-test("optionsFromEnv: VERGE_MAX_ISOLATES_PER_FUNCTION, overridden by the option; anything but an integer ≥ 1 is refused", () => {
+test("optionsFromEnv: VERGE_MAX_ISOLATES_PER_FUNCTION, VERGE_MAX_ISOLATES, VERGE_MAX_ISOLATES_PER_TENANT, each overridden by its option; anything but an integer ≥ 1 is refused", () => {
   const base = { VERGE_ORIGIN: "http://registry", VERGE_NODE_TOKEN: "t", VERGE_WORKERS: "0" };
-  assert.equal(optionsFromEnv(base).maxIsolatesPerFunction, undefined, "unset: the runtime's default");
-  assert.equal(optionsFromEnv({ ...base, VERGE_MAX_ISOLATES_PER_FUNCTION: "8" }).maxIsolatesPerFunction, 8);
-  assert.equal(optionsFromEnv({ ...base, VERGE_MAX_ISOLATES_PER_FUNCTION: "8" }, { maxIsolatesPerFunction: 2 }).maxIsolatesPerFunction, 2);
-  for (const bad of ["0", "-1", "1.5", "many"]) {
-    assert.throws(() => optionsFromEnv({ ...base, VERGE_MAX_ISOLATES_PER_FUNCTION: bad }), (e: { code?: string; message: string }) => e.code === "ERR_INVALID_OPTIONS" && e.message.includes("VERGE_MAX_ISOLATES_PER_FUNCTION"));
+  for (const [name, option] of [
+    ["VERGE_MAX_ISOLATES_PER_FUNCTION", "maxIsolatesPerFunction"],
+    ["VERGE_MAX_ISOLATES", "maxIsolates"],
+    ["VERGE_MAX_ISOLATES_PER_TENANT", "maxIsolatesPerTenant"],
+  ] as const) {
+    assert.equal(optionsFromEnv(base)[option], undefined, `${name} unset: the runtime's default`);
+    assert.equal(optionsFromEnv({ ...base, [name]: "" })[option], undefined, `${name} empty: the runtime's default`);
+    assert.equal(optionsFromEnv({ ...base, [name]: "8" })[option], 8);
+    assert.equal(optionsFromEnv({ ...base, [name]: "8" }, { [option]: 2 })[option], 2);
+    for (const bad of ["0", "-1", "1.5", "many"]) {
+      assert.throws(() => optionsFromEnv({ ...base, [name]: bad }), (e: { code?: string; message: string }) => e.code === "ERR_INVALID_OPTIONS" && e.message.startsWith(`${name}: expected an integer ≥ 1, found "${bad}"`));
+    }
+    assert.throws(() => optionsFromEnv(base, { [option]: 0 }), (e: { code?: string; message: string }) => e.code === "ERR_INVALID_OPTIONS" && e.message.startsWith(`${name}: expected an integer ≥ 1, found 0`));
   }
 });
 
@@ -187,12 +195,14 @@ test("a connection handed to a worker that dies before taking it is closed, neve
   }
 });
 
-test("verge edge prints its workers' log lines as JSON on stdout; --help names --max-isolates-per-function", TIMEOUT, async (t) => {
+test("verge edge prints its workers' log lines as JSON on stdout; --help names --max-isolates-per-function and --max-isolates-per-tenant", TIMEOUT, async (t) => {
   const { fleet } = await supervised();
   const main = new URL("../../src/cli/main.ts", import.meta.url).pathname;
   const help = spawnSync(process.execPath, ["--no-node-snapshot", main, "edge", "--help"], { encoding: "utf8" });
   assert.match(help.stdout, /--max-isolates-per-function <n>/);
   assert.match(help.stdout, /VERGE_MAX_ISOLATES_PER_FUNCTION/);
+  assert.match(help.stdout, /--max-isolates-per-tenant <n>/);
+  assert.match(help.stdout, /VERGE_MAX_ISOLATES_PER_TENANT/);
 
   const dataDir = mkdtempSync(join(tmpdir(), "verge-edge-cli-"));
   const port = await freePort();

@@ -7,6 +7,7 @@ import { resolveDevSettings } from "../dev/config.ts";
 import { createDevUpgrade } from "../dev/websocket.ts";
 import { createDevHandler } from "../dev/handler.ts";
 import { createDevSession } from "../dev/session.ts";
+import { createLocalWorkers } from "../dev/workers.ts";
 import { banner, createTerminal } from "../dev/terminal.ts";
 import { serve } from "../serve.ts";
 import { UsageError } from "../output.ts";
@@ -30,9 +31,15 @@ An entry given with a wrangler config in the current directory (or --config)
 replaces its main, as with wrangler dev <script>; the config still gives the
 bindings, name and limits.
 
+Several --config (verge dev -c front.toml -c auth.toml, as wrangler dev takes
+them) run several Workers: the first is served on the port, and each one's
+[[services]] bindings to another by its name run that Worker (each is built,
+watched and rebuilt on its own).
+
 Options:
   --port <n>              port to listen on (default 8787; 0 picks a free one)
-  -c, --config <file>     the wrangler.toml / wrangler.json(c) to use
+  -c, --config <file>     the wrangler.toml / wrangler.json(c) to use; repeat it to run
+                          other Workers the first one reaches by its service bindings
   --env <name>            wrangler [env.<name>] section to use
   --var KEY:VALUE         a plain env binding, as wrangler takes it (KEY=VALUE too;
                           repeatable; overrides the config's vars)
@@ -92,7 +99,7 @@ export async function run(argv: string[]): Promise<void> {
     allowPositionals: true,
     options: {
       port: { type: "string", default: "8787" },
-      config: { type: "string", short: "c" },
+      config: { type: "string", short: "c", multiple: true },
       env: { type: "string" },
       "test-scheduled": { type: "boolean" },
       local: { type: "boolean" },
@@ -109,23 +116,53 @@ export async function run(argv: string[]): Promise<void> {
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port ${values.port}: expected a port number (0 picks a free one)`);
   if (values.upstream !== undefined && !/^https?:\/\/[^/?#]+/.test(values.upstream)) throw new UsageError(`--upstream ${values.upstream}: expected an http(s) URL such as http://127.0.0.1:3000`);
+  const configs = values.config ?? [];
+  const others = configs.slice(1).map((config) => resolveDevSettings({ target: undefined, config, env: values.env, vars: [], strictLambdaEdge: false }));
+  const localWorkers = others.map((o, i) => {
+    if (o.name === undefined) throw new UsageError(`--config ${configs[i + 1]}: a Worker run beside the first needs a name (name = "..."), which the others' service bindings use`);
+    return o.name;
+  });
   const args = {
     target: positionals[0],
-    config: values.config,
+    config: configs[0],
     env: values.env,
     vars: values.var ?? [],
     events: values.event,
     profile: values.profile,
     strictLambdaEdge: values["strict-lambda-edge"] === true,
     nodeCompat: values["node-compat"] === true,
+    localWorkers,
   };
   const settings = resolveDevSettings(args);
+  const names = settings.name === undefined ? localWorkers : [settings.name, ...localWorkers];
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  if (twice !== undefined) throw new UsageError(`verge dev: two configs name their Worker "${twice}"; each Worker needs its own name`);
   if (settings.events.length > 1 && values.upstream === undefined) throw new UsageError(`--event ${settings.events.join(",")}: several events need --upstream (the function then runs at each in its distribution)`);
   const term = createTerminal();
   for (const w of settings.warnings) term.line(term.paint("yellow", `warning: ${w}`));
   const limits = validateLimits(settings.limits, settings.events[0] ?? "viewer-request").config;
 
   let handler: ReturnType<typeof createDevHandler> | undefined;
+  // The Workers beside the first (several --config), each with its own session; calls between them by name.
+  const workers = createLocalWorkers();
+  const callWorker = (name: string, request: Request) => workers.call(name, request);
+  const sideSessions = configs.slice(1).map((config, i) => {
+    const name = localWorkers[i]!;
+    // Read again knowing every Worker's name: its bindings to them are kept, the rest noted.
+    const sideArgs = { target: undefined, config, env: values.env, vars: [], strictLambdaEdge: false, localWorkers: names };
+    const sideSettings = resolveDevSettings(sideArgs);
+    for (const w of sideSettings.warnings) term.line(term.paint("yellow", `warning: ${w}`));
+    const side = createDevSession({
+      settings: sideSettings,
+      reload: () => resolveDevSettings(sideArgs),
+      term,
+      allowPrivate: values["allow-private"] === true,
+      onLog: (_version, level, message) => term.line(term.paint("dim", `[${name}] ${level}: ${message}`)),
+      callWorker,
+    });
+    workers.add(name, side);
+    return side;
+  });
   const session = createDevSession({
     settings,
     // The same arguments: an entry given on the command line keeps replacing the config's main.
@@ -134,18 +171,21 @@ export async function run(argv: string[]): Promise<void> {
     upstream: values.upstream,
     allowPrivate: values["allow-private"] === true,
     onLog: (version, level, message, from) => handler?.log(version, level, message, from),
+    callWorker,
   });
+  if (settings.name !== undefined) workers.add(settings.name, session);
   const kv = Object.keys(settings.kv);
   if (kv.length > 0 && !session.kvSupported) {
     term.line(term.paint("yellow", `warning: KV namespace binding${kv.length > 1 ? "s" : ""} ${kv.join(", ")} not available: this verge harness has no KV support yet; env.${kv[0]} is undefined`));
   }
   const entry = relative(process.cwd(), settings.entry) || settings.entry;
   handler = createDevHandler({ session, entry, term });
-  await session.firstBuild;
+  await Promise.all([session.firstBuild, ...sideSessions.map((side) => side.firstBuild)]);
   // Without --upstream a Worker's WebSocketPair answers handshakes; the pipeline's request path takes none.
   const upgrade = session.pipeline ? undefined : createDevUpgrade(session, term);
+  const closeAll = () => Promise.all([session.close(), ...sideSessions.map((side) => side.close())]);
   const server = await serve(handler, port, upgrade).catch(async (err: NodeJS.ErrnoException) => {
-    await session.close();
+    await closeAll();
     if (err.code !== "EADDRINUSE") throw err;
     throw new VergeError("ERR_PORT_IN_USE", `verge dev: port ${port} on 127.0.0.1 is already in use (another verge dev or wrangler dev?): stop what holds it, or pass --port <n> (--port 0 picks a free one)`);
   });
@@ -166,9 +206,10 @@ export async function run(argv: string[]): Promise<void> {
       events: settings.events.length > 0 ? settings.events : ["viewer-request"],
     }),
   );
+  if (others.length > 0) term.line(term.paint("dim", `also running, for service bindings: ${others.map((o, i) => `${localWorkers[i]} (${relative(process.cwd(), o.configPath!) || o.configPath})`).join(", ")}`));
   const stop = async (): Promise<void> => {
     await server.close();
-    await session.close();
+    await closeAll();
     process.exit(0);
   };
   process.once("SIGINT", () => void stop());

@@ -5,7 +5,8 @@ import { UsageError } from "../output.ts";
 
 export const help = `verge edge [--port <n>] [--host <addr>] [--origin <url>] [--token <token>]
            [--data <dir>] [--node-id <id>] [--region <name>] [--workers <n>]
-           [--max-isolates-per-function <n>] [--max-isolates <n>] [--allow-private-subrequests]
+           [--max-isolates-per-function <n>] [--max-isolates <n>] [--max-isolates-per-tenant <n>]
+           [--allow-private-subrequests]
 
 Runs an edge node: follows the registry's change feed, keeps bundles and a
 response cache in LMDB under --data, and serves viewer traffic through the
@@ -28,6 +29,11 @@ one per line, on stdout.
                     most isolates of all functions together in each worker process
                     (default VERGE_MAX_ISOLATES or 512): past it the least recently used
                     idle one goes; when all are busy a request gets 503 ERR_THROTTLED
+  --max-isolates-per-tenant <n>
+                    most isolates of one tenant's functions together in each worker process
+                    (default VERGE_MAX_ISOLATES_PER_TENANT or half of --max-isolates): at it
+                    the tenant's own least recently used idle one goes; when all of its are
+                    busy its request gets 503 ERR_TENANT_THROTTLED (≥ --max-isolates: off)
   --allow-private-subrequests   let functions fetch loopback/private addresses (local demos)
 `;
 
@@ -45,10 +51,11 @@ export async function run(argv: string[]): Promise<void> {
       workers: { type: "string" },
       "max-isolates-per-function": { type: "string" },
       "max-isolates": { type: "string" },
+      "max-isolates-per-tenant": { type: "string" },
       "allow-private-subrequests": { type: "boolean" },
     },
   });
-  for (const name of ["port", "workers", "max-isolates-per-function", "max-isolates"] as const) {
+  for (const name of ["port", "workers", "max-isolates-per-function", "max-isolates", "max-isolates-per-tenant"] as const) {
     const v = values[name];
     if (v !== undefined && !/^\d+$/.test(v)) throw new UsageError(`--${name}: expected a number, found "${v}"`);
   }
@@ -57,6 +64,8 @@ export async function run(argv: string[]): Promise<void> {
   if (maxIsolates !== undefined && Number(maxIsolates) < 1) throw new UsageError(`--max-isolates-per-function: expected a number ≥ 1, found "${maxIsolates}"`);
   const maxTotal = values["max-isolates"];
   if (maxTotal !== undefined && Number(maxTotal) < 1) throw new UsageError(`--max-isolates: expected a number ≥ 1, found "${maxTotal}"`);
+  const perTenant = values["max-isolates-per-tenant"];
+  if (perTenant !== undefined && Number(perTenant) < 1) throw new UsageError(`--max-isolates-per-tenant: expected a number ≥ 1, found "${perTenant}"`);
   const overrides: Partial<EdgeNodeOptions> = {};
   if (values.port !== undefined) overrides.port = Number(values.port);
   if (values.host !== undefined) overrides.host = values.host;
@@ -66,6 +75,7 @@ export async function run(argv: string[]): Promise<void> {
   if (values.workers !== undefined) overrides.workers = Number(values.workers);
   if (maxIsolates !== undefined) overrides.maxIsolatesPerFunction = Number(maxIsolates);
   if (maxTotal !== undefined) overrides.maxIsolates = Number(maxTotal);
+  if (perTenant !== undefined) overrides.maxIsolatesPerTenant = Number(perTenant);
   // One JSON line per event on stdout, from this process and (through the primary) every worker.
   overrides.log = (line) => void process.stdout.write(`${JSON.stringify(line)}\n`);
   if (values["allow-private-subrequests"]) overrides.allowPrivateSubrequests = true;

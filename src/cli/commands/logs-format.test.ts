@@ -45,3 +45,22 @@ test("a cron run shows as SCHEDULED with its expression, outcome and node, then 
   assert.equal(lines[2], "    [log] warmed 2/2");
   assert.equal(matches(e, { function: "warmer", search: "warmed" }), true);
 });
+
+test("a service binding call's target shows its request with the caller and binding, then its invocation", () => {
+  const e = logEvent("acme", {
+    at: "2026-12-07T01:02:03.000Z",
+    method: "POST",
+    host: "auth.internal",
+    path: "/check",
+    status: 201,
+    cache: null,
+    durationMs: 1.4,
+    service: { binding: "AUTH", caller: "front" },
+    invocations: [invocation("auth", { event: "service", logs: [{ at: "2026-12-07T01:02:03.001Z", level: "log", message: "checked" }] })],
+  });
+  const lines = formatPretty(e).split("\n");
+  assert.equal(lines[0], "2026-12-07T01:02:03Z POST auth.internal/check 201 front env.AUTH 1.4ms edge-1/eu-west");
+  assert.match(lines[1]!, /^ {2}service auth@aaaaaaaa /);
+  assert.equal(lines[2], "    [log] checked");
+  assert.equal(matches(e, { function: "auth" }), true);
+});

@@ -60,13 +60,16 @@ export function matches(e: LogEvent, f: LogFilter): boolean {
  * 2026-12-07T01:02:03Z GET shop.test/path 200 Hit 3.1ms edge-1/eu-west
  *   viewer-request auth@3f2a9c1d cpu 1.2ms wall 2.5ms cold
  *     [log] checking the session
+ * 2026-12-07T01:02:03Z POST auth.internal/check 201 front env.AUTH 1.4ms edge-1/eu-west
+ *   service auth@9b0e41aa cpu 0.3ms wall 1.1ms
  */
 export function formatPretty(e: LogEvent): string {
   // A cron run: `<time> SCHEDULED "<cron>" <outcome> <node>` (its scheduled time, not a request's arrival).
+  // A service binding call's target: its request, then `<caller> env.<binding>` where a request shows its cache result.
   const head = (
     e.scheduled !== undefined
       ? [e.scheduled.scheduledTime.replace(/\.\d+Z$/, "Z"), "SCHEDULED", JSON.stringify(e.scheduled.cron), e.scheduled.outcome, `${ms(e.durationMs)}ms`, `${e.node}/${e.region}`]
-      : [e.at.replace(/\.\d+Z$/, "Z"), e.method, `${e.host}${e.path}`, String(e.status), e.cache ?? "-", `${ms(e.durationMs)}ms`, `${e.node}/${e.region}`]
+      : [e.at.replace(/\.\d+Z$/, "Z"), e.method, `${e.host}${e.path}`, String(e.status), e.service !== undefined ? `${e.service.caller} env.${e.service.binding}` : (e.cache ?? "-"), `${ms(e.durationMs)}ms`, `${e.node}/${e.region}`]
   ).join(" ");
   const lines = [clean(e.error === undefined ? head : `${head} ${e.error.code}: ${e.error.message}`)];
   for (const i of e.invocations) {

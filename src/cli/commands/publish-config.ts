@@ -8,7 +8,8 @@
  * 3. run build.command, bundle main, and check the bundle as the registry
  *    will (parses, exports a handler), so a bundle it would refuse writes nothing;
  * 4. set the function's config (vars as env, limits.cpu_ms as cpuMs,
- *    triggers.crons as crons, kv_namespaces as kvNamespaces, r2_buckets as r2Buckets) so the version
+ *    triggers.crons as crons, kv_namespaces as kvNamespaces, d1_databases as
+ *    d1Databases, r2_buckets as r2Buckets) so the version
  *    snapshots it, upload the version (refused: the config is put back, since
  *    the live version would otherwise run with the new vars and crons), move the alias;
  * 5. write the distribution.
@@ -19,9 +20,9 @@ import { describeCompatibilityFlags, wantsNodeCompat } from "../../build/bundle.
 import { VergeError } from "../../shared/errors.ts";
 import type { Alias, Distribution, FunctionConfig, FunctionInfo, VersionInfo } from "../../shared/protocol.ts";
 import { NAME_PATTERN } from "../../shared/protocol.ts";
-import { formatDiagnostic, readWranglerConfig, WranglerConfigError, type WranglerConfig, type WranglerDiagnostic } from "../../../wrangler-compat/index.ts";
+import { databaseOf, formatDiagnostic, readWranglerConfig, WranglerConfigError, type WranglerConfig, type WranglerDiagnostic } from "../../../wrangler-compat/index.ts";
 import { checkBundle } from "../../../origin/validate/bundle.ts";
-import { MAX_KV_BINDINGS, MAX_VALUE_BYTES, VAR_NAME } from "../../../origin/validate/config.ts";
+import { MAX_D1_BINDINGS, MAX_KV_BINDINGS, MAX_VALUE_BYTES, VAR_NAME } from "../../../origin/validate/config.ts";
 import { UsageError } from "../output.ts";
 import { attachRoutes, canonicalJson, type DistributionBody } from "../wrangler-routes.ts";
 import { buildTo, describeVersion, loadSigner, NAME_HELP, uploadVersion } from "./publish-upload.ts";
@@ -42,7 +43,7 @@ export interface PublishConfigValues {
 }
 
 /** What a version keeps from the function's config when it is published (edge nodes read these from the version). */
-const VERSION_SETTINGS = ["cpuMs", "memoryMb", "wallMs", "subrequests", "kvNamespaces", "services", "r2Buckets", "reservedConcurrency", "provisionedConcurrency"] as const;
+const VERSION_SETTINGS = ["cpuMs", "memoryMb", "wallMs", "subrequests", "kvNamespaces", "d1Databases", "services", "r2Buckets", "reservedConcurrency", "provisionedConcurrency"] as const;
 
 function warn(message: string): void {
   process.stderr.write(`verge: warning: ${message}\n`);
@@ -89,6 +90,13 @@ function registryProblems(config: WranglerConfig): WranglerDiagnostic[] {
     const ns = namespaceOf(n);
     if (!VAR_NAME.test(n.binding)) error(at(`kv_namespaces[${i}].binding`), `verge cannot publish this binding name: expected ${VAR_EXPECTED}`);
     else if (!NAME_PATTERN.test(ns)) error(at(`kv_namespaces[${i}].${n.id === undefined ? "binding" : "id"}`), `${JSON.stringify(ns)} cannot name a verge KV namespace: expected lowercase letters, digits, "-" or "_" (at most 63), such as a Cloudflare namespace id`);
+  });
+  const d1 = config.d1Databases ?? [];
+  if (d1.length > MAX_D1_BINDINGS) error(at("d1_databases"), `verge publishes at most ${MAX_D1_BINDINGS} D1 bindings per function, found ${d1.length}`);
+  d1.forEach((x, i) => {
+    const db = databaseOf(x);
+    if (!VAR_NAME.test(x.binding)) error(at(`d1_databases[${i}].binding`), `verge cannot publish this binding name: expected ${VAR_EXPECTED}`);
+    else if (!NAME_PATTERN.test(db)) error(at(`d1_databases[${i}].${x.databaseName !== undefined ? "database_name" : x.databaseId !== undefined ? "database_id" : "binding"}`), `${JSON.stringify(db)} cannot name a verge D1 database: expected lowercase letters, digits, "-" or "_" (at most 63)`);
   });
   return problems;
 }
@@ -145,7 +153,7 @@ async function getOrNull<T>(client: RegistryClient, path: string): Promise<T | n
 }
 
 /**
- * Step 4a: vars, cpu_ms, crons and KV bindings onto the function's config; other settings
+ * Step 4a: vars, cpu_ms, crons, KV and D1 bindings onto the function's config; other settings
  * kept. The config's triggers.crons replaces the function's crons (none: the
  * function's crons are removed), as `wrangler deploy` replaces a Worker's
  * schedules. Skipped when nothing changes. Returns how to undo the write
@@ -154,10 +162,11 @@ async function getOrNull<T>(client: RegistryClient, path: string): Promise<T | n
 async function putConfig(client: RegistryClient, fnPath: string, config: WranglerConfig, env: Record<string, string>): Promise<(() => Promise<string>) | null> {
   const existing = await getOrNull<FunctionInfo>(client, fnPath);
   const { secrets: _secrets, ...kept } = existing?.config ?? ({} as Partial<FunctionConfig>);
-  const { crons: _crons, kvNamespaces: _kv, services: _services, r2Buckets: _r2, ...rest } = kept;
+  const { crons: _crons, kvNamespaces: _kv, d1Databases: _d1, services: _services, r2Buckets: _r2, ...rest } = kept;
   // Like crons, the config's KV and service bindings replace the function's.
   const kv = Object.fromEntries(config.kvNamespaces.map((n) => [n.binding, namespaceOf(n)]));
   const services = Object.fromEntries(config.services.map((b) => [b.binding, b.service]));
+  const d1 = Object.fromEntries((config.d1Databases ?? []).map((x) => [x.binding, databaseOf(x)]));
   const r2 = config.r2Buckets ?? [];
   const next = {
     ...rest,
@@ -165,6 +174,7 @@ async function putConfig(client: RegistryClient, fnPath: string, config: Wrangle
     ...(config.limits.cpuMs === undefined ? {} : { cpuMs: config.limits.cpuMs }),
     ...(config.crons.length === 0 ? {} : { crons: config.crons }),
     ...(config.kvNamespaces.length === 0 ? {} : { kvNamespaces: kv }),
+    ...(Object.keys(d1).length === 0 ? {} : { d1Databases: d1 }),
     ...(config.services.length === 0 ? {} : { services }),
     ...(r2.length === 0 ? {} : { r2Buckets: Object.fromEntries(r2.map((b) => [b.binding, b.bucketName])) }),
   };

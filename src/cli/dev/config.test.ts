@@ -114,8 +114,12 @@ test("from a subdirectory of the project, the nearest parent's config is used, a
   assert.equal(resolveDevSettings({ ...args, target: "index.ts" }, join(dir, "src")).name, "shop");
 });
 
-test("[[services]] in the config: verge dev notes it does not run them", (t) => {
-  const dir = project(t, { "wrangler.toml": `name = "front"\nmain = "src/index.ts"\n[[services]]\nbinding = "AUTH"\nservice = "auth-worker"\n`, "src/index.ts": WORKER });
-  const s = resolveDevSettings({ ...args, target: undefined }, dir);
-  assert.ok(s.warnings.includes("wrangler.toml: service bindings (AUTH -> auth-worker) are not run by verge dev, which serves one Worker: env.AUTH is undefined there; publish both Workers to run them on an edge node, or test them with the harness's serviceBindings"), s.warnings.join("\n"));
+test("[[services]] in the config: bindings to Workers verge dev runs are kept; a note names the others", (t) => {
+  const dir = project(t, { "wrangler.toml": `name = "front"\nmain = "src/index.ts"\n[[services]]\nbinding = "AUTH"\nservice = "auth-worker"\n[[services]]\nbinding = "PAY"\nservice = "payments"\n`, "src/index.ts": WORKER });
+  const alone = resolveDevSettings({ ...args, target: undefined }, dir);
+  assert.deepEqual(alone.services, {});
+  assert.ok(alone.warnings.includes("wrangler.toml: service bindings AUTH -> auth-worker, PAY -> payments not run: verge dev runs the Workers of the configs it is given (verge dev -c wrangler.toml -c <the other Worker's config>), and these are not among them; env.AUTH is undefined there"), alone.warnings.join("\n"));
+  const withAuth = resolveDevSettings({ ...args, target: undefined, localWorkers: ["front", "auth-worker"] }, dir);
+  assert.deepEqual(withAuth.services, { AUTH: "auth-worker" });
+  assert.ok(withAuth.warnings.includes("wrangler.toml: service binding PAY -> payments not run: verge dev runs the Workers of the configs it is given (verge dev -c wrangler.toml -c <the other Worker's config>), and this is not among them; env.PAY is undefined there"), withAuth.warnings.join("\n"));
 });

@@ -5,7 +5,7 @@
  */
 import { existsSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
-import { findWranglerConfig, findWranglerConfigUp, formatDiagnostic, formatOf, readWranglerConfig, type WranglerModuleRule } from "../../../wrangler-compat/index.ts";
+import { databaseOf, findWranglerConfig, findWranglerConfigUp, formatDiagnostic, formatOf, readWranglerConfig, type WranglerModuleRule } from "../../../wrangler-compat/index.ts";
 import { describeCompatibilityFlags, wantsNodeCompat } from "../../build/bundle.ts";
 import type { CloudFrontEventType, LimitsOptions } from "../../shared/limits.ts";
 import { UsageError } from "../output.ts";
@@ -22,6 +22,8 @@ export interface DevArgs {
   strictLambdaEdge: boolean;
   /** `--node-compat`: bundle Node built-ins as `nodejs_compat` does, config or not. */
   nodeCompat?: boolean | undefined;
+  /** The names of the Workers this `verge dev` runs (several `--config`): service bindings to them are run. */
+  localWorkers?: readonly string[] | undefined;
 }
 
 export interface DevSettings {
@@ -39,6 +41,9 @@ export interface DevSettings {
   kvPersist: string;
   /** R2 buckets from the config (`[[r2_buckets]]`): binding -> bucket name; persisted in the project's `.verge/r2`. */
   r2?: Record<string, string>;
+  /** D1 bindings: binding name -> database id (the local file's name). */
+  d1: Record<string, string>;
+  d1Persist: string;
   limits: LimitsOptions;
   /** The events the function runs at (`--event`); empty: the default, viewer-request. */
   events: CloudFrontEventType[];
@@ -51,6 +56,8 @@ export interface DevSettings {
   rules: WranglerModuleRule[];
   /** `compatibility_flags` has `nodejs_compat`: the bundler adds its Node.js polyfills (src/build/node-compat.ts). */
   nodeCompat: boolean;
+  /** The config's service bindings whose Worker this `verge dev` runs (DevArgs.localWorkers): binding -> Worker name. */
+  services: Record<string, string>;
   warnings: string[];
 }
 
@@ -100,7 +107,7 @@ export function resolveDevSettings(args: DevArgs, cwd = process.cwd()): DevSetti
   }
   const profile = args.strictLambdaEdge ? "lambda-edge" : args.profile;
   const limits: LimitsOptions = profile ? { profile } : {};
-  const base = { events, compatibilityFlags: [] as string[], watchDirs: [] as string[], rules: [] as WranglerModuleRule[], nodeCompat: args.nodeCompat === true };
+  const base = { events, compatibilityFlags: [] as string[], watchDirs: [] as string[], rules: [] as WranglerModuleRule[], nodeCompat: args.nodeCompat === true, services: {} as Record<string, string> };
 
   /** An entry given on the command line: it replaces the config's `main`, as with `wrangler dev <script>`. */
   let entry: string | undefined;
@@ -111,7 +118,7 @@ export function resolveDevSettings(args: DevArgs, cwd = process.cwd()): DevSetti
     const config = configFlag ?? findWranglerConfigUp(cwd);
     if (config === undefined) {
       if (args.env !== undefined) throw new UsageError("--env needs a wrangler.toml, wrangler.json or wrangler.jsonc, not an entry file");
-      return { ...base, entry, vars: { ...vars, ...flagVars }, secrets: {}, configFiles: [], kv: {}, kvPersist: join(dirname(entry), ".verge/kv"), limits, warnings: [] };
+      return { ...base, entry, vars: { ...vars, ...flagVars }, secrets: {}, configFiles: [], kv: {}, kvPersist: join(dirname(entry), ".verge/kv"), d1: {}, d1Persist: join(dirname(entry), ".verge/d1"), limits, warnings: [] };
     }
     target = config;
   }
@@ -127,8 +134,13 @@ export function resolveDevSettings(args: DevArgs, cwd = process.cwd()): DevSetti
   }
   const flags = describeCompatibilityFlags(config.compatibilityFlags);
   if (flags !== undefined) notes.push(`${shown}: ${flags}`);
-  if (config.services.length > 0) {
-    notes.push(`${shown}: service bindings (${config.services.map((b) => `${b.binding} -> ${b.service}`).join(", ")}) are not run by verge dev, which serves one Worker: env.${config.services[0]!.binding} is undefined there; publish both Workers to run them on an edge node, or test them with the harness's serviceBindings`);
+  const local = new Set(args.localWorkers ?? []);
+  const services = Object.fromEntries(config.services.filter((b) => local.has(b.service)).map((b) => [b.binding, b.service]));
+  const elsewhere = config.services.filter((b) => !local.has(b.service));
+  if (elsewhere.length > 0) {
+    notes.push(
+      `${shown}: service binding${elsewhere.length > 1 ? "s" : ""} ${elsewhere.map((b) => `${b.binding} -> ${b.service}`).join(", ")} not run: verge dev runs the Workers of the configs it is given (verge dev -c ${shown} -c <the other Worker's config>), and ${elsewhere.length > 1 ? "these are" : "this is"} not among them; env.${elsewhere[0]!.binding} is undefined there`,
+    );
   }
   if (config.crons.length > 0) notes.push(`${shown}: cron triggers (${config.crons.join(", ")}) do not fire in verge dev; run one with /__scheduled?cron=...`);
   // A strict Lambda@Edge profile sets its own CPU budget; limits.cpu_ms applies to the Workers one.
@@ -145,6 +157,8 @@ export function resolveDevSettings(args: DevArgs, cwd = process.cwd()): DevSetti
     kv: Object.fromEntries(config.kvNamespaces.map((k) => [k.binding, k.id ?? k.previewId ?? k.binding])),
     kvPersist: join(dirname(config.configPath), ".verge/kv"),
     r2: Object.fromEntries((config.r2Buckets ?? []).map((b) => [b.binding, b.bucketName])),
+    d1: Object.fromEntries((config.d1Databases ?? []).map((x) => [x.binding, databaseOf(x)])),
+    d1Persist: join(dirname(config.configPath), ".verge/d1"),
     limits,
     build: config.build.command === undefined ? undefined : { command: config.build.command, cwd: config.build.cwd },
     watchDirs: config.build.command === undefined ? [] : config.build.watchDir,
@@ -152,6 +166,7 @@ export function resolveDevSettings(args: DevArgs, cwd = process.cwd()): DevSetti
     compatibilityFlags: config.compatibilityFlags,
     rules: config.rules,
     nodeCompat: args.nodeCompat === true || wantsNodeCompat(config.compatibilityFlags),
+    services,
     warnings: notes,
   };
 }

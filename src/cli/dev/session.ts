@@ -26,6 +26,8 @@ export interface DevSessionOptions {
   allowPrivate: boolean;
   /** Console lines of a version's function (and, with `upstream`, the pipeline's lines), for the request log. */
   onLog: (version: Version, level: string, message: string, from: LogSource) => void;
+  /** Runs a request on another Worker of this `verge dev` by name (its service bindings, `settings.services`). */
+  callWorker?: (name: string, request: Request) => Promise<Response>;
 }
 
 export interface DevSession {
@@ -159,8 +161,13 @@ export function createDevSession(o: DevSessionOptions): DevSession {
       ...(settings.compatibilityDate ? { compatibilityDate: settings.compatibilityDate } : {}),
       ...(settings.compatibilityFlags.length ? { compatibilityFlags: settings.compatibilityFlags } : {}),
     };
+    // Service bindings to the other Workers this verge dev runs (several --config), as functions that dispatch to them.
+    const call = o.callWorker;
+    const bound = Object.entries(settings.services);
+    if (call !== undefined && bound.length > 0) options.serviceBindings = Object.fromEntries(bound.map(([binding, name]) => [binding, (request: Request) => call(name, request)]));
     // Persisted, so KV data outlives each rebuild's harness instance (and the dev session).
     if (kvSupported) Object.assign(options, { kvNamespaces: settings.kv, kvPersist: settings.kvPersist });
+    if (Object.keys(settings.d1).length > 0) Object.assign(options, { d1Databases: settings.d1, d1Persist: settings.d1Persist });
     // R2 objects persist beside KV's (`.verge/r2`), for the same reason.
     if (settings.r2 !== undefined && Object.keys(settings.r2).length > 0) Object.assign(options, { r2Buckets: settings.r2, r2Persist: join(dirname(settings.kvPersist), "r2") });
     return options;

@@ -67,6 +67,8 @@ export type ToChild =
 export interface WireError {
   name: string;
   message: string;
+  /** Another Worker's exception passed through a service binding (verge dev's Workers): the caller rejects with it as workerd does. */
+  remote?: true;
 }
 
 /** A function's service binding call, from the child to the parent that runs the target (service-calls.ts). */

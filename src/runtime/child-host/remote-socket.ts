@@ -2,18 +2,31 @@
  * The parent's handle on a WebSocket a function in the child process returned
  * (a `WebSocketEnd`): its calls become "ws-*" messages to the child; the
  * child's "ws-msg" and "ws-close" reach the attached peer. What arrives before
- * `attach` is kept for it. The child's death is a close 1006.
+ * `attach` is kept for it, up to MAX_WEBSOCKET_BUFFERED_BYTES of messages (the
+ * WebSocketEnd contract): past that the connection fails, the function sees it
+ * lost (1006) and the peer gets only the failure, so a function that sends in a
+ * loop before its caller attaches cannot fill the parent's memory. The child's
+ * death is a close 1006.
  */
-import type { WebSocketEnd, WebSocketPeer } from "../../shared/websocket.ts";
+import { MAX_WEBSOCKET_BUFFERED_BYTES, type WebSocketEnd, type WebSocketPeer } from "../../shared/websocket.ts";
 import type { ToChild } from "./messages.ts";
 
 type Kept = { kind: "message"; data: string | Uint8Array } | { kind: "close"; code: number; reason: string };
+
+/** The close reason a peer attaching after the function flooded the connection gets (with code 1006). */
+export const KEPT_OVERFLOW_REASON = `verge: the function sent more than ${MAX_WEBSOCKET_BUFFERED_BYTES / 1048576} MiB on this WebSocket before its peer was attached`;
+
+function sizeOf(data: string | Uint8Array): number {
+  return typeof data === "string" ? Buffer.byteLength(data) : data.byteLength;
+}
 
 export class RemoteSocket implements WebSocketEnd {
   #id: number;
   #send: (m: ToChild) => void;
   #peer: WebSocketPeer | null = null;
   #kept: Kept[] = [];
+  /** Bytes of the messages in `#kept`. */
+  #keptBytes = 0;
   /** The peer was told the connection ended (a close from the child, or the child's death). */
   #closedByChild = false;
   /** The peer said it is done (close or abort). */
@@ -47,6 +60,7 @@ export class RemoteSocket implements WebSocketEnd {
     this.#peer = peer;
     const kept = this.#kept;
     this.#kept = [];
+    this.#keptBytes = 0;
     if (kept.length > 0) queueMicrotask(() => kept.forEach((k) => this.#give(peer, k)));
   }
 
@@ -64,8 +78,18 @@ export class RemoteSocket implements WebSocketEnd {
   }
 
   #deliver(k: Kept): void {
-    if (this.#peer === null) this.#kept.push(k);
-    else this.#give(this.#peer, k);
+    if (this.#peer !== null) return this.#give(this.#peer, k);
+    this.#kept.push(k);
+    if (k.kind === "message") this.#keptBytes += sizeOf(k.data);
+    if (this.#keptBytes > MAX_WEBSOCKET_BUFFERED_BYTES) this.#overflow();
+  }
+
+  /** Too much waits for a peer: only the failure is kept, nothing more from the child is, and the function is told its connection is lost. */
+  #overflow(): void {
+    this.#kept = [{ kind: "close", code: 1006, reason: KEPT_OVERFLOW_REASON }];
+    this.#keptBytes = 0;
+    this.#closedByChild = true;
+    this.abort();
   }
 
   #give(peer: WebSocketPeer, k: Kept): void {

@@ -19,11 +19,15 @@ import { pulledBody, type ChunkWaiter } from "./channel.ts";
 export type ParentServiceHandler = (call: ServiceCall, request: RequestData, signal: AbortSignal) => Promise<ResponseData>;
 
 function wireError(err: unknown): WireError {
-  const e = err as { name?: unknown; message?: unknown };
-  return { name: typeof e?.name === "string" ? e.name : "Error", message: typeof e?.message === "string" ? e.message : String(err) };
+  const e = err as { name?: unknown; message?: unknown; remote?: unknown };
+  const wire: WireError = { name: typeof e?.name === "string" ? e.name : "Error", message: typeof e?.message === "string" ? e.message : String(err) };
+  if (e?.remote === true) wire.remote = true;
+  return wire;
 }
 
 function revive(e: WireError): Error {
+  // Another Worker's exception: its name and `remote` go on to the guest, which rebuilds its class (host-ops.ts plainError).
+  if (e.remote === true) return Object.assign(new Error(e.message), { name: e.name, remote: true });
   const Ctor = e.name === "TypeError" ? TypeError : e.name === "RangeError" ? RangeError : Error;
   const err = new Ctor(e.message);
   if (e.name === "AbortError") err.name = "AbortError";

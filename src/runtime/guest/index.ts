@@ -8,7 +8,7 @@
  *    (wasm/accounting.ts): a `memory.grow` inside wasm is seen by no JS until then.
  */
 import type { GuestApi } from "../bridge/protocol.ts";
-import { settleOp } from "./core/host.ts";
+import { dropAllOps, settleOp } from "./core/host.ts";
 import { installConsole } from "./core/console.ts";
 import { installTimers, fireTimer, clearAllTimers } from "./core/timers.ts";
 import { pull, cancelOutgoing, cancelAllOutgoing } from "./core/streams-out.ts";
@@ -104,6 +104,8 @@ const api: GuestApi = {
     try {
       clearAllTimers();
       cancelAllOutgoing();
+      // Ops of the invocation the host will never settle (it drops them once it ended): forgotten, not kept for good.
+      dropAllOps();
       loadedChunk("websocket")?.finishSockets();
     } finally {
       reportWasmMemory(true);

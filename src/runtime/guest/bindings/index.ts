@@ -21,6 +21,7 @@ function opsObject(spec: BindingSpec): Record<string, unknown> {
 export function bindingObject(spec: BindingSpec): unknown {
   if (spec.kind === "kv") return chunk("kv").kvBinding(spec.name);
   if (spec.kind === "r2") return chunk("r2").r2Binding(spec.name);
+  if (spec.kind === "d1") return chunk("d1").d1Binding(spec.name);
   if (spec.kind === "service") return serviceBinding(spec.name);
   return opsObject(spec);
 }

@@ -79,10 +79,36 @@ export function settleOp(id: number, ok: boolean, value: unknown): void {
   else p.reject(reviveHostError(value));
 }
 
+/** The built-in class another Worker's exception keeps through a service binding (workerd: any other arrives as an Error). */
+function remoteClass(name: string): new (message: string) => Error {
+  switch (name) {
+    case "TypeError":
+      return TypeError;
+    case "RangeError":
+      return RangeError;
+    case "SyntaxError":
+      return SyntaxError;
+    case "ReferenceError":
+      return ReferenceError;
+    case "EvalError":
+      return EvalError;
+    case "URIError":
+      return URIError;
+    default:
+      return Error;
+  }
+}
+
 export function reviveHostError(value: unknown): Error {
-  const v = (value ?? {}) as { name?: string; message?: string };
+  const v = (value ?? {}) as { name?: string; message?: string; remote?: boolean };
   const name = typeof v.name === "string" ? v.name : "Error";
   const message = typeof v.message === "string" ? v.message : "host operation failed";
+  if (v.remote === true) {
+    // Another Worker's exception, as workerd passes it to the caller of a service binding.
+    const e = new (remoteClass(name))(message);
+    (e as Error & { remote: boolean }).remote = true;
+    return e;
+  }
   if (name === "TypeError") return new TypeError(message);
   if (name === "RangeError") return new RangeError(message);
   const DOMExceptionCtor = (globalThis as Record<string, unknown>).DOMException as
@@ -92,6 +118,15 @@ export function reviveHostError(value: unknown): Error {
   const e = new Error(message);
   e.name = name;
   return e;
+}
+
+/**
+ * Forgets every pending op without settling it: the invocation that started them is over, and
+ * the host never settles an ended invocation's ops. What awaited them stays pending (a cancelled
+ * invocation's code does not run on); the map does not keep them.
+ */
+export function dropAllOps(): void {
+  pending.clear();
 }
 
 /** Rejects every pending op (used when an invocation is abandoned). */

@@ -13,6 +13,7 @@
  */
 import type * as Caches from "../lazy/caches.ts";
 import type * as Clone from "../lazy/clone.ts";
+import type * as D1 from "../lazy/d1.ts";
 import type * as Events from "../lazy/events.ts";
 import type * as Fflate from "../lazy/fflate.ts";
 import type * as Form from "../lazy/form.ts";
@@ -30,6 +31,7 @@ import { host } from "./host.ts";
 export interface Chunks {
   caches: typeof Caches;
   clone: typeof Clone;
+  d1: typeof D1;
   events: typeof Events;
   fflate: typeof Fflate;
   form: typeof Form;
