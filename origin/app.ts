@@ -22,6 +22,7 @@ import { feedRoutes } from "./routes/feed.ts";
 import { functionRoutes } from "./routes/functions.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { kvRoutes } from "./routes/kv.ts";
+import { r2Routes } from "./routes/r2.ts";
 import { logRoutes } from "./routes/logs.ts";
 import { nodeRoutes } from "./routes/nodes.ts";
 import { purgeRoutes } from "./routes/purges.ts";
@@ -57,7 +58,7 @@ export function createOriginApp(deps: OriginDeps): Hono<OriginEnv> {
     c.set("principal", ctx.store.read((tx) => authenticate(tx, c.req.header("authorization"))));
     await next();
   });
-  for (const routes of [tenantRoutes, functionRoutes, versionRoutes, aliasRoutes, signingRoutes, distributionRoutes, purgeRoutes, feedRoutes, nodeRoutes, kvRoutes, assetRoutes]) {
+  for (const routes of [tenantRoutes, functionRoutes, versionRoutes, aliasRoutes, signingRoutes, distributionRoutes, purgeRoutes, feedRoutes, nodeRoutes, kvRoutes, assetRoutes, r2Routes]) {
     app.route("/v1", routes(ctx));
   }
 

@@ -44,11 +44,11 @@ export function authenticate(tx: ReadTx, header: string | undefined): Principal 
   return { tokenId: record.id, name: record.name, tenant: record.tenant, scopes: record.scopes };
 }
 
-/** `admin` implies every scope but `node`; `node` implies `read`, `kv` and `d1` (edge nodes write KV and query D1 for their functions). */
+/** `admin` implies every scope but `node`; `node` implies `read`, `kv`, `d1` and `r2` (edge nodes write KV, query D1 and use R2 for their functions). */
 export function hasScope(p: Principal, scope: Scope): boolean {
   if (p.scopes.includes(scope)) return true;
   if (scope !== "node" && p.scopes.includes("admin")) return true;
-  return (scope === "read" || scope === "kv" || scope === "d1") && p.scopes.includes("node");
+  return (scope === "read" || scope === "kv" || scope === "d1" || scope === "r2") && p.scopes.includes("node");
 }
 
 export function need(p: Principal, scope: Scope): void {

@@ -4,7 +4,7 @@
 export { Verge, failureReport } from "./harness/index.ts";
 export type { VergeOptions, ModuleDefinition, DistributionOptions, LogSource, AssetsOptions } from "./harness/index.ts";
 export type { D1Database, D1PreparedStatement, D1Result } from "./harness/index.ts";
-export type { KVNamespace, VergeWebSocket, WebSocketResponse } from "./harness/index.ts";
+export type { KVNamespace, R2Bucket, VergeWebSocket, WebSocketResponse } from "./harness/index.ts";
 export { cloudFrontEvent, originRequestEvent, originResponseEvent, viewerRequestEvent, viewerResponseEvent } from "./harness/index.ts";
 export type { EventFixtureOptions } from "./harness/index.ts";
 export { VergeError, isUserError, hasCode } from "./shared/errors.ts";

@@ -39,8 +39,8 @@ const ALLOWED: Record<string, string[]> = {
 const OWNERS: Record<string, string[]> = {
   "isolated-vm": ["src/runtime"],
   esbuild: ["src/build"],
-  // One lmdb-owning store module per server; in src/ that is the KV binding's LMDB storage.
-  lmdb: ["edge-nodes", "origin", "src/runtime/bindings/kv/lmdb-storage.ts"],
+  // One lmdb-owning store module per server; in src/ those are the KV and R2 bindings' LMDB stores.
+  lmdb: ["edge-nodes", "origin", "src/runtime/bindings/kv/lmdb-storage.ts", "src/runtime/bindings/r2/lmdb-backend.ts"],
 };
 
 function walk(dir: string, out: string[] = []): string[] {
@@ -108,7 +108,7 @@ test("each native dependency is named by its owner only", () => {
 });
 
 /** Pure modules of src/shared (no imports, no globals) the prelude may bundle. */
-const GUEST_SHARED = ["src/shared/kv-rules.ts"];
+const GUEST_SHARED = ["src/shared/kv-rules.ts", "src/shared/r2-rules.ts"];
 
 test("the guest prelude imports nothing from the host side but the bridge protocol types", () => {
   const guest = files.filter((f) => relative(ROOT, f).split(sep).join("/").startsWith("src/runtime/guest/"));

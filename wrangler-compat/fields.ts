@@ -12,6 +12,7 @@ import { readRoutes, type WranglerRoute } from "./routes.ts";
 import { readRules, type WranglerModuleRule } from "./rules.ts";
 import { services, type WranglerService } from "./services.ts";
 import { readAssets, type WranglerAssets } from "./assets.ts";
+import { r2Buckets, type WranglerR2Bucket } from "./r2-buckets.ts";
 
 export interface WranglerKvNamespace {
   binding: string;
@@ -37,6 +38,7 @@ export interface TableFields {
   kvNamespaces?: WranglerKvNamespace[];
   d1Databases?: WranglerD1Database[];
   services?: WranglerService[];
+  r2Buckets?: WranglerR2Bucket[];
   routes?: WranglerRoute[];
   crons?: string[];
   limits?: { cpuMs?: number };
@@ -210,6 +212,8 @@ export function readFields(d: Diagnostics, base: string, t: Record<string, unkno
   if (d1 !== undefined) f.d1Databases = d1;
   const assets = readAssets(d, p("assets"), t.assets, dir, [...Object.keys(v ?? {}), ...(kv ?? []).map((n) => n.binding), ...(sv ?? []).map((s) => s.binding), ...(d1 ?? []).map((n) => n.binding)]);
   if (assets !== undefined) f.assets = assets;
+  const r2 = r2Buckets(d, p("r2_buckets"), t.r2_buckets, [...Object.keys(v ?? {}), ...(kv ?? []).map((n) => n.binding), ...(sv ?? []).map((s) => s.binding), ...(d1 ?? []).map((x) => x.binding), ...(assets?.binding !== undefined ? [assets.binding] : [])]);
+  if (r2 !== undefined) f.r2Buckets = r2;
   const routes = readRoutes(d, base, t);
   if (routes !== undefined) f.routes = routes;
   const c = crons(d, p("triggers"), t.triggers);

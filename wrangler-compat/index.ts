@@ -7,6 +7,7 @@ export type { WranglerKvNamespace, WranglerBuild } from "./fields.ts";
 export { databaseOf, type WranglerD1Database } from "./d1.ts";
 export type { WranglerService } from "./services.ts";
 export type { WranglerAssets } from "./assets.ts";
+export type { WranglerR2Bucket } from "./r2-buckets.ts";
 export type { WranglerRoute } from "./routes.ts";
 export type { WranglerModuleRule, WranglerModuleRuleType } from "./rules.ts";
 export { WranglerConfigError, formatDiagnostic } from "./diagnostics.ts";

@@ -8,17 +8,17 @@ import type { Diagnostics } from "./diagnostics.ts";
 import { join } from "./diagnostics.ts";
 
 /** Keys verge reads, at the top level and in an environment. */
-export const SUPPORTED_KEYS = ["name", "main", "compatibility_date", "compatibility_flags", "vars", "kv_namespaces", "d1_databases", "services", "routes", "route", "triggers", "limits", "build", "rules", "assets"] as const;
+export const SUPPORTED_KEYS = ["name", "main", "compatibility_date", "compatibility_flags", "vars", "kv_namespaces", "d1_databases", "services", "r2_buckets", "routes", "route", "triggers", "limits", "build", "rules", "assets"] as const;
 
 /** Inherited by an environment that does not set them (`name` becomes `<name>-<env>`). */
 export const INHERITABLE_KEYS = ["main", "compatibility_date", "compatibility_flags", "routes", "triggers", "limits", "build", "rules", "assets"] as const;
 
 /** Bindings: never inherited, an environment restates them or has none. */
-export const NON_INHERITABLE_KEYS = ["vars", "kv_namespaces", "d1_databases", "services"] as const;
+export const NON_INHERITABLE_KEYS = ["vars", "kv_namespaces", "d1_databases", "services", "r2_buckets"] as const;
 
 /** Wrangler settings verge does not implement (yet): read, warned about, ignored. */
 const KNOWN_UNSUPPORTED = new Set([
-  "account_id", "workers_dev", "preview_urls", "durable_objects", "r2_buckets", "queues",
+  "account_id", "workers_dev", "preview_urls", "durable_objects", "queues",
   "analytics_engine_datasets", "ai", "browser", "hyperdrive", "vectorize", "mtls_certificates", "dispatch_namespaces",
   "send_email", "tail_consumers", "streaming_tail_consumers", "unsafe", "site", "preserve_file_names", "no_bundle", "minify", "node_compat", "tsconfig", "jsx_factory", "jsx_fragment",
   "define", "usage_model", "placement", "observability", "logpush", "upload_source_maps", "dev", "migrations", "keep_vars",
@@ -64,7 +64,7 @@ const TOP_LEVEL_ONLY = new Set([
  * Warns for every key of `table` that verge does not read, naming its path.
  *
  * @example
- * checkKeys(d, "env.staging", { name: "x", r2_buckets: [] }, false); // warning at env.staging.r2_buckets
+ * checkKeys(d, "env.staging", { name: "x", queues: {} }, false); // warning at env.staging.queues
  */
 export function checkKeys(d: Diagnostics, base: string, table: Record<string, unknown>, topLevel: boolean): void {
   for (const key of Object.keys(table)) {

@@ -178,7 +178,7 @@ idd = "x"
 crons = []
 schedule = "x"
 [env.staging]
-r2_buckets = []
+queues = {}
 keep_vars = true
 routes = [{ pattern = "a.example.com/*", zone = "x" }]
 `,
@@ -191,7 +191,7 @@ routes = [{ pattern = "a.example.com/*", zone = "x" }]
   assert.match(byPath["limits.subrequests"]!, /not supported/);
   assert.match(byPath["kv_namespaces[0].idd"]!, /unknown KV namespace key/);
   assert.match(byPath["triggers.schedule"]!, /unknown trigger key/);
-  assert.match(byPath["env.staging.r2_buckets"]!, /not supported by verge yet/);
+  assert.match(byPath["env.staging.queues"]!, /not supported by verge yet/);
   assert.match(byPath["env.staging.keep_vars"]!, /top-level setting/);
   assert.match(byPath["env.staging.routes[0].zone"]!, /unknown route key/);
   assert.match(byPath["env.staging.kv_namespaces"]!, /not inherited/);

@@ -19,6 +19,7 @@ import type { WranglerRoute } from "./routes.ts";
 import type { WranglerModuleRule } from "./rules.ts";
 import type { WranglerService } from "./services.ts";
 import type { WranglerAssets } from "./assets.ts";
+import type { WranglerR2Bucket } from "./r2-buckets.ts";
 
 /** What a wrangler.toml / wrangler.jsonc file says, as parsed. */
 export type WranglerRawConfig = Record<string, unknown>;
@@ -42,6 +43,8 @@ export interface WranglerConfig {
   d1Databases?: WranglerD1Database[];
   /** `[[services]]`: service bindings to other Workers (functions of the same tenant on verge). */
   services: WranglerService[];
+  /** `[[r2_buckets]]`: R2 bucket bindings; absent when the table binds none. */
+  r2Buckets?: WranglerR2Bucket[];
   routes: WranglerRoute[];
   crons: string[];
   limits: { cpuMs?: number };
@@ -107,6 +110,7 @@ export function validateWranglerConfig(raw: WranglerRawConfig, options: Validate
     kvNamespaces: fields.kvNamespaces ?? [],
     ...(fields.d1Databases !== undefined ? { d1Databases: fields.d1Databases } : {}),
     services: fields.services ?? [],
+    ...(fields.r2Buckets !== undefined && fields.r2Buckets.length > 0 ? { r2Buckets: fields.r2Buckets } : {}),
     routes: fields.routes ?? [],
     crons: fields.crons ?? [],
     limits: fields.limits ?? {},
@@ -130,10 +134,12 @@ function inherit(d: Diagnostics, base: string, top: TableFields, own: TableField
   delete merged.kvNamespaces;
   delete merged.d1Databases;
   delete merged.services;
+  delete merged.r2Buckets;
   if (own.vars !== undefined) merged.vars = own.vars;
   if (own.kvNamespaces !== undefined) merged.kvNamespaces = own.kvNamespaces;
   if (own.d1Databases !== undefined) merged.d1Databases = own.d1Databases;
   if (own.services !== undefined) merged.services = own.services;
+  if (own.r2Buckets !== undefined) merged.r2Buckets = own.r2Buckets;
   for (const key of NON_INHERITABLE_KEYS) {
     if (raw[key] !== undefined && envTable[key] === undefined) {
       // Wrangler's own warning: bindings are per environment.

@@ -11,6 +11,7 @@
  *    with), env vars from the function's config plus the secrets, and a KV
  *    binding per `kvNamespaces` entry of the version's config (bindings belong
  *    to a version, as in Workers): local reads, writes through the registry (kv.ts);
+ *    an R2 binding per `r2Buckets` entry, every operation at the registry (r2.ts);
  *    a D1 binding per `d1Databases` entry, whose queries run at the registry (d1.ts).
  *    the version's static assets (`config.assets`), read through assets.ts, for
  *    the pipeline to serve and as `env.<binding>`.
@@ -27,12 +28,14 @@ import { resolveLimits } from "../../src/shared/limits.ts";
 import type { Dialect, FunctionInfo, SigningPolicy, VersionInfo } from "../../src/shared/protocol.ts";
 import type { FunctionSpec } from "../../src/runtime/index.ts";
 import { createKvHandler } from "../../src/runtime/bindings/kv/index.ts";
+import { createR2Handler } from "../../src/runtime/bindings/r2/index.ts";
 import { createD1Handler } from "../../src/runtime/bindings/d1/index.ts";
 import { createEdgeD1Backend } from "./d1.ts";
 import { createBindings } from "../../src/runtime/bindings/index.ts";
 import { assetsHandler } from "../../src/runtime/bindings/assets/index.ts";
 import { createAssetReader } from "./assets.ts";
 import { createEdgeKvStorage } from "./kv.ts";
+import { createEdgeR2Storage } from "./r2.ts";
 import type { EdgeStore } from "../store/index.ts";
 import type { AppliedState, VersionRef } from "../types.ts";
 import { addRefused, readSecrets, writeSecrets } from "./persist.ts";
@@ -170,6 +173,8 @@ export function createLoader(options: LoaderOptions): Loader {
         ...Object.fromEntries(
           Object.entries(c.kvNamespaces ?? {}).map(([binding, namespace]) => [binding, createKvHandler(createEdgeKvStorage({ store, client, tenant: ref.tenant, namespace, now }), { now })]),
         ),
+        // An R2 binding calls the registry for every operation (sync/r2.ts): buckets are central, as in Workers.
+        ...Object.fromEntries(Object.entries(c.r2Buckets ?? {}).map(([binding, bucket]) => [binding, createR2Handler(createEdgeR2Storage({ client, tenant: ref.tenant, bucket }))])),
         ...Object.fromEntries(Object.entries(c.d1Databases ?? {}).map(([binding, database]) => [binding, createD1Handler(createEdgeD1Backend({ client, tenant: ref.tenant, database }))])),
         // A service binding names a function of the same tenant; the pipeline runs it (src/pipeline/services.ts).
         ...createBindings(Object.fromEntries(Object.entries(c.services ?? {}).map(([binding, service]) => [binding, { type: "service", value: { service } }]))).bindings,

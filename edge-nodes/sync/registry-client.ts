@@ -34,6 +34,8 @@ export interface RegistryClient {
   kvPut(tenant: string, ns: string, key: string, entry: { value: Uint8Array; expiration?: number | undefined; metadata?: string | undefined }, signal?: AbortSignal): Promise<number>;
   /** Deletes a KV value; resolves with the change's seq, or null when there was nothing to delete. */
   kvDelete(tenant: string, ns: string, key: string, signal?: AbortSignal): Promise<number | null>;
+  /** A request with the node token whose response is the caller's to read, whatever its status (R2, sync/r2.ts); unreachable: ERR_REGISTRY_UNAVAILABLE. */
+  send(path: string, init: RequestInit & { what: string }): Promise<Response>;
   /** Runs a D1 request on the tenant's database at the registry (its one primary). */
   d1Query(tenant: string, database: string, request: D1Request, signal?: AbortSignal): Promise<D1Response>;
 }
@@ -47,14 +49,17 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
   const base = options.url.replace(/\/+$/, "");
   const headers = { authorization: `Bearer ${options.token}` };
 
-  async function call(path: string, init: RequestInit & { what: string }): Promise<Response> {
-    let res: Response;
+  async function send(path: string, init: RequestInit & { what: string }): Promise<Response> {
     try {
-      res = await options.fetch(base + path, { ...init, headers: { ...headers, ...(init.headers as Record<string, string> | undefined) } });
+      return await options.fetch(base + path, { ...init, headers: { ...headers, ...(init.headers as Record<string, string> | undefined) } });
     } catch (err) {
       const reason = (err as Error)?.name === "AbortError" || (err as Error)?.name === "TimeoutError" ? "timed out or was aborted" : `failed: ${(err as Error)?.message ?? String(err)}`;
       throw new VergeError("ERR_REGISTRY_UNAVAILABLE", `${init.what} from the registry at ${base} ${reason}`, { cause: err });
     }
+  }
+
+  async function call(path: string, init: RequestInit & { what: string }): Promise<Response> {
+    const res = await send(path, init);
     if (res.ok) return res;
     let body: Partial<ApiErrorBody> | undefined;
     try {
@@ -110,6 +115,7 @@ export function createRegistryClient(options: RegistryClientOptions): RegistryCl
       }
       return { value: new Uint8Array(await res.arrayBuffer()), digest: res.headers.get(KV_HEADERS.digest) ?? "", seq: Number(res.headers.get(KV_HEADERS.seq)) };
     },
+    send,
     kvExport: (after, signal) => json<KvExportPage>(`/v1/kv/export${after === undefined ? "" : `?after=${encodeURIComponent(after)}`}`, "KV export", signal),
     async kvPut(tenant, ns, key, entry, signal) {
       const query = entry.expiration === undefined ? "" : `?expiration=${entry.expiration}`;

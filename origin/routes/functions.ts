@@ -78,7 +78,7 @@ export function functionRoutes(ctx: OriginContext): Hono<OriginEnv> {
       const tenant = visibleTenant(tx, p, c.req.param("tenant"));
       const existing = tx.get<FunctionInfo>("functions", `${tenant}/${name}`);
       const secrets = existing?.config.secrets ?? [];
-      const clash = secrets.filter((s) => s in config.env || s in (config.kvNamespaces ?? {}) || s in (config.d1Databases ?? {}) || s in (config.services ?? {}));
+      const clash = secrets.filter((s) => s in config.env || s in (config.kvNamespaces ?? {}) || s in (config.d1Databases ?? {}) || s in (config.services ?? {}) || s in (config.r2Buckets ?? {}));
       if (clash.length > 0) throw invalid("ERR_INVALID_REQUEST", `config of function "${name}"`, clash.map((s) => ({ path: `config.env.${s}`, message: `"${s}" is a secret of this function; a name is either a var or a secret` })));
       if (config.assets?.binding !== undefined && secrets.includes(config.assets.binding)) throw invalid("ERR_INVALID_REQUEST", `config of function "${name}"`, [{ path: "config.assets.binding", message: `"${config.assets.binding}" is a secret of this function; a name is bound once` }]);
       const missing = config.assets === undefined ? [] : missingAssets(tx, tenant, config.assets.manifest);

@@ -7,7 +7,7 @@ import { open, type Database, type RootDatabase } from "lmdb";
 import { VergeError } from "../../src/shared/errors.ts";
 import type { Key, RangeOptions, ReadTx, Store, Table, WriteTx } from "./store.ts";
 
-const TABLES: readonly Table[] = ["meta", "tenants", "tokens", "functions", "secrets", "versions", "aliases", "alias-history", "signing", "distributions", "hostnames", "feed", "nodes", "kv", "kv-namespaces", "cron-claims", "logs", "assets"];
+const TABLES: readonly Table[] = ["meta", "tenants", "tokens", "functions", "secrets", "versions", "aliases", "alias-history", "signing", "distributions", "hostnames", "feed", "nodes", "kv", "kv-namespaces", "cron-claims", "logs", "assets", "r2", "r2-buckets", "r2-chunks", "r2-uploads"];
 
 export interface LmdbStoreOptions {
   /** Directory of the LMDB environment; created if missing. */

@@ -7,7 +7,7 @@
  */
 
 /** Tables of plain values, keyed by strings (`feed` by sequence number). */
-export type Table = "meta" | "tenants" | "tokens" | "functions" | "secrets" | "versions" | "aliases" | "alias-history" | "signing" | "distributions" | "hostnames" | "feed" | "nodes" | "kv" | "kv-namespaces" | "cron-claims" | "logs" | "assets";
+export type Table = "meta" | "tenants" | "tokens" | "functions" | "secrets" | "versions" | "aliases" | "alias-history" | "signing" | "distributions" | "hostnames" | "feed" | "nodes" | "kv" | "kv-namespaces" | "cron-claims" | "logs" | "assets" | "r2" | "r2-buckets" | "r2-chunks" | "r2-uploads";
 
 export type Key = string | number;
 

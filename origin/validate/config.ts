@@ -3,6 +3,7 @@
  * subrequests, env vars, secrets; reserved and provisioned concurrency; issue 5:
  * cron triggers).
  */
+import { R2_BUCKET_NAME } from "../../src/shared/r2-rules.ts";
 import { cronNeverFires, cronProblem } from "../../src/shared/cron.ts";
 import { MAX_MEMORY_MB } from "../../src/shared/limits.ts";
 import { MAX_CRONS_PER_FUNCTION, NAME_PATTERN, type FunctionConfig, type FunctionConfigInput } from "../../src/shared/protocol.ts";
@@ -10,14 +11,14 @@ import { validateAssetConfig, validateManifest, type AssetConfig, type AssetMani
 import { describe, Diagnostics } from "./fields.ts";
 
 /** The Workers profile of DESIGN.md §3. */
-export const DEFAULT_CONFIG: Required<Omit<FunctionConfig, "secrets" | "kvNamespaces" | "d1Databases" | "services" | "crons" | "assets">> = { memoryMb: 128, cpuMs: 50, wallMs: 30_000, subrequests: 50, env: {}, reservedConcurrency: null, provisionedConcurrency: 0 };
+export const DEFAULT_CONFIG: Required<Omit<FunctionConfig, "secrets" | "kvNamespaces" | "d1Databases" | "services" | "crons" | "assets" | "r2Buckets">> = { memoryMb: 128, cpuMs: 50, wallMs: 30_000, subrequests: 50, env: {}, reservedConcurrency: null, provisionedConcurrency: 0 };
 
 /** Upper bounds: per edge worker process, so a few thousand is already far past one machine. */
 export const MAX_RESERVED_CONCURRENCY = 10_000;
 export const MAX_PROVISIONED_CONCURRENCY = 1_000;
 
 /** `kvNamespaces` (and `services`) is present only when the function binds a namespace (configs before KV stay as they were). */
-export type ValidConfig = Required<Omit<FunctionConfig, "secrets" | "kvNamespaces" | "d1Databases" | "services" | "crons" | "assets">> & Pick<FunctionConfig, "kvNamespaces" | "d1Databases" | "services" | "crons" | "assets">;
+export type ValidConfig = Required<Omit<FunctionConfig, "secrets" | "kvNamespaces" | "d1Databases" | "services" | "crons" | "assets" | "r2Buckets">> & Pick<FunctionConfig, "kvNamespaces" | "d1Databases" | "services" | "crons" | "assets" | "r2Buckets">;
 
 /** At most this many KV bindings per function. */
 export const MAX_KV_BINDINGS = 64;
@@ -25,6 +26,8 @@ export const MAX_KV_BINDINGS = 64;
 export const MAX_D1_BINDINGS = 64;
 /** At most this many service bindings per function. */
 export const MAX_SERVICE_BINDINGS = 64;
+/** R2 bucket bindings per function. */
+export const MAX_R2_BINDINGS = 64;
 
 /** Env var and secret names: what a binding name may be. */
 export const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
@@ -35,7 +38,7 @@ export function validateConfig(raw: unknown): { config: ValidConfig; diagnostics
   const d = new Diagnostics();
   const obj = d.object("config", raw, true) as FunctionConfigInput | undefined;
   if (obj === undefined) return { config: { ...DEFAULT_CONFIG, env: {} }, diagnostics: d };
-  d.known("config", obj as Record<string, unknown>, ["memoryMb", "cpuMs", "wallMs", "subrequests", "env", "reservedConcurrency", "provisionedConcurrency", "kvNamespaces", "d1Databases", "services", "crons", "assets"]);
+  d.known("config", obj as Record<string, unknown>, ["memoryMb", "cpuMs", "wallMs", "subrequests", "env", "reservedConcurrency", "provisionedConcurrency", "kvNamespaces", "d1Databases", "services", "crons", "assets", "r2Buckets"]);
   const config: ValidConfig = {
     memoryMb: d.integer("config.memoryMb", obj.memoryMb, 8, MAX_MEMORY_MB, DEFAULT_CONFIG.memoryMb),
     cpuMs: d.integer("config.cpuMs", obj.cpuMs, 1, 900_000, DEFAULT_CONFIG.cpuMs),
@@ -60,6 +63,12 @@ export function validateConfig(raw: unknown): { config: ValidConfig; diagnostics
   if (Object.keys(services).length > 0) config.services = services;
   const d1 = d1DatabasesOf(d, obj.d1Databases, [...Object.keys(config.env).map((k) => [k, "a var in config.env"] as const), ...Object.keys(kv).map((k) => [k, "a KV binding in config.kvNamespaces"] as const), ...Object.keys(services).map((k) => [k, "a service binding in config.services"] as const)]);
   if (Object.keys(d1).length > 0) config.d1Databases = d1;
+  const r2 = d.stringMap("config.r2Buckets", obj.r2Buckets, VAR_NAME, VAR_EXPECTED, MAX_R2_BINDINGS, 63);
+  for (const [binding, bucket] of Object.entries(r2)) {
+    if (!R2_BUCKET_NAME.test(bucket)) d.add(`config.r2Buckets.${binding}`, `expected an R2 bucket name: 3–63 lowercase letters, digits or "-", starting and ending with a letter or digit; found ${describe(bucket)}`);
+    else if (binding in config.env || binding in kv || binding in services || binding in d1) d.add(`config.r2Buckets.${binding}`, `"${binding}" is also bound in config.env, config.kvNamespaces, config.d1Databases or config.services; a binding name is bound once`);
+  }
+  if (Object.keys(r2).length > 0) config.r2Buckets = r2;
   const crons = cronsOf(d, obj.crons);
   if (crons.length > 0) config.crons = crons;
   const assets = assetsOf(d, obj.assets, [...Object.keys(config.env), ...Object.keys(kv), ...Object.keys(services), ...Object.keys(d1)]);

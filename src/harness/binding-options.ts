@@ -10,11 +10,12 @@ import { resolve } from "node:path";
 import { describe, type Diagnostic } from "../shared/limits.ts";
 import { jsonProblem, validateBindings, type BindingDecl } from "../runtime/bindings/index.ts";
 import { validateD1Options, type D1Options } from "./d1.ts";
+import { validateR2, type R2Options } from "./r2.ts";
 
 /** The default directory of `kvPersist: true`, relative to the working directory. */
 export const DEFAULT_KV_PERSIST = ".verge/kv";
 
-export interface BindingOptions extends D1Options {
+export interface BindingOptions extends D1Options, R2Options {
   bindings?: Record<string, unknown>;
   secrets?: Record<string, string>;
   kvNamespaces?: string[] | Record<string, string>;
@@ -26,7 +27,7 @@ export interface BindingOptions extends D1Options {
 export type ServiceFunction = (request: Request) => Response | Promise<Response>;
 
 /** Which option declares a binding of each runtime kind, for paths in diagnostics. */
-const OPTION_OF: Record<string, string> = { var: "bindings", secret: "secrets", kv: "kvNamespaces", d1: "d1Databases", service: "serviceBindings" };
+const OPTION_OF: Record<string, string> = { var: "bindings", secret: "secrets", kv: "kvNamespaces", d1: "d1Databases", service: "serviceBindings", r2: "r2Buckets" };
 
 /** The binding declarations; `services` gets the functions of `serviceBindings`, which stay in this process. */
 export function validateBindingOptions(raw: BindingOptions, d: Diagnostic[], services: Record<string, ServiceFunction> = {}): Record<string, BindingDecl> {
@@ -59,6 +60,7 @@ export function validateBindingOptions(raw: BindingOptions, d: Diagnostic[], ser
   }
   validateKv(raw, bindings, d);
   validateD1Options(raw, bindings, d);
+  validateR2(raw, bindings, d);
   validateServices(raw, bindings, services, d);
   // The runtime's own rules (binding names, KV values), for what the checks above let through.
   const rest = Object.fromEntries(Object.entries(bindings).filter(([k]) => !problems.has(k)));

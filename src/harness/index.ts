@@ -5,6 +5,7 @@ export type { AssetsOptions } from "./assets.ts";
 export type { DistributionOptions } from "./distribution.ts";
 export { failureReport } from "../runtime/failure-report.ts";
 export type { KVNamespace } from "./kv.ts";
+export type { R2Bucket } from "./r2.ts";
 export type { D1Database, D1PreparedStatement, D1Result } from "./d1.ts";
 export { cloudFrontEvent, originRequestEvent, originResponseEvent, viewerRequestEvent, viewerResponseEvent } from "./fixtures.ts";
 export type { EventFixtureOptions } from "./fixtures.ts";

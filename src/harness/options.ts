@@ -16,6 +16,7 @@ import type { RouteData } from "./route.ts";
 import { validateBindingOptions, type ServiceFunction } from "./binding-options.ts";
 import { assetsBinding, resolveAssetsOption, type AssetsOptions, type ResolvedAssets } from "./assets.ts";
 import type { D1Options } from "./d1.ts";
+import type { R2Options } from "./r2.ts";
 
 export interface ModuleDefinition {
   type: "ESModule";
@@ -23,7 +24,7 @@ export interface ModuleDefinition {
   contents?: string;
 }
 
-export interface VergeOptions extends D1Options {
+export interface VergeOptions extends D1Options, R2Options {
   /** The function's code. With `modules: true` an ES module, otherwise a classic script. */
   script?: string;
   scriptPath?: string;
@@ -103,7 +104,7 @@ const COLLAPSE_WAIT_MS = 10_000;
 const WATCHDOG_GRACE_MS = 2_000;
 
 const EVENTS: CloudFrontEventType[] = ["viewer-request", "origin-request", "origin-response", "viewer-response"];
-const KNOWN = new Set(["script", "scriptPath", "modules", "sourceMap", "bindings", "secrets", "compatibilityDate", "compatibilityFlags", "limits", "event", "upstream", "distribution", "outbound", "name", "kvNamespaces", "kvPersist", "serviceBindings", "d1Databases", "d1Persist", "assets"]);
+const KNOWN = new Set(["script", "scriptPath", "modules", "sourceMap", "bindings", "secrets", "compatibilityDate", "compatibilityFlags", "limits", "event", "upstream", "distribution", "outbound", "name", "kvNamespaces", "kvPersist", "serviceBindings", "d1Databases", "d1Persist", "assets", "r2Buckets", "r2Persist", "r2MaxObjectBytes"]);
 
 export function validateOptions(raw: VergeOptions): { config: ResolvedOptions | null; diagnostics: Diagnostic[] } {
   const d: Diagnostic[] = [];
@@ -195,7 +196,7 @@ export function validateOptions(raw: VergeOptions): { config: ResolvedOptions | 
   const digest = createHash("sha256").update(code).update(JSON.stringify(extra)).digest("hex");
   const id = raw.name ?? `${filename}@${digest.slice(0, 12)}`;
   const env: Record<string, unknown> = {};
-  for (const [k, b] of Object.entries(bindings)) if (b.type !== "kv" && b.type !== "service" && b.type !== "d1" && b.type !== "assets") env[k] = b.value;
+  for (const [k, b] of Object.entries(bindings)) if (b.type !== "kv" && b.type !== "service" && b.type !== "d1" && b.type !== "assets" && b.type !== "r2") env[k] = b.value;
   const identity = { function: raw.name ?? filename.replace(/\.[cm]?[jt]s$/, ""), version: digest };
   const source = { id, code, format, filename, identity, ...(extra.length ? { modules: extra } : {}), ...(raw.sourceMap ? { sourceMap: raw.sourceMap } : {}) };
   const outbound = raw.outbound ?? {};

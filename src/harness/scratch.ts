@@ -36,7 +36,7 @@ export class ScratchKv {
     const out: Record<string, BindingDecl> = {};
     for (const [name, b] of Object.entries(bindings)) {
       const value = b.value as { id?: unknown; persist?: unknown };
-      out[name] = (b.type === "kv" || b.type === "d1") && value.persist === undefined ? { ...b, value: { ...value, persist: this.#path() } } : b;
+      out[name] = (b.type === "kv" || b.type === "d1" || b.type === "r2") && value.persist === undefined ? { ...b, value: { ...value, persist: this.#path() } } : b;
     }
     return out;
   }

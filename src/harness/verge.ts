@@ -28,6 +28,7 @@ import { failureReport } from "../runtime/failure-report.ts";
 import { resolveOptions, type ResolvedOptions, type VergeOptions } from "./options.ts";
 import { createHostKvNamespace, type KVNamespace } from "./kv.ts";
 import { createHostD1Database, type D1Database } from "./d1.ts";
+import { createHostR2Bucket, type R2Bucket } from "./r2.ts";
 import { ScratchKv } from "./scratch.ts";
 import { dispatchThroughPipeline } from "./dispatch.ts";
 import { PIPELINE_LOG, type PipelineLogEntry } from "./route.ts";
@@ -162,6 +163,7 @@ export class Verge {
     for (const [name, b] of Object.entries(this.#options.decl.bindings)) {
       if (b.type === "kv") env[name] = await this.getKVNamespace(name);
       else if (b.type === "d1") env[name] = await this.getD1Database(name);
+      else if (b.type === "r2") env[name] = await this.getR2Bucket(name);
       // A service binding: its fetch() calls the function here, with the Request fetch() would make.
       else if (b.type === "service") env[name] = { fetch: async (input: string | URL | Request, init?: RequestInit) => this.#options.services[name]!(new Request(input, init)) };
       // Static assets: their fetch() answers from the directory, as the Worker's env.ASSETS does.
@@ -197,6 +199,27 @@ export class Verge {
       this.#check();
       return this.#child.binding(name, decl, method, args);
     });
+  }
+
+  /**
+   * The R2 bucket bound as `name` (Miniflare 4's `getR2Bucket`), to seed or read what the
+   * function sees. Its calls run in the runtime's process, on the same store as the function's.
+   * @example
+   * const bucket = await verge.getR2Bucket("ASSETS");
+   * await bucket.put("logo.svg", svg, { httpMetadata: { contentType: "image/svg+xml" } });
+   */
+  async getR2Bucket(name: string): Promise<R2Bucket> {
+    this.#check();
+    const decl = this.#options.decl.bindings[name];
+    if (decl === undefined || decl.type !== "r2") {
+      const known = Object.entries(this.#options.decl.bindings).filter(([, b]) => b.type === "r2").map(([n]) => n);
+      throw new VergeError("ERR_INVALID_OPTIONS", `getR2Bucket: no R2 bucket is bound as ${JSON.stringify(name)}; r2Buckets declares [${known.join(", ")}]`);
+    }
+    const max = (decl.value as { maxObjectBytes?: number }).maxObjectBytes;
+    return createHostR2Bucket((method, args) => {
+      this.#check();
+      return this.#child.binding(name, decl, method, args);
+    }, max);
   }
 
   /**

@@ -11,7 +11,7 @@ import type { ActiveInvocation } from "./invocation.ts";
 import type { Sandbox } from "./sandbox.ts";
 
 const MAX_TIMERS = 10_000;
-/** Binding calls (KV operations) per invocation: Workers KV allows 1,000 operations per invocation. */
+/** Binding calls (KV, R2 operations) per invocation: Workers KV allows 1,000 operations per invocation, and verge applies the same cap to R2. */
 export const MAX_BINDING_OPS = 1_000;
 
 export class HostOps {
@@ -106,7 +106,7 @@ export class HostOps {
         if ((a.bindingOps += b.cost?.(p.method, Array.isArray(p.args) ? p.args : []) ?? 1) > MAX_BINDING_OPS) {
           throw Object.assign(new Error(`${p.binding}.${p.method}(): too many binding operations in one invocation; the limit is ${MAX_BINDING_OPS}, as for Workers KV and D1 (a D1 batch counts each statement)`), { name: "Error" });
         }
-        return b.call(p.method, Array.isArray(p.args) ? p.args : []);
+        return b.call(p.method, Array.isArray(p.args) ? p.args : [], { guestStream: (id) => a.guestStream(id), hostStream: (body) => this.registerStream(body) });
       }
       default:
         throw new TypeError(`unknown host operation ${kind}`);

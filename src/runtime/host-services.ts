@@ -12,11 +12,21 @@ export interface FetchOptions {
   redirect: "follow" | "manual" | "error";
 }
 
+/**
+ * Bodies a binding call streams (R2): `guestStream(id)` reads a stream the guest handed over as
+ * `{ stream: id }`; `hostStream(body)` gives the id the guest reads a host body by. Absent when the
+ * caller is not an isolate (the harness's host-side objects): bodies then cross as bytes.
+ */
+export interface BindingIo {
+  guestStream(id: number): AsyncIterable<Uint8Array>;
+  hostStream(body: AsyncIterable<Uint8Array>): number;
+}
+
 /** A binding's host half: the guest calls `method(...args)` as an async op. */
 export interface BindingHandler {
   kind: string;
   methods: string[];
-  call(method: string, args: unknown[]): Promise<unknown>;
+  call(method: string, args: unknown[], io?: BindingIo): Promise<unknown>;
   /** Binding operations a call counts for against the per-invocation cap (default 1; a D1 batch: its statements). */
   cost?(method: string, args: unknown[]): number;
   /** A service binding's target (kind "service"): its `fetch()` calls go to a {@link ServiceHost}. */

@@ -49,8 +49,8 @@ export interface FieldDiagnostic {
  * `kv` the values of the tenant's Workers KV namespaces (read and write; `admin`
  * and `node` imply it: edge nodes write on behalf of their functions).
  */
-export type Scope = "read" | "publish" | "deploy" | "admin" | "node" | "kv" | "d1";
-export const SCOPES: readonly Scope[] = ["read", "publish", "deploy", "admin", "node", "kv", "d1"];
+export type Scope = "read" | "publish" | "deploy" | "admin" | "node" | "kv" | "d1" | "r2";
+export const SCOPES: readonly Scope[] = ["read", "publish", "deploy", "admin", "node", "kv", "d1", "r2"];
 
 export interface Tenant {
   name: string;
@@ -98,6 +98,8 @@ export interface FunctionConfigInput {
   d1Databases?: Record<string, string>;
   /** Service bindings: `{ BINDING: "function" }` (see {@link FunctionConfig.services}). */
   services?: Record<string, string>;
+  /** R2 bucket bindings: `{ BINDING: "bucket" }` (see {@link FunctionConfig.r2Buckets}). */
+  r2Buckets?: Record<string, string>;
   /** Cron triggers: 5-field expressions in UTC, at most {@link MAX_CRONS_PER_FUNCTION}. */
   crons?: string[];
   /** Static assets (see {@link FunctionConfig.assets}); every file uploaded first (`PUT …/assets/:hash`). */
@@ -162,6 +164,14 @@ export interface FunctionConfig {
    * (`verge publish` adds it). Missing means none.
    */
   assets?: FunctionAssets;
+  /**
+   * R2 bucket bindings: binding name (a JS identifier, not also an env var, a secret,
+   * a KV or a service binding) -> bucket name (R2's: 3–63 lowercase letters, digits
+   * and "-") of the function's tenant. Buckets live at the registry, which edge
+   * nodes call for every operation; a bucket exists from its first put. Part of a
+   * version, as KV bindings. Missing means none.
+   */
+  r2Buckets?: Record<string, string>;
 }
 
 /** Defaults of the concurrency settings, for configs that do not carry them. */

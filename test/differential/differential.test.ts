@@ -44,6 +44,8 @@ interface ScriptModule {
   kvNamespaces?: string[];
   /** D1 databases (binding names), in memory in Miniflare and in the instance's scratch directory in verge. */
   d1Databases?: string[];
+  /** R2 buckets (binding names), in memory in both runtimes. */
+  r2Buckets?: string[];
   /** Service bindings as functions (Miniflare 4's function form), run in this process for both runtimes. */
   serviceBindings?: Record<string, (request: Request) => Response | Promise<Response>>;
   /**
@@ -440,10 +442,10 @@ for (const file of files) {
     const mod = (await import(pathToFileURL(path).href)) as ScriptModule;
     const bindings = mod.bindings ?? {};
     const flags = mod.compatibilityFlags ?? [];
-    const mf = new Miniflare({ modules: true, script, scriptPath: path, bindings: bindings as never, compatibilityDate: COMPATIBILITY_DATE, compatibilityFlags: flags, ...(mod.kvNamespaces ? { kvNamespaces: mod.kvNamespaces } : {}), ...(mod.d1Databases ? { d1Databases: mod.d1Databases } : {}), ...(mod.serviceBindings ? { serviceBindings: mod.serviceBindings } : {}) });
+    const mf = new Miniflare({ modules: true, script, scriptPath: path, bindings: bindings as never, compatibilityDate: COMPATIBILITY_DATE, compatibilityFlags: flags, ...(mod.kvNamespaces ? { kvNamespaces: mod.kvNamespaces } : {}), ...(mod.d1Databases ? { d1Databases: mod.d1Databases } : {}), ...(mod.r2Buckets ? { r2Buckets: mod.r2Buckets } : {}), ...(mod.serviceBindings ? { serviceBindings: mod.serviceBindings } : {}) });
     miniflares.add(mf);
     const vergeScript = wantsNodeCompat(flags) ? (await bundle(path, { nodeCompat: true })).code : script;
-    const options = vergeOptions(file, vergeScript, bindings, mod.kvNamespaces, mod.serviceBindings, mod.d1Databases);
+    const options = { ...vergeOptions(file, vergeScript, bindings, mod.kvNamespaces, mod.serviceBindings, mod.d1Databases), ...(mod.r2Buckets ? { r2Buckets: mod.r2Buckets } : {}) };
     const vergeReady = verge === undefined ? (verge = new Verge(options)).ready : verge.setOptions(options);
     const vg = verge;
     try {

@@ -145,6 +145,17 @@ test("kv_namespaces become the function's kvNamespaces: the id names the namespa
   assert.deepEqual(fn.config.kvNamespaces, { CACHE: "0f2ac74b498b48028cb68387c421e279", SESSIONS: "sessions" });
 });
 
+test("r2_buckets become the function's r2Buckets (binding -> bucket_name), kept by the version", async () => {
+  const dir = project("r2", `name = "r2-worker"\nmain = "src/index.ts"\n[[r2_buckets]]\nbinding = "FILES"\nbucket_name = "team-files"\n`, { "src/gen.ts": 'export const built = "r2";\n' });
+  const r = await verge(dir, "publish", "--config", "wrangler.toml", "--json");
+  assert.equal(r.code, 0, r.stderr);
+  const fn = (await origin.call("GET", "/v1/tenants/acme/functions/r2-worker", { token })).body;
+  assert.deepEqual(fn.config.r2Buckets, { FILES: "team-files" });
+  const digest = JSON.parse(r.stdout).version.digest;
+  const version = (await origin.call("GET", `/v1/tenants/acme/functions/r2-worker/versions/${digest}`, { token })).body;
+  assert.deepEqual(version.config.r2Buckets, { FILES: "team-files" });
+});
+
 test("d1_databases become the function's d1Databases: database_name names the database, else database_id, else the binding in lowercase; a name verge cannot take is refused", async () => {
   const dir = project("d1", `name = "d1-worker"\nmain = "src/index.ts"\n[[d1_databases]]\nbinding = "DB"\ndatabase_name = "prod-db"\ndatabase_id = "0f2ac74b-498b-4d93-9e84-61b3c0a4f1d7"\n[[d1_databases]]\nbinding = "ARCHIVE"\ndatabase_id = "5a2e7d3f-9b4c-4d6e-8f1a-2b3c4d5e6f7a"\n[[d1_databases]]\nbinding = "LOGS"\n`, { "src/gen.ts": 'export const built = "d1";\n' });
   const r = await verge(dir, "publish", "--config", "wrangler.toml");

@@ -283,11 +283,14 @@ const RUNS: Record<string, (t: TestContext) => Promise<void>> = {
 
   async "unsupported-bindings"(t) {
     const d = await dev(t, "unsupported-bindings");
-    for (const key of ["durable_objects", "r2_buckets", "queues", "ai"]) assert.ok(d.settings.warnings.includes(`unsupported-bindings/wrangler.toml: ${key}: not supported by verge yet; ignored`), key);
+    for (const key of ["durable_objects", "queues", "ai"]) assert.ok(d.settings.warnings.includes(`unsupported-bindings/wrangler.toml: ${key}: not supported by verge yet; ignored`), key);
     const home = await send(d.url, "/");
     assert.equal(home.status, 200);
     assert.equal(home.body, "<!doctype html><title>Team Chat</title><h1>Team Chat</h1>");
     assert.equal((await send(d.url, "/api/session", { headers: { cookie: "sid=abc" } })).status, 401, "the KV binding works");
+    const upload = await send(d.url, "/uploads/none.png");
+    assert.equal(upload.status, 404, "the R2 binding works");
+    assert.equal(upload.body, "Not Found");
     // A binding verge cannot provide is absent from env: using it throws.
     const room = await send(d.url, "/api/rooms/general");
     assert.equal(room.status, 503);

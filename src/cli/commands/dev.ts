@@ -202,6 +202,7 @@ export async function run(argv: string[]): Promise<void> {
       vars: Object.keys(settings.vars).filter((k) => !secretNames.includes(k)),
       secrets: secretNames,
       kv: session.kvSupported ? kv : [],
+      r2: Object.keys(settings.r2 ?? {}),
       kvPersist: session.kvSupported ? relative(process.cwd(), settings.kvPersist) || settings.kvPersist : undefined,
       limits,
       upstream: values.upstream,

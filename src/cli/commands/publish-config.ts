@@ -9,8 +9,8 @@
  *    will (parses, exports a handler), so a bundle it would refuse writes nothing;
  * 4. upload the `[assets]` files the registry does not have, set the function's
  *    config (vars as env, limits.cpu_ms as cpuMs, triggers.crons as crons,
- *    kv_namespaces as kvNamespaces, d1_databases as d1Databases, [assets] as
- *    assets) so the version
+ *    kv_namespaces as kvNamespaces, d1_databases as d1Databases, r2_buckets as
+ *    r2Buckets, [assets] as assets) so the version
  *    snapshots it, upload the version (refused: the config is put back, since
  *    the live version would otherwise run with the new vars and crons), move the alias;
  * 5. write the distribution.
@@ -46,7 +46,7 @@ export interface PublishConfigValues {
 }
 
 /** What a version keeps from the function's config when it is published (edge nodes read these from the version). */
-const VERSION_SETTINGS = ["cpuMs", "memoryMb", "wallMs", "subrequests", "kvNamespaces", "d1Databases", "services", "reservedConcurrency", "provisionedConcurrency"] as const;
+const VERSION_SETTINGS = ["cpuMs", "memoryMb", "wallMs", "subrequests", "kvNamespaces", "d1Databases", "services", "r2Buckets", "reservedConcurrency", "provisionedConcurrency"] as const;
 
 function warn(message: string): void {
   process.stderr.write(`verge: warning: ${message}\n`);
@@ -165,11 +165,12 @@ async function getOrNull<T>(client: RegistryClient, path: string): Promise<T | n
 async function putConfig(client: RegistryClient, fnPath: string, config: WranglerConfig, env: Record<string, string>, assets: PreparedAssets | undefined): Promise<(() => Promise<string>) | null> {
   const existing = await getOrNull<FunctionInfo>(client, fnPath);
   const { secrets: _secrets, ...kept } = existing?.config ?? ({} as Partial<FunctionConfig>);
-  const { crons: _crons, kvNamespaces: _kv, d1Databases: _d1, services: _services, assets: _assets, ...rest } = kept;
+  const { crons: _crons, kvNamespaces: _kv, d1Databases: _d1, services: _services, assets: _assets, r2Buckets: _r2, ...rest } = kept;
   // Like crons, the config's KV and service bindings replace the function's.
   const kv = Object.fromEntries(config.kvNamespaces.map((n) => [n.binding, namespaceOf(n)]));
   const services = Object.fromEntries(config.services.map((b) => [b.binding, b.service]));
   const d1 = Object.fromEntries((config.d1Databases ?? []).map((x) => [x.binding, databaseOf(x)]));
+  const r2 = config.r2Buckets ?? [];
   const next = {
     ...rest,
     env,
@@ -180,6 +181,7 @@ async function putConfig(client: RegistryClient, fnPath: string, config: Wrangle
     ...(config.services.length === 0 ? {} : { services }),
     // Like the bindings, [assets] replaces the function's (none: the function serves none).
     ...(assets === undefined ? {} : { assets: assets.assets }),
+    ...(r2.length === 0 ? {} : { r2Buckets: Object.fromEntries(r2.map((b) => [b.binding, b.bucketName])) }),
   };
   if (existing !== null && canonicalJson(next) === canonicalJson(kept)) return null; // a re-publish adds no config change to the feed
   await client.call<FunctionInfo>("PUT", fnPath, { config: next });

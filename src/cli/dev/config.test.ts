@@ -25,6 +25,9 @@ MODE = "prod"
 [[kv_namespaces]]
 binding = "CART"
 id = "cart-id"
+[[r2_buckets]]
+binding = "IMAGES"
+bucket_name = "shop-images"
 [env.staging.vars]
 MODE = "staging"
 `;
@@ -49,6 +52,7 @@ test("an entry on the command line replaces main; the config in the directory st
   assert.deepEqual(s.vars, { MODE: "prod", EXTRA: "1" });
   assert.deepEqual(s.secrets, { TOKEN: "t" });
   assert.deepEqual(s.kv, { CART: "cart-id" });
+  assert.deepEqual(s.r2, { IMAGES: "shop-images" });
   assert.ok(s.configFiles.includes(join(dir, "wrangler.toml")), "the config is watched");
   const staging = resolveDevSettings({ ...args, target: "src/other.ts", env: "staging" }, dir);
   assert.equal(staging.entry, join(dir, "src/other.ts"));

@@ -42,6 +42,8 @@ export interface DevSettings {
   kv: Record<string, string>;
   /** Where KV data persists (the project's `.verge/kv`), so it survives rebuilds and restarts. */
   kvPersist: string;
+  /** R2 buckets from the config (`[[r2_buckets]]`): binding -> bucket name; persisted in the project's `.verge/r2`. */
+  r2?: Record<string, string>;
   /** D1 bindings: binding name -> database id (the local file's name). */
   d1: Record<string, string>;
   d1Persist: string;
@@ -160,6 +162,7 @@ export function resolveDevSettings(args: DevArgs, cwd = process.cwd()): DevSetti
     secrets: config.secrets,
     kv: Object.fromEntries(config.kvNamespaces.map((k) => [k.binding, k.id ?? k.previewId ?? k.binding])),
     kvPersist: join(dirname(config.configPath), ".verge/kv"),
+    r2: Object.fromEntries((config.r2Buckets ?? []).map((b) => [b.binding, b.bucketName])),
     d1: Object.fromEntries((config.d1Databases ?? []).map((x) => [x.binding, databaseOf(x)])),
     d1Persist: join(dirname(config.configPath), ".verge/d1"),
     limits,

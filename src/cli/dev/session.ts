@@ -6,7 +6,7 @@
  */
 import { spawn } from "node:child_process";
 import { watch as watchFs, type FSWatcher } from "node:fs";
-import { relative, sep } from "node:path";
+import { dirname, join, relative, sep } from "node:path";
 import { bundle, NODE_COMPAT_MODULES, type BuildProblem } from "../../build/bundle.ts";
 import { Verge, type LogSource, type VergeOptions } from "../../harness/index.ts";
 import { validateOptions } from "../../harness/options.ts";
@@ -200,6 +200,8 @@ export function createDevSession(o: DevSessionOptions): DevSession {
     // Persisted, so KV data outlives each rebuild's harness instance (and the dev session).
     if (kvSupported) Object.assign(options, { kvNamespaces: settings.kv, kvPersist: settings.kvPersist });
     if (Object.keys(settings.d1).length > 0) Object.assign(options, { d1Databases: settings.d1, d1Persist: settings.d1Persist });
+    // R2 objects persist beside KV's (`.verge/r2`), for the same reason.
+    if (settings.r2 !== undefined && Object.keys(settings.r2).length > 0) Object.assign(options, { r2Buckets: settings.r2, r2Persist: join(dirname(settings.kvPersist), "r2") });
     return options;
   }
 

@@ -64,6 +64,7 @@ export interface BannerInfo {
   secrets: string[];
   kv: string[];
   kvPersist?: string | undefined;
+  r2?: string[] | undefined;
   limits: Limits;
   upstream?: string | undefined;
   /** The events the function runs at (shown with an upstream). */
@@ -74,7 +75,7 @@ export function banner(t: Terminal, b: BannerInfo): string {
   const rows: Array<[string, string]> = [["url", t.paint("cyan", b.url)], ["entry", b.entry]];
   if (b.config) rows.push(["config", b.config]);
   if (b.name) rows.push(["name", b.name]);
-  const bindings = [...b.vars.map((v) => `${v} (var)`), ...b.secrets.map((s) => `${s} (secret: ****)`), ...b.kv.map((k) => `${k} (KV namespace)`)];
+  const bindings = [...b.vars.map((v) => `${v} (var)`), ...b.secrets.map((s) => `${s} (secret: ****)`), ...b.kv.map((k) => `${k} (KV namespace)`), ...(b.r2 ?? []).map((r) => `${r} (R2 bucket)`)];
   rows.push(["bindings", bindings.length ? bindings.join(", ") : "none"]);
   if (b.kvPersist && b.kv.length) rows.push(["kv data", b.kvPersist]);
   const l = b.limits;

@@ -9,6 +9,7 @@ import type { BindingHandler } from "../host-services.ts";
 import { VergeError } from "../../shared/errors.ts";
 import { describe, type Diagnostic } from "../../shared/limits.ts";
 import { kvKind } from "./kv/index.ts";
+import { r2Kind } from "./r2/index.ts";
 import { d1Kind } from "./d1/index.ts";
 import { serviceKind } from "./service/index.ts";
 import { assetsKind } from "./assets/index.ts";
@@ -66,6 +67,8 @@ export const BINDING_KINDS: Record<string, BindingKind> = {
   },
   /** A Workers KV namespace: `{ id, persist? }` (see kv/index.ts). */
   kv: kvKind,
+  /** A Cloudflare R2 bucket: `{ bucket, persist?, maxObjectBytes? }` (see r2/index.ts). */
+  r2: r2Kind,
   /** A Cloudflare D1 database: `{ id, persist? }` (see d1/index.ts). */
   d1: d1Kind,
   /** A Workers service binding: `{ service }` (see service/index.ts). */

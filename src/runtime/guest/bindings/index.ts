@@ -20,6 +20,7 @@ function opsObject(spec: BindingSpec): Record<string, unknown> {
 
 export function bindingObject(spec: BindingSpec): unknown {
   if (spec.kind === "kv") return chunk("kv").kvBinding(spec.name);
+  if (spec.kind === "r2") return chunk("r2").r2Binding(spec.name);
   if (spec.kind === "d1") return chunk("d1").d1Binding(spec.name);
   // Static assets are a Fetcher too: their fetch() is answered by the host (bindings/assets).
   if (spec.kind === "service" || spec.kind === "assets") return serviceBinding(spec.name);

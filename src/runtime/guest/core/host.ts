@@ -16,6 +16,7 @@ export const primordials = {
   ArrayIsArray: Array.isArray,
   PromiseResolve: Promise.resolve.bind(Promise),
   MapCtor: Map,
+  DateCtor: Date,
   String,
   ErrorCaptureStackTrace: (Error as unknown as { captureStackTrace?: (o: object) => void }).captureStackTrace,
 };

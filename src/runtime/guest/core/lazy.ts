@@ -19,6 +19,7 @@ import type * as Fflate from "../lazy/fflate.ts";
 import type * as Form from "../lazy/form.ts";
 import type * as HtmlRewriter from "../lazy/html-rewriter.ts";
 import type * as Kv from "../lazy/kv.ts";
+import type * as R2 from "../lazy/r2.ts";
 import type * as Streams from "../lazy/streams.ts";
 import type * as Subtle from "../lazy/subtle.ts";
 import type * as UrlPattern from "../lazy/url-pattern.ts";
@@ -36,6 +37,7 @@ export interface Chunks {
   form: typeof Form;
   "html-rewriter": typeof HtmlRewriter;
   kv: typeof Kv;
+  r2: typeof R2;
   streams: typeof Streams;
   subtle: typeof Subtle;
   "url-pattern": typeof UrlPattern;
