@@ -39,8 +39,8 @@ const ALLOWED: Record<string, string[]> = {
 const OWNERS: Record<string, string[]> = {
   "isolated-vm": ["src/runtime"],
   esbuild: ["src/build"],
-  // One lmdb-owning store module per server; in src/ those are the KV and R2 bindings' LMDB stores.
-  lmdb: ["edge-nodes", "origin", "src/runtime/bindings/kv/lmdb-storage.ts", "src/runtime/bindings/r2/lmdb-backend.ts"],
+  // One lmdb-owning store module per server; in src/ those are the KV and R2 bindings' LMDB stores and the environments they share.
+  lmdb: ["edge-nodes", "origin", "src/runtime/bindings/lmdb-envs.ts", "src/runtime/bindings/kv/lmdb-storage.ts", "src/runtime/bindings/r2/lmdb-backend.ts"],
 };
 
 function walk(dir: string, out: string[] = []): string[] {

@@ -9,7 +9,8 @@
  * the new one, never half a value. Keys are the UTF-8 bytes of the name, so
  * LMDB's order is the byte order Workers KV lists in.
  */
-import { open, type Database, type RootDatabase } from "lmdb";
+import type { Database } from "lmdb";
+import { acquireEnv, releaseEnv } from "../lmdb-envs.ts";
 import { resolve } from "node:path";
 import { PURGE_INTERVAL_MS, decodeCursor, encodeCursor, isExpired, type KvEntry, type KvListOptions, type KvListResult, type KvStorage, type KvStorageOptions } from "./storage.ts";
 
@@ -18,27 +19,6 @@ interface Row {
   v: Uint8Array;
   e?: number;
   m?: string;
-}
-
-const envs = new Map<string, { env: RootDatabase; users: number }>();
-
-function acquire(dir: string): RootDatabase {
-  const known = envs.get(dir);
-  if (known !== undefined) {
-    known.users++;
-    return known.env;
-  }
-  const env = open({ path: dir, maxDbs: 1024 });
-  envs.set(dir, { env, users: 1 });
-  return env;
-}
-
-async function release(dir: string): Promise<void> {
-  const known = envs.get(dir);
-  if (known === undefined) return;
-  if (--known.users > 0) return;
-  envs.delete(dir);
-  await known.env.close();
 }
 
 function toEntry(row: Row): KvEntry {
@@ -56,7 +36,7 @@ export interface LmdbKvStorageOptions extends KvStorageOptions {
 export function createLmdbKvStorage(options: LmdbKvStorageOptions): KvStorage {
   const now = options.now ?? Date.now;
   const dir = resolve(options.path);
-  const env = acquire(dir);
+  const env = acquireEnv(dir);
   const db: Database<Row, Buffer> = env.openDB<Row, Buffer>({ name: `kv:${options.namespace}`, encoding: "msgpack", keyEncoding: "binary" });
   let closed = false;
   const keyOf = (name: string) => Buffer.from(name, "utf8");
@@ -141,7 +121,7 @@ export function createLmdbKvStorage(options: LmdbKvStorageOptions): KvStorage {
       if (closed) return;
       closed = true;
       clearInterval(sweeper);
-      await release(dir);
+      await releaseEnv(dir);
     },
   };
 }

@@ -7,33 +7,14 @@
  * uploads by id). LMDB is multi-process safe,
  * so the harness and `verge dev` may open the same directory.
  */
-import { open, type Database, type RootDatabase } from "lmdb";
+import type { Database } from "lmdb";
+import { acquireEnv, releaseEnv } from "../lmdb-envs.ts";
 import { resolve } from "node:path";
 import type { R2Backend, R2Row, R2UploadRow } from "../../../shared/r2-store.ts";
 
-const envs = new Map<string, { env: RootDatabase; users: number }>();
-
-function acquire(dir: string): RootDatabase {
-  const known = envs.get(dir);
-  if (known !== undefined) {
-    known.users++;
-    return known.env;
-  }
-  const env = open({ path: dir, maxDbs: 1024 });
-  envs.set(dir, { env, users: 1 });
-  return env;
-}
-
-async function release(dir: string): Promise<void> {
-  const known = envs.get(dir);
-  if (known === undefined || --known.users > 0) return;
-  envs.delete(dir);
-  await known.env.close();
-}
-
 export function createLmdbR2Backend(options: { path: string; bucket: string }): R2Backend {
   const dir = resolve(options.path);
-  const env = acquire(dir);
+  const env = acquireEnv(dir);
   const rows: Database<R2Row, Buffer> = env.openDB<R2Row, Buffer>({ name: `r2:${options.bucket}`, encoding: "msgpack", keyEncoding: "binary" });
   const chunks: Database<Uint8Array, Buffer> = env.openDB<Uint8Array, Buffer>({ name: `r2c:${options.bucket}`, encoding: "binary", keyEncoding: "binary" });
   // LMDB refuses an empty key and R2 allows one: every key is stored after a "k", which keeps the order.
@@ -80,7 +61,7 @@ export function createLmdbR2Backend(options: { path: string; bucket: string }): 
     async close() {
       if (closed) return;
       closed = true;
-      await release(dir);
+      await releaseEnv(dir);
     },
   };
 }
