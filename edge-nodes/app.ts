@@ -92,15 +92,26 @@ export function createEdgeApp(deps: EdgeAppDeps): Hono<{ Bindings: NodeBindings 
  */
 export function viewerOf(socket: { remoteAddress?: string; encrypted?: boolean } | undefined, gone?: () => AbortSignal): ViewerInfo {
   const ip = socket?.remoteAddress ?? "127.0.0.1";
-  const clientIp = ip.startsWith("::ffff:") && ip.includes(".") ? ip.slice(7) : ip;
-  const scheme = socket?.encrypted === true ? "https" : "http";
-  if (gone === undefined) return { clientIp, scheme };
-  let signal: AbortSignal | undefined;
-  return {
-    clientIp,
-    scheme,
-    get signal() {
-      return (signal ??= gone());
-    },
-  };
+  return new Viewer(ip.startsWith("::ffff:") && ip.includes(".") ? ip.slice(7) : ip, socket?.encrypted === true ? "https" : "http", gone);
+}
+
+/**
+ * One class for every viewer, its `signal` a getter on the prototype: an object literal with its
+ * own getter made each viewer a new shape for the pipeline's property reads, which cost a cache
+ * hit about 10 µs of CPU (in-process A/B, session 10).
+ */
+class Viewer implements ViewerInfo {
+  readonly clientIp: string;
+  readonly scheme: "http" | "https";
+  #gone: (() => AbortSignal) | undefined;
+  #signal: AbortSignal | undefined;
+  constructor(clientIp: string, scheme: "http" | "https", gone: (() => AbortSignal) | undefined) {
+    this.clientIp = clientIp;
+    this.scheme = scheme;
+    this.#gone = gone;
+  }
+  get signal(): AbortSignal | undefined {
+    if (this.#signal === undefined && this.#gone !== undefined) this.#signal = this.#gone();
+    return this.#signal;
+  }
 }
