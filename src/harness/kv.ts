@@ -6,6 +6,7 @@
  * scratch directory, scratch.ts), so the parent never loads lmdb, and a test
  * that seeds a key sees exactly what the function will see.
  */
+import { concatBytes } from "../shared/http.ts";
 import { createKvNamespace, type KvRealm } from "../runtime/guest/bindings/kv-namespace.ts";
 
 /** The Workers KV API on the host (types as @cloudflare/workers-types `KVNamespace`, loosely). */
@@ -54,13 +55,7 @@ const nodeRealm: KvRealm = {
       else chunks.length = 0;
     }
     if (total > max) return total;
-    const out = new Uint8Array(total);
-    let at = 0;
-    for (const c of chunks) {
-      out.set(c, at);
-      at += c.byteLength;
-    }
-    return out;
+    return concatBytes(chunks, total);
   },
   newMap: () => new Map(),
 };

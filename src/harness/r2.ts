@@ -6,6 +6,7 @@
  * over the child channel. Bodies cross that channel whole (a stream given to
  * `put` is read first, up to the object size cap); a function's own calls stream.
  */
+import { concatBytes } from "../shared/http.ts";
 import { resolve } from "node:path";
 import { describe, type Diagnostic } from "../shared/limits.ts";
 import { R2_CODES, R2_LIMITS, r2Error } from "../shared/r2-rules.ts";
@@ -75,13 +76,7 @@ function nodeRealm(maxBytes: number): R2Realm {
         if (total > maxBytes) throw r2Error("put", R2_CODES.entityTooLarge);
         chunks.push(c.slice());
       }
-      const out = new Uint8Array(total);
-      let at = 0;
-      for (const c of chunks) {
-        out.set(c, at);
-        at += c.byteLength;
-      }
-      return out;
+      return concatBytes(chunks, total);
     },
     bodyResponse(body, contentType) {
       if (!(body instanceof Uint8Array)) throw new TypeError("R2: a host-side body crosses as bytes");
